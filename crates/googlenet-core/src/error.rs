@@ -1,0 +1,31 @@
+use std::path::PathBuf;
+
+/// Every failure the core reports. The variants map to the CLI's exit codes:
+/// `InvalidArgument` is a usage error, `Io` and `Data` are data errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Data { path: PathBuf, message: String },
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("training was aborted")]
+    Aborted,
+    #[error("training diverged: {0}")]
+    Diverged(String),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn data(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Error::Data { path: path.into(), message: message.into() }
+    }
+}

@@ -1,0 +1,26 @@
+use candle_core::{Tensor, Var};
+
+use crate::Result;
+
+/// 2-D convolution, stride 1, with a bias; weight is out×in×k×k.
+pub struct Conv2d {
+    weight: Var,
+    bias: Var,
+    padding: usize,
+}
+
+impl Conv2d {
+    pub fn new(weight: Var, bias: Var, padding: usize) -> Self {
+        Self { weight, bias, padding }
+    }
+
+    pub fn out_channels(&self) -> usize {
+        self.weight.dims()[0]
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.conv2d(&self.weight, self.padding, 1, 1, 1)?;
+        let bias = self.bias.as_tensor().reshape((1, self.out_channels(), 1, 1))?;
+        Ok(y.broadcast_add(&bias)?)
+    }
+}

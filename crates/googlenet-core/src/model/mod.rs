@@ -1,0 +1,56 @@
+//! Models and their layers. Layers own named [`Var`]s, created through a
+//! [`ParamBuilder`] so every model lists its parameters in PyTorch's
+//! `state_dict` order and under PyTorch's names.
+
+mod conv;
+mod googlenet;
+mod inception;
+mod init;
+mod linear;
+mod params;
+
+use candle_core::{Device, Tensor, Var};
+
+pub use conv::Conv2d;
+pub use googlenet::GoogLeNet;
+pub use inception::InceptionA;
+pub use linear::Linear;
+pub use params::{NamedParam, ParamBuilder};
+
+use crate::{Error, Result};
+
+/// A trainable image classifier.
+pub trait Model: Send + Sync {
+    /// The name it is created by (`googlenet`).
+    fn name(&self) -> &'static str;
+    /// N×1×H×W normalized images in, N×10 logits out.
+    fn forward(&self, images: &Tensor) -> Result<Tensor>;
+    /// Every trainable tensor, in PyTorch's `state_dict` order.
+    fn parameters(&self) -> &[NamedParam];
+    /// The input height and width the model is built for.
+    fn input_size(&self) -> (usize, usize);
+
+    /// Total number of trainable scalars.
+    fn param_count(&self) -> usize {
+        self.parameters().iter().map(|p| p.var.elem_count()).sum()
+    }
+
+    /// The parameters' `Var`s in order, as the optimizer wants them.
+    fn vars(&self) -> Vec<Var> {
+        self.parameters().iter().map(|p| p.var.clone()).collect()
+    }
+}
+
+/// Names accepted by [`build_model`].
+pub const MODEL_NAMES: &[&str] = &["googlenet"];
+
+/// Builds a freshly initialized model by name; `seed` fixes the init.
+pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
+    match name {
+        "googlenet" => Ok(Box::new(GoogLeNet::new(seed, device)?)),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown model '{other}' (known: {})",
+            MODEL_NAMES.join(", ")
+        ))),
+    }
+}

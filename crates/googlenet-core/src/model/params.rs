@@ -1,0 +1,73 @@
+use candle_core::{Device, Shape, Var};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::init::pytorch_uniform;
+use super::{Conv2d, Linear};
+use crate::Result;
+
+/// A trainable tensor and its PyTorch name (`incep1.branch5x5_2.weight`).
+#[derive(Clone)]
+pub struct NamedParam {
+    pub name: String,
+    pub var: Var,
+}
+
+/// Creates layers with initialized, named parameters and records them in
+/// creation order.
+pub struct ParamBuilder {
+    rng: ChaCha8Rng,
+    device: Device,
+    prefix: Vec<String>,
+    params: Vec<NamedParam>,
+}
+
+impl ParamBuilder {
+    pub fn new(seed: u64, device: Device) -> Self {
+        Self { rng: ChaCha8Rng::seed_from_u64(seed), device, prefix: Vec::new(), params: Vec::new() }
+    }
+
+    /// Runs `f` with `name` appended to the prefix of every parameter it creates.
+    pub fn scope<T>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.prefix.push(name.to_string());
+        let out = f(self);
+        self.prefix.pop();
+        out
+    }
+
+    fn param(&mut self, name: &str, shape: impl Into<Shape>, fan_in: usize) -> Result<Var> {
+        let tensor = pytorch_uniform(&mut self.rng, shape, fan_in, &self.device)?;
+        let var = Var::from_tensor(&tensor)?;
+        let mut full = self.prefix.join(".");
+        if !full.is_empty() {
+            full.push('.');
+        }
+        full.push_str(name);
+        self.params.push(NamedParam { name: full, var: var.clone() });
+        Ok(var)
+    }
+
+    /// A `kernel`×`kernel` convolution with stride 1, `padding` zeros and a bias.
+    pub fn conv2d(&mut self, name: &str, in_channels: usize, out_channels: usize, kernel: usize, padding: usize) -> Result<Conv2d> {
+        let fan_in = in_channels * kernel * kernel;
+        self.scope(name, |b| {
+            let weight = b.param("weight", (out_channels, in_channels, kernel, kernel), fan_in)?;
+            let bias = b.param("bias", out_channels, fan_in)?;
+            Ok(Conv2d::new(weight, bias, padding))
+        })
+    }
+
+    /// A fully connected layer with a bias.
+    pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> Result<Linear> {
+        self.scope(name, |b| {
+            let weight = b.param("weight", (out_features, in_features), in_features)?;
+            let bias = b.param("bias", out_features, in_features)?;
+            Ok(Linear::new(weight, bias))
+        })
+    }
+
+    /// Everything created so far, in creation order.
+    pub fn into_params(self) -> Vec<NamedParam> {
+        self.params
+    }
+}

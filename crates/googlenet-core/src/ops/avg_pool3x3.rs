@@ -1,0 +1,61 @@
+//! 3×3 average pool, stride 1, zero padding 1, divisor always 9: the pool
+//! branch of Inception-A (PyTorch's `avg_pool2d(x, 3, 1, 1)` with its default
+//! `count_include_pad=True`). candle's own `avg_pool2d` has no padding and its
+//! backward refuses kernel ≠ stride, hence this op.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+struct AvgPool3x3Same;
+
+/// Sums the 3×3 neighbourhood of every pixel of one H×W plane (zeros outside)
+/// and divides by 9.
+fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
+    for i in 0..h {
+        let rows = i.saturating_sub(1)..(i + 2).min(h);
+        for j in 0..w {
+            let cols = j.saturating_sub(1)..(j + 2).min(w);
+            let mut sum = 0.0f32;
+            for r in rows.clone() {
+                sum += src[r * w + cols.start..r * w + cols.end].iter().sum::<f32>();
+            }
+            dst[i * w + j] = sum / 9.0;
+        }
+    }
+}
+
+impl CustomOp1 for AvgPool3x3Same {
+    fn name(&self) -> &'static str {
+        "avg-pool-3x3-same"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (_, _, h, w) = layout.shape().dims4()?;
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("avg-pool-3x3-same needs a contiguous input");
+        };
+        let CpuStorage::F32(data) = storage else {
+            candle_core::bail!("avg-pool-3x3-same supports f32 only, got {:?}", storage.dtype());
+        };
+        let src = &data[start..end];
+        let mut dst = vec![0f32; src.len()];
+        dst.par_chunks_mut(h * w)
+            .zip(src.par_chunks(h * w))
+            .for_each(|(d, s)| pool_plane(s, d, h, w));
+        Ok((CpuStorage::F32(dst), layout.shape().clone()))
+    }
+
+    /// The op is linear with a symmetric stencil and a constant divisor, so it
+    /// is its own adjoint: the input gradient is the same pool of the output
+    /// gradient.
+    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(avg_pool3x3_same(grad_res)?))
+    }
+}
+
+/// 3×3 average pool with stride 1 and zero padding 1 (divisor 9 everywhere)
+/// over an N×C×H×W f32 tensor; the output has the input's shape.
+pub fn avg_pool3x3_same(x: &Tensor) -> candle_core::Result<Tensor> {
+    x.contiguous()?.apply_op1(AvgPool3x3Same)
+}

@@ -1,0 +1,70 @@
+use candle_core::{DType, Device, Tensor, D};
+
+use crate::data::{Dataset, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
+use crate::model::Model;
+use crate::{Error, Result};
+
+/// Accuracy and mean cross-entropy of a model on a dataset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalResult {
+    pub correct: usize,
+    pub total: usize,
+    pub accuracy: f64,
+    pub loss: f64,
+}
+
+pub(crate) fn check_input_size(model: &dyn Model, height: usize, width: usize) -> Result<()> {
+    let (h, w) = model.input_size();
+    if (h, w) != (height, width) {
+        return Err(Error::InvalidArgument(format!(
+            "model '{}' takes {h}x{w} images, the data has {height}x{width}",
+            model.name()
+        )));
+    }
+    Ok(())
+}
+
+/// Runs the model over `data` in batches of `batch_size` (no gradients kept).
+pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<EvalResult> {
+    check_input_size(model, data.height(), data.width())?;
+    if batch_size == 0 {
+        return Err(Error::InvalidArgument("batch size must be at least 1".into()));
+    }
+    let (mut correct, mut loss_sum) = (0usize, 0f64);
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(batch_size) {
+        let batch = data.batch(chunk, device)?;
+        let logits = model.forward(&batch.images)?.detach();
+        let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+        loss_sum += loss.to_scalar::<f32>()? as f64 * chunk.len() as f64;
+        let predicted = logits.argmax(D::Minus1)?;
+        correct += predicted.eq(&batch.labels)?.to_dtype(DType::U32)?.sum_all()?.to_scalar::<u32>()? as usize;
+    }
+    let total = data.len();
+    let accuracy = if total == 0 { 0.0 } else { correct as f64 / total as f64 };
+    let loss = if total == 0 { 0.0 } else { loss_sum / total as f64 };
+    Ok(EvalResult { correct, total, accuracy, loss })
+}
+
+/// Class probabilities (softmax of the logits) for `count` images given as
+/// pixels scaled to [0, 1], `height`×`width` each; returns count×10 values.
+pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, height: usize, width: usize, device: &Device) -> Result<Vec<f32>> {
+    check_input_size(model, height, width)?;
+    if pixels.len() != count * height * width {
+        return Err(Error::InvalidArgument(format!(
+            "{} pixel values are not {count} images of {height}x{width}",
+            pixels.len()
+        )));
+    }
+    const CHUNK: usize = 1000;
+    let mut out = Vec::with_capacity(count * NUM_CLASSES);
+    for chunk in pixels.chunks(CHUNK * height * width) {
+        let n = chunk.len() / (height * width);
+        let normalized: Vec<f32> = chunk.iter().map(|&x| (x - MNIST_MEAN) / MNIST_STD).collect();
+        let images = Tensor::from_vec(normalized, (n, 1, height, width), device)?;
+        let logits = model.forward(&images)?.detach();
+        let probabilities = candle_nn::ops::softmax_last_dim(&logits)?;
+        out.extend(probabilities.flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,167 @@
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use candle_core::Device;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::evaluate::check_input_size;
+use super::{evaluate, EvalResult, Sgd};
+use crate::data::Dataset;
+use crate::model::Model;
+use crate::{Error, Result};
+
+/// Batch size used for evaluation after each epoch: large batches are
+/// cheaper per image and evaluation keeps no gradients.
+const EVAL_BATCH_SIZE: usize = 1000;
+
+/// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
+/// lr 0.01, momentum 0.5.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub lr: f64,
+    pub momentum: f64,
+    /// Seeds the per-epoch shuffle.
+    pub seed: u64,
+}
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        Self { epochs: 10, batch_size: 64, lr: 0.01, momentum: 0.5, seed: 1 }
+    }
+}
+
+impl FitConfig {
+    /// Rejects settings that cannot train (the optimizer checks lr and momentum).
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::InvalidArgument("epochs must be at least 1".into()));
+        }
+        if self.batch_size == 0 {
+            return Err(Error::InvalidArgument("batch size must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Progress after one training batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchProgress {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// 1-based batch within the epoch.
+    pub batch: usize,
+    /// Batches per epoch.
+    pub batches: usize,
+    /// Mean cross-entropy of this batch.
+    pub loss: f32,
+    /// Training images seen in this epoch so far.
+    pub images_seen: usize,
+    /// Seconds since the epoch started.
+    pub elapsed_secs: f64,
+}
+
+/// What one epoch did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochSummary {
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Training time of the epoch, evaluation excluded.
+    pub seconds: f64,
+    pub train_images_per_sec: f64,
+    /// The model on the validation set after the epoch, if one was given.
+    pub test: Option<EvalResult>,
+    pub eval_seconds: Option<f64>,
+}
+
+/// Reported to the caller while training; returning `ControlFlow::Break`
+/// stops the run at this point with [`Error::Aborted`].
+pub enum TrainEvent<'a> {
+    Batch(BatchProgress),
+    Epoch(&'a EpochSummary),
+}
+
+/// Trains `model` in place on `train` with SGD and momentum, reshuffling the
+/// data every epoch with a generator seeded by `config.seed`, and evaluates
+/// on `validation` after each epoch.
+pub fn fit(
+    model: &dyn Model,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &FitConfig,
+    device: &Device,
+    on_event: &mut dyn FnMut(TrainEvent) -> ControlFlow<()>,
+) -> Result<Vec<EpochSummary>> {
+    config.validate()?;
+    check_input_size(model, train.height(), train.width())?;
+    if let Some(v) = validation {
+        check_input_size(model, v.height(), v.width())?;
+    }
+    if train.is_empty() {
+        return Err(Error::InvalidArgument("the training set is empty".into()));
+    }
+    let mut optimizer = Sgd::new(model.vars(), config.lr, config.momentum)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let batches = train.len().div_ceil(config.batch_size);
+    let mut history = Vec::with_capacity(config.epochs);
+
+    for epoch in 1..=config.epochs {
+        order.shuffle(&mut rng);
+        let started = Instant::now();
+        let (mut loss_sum, mut seen) = (0f64, 0usize);
+        for (b, indices) in order.chunks(config.batch_size).enumerate() {
+            let batch = train.batch(indices, device)?;
+            let logits = model.forward(&batch.images)?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+            optimizer.step(&loss.backward()?)?;
+            let loss = loss.to_scalar::<f32>()?;
+            if !loss.is_finite() {
+                return Err(Error::Diverged(format!(
+                    "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",
+                    b + 1
+                )));
+            }
+            loss_sum += loss as f64;
+            seen += indices.len();
+            let progress = BatchProgress {
+                epoch,
+                batch: b + 1,
+                batches,
+                loss,
+                images_seen: seen,
+                elapsed_secs: started.elapsed().as_secs_f64(),
+            };
+            if on_event(TrainEvent::Batch(progress)).is_break() {
+                return Err(Error::Aborted);
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let (test, eval_seconds) = match validation {
+            Some(v) => {
+                let eval_started = Instant::now();
+                let result = evaluate(model, v, EVAL_BATCH_SIZE, device)?;
+                (Some(result), Some(eval_started.elapsed().as_secs_f64()))
+            }
+            None => (None, None),
+        };
+        let summary = EpochSummary {
+            epoch,
+            loss: loss_sum / batches as f64,
+            seconds,
+            train_images_per_sec: seen as f64 / seconds,
+            test,
+            eval_seconds,
+        };
+        let stop = on_event(TrainEvent::Epoch(&summary)).is_break();
+        history.push(summary);
+        if stop && epoch < config.epochs {
+            return Err(Error::Aborted);
+        }
+    }
+    Ok(history)
+}

@@ -1,0 +1,10 @@
+//! Training and inference: SGD with momentum, the epoch loop with progress
+//! events and cancellation, evaluation and prediction.
+
+mod evaluate;
+mod fit;
+mod sgd;
+
+pub use evaluate::{evaluate, predict_probabilities, EvalResult};
+pub use fit::{fit, BatchProgress, EpochSummary, FitConfig, TrainEvent};
+pub use sgd::Sgd;

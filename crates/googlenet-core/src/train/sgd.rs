@@ -1,0 +1,43 @@
+use candle_core::backprop::GradStore;
+use candle_core::{Tensor, Var};
+
+use crate::{Error, Result};
+
+/// SGD with momentum in PyTorch's form: buf = μ·buf + g (the first buf is g),
+/// p −= lr·buf. No dampening, no weight decay, no Nesterov.
+pub struct Sgd {
+    vars: Vec<Var>,
+    buffers: Vec<Option<Tensor>>,
+    lr: f64,
+    momentum: f64,
+}
+
+impl Sgd {
+    pub fn new(vars: Vec<Var>, lr: f64, momentum: f64) -> Result<Self> {
+        if !(lr.is_finite() && lr > 0.0) {
+            return Err(Error::InvalidArgument(format!("learning rate must be a finite number > 0 (got {lr})")));
+        }
+        if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
+            return Err(Error::InvalidArgument(format!("momentum must be in [0, 1) (got {momentum})")));
+        }
+        let buffers = vec![None; vars.len()];
+        Ok(Self { vars, buffers, lr, momentum })
+    }
+
+    /// Applies one update from the gradients of the last backward pass;
+    /// parameters without a gradient are left alone, as PyTorch does.
+    pub fn step(&mut self, grads: &GradStore) -> Result<()> {
+        for (var, buffer) in self.vars.iter().zip(self.buffers.iter_mut()) {
+            let Some(grad) = grads.get(var.as_tensor()) else { continue };
+            let direction = match buffer.take() {
+                Some(previous) if self.momentum != 0.0 => (previous.affine(self.momentum, 0.0)? + grad)?,
+                _ => grad.clone(),
+            };
+            var.set(&(var.as_tensor() - direction.affine(self.lr, 0.0)?)?)?;
+            if self.momentum != 0.0 {
+                *buffer = Some(direction);
+            }
+        }
+        Ok(())
+    }
+}

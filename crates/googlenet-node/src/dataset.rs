@@ -1,0 +1,76 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use googlenet_core::data::{self, Dataset, Split};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{guarded, to_napi};
+
+/// A labelled image set held in Rust memory; JS only ever holds this handle.
+#[napi]
+pub struct NativeDataset {
+    pub(crate) inner: Arc<Dataset>,
+}
+
+#[napi]
+impl NativeDataset {
+    /// Copies the arrays into Rust memory. `images`: count×height×width bytes
+    /// (0..255); `labels`: count bytes (0..9).
+    #[napi(factory)]
+    pub fn from_arrays(images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
+        let dataset = Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize).map_err(to_napi)?;
+        Ok(Self { inner: Arc::new(dataset) })
+    }
+
+    #[napi(getter)]
+    pub fn length(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    #[napi(getter)]
+    pub fn height(&self) -> u32 {
+        self.inner.height() as u32
+    }
+
+    #[napi(getter)]
+    pub fn width(&self) -> u32 {
+        self.inner.width() as u32
+    }
+
+    /// The first `count` samples (fewer if the set is smaller), as a new dataset.
+    #[napi]
+    pub fn take(&self, count: u32) -> NativeDataset {
+        NativeDataset { inner: Arc::new(self.inner.take(count as usize)) }
+    }
+}
+
+pub struct LoadSplitTask {
+    dir: PathBuf,
+    split: Split,
+}
+
+impl Task for LoadSplitTask {
+    type Output = Dataset;
+    type JsValue = NativeDataset;
+
+    fn compute(&mut self) -> Result<Dataset> {
+        guarded(|| data::load_mnist_split(&self.dir, self.split))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Dataset) -> Result<NativeDataset> {
+        Ok(NativeDataset { inner: Arc::new(output) })
+    }
+}
+
+/// Reads one split of an MNIST-format folder (the four standard names, raw
+/// or `.gz`) off the event loop.
+#[napi(ts_return_type = "Promise<NativeDataset>")]
+pub fn load_mnist_split(dir: String, #[napi(ts_arg_type = "'train' | 'test'")] split: String) -> Result<AsyncTask<LoadSplitTask>> {
+    let split = match split.as_str() {
+        "train" => Split::Train,
+        "test" => Split::Test,
+        other => return Err(Error::new(Status::InvalidArg, format!("unknown split '{other}' (expected 'train' or 'test')"))),
+    };
+    Ok(AsyncTask::new(LoadSplitTask { dir: PathBuf::from(dir), split }))
+}

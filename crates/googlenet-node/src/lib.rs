@@ -1,0 +1,9 @@
+//! napi-rs binding of googlenet-core: datasets and models as JS classes,
+//! long work as promises on libuv's thread pool, progress through a
+//! thread-safe function, cancellation through a shared flag.
+//! The public, documented API is the TypeScript layer in `src/`.
+
+mod dataset;
+mod errors;
+mod model;
+mod progress;

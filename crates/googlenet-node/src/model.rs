@@ -1,0 +1,243 @@
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use googlenet_core::data::Dataset;
+use googlenet_core::model::{build_model, Model};
+use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent};
+use googlenet_core::Error as CoreError;
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use crate::dataset::NativeDataset;
+use crate::errors::{guarded, to_napi};
+use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
+
+/// Evaluation batch size when the caller gives none.
+const DEFAULT_EVAL_BATCH: u32 = 1000;
+
+type SharedModel = Arc<Mutex<Box<dyn Model>>>;
+type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
+
+fn device() -> candle_core::Device {
+    candle_core::Device::Cpu
+}
+
+/// One model call at a time: a second call while one runs is refused
+/// instead of queueing behind it on a worker thread.
+fn lock(model: &SharedModel) -> googlenet_core::Result<MutexGuard<'_, Box<dyn Model>>> {
+    model.try_lock().map_err(|_| {
+        CoreError::InvalidArgument("model is busy: another fit, evaluate or predict call on it is still running".into())
+    })
+}
+
+#[napi(object)]
+pub struct ParameterInfo {
+    pub name: String,
+    pub shape: Vec<u32>,
+}
+
+#[napi(object)]
+pub struct NativeFitOptions {
+    pub epochs: u32,
+    pub batch_size: u32,
+    pub lr: f64,
+    pub momentum: f64,
+    pub seed: u32,
+}
+
+/// A model held in Rust; training and inference run on libuv's thread pool.
+#[napi]
+pub struct NativeModel {
+    inner: SharedModel,
+    name: String,
+    param_count: u32,
+}
+
+#[napi]
+impl NativeModel {
+    /// `name`: a model name (`googlenet`); `seed` fixes the initial weights.
+    #[napi(constructor)]
+    pub fn new(name: String, seed: u32) -> Result<Self> {
+        let model = build_model(&name, seed as u64, &device()).map_err(to_napi)?;
+        let param_count = model.param_count() as u32;
+        Ok(Self { inner: Arc::new(Mutex::new(model)), name, param_count })
+    }
+
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    #[napi(getter)]
+    pub fn param_count(&self) -> u32 {
+        self.param_count
+    }
+
+    /// Names and shapes of the trainable tensors, in PyTorch's order.
+    #[napi]
+    pub fn parameters(&self) -> Result<Vec<ParameterInfo>> {
+        let model = lock(&self.inner).map_err(to_napi)?;
+        Ok(model
+            .parameters()
+            .iter()
+            .map(|p| ParameterInfo { name: p.name.clone(), shape: p.var.dims().iter().map(|&d| d as u32).collect() })
+            .collect())
+    }
+
+    /// Trains in place; rejects with code `Cancelled` when `cancel` fires.
+    #[napi(ts_return_type = "Promise<Array<NativeEpochSummary>>")]
+    pub fn fit(
+        &self,
+        train: &NativeDataset,
+        validation: Option<&NativeDataset>,
+        options: NativeFitOptions,
+        #[napi(ts_arg_type = "((event: NativeProgressEvent) => void) | undefined | null")] on_progress: Option<ProgressCallback>,
+        cancel: Option<&CancelToken>,
+    ) -> AsyncTask<FitTask> {
+        AsyncTask::new(FitTask {
+            model: self.inner.clone(),
+            train: train.inner.clone(),
+            validation: validation.map(|v| v.inner.clone()),
+            config: FitConfig {
+                epochs: options.epochs as usize,
+                batch_size: options.batch_size as usize,
+                lr: options.lr,
+                momentum: options.momentum,
+                seed: options.seed as u64,
+            },
+            on_progress,
+            cancel: cancel.map(|c| c.flag.clone()),
+        })
+    }
+
+    /// Accuracy and mean loss on `data`.
+    #[napi(ts_return_type = "Promise<NativeEvalResult>")]
+    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>) -> AsyncTask<EvaluateTask> {
+        AsyncTask::new(EvaluateTask {
+            model: self.inner.clone(),
+            data: data.inner.clone(),
+            batch_size: batch_size.unwrap_or(DEFAULT_EVAL_BATCH),
+        })
+    }
+
+    /// `pixels`: count×height×width values in [0, 1]. Resolves to count×10
+    /// softmax probabilities, row-major.
+    #[napi(ts_return_type = "Promise<Float32Array>")]
+    pub fn predict(&self, pixels: Float32Array, count: u32, height: u32, width: u32) -> AsyncTask<PredictTask> {
+        AsyncTask::new(PredictTask {
+            model: self.inner.clone(),
+            pixels: pixels.to_vec(),
+            count: count as usize,
+            height: height as usize,
+            width: width as usize,
+        })
+    }
+}
+
+/// How long an epoch event may wait for the JS listener before training
+/// goes on regardless (a listener that throws never acknowledges).
+const EPOCH_EVENT_WAIT: Duration = Duration::from_secs(10);
+
+/// Queues an epoch event and waits until JS has run the listener, so every
+/// progress event reaches JS before the fit promise settles (the event queue
+/// and the promise's completion are separate libuv handles with no order).
+fn deliver_and_wait(callback: &ProgressCallback, event: NativeProgressEvent) {
+    let (done, delivered) = mpsc::channel();
+    let status = callback.call_with_return_value(event, ThreadsafeFunctionCallMode::Blocking, move |_, _| {
+        let _ = done.send(());
+        Ok(())
+    });
+    if status == Status::Ok {
+        let _ = delivered.recv_timeout(EPOCH_EVENT_WAIT);
+    }
+}
+
+pub struct FitTask {
+    model: SharedModel,
+    train: Arc<Dataset>,
+    validation: Option<Arc<Dataset>>,
+    config: FitConfig,
+    on_progress: Option<ProgressCallback>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Task for FitTask {
+    type Output = Vec<NativeEpochSummary>;
+    type JsValue = Vec<NativeEpochSummary>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| {
+            let model = lock(&self.model)?;
+            let mut on_event = |event: TrainEvent| {
+                if let Some(callback) = &self.on_progress {
+                    match event {
+                        // NonBlocking: a slow JS listener must never stall training.
+                        TrainEvent::Batch(p) => {
+                            callback.call(p.into(), ThreadsafeFunctionCallMode::NonBlocking);
+                        }
+                        TrainEvent::Epoch(s) => deliver_and_wait(callback, s.into()),
+                    }
+                }
+                match &self.cancel {
+                    Some(flag) if flag.load(Ordering::SeqCst) => ControlFlow::Break(()),
+                    _ => ControlFlow::Continue(()),
+                }
+            };
+            let history = fit(model.as_ref(), &self.train, self.validation.as_deref(), &self.config, &device(), &mut on_event)?;
+            Ok(history.iter().map(NativeEpochSummary::from).collect())
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+pub struct EvaluateTask {
+    model: SharedModel,
+    data: Arc<Dataset>,
+    batch_size: u32,
+}
+
+impl Task for EvaluateTask {
+    type Output = NativeEvalResult;
+    type JsValue = NativeEvalResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| {
+            let model = lock(&self.model)?;
+            Ok(evaluate(model.as_ref(), &self.data, self.batch_size as usize, &device())?.into())
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+pub struct PredictTask {
+    model: SharedModel,
+    pixels: Vec<f32>,
+    count: usize,
+    height: usize,
+    width: usize,
+}
+
+impl Task for PredictTask {
+    type Output = Vec<f32>;
+    type JsValue = Float32Array;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| {
+            let model = lock(&self.model)?;
+            predict_probabilities(model.as_ref(), &self.pixels, self.count, self.height, self.width, &device())
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(Float32Array::new(output))
+    }
+}
