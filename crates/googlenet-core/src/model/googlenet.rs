@@ -36,13 +36,23 @@ impl Model for GoogLeNet {
         "googlenet"
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
         let n = x.dim(0)?;
-        let x = self.conv1.forward(x)?.max_pool2d(2)?.relu()?;
-        let x = self.incep1.forward(&x)?;
-        let x = self.conv2.forward(&x)?.max_pool2d(2)?.relu()?;
-        let x = self.incep2.forward(&x)?;
-        self.fc.forward(&x.reshape((n, ()))?)
+        let x = self.conv1.forward(x)?;
+        on_layer("conv1", &x);
+        let x = x.max_pool2d(2)?.relu()?;
+        on_layer("pool1", &x);
+        let x = self.incep1.forward_traced(&x, "incep1", on_layer)?;
+        let x = self.conv2.forward(&x)?;
+        on_layer("conv2", &x);
+        let x = x.max_pool2d(2)?.relu()?;
+        on_layer("pool2", &x);
+        let x = self.incep2.forward_traced(&x, "incep2", on_layer)?;
+        let x = x.reshape((n, ()))?;
+        on_layer("flatten", &x);
+        let x = self.fc.forward(&x)?;
+        on_layer("fc", &x);
+        Ok(x)
     }
 
     fn parameters(&self) -> &[NamedParam] {

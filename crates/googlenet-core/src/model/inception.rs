@@ -34,11 +34,19 @@ impl InceptionA {
         })
     }
 
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// Runs the four branches and concatenates them; `on_layer` sees each
+    /// branch's output as `{name}.{branch}` and the result as `name`.
+    pub fn forward_traced(&self, x: &Tensor, name: &str, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
         let b1 = self.branch1x1.forward(x)?;
+        on_layer(&format!("{name}.branch1x1"), &b1);
         let b5 = self.branch5x5_2.forward(&self.branch5x5_1.forward(x)?)?;
+        on_layer(&format!("{name}.branch5x5"), &b5);
         let b3 = self.branch3x3_3.forward(&self.branch3x3_2.forward(&self.branch3x3_1.forward(x)?)?)?;
+        on_layer(&format!("{name}.branch3x3"), &b3);
         let bp = self.branch_pool.forward(&avg_pool3x3_same(x)?)?;
-        Ok(Tensor::cat(&[&b1, &b5, &b3, &bp], 1)?)
+        on_layer(&format!("{name}.branch_pool"), &bp);
+        let out = Tensor::cat(&[&b1, &b5, &b3, &bp], 1)?;
+        on_layer(name, &out);
+        Ok(out)
     }
 }

@@ -23,8 +23,14 @@ use crate::{Error, Result};
 pub trait Model: Send + Sync {
     /// The name it is created by (`googlenet`).
     fn name(&self) -> &'static str;
+    /// N×1×H×W normalized images in, N×10 logits out; `on_layer` sees every
+    /// layer's name and output as data flows through.
+    fn forward_traced(&self, images: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor>;
+
     /// N×1×H×W normalized images in, N×10 logits out.
-    fn forward(&self, images: &Tensor) -> Result<Tensor>;
+    fn forward(&self, images: &Tensor) -> Result<Tensor> {
+        self.forward_traced(images, &mut |_, _| {})
+    }
     /// Every trainable tensor, in PyTorch's `state_dict` order.
     fn parameters(&self) -> &[NamedParam];
     /// The input height and width the model is built for.

@@ -1,5 +1,6 @@
 use candle_core::{DType, Device, Tensor, D};
 
+use super::EVAL_BATCH_SIZE;
 use crate::data::{Dataset, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
 use crate::model::Model;
 use crate::{Error, Result};
@@ -56,9 +57,8 @@ pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, he
             pixels.len()
         )));
     }
-    const CHUNK: usize = 1000;
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
-    for chunk in pixels.chunks(CHUNK * height * width) {
+    for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
         let normalized: Vec<f32> = chunk.iter().map(|&x| (x - MNIST_MEAN) / MNIST_STD).collect();
         let images = Tensor::from_vec(normalized, (n, 1, height, width), device)?;

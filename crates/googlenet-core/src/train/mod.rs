@@ -6,5 +6,5 @@ mod fit;
 mod sgd;
 
 pub use evaluate::{evaluate, predict_probabilities, EvalResult};
-pub use fit::{fit, BatchProgress, EpochSummary, FitConfig, TrainEvent};
+pub use fit::{fit, BatchProgress, EpochSummary, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
 pub use sgd::Sgd;

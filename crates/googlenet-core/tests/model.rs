@@ -1,0 +1,116 @@
+mod common;
+
+use candle_core::{Device, Tensor};
+use googlenet_core::model::{build_model, Model};
+use googlenet_core::Error;
+
+fn googlenet(seed: u64) -> Box<dyn Model> {
+    build_model("googlenet", seed, &Device::Cpu).unwrap()
+}
+
+#[test]
+fn has_pytorchs_parameters_names_and_shapes() {
+    let model = googlenet(1);
+    assert_eq!(model.param_count(), 97_298);
+    let params: Vec<(String, Vec<usize>)> =
+        model.parameters().iter().map(|p| (p.name.clone(), p.var.dims().to_vec())).collect();
+    assert_eq!(params.len(), 34);
+    let inception = |p: &str, cin: usize| {
+        vec![
+            (format!("{p}.branch1x1.weight"), vec![16, cin, 1, 1]),
+            (format!("{p}.branch1x1.bias"), vec![16]),
+            (format!("{p}.branch5x5_1.weight"), vec![16, cin, 1, 1]),
+            (format!("{p}.branch5x5_1.bias"), vec![16]),
+            (format!("{p}.branch5x5_2.weight"), vec![24, 16, 5, 5]),
+            (format!("{p}.branch5x5_2.bias"), vec![24]),
+            (format!("{p}.branch3x3_1.weight"), vec![16, cin, 1, 1]),
+            (format!("{p}.branch3x3_1.bias"), vec![16]),
+            (format!("{p}.branch3x3_2.weight"), vec![24, 16, 3, 3]),
+            (format!("{p}.branch3x3_2.bias"), vec![24]),
+            (format!("{p}.branch3x3_3.weight"), vec![24, 24, 3, 3]),
+            (format!("{p}.branch3x3_3.bias"), vec![24]),
+            (format!("{p}.branch_pool.weight"), vec![24, cin, 1, 1]),
+            (format!("{p}.branch_pool.bias"), vec![24]),
+        ]
+    };
+    let mut expected = vec![
+        ("conv1.weight".to_string(), vec![10, 1, 5, 5]),
+        ("conv1.bias".to_string(), vec![10]),
+        ("conv2.weight".to_string(), vec![20, 88, 5, 5]),
+        ("conv2.bias".to_string(), vec![20]),
+    ];
+    expected.extend(inception("incep1", 10));
+    expected.extend(inception("incep2", 20));
+    expected.push(("fc.weight".to_string(), vec![10, 1408]));
+    expected.push(("fc.bias".to_string(), vec![10]));
+    assert_eq!(params, expected);
+}
+
+#[test]
+fn every_layer_has_the_reference_output_shape() {
+    let model = googlenet(1);
+    let x = Tensor::zeros((3, 1, 28, 28), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let mut seen = Vec::new();
+    let logits = model.forward_traced(&x, &mut |name, t| seen.push((name.to_string(), t.dims().to_vec()))).unwrap();
+    assert_eq!(logits.dims(), &[3, 10]);
+    let expected: Vec<(&str, Vec<usize>)> = vec![
+        ("conv1", vec![3, 10, 24, 24]),
+        ("pool1", vec![3, 10, 12, 12]),
+        ("incep1.branch1x1", vec![3, 16, 12, 12]),
+        ("incep1.branch5x5", vec![3, 24, 12, 12]),
+        ("incep1.branch3x3", vec![3, 24, 12, 12]),
+        ("incep1.branch_pool", vec![3, 24, 12, 12]),
+        ("incep1", vec![3, 88, 12, 12]),
+        ("conv2", vec![3, 20, 8, 8]),
+        ("pool2", vec![3, 20, 4, 4]),
+        ("incep2.branch1x1", vec![3, 16, 4, 4]),
+        ("incep2.branch5x5", vec![3, 24, 4, 4]),
+        ("incep2.branch3x3", vec![3, 24, 4, 4]),
+        ("incep2.branch_pool", vec![3, 24, 4, 4]),
+        ("incep2", vec![3, 88, 4, 4]),
+        ("flatten", vec![3, 1408]),
+        ("fc", vec![3, 10]),
+    ];
+    let seen: Vec<(&str, Vec<usize>)> = seen.iter().map(|(n, s)| (n.as_str(), s.clone())).collect();
+    assert_eq!(seen, expected);
+}
+
+#[test]
+fn init_follows_pytorchs_bounds_and_the_seed() {
+    let a = googlenet(7);
+    for p in a.parameters() {
+        let fan_in: usize = if p.name == "fc.weight" || p.name == "fc.bias" {
+            1408
+        } else {
+            // The conv weight of the same layer gives in × k × k.
+            let weight = a.parameters().iter().find(|q| q.name == p.name.replace(".bias", ".weight")).unwrap();
+            weight.var.dims()[1..].iter().product()
+        };
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let v = p.var.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(v.iter().all(|x| x.abs() <= bound), "{} exceeds ±{bound}", p.name);
+        if v.len() >= 1000 {
+            // A uniform draw fills its range: the largest |w| is close to the bound.
+            let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+            assert!(max > 0.95 * bound, "{}: max {max} vs bound {bound}", p.name);
+        }
+    }
+    let same = googlenet(7).parameters()[0].var.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let other = googlenet(8).parameters()[0].var.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let first = a.parameters()[0].var.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!(first, same);
+    assert_ne!(first, other);
+}
+
+#[test]
+fn unknown_model_names_are_refused() {
+    let err = build_model("alexnet", 1, &Device::Cpu).err().expect("must fail");
+    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("alexnet") && m.contains("googlenet")), "{err}");
+}
+
+#[test]
+fn wrong_input_size_fails() {
+    let model = googlenet(1);
+    let x = Tensor::zeros((1, 1, 20, 20), candle_core::DType::F32, &Device::Cpu).unwrap();
+    assert!(model.forward(&x).is_err());
+}

@@ -1,0 +1,138 @@
+//! Every custom op against a reference: candle's own ops where they exist,
+//! finite differences for gradients. Relative error below 1e-4.
+
+mod common;
+
+use candle_core::{Device, Tensor, Var};
+use common::max_rel_err;
+use googlenet_core::ops::{avg_pool3x3_same, col2im, conv2d_gemm, im2col};
+
+const TOL: f32 = 1e-4;
+
+fn random(shape: &[usize], seed: u64) -> Tensor {
+    // A fixed pseudo-random fill (no RNG crate needed for test inputs).
+    let n: usize = shape.iter().product();
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let values: Vec<f32> = (0..n)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect();
+    Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+}
+
+/// d(sum(f(x) · probe))/dx by central differences, in f64 arithmetic on the sums.
+fn finite_difference(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, probe: &Tensor) -> Vec<f32> {
+    let base = values(x);
+    let objective = |v: &[f32]| -> f64 {
+        let t = Tensor::from_vec(v.to_vec(), x.dims(), &Device::Cpu).unwrap();
+        values(&f(&t)).iter().zip(values(probe)).map(|(a, b)| *a as f64 * b as f64).sum()
+    };
+    let eps = 1e-2f32;
+    (0..base.len())
+        .map(|i| {
+            let mut plus = base.clone();
+            plus[i] += eps;
+            let mut minus = base.clone();
+            minus[i] -= eps;
+            ((objective(&plus) - objective(&minus)) / (2.0 * eps as f64)) as f32
+        })
+        .collect()
+}
+
+/// The gradient of sum(f(x) · probe) with respect to x by backprop.
+fn backprop(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, probe: &Tensor) -> Vec<f32> {
+    let var = Var::from_tensor(x).unwrap();
+    let objective = (f(var.as_tensor()) * probe).unwrap().sum_all().unwrap();
+    values(objective.backward().unwrap().get(var.as_tensor()).unwrap())
+}
+
+#[test]
+fn avg_pool_forward_matches_padded_candle_pool() {
+    let x = random(&[2, 3, 5, 7], 1);
+    let ours = avg_pool3x3_same(&x).unwrap();
+    let padded = x.pad_with_zeros(2, 1, 1).unwrap().pad_with_zeros(3, 1, 1).unwrap();
+    let reference = padded.avg_pool2d_with_stride(3, 1).unwrap();
+    assert_eq!(ours.dims(), x.dims());
+    assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL);
+}
+
+#[test]
+fn avg_pool_divides_by_nine_at_the_border() {
+    let x = Tensor::ones((1, 1, 3, 3), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let y = values(&avg_pool3x3_same(&x).unwrap());
+    assert!((y[0] - 4.0 / 9.0).abs() < 1e-6 && (y[1] - 6.0 / 9.0).abs() < 1e-6 && (y[4] - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn avg_pool_backward_matches_finite_differences() {
+    let x = random(&[2, 2, 4, 5], 2);
+    let probe = random(&[2, 2, 4, 5], 3);
+    let f = |t: &Tensor| avg_pool3x3_same(t).unwrap();
+    assert!(max_rel_err(&backprop(f, &x, &probe), &finite_difference(f, &x, &probe)) < TOL);
+}
+
+#[test]
+fn im2col_and_col2im_are_adjoint() {
+    // <im2col(x), c> == <x, col2im(c)> for any x and c.
+    let x = random(&[2, 3, 6, 5], 4);
+    let cols = im2col(&x, 3, 1).unwrap();
+    let c = random(cols.dims(), 5);
+    let back = col2im(&c, 3, 1, 6, 5).unwrap();
+    let lhs: f32 = values(&(cols * &c).unwrap()).iter().sum();
+    let rhs: f32 = values(&(x * back).unwrap()).iter().sum();
+    assert!((lhs - rhs).abs() / rhs.abs().max(1.0) < TOL, "{lhs} vs {rhs}");
+}
+
+/// Every kernel and padding the reference model uses.
+const CASES: &[(usize, usize, usize, usize, usize)] = &[
+    // (in channels, out channels, kernel, padding, image size)
+    (1, 10, 5, 0, 12),
+    (8, 6, 5, 0, 9),
+    (5, 4, 5, 2, 7),
+    (4, 6, 3, 1, 6),
+    (7, 3, 1, 0, 5),
+];
+
+#[test]
+fn gemm_conv_forward_matches_candle_conv2d() {
+    for (i, &(cin, cout, k, pad, size)) in CASES.iter().enumerate() {
+        let x = random(&[3, cin, size, size], 10 + i as u64);
+        let w = random(&[cout, cin, k, k], 20 + i as u64);
+        let ours = conv2d_gemm(&x, &w, pad).unwrap();
+        let reference = x.conv2d(&w, pad, 1, 1, 1).unwrap();
+        assert_eq!(ours.dims(), reference.dims(), "case {i}");
+        assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL, "case {i}");
+    }
+}
+
+#[test]
+fn gemm_conv_gradients_match_candle_conv2d() {
+    for (i, &(cin, cout, k, pad, size)) in CASES.iter().enumerate() {
+        let x = Var::from_tensor(&random(&[2, cin, size, size], 30 + i as u64)).unwrap();
+        let w = Var::from_tensor(&random(&[cout, cin, k, k], 40 + i as u64)).unwrap();
+        let out = size + 2 * pad + 1 - k;
+        let probe = random(&[2, cout, out, out], 50 + i as u64);
+        let grads = |y: Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
+        let ours = grads(conv2d_gemm(x.as_tensor(), w.as_tensor(), pad).unwrap());
+        let reference = grads(x.as_tensor().conv2d(w.as_tensor(), pad, 1, 1, 1).unwrap());
+        for var in [&x, &w] {
+            let (a, b) = (ours.get(var.as_tensor()).unwrap(), reference.get(var.as_tensor()).unwrap());
+            assert!(max_rel_err(&values(a), &values(b)) < TOL, "case {i}");
+        }
+    }
+}
+
+#[test]
+fn gemm_conv_input_gradient_matches_finite_differences() {
+    let x = random(&[1, 2, 5, 5], 60);
+    let w = random(&[3, 2, 3, 3], 61);
+    let probe = random(&[1, 3, 5, 5], 62);
+    let f = |t: &Tensor| conv2d_gemm(t, &w, 1).unwrap();
+    assert!(max_rel_err(&backprop(f, &x, &probe), &finite_difference(f, &x, &probe)) < TOL);
+}
