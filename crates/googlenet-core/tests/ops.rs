@@ -5,7 +5,7 @@ mod common;
 
 use candle_core::{Device, Tensor, Var};
 use common::max_rel_err;
-use googlenet_core::ops::{avg_pool3x3_same, col2im, conv2d_gemm, im2col};
+use googlenet_core::ops::{avg_pool3x3_same, col2im, conv2d_gemm, im2col, max_pool2x2_relu};
 
 const TOL: f32 = 1e-4;
 
@@ -135,4 +135,41 @@ fn gemm_conv_input_gradient_matches_finite_differences() {
     let probe = random(&[1, 3, 5, 5], 62);
     let f = |t: &Tensor| conv2d_gemm(t, &w, 1).unwrap();
     assert!(max_rel_err(&backprop(f, &x, &probe), &finite_difference(f, &x, &probe)) < TOL);
+}
+
+/// Distinct values 0.05 apart, none near zero, in a scrambled order: no ties
+/// in a pool window and no ReLU kink within the finite-difference step.
+fn distinct(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    let values: Vec<f32> = (0..n).map(|i| ((i * 37) % n) as f32 * 0.05 - (n / 2) as f32 * 0.05 + 0.025).collect();
+    Tensor::from_vec(values, shape, &Device::Cpu).unwrap()
+}
+
+#[test]
+fn max_pool_relu_forward_matches_candle() {
+    for shape in [[2, 3, 8, 8], [1, 2, 5, 7]] {
+        let x = random(&shape, 70);
+        let ours = max_pool2x2_relu(&x).unwrap();
+        let reference = x.max_pool2d(2).unwrap().relu().unwrap();
+        assert_eq!(ours.dims(), reference.dims());
+        assert_eq!(values(&ours), values(&reference));
+    }
+}
+
+#[test]
+fn max_pool_relu_backward_matches_finite_differences() {
+    let x = distinct(&[2, 2, 6, 4]);
+    let probe = random(&[2, 2, 3, 2], 71);
+    let f = |t: &Tensor| max_pool2x2_relu(t).unwrap();
+    let ours = backprop(f, &x, &probe);
+    assert!(max_rel_err(&ours, &finite_difference(f, &x, &probe)) < TOL);
+    // Exactly one input per window with a positive max gets the gradient.
+    assert_eq!(ours.iter().filter(|g| **g != 0.0).count(), values(&max_pool2x2_relu(&x).unwrap()).iter().filter(|v| **v > 0.0).count());
+}
+
+#[test]
+fn max_pool_ties_go_to_the_first_maximum_like_pytorch() {
+    let x = Tensor::from_vec(vec![1f32, 3.0, 3.0, 2.0], (1, 1, 2, 2), &Device::Cpu).unwrap();
+    let probe = Tensor::from_vec(vec![5f32], (1, 1, 1, 1), &Device::Cpu).unwrap();
+    assert_eq!(backprop(|t| max_pool2x2_relu(t).unwrap(), &x, &probe), vec![0.0, 5.0, 0.0, 0.0]);
 }

@@ -1,6 +1,7 @@
 use candle_core::{Device, Tensor};
 
 use super::{Conv2d, InceptionA, Linear, Model, NamedParam, ParamBuilder};
+use crate::ops::max_pool2x2_relu;
 use crate::Result;
 
 /// The reference model of DESIGN.md §1 (97,298 parameters):
@@ -40,12 +41,12 @@ impl Model for GoogLeNet {
         let n = x.dim(0)?;
         let x = self.conv1.forward(x)?;
         on_layer("conv1", &x);
-        let x = x.max_pool2d(2)?.relu()?;
+        let x = max_pool2x2_relu(&x)?;
         on_layer("pool1", &x);
         let x = self.incep1.forward_traced(&x, "incep1", on_layer)?;
         let x = self.conv2.forward(&x)?;
         on_layer("conv2", &x);
-        let x = x.max_pool2d(2)?.relu()?;
+        let x = max_pool2x2_relu(&x)?;
         on_layer("pool2", &x);
         let x = self.incep2.forward_traced(&x, "incep2", on_layer)?;
         let x = x.reshape((n, ()))?;

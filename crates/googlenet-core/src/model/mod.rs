@@ -8,6 +8,7 @@ mod inception;
 mod init;
 mod linear;
 mod params;
+mod weights;
 
 use candle_core::{Device, Tensor, Var};
 
@@ -16,6 +17,7 @@ pub use googlenet::GoogLeNet;
 pub use inception::InceptionA;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
+pub use weights::load_weights;
 
 use crate::{Error, Result};
 

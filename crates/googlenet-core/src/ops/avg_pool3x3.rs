@@ -3,9 +3,10 @@
 //! `count_include_pad=True`). candle's own `avg_pool2d` has no padding and its
 //! backward refuses kernel ≠ stride, hence this op.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
+
+use super::f32_slice;
 
 struct AvgPool3x3Same;
 
@@ -32,13 +33,7 @@ impl CustomOp1 for AvgPool3x3Same {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let (_, _, h, w) = layout.shape().dims4()?;
-        let Some((start, end)) = layout.contiguous_offsets() else {
-            candle_core::bail!("avg-pool-3x3-same needs a contiguous input");
-        };
-        let CpuStorage::F32(data) = storage else {
-            candle_core::bail!("avg-pool-3x3-same supports f32 only, got {:?}", storage.dtype());
-        };
-        let src = &data[start..end];
+        let src = f32_slice(self.name(), storage, layout)?;
         let mut dst = vec![0f32; src.len()];
         dst.par_chunks_mut(h * w)
             .zip(src.par_chunks(h * w))

@@ -5,9 +5,10 @@
 //! own conv2d computes the input gradient with a plain-loop
 //! conv_transpose2d, which made the backward pass the bottleneck.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
+
+use super::f32_slice;
 
 /// Geometry shared by both directions: kernel `k`, zero padding `pad`,
 /// input planes of `h`×`w`.
@@ -54,16 +55,6 @@ impl Geometry {
                 }
             }
         }
-    }
-}
-
-fn f32_slice<'a>(op: &str, storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
-    let Some((start, end)) = layout.contiguous_offsets() else {
-        candle_core::bail!("{op} needs a contiguous input");
-    };
-    match storage {
-        CpuStorage::F32(data) => Ok(&data[start..end]),
-        other => candle_core::bail!("{op} supports f32 only, got {:?}", other.dtype()),
     }
 }
 

@@ -3,7 +3,25 @@
 mod avg_pool3x3;
 mod conv2d;
 mod im2col;
+mod max_pool2x2_relu;
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, Layout};
 
 pub use avg_pool3x3::avg_pool3x3_same;
 pub use conv2d::conv2d_gemm;
 pub use im2col::{col2im, im2col};
+pub use max_pool2x2_relu::max_pool2x2_relu;
+
+/// The f32 values an op reads: its storage seen through a contiguous layout.
+/// The public wrappers make inputs contiguous, so anything else is a bug.
+pub(crate) fn f32_slice<'a>(op: &str, storage: &'a CpuStorage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("{op} needs a contiguous input");
+    };
+    match storage {
+        CpuStorage::F32(data) => Ok(&data[start..end]),
+        other => candle_core::bail!("{op} supports f32 only, got {:?}", other.dtype()),
+    }
+}
+

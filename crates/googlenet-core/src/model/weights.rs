@@ -1,0 +1,35 @@
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+
+use super::Model;
+use crate::{Error, Result};
+
+/// Copies `tensors` into the model's parameters by PyTorch name (so a
+/// PyTorch `state_dict` fits). Every parameter must be present with its exact
+/// shape and no unknown name may appear; on any mismatch nothing is changed.
+pub fn load_weights(model: &dyn Model, tensors: &HashMap<String, Tensor>) -> Result<()> {
+    let params = model.parameters();
+    for p in params {
+        let t = tensors
+            .get(&p.name)
+            .ok_or_else(|| Error::InvalidArgument(format!("weights lack '{}' of model '{}'", p.name, model.name())))?;
+        if t.dims() != p.var.dims() {
+            return Err(Error::InvalidArgument(format!(
+                "'{}' has shape {:?}, model '{}' needs {:?}",
+                p.name,
+                t.dims(),
+                model.name(),
+                p.var.dims()
+            )));
+        }
+    }
+    if let Some(extra) = tensors.keys().find(|k| !params.iter().any(|p| &p.name == *k)) {
+        return Err(Error::InvalidArgument(format!("model '{}' has no parameter '{extra}'", model.name())));
+    }
+    for p in params {
+        let t = &tensors[&p.name];
+        p.var.set(&t.to_dtype(p.var.dtype())?.to_device(p.var.device())?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! 2×2 max-pool (stride 2) fused with the ReLU that follows it in the
+//! reference model (relu∘maxpool = maxpool∘relu, so fusing changes nothing).
+//!
+//! candle 0.11.1's own max-pool backward multiplies the output gradient by
+//! the fraction of maxima in each window instead of dividing by their count,
+//! so every gradient below a pool came out 4× too small; this op routes the
+//! whole gradient to the window's first maximum, as PyTorch does.
+
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::f32_slice;
+
+/// Index within the plane of the first maximum of the 2×2 window at output
+/// position (oy, ox), scanning row by row like PyTorch.
+fn argmax(plane: &[f32], w: usize, oy: usize, ox: usize) -> usize {
+    let top = 2 * oy * w + 2 * ox;
+    [top, top + 1, top + w, top + w + 1]
+        .into_iter()
+        .fold(top, |best, i| if plane[i] > plane[best] { i } else { best })
+}
+
+struct MaxPool2x2Relu;
+
+/// Gradient of [`MaxPool2x2Relu`]: arguments are the op's input and the
+/// gradient of its output.
+struct MaxPool2x2ReluGrad;
+
+impl CustomOp1 for MaxPool2x2Relu {
+    fn name(&self) -> &'static str {
+        "max-pool-2x2-relu"
+    }
+
+    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = layout.shape().dims4()?;
+        let src = f32_slice(self.name(), storage, layout)?;
+        let (oh, ow) = (h / 2, w / 2);
+        let mut dst = vec![0f32; n * c * oh * ow];
+        dst.par_chunks_mut(oh * ow).zip(src.par_chunks(h * w)).for_each(|(d, s)| {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    d[oy * ow + ox] = s[argmax(s, w, oy, ox)].max(0.0);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(dst), Shape::from((n, c, oh, ow))))
+    }
+
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(arg.apply_op2_no_bwd(&grad_res.contiguous()?, &MaxPool2x2ReluGrad)?))
+    }
+}
+
+impl CustomOp2 for MaxPool2x2ReluGrad {
+    fn name(&self) -> &'static str {
+        "max-pool-2x2-relu-grad"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, c, h, w) = l1.shape().dims4()?;
+        let (oh, ow) = (h / 2, w / 2);
+        if l2.shape().dims() != [n, c, oh, ow] {
+            candle_core::bail!("max-pool gradient {:?} does not fit input {:?}", l2.shape(), l1.shape());
+        }
+        let input = f32_slice(self.name(), s1, l1)?;
+        let grad = f32_slice(self.name(), s2, l2)?;
+        let mut dst = vec![0f32; n * c * h * w];
+        dst.par_chunks_mut(h * w)
+            .zip(input.par_chunks(h * w).zip(grad.par_chunks(oh * ow)))
+            .for_each(|(d, (x, g))| {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let i = argmax(x, w, oy, ox);
+                        // ReLU passes the gradient only where the max was positive.
+                        if x[i] > 0.0 {
+                            d[i] = g[oy * ow + ox];
+                        }
+                    }
+                }
+            });
+        Ok((CpuStorage::F32(dst), l1.shape().clone()))
+    }
+}
+
+/// relu(max_pool2d(x, 2)) over an N×C×H×W f32 tensor: N×C×⌊H/2⌋×⌊W/2⌋.
+pub fn max_pool2x2_relu(x: &Tensor) -> candle_core::Result<Tensor> {
+    x.contiguous()?.apply_op1(MaxPool2x2Relu)
+}
