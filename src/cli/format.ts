@@ -1,0 +1,97 @@
+/**
+ * Text formats of the CLI's output lines.
+ * @module
+ */
+import type { EpochRecord, TrainingHistory } from '../types.js'
+
+/** What a training run is about to do, for the header line. */
+export interface RunInfo {
+  model: string
+  paramCount: number
+  device: string
+  trainSize: number
+  testSize: number
+  epochs: number
+  batchSize: number
+  lr: number
+  momentum: number
+  seed: number
+}
+
+/** Where a run stopped: the last batch that completed. */
+export interface StopPosition {
+  epoch: number
+  batch: number
+}
+
+/** `1234567` → `1,234,567`. */
+export function formatCount(n: number): string {
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+}
+
+/** Seconds with one decimal: `35.2 s`. */
+export function formatSeconds(seconds: number): string {
+  return `${seconds.toFixed(1)} s`
+}
+
+/** A throughput: `1,704 images/s`. */
+export function formatRate(imagesPerSec: number): string {
+  return `${formatCount(imagesPerSec)} images/s`
+}
+
+/** The tutorial's running-loss line, Python's `'[%d, %5d] loss: %.3f'`: `[1,   300] loss: 0.412`. */
+export function formatWindow(epoch: number, batch: number, loss: number): string {
+  return `[${epoch}, ${String(batch).padStart(5)}] loss: ${loss.toFixed(3)}`
+}
+
+/** The tutorial's accuracy line, percent rounded down: `Accuracy on test set: 98 % [9881/10000]`. */
+export function formatAccuracy(correct: number, total: number): string {
+  const percent = total === 0 ? 0 : Math.floor((100 * correct) / total)
+  return `Accuracy on test set: ${percent} % [${correct}/${total}]`
+}
+
+/** The line after an epoch's accuracy: loss, time and throughput. */
+export function formatEpochDetails(record: EpochRecord, epochs: number): string {
+  let line = `epoch ${record.epoch}/${epochs}: train loss ${record.loss.toFixed(4)}, ${formatSeconds(record.seconds)}, ${formatRate(record.trainImagesPerSec)}`
+  if (record.testLoss !== undefined) line += `; test loss ${record.testLoss.toFixed(4)}`
+  if (record.evalSeconds !== undefined) line += `, evaluated in ${formatSeconds(record.evalSeconds)}`
+  return line
+}
+
+/** All lines printed after an epoch. */
+export function formatEpoch(record: EpochRecord, epochs: number): string[] {
+  const lines: string[] = []
+  if (record.testCorrect !== undefined && record.testTotal !== undefined) {
+    lines.push(formatAccuracy(record.testCorrect, record.testTotal))
+  }
+  lines.push(formatEpochDetails(record, epochs))
+  return lines
+}
+
+/** The two header lines printed before training. */
+export function formatStart(info: RunInfo): string[] {
+  return [
+    `training ${info.model} (${formatCount(info.paramCount)} parameters) on ${info.device}: ` +
+      `${info.trainSize} training images, ${info.testSize} test images`,
+    `${info.epochs} epoch${info.epochs === 1 ? '' : 's'}, batch size ${info.batchSize}, ` +
+      `lr ${info.lr}, momentum ${info.momentum}, seed ${info.seed}`,
+  ]
+}
+
+/** The final line: `done: 10 epochs in 512.3 s, test accuracy 98.81 % [9881/10000]`. */
+export function formatDone(history: TrainingHistory): string {
+  const n = history.epochs.length
+  let line = `done: ${n} epoch${n === 1 ? '' : 's'} in ${formatSeconds(history.seconds)}`
+  const last = history.epochs.at(-1)
+  if (last?.testCorrect !== undefined && last.testTotal !== undefined && last.testAccuracy !== undefined) {
+    line += `, test accuracy ${(100 * last.testAccuracy).toFixed(2)} % [${last.testCorrect}/${last.testTotal}]`
+  }
+  return line
+}
+
+/** `stopped at epoch 2, batch 417`, or that training never started. */
+export function formatStopped(at: StopPosition | undefined): string {
+  return at ? `stopped at epoch ${at.epoch}, batch ${at.batch}` : 'stopped before training started'
+}

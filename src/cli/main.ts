@@ -1,0 +1,58 @@
+/**
+ * The command-line program: commands, help, version and exit statuses.
+ * @module
+ */
+import { Command, CommanderError } from 'commander'
+import { nativeDevices } from '../device.js'
+import { errorMessage } from '../errors.js'
+import { packageName, version } from '../package-info.js'
+import { type Io, processIo } from './io.js'
+import { addTrainCommand } from './train-command.js'
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
+
+/** Collapses commander's messages (which may span lines) into one line. */
+function oneLine(text: string): string {
+  return `${text.replace(/\s*\n\s*/g, ' ').trim()}\n`
+}
+
+/** Builds the program; `done` receives the exit status of the command that ran. */
+export function buildProgram(io: Io, done: (code: number) => void): Command {
+  const program = new Command()
+    .name(packageName)
+    .description('Train and run GoogLeNet-style CNNs on MNIST-format data (Rust core, candle)')
+    .version(`${packageName} ${version} (native binary: ${nativeDevices.join(', ')})`, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(oneLine(text)),
+    })
+  addTrainCommand(program, io, done)
+  return program
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script). Resolves to the
+ * exit status: 0 success, 1 failure (bad data, native errors), 2 bad usage,
+ * 130 interrupted. Never prints a stack trace.
+ */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let code = 0
+  const program = buildProgram(io, (c) => {
+    code = c
+  })
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return code
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\n`)
+      return EXIT_USAGE
+    }
+    io.stderr.write(`error: ${errorMessage(error)}\n`)
+    return EXIT_FAILURE
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Plain text lines in the tutorial's style, for logs and pipes.
+ * @module
+ */
+import type { ProgressEvent, TrainingHistory } from '../types.js'
+import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, formatStopped, formatWindow } from './format.js'
+import type { Io } from './io.js'
+import type { Reporter } from './reporter.js'
+
+/** Writes `[epoch, batch] loss: x` lines, the accuracy after each epoch and a final line (only that one when quiet). */
+export class TextReporter implements Reporter {
+  readonly #io: Io
+  readonly #quiet: boolean
+
+  constructor(io: Io, quiet: boolean) {
+    this.#io = io
+    this.#quiet = quiet
+  }
+
+  #line(text: string): void {
+    this.#io.stdout.write(`${text}\n`)
+  }
+
+  start(info: RunInfo): void {
+    if (!this.#quiet) for (const line of formatStart(info)) this.#line(line)
+  }
+
+  progress(event: ProgressEvent): void {
+    if (this.#quiet) return
+    if (event.type === 'window') this.#line(formatWindow(event.epoch, event.batch, event.loss))
+    else if (event.type === 'epoch') for (const line of formatEpoch(event, event.epochs)) this.#line(line)
+  }
+
+  done(history: TrainingHistory): void {
+    this.#line(formatDone(history))
+  }
+
+  stopped(at: StopPosition | undefined): void {
+    this.#io.stderr.write(`${formatStopped(at)}\n`)
+  }
+
+  error(message: string): void {
+    this.#io.stderr.write(`error: ${message}\n`)
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The `train` command: the reference recipe on MNIST, from a shell.
+ * @module
+ */
+import { type Command, Option } from 'commander'
+import { abortError, errorMessage, isAbortError } from '../errors.js'
+import { loadMnist } from '../mnist.js'
+import { createModel } from '../model.js'
+import { FIT_DEFAULTS } from '../options.js'
+import type { StopPosition } from './format.js'
+import type { Io } from './io.js'
+import { createReporter } from './reporter.js'
+import { type TrainFlags, parseTrainFlags } from './train-flags.js'
+import { EXIT_FAILURE, EXIT_INTERRUPTED } from './usage-error.js'
+
+const EXAMPLES = `
+Examples:
+  $ googlenet-native train                      # the reference recipe: 10 epochs on all of MNIST
+  $ googlenet-native train --epochs 1 --limit 10000
+  $ googlenet-native train --data ./fashion-mnist --json > runs.jsonl`
+
+/**
+ * Adds `train` to `program`.
+ * @param done - receives the command's exit status
+ */
+export function addTrainCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('train')
+    .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
+    .addOption(new Option('--epochs <n>', 'passes over the training set').default(FIT_DEFAULTS.epochs))
+    .addOption(new Option('--batch-size <n>', 'images per SGD step').default(FIT_DEFAULTS.batchSize))
+    .addOption(new Option('--lr <rate>', 'learning rate').default(FIT_DEFAULTS.lr))
+    .addOption(new Option('--momentum <m>', 'SGD momentum, in [0, 1)').default(FIT_DEFAULTS.momentum))
+    .addOption(new Option('--seed <n>', 'seed of initialization and shuffling').default(FIT_DEFAULTS.seed))
+    .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
+    .addOption(new Option('--limit <n>', 'train on the first n training images only'))
+    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
+    .addOption(new Option('--log-every <n>', 'batches per running-loss line').default(FIT_DEFAULTS.logEvery))
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--json', 'write one JSON object per line instead of text'))
+    .addOption(new Option('-q, --quiet', 'print only the final line'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (raw: Record<string, unknown>) => {
+      done(await runTrain(parseTrainFlags(raw), io))
+    })
+}
+
+/** Runs a training job and reports it; resolves to the exit status. */
+export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
+  const reporter = createReporter(flags, io)
+  const controller = new AbortController()
+  const { signal } = controller
+  let position: StopPosition | undefined
+  const onSigint = (): void => {
+    if (signal.aborted) process.exit(EXIT_INTERRUPTED)
+    controller.abort()
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    const model = createModel('googlenet', { seed: flags.seed, device: flags.device })
+    const data = await loadMnist(flags.data === undefined ? {} : { dir: flags.data })
+    if (signal.aborted) throw abortError(signal)
+    const train = flags.limit === undefined ? data.train : data.train.take(flags.limit)
+    const test = flags.testLimit === undefined ? data.test : data.test.take(flags.testLimit)
+    reporter.start({
+      model: model.name,
+      paramCount: model.paramCount,
+      device: model.device,
+      trainSize: train.length,
+      testSize: test.length,
+      epochs: flags.epochs,
+      batchSize: flags.batchSize,
+      lr: flags.lr,
+      momentum: flags.momentum,
+      seed: flags.seed,
+    })
+    const history = await model.fit(train, {
+      epochs: flags.epochs,
+      batchSize: flags.batchSize,
+      lr: flags.lr,
+      momentum: flags.momentum,
+      seed: flags.seed,
+      logEvery: flags.logEvery,
+      validation: test,
+      signal,
+      onProgress: (event) => {
+        if (event.type === 'batch') position = { epoch: event.epoch, batch: event.batch }
+        reporter.progress(event)
+      },
+    })
+    reporter.done(history)
+    return 0
+  } catch (error) {
+    if (isAbortError(error)) {
+      reporter.stopped(position)
+      return EXIT_INTERRUPTED
+    }
+    reporter.error(errorMessage(error))
+    return EXIT_FAILURE
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}

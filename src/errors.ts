@@ -1,0 +1,36 @@
+/**
+ * Error helpers shared by the API and the CLI.
+ * @module
+ */
+
+/** What native code rejects with when a fit was cancelled (`aborted`, `training was aborted`). */
+const NATIVE_ABORT_MESSAGE = /\baborted\b/i
+
+/**
+ * The error an aborted operation rejects with: the signal's `reason` when it
+ * is an `Error` named `AbortError`, otherwise a new `DOMException` named
+ * `AbortError`.
+ */
+export function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  if (reason instanceof Error && reason.name === 'AbortError') return reason
+  return new DOMException('This operation was aborted', 'AbortError')
+}
+
+/** True for errors named `AbortError` (what an aborted `fit` or `train` rejects with). */
+export function isAbortError(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'AbortError'
+}
+
+/** True when a native call rejected because its CancelToken was cancelled. @internal */
+export function isNativeAbort(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  return (error as Error & { code?: unknown }).code === 'Cancelled' || NATIVE_ABORT_MESSAGE.test(error.message)
+}
+
+/** The first line of an error's message (or of its string form), for one-line reports. */
+export function errorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  const line = text.split(/\r?\n/).find((l) => l.trim() !== '') ?? text
+  return line.trim()
+}

@@ -1,0 +1,39 @@
+/**
+ * googlenet-native: train and run GoogLeNet-style CNNs on MNIST-format data
+ * from TypeScript, with a Rust (candle) core behind napi-rs.
+ *
+ * @example
+ * ```ts
+ * import { train, loadMnist, createModel } from 'googlenet-native'
+ *
+ * const { model, history } = await train({ epochs: 1 })
+ * const { test } = await loadMnist()
+ * console.log(await model.evaluate(test))
+ * ```
+ * @packageDocumentation
+ */
+export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
+export { nativeDevices } from './device.js'
+export { abortError, isAbortError } from './errors.js'
+export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
+export { Model, createModel, modelNames, models } from './model.js'
+export { FIT_DEFAULTS, MAX_SEED } from './options.js'
+export { version } from './package-info.js'
+export { train, type TrainOptions, type TrainResult } from './train.js'
+export type {
+  BatchProgressEvent,
+  Device,
+  EpochProgressEvent,
+  EpochRecord,
+  EvaluateOptions,
+  EvaluationResult,
+  FitOptions,
+  ModelName,
+  ModelOptions,
+  ParameterInfo,
+  PredictOptions,
+  Prediction,
+  ProgressEvent,
+  TrainingHistory,
+  WindowProgressEvent,
+} from './types.js'

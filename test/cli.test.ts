@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { Fixtures, ROOT, STACK_OR_PANIC, lines, runCli } from './helpers.js'
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+const fixtures = new Fixtures()
+const dirs = fixtures.standard()
+afterAll(() => fixtures.cleanup())
+
+describe('help and version', () => {
+  it('prints the program help', async () => {
+    const r = await runCli(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/Usage: googlenet-native/)
+    expect(r.stdout).toMatch(/\btrain\b/)
+  })
+
+  it('prints the train help with every flag', async () => {
+    const r = await runCli(['train', '--help'])
+    expect(r.code).toBe(0)
+    for (const flag of ['--epochs', '--batch-size', '--lr', '--momentum', '--seed', '--data', '--limit', '--device', '--json', '--quiet']) {
+      expect(r.stdout).toContain(flag)
+    }
+  })
+
+  it('prints the version and the native build', async () => {
+    const r = await runCli(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(pkg.version)
+    expect(r.stdout).toContain('cpu')
+  })
+
+  it('shows help and exits 2 without a command', async () => {
+    const r = await runCli([])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/Usage:/)
+  })
+})
+
+describe('usage errors exit 2 with one line naming the option', () => {
+  it.each([
+    [['train', '--batch-size', '0'], /--batch-size must be an integer >= 1 \(got 0\)/],
+    [['train', '--lr', '-1'], /--lr must be a finite number > 0 \(got -1\)/],
+    [['train', '--lr', 'nan'], /--lr must be a finite number > 0 \(got nan\)/],
+    [['train', '--epochs', '0'], /--epochs must be an integer >= 1 \(got 0\)/],
+    [['train', '--epochs', 'ten'], /--epochs must be an integer >= 1 \(got ten\)/],
+    [['train', '--momentum', '1'], /--momentum must be a finite number in \[0, 1\) \(got 1\)/],
+    [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
+    [['train', '--limit', '0'], /--limit must be an integer >= 1 \(got 0\)/],
+    [['train', '--device', 'gpu'], /--device/],
+    [['train', '--epochs'], /--epochs/],
+    [['train', '--bogus'], /unknown option '--bogus'/],
+    [['bogus'], /unknown command 'bogus'/],
+    [['train', 'extra'], /too many arguments/],
+  ])('%j', async (args, message) => {
+    const r = await runCli(args)
+    expect(r.code).toBe(2)
+    expect(lines(r.stderr)).toHaveLength(1)
+    expect(r.stderr).toMatch(/^error: /)
+    expect(r.stderr).toMatch(message)
+    expect(r.stdout).toBe('')
+  })
+})
+
+describe('data errors exit 1 with one line and no stack trace', () => {
+  it.each([
+    ['notThere', /no-such-folder/],
+    ['missingFile', /t10k-labels-idx1-ubyte/],
+    ['truncated', /train-images-idx3-ubyte.*truncated/],
+    ['wrongMagic', /train-images-idx3-ubyte.*magic/],
+    ['countMismatch', /train-labels-idx1-ubyte/],
+    ['label10', /train-labels-idx1-ubyte.*label/],
+  ] as const)('%s', async (key, message) => {
+    const r = await runCli(['train', '--data', dirs[key], '--epochs', '1'])
+    expect(r.code).toBe(1)
+    expect(lines(r.stderr)).toHaveLength(1)
+    expect(r.stderr).toMatch(/^error: /)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr).not.toMatch(STACK_OR_PANIC)
+  })
+
+  it('reports an error line on stdout as well with --json', async () => {
+    const r = await runCli(['train', '--data', dirs.truncated, '--json'])
+    expect(r.code).toBe(1)
+    const out = lines(r.stdout).map((l) => JSON.parse(l) as { type: string; message: string })
+    expect(out).toHaveLength(1)
+    expect(out[0]?.type).toBe('error')
+    expect(out[0]?.message).toMatch(/truncated/)
+  })
+
+  it('refuses --device cuda in a CPU build', async () => {
+    const r = await runCli(['train', '--device', 'cuda', '--data', dirs.valid])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('error: CUDA is not available in this build\n')
+  })
+})
+
+describe('training runs', () => {
+  it('writes one JSON object per line with --json', async () => {
+    const r = await runCli(['train', '--limit', '640', '--epochs', '1', '--test-limit', '1000', '--json'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const out = lines(r.stdout).map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(out.map((o) => o.type)).toEqual(['epoch', 'done'])
+    const [epoch, done] = out as [Record<string, number>, Record<string, number>]
+    expect(epoch).toMatchObject({ epoch: 1, epochs: 1, testTotal: 1000 })
+    for (const key of ['loss', 'testAccuracy', 'testLoss', 'seconds', 'trainImagesPerSec', 'evalSeconds', 'testCorrect']) {
+      expect(typeof epoch[key]).toBe('number')
+      expect(Number.isFinite(epoch[key])).toBe(true)
+    }
+    expect(epoch.testAccuracy).toBeGreaterThanOrEqual(0)
+    expect(epoch.testAccuracy).toBeLessThanOrEqual(1)
+    expect(epoch.seconds).toBeGreaterThan(0)
+    expect(epoch.trainImagesPerSec).toBeGreaterThan(0)
+    expect(done).toMatchObject({ epochs: 1, testAccuracy: epoch.testAccuracy })
+    expect(done.seconds).toBeGreaterThanOrEqual(epoch.seconds as number)
+  })
+
+  it("prints the tutorial's lines when stdout is not a terminal", async () => {
+    const r = await runCli(['train', '--data', dirs.valid, '--epochs', '2', '--batch-size', '8', '--log-every', '4'])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const out = lines(r.stdout)
+    expect(out[0]).toBe('training googlenet (97,298 parameters) on cpu: 64 training images, 32 test images')
+    expect(out[1]).toBe('2 epochs, batch size 8, lr 0.01, momentum 0.5, seed 1')
+    const windows = out.filter((l) => l.startsWith('['))
+    expect(windows).toHaveLength(4)
+    expect(windows[0]).toMatch(/^\[1,     4\] loss: \d+\.\d{3}$/)
+    expect(windows[3]).toMatch(/^\[2,     8\] loss: \d+\.\d{3}$/)
+    const accuracy = out.filter((l) => l.startsWith('Accuracy on test set:'))
+    expect(accuracy).toHaveLength(2)
+    for (const line of accuracy) {
+      const m = /^Accuracy on test set: (\d+) % \[(\d+)\/32\]$/.exec(line)
+      expect(m).not.toBeNull()
+      expect(Number(m?.[1])).toBe(Math.floor((100 * Number(m?.[2])) / 32))
+    }
+    expect(out.filter((l) => /^epoch [12]\/2: train loss \d+\.\d+, [\d.]+ s, [\d,]+ images\/s/.test(l))).toHaveLength(2)
+    expect(out.at(-1)).toMatch(/^done: 2 epochs in [\d.]+ s, test accuracy [\d.]+ % \[\d+\/32\]$/)
+  })
+
+  it('prints only the final line with --quiet', async () => {
+    const r = await runCli(['train', '--data', dirs.valid, '--epochs', '1', '--quiet'])
+    expect(r.code).toBe(0)
+    expect(lines(r.stdout)).toHaveLength(1)
+    expect(r.stdout).toMatch(/^done: 1 epoch in /)
+    expect(r.stderr).toBe('')
+  })
+
+  it('stops on SIGINT with exit 130 and says where', async () => {
+    let sent = false
+    const r = await runCli(['train', '--limit', '6400', '--epochs', '1', '--log-every', '1', '--test-limit', '100'], {
+      onStdout: (text, child) => {
+        if (!sent && /^\[1, +2\]/m.test(text)) {
+          sent = true
+          child.kill('SIGINT')
+        }
+      },
+    })
+    expect(sent).toBe(true)
+    expect(r.code).toBe(130)
+    expect(r.stderr).toMatch(/^stopped at epoch 1, batch \d+$/m)
+    expect(r.stderr).not.toMatch(STACK_OR_PANIC)
+    const batch = Number(/batch (\d+)/.exec(r.stderr)?.[1])
+    expect(batch).toBeGreaterThanOrEqual(2)
+    expect(batch).toBeLessThan(100)
+  })
+})
