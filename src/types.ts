@@ -54,7 +54,7 @@ export interface FitOptions {
 
 /** Options of {@link Model.evaluate}. */
 export interface EvaluateOptions {
-  /** Images per forward pass; integer >= 1, default 1000. */
+  /** Images per forward pass; integer >= 1, default 256. */
   batchSize?: number
 }
 

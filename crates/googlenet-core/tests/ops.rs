@@ -83,7 +83,7 @@ fn im2col_and_col2im_are_adjoint() {
     let x = random(&[2, 3, 6, 5], 4);
     let cols = im2col(&x, 3, 1).unwrap();
     let c = random(cols.dims(), 5);
-    let back = col2im(&c, 3, 1, 6, 5).unwrap();
+    let back = col2im(&c, 3, 1, 2, 6, 5).unwrap();
     let lhs: f32 = values(&(cols * &c).unwrap()).iter().sum();
     let rhs: f32 = values(&(x * back).unwrap()).iter().sum();
     assert!((lhs - rhs).abs() / rhs.abs().max(1.0) < TOL, "{lhs} vs {rhs}");
@@ -104,8 +104,9 @@ fn gemm_conv_forward_matches_candle_conv2d() {
     for (i, &(cin, cout, k, pad, size)) in CASES.iter().enumerate() {
         let x = random(&[3, cin, size, size], 10 + i as u64);
         let w = random(&[cout, cin, k, k], 20 + i as u64);
-        let ours = conv2d_gemm(&x, &w, pad).unwrap();
-        let reference = x.conv2d(&w, pad, 1, 1, 1).unwrap();
+        let b = random(&[cout], 25 + i as u64);
+        let ours = conv2d_gemm(&x, &w, &b, pad).unwrap();
+        let reference = x.conv2d(&w, pad, 1, 1, 1).unwrap().broadcast_add(&b.reshape((1, cout, 1, 1)).unwrap()).unwrap();
         assert_eq!(ours.dims(), reference.dims(), "case {i}");
         assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL, "case {i}");
     }
@@ -116,12 +117,14 @@ fn gemm_conv_gradients_match_candle_conv2d() {
     for (i, &(cin, cout, k, pad, size)) in CASES.iter().enumerate() {
         let x = Var::from_tensor(&random(&[2, cin, size, size], 30 + i as u64)).unwrap();
         let w = Var::from_tensor(&random(&[cout, cin, k, k], 40 + i as u64)).unwrap();
+        let b = Var::from_tensor(&random(&[cout], 45 + i as u64)).unwrap();
+        let bias4 = b.as_tensor().reshape((1, cout, 1, 1)).unwrap();
         let out = size + 2 * pad + 1 - k;
         let probe = random(&[2, cout, out, out], 50 + i as u64);
         let grads = |y: Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-        let ours = grads(conv2d_gemm(x.as_tensor(), w.as_tensor(), pad).unwrap());
-        let reference = grads(x.as_tensor().conv2d(w.as_tensor(), pad, 1, 1, 1).unwrap());
-        for var in [&x, &w] {
+        let ours = grads(conv2d_gemm(x.as_tensor(), w.as_tensor(), b.as_tensor(), pad).unwrap());
+        let reference = grads(x.as_tensor().conv2d(w.as_tensor(), pad, 1, 1, 1).unwrap().broadcast_add(&bias4).unwrap());
+        for var in [&x, &w, &b] {
             let (a, b) = (ours.get(var.as_tensor()).unwrap(), reference.get(var.as_tensor()).unwrap());
             assert!(max_rel_err(&values(a), &values(b)) < TOL, "case {i}");
         }
@@ -132,8 +135,9 @@ fn gemm_conv_gradients_match_candle_conv2d() {
 fn gemm_conv_input_gradient_matches_finite_differences() {
     let x = random(&[1, 2, 5, 5], 60);
     let w = random(&[3, 2, 3, 3], 61);
+    let b = random(&[3], 63);
     let probe = random(&[1, 3, 5, 5], 62);
-    let f = |t: &Tensor| conv2d_gemm(t, &w, 1).unwrap();
+    let f = |t: &Tensor| conv2d_gemm(t, &w, &b, 1).unwrap();
     assert!(max_rel_err(&backprop(f, &x, &probe), &finite_difference(f, &x, &probe)) < TOL);
 }
 

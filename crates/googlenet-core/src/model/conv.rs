@@ -15,13 +15,7 @@ impl Conv2d {
         Self { weight, bias, padding }
     }
 
-    pub fn out_channels(&self) -> usize {
-        self.weight.dims()[0]
-    }
-
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = conv2d_gemm(x, &self.weight, self.padding)?;
-        let bias = self.bias.as_tensor().reshape((1, self.out_channels(), 1, 1))?;
-        Ok(y.broadcast_add(&bias)?)
+        Ok(conv2d_gemm(x, &self.weight, &self.bias, self.padding)?)
     }
 }

@@ -1,21 +1,25 @@
 //! im2col and its adjoint col2im, for square kernels with stride 1.
 //!
-//! A convolution becomes `W(Cout × C·k·k) · im2col(x)` per image, so its
-//! forward and both gradients run in candle's GEMM-backed matmul. candle's
+//! The column matrix is (C·k·k) × (N·Ho·Wo): one row per weight of a filter
+//! (channel, kernel row, kernel column, as PyTorch orders conv weights) and
+//! one column per output pixel of the whole batch, so a convolution is one
+//! GEMM, `W(Cout × C·k·k) · cols`, and so is its weight gradient. candle's
 //! own conv2d computes the input gradient with a plain-loop
-//! conv_transpose2d, which made the backward pass the bottleneck.
+//! conv_transpose2d; here it is a GEMM followed by col2im.
+
+use std::ops::Range;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::f32_slice;
 
-/// Geometry shared by both directions: kernel `k`, zero padding `pad`,
-/// input planes of `h`×`w`.
+/// Kernel `k`, zero padding `pad`, `n` input planes per channel of `h`×`w`.
 #[derive(Debug, Clone, Copy)]
 struct Geometry {
     k: usize,
     pad: usize,
+    n: usize,
     h: usize,
     w: usize,
 }
@@ -29,32 +33,28 @@ impl Geometry {
         self.w + 2 * self.pad + 1 - self.k
     }
 
-    /// For kernel offset `ki` along an axis of input length `len` and output
-    /// length `out_len`: the output positions that read inside the input
-    /// (the rest read padding), as a range.
-    fn valid(&self, ki: usize, len: usize, out_len: usize) -> std::ops::Range<usize> {
+    /// Output pixels per image.
+    fn out_len(&self) -> usize {
+        self.out_h() * self.out_w()
+    }
+
+    /// Output positions along an axis (input length `len`, output length
+    /// `out_len`) whose kernel offset `ki` lands inside the input.
+    fn valid(&self, ki: usize, len: usize, out_len: usize) -> Range<usize> {
         let start = self.pad.saturating_sub(ki);
         let end = (len + self.pad).saturating_sub(ki).min(out_len);
         start..end.max(start)
     }
 
-    /// Calls `f(col_row, out_y, in_y, out_x_range, in_x_start)` for every
-    /// run of valid positions, in the column matrix's row order.
-    fn for_each_run(&self, c: usize, mut f: impl FnMut(usize, usize, usize, std::ops::Range<usize>, usize)) {
-        let (oh, ow) = (self.out_h(), self.out_w());
-        for ch in 0..c {
-            for ki in 0..self.k {
-                let ys = self.valid(ki, self.h, oh);
-                for kj in 0..self.k {
-                    let xs = self.valid(kj, self.w, ow);
-                    let row = (ch * self.k + ki) * self.k + kj;
-                    for oy in ys.clone() {
-                        let iy = oy + ki - self.pad;
-                        f(row, oy, ch * self.h + iy, xs.clone(), xs.start + kj - self.pad);
-                    }
-                }
-            }
-        }
+    /// For kernel offset (ki, kj): every output row `oy` that reads inside
+    /// the input, with the input row it reads, the output columns that read
+    /// inside, and the input column the first of them reads. Everything else
+    /// reads padding.
+    fn runs(&self, ki: usize, kj: usize) -> impl Iterator<Item = (usize, usize, Range<usize>, usize)> {
+        let xs = self.valid(kj, self.w, self.out_w());
+        let ix = xs.start + kj - self.pad;
+        let pad = self.pad;
+        self.valid(ki, self.h, self.out_h()).map(move |oy| (oy, oy + ki - pad, xs.clone(), ix))
     }
 }
 
@@ -68,19 +68,21 @@ impl CustomOp1 for Im2Col {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let g = self.0;
-        let (n, c, _, _) = layout.shape().dims4()?;
+        let c = layout.shape().dims4()?.1;
         let src = f32_slice(self.name(), storage, layout)?;
-        let (rows, cols) = (c * g.k * g.k, g.out_h() * g.out_w());
-        let ow = g.out_w();
-        let mut dst = vec![0f32; n * rows * cols];
-        dst.par_chunks_mut(rows * cols).zip(src.par_chunks(c * g.h * g.w)).for_each(|(d, s)| {
-            g.for_each_run(c, |row, oy, in_row, xs, ix| {
-                let out = row * cols + oy * ow;
-                let len = xs.len();
-                d[out + xs.start..out + xs.end].copy_from_slice(&s[in_row * g.w + ix..in_row * g.w + ix + len]);
-            });
+        let (kk, row_len, ow, plane) = (g.k * g.k, g.n * g.out_len(), g.out_w(), g.h * g.w);
+        let mut dst = vec![0f32; c * kk * row_len];
+        dst.par_chunks_mut(row_len).enumerate().for_each(|(row, d)| {
+            let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
+            for img in 0..g.n {
+                let s = &src[(img * c + ch) * plane..][..plane];
+                let d = &mut d[img * g.out_len()..][..g.out_len()];
+                for (oy, iy, xs, ix) in g.runs(ki, kj) {
+                    d[oy * ow + xs.start..oy * ow + xs.end].copy_from_slice(&s[iy * g.w + ix..][..xs.len()]);
+                }
+            }
         });
-        Ok((CpuStorage::F32(dst), Shape::from((n, rows, cols))))
+        Ok((CpuStorage::F32(dst), Shape::from((c * kk, row_len))))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
@@ -95,23 +97,37 @@ impl CustomOp1 for Col2Im {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let g = self.0;
-        let (n, rows, cols) = layout.shape().dims3()?;
-        if rows % (g.k * g.k) != 0 || cols != g.out_h() * g.out_w() {
-            candle_core::bail!("col2im: a {rows}x{cols} column matrix does not fit kernel {} on {}x{}", g.k, g.h, g.w);
+        let (rows, row_len) = layout.shape().dims2()?;
+        let kk = g.k * g.k;
+        if rows % kk != 0 || row_len != g.n * g.out_len() {
+            candle_core::bail!(
+                "col2im: a {rows}x{row_len} column matrix does not fit kernel {} on {} images of {}x{}",
+                g.k,
+                g.n,
+                g.h,
+                g.w
+            );
         }
-        let c = rows / (g.k * g.k);
+        let c = rows / kk;
         let src = f32_slice(self.name(), storage, layout)?;
-        let ow = g.out_w();
-        let mut dst = vec![0f32; n * c * g.h * g.w];
-        dst.par_chunks_mut(c * g.h * g.w).zip(src.par_chunks(rows * cols)).for_each(|(d, s)| {
-            g.for_each_run(c, |row, oy, in_row, xs, ix| {
-                let from = &s[row * cols + oy * ow + xs.start..row * cols + oy * ow + xs.end];
-                for (acc, v) in d[in_row * g.w + ix..].iter_mut().zip(from) {
-                    *acc += v;
+        let (ow, plane) = (g.out_w(), g.h * g.w);
+        let mut dst = vec![0f32; g.n * c * plane];
+        // One task per (image, channel) plane: each writes only its own plane.
+        dst.par_chunks_mut(plane).enumerate().for_each(|(i, d)| {
+            let (img, ch) = (i / c, i % c);
+            for ki in 0..g.k {
+                for kj in 0..g.k {
+                    let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len()..][..g.out_len()];
+                    for (oy, iy, xs, ix) in g.runs(ki, kj) {
+                        let from = &s[oy * ow + xs.start..oy * ow + xs.end];
+                        for (acc, v) in d[iy * g.w + ix..].iter_mut().zip(from) {
+                            *acc += v;
+                        }
+                    }
                 }
-            });
+            }
         });
-        Ok((CpuStorage::F32(dst), Shape::from((n, c, g.h, g.w))))
+        Ok((CpuStorage::F32(dst), Shape::from((g.n, c, g.h, g.w))))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
@@ -120,18 +136,17 @@ impl CustomOp1 for Col2Im {
 }
 
 /// Unfolds every `k`×`k` patch (stride 1, `pad` zeros around) of an
-/// N×C×H×W tensor into columns: N × (C·k·k) × (Ho·Wo), rows ordered as
-/// PyTorch's conv weight (channel, kernel row, kernel column).
+/// N×C×H×W tensor into a (C·k·k) × (N·Ho·Wo) column matrix.
 pub fn im2col(x: &Tensor, k: usize, pad: usize) -> candle_core::Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
+    let (n, _, h, w) = x.dims4()?;
     if h + 2 * pad < k || w + 2 * pad < k {
         candle_core::bail!("im2col: kernel {k} with padding {pad} does not fit a {h}x{w} input");
     }
-    x.contiguous()?.apply_op1(Im2Col(Geometry { k, pad, h, w }))
+    x.contiguous()?.apply_op1(Im2Col(Geometry { k, pad, n, h, w }))
 }
 
 /// The adjoint of [`im2col`]: sums every column entry back into the pixel it
-/// was read from, giving N×C×`h`×`w`.
-pub fn col2im(cols: &Tensor, k: usize, pad: usize, h: usize, w: usize) -> candle_core::Result<Tensor> {
-    cols.contiguous()?.apply_op1(Col2Im(Geometry { k, pad, h, w }))
+/// was read from, giving `n`×C×`h`×`w`.
+pub fn col2im(cols: &Tensor, k: usize, pad: usize, n: usize, h: usize, w: usize) -> candle_core::Result<Tensor> {
+    cols.contiguous()?.apply_op1(Col2Im(Geometry { k, pad, n, h, w }))
 }
