@@ -54,10 +54,27 @@ export declare class NativeModel {
 }
 
 /**
+ * Times steady-state training and inference of a fresh `model` (seed 1)
+ * on consecutive batches of `data`, off the event loop.
+ */
+export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
+
+/**
  * Reads one split of an MNIST-format folder (the four standard names, raw
  * or `.gz`) off the event loop.
  */
 export declare function loadMnistSplit(dir: string, split: 'train' | 'test'): Promise<NativeDataset>
+
+export interface NativeBenchOptions {
+  batchSize: number
+  batches: number
+  warmup: number
+}
+
+export interface NativeBenchResult {
+  trainImagesPerSec: number
+  inferImagesPerSec: number
+}
 
 /**
  * What one epoch did: `loss` is the mean training loss, `seconds` the

@@ -773,9 +773,10 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, loadMnistSplit } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
+export { benchmarkModel }
 export { loadMnistSplit }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -3,9 +3,6 @@
  * @module
  */
 
-/** What native code rejects with when a fit was cancelled (`aborted`, `training was aborted`). */
-const NATIVE_ABORT_MESSAGE = /\baborted\b/i
-
 /**
  * The error an aborted operation rejects with: the signal's `reason` when it
  * is an `Error` named `AbortError`, otherwise a new `DOMException` named
@@ -22,10 +19,9 @@ export function isAbortError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'AbortError'
 }
 
-/** True when a native call rejected because its CancelToken was cancelled. @internal */
+/** True when a native call rejected because its CancelToken was cancelled (the binding's `Cancelled` code). @internal */
 export function isNativeAbort(error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  return (error as Error & { code?: unknown }).code === 'Cancelled' || NATIVE_ABORT_MESSAGE.test(error.message)
+  return error instanceof Error && (error as Error & { code?: unknown }).code === 'Cancelled'
 }
 
 /** The first line of an error's message (or of its string form), for one-line reports. */

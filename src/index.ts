@@ -12,6 +12,7 @@
  * ```
  * @packageDocumentation
  */
+export { benchmark, type BenchmarkOptions, type BenchmarkResult } from './bench.js'
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
 export { nativeDevices } from './device.js'
 export { abortError, isAbortError } from './errors.js'

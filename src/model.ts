@@ -29,7 +29,8 @@ export const models: Readonly<Record<ModelName, { readonly height: number; reado
 /** The names accepted by {@link createModel}. */
 export const modelNames: readonly ModelName[] = Object.freeze(Object.keys(models) as ModelName[])
 
-function checkModelName(name: unknown): ModelName {
+/** Checks that `name` is a model this build can create. @internal */
+export function checkModelName(name: unknown): ModelName {
   if (typeof name !== 'string') throw new TypeError(`model name must be a string (got ${typeof name})`)
   if (!Object.hasOwn(models, name)) {
     throw new RangeError(`unknown model ${JSON.stringify(name)} (available: ${modelNames.join(', ')})`)

@@ -5,7 +5,8 @@
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
 import { loadMnist } from './mnist.js'
-import { resolveFitOptions } from './fit-options.js'
+import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
+import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import type { Device, FitOptions, ModelName, TrainingHistory } from './types.js'
@@ -34,14 +35,21 @@ export interface TrainResult {
   history: TrainingHistory
 }
 
+/** A training job ready to fit: what {@link train} sets up before training. @internal */
+export interface PreparedTraining {
+  model: Model
+  train: Dataset
+  test: Dataset
+  fit: ResolvedFit
+}
+
 /**
- * Loads MNIST, creates a model and trains it, evaluating on the test split
- * after every epoch. With no options this is the reference recipe: googlenet,
- * 10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 1.
- * @throws (rejects) TypeError/RangeError for bad options (before any data is read), data errors,
- *   or an `AbortError` when `signal` aborts
+ * Validates the options (before any data is read), creates the model and
+ * loads the data, applying `limit` and `testLimit`. Shared by {@link train}
+ * and the CLI, which reports the model and data before fitting.
+ * @internal
  */
-export async function train(options?: TrainOptions): Promise<TrainResult> {
+export async function prepareTraining(options?: TrainOptions): Promise<PreparedTraining> {
   const o = checkOptionsObject('options', options)
   const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
   const fit = resolveFitOptions({ ...o, seed }, seed)
@@ -53,8 +61,20 @@ export async function train(options?: TrainOptions): Promise<TrainResult> {
   const model = new Model(o.model ?? 'googlenet', { seed, device: o.device ?? 'auto' })
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   if (fit.signal?.aborted) throw abortError(fit.signal)
-  const trainSet = o.limit === undefined ? data.train : data.train.take(o.limit)
-  const testSet = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
-  const history = await model.fit(trainSet, { ...fit, validation: testSet })
+  const train = o.limit === undefined ? data.train : data.train.take(o.limit)
+  const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
+  return { model, train, test, fit }
+}
+
+/**
+ * Loads MNIST, creates a model and trains it, evaluating on the test split
+ * after every epoch. With no options this is the reference recipe: googlenet,
+ * 10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 1.
+ * @throws (rejects) TypeError/RangeError for bad options (before any data is read), data errors,
+ *   or an `AbortError` when `signal` aborts
+ */
+export async function train(options?: TrainOptions): Promise<TrainResult> {
+  const { model, train: trainSet, test, fit } = await prepareTraining(options)
+  const history = await model.fit(trainSet, { ...fit, validation: test })
   return { model, history }
 }

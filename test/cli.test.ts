@@ -53,6 +53,9 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', '--bogus'], /unknown option '--bogus'/],
     [['bogus'], /unknown command 'bogus'/],
     [['train', 'extra'], /too many arguments/],
+    [['bench', '--batches', '0'], /--batches must be an integer >= 1 \(got 0\)/],
+    [['bench', '--warmup', '-1'], /--warmup must be an integer >= 0 \(got -1\)/],
+    [['bench', '--model', 'alexnet'], /--model/],
   ])('%j', async (args, message) => {
     const r = await runCli(args)
     expect(r.code).toBe(2)
@@ -164,5 +167,28 @@ describe('training runs', () => {
     const batch = Number(/batch (\d+)/.exec(r.stderr)?.[1])
     expect(batch).toBeGreaterThanOrEqual(2)
     expect(batch).toBeLessThan(100)
+  })
+})
+
+describe('bench', () => {
+  // Figures are not asserted on (benchmarks are not tests): only that a
+  // measurement happened and is reported in the documented shape.
+  it('prints one JSON object with the documented fields', async () => {
+    const r = await runCli(['bench', '--batches', '2', '--warmup', '1', '--json'])
+    expect(r.code).toBe(0)
+    const out = lines(r.stdout)
+    expect(out).toHaveLength(1)
+    const result = JSON.parse(out[0] ?? '') as Record<string, unknown>
+    expect(result).toMatchObject({ model: 'googlenet', device: 'cpu', batchSize: 64, batches: 2 })
+    for (const key of ['trainImagesPerSec', 'inferImagesPerSec', 'peakRssMiB']) {
+      expect(result[key]).toBeTypeOf('number')
+      expect(result[key]).toBeGreaterThan(0)
+    }
+  })
+
+  it('prints one line of text without --json', async () => {
+    const r = await runCli(['bench', '--batches', '1', '--warmup', '0', '--batch-size', '16'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^googlenet on cpu, batch 16: training [\d,]+ images\/s, inference [\d,]+ images\/s, peak RSS \d+ MiB\n$/)
   })
 })

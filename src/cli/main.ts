@@ -7,6 +7,7 @@ import { nativeDevices } from '../device.js'
 import { errorMessage } from '../errors.js'
 import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
+import { addBenchCommand } from './bench-command.js'
 import { addTrainCommand } from './train-command.js'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
 
@@ -30,6 +31,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
       outputError: (text, write) => write(oneLine(text)),
     })
   addTrainCommand(program, io, done)
+  addBenchCommand(program, io, done)
   return program
 }
 

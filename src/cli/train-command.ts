@@ -3,10 +3,9 @@
  * @module
  */
 import { type Command, Option } from 'commander'
-import { abortError, errorMessage, isAbortError } from '../errors.js'
-import { loadMnist } from '../mnist.js'
-import { createModel } from '../model.js'
+import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
+import { prepareTraining } from '../train.js'
 import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { createReporter } from './reporter.js'
@@ -57,32 +56,34 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   }
   process.on('SIGINT', onSigint)
   try {
-    const model = createModel('googlenet', { seed: flags.seed, device: flags.device })
-    const data = await loadMnist(flags.data === undefined ? {} : { dir: flags.data })
-    if (signal.aborted) throw abortError(signal)
-    const train = flags.limit === undefined ? data.train : data.train.take(flags.limit)
-    const test = flags.testLimit === undefined ? data.test : data.test.take(flags.testLimit)
-    reporter.start({
-      model: model.name,
-      paramCount: model.paramCount,
-      device: model.device,
-      trainSize: train.length,
-      testSize: test.length,
-      epochs: flags.epochs,
-      batchSize: flags.batchSize,
-      lr: flags.lr,
-      momentum: flags.momentum,
-      seed: flags.seed,
-    })
-    const history = await model.fit(train, {
+    const { model, train, test, fit } = await prepareTraining({
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       lr: flags.lr,
       momentum: flags.momentum,
       seed: flags.seed,
       logEvery: flags.logEvery,
-      validation: test,
+      device: flags.device,
       signal,
+      ...(flags.data === undefined ? {} : { dir: flags.data }),
+      ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+      ...(flags.testLimit === undefined ? {} : { testLimit: flags.testLimit }),
+    })
+    reporter.start({
+      model: model.name,
+      paramCount: model.paramCount,
+      device: model.device,
+      trainSize: train.length,
+      testSize: test.length,
+      epochs: fit.epochs,
+      batchSize: fit.batchSize,
+      lr: fit.lr,
+      momentum: fit.momentum,
+      seed: fit.seed,
+    })
+    const history = await model.fit(train, {
+      ...fit,
+      validation: test,
       onProgress: (event) => {
         if (event.type === 'batch') position = { epoch: event.epoch, batch: event.batch }
         reporter.progress(event)

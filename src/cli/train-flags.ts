@@ -2,18 +2,14 @@
  * Turns the raw `train` flags from commander into validated values.
  * @module
  */
-import { FIT_DEFAULTS, checkInteger, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
+import { FIT_DEFAULTS, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
+import type { ResolvedFit } from '../fit-options.js'
 import type { Device } from '../types.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
 import { UsageError } from './usage-error.js'
 
-/** The `train` command's flags, validated. */
-export interface TrainFlags {
-  epochs: number
-  batchSize: number
-  lr: number
-  momentum: number
-  seed: number
-  logEvery: number
+/** The `train` command's flags, validated: the fit settings plus where data and output go. */
+export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'seed' | 'logEvery'> {
   data?: string
   limit?: number
   testLimit?: number
@@ -22,37 +18,11 @@ export interface TrainFlags {
   quiet: boolean
 }
 
-/** What commander hands the action: strings for given flags, defaults otherwise. */
-export type RawTrainFlags = Record<string, unknown>
-
-/** Parses a flag's text as a number ('' and whitespace are not numbers). */
-function toNumber(raw: unknown): number {
-  if (typeof raw === 'number') return raw
-  if (typeof raw !== 'string' || raw.trim() === '') return Number.NaN
-  return Number(raw)
-}
-
-type Check = (name: string, value: unknown, shown?: string) => number
-
-function numberFlag(raw: RawTrainFlags, key: string, flag: string, check: Check, fallback: number): number
-function numberFlag(raw: RawTrainFlags, key: string, flag: string, check: Check): number | undefined
-function numberFlag(raw: RawTrainFlags, key: string, flag: string, check: Check, fallback?: number): number | undefined {
-  const value = raw[key]
-  if (value === undefined) return fallback
-  try {
-    return check(flag, toNumber(value), value === '' ? '""' : String(value))
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
-  }
-}
-
-const atLeastOne: Check = (name, value, shown) => checkInteger(name, value, 1, undefined, shown)
-
 /**
  * Validates the `train` flags.
  * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer >= 1 (got 0)`
  */
-export function parseTrainFlags(raw: RawTrainFlags): TrainFlags {
+export function parseTrainFlags(raw: RawFlags): TrainFlags {
   const flags: TrainFlags = {
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', atLeastOne, FIT_DEFAULTS.batchSize),

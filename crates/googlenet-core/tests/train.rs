@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor, Var};
 use common::mnist;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
-use googlenet_core::train::{evaluate, fit, predict_probabilities, EpochSummary, FitConfig, Sgd, TrainEvent};
+use googlenet_core::train::{benchmark, evaluate, fit, predict_probabilities, BenchConfig, EpochSummary, FitConfig, Sgd, TrainEvent};
 use googlenet_core::Error;
 
 fn grads_for(var: &Var, grad: &[f32]) -> GradStore {
@@ -147,4 +147,16 @@ fn evaluate_and_predict_agree() {
         correct += (label == test.labels()[i] as usize) as usize;
     }
     assert_eq!(correct, result.correct);
+}
+
+#[test]
+fn benchmark_reports_both_throughputs_and_refuses_empty_runs() {
+    let data = mnist(Split::Train, 100);
+    let model = build_model("googlenet", 1, &Device::Cpu).unwrap();
+    // Batches wrap around the 100 images; no figure is asserted on, only that one was measured.
+    let config = BenchConfig { batch_size: 64, batches: 3, warmup: 1 };
+    let r = benchmark(model.as_ref(), &data, &config, &Device::Cpu).unwrap();
+    assert!(r.train_images_per_sec > 0.0 && r.infer_images_per_sec > 0.0, "{r:?}");
+    let none = BenchConfig { batches: 0, ..config };
+    assert!(matches!(benchmark(model.as_ref(), &data, &none, &Device::Cpu), Err(Error::InvalidArgument(_))));
 }

@@ -3,18 +3,16 @@
 //! thread-safe function, cancellation through a shared flag.
 //! The public, documented API is the TypeScript layer in `src/`.
 
+mod bench;
 mod dataset;
 mod errors;
 mod model;
 mod progress;
 
-/// candle allocates a fresh buffer for every op's output; glibc hands large
-/// ones back to the kernel on free, so each training step paid for zeroing
-/// fresh pages (half the CPU time). mimalloc keeps and reuses them.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: googlenet_core::runtime::Allocator = googlenet_core::runtime::Allocator {};
 
 #[napi_derive::module_init]
 fn init() {
-    googlenet_core::runtime::configure_cpu_threads();
+    googlenet_core::runtime::configure();
 }

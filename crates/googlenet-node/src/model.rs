@@ -18,7 +18,7 @@ use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeP
 type SharedModel = Arc<Mutex<Box<dyn Model>>>;
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
 
-fn device() -> candle_core::Device {
+pub(crate) fn device() -> candle_core::Device {
     candle_core::Device::Cpu
 }
 

@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::evaluate::check_input_size;
 use super::{evaluate, EvalResult, Sgd};
-use crate::data::Dataset;
+use crate::data::{Batch, Dataset};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -86,6 +86,15 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochSummary),
 }
 
+/// One SGD step: forward, cross-entropy, backward, update. Returns the
+/// batch's mean loss.
+pub(crate) fn train_step(model: &dyn Model, optimizer: &mut Sgd, batch: &Batch) -> Result<f32> {
+    let logits = model.forward(&batch.images)?;
+    let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+    optimizer.step(&loss.backward()?)?;
+    Ok(loss.to_scalar::<f32>()?)
+}
+
 /// Trains `model` in place on `train` with SGD and momentum, reshuffling the
 /// data every epoch with a generator seeded by `config.seed`, and evaluates
 /// on `validation` after each epoch.
@@ -116,11 +125,7 @@ pub fn fit(
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0f64, 0usize);
         for (b, indices) in order.chunks(config.batch_size).enumerate() {
-            let batch = train.batch(indices, device)?;
-            let logits = model.forward(&batch.images)?;
-            let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-            optimizer.step(&loss.backward()?)?;
-            let loss = loss.to_scalar::<f32>()?;
+            let loss = train_step(model, &mut optimizer, &train.batch(indices, device)?)?;
             if !loss.is_finite() {
                 return Err(Error::Diverged(format!(
                     "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",

@@ -1,0 +1,68 @@
+//! Steady-state throughput of training and inference: what `bench` commands
+//! report. Not a test: nothing here asserts on time.
+
+use std::time::Instant;
+
+use candle_core::{Device, D};
+
+use super::fit::train_step;
+use super::Sgd;
+use crate::data::Dataset;
+use crate::model::Model;
+use crate::{Error, Result};
+
+/// How much to measure. [`Default`]: batch 64, 100 timed batches after 5
+/// untimed ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchConfig {
+    pub batch_size: usize,
+    /// Batches timed, for training and again for inference.
+    pub batches: usize,
+    /// Batches run before timing starts (first-touch allocations, caches).
+    pub warmup: usize,
+}
+
+impl Default for BenchConfig {
+    fn default() -> Self {
+        Self { batch_size: 64, batches: 100, warmup: 5 }
+    }
+}
+
+/// Images per second, training (forward, backward, SGD step, batch
+/// assembly included, as in `fit`) and inference (forward and arg-max).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BenchResult {
+    pub train_images_per_sec: f64,
+    pub infer_images_per_sec: f64,
+}
+
+/// Times `model` on consecutive batches of `data` (wrapping around). Trains
+/// the model in place with the reference recipe's SGD (lr 0.01, momentum 0.5).
+pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<BenchResult> {
+    if config.batch_size == 0 || config.batches == 0 {
+        return Err(Error::InvalidArgument("benchmark batch size and batch count must be at least 1".into()));
+    }
+    if data.is_empty() {
+        return Err(Error::InvalidArgument("the benchmark dataset is empty".into()));
+    }
+    let indices = |b: usize| -> Vec<usize> { (0..config.batch_size).map(|i| (b * config.batch_size + i) % data.len()).collect() };
+    let mut optimizer = Sgd::new(model.vars(), 0.01, 0.5)?;
+    let timed = |batches: std::ops::Range<usize>, step: &mut dyn FnMut(usize) -> Result<()>| -> Result<f64> {
+        let started = Instant::now();
+        for b in batches.clone() {
+            step(b)?;
+        }
+        Ok((batches.len() * config.batch_size) as f64 / started.elapsed().as_secs_f64())
+    };
+    let mut train = |b: usize| -> Result<()> { train_step(model, &mut optimizer, &data.batch(&indices(b), device)?).map(|_| ()) };
+    timed(0..config.warmup, &mut train)?;
+    let train_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut train)?;
+    let mut infer = |b: usize| -> Result<()> {
+        let batch = data.batch(&indices(b), device)?;
+        model.forward(&batch.images)?.detach().argmax(D::Minus1)?.to_vec1::<u32>()?;
+        Ok(())
+    };
+    timed(0..config.warmup, &mut infer)?;
+    let infer_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut infer)?;
+    Ok(BenchResult { train_images_per_sec, infer_images_per_sec })
+}

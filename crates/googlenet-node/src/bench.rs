@@ -1,0 +1,62 @@
+use std::sync::Arc;
+
+use googlenet_core::data::Dataset;
+use googlenet_core::model::build_model;
+use googlenet_core::train::{benchmark, BenchConfig};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::dataset::NativeDataset;
+use crate::errors::guarded;
+use crate::model::device;
+
+#[napi(object)]
+pub struct NativeBenchOptions {
+    pub batch_size: u32,
+    pub batches: u32,
+    pub warmup: u32,
+}
+
+#[napi(object)]
+pub struct NativeBenchResult {
+    pub train_images_per_sec: f64,
+    pub infer_images_per_sec: f64,
+}
+
+pub struct BenchTask {
+    model: String,
+    data: Arc<Dataset>,
+    config: BenchConfig,
+}
+
+impl Task for BenchTask {
+    type Output = NativeBenchResult;
+    type JsValue = NativeBenchResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| {
+            let model = build_model(&self.model, 1, &device())?;
+            let r = benchmark(model.as_ref(), &self.data, &self.config, &device())?;
+            Ok(NativeBenchResult { train_images_per_sec: r.train_images_per_sec, infer_images_per_sec: r.infer_images_per_sec })
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
+}
+
+/// Times steady-state training and inference of a fresh `model` (seed 1)
+/// on consecutive batches of `data`, off the event loop.
+#[napi(ts_return_type = "Promise<NativeBenchResult>")]
+pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> AsyncTask<BenchTask> {
+    AsyncTask::new(BenchTask {
+        model,
+        data: data.inner.clone(),
+        config: BenchConfig {
+            batch_size: options.batch_size as usize,
+            batches: options.batches as usize,
+            warmup: options.warmup as usize,
+        },
+    })
+}

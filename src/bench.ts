@@ -1,0 +1,66 @@
+/**
+ * {@link benchmark}: steady-state training and inference throughput.
+ * @module
+ */
+import { nativeDataset } from './dataset.js'
+import { resolveDevice } from './device.js'
+import { loadMnist } from './mnist.js'
+import { checkModelName } from './model.js'
+import { nativeBinding } from './native.js'
+import { checkInteger, checkOptionsObject } from './options.js'
+import type { Device, ModelName } from './types.js'
+
+/** Options of {@link benchmark}. */
+export interface BenchmarkOptions {
+  /** Default `'googlenet'`. */
+  model?: ModelName
+  /** Images per batch, for training and inference; integer >= 1, default 64. */
+  batchSize?: number
+  /** Batches timed for training and again for inference; integer >= 1, default 100. */
+  batches?: number
+  /** Untimed batches before each measurement; integer >= 0, default 5. */
+  warmup?: number
+  /** Default `'auto'`. */
+  device?: Device
+  /** MNIST-format folder whose training split feeds the batches; default the bundled MNIST. */
+  dir?: string
+}
+
+/** What {@link benchmark} measured. */
+export interface BenchmarkResult {
+  model: ModelName
+  device: 'cpu'
+  batchSize: number
+  batches: number
+  /** Forward, backward and SGD step (with batch assembly), as in `fit`. */
+  trainImagesPerSec: number
+  /** Forward pass and arg-max, no gradients. */
+  inferImagesPerSec: number
+  /** Peak resident memory of this process so far, in MiB (the addon's memory included). */
+  peakRssMiB: number
+}
+
+/**
+ * Times training and inference of a fresh model (seed 1) on consecutive
+ * batches of MNIST's training split, off the event loop. A measurement, not
+ * a test: run it on a quiet machine and compare ratios measured back to back.
+ */
+export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
+  const o = checkOptionsObject('options', options)
+  const model = checkModelName(o.model ?? 'googlenet')
+  const batchSize = checkInteger('batchSize', o.batchSize ?? 64, 1)
+  const batches = checkInteger('batches', o.batches ?? 100, 1)
+  const warmup = checkInteger('warmup', o.warmup ?? 5, 0)
+  const device = resolveDevice(o.device ?? 'auto')
+  const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
+  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { batchSize, batches, warmup })
+  return {
+    model,
+    device,
+    batchSize,
+    batches,
+    trainImagesPerSec: r.trainImagesPerSec,
+    inferImagesPerSec: r.inferImagesPerSec,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  }
+}

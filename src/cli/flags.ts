@@ -1,0 +1,40 @@
+/**
+ * Parsing of numeric command-line flags, shared by the commands.
+ * @module
+ */
+import { checkInteger } from '../options.js'
+import { UsageError } from './usage-error.js'
+
+/** What commander hands an action: strings for given flags, defaults otherwise. */
+export type RawFlags = Record<string, unknown>
+
+/** Parses a flag's text as a number ('' and whitespace are not numbers). */
+function toNumber(raw: unknown): number {
+  if (typeof raw === 'number') return raw
+  if (typeof raw !== 'string' || raw.trim() === '') return Number.NaN
+  return Number(raw)
+}
+
+/** A validator from options.ts: throws a message naming the flag. */
+export type Check = (name: string, value: unknown, shown?: string) => number
+
+/**
+ * Reads flag `key` (shown to users as `flag`) as a number and validates it;
+ * absent flags give `fallback`.
+ * @throws UsageError naming the flag
+ */
+export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check, fallback: number): number
+export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check): number | undefined
+export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check, fallback?: number): number | undefined {
+  const value = raw[key]
+  if (value === undefined) return fallback
+  try {
+    return check(flag, toNumber(value), value === '' ? '""' : String(value))
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** An integer flag that must be at least 1. */
+export const atLeastOne: Check = (name, value, shown) => checkInteger(name, value, 1, undefined, shown)
+
