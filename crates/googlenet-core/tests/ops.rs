@@ -80,13 +80,20 @@ fn avg_pool_backward_matches_finite_differences() {
 #[test]
 fn im2col_and_col2im_are_adjoint() {
     // <im2col(x), c> == <x, col2im(c)> for any x and c.
-    let x = random(&[2, 3, 6, 5], 4);
+    // Channel-major: 3 channels of 2 images.
+    let x = random(&[3, 2, 6, 5], 4);
     let cols = im2col(&x, 3, 1).unwrap();
     let c = random(cols.dims(), 5);
     let back = col2im(&c, 3, 1, 2, 6, 5).unwrap();
     let lhs: f32 = values(&(cols * &c).unwrap()).iter().sum();
     let rhs: f32 = values(&(x * back).unwrap()).iter().sum();
     assert!((lhs - rhs).abs() / rhs.abs().max(1.0) < TOL, "{lhs} vs {rhs}");
+}
+
+/// Runs `f` (an op on channel-major C×N×H×W activations) on N×C×H×W `x`
+/// and returns its result as N×C×H×W, to compare with candle's conv2d.
+fn channel_major(x: &Tensor, f: impl Fn(&Tensor) -> Tensor) -> Tensor {
+    f(&x.transpose(0, 1).unwrap().contiguous().unwrap()).transpose(0, 1).unwrap().contiguous().unwrap()
 }
 
 /// Every kernel and padding the reference model uses.
@@ -105,7 +112,7 @@ fn gemm_conv_forward_matches_candle_conv2d() {
         let x = random(&[3, cin, size, size], 10 + i as u64);
         let w = random(&[cout, cin, k, k], 20 + i as u64);
         let b = random(&[cout], 25 + i as u64);
-        let ours = conv2d_gemm(&x, &w, &b, pad).unwrap();
+        let ours = channel_major(&x, |x| conv2d_gemm(x, &w, &b, pad).unwrap());
         let reference = x.conv2d(&w, pad, 1, 1, 1).unwrap().broadcast_add(&b.reshape((1, cout, 1, 1)).unwrap()).unwrap();
         assert_eq!(ours.dims(), reference.dims(), "case {i}");
         assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL, "case {i}");
@@ -122,7 +129,7 @@ fn gemm_conv_gradients_match_candle_conv2d() {
         let out = size + 2 * pad + 1 - k;
         let probe = random(&[2, cout, out, out], 50 + i as u64);
         let grads = |y: Tensor| (y * &probe).unwrap().sum_all().unwrap().backward().unwrap();
-        let ours = grads(conv2d_gemm(x.as_tensor(), w.as_tensor(), b.as_tensor(), pad).unwrap());
+        let ours = grads(channel_major(x.as_tensor(), |x| conv2d_gemm(x, w.as_tensor(), b.as_tensor(), pad).unwrap()));
         let reference = grads(x.as_tensor().conv2d(w.as_tensor(), pad, 1, 1, 1).unwrap().broadcast_add(&bias4).unwrap());
         for var in [&x, &w, &b] {
             let (a, b) = (ours.get(var.as_tensor()).unwrap(), reference.get(var.as_tensor()).unwrap());
@@ -137,7 +144,7 @@ fn gemm_conv_input_gradient_matches_finite_differences() {
     let w = random(&[3, 2, 3, 3], 61);
     let b = random(&[3], 63);
     let probe = random(&[1, 3, 5, 5], 62);
-    let f = |t: &Tensor| conv2d_gemm(t, &w, &b, 1).unwrap();
+    let f = |t: &Tensor| channel_major(t, |x| conv2d_gemm(x, &w, &b, 1).unwrap());
     assert!(max_rel_err(&backprop(f, &x, &probe), &finite_difference(f, &x, &probe)) < TOL);
 }
 

@@ -37,19 +37,26 @@ impl Model for GoogLeNet {
         "googlenet"
     }
 
+    /// Activations run channel-major (C×N×H×W, see `conv2d_gemm`); `on_layer`
+    /// still sees them as PyTorch lays them out, N×C×H×W.
     fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
         let n = x.dim(0)?;
-        let x = self.conv1.forward(x)?;
-        on_layer("conv1", &x);
+        let mut report = |name: &str, t: &Tensor| -> Result<()> {
+            on_layer(name, &t.transpose(0, 1)?);
+            Ok(())
+        };
+        let x = x.transpose(0, 1)?.contiguous()?;
+        let x = self.conv1.forward(&x)?;
+        report("conv1", &x)?;
         let x = max_pool2x2_relu(&x)?;
-        on_layer("pool1", &x);
-        let x = self.incep1.forward_traced(&x, "incep1", on_layer)?;
+        report("pool1", &x)?;
+        let x = self.incep1.forward_traced(&x, "incep1", &mut report)?;
         let x = self.conv2.forward(&x)?;
-        on_layer("conv2", &x);
+        report("conv2", &x)?;
         let x = max_pool2x2_relu(&x)?;
-        on_layer("pool2", &x);
-        let x = self.incep2.forward_traced(&x, "incep2", on_layer)?;
-        let x = x.reshape((n, ()))?;
+        report("pool2", &x)?;
+        let x = self.incep2.forward_traced(&x, "incep2", &mut report)?;
+        let x = x.transpose(0, 1)?.contiguous()?.reshape((n, ()))?;
         on_layer("flatten", &x);
         let x = self.fc.forward(&x)?;
         on_layer("fc", &x);

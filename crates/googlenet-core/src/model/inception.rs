@@ -34,19 +34,47 @@ impl InceptionA {
         })
     }
 
-    /// Runs the four branches and concatenates them; `on_layer` sees each
-    /// branch's output as `{name}.{branch}` and the result as `name`.
-    pub fn forward_traced(&self, x: &Tensor, name: &str, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
-        let b1 = self.branch1x1.forward(x)?;
-        on_layer(&format!("{name}.branch1x1"), &b1);
-        let b5 = self.branch5x5_2.forward(&self.branch5x5_1.forward(x)?)?;
-        on_layer(&format!("{name}.branch5x5"), &b5);
-        let b3 = self.branch3x3_3.forward(&self.branch3x3_2.forward(&self.branch3x3_1.forward(x)?)?)?;
-        on_layer(&format!("{name}.branch3x3"), &b3);
-        let bp = self.branch_pool.forward(&avg_pool3x3_same(x)?)?;
-        on_layer(&format!("{name}.branch_pool"), &bp);
-        let out = Tensor::cat(&[&b1, &b5, &b3, &bp], 1)?;
-        on_layer(name, &out);
+    /// The four 1×1 convolutions that read the module's input (the three
+    /// branch heads and the pool branch's conv, moved before its pool) as one
+    /// GEMM over the whole batch, without biases: 16, 16, 16 and 24 channels.
+    fn heads(&self, x: &Tensor) -> Result<[Tensor; 4]> {
+        let (c, n, h, w) = x.dims4()?;
+        let convs = [&self.branch1x1, &self.branch5x5_1, &self.branch3x3_1, &self.branch_pool];
+        let weights = Tensor::cat(&convs.map(|conv| conv.weight().as_tensor()), 0)?;
+        let y = weights.reshape((weights.dim(0)?, c))?.matmul(&x.reshape((c, n * h * w))?)?;
+        let mut start = 0;
+        let heads = convs.map(|conv| {
+            let len = conv.weight().dims()[0];
+            start += len;
+            y.narrow(0, start - len, len)?.reshape((len, n, h, w))
+        });
+        let [a, b, c, d] = heads;
+        Ok([a?, b?, c?, d?])
+    }
+
+    /// Runs the four branches on channel-major `x` (C×N×H×W) and stacks
+    /// their channels; `report` sees each branch's output as
+    /// `{name}.{branch}` and the result as `name`.
+    pub fn forward_traced(
+        &self,
+        x: &Tensor,
+        name: &str,
+        report: &mut dyn FnMut(&str, &Tensor) -> Result<()>,
+    ) -> Result<Tensor> {
+        let [head1, head5, head3, pooled_head] = self.heads(x)?;
+        let b1 = self.branch1x1.add_bias(&head1)?;
+        report(&format!("{name}.branch1x1"), &b1)?;
+        let b5 = self.branch5x5_2.forward(&self.branch5x5_1.add_bias(&head5)?)?;
+        report(&format!("{name}.branch5x5"), &b5)?;
+        let b3 = self.branch3x3_3.forward(&self.branch3x3_2.forward(&self.branch3x3_1.add_bias(&head3)?)?)?;
+        report(&format!("{name}.branch3x3"), &b3)?;
+        // pool(W·x) + b = W·pool(x) + b: the pool is linear and its divisor
+        // constant, so pooling after the 1×1 conv (bias last) is exact.
+        let bp = self.branch_pool.add_bias(&avg_pool3x3_same(&pooled_head)?)?;
+        report(&format!("{name}.branch_pool"), &bp)?;
+        // Channel-major: the channel axis is the first, so this stacks whole blocks.
+        let out = Tensor::cat(&[&b1, &b5, &b3, &bp], 0)?;
+        report(name, &out)?;
         Ok(out)
     }
 }

@@ -50,7 +50,8 @@ impl CustomOp1 for AvgPool3x3Same {
 }
 
 /// 3×3 average pool with stride 1 and zero padding 1 (divisor 9 everywhere)
-/// over an N×C×H×W f32 tensor; the output has the input's shape.
+/// over a 4-D f32 tensor whose last two axes are H×W (N×C×H×W or
+/// channel-major C×N×H×W alike); the output has the input's shape.
 pub fn avg_pool3x3_same(x: &Tensor) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op1(AvgPool3x3Same)
 }

@@ -1,9 +1,10 @@
 //! im2col and its adjoint col2im, for square kernels with stride 1.
 //!
-//! The column matrix is (C·k·k) × (N·Ho·Wo): one row per weight of a filter
-//! (channel, kernel row, kernel column, as PyTorch orders conv weights) and
-//! one column per output pixel of the whole batch, so a convolution is one
-//! GEMM, `W(Cout × C·k·k) · cols`, and so is its weight gradient. candle's
+//! Inputs are channel-major, C×N×H×W (see `conv2d_gemm`). The column matrix
+//! is (C·k·k) × (N·Ho·Wo): one row per weight of a filter (channel, kernel
+//! row, kernel column, as PyTorch orders conv weights) and one column per
+//! output pixel of the whole batch, so a convolution is one GEMM,
+//! `W(Cout × C·k·k) · cols`, and so is its weight gradient. candle's
 //! own conv2d computes the input gradient with a plain-loop
 //! conv_transpose2d; here it is a GEMM followed by col2im.
 
@@ -68,14 +69,14 @@ impl CustomOp1 for Im2Col {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let g = self.0;
-        let c = layout.shape().dims4()?.1;
+        let c = layout.shape().dims4()?.0;
         let src = f32_slice(self.name(), storage, layout)?;
         let (kk, row_len, ow, plane) = (g.k * g.k, g.n * g.out_len(), g.out_w(), g.h * g.w);
         let mut dst = vec![0f32; c * kk * row_len];
         dst.par_chunks_mut(row_len).enumerate().for_each(|(row, d)| {
             let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
             for img in 0..g.n {
-                let s = &src[(img * c + ch) * plane..][..plane];
+                let s = &src[(ch * g.n + img) * plane..][..plane];
                 let d = &mut d[img * g.out_len()..][..g.out_len()];
                 for (oy, iy, xs, ix) in g.runs(ki, kj) {
                     d[oy * ow + xs.start..oy * ow + xs.end].copy_from_slice(&s[iy * g.w + ix..][..xs.len()]);
@@ -112,9 +113,9 @@ impl CustomOp1 for Col2Im {
         let src = f32_slice(self.name(), storage, layout)?;
         let (ow, plane) = (g.out_w(), g.h * g.w);
         let mut dst = vec![0f32; g.n * c * plane];
-        // One task per (image, channel) plane: each writes only its own plane.
+        // One task per (channel, image) plane: each writes only its own plane.
         dst.par_chunks_mut(plane).enumerate().for_each(|(i, d)| {
-            let (img, ch) = (i / c, i % c);
+            let (ch, img) = (i / g.n, i % g.n);
             for ki in 0..g.k {
                 for kj in 0..g.k {
                     let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len()..][..g.out_len()];
@@ -127,7 +128,7 @@ impl CustomOp1 for Col2Im {
                 }
             }
         });
-        Ok((CpuStorage::F32(dst), Shape::from((g.n, c, g.h, g.w))))
+        Ok((CpuStorage::F32(dst), Shape::from((c, g.n, g.h, g.w))))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
@@ -135,10 +136,10 @@ impl CustomOp1 for Col2Im {
     }
 }
 
-/// Unfolds every `k`×`k` patch (stride 1, `pad` zeros around) of an
-/// N×C×H×W tensor into a (C·k·k) × (N·Ho·Wo) column matrix.
+/// Unfolds every `k`×`k` patch (stride 1, `pad` zeros around) of a
+/// channel-major C×N×H×W tensor into a (C·k·k) × (N·Ho·Wo) column matrix.
 pub fn im2col(x: &Tensor, k: usize, pad: usize) -> candle_core::Result<Tensor> {
-    let (n, _, h, w) = x.dims4()?;
+    let (_, n, h, w) = x.dims4()?;
     if h + 2 * pad < k || w + 2 * pad < k {
         candle_core::bail!("im2col: kernel {k} with padding {pad} does not fit a {h}x{w} input");
     }
@@ -146,7 +147,7 @@ pub fn im2col(x: &Tensor, k: usize, pad: usize) -> candle_core::Result<Tensor> {
 }
 
 /// The adjoint of [`im2col`]: sums every column entry back into the pixel it
-/// was read from, giving `n`×C×`h`×`w`.
+/// was read from, giving C×`n`×`h`×`w` (channel-major).
 pub fn col2im(cols: &Tensor, k: usize, pad: usize, n: usize, h: usize, w: usize) -> candle_core::Result<Tensor> {
     cols.contiguous()?.apply_op1(Col2Im(Geometry { k, pad, n, h, w }))
 }

@@ -82,7 +82,8 @@ impl CustomOp2 for MaxPool2x2ReluGrad {
     }
 }
 
-/// relu(max_pool2d(x, 2)) over an N×C×H×W f32 tensor: N×C×⌊H/2⌋×⌊W/2⌋.
+/// relu(max_pool2d(x, 2)) over a 4-D f32 tensor whose last two axes are H×W
+/// (N×C×H×W or channel-major C×N×H×W alike): A×B×⌊H/2⌋×⌊W/2⌋.
 pub fn max_pool2x2_relu(x: &Tensor) -> candle_core::Result<Tensor> {
     x.contiguous()?.apply_op1(MaxPool2x2Relu)
 }
