@@ -54,7 +54,6 @@ export class Model {
   readonly #seed: number
   readonly #device: 'cpu'
   readonly #parameters: readonly ParameterInfo[]
-  #busy = false
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
@@ -67,21 +66,6 @@ export class Model {
     this.#device = resolveDevice(o.device ?? 'auto')
     this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed)
     this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
-  }
-
-  /**
-   * Runs one native call at a time on this model: a second call while one
-   * runs is refused at once (the native lock is only taken on a worker thread,
-   * so without this the order of two calls would decide nothing).
-   */
-  async #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#busy) throw new Error('model is busy: another fit, evaluate or predict call on it is still running')
-    this.#busy = true
-    try {
-      return await work()
-    } finally {
-      this.#busy = false
-    }
   }
 
   /** The model's name, e.g. `'googlenet'`. */
@@ -148,14 +132,13 @@ export class Model {
     signal?.addEventListener('abort', onAbort, { once: true })
     const started = performance.now()
     try {
-      const summaries = await this.#exclusive(() =>
-        this.#native.fit(
-          trainData,
-          validation,
-          { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, seed: o.seed },
-          tracker ? (event) => tracker.handle(event) : null,
-          token,
-        ),
+      // The addon refuses a second call on a busy model with "model is busy".
+      const summaries = await this.#native.fit(
+        trainData,
+        validation,
+        { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, seed: o.seed },
+        tracker ? (event) => tracker.handle(event) : null,
+        token,
       )
       if (tracker) await drainCallbacks()
       const records = summaries.map(toEpochRecord)
@@ -184,7 +167,7 @@ export class Model {
     if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1)
     const data = this.#checkData(dataset, 'dataset')
     if (data.length === 0) throw new RangeError('dataset must not be empty')
-    const r = await this.#exclusive(() => this.#native.evaluate(data, batchSize))
+    const r = await this.#native.evaluate(data, batchSize)
     return { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
   }
 
@@ -215,7 +198,7 @@ export class Model {
     }
     const count = pixels.length / size
     if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
-    const probabilities = await this.#exclusive(() => this.#native.predict(pixels, count, height, width))
+    const probabilities = await this.#native.predict(pixels, count, height, width)
     const labels = new Uint8Array(count)
     for (let i = 0; i < count; i++) {
       let best = 0

@@ -1,12 +1,11 @@
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model, Model};
 use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
-use googlenet_core::Error as CoreError;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -15,19 +14,45 @@ use crate::dataset::NativeDataset;
 use crate::errors::{guarded, to_napi};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
 
-type SharedModel = Arc<Mutex<Box<dyn Model>>>;
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
 
 pub(crate) fn device() -> candle_core::Device {
     candle_core::Device::Cpu
 }
 
-/// One model call at a time: a second call while one runs is refused
-/// instead of queueing behind it on a worker thread.
-fn lock(model: &SharedModel) -> googlenet_core::Result<MutexGuard<'_, Box<dyn Model>>> {
-    model.try_lock().map_err(|_| {
-        CoreError::InvalidArgument("model is busy: another fit, evaluate or predict call on it is still running".into())
-    })
+const BUSY: &str = "model is busy: another fit, evaluate or predict call on it is still running";
+
+/// A model shared between JS and the worker threads, with a flag that lets
+/// one call at a time claim it.
+struct ModelSlot {
+    model: Mutex<Box<dyn Model>>,
+    busy: AtomicBool,
+}
+
+/// The right to use the model, taken on the JS thread when a call starts (so
+/// a second call is refused at once, in call order) and given back when the
+/// task that holds it is dropped, after its promise settled.
+struct Claim(Arc<ModelSlot>);
+
+impl Claim {
+    fn take(slot: &Arc<ModelSlot>) -> Result<Self> {
+        match slot.busy.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => Ok(Self(slot.clone())),
+            Err(_) => Err(Error::new(Status::InvalidArg, BUSY)),
+        }
+    }
+
+    /// The model, for the claimant alone. A panic in an earlier call may
+    /// have poisoned the lock; the weights are still usable, so go on.
+    fn model(&self) -> MutexGuard<'_, Box<dyn Model>> {
+        self.0.model.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.0.busy.store(false, Ordering::SeqCst);
+    }
 }
 
 #[napi(object)]
@@ -48,7 +73,7 @@ pub struct NativeFitOptions {
 /// A model held in Rust; training and inference run on libuv's thread pool.
 #[napi]
 pub struct NativeModel {
-    inner: SharedModel,
+    slot: Arc<ModelSlot>,
     name: String,
     param_count: u32,
 }
@@ -60,7 +85,8 @@ impl NativeModel {
     pub fn new(name: String, seed: u32) -> Result<Self> {
         let model = build_model(&name, seed as u64, &device()).map_err(to_napi)?;
         let param_count = model.param_count() as u32;
-        Ok(Self { inner: Arc::new(Mutex::new(model)), name, param_count })
+        let slot = Arc::new(ModelSlot { model: Mutex::new(model), busy: AtomicBool::new(false) });
+        Ok(Self { slot, name, param_count })
     }
 
     #[napi(getter)]
@@ -76,7 +102,7 @@ impl NativeModel {
     /// Names and shapes of the trainable tensors, in PyTorch's order.
     #[napi]
     pub fn parameters(&self) -> Result<Vec<ParameterInfo>> {
-        let model = lock(&self.inner).map_err(to_napi)?;
+        let model = self.slot.model.try_lock().map_err(|_| Error::new(Status::InvalidArg, BUSY))?;
         Ok(model
             .parameters()
             .iter()
@@ -93,9 +119,9 @@ impl NativeModel {
         options: NativeFitOptions,
         #[napi(ts_arg_type = "((event: NativeProgressEvent) => void) | undefined | null")] on_progress: Option<ProgressCallback>,
         cancel: Option<&CancelToken>,
-    ) -> AsyncTask<FitTask> {
-        AsyncTask::new(FitTask {
-            model: self.inner.clone(),
+    ) -> Result<AsyncTask<FitTask>> {
+        Ok(AsyncTask::new(FitTask {
+            claim: Claim::take(&self.slot)?,
             train: train.inner.clone(),
             validation: validation.map(|v| v.inner.clone()),
             config: FitConfig {
@@ -107,30 +133,30 @@ impl NativeModel {
             },
             on_progress,
             cancel: cancel.map(|c| c.flag.clone()),
-        })
+        }))
     }
 
     /// Accuracy and mean loss on `data`.
     #[napi(ts_return_type = "Promise<NativeEvalResult>")]
-    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>) -> AsyncTask<EvaluateTask> {
-        AsyncTask::new(EvaluateTask {
-            model: self.inner.clone(),
+    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>) -> Result<AsyncTask<EvaluateTask>> {
+        Ok(AsyncTask::new(EvaluateTask {
+            claim: Claim::take(&self.slot)?,
             data: data.inner.clone(),
             batch_size: batch_size.unwrap_or(EVAL_BATCH_SIZE as u32),
-        })
+        }))
     }
 
     /// `pixels`: count×height×width values in [0, 1]. Resolves to count×10
     /// softmax probabilities, row-major.
     #[napi(ts_return_type = "Promise<Float32Array>")]
-    pub fn predict(&self, pixels: Float32Array, count: u32, height: u32, width: u32) -> AsyncTask<PredictTask> {
-        AsyncTask::new(PredictTask {
-            model: self.inner.clone(),
+    pub fn predict(&self, pixels: Float32Array, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
+        Ok(AsyncTask::new(PredictTask {
+            claim: Claim::take(&self.slot)?,
             pixels: pixels.to_vec(),
             count: count as usize,
             height: height as usize,
             width: width as usize,
-        })
+        }))
     }
 }
 
@@ -153,7 +179,7 @@ fn deliver_and_wait(callback: &ProgressCallback, event: NativeProgressEvent) {
 }
 
 pub struct FitTask {
-    model: SharedModel,
+    claim: Claim,
     train: Arc<Dataset>,
     validation: Option<Arc<Dataset>>,
     config: FitConfig,
@@ -167,7 +193,7 @@ impl Task for FitTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = lock(&self.model)?;
+            let model = self.claim.model();
             let mut on_event = |event: TrainEvent| {
                 if let Some(callback) = &self.on_progress {
                     match event {
@@ -194,7 +220,7 @@ impl Task for FitTask {
 }
 
 pub struct EvaluateTask {
-    model: SharedModel,
+    claim: Claim,
     data: Arc<Dataset>,
     batch_size: u32,
 }
@@ -205,7 +231,7 @@ impl Task for EvaluateTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = lock(&self.model)?;
+            let model = self.claim.model();
             Ok(evaluate(model.as_ref(), &self.data, self.batch_size as usize, &device())?.into())
         })
     }
@@ -216,7 +242,7 @@ impl Task for EvaluateTask {
 }
 
 pub struct PredictTask {
-    model: SharedModel,
+    claim: Claim,
     pixels: Vec<f32>,
     count: usize,
     height: usize,
@@ -229,7 +255,7 @@ impl Task for PredictTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = lock(&self.model)?;
+            let model = self.claim.model();
             predict_probabilities(model.as_ref(), &self.pixels, self.count, self.height, self.width, &device())
         })
     }
