@@ -126,7 +126,7 @@ describe('training runs', () => {
     expect(r.code).toBe(0)
     const out = lines(r.stdout)
     expect(out[0]).toBe('training googlenet (97,298 parameters) on cpu: 64 training images, 32 test images')
-    expect(out[1]).toBe('2 epochs, batch size 8, lr 0.01, momentum 0.5, seed 1')
+    expect(out[1]).toBe('2 epochs, batch size 8, lr 0.01, momentum 0.5, seed 0')
     const windows = out.filter((l) => l.startsWith('['))
     expect(windows).toHaveLength(4)
     expect(windows[0]).toMatch(/^\[1,     4\] loss: \d+\.\d{3}$/)
