@@ -9,9 +9,14 @@ pub const MNIST_STD: f32 = 0.3081;
 /// Digits 0–9.
 pub const NUM_CLASSES: usize = 10;
 
-/// The model's input normalization: (x/255 − mean) / std.
+/// The model's input normalization of a pixel byte: (x/255 − mean) / std.
 pub fn normalize_pixel(x: u8) -> f32 {
-    (x as f32 / 255.0 - MNIST_MEAN) / MNIST_STD
+    normalize_unit(x as f32 / 255.0)
+}
+
+/// The same normalization for a pixel already scaled to [0, 1].
+pub fn normalize_unit(x: f32) -> f32 {
+    (x - MNIST_MEAN) / MNIST_STD
 }
 
 /// Labelled grayscale images kept as raw bytes in Rust memory.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::{Device, D};
 
 use super::fit::train_step;
-use super::Sgd;
+use super::{FitConfig, Sgd};
 use crate::data::Dataset;
 use crate::model::Model;
 use crate::{Error, Result};
@@ -37,7 +37,7 @@ pub struct BenchResult {
 }
 
 /// Times `model` on consecutive batches of `data` (wrapping around). Trains
-/// the model in place with the reference recipe's SGD (lr 0.01, momentum 0.5).
+/// the model in place with the reference recipe's SGD ([`FitConfig`]'s default).
 pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<BenchResult> {
     if config.batch_size == 0 || config.batches == 0 {
         return Err(Error::InvalidArgument("benchmark batch size and batch count must be at least 1".into()));
@@ -46,7 +46,8 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
         return Err(Error::InvalidArgument("the benchmark dataset is empty".into()));
     }
     let indices = |b: usize| -> Vec<usize> { (0..config.batch_size).map(|i| (b * config.batch_size + i) % data.len()).collect() };
-    let mut optimizer = Sgd::new(model.vars(), 0.01, 0.5)?;
+    let recipe = FitConfig::default();
+    let mut optimizer = Sgd::new(model.vars(), recipe.lr, recipe.momentum)?;
     let timed = |batches: std::ops::Range<usize>, step: &mut dyn FnMut(usize) -> Result<()>| -> Result<f64> {
         let started = Instant::now();
         for b in batches.clone() {

@@ -1,7 +1,7 @@
 use candle_core::{DType, Device, Tensor, D};
 
 use super::EVAL_BATCH_SIZE;
-use crate::data::{Dataset, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
+use crate::data::{normalize_unit, Dataset, NUM_CLASSES};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -60,7 +60,7 @@ pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, he
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
-        let normalized: Vec<f32> = chunk.iter().map(|&x| (x - MNIST_MEAN) / MNIST_STD).collect();
+        let normalized: Vec<f32> = chunk.iter().map(|&x| normalize_unit(x)).collect();
         let images = Tensor::from_vec(normalized, (n, 1, height, width), device)?;
         let logits = model.forward(&images)?.detach();
         let probabilities = candle_nn::ops::softmax_last_dim(&logits)?;
