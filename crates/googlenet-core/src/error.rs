@@ -18,6 +18,9 @@ pub enum Error {
     Aborted,
     #[error("training diverged: {0}")]
     Diverged(String),
+    /// A broken invariant of this crate: a bug, not a user error.
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

@@ -6,10 +6,13 @@
 //!
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
 //! - [`model`]: the reference GoogLeNet and its layers, with PyTorch's init and names.
-//! - [`ops`]: custom candle ops (the Inception pool branch's average pool).
+//! - [`engine`]: the CPU engine, a hand-written forward and backward pass of
+//!   the reference model that training and inference use on the CPU.
+//! - [`ops`]: custom candle ops (im2col, pools), whose kernels the engine shares.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
 pub mod data;
+pub mod engine;
 pub mod error;
 pub mod model;
 pub mod ops;

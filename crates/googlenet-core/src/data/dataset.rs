@@ -1,3 +1,5 @@
+use std::sync::LazyLock;
+
 use candle_core::{Device, Tensor};
 
 use crate::{Error, Result};
@@ -103,16 +105,22 @@ impl Dataset {
         }
     }
 
-    /// Gathers the samples at `indices` into normalized tensors on `device`.
-    pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Batch> {
-        let n = self.height * self.width;
-        let lut: [f32; 256] = std::array::from_fn(|x| normalize_pixel(x as u8));
-        let mut images = Vec::with_capacity(indices.len() * n);
+    /// The samples at `indices`, normalized: images one after another
+    /// (N×H×W f32) and their labels.
+    pub fn gather(&self, indices: &[usize]) -> (Vec<f32>, Vec<u32>) {
+        static LUT: LazyLock<[f32; 256]> = LazyLock::new(|| std::array::from_fn(|x| normalize_pixel(x as u8)));
+        let mut images = Vec::with_capacity(indices.len() * self.height * self.width);
         let mut labels = Vec::with_capacity(indices.len());
         for &i in indices {
-            images.extend(self.image(i).iter().map(|&p| lut[p as usize]));
+            images.extend(self.image(i).iter().map(|&p| LUT[p as usize]));
             labels.push(self.labels[i] as u32);
         }
+        (images, labels)
+    }
+
+    /// Gathers the samples at `indices` into normalized tensors on `device`.
+    pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Batch> {
+        let (images, labels) = self.gather(indices);
         Ok(Batch {
             images: Tensor::from_vec(images, (indices.len(), 1, self.height, self.width), device)?,
             labels: Tensor::from_vec(labels, indices.len(), device)?,

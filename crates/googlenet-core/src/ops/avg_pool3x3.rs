@@ -12,7 +12,7 @@ struct AvgPool3x3Same;
 
 /// Sums the 3×3 neighbourhood of every pixel of one H×W plane (zeros outside)
 /// and divides by 9.
-fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
+pub(crate) fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
     for i in 0..h {
         let rows = i.saturating_sub(1)..(i + 2).min(h);
         for j in 0..w {

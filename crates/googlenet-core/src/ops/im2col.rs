@@ -17,15 +17,20 @@ use super::f32_slice;
 
 /// Kernel `k`, zero padding `pad`, `n` input planes per channel of `h`×`w`.
 #[derive(Debug, Clone, Copy)]
-struct Geometry {
-    k: usize,
-    pad: usize,
-    n: usize,
-    h: usize,
-    w: usize,
+pub(crate) struct Geometry {
+    pub k: usize,
+    pub pad: usize,
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
 }
 
 impl Geometry {
+    /// Length of one row of the column matrix: every output pixel of the batch.
+    pub fn row_len(&self) -> usize {
+        self.n * self.out_len()
+    }
+
     fn out_h(&self) -> usize {
         self.h + 2 * self.pad + 1 - self.k
     }
@@ -59,6 +64,62 @@ impl Geometry {
     }
 }
 
+/// Fills row `row` (channel, kernel row, kernel column) of the column
+/// matrix from channel-major `src`; `d` must be zero where padding is read.
+fn unfold_row(src: &[f32], d: &mut [f32], row: usize, g: &Geometry) {
+    let kk = g.k * g.k;
+    let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
+    let (ow, plane) = (g.out_w(), g.h * g.w);
+    for img in 0..g.n {
+        let s = &src[(ch * g.n + img) * plane..][..plane];
+        let d = &mut d[img * g.out_len()..][..g.out_len()];
+        for (oy, iy, xs, ix) in g.runs(ki, kj) {
+            d[oy * ow + xs.start..oy * ow + xs.end].copy_from_slice(&s[iy * g.w + ix..][..xs.len()]);
+        }
+    }
+}
+
+/// Adds into plane number `plane` (channel · n + image) of the image every
+/// column entry read from it; `d` starts zeroed.
+fn fold_plane(src: &[f32], d: &mut [f32], plane: usize, g: &Geometry) {
+    let (ch, img) = (plane / g.n, plane % g.n);
+    let (kk, ow, row_len) = (g.k * g.k, g.out_w(), g.row_len());
+    for ki in 0..g.k {
+        for kj in 0..g.k {
+            let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len()..][..g.out_len()];
+            for (oy, iy, xs, ix) in g.runs(ki, kj) {
+                let from = &s[oy * ow + xs.start..oy * ow + xs.end];
+                for (acc, v) in d[iy * g.w + ix..].iter_mut().zip(from) {
+                    *acc += v;
+                }
+            }
+        }
+    }
+}
+
+/// Single-threaded im2col of `c` channels into `dst` (at least c·k²·row_len
+/// long), for callers that already run one task per core.
+pub(crate) fn im2col_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
+    let rows = c * g.k * g.k;
+    let dst = &mut dst[..rows * g.row_len()];
+    if g.pad > 0 {
+        dst.fill(0.0);
+    }
+    for (row, d) in dst.chunks_exact_mut(g.row_len()).enumerate() {
+        unfold_row(src, d, row, g);
+    }
+}
+
+/// Single-threaded col2im: overwrites `dst` (c·n·h·w) with the adjoint of
+/// [`im2col_into`] applied to `src`.
+pub(crate) fn col2im_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
+    let dst = &mut dst[..c * g.n * g.h * g.w];
+    dst.fill(0.0);
+    for (plane, d) in dst.chunks_exact_mut(g.h * g.w).enumerate() {
+        fold_plane(src, d, plane, g);
+    }
+}
+
 struct Im2Col(Geometry);
 struct Col2Im(Geometry);
 
@@ -71,19 +132,9 @@ impl CustomOp1 for Im2Col {
         let g = self.0;
         let c = layout.shape().dims4()?.0;
         let src = f32_slice(self.name(), storage, layout)?;
-        let (kk, row_len, ow, plane) = (g.k * g.k, g.n * g.out_len(), g.out_w(), g.h * g.w);
-        let mut dst = vec![0f32; c * kk * row_len];
-        dst.par_chunks_mut(row_len).enumerate().for_each(|(row, d)| {
-            let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
-            for img in 0..g.n {
-                let s = &src[(ch * g.n + img) * plane..][..plane];
-                let d = &mut d[img * g.out_len()..][..g.out_len()];
-                for (oy, iy, xs, ix) in g.runs(ki, kj) {
-                    d[oy * ow + xs.start..oy * ow + xs.end].copy_from_slice(&s[iy * g.w + ix..][..xs.len()]);
-                }
-            }
-        });
-        Ok((CpuStorage::F32(dst), Shape::from((c * kk, row_len))))
+        let mut dst = vec![0f32; c * g.k * g.k * g.row_len()];
+        dst.par_chunks_mut(g.row_len()).enumerate().for_each(|(row, d)| unfold_row(src, d, row, &g));
+        Ok((CpuStorage::F32(dst), Shape::from((c * g.k * g.k, g.row_len()))))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
@@ -111,23 +162,9 @@ impl CustomOp1 for Col2Im {
         }
         let c = rows / kk;
         let src = f32_slice(self.name(), storage, layout)?;
-        let (ow, plane) = (g.out_w(), g.h * g.w);
-        let mut dst = vec![0f32; g.n * c * plane];
+        let mut dst = vec![0f32; g.n * c * g.h * g.w];
         // One task per (channel, image) plane: each writes only its own plane.
-        dst.par_chunks_mut(plane).enumerate().for_each(|(i, d)| {
-            let (ch, img) = (i / g.n, i % g.n);
-            for ki in 0..g.k {
-                for kj in 0..g.k {
-                    let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len()..][..g.out_len()];
-                    for (oy, iy, xs, ix) in g.runs(ki, kj) {
-                        let from = &s[oy * ow + xs.start..oy * ow + xs.end];
-                        for (acc, v) in d[iy * g.w + ix..].iter_mut().zip(from) {
-                            *acc += v;
-                        }
-                    }
-                }
-            }
-        });
+        dst.par_chunks_mut(g.h * g.w).enumerate().for_each(|(plane, d)| fold_plane(src, d, plane, &g));
         Ok((CpuStorage::F32(dst), Shape::from((c, g.n, g.h, g.w))))
     }
 

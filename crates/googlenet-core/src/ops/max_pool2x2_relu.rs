@@ -20,6 +20,31 @@ fn argmax(plane: &[f32], w: usize, oy: usize, ox: usize) -> usize {
         .fold(top, |best, i| if plane[i] > plane[best] { i } else { best })
 }
 
+/// relu(max-pool) of one plane `s` of width `w` into `d` (⌊h/2⌋×⌊w/2⌋).
+pub(crate) fn pool_plane(s: &[f32], d: &mut [f32], w: usize) {
+    let ow = w / 2;
+    for (oy, row) in d.chunks_exact_mut(ow).enumerate() {
+        for (ox, out) in row.iter_mut().enumerate() {
+            *out = s[argmax(s, w, oy, ox)].max(0.0);
+        }
+    }
+}
+
+/// Gradient of [`pool_plane`]: routes each output gradient of `g` to its
+/// window's first maximum in the plane's input `x`, into zeroed `d`.
+pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
+    let ow = w / 2;
+    for (oy, row) in g.chunks_exact(ow).enumerate() {
+        for (ox, &grad) in row.iter().enumerate() {
+            let i = argmax(x, w, oy, ox);
+            // ReLU passes the gradient only where the max was positive.
+            if x[i] > 0.0 {
+                d[i] = grad;
+            }
+        }
+    }
+}
+
 struct MaxPool2x2Relu;
 
 /// Gradient of [`MaxPool2x2Relu`]: arguments are the op's input and the
@@ -36,13 +61,7 @@ impl CustomOp1 for MaxPool2x2Relu {
         let src = f32_slice(self.name(), storage, layout)?;
         let (oh, ow) = (h / 2, w / 2);
         let mut dst = vec![0f32; n * c * oh * ow];
-        dst.par_chunks_mut(oh * ow).zip(src.par_chunks(h * w)).for_each(|(d, s)| {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    d[oy * ow + ox] = s[argmax(s, w, oy, ox)].max(0.0);
-                }
-            }
-        });
+        dst.par_chunks_mut(oh * ow).zip(src.par_chunks(h * w)).for_each(|(d, s)| pool_plane(s, d, w));
         Ok((CpuStorage::F32(dst), Shape::from((n, c, oh, ow))))
     }
 
@@ -67,17 +86,7 @@ impl CustomOp2 for MaxPool2x2ReluGrad {
         let mut dst = vec![0f32; n * c * h * w];
         dst.par_chunks_mut(h * w)
             .zip(input.par_chunks(h * w).zip(grad.par_chunks(oh * ow)))
-            .for_each(|(d, (x, g))| {
-                for oy in 0..oh {
-                    for ox in 0..ow {
-                        let i = argmax(x, w, oy, ox);
-                        // ReLU passes the gradient only where the max was positive.
-                        if x[i] > 0.0 {
-                            d[i] = g[oy * ow + ox];
-                        }
-                    }
-                }
-            });
+            .for_each(|(d, (x, g))| unpool_plane(x, g, d, w));
         Ok((CpuStorage::F32(dst), l1.shape().clone()))
     }
 }

@@ -3,11 +3,12 @@
 
 use std::time::Instant;
 
-use candle_core::{Device, D};
+use candle_core::Device;
 
-use super::fit::train_step;
-use super::{FitConfig, Sgd};
-use crate::data::Dataset;
+use super::evaluate::argmax;
+use super::runner::Runner;
+use super::FitConfig;
+use crate::data::{Dataset, NUM_CLASSES};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -47,7 +48,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     }
     let indices = |b: usize| -> Vec<usize> { (0..config.batch_size).map(|i| (b * config.batch_size + i) % data.len()).collect() };
     let recipe = FitConfig::default();
-    let mut optimizer = Sgd::new(model.vars(), recipe.lr, recipe.momentum)?;
+    let mut runner = Runner::new(model, device)?;
     let timed = |batches: std::ops::Range<usize>, step: &mut dyn FnMut(usize) -> Result<()>| -> Result<f64> {
         let started = Instant::now();
         for b in batches.clone() {
@@ -55,12 +56,13 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
         }
         Ok((batches.len() * config.batch_size) as f64 / started.elapsed().as_secs_f64())
     };
-    let mut train = |b: usize| -> Result<()> { train_step(model, &mut optimizer, &data.batch(&indices(b), device)?).map(|_| ()) };
+    let mut train = |b: usize| -> Result<()> { runner.train_step(data, &indices(b), recipe.lr, recipe.momentum).map(|_| ()) };
     timed(0..config.warmup, &mut train)?;
     let train_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut train)?;
+    runner.sync(model)?;
     let mut infer = |b: usize| -> Result<()> {
-        let batch = data.batch(&indices(b), device)?;
-        model.forward(&batch.images)?.detach().argmax(D::Minus1)?.to_vec1::<u32>()?;
+        let logits = runner.logits_of(data, &indices(b))?;
+        logits.chunks_exact(NUM_CLASSES).map(argmax).for_each(drop);
         Ok(())
     };
     timed(0..config.warmup, &mut infer)?;

@@ -1,7 +1,9 @@
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::Device;
 
+use super::runner::Runner;
 use super::EVAL_BATCH_SIZE;
 use crate::data::{normalize_unit, Dataset, NUM_CLASSES};
+use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -31,20 +33,26 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
     if batch_size == 0 {
         return Err(Error::InvalidArgument("batch size must be at least 1".into()));
     }
+    let mut runner = Runner::new(model, device)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(batch_size) {
-        let batch = data.batch(chunk, device)?;
-        let logits = model.forward(&batch.images)?.detach();
-        let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-        loss_sum += loss.to_scalar::<f32>()? as f64 * chunk.len() as f64;
-        let predicted = logits.argmax(D::Minus1)?;
-        correct += predicted.eq(&batch.labels)?.to_dtype(DType::U32)?.sum_all()?.to_scalar::<u32>()? as usize;
+        let logits = runner.logits_of(data, chunk)?;
+        for (row, &i) in logits.chunks_exact(NUM_CLASSES).zip(chunk) {
+            let label = data.labels()[i] as usize;
+            loss_sum += cross_entropy(row, label) as f64;
+            correct += usize::from(argmax(row) == label);
+        }
     }
     let total = data.len();
     let accuracy = if total == 0 { 0.0 } else { correct as f64 / total as f64 };
     let loss = if total == 0 { 0.0 } else { loss_sum / total as f64 };
     Ok(EvalResult { correct, total, accuracy, loss })
+}
+
+/// Index of the largest value (the first, on ties).
+pub(crate) fn argmax(row: &[f32]) -> usize {
+    row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
 }
 
 /// Class probabilities (softmax of the logits) for `count` images given as
@@ -57,14 +65,14 @@ pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, he
             pixels.len()
         )));
     }
+    let mut runner = Runner::new(model, device)?;
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
         let normalized: Vec<f32> = chunk.iter().map(|&x| normalize_unit(x)).collect();
-        let images = Tensor::from_vec(normalized, (n, 1, height, width), device)?;
-        let logits = model.forward(&images)?.detach();
-        let probabilities = candle_nn::ops::softmax_last_dim(&logits)?;
-        out.extend(probabilities.flatten_all()?.to_vec1::<f32>()?);
+        let mut logits = runner.logits(normalized, n, height, width)?;
+        logits.chunks_exact_mut(NUM_CLASSES).for_each(softmax_in_place);
+        out.extend(logits);
     }
     Ok(out)
 }

@@ -7,8 +7,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::evaluate::check_input_size;
+use super::runner::Runner;
 use super::{evaluate, EvalResult, Sgd};
-use crate::data::{Batch, Dataset};
+use crate::data::Dataset;
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -36,8 +37,9 @@ impl Default for FitConfig {
 }
 
 impl FitConfig {
-    /// Rejects settings that cannot train (the optimizer checks lr and momentum).
+    /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
+        Sgd::check_settings(self.lr, self.momentum)?;
         if self.epochs == 0 {
             return Err(Error::InvalidArgument("epochs must be at least 1".into()));
         }
@@ -86,15 +88,6 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochSummary),
 }
 
-/// One SGD step: forward, cross-entropy, backward, update. Returns the
-/// batch's mean loss.
-pub(crate) fn train_step(model: &dyn Model, optimizer: &mut Sgd, batch: &Batch) -> Result<f32> {
-    let logits = model.forward(&batch.images)?;
-    let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-    optimizer.step(&loss.backward()?)?;
-    Ok(loss.to_scalar::<f32>()?)
-}
-
 /// Trains `model` in place on `train` with SGD and momentum, reshuffling the
 /// data every epoch with a generator seeded by `config.seed`, and evaluates
 /// on `validation` after each epoch.
@@ -114,7 +107,7 @@ pub fn fit(
     if train.is_empty() {
         return Err(Error::InvalidArgument("the training set is empty".into()));
     }
-    let mut optimizer = Sgd::new(model.vars(), config.lr, config.momentum)?;
+    let mut runner = Runner::new(model, device)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let batches = train.len().div_ceil(config.batch_size);
@@ -125,7 +118,7 @@ pub fn fit(
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0f64, 0usize);
         for (b, indices) in order.chunks(config.batch_size).enumerate() {
-            let loss = train_step(model, &mut optimizer, &train.batch(indices, device)?)?;
+            let loss = runner.train_step(train, indices, config.lr, config.momentum)?;
             if !loss.is_finite() {
                 return Err(Error::Diverged(format!(
                     "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",
@@ -143,10 +136,13 @@ pub fn fit(
                 elapsed_secs: started.elapsed().as_secs_f64(),
             };
             if on_event(TrainEvent::Batch(progress)).is_break() {
+                // An aborted run keeps what it learned so far, as with candle.
+                runner.sync(model)?;
                 return Err(Error::Aborted);
             }
         }
         let seconds = started.elapsed().as_secs_f64();
+        runner.sync(model)?;
         let (test, eval_seconds) = match validation {
             Some(v) => {
                 let eval_started = Instant::now();

@@ -4,6 +4,7 @@
 mod bench;
 mod evaluate;
 mod fit;
+mod runner;
 mod sgd;
 
 pub use bench::{benchmark, BenchConfig, BenchResult};

@@ -13,13 +13,19 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    pub fn new(vars: Vec<Var>, lr: f64, momentum: f64) -> Result<Self> {
+    /// Rejects a learning rate or momentum that cannot train.
+    pub fn check_settings(lr: f64, momentum: f64) -> Result<()> {
         if !(lr.is_finite() && lr > 0.0) {
             return Err(Error::InvalidArgument(format!("learning rate must be a finite number > 0 (got {lr})")));
         }
         if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
             return Err(Error::InvalidArgument(format!("momentum must be in [0, 1) (got {momentum})")));
         }
+        Ok(())
+    }
+
+    pub fn new(vars: Vec<Var>, lr: f64, momentum: f64) -> Result<Self> {
+        Self::check_settings(lr, momentum)?;
         let buffers = vec![None; vars.len()];
         Ok(Self { vars, buffers, lr, momentum })
     }
