@@ -11,17 +11,24 @@ use super::f32_slice;
 struct AvgPool3x3Same;
 
 /// Sums the 3×3 neighbourhood of every pixel of one H×W plane (zeros outside)
-/// and divides by 9.
+/// and divides by 9. The box is separable: column sums of three rows first
+/// (whole rows at a time, which vectorizes), then three neighbours along
+/// each row.
 pub(crate) fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
     for i in 0..h {
-        let rows = i.saturating_sub(1)..(i + 2).min(h);
-        for j in 0..w {
-            let cols = j.saturating_sub(1)..(j + 2).min(w);
-            let mut sum = 0.0f32;
-            for r in rows.clone() {
-                sum += src[r * w + cols.start..r * w + cols.end].iter().sum::<f32>();
+        let out = &mut dst[i * w..(i + 1) * w];
+        out.copy_from_slice(&src[i * w..(i + 1) * w]);
+        for r in [i.wrapping_sub(1), i + 1] {
+            if r < h {
+                out.iter_mut().zip(&src[r * w..(r + 1) * w]).for_each(|(o, v)| *o += v);
             }
-            dst[i * w + j] = sum / 9.0;
+        }
+        let mut left = 0.0;
+        for j in 0..w {
+            let centre = out[j];
+            let right = if j + 1 < w { out[j + 1] } else { 0.0 };
+            out[j] = (left + centre + right) / 9.0;
+            left = centre;
         }
     }
 }

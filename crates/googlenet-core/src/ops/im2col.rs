@@ -52,15 +52,50 @@ impl Geometry {
         start..end.max(start)
     }
 
-    /// For kernel offset (ki, kj): every output row `oy` that reads inside
-    /// the input, with the input row it reads, the output columns that read
-    /// inside, and the input column the first of them reads. Everything else
-    /// reads padding.
-    fn runs(&self, ki: usize, kj: usize) -> impl Iterator<Item = (usize, usize, Range<usize>, usize)> {
-        let xs = self.valid(kj, self.w, self.out_w());
-        let ix = xs.start + kj - self.pad;
-        let pad = self.pad;
-        self.valid(ki, self.h, self.out_h()).map(move |oy| (oy, oy + ki - pad, xs.clone(), ix))
+    /// The part of kernel offset (ki, kj)'s column-matrix row, per image,
+    /// that reads inside the input (everything else reads padding).
+    fn window(&self, ki: usize, kj: usize) -> Window {
+        let rows = self.valid(ki, self.h, self.out_h());
+        let cols = self.valid(kj, self.w, self.out_w());
+        Window {
+            rows: rows.len(),
+            run: cols.len(),
+            src_start: (rows.start + ki - self.pad) * self.w + cols.start + kj - self.pad,
+            dst_start: rows.start * self.out_w() + cols.start,
+        }
+    }
+}
+
+/// A rectangle of `rows` runs of `run` pixels, at `src_start` in an input
+/// plane (rows `w` apart) and at `dst_start` in an output plane (rows
+/// `out_w` apart).
+struct Window {
+    rows: usize,
+    run: usize,
+    src_start: usize,
+    dst_start: usize,
+}
+
+/// Copies a short run (a few to a few dozen floats): fixed-size blocks
+/// compile to vector moves, where `copy_from_slice` would call `memmove`
+/// once per run, and the runs here are mostly 4 to 24 floats long.
+#[inline(always)]
+fn copy_run(dst: &mut [f32], src: &[f32]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in (&mut d).zip(&mut s) {
+        d.copy_from_slice(s);
+    }
+    let (d, s) = (d.into_remainder(), s.remainder());
+    if d.len() >= 4 {
+        d[..4].copy_from_slice(&s[..4]);
+        for (d, s) in d[4..].iter_mut().zip(&s[4..]) {
+            *d = *s;
+        }
+    } else {
+        for (d, s) in d.iter_mut().zip(s) {
+            *d = *s;
+        }
     }
 }
 
@@ -69,12 +104,13 @@ impl Geometry {
 fn unfold_row(src: &[f32], d: &mut [f32], row: usize, g: &Geometry) {
     let kk = g.k * g.k;
     let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
-    let (ow, plane) = (g.out_w(), g.h * g.w);
+    let (ow, plane, out_len) = (g.out_w(), g.h * g.w, g.out_len());
+    let win = g.window(ki, kj);
     for img in 0..g.n {
-        let s = &src[(ch * g.n + img) * plane..][..plane];
-        let d = &mut d[img * g.out_len()..][..g.out_len()];
-        for (oy, iy, xs, ix) in g.runs(ki, kj) {
-            d[oy * ow + xs.start..oy * ow + xs.end].copy_from_slice(&s[iy * g.w + ix..][..xs.len()]);
+        let s = &src[(ch * g.n + img) * plane + win.src_start..];
+        let d = &mut d[img * out_len + win.dst_start..];
+        for r in 0..win.rows {
+            copy_run(&mut d[r * ow..r * ow + win.run], &s[r * g.w..r * g.w + win.run]);
         }
     }
 }
@@ -86,10 +122,12 @@ fn fold_plane(src: &[f32], d: &mut [f32], plane: usize, g: &Geometry) {
     let (kk, ow, row_len) = (g.k * g.k, g.out_w(), g.row_len());
     for ki in 0..g.k {
         for kj in 0..g.k {
-            let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len()..][..g.out_len()];
-            for (oy, iy, xs, ix) in g.runs(ki, kj) {
-                let from = &s[oy * ow + xs.start..oy * ow + xs.end];
-                for (acc, v) in d[iy * g.w + ix..].iter_mut().zip(from) {
+            let win = g.window(ki, kj);
+            let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len() + win.dst_start..];
+            let d = &mut d[win.src_start..];
+            for r in 0..win.rows {
+                let from = &s[r * ow..r * ow + win.run];
+                for (acc, v) in d[r * g.w..r * g.w + win.run].iter_mut().zip(from) {
                     *acc += v;
                 }
             }
