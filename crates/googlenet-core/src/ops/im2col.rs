@@ -57,6 +57,10 @@ impl Geometry {
     fn window(&self, ki: usize, kj: usize) -> Window {
         let rows = self.valid(ki, self.h, self.out_h());
         let cols = self.valid(kj, self.w, self.out_w());
+        if rows.is_empty() || cols.is_empty() {
+            // Only padding: no input pixel, and no offset that could point past the plane.
+            return Window { rows: 0, run: 0, src_start: 0, dst_start: 0 };
+        }
         Window {
             rows: rows.len(),
             run: cols.len(),
