@@ -14,6 +14,7 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::f32_slice;
+use super::strided::{add_rect, copy_rect};
 
 /// Kernel `k`, zero padding `pad`, `n` input planes per channel of `h`×`w`.
 #[derive(Debug, Clone, Copy)]
@@ -80,31 +81,9 @@ struct Window {
     dst_start: usize,
 }
 
-/// Copies a short run (a few to a few dozen floats): fixed-size blocks
-/// compile to vector moves, where `copy_from_slice` would call `memmove`
-/// once per run, and the runs here are mostly 4 to 24 floats long.
-#[inline(always)]
-fn copy_run(dst: &mut [f32], src: &[f32]) {
-    let mut d = dst.chunks_exact_mut(8);
-    let mut s = src.chunks_exact(8);
-    for (d, s) in (&mut d).zip(&mut s) {
-        d.copy_from_slice(s);
-    }
-    let (d, s) = (d.into_remainder(), s.remainder());
-    if d.len() >= 4 {
-        d[..4].copy_from_slice(&s[..4]);
-        for (d, s) in d[4..].iter_mut().zip(&s[4..]) {
-            *d = *s;
-        }
-    } else {
-        for (d, s) in d.iter_mut().zip(s) {
-            *d = *s;
-        }
-    }
-}
-
 /// Fills row `row` (channel, kernel row, kernel column) of the column
 /// matrix from channel-major `src`; `d` must be zero where padding is read.
+#[inline(always)]
 fn unfold_row(src: &[f32], d: &mut [f32], row: usize, g: &Geometry) {
     let kk = g.k * g.k;
     let (ch, ki, kj) = (row / kk, row % kk / g.k, row % g.k);
@@ -113,14 +92,13 @@ fn unfold_row(src: &[f32], d: &mut [f32], row: usize, g: &Geometry) {
     for img in 0..g.n {
         let s = &src[(ch * g.n + img) * plane + win.src_start..];
         let d = &mut d[img * out_len + win.dst_start..];
-        for r in 0..win.rows {
-            copy_run(&mut d[r * ow..r * ow + win.run], &s[r * g.w..r * g.w + win.run]);
-        }
+        copy_rect(d, ow, s, g.w, win.rows, win.run);
     }
 }
 
 /// Adds into plane number `plane` (channel · n + image) of the image every
 /// column entry read from it; `d` starts zeroed.
+#[inline(always)]
 fn fold_plane(src: &[f32], d: &mut [f32], plane: usize, g: &Geometry) {
     let (ch, img) = (plane / g.n, plane % g.n);
     let (kk, ow, row_len) = (g.k * g.k, g.out_w(), g.row_len());
@@ -128,20 +106,13 @@ fn fold_plane(src: &[f32], d: &mut [f32], plane: usize, g: &Geometry) {
         for kj in 0..g.k {
             let win = g.window(ki, kj);
             let s = &src[(ch * kk + ki * g.k + kj) * row_len + img * g.out_len() + win.dst_start..];
-            let d = &mut d[win.src_start..];
-            for r in 0..win.rows {
-                let from = &s[r * ow..r * ow + win.run];
-                for (acc, v) in d[r * g.w..r * g.w + win.run].iter_mut().zip(from) {
-                    *acc += v;
-                }
-            }
+            add_rect(&mut d[win.src_start..], g.w, s, ow, win.rows, win.run);
         }
     }
 }
 
-/// Single-threaded im2col of `c` channels into `dst` (at least c·k²·row_len
-/// long), for callers that already run one task per core.
-pub(crate) fn im2col_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
+#[inline(always)]
+fn im2col_generic(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
     let rows = c * g.k * g.k;
     let dst = &mut dst[..rows * g.row_len()];
     if g.pad > 0 {
@@ -152,14 +123,25 @@ pub(crate) fn im2col_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) 
     }
 }
 
-/// Single-threaded col2im: overwrites `dst` (c·n·h·w) with the adjoint of
-/// [`im2col_into`] applied to `src`.
-pub(crate) fn col2im_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
+#[inline(always)]
+fn col2im_generic(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
     let dst = &mut dst[..c * g.n * g.h * g.w];
     dst.fill(0.0);
     for (plane, d) in dst.chunks_exact_mut(g.h * g.w).enumerate() {
         fold_plane(src, d, plane, g);
     }
+}
+
+with_avx2! {
+    /// Single-threaded im2col of `c` channels into `dst` (at least
+    /// c·k²·row_len long), for callers that already run one task per core.
+    pub(crate) fn im2col_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) => im2col_generic
+}
+
+with_avx2! {
+    /// Single-threaded col2im: overwrites `dst` (c·n·h·w) with the adjoint
+    /// of [`im2col_into`] applied to `src`.
+    pub(crate) fn col2im_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) => col2im_generic
 }
 
 struct Im2Col(Geometry);

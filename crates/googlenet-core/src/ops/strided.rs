@@ -1,0 +1,85 @@
+//! Copying and adding rectangles of short rows between planes: the inner
+//! loops of im2col and col2im, whose rows are mostly 4 to 24 floats long.
+//! Bounds are checked once per rectangle rather than once per row.
+
+/// The length a slice must have to hold `rows` runs of `run` floats with
+/// rows `stride` apart.
+#[inline(always)]
+fn extent(rows: usize, run: usize, stride: usize) -> usize {
+    if rows == 0 {
+        0
+    } else {
+        (rows - 1) * stride + run
+    }
+}
+
+/// Runs `$body` with the const `$n` bound to `$run` when it is 1 to 32, so
+/// each row's copy or add has a length known at compile time and becomes a
+/// few vector instructions (a loop of unknown length would be turned into a
+/// `memmove` call per row); `$fallback` handles longer runs.
+macro_rules! with_const_run {
+    ($run:expr, $n:ident => $body:expr, $fallback:expr) => {
+        seq_match!($run, $n => $body, $fallback; 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    };
+}
+
+macro_rules! seq_match {
+    ($run:expr, $n:ident => $body:expr, $fallback:expr; $($len:literal)*) => {
+        match $run {
+            $($len => {
+                const $n: usize = $len;
+                $body
+            })*
+            _ => $fallback,
+        }
+    };
+}
+
+/// Copies `rows` runs of `run` floats from `src` (rows `src_stride` apart)
+/// into `dst` (rows `dst_stride` apart).
+#[inline(always)]
+pub(crate) fn copy_rect(dst: &mut [f32], dst_stride: usize, src: &[f32], src_stride: usize, rows: usize, run: usize) {
+    assert!(dst.len() >= extent(rows, run, dst_stride) && src.len() >= extent(rows, run, src_stride));
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    // SAFETY (every block below): row r spans [r·stride, r·stride + run) in
+    // each slice, which the assert above keeps inside both; `dst` is
+    // borrowed mutably, so the two cannot overlap.
+    with_const_run!(
+        run,
+        N => for r in 0..rows {
+            unsafe { std::ptr::copy_nonoverlapping(s.add(r * src_stride), d.add(r * dst_stride), N) }
+        },
+        for r in 0..rows {
+            unsafe { std::ptr::copy_nonoverlapping(s.add(r * src_stride), d.add(r * dst_stride), run) }
+        }
+    )
+}
+
+/// Adds `rows` runs of `run` floats of `src` (rows `src_stride` apart)
+/// into `dst` (rows `dst_stride` apart).
+#[inline(always)]
+pub(crate) fn add_rect(dst: &mut [f32], dst_stride: usize, src: &[f32], src_stride: usize, rows: usize, run: usize) {
+    assert!(dst.len() >= extent(rows, run, dst_stride) && src.len() >= extent(rows, run, src_stride));
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    /// # Safety
+    /// `d` and `s` must each point to `N` valid floats that do not overlap.
+    #[inline(always)]
+    unsafe fn add<const N: usize>(d: *mut f32, s: *const f32) {
+        let (d, s) = unsafe { (&mut *(d as *mut [f32; N]), &*(s as *const [f32; N])) };
+        d.iter_mut().zip(s).for_each(|(d, s)| *d += s);
+    }
+    // SAFETY (every block below): as in `copy_rect`, each row lies inside
+    // both slices and they cannot overlap.
+    with_const_run!(
+        run,
+        N => for r in 0..rows {
+            unsafe { add::<N>(d.add(r * dst_stride), s.add(r * src_stride)) }
+        },
+        for r in 0..rows {
+            let (d, s) = unsafe {
+                (std::slice::from_raw_parts_mut(d.add(r * dst_stride), run), std::slice::from_raw_parts(s.add(r * src_stride), run))
+            };
+            d.iter_mut().zip(s).for_each(|(d, s)| *d += s);
+        }
+    )
+}
