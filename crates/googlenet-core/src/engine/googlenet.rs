@@ -7,7 +7,7 @@ use super::inception::{self, Inception, InceptionBuffers, OUT_CHANNELS};
 use super::loss::cross_entropy_backward;
 use super::params::{ParamLayout, Slot};
 use crate::data::NUM_CLASSES;
-use crate::ops::kernels::{max_pool2x2_relu_grad_plane, max_pool2x2_relu_plane};
+use crate::ops::kernels::{max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
 
 /// Image side, and the sides after conv1 / pool1 / conv2 / pool2.
 const SIDE: usize = 28;
@@ -62,24 +62,6 @@ pub(crate) struct Workspace {
     pub loss_sum: f64,
 }
 
-/// relu(max-pool 2×2) of every plane of `src` (planes of `side`²) into `dst`.
-fn pool_planes(src: &[f32], dst: &mut [f32], side: usize) {
-    let out = side * side / 4;
-    for (s, d) in src.chunks_exact(side * side).zip(dst.chunks_exact_mut(out)) {
-        max_pool2x2_relu_plane(s, d, side);
-    }
-}
-
-/// Gradient of [`pool_planes`] for `planes` planes: overwrites `dx`.
-fn unpool_planes(x: &[f32], dy: &[f32], dx: &mut [f32], side: usize, planes: usize) {
-    let (inp, out) = (side * side, side * side / 4);
-    let dx = &mut dx[..planes * inp];
-    dx.fill(0.0);
-    for ((x, g), d) in x.chunks_exact(inp).zip(dy.chunks_exact(out)).zip(dx.chunks_exact_mut(inp)) {
-        max_pool2x2_relu_grad_plane(x, g, d, side);
-    }
-}
-
 impl GoogLeNetGraph {
     pub fn new(layout: &ParamLayout) -> Self {
         Self {
@@ -131,10 +113,10 @@ impl GoogLeNetGraph {
     pub fn forward(&self, params: &[f32], images: &[f32], ws: &mut Workspace, n: usize) {
         debug_assert!(n <= ws.capacity);
         self.conv1.forward(params, images, &mut ws.col1, &mut ws.a1, n);
-        pool_planes(&ws.a1[..10 * n * 576], &mut ws.p1, 24);
+        max_pool2x2_relu_planes(&ws.a1[..10 * n * 576], &mut ws.p1, 24, 24);
         self.incep1.forward(params, &ws.p1, &mut ws.cat1, &mut ws.inc1, n);
         self.conv2.forward(params, &ws.cat1, &mut ws.col2, &mut ws.a2, n);
-        pool_planes(&ws.a2[..20 * n * 64], &mut ws.p2, 8);
+        max_pool2x2_relu_planes(&ws.a2[..20 * n * 64], &mut ws.p2, 8, 8);
         self.incep2.forward(params, &ws.p2, &mut ws.cat2, &mut ws.inc2, n);
         // Flatten as PyTorch does: image by image, channel-major within each.
         for (c, channel) in ws.cat2[..OUT_CHANNELS * n * 16].chunks_exact(n * 16).enumerate() {
@@ -172,10 +154,10 @@ impl GoogLeNetGraph {
         }
 
         self.incep2.backward(params, grads, &ws.p2, &ws.d_cat2, Some(&mut ws.d_p2), &mut ws.scratch, &mut ws.inc2, n);
-        unpool_planes(&ws.a2, &ws.d_p2, &mut ws.d_a2, 8, 20 * n);
+        max_pool2x2_relu_grad_planes(&ws.a2[..20 * n * 64], &ws.d_p2, &mut ws.d_a2, 8, 8);
         self.conv2.backward(params, grads, &ws.cat1, &ws.col2, &ws.d_a2, Some((&mut ws.d_cat1, &mut ws.scratch)), n);
         self.incep1.backward(params, grads, &ws.p1, &ws.d_cat1, Some(&mut ws.d_p1), &mut ws.scratch, &mut ws.inc1, n);
-        unpool_planes(&ws.a1, &ws.d_p1, &mut ws.d_a1, 24, 10 * n);
+        max_pool2x2_relu_grad_planes(&ws.a1[..10 * n * 576], &ws.d_p1, &mut ws.d_a1, 24, 24);
         self.conv1.backward(params, grads, images, &ws.col1, &ws.d_a1, None, n);
     }
 }

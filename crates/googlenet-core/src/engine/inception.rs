@@ -9,7 +9,7 @@
 use super::conv::ConvLayer;
 use super::gemm::{accumulate_row_sums, add_rows};
 use super::params::ParamLayout;
-use crate::ops::kernels::avg_pool3x3_plane;
+use crate::ops::kernels::avg_pool3x3_planes;
 
 /// Output channels: 16 + 24 + 24 + 24.
 pub(crate) const OUT_CHANNELS: usize = 88;
@@ -107,9 +107,7 @@ impl Inception {
         self.branch3x3_a.forward(params, &buf.heads[rows(B3)], &mut buf.col3a, &mut buf.mid3, n);
         self.branch3x3_b.forward(params, &buf.mid3, &mut buf.col3b, &mut out[rows(OUT_3X3)], n);
         let pooled = &mut out[rows(OUT_POOL)];
-        for (src, dst) in buf.heads[rows(POOL)].chunks_exact(plane).zip(pooled.chunks_exact_mut(plane)) {
-            avg_pool3x3_plane(src, dst, self.h, self.w);
-        }
+        avg_pool3x3_planes(&buf.heads[rows(POOL)], pooled, self.h, self.w);
         add_rows(pooled, self.pool_bias(params), len);
     }
 
@@ -139,9 +137,7 @@ impl Inception {
         let d_pooled = &d_out[rows(OUT_POOL)];
         accumulate_row_sums(&mut self.heads.slot.weight_bias_mut(grads, HEADS).1[POOL], d_pooled, len);
         // The pool is its own adjoint (linear, symmetric stencil, constant divisor).
-        for (src, dst) in d_pooled.chunks_exact(plane).zip(d_heads[rows(POOL)].chunks_exact_mut(plane)) {
-            avg_pool3x3_plane(src, dst, self.h, self.w);
-        }
+        avg_pool3x3_planes(d_pooled, &mut d_heads[rows(POOL)], self.h, self.w);
         self.heads.backward(params, grads, x, &[], d_heads, dx.map(|dx| (dx, &mut *scratch)), n);
     }
 }

@@ -14,6 +14,7 @@ struct AvgPool3x3Same;
 /// and divides by 9. The box is separable: column sums of three rows first
 /// (whole rows at a time, which vectorizes), then three neighbours along
 /// each row.
+#[inline(always)]
 pub(crate) fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
     for i in 0..h {
         let out = &mut dst[i * w..(i + 1) * w];
@@ -31,6 +32,18 @@ pub(crate) fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
             left = centre;
         }
     }
+}
+
+#[inline(always)]
+fn pool_planes_generic(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
+    for (s, d) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(h * w)) {
+        pool_plane(s, d, h, w);
+    }
+}
+
+with_avx2! {
+    /// [`pool_plane`] over every h×w plane of `src`, single-threaded.
+    pub(crate) fn pool_planes(src: &[f32], dst: &mut [f32], h: usize, w: usize) => pool_planes_generic
 }
 
 impl CustomOp1 for AvgPool3x3Same {

@@ -13,6 +13,7 @@ use super::f32_slice;
 
 /// Index within the plane of the first maximum of the 2×2 window at output
 /// position (oy, ox), scanning row by row like PyTorch.
+#[inline(always)]
 fn argmax(plane: &[f32], w: usize, oy: usize, ox: usize) -> usize {
     let top = 2 * oy * w + 2 * ox;
     [top, top + 1, top + w, top + w + 1]
@@ -21,17 +22,50 @@ fn argmax(plane: &[f32], w: usize, oy: usize, ox: usize) -> usize {
 }
 
 /// relu(max-pool) of one plane `s` of width `w` into `d` (⌊h/2⌋×⌊w/2⌋).
+/// The value of the window's maximum needs no index, which lets this loop
+/// vectorize.
+#[inline(always)]
 pub(crate) fn pool_plane(s: &[f32], d: &mut [f32], w: usize) {
     let ow = w / 2;
     for (oy, row) in d.chunks_exact_mut(ow).enumerate() {
-        for (ox, out) in row.iter_mut().enumerate() {
-            *out = s[argmax(s, w, oy, ox)].max(0.0);
+        let top = &s[2 * oy * w..][..2 * ow];
+        let bottom = &s[(2 * oy + 1) * w..][..2 * ow];
+        for ((out, t), b) in row.iter_mut().zip(top.chunks_exact(2)).zip(bottom.chunks_exact(2)) {
+            *out = t[0].max(t[1]).max(b[0].max(b[1])).max(0.0);
         }
     }
 }
 
+#[inline(always)]
+fn pool_planes_generic(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
+    for (s, d) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(h / 2 * (w / 2))) {
+        pool_plane(s, d, w);
+    }
+}
+
+#[inline(always)]
+fn unpool_planes_generic(x: &[f32], dy: &[f32], dx: &mut [f32], h: usize, w: usize) {
+    let dx = &mut dx[..x.len()];
+    dx.fill(0.0);
+    for ((x, g), d) in x.chunks_exact(h * w).zip(dy.chunks_exact(h / 2 * (w / 2))).zip(dx.chunks_exact_mut(h * w)) {
+        unpool_plane(x, g, d, w);
+    }
+}
+
+with_avx2! {
+    /// [`pool_plane`] over every h×w plane of `src`, single-threaded.
+    pub(crate) fn pool_planes(src: &[f32], dst: &mut [f32], h: usize, w: usize) => pool_planes_generic
+}
+
+with_avx2! {
+    /// The gradient of [`pool_planes`] with input `x`: overwrites the first
+    /// `x.len()` floats of `dx`.
+    pub(crate) fn unpool_planes(x: &[f32], dy: &[f32], dx: &mut [f32], h: usize, w: usize) => unpool_planes_generic
+}
+
 /// Gradient of [`pool_plane`]: routes each output gradient of `g` to its
 /// window's first maximum in the plane's input `x`, into zeroed `d`.
+#[inline(always)]
 pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
     let ow = w / 2;
     for (oy, row) in g.chunks_exact(ow).enumerate() {
