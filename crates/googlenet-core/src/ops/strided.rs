@@ -83,3 +83,37 @@ pub(crate) fn add_rect(dst: &mut [f32], dst_stride: usize, src: &[f32], src_stri
         }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every run length: the 32 compile-time ones and the fallback beyond.
+    #[test]
+    fn rectangles_match_a_plain_loop() {
+        let (rows, src_stride, dst_stride) = (3, 45, 41);
+        let src: Vec<f32> = (0..rows * src_stride).map(|i| i as f32 * 0.5 - 7.0).collect();
+        for run in 0..=40 {
+            let stride = dst_stride.max(run);
+            let mut copied = vec![-1.0; rows * stride];
+            let mut added: Vec<f32> = (0..rows * stride).map(|i| i as f32).collect();
+            let (mut want_copied, mut want_added) = (copied.clone(), added.clone());
+            for r in 0..rows {
+                for i in 0..run {
+                    want_copied[r * stride + i] = src[r * src_stride + i];
+                    want_added[r * stride + i] += src[r * src_stride + i];
+                }
+            }
+            copy_rect(&mut copied, stride, &src, src_stride, rows, run);
+            add_rect(&mut added, stride, &src, src_stride, rows, run);
+            assert_eq!(copied, want_copied, "copy, run {run}");
+            assert_eq!(added, want_added, "add, run {run}");
+        }
+    }
+
+    #[test]
+    #[should_panic]
+    fn a_rectangle_past_the_slice_is_refused() {
+        copy_rect(&mut [0.0; 10], 5, &[0.0; 10], 5, 2, 6);
+    }
+}
