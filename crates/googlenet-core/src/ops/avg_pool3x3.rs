@@ -61,6 +61,17 @@ impl CustomOp1 for AvgPool3x3Same {
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, storage: &candle_core::CudaStorage, layout: &Layout) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        use candle_core::backend::BackendStorage;
+        let src = cuda::input(self.name(), storage, layout)?;
+        let len = layout.shape().elem_count();
+        let dst = cuda::output(storage.device(), len)?;
+        cuda::launch_planes("avg_pool3x3_f32", storage.device(), &[&src], &dst, layout.shape().dims(), len)?;
+        Ok((cuda::storage(dst, storage), layout.shape().clone()))
+    }
+
     /// The op is linear with a symmetric stencil and a constant divisor, so it
     /// is its own adjoint: the input gradient is the same pool of the output
     /// gradient.

@@ -53,6 +53,44 @@ impl Geometry {
         start..end.max(start)
     }
 
+    /// The channels of a (rows × row_len) column matrix, if it fits.
+    fn channels_of_columns(&self, (rows, row_len): (usize, usize)) -> candle_core::Result<usize> {
+        let kk = self.k * self.k;
+        if rows % kk != 0 || row_len != self.row_len() {
+            candle_core::bail!(
+                "col2im: a {rows}x{row_len} column matrix does not fit kernel {} on {} images of {}x{}",
+                self.k,
+                self.n,
+                self.h,
+                self.w
+            );
+        }
+        Ok(rows / kk)
+    }
+
+    /// Runs im2col_f32 or col2im_f32 of ops.cu (same arguments) on `c`
+    /// channels into a new buffer of `len` floats.
+    #[cfg(feature = "cuda")]
+    fn launch_cuda(&self, kernel: &str, storage: &candle_core::CudaStorage, layout: &Layout, c: usize, len: usize) -> candle_core::Result<candle_core::CudaStorage> {
+        use super::cuda;
+        use candle_core::backend::BackendStorage;
+        use candle_core::cuda_backend::cudarc::driver::PushKernelArg;
+        let src = cuda::input(kernel, storage, layout)?;
+        let dst = cuda::output(storage.device(), len)?;
+        let sizes = [c, self.n, self.h, self.w, self.k, self.pad].map(cuda::int);
+        let sizes = sizes.into_iter().collect::<candle_core::Result<Vec<i32>>>()?;
+        let (stream, function) = cuda::kernel(storage.device(), kernel)?;
+        let mut args = stream.launch_builder(&function);
+        args.arg(&src).arg(&dst);
+        for size in &sizes {
+            args.arg(size);
+        }
+        // SAFETY: both kernels take (src, dst, c, n, h, w, k, pad); src holds
+        // the layout's elements and dst the `len` the caller sized for them.
+        unsafe { cuda::launch(args, len)? };
+        Ok(cuda::storage(dst, storage))
+    }
+
     /// The part of kernel offset (ki, kj)'s column-matrix row, per image,
     /// that reads inside the input (everything else reads padding).
     fn window(&self, ki: usize, kj: usize) -> Window {
@@ -161,6 +199,14 @@ impl CustomOp1 for Im2Col {
         Ok((CpuStorage::F32(dst), Shape::from((c * g.k * g.k, g.row_len()))))
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, storage: &candle_core::CudaStorage, layout: &Layout) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        let g = self.0;
+        let c = layout.shape().dims4()?.0;
+        let shape = Shape::from((c * g.k * g.k, g.row_len()));
+        Ok((g.launch_cuda("im2col_f32", storage, layout, c, shape.elem_count())?, shape))
+    }
+
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
         Ok(Some(grad_res.contiguous()?.apply_op1(Col2Im(self.0))?))
     }
@@ -173,23 +219,20 @@ impl CustomOp1 for Col2Im {
 
     fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
         let g = self.0;
-        let (rows, row_len) = layout.shape().dims2()?;
-        let kk = g.k * g.k;
-        if rows % kk != 0 || row_len != g.n * g.out_len() {
-            candle_core::bail!(
-                "col2im: a {rows}x{row_len} column matrix does not fit kernel {} on {} images of {}x{}",
-                g.k,
-                g.n,
-                g.h,
-                g.w
-            );
-        }
-        let c = rows / kk;
+        let c = g.channels_of_columns(layout.shape().dims2()?)?;
         let src = f32_slice(self.name(), storage, layout)?;
         let mut dst = vec![0f32; g.n * c * g.h * g.w];
         // One task per (channel, image) plane: each writes only its own plane.
         dst.par_chunks_mut(g.h * g.w).enumerate().for_each(|(plane, d)| fold_plane(src, d, plane, &g));
         Ok((CpuStorage::F32(dst), Shape::from((c, g.n, g.h, g.w))))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, storage: &candle_core::CudaStorage, layout: &Layout) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        let g = self.0;
+        let c = g.channels_of_columns(layout.shape().dims2()?)?;
+        let shape = Shape::from((c, g.n, g.h, g.w));
+        Ok((g.launch_cuda("col2im_f32", storage, layout, c, shape.elem_count())?, shape))
     }
 
     fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {

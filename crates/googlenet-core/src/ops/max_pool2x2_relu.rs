@@ -99,6 +99,18 @@ impl CustomOp1 for MaxPool2x2Relu {
         Ok((CpuStorage::F32(dst), Shape::from((n, c, oh, ow))))
     }
 
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(&self, storage: &candle_core::CudaStorage, layout: &Layout) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        use candle_core::backend::BackendStorage;
+        let (n, c, h, w) = layout.shape().dims4()?;
+        let shape = Shape::from((n, c, h / 2, w / 2));
+        let src = cuda::input(self.name(), storage, layout)?;
+        let dst = cuda::output(storage.device(), shape.elem_count())?;
+        cuda::launch_planes("max_pool2x2_relu_f32", storage.device(), &[&src], &dst, layout.shape().dims(), shape.elem_count())?;
+        Ok((cuda::storage(dst, storage), shape))
+    }
+
     fn bwd(&self, arg: &Tensor, _res: &Tensor, grad_res: &Tensor) -> candle_core::Result<Option<Tensor>> {
         Ok(Some(arg.apply_op2_no_bwd(&grad_res.contiguous()?, &MaxPool2x2ReluGrad)?))
     }
@@ -107,6 +119,27 @@ impl CustomOp1 for MaxPool2x2Relu {
 impl CustomOp2 for MaxPool2x2ReluGrad {
     fn name(&self) -> &'static str {
         "max-pool-2x2-relu-grad"
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        s1: &candle_core::CudaStorage,
+        l1: &Layout,
+        s2: &candle_core::CudaStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(candle_core::CudaStorage, Shape)> {
+        use super::cuda;
+        use candle_core::backend::BackendStorage;
+        let (n, c, h, w) = l1.shape().dims4()?;
+        if l2.shape().dims() != [n, c, h / 2, w / 2] {
+            candle_core::bail!("max-pool gradient {:?} does not fit input {:?}", l2.shape(), l1.shape());
+        }
+        let (x, grad) = (cuda::input(self.name(), s1, l1)?, cuda::input(self.name(), s2, l2)?);
+        // Zeroed: only each window's maximum receives a gradient.
+        let dst = s1.device().alloc_zeros::<f32>(l1.shape().elem_count())?;
+        cuda::launch_planes("max_pool2x2_relu_grad_f32", s1.device(), &[&x, &grad], &dst, l1.shape().dims(), l2.shape().elem_count())?;
+        Ok((cuda::storage(dst, s1), l1.shape().clone()))
     }
 
     fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {

@@ -26,6 +26,8 @@ macro_rules! with_avx2 {
 
 mod avg_pool3x3;
 mod conv2d;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod im2col;
 mod max_pool2x2_relu;
 mod strided;

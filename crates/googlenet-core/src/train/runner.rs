@@ -5,14 +5,35 @@
 use candle_core::{Device, Tensor};
 
 use super::Sgd;
-use crate::data::{Dataset, NUM_CLASSES};
+use crate::data::{Batch, Dataset, NUM_CLASSES};
 use crate::engine::Engine;
 use crate::model::Model;
 use crate::Result;
 
 enum Backend<'m> {
     Engine(Box<Engine>),
-    Candle { model: &'m dyn Model, sgd: Option<Sgd> },
+    Candle { model: &'m dyn Model, sgd: Option<Sgd>, resident: Option<Resident> },
+}
+
+/// A whole dataset uploaded to an accelerator once, so that a batch is an
+/// index-select on the device instead of a copy from the host.
+struct Resident {
+    /// Which dataset this is (its address and length while it is borrowed).
+    key: (usize, usize),
+    images: Tensor,
+    labels: Tensor,
+}
+
+impl Resident {
+    fn upload(data: &Dataset, device: &Device) -> Result<Self> {
+        let all: Vec<usize> = (0..data.len()).collect();
+        let batch = data.batch(&all, device)?;
+        Ok(Self { key: Self::key_of(data), images: batch.images, labels: batch.labels })
+    }
+
+    fn key_of(data: &Dataset) -> (usize, usize) {
+        (data as *const Dataset as usize, data.len())
+    }
 }
 
 pub(crate) struct Runner<'m> {
@@ -25,7 +46,7 @@ impl<'m> Runner<'m> {
         let engine = if device.is_cpu() { Engine::for_model(model)? } else { None };
         let backend = match engine {
             Some(engine) => Backend::Engine(Box::new(engine)),
-            None => Backend::Candle { model, sgd: None },
+            None => Backend::Candle { model, sgd: None, resident: None },
         };
         Ok(Self { backend, device: device.clone() })
     }
@@ -57,12 +78,12 @@ impl<'m> Runner<'m> {
                 let (images, labels) = data.gather(indices);
                 engine.train_step(&images, &labels, lr as f32, momentum as f32)
             }
-            Backend::Candle { model, sgd } => {
+            Backend::Candle { model, sgd, resident } => {
                 let sgd = match sgd {
                     Some(sgd) => sgd,
                     None => sgd.insert(Sgd::new(model.vars(), lr, momentum)?),
                 };
-                let batch = data.batch(indices, &self.device)?;
+                let batch = device_batch(resident, data, indices, &self.device)?;
                 let logits = model.forward(&batch.images)?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
                 sgd.step(&loss.backward()?)?;
@@ -79,4 +100,19 @@ impl<'m> Runner<'m> {
             Backend::Candle { .. } => Ok(()),
         }
     }
+}
+
+/// The samples at `indices` on `device`: gathered on the host for the CPU,
+/// selected from the resident copy of `data` on an accelerator.
+fn device_batch(resident: &mut Option<Resident>, data: &Dataset, indices: &[usize], device: &Device) -> Result<Batch> {
+    if device.is_cpu() {
+        return data.batch(indices, device);
+    }
+    let current = match resident {
+        Some(r) if r.key == Resident::key_of(data) => r,
+        _ => resident.insert(Resident::upload(data, device)?),
+    };
+    let ids: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+    let ids = Tensor::from_vec(ids, indices.len(), device)?;
+    Ok(Batch { images: current.images.index_select(&ids, 0)?, labels: current.labels.index_select(&ids, 0)? })
 }
