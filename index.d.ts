@@ -36,8 +36,11 @@ export declare class NativeDataset {
 
 /** A model held in Rust; training and inference run on libuv's thread pool. */
 export declare class NativeModel {
-  /** `name`: a model name (`googlenet`); `seed` fixes the initial weights. */
-  constructor(name: string, seed: number)
+  /**
+   * `name`: a model name (`googlenet`); `seed` fixes the initial weights;
+   * `device`: `cpu` (the default) or `cuda`.
+   */
+  constructor(name: string, seed: number, device?: string | undefined | null)
   get name(): string
   get paramCount(): number
   /** Names and shapes of the trainable tensors, in PyTorch's order. */
@@ -66,6 +69,8 @@ export declare function benchmarkModel(model: string, data: NativeDataset, optio
 export declare function loadMnistSplit(dir: string, split: 'train' | 'test'): Promise<NativeDataset>
 
 export interface NativeBenchOptions {
+  /** `cpu` or `cuda`. */
+  device: string
   batchSize: number
   batches: number
   warmup: number
@@ -119,7 +124,19 @@ export interface NativeProgressEvent {
   summary?: NativeEpochSummary
 }
 
+/** What the loaded binary offers. */
+export interface NativeRuntimeInfo {
+  /** Built with the `cuda` feature. */
+  cudaBuild: boolean
+  /** A CUDA device could be opened. */
+  cudaAvailable: boolean
+  /** Why CUDA is not available, when it is not. */
+  cudaError?: string
+}
+
 export interface ParameterInfo {
   name: string
   shape: Array<number>
 }
+
+export declare function runtimeInfo(): NativeRuntimeInfo

@@ -773,10 +773,11 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit, runtimeInfo } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchmarkModel }
 export { loadMnistSplit }
+export { runtimeInfo }
 export const __napiBindingTarget = __napiLoadedBindingTarget

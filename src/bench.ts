@@ -29,7 +29,7 @@ export interface BenchmarkOptions {
 /** What {@link benchmark} measured. */
 export interface BenchmarkResult {
   model: ModelName
-  device: 'cpu'
+  device: 'cpu' | 'cuda'
   batchSize: number
   batches: number
   /** Forward, backward and SGD step (with batch assembly), as in `fit`. */
@@ -53,7 +53,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
   const warmup = checkInteger('warmup', o.warmup ?? 5, 0)
   const device = resolveDevice(o.device ?? 'auto')
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
-  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { batchSize, batches, warmup })
+  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { device, batchSize, batches, warmup })
   return {
     model,
     device,

@@ -1,24 +1,51 @@
 /**
- * Devices this build of the native addon can run on.
+ * Devices: what the loaded build of the addon can run on, and the choice
+ * behind `device: 'auto'`.
  * @module
  */
+import { loadedBinary, nativeBinding } from './native.js'
 import type { Device } from './types.js'
-
-/** The devices the native binary was built for (`cuda` is not in this build). */
-export const nativeDevices: readonly ('cpu' | 'cuda')[] = Object.freeze(['cpu'])
 
 const KNOWN: readonly Device[] = ['auto', 'cpu', 'cuda']
 
+/** What this process can run on, and why CUDA is missing when it is. */
+export interface DeviceInfo {
+  /** The build of the addon that is loaded. */
+  binary: 'cpu' | 'cuda'
+  /** The device `'auto'` resolves to. */
+  auto: 'cpu' | 'cuda'
+  /** Whether a CUDA device can be used. */
+  cuda: boolean
+  /** Why CUDA cannot be used, when it cannot. */
+  cudaUnavailable?: string
+}
+
+/** Loads the addon if needed and reports its devices. */
+export function deviceInfo(): DeviceInfo {
+  const binary = loadedBinary()
+  const runtime = nativeBinding().runtimeInfo()
+  const reason = binary.cudaUnavailable ?? (runtime.cudaAvailable ? undefined : `no usable CUDA device (${runtime.cudaError ?? 'unknown'})`)
+  return {
+    binary: binary.kind,
+    auto: runtime.cudaAvailable ? 'cuda' : 'cpu',
+    cuda: runtime.cudaAvailable,
+    ...(reason === undefined ? {} : { cudaUnavailable: reason }),
+  }
+}
+
 /**
- * Resolves a requested device to one this build supports.
- * @throws RangeError for an unknown device; Error for `'cuda'` in a build without CUDA
+ * Resolves a requested device: `'auto'` is the GPU when one can be used,
+ * else the CPU.
+ * @throws RangeError for an unknown device; Error for `'cuda'` where no CUDA device can be used, saying why
  */
-export function resolveDevice(device: unknown = 'auto'): 'cpu' {
+export function resolveDevice(device: unknown = 'auto'): 'cpu' | 'cuda' {
   if (typeof device !== 'string' || !(KNOWN as readonly string[]).includes(device)) {
     const got = typeof device === 'string' ? JSON.stringify(device) : typeof device
     const message = `device must be one of ${KNOWN.join(', ')} (got ${got})`
     throw typeof device === 'string' ? new RangeError(message) : new TypeError(message)
   }
-  if (device === 'cuda') throw new Error('CUDA is not available in this build')
-  return 'cpu'
+  if (device === 'cpu') return 'cpu'
+  const info = deviceInfo()
+  if (device === 'cuda' && !info.cuda) throw new Error(`CUDA is not available: ${info.cudaUnavailable}`)
+  return device === 'cuda' ? 'cuda' : info.auto
 }

@@ -14,7 +14,7 @@
  */
 export { benchmark, type BenchmarkOptions, type BenchmarkResult } from './bench.js'
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
-export { nativeDevices } from './device.js'
+export { deviceInfo, type DeviceInfo } from './device.js'
 export { abortError, isAbortError } from './errors.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
 export { Model, createModel, modelNames, models } from './model.js'

@@ -52,19 +52,19 @@ export class Model {
   readonly #native: NativeModel
   readonly #name: ModelName
   readonly #seed: number
-  readonly #device: 'cpu'
+  readonly #device: 'cpu' | 'cuda'
   readonly #parameters: readonly ParameterInfo[]
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
-   * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` in a build without CUDA
+   * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` where no CUDA device can be used
    */
   constructor(name: ModelName = 'googlenet', options?: ModelOptions) {
     const o = checkOptionsObject('options', options)
     this.#name = checkModelName(name)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
-    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed)
+    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device)
     this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
   }
 
@@ -78,8 +78,8 @@ export class Model {
     return this.#seed
   }
 
-  /** The device the model runs on. */
-  get device(): 'cpu' {
+  /** The device the model runs on (`'auto'` resolved). */
+  get device(): 'cpu' | 'cuda' {
     return this.#device
   }
 
@@ -227,7 +227,7 @@ export class Model {
 /**
  * Creates a freshly initialized model.
  * @param name - default `'googlenet'`
- * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` in a build without CUDA
+ * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` where no CUDA device can be used
  */
 export function createModel(name: ModelName = 'googlenet', options?: ModelOptions): Model {
   return new Model(name, options)

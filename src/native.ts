@@ -1,13 +1,18 @@
 /**
- * Loads the napi-rs addon through the loader that `napi build` generates at
- * the package root (`index.js` beside `package.json`). The path is relative
- * to this module, which works both from `src/` and from the bundles in
- * `dist/`. Loading is lazy, so `--help` and option errors work even where the
- * addon has not been built.
+ * Loads the napi-rs addon. There may be two builds of it at the package
+ * root: the CPU build, through the loader that `napi build` generates
+ * (`index.js`), and the CUDA build `npm run build:cuda` makes
+ * (`googlenet-native.linux-x64-gnu.cuda.node`), which needs the NVIDIA
+ * driver and the CUDA 13 libraries to load. The CUDA build is tried first
+ * and the CPU build is the fallback; `GOOGLENET_NATIVE_BINARY=cpu` or
+ * `=cuda` forces one. Loading is lazy, so `--help` and option errors work
+ * even where no addon has been built.
  * @internal
  * @module
  */
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import type * as Binding from '../index.js'
 
 export type {
@@ -24,21 +29,58 @@ export type {
 /** The shape of the generated loader's exports. */
 export type NativeBinding = typeof Binding
 
-let cached: NativeBinding | undefined
+/** Which build of the addon is loaded, and why the CUDA one is not. */
+export interface LoadedBinary {
+  kind: 'cpu' | 'cuda'
+  /** Set when the CUDA build was absent or failed to load. */
+  cudaUnavailable?: string
+}
+
+/** File name of the CUDA build, beside `index.js`. */
+export const CUDA_BINARY = 'googlenet-native.linux-x64-gnu.cuda.node'
+
+let cached: { binding: NativeBinding; binary: LoadedBinary } | undefined
+
+function firstLine(cause: unknown): string {
+  return cause instanceof Error ? (cause.message.split('\n')[0] ?? cause.message) : String(cause)
+}
+
+function load(): { binding: NativeBinding; binary: LoadedBinary } {
+  const require = createRequire(import.meta.url)
+  const forced = process.env.GOOGLENET_NATIVE_BINARY
+  if (forced !== undefined && forced !== 'cpu' && forced !== 'cuda') {
+    throw new Error(`GOOGLENET_NATIVE_BINARY must be cpu or cuda (got ${JSON.stringify(forced)})`)
+  }
+  let cudaUnavailable = 'this installation has no CUDA build of the addon (npm run build:cuda makes one)'
+  const cudaPath = fileURLToPath(new URL(`../${CUDA_BINARY}`, import.meta.url))
+  if (forced === 'cpu') {
+    cudaUnavailable = 'GOOGLENET_NATIVE_BINARY=cpu chose the CPU build'
+  } else if (existsSync(cudaPath)) {
+    try {
+      return { binding: require(cudaPath) as NativeBinding, binary: { kind: 'cuda' } }
+    } catch (cause) {
+      cudaUnavailable = `the CUDA build of the addon could not be loaded (${firstLine(cause)}); it needs the NVIDIA driver and the CUDA 13 libraries (cuBLAS, cuRAND, the runtime) on the library path`
+      if (forced === 'cuda') throw new Error(cudaUnavailable, { cause })
+    }
+  }
+  if (forced === 'cuda') throw new Error(cudaUnavailable)
+  try {
+    return { binding: require('../index.js') as NativeBinding, binary: { kind: 'cpu', cudaUnavailable } }
+  } catch (cause) {
+    throw new Error(`the googlenet-native addon could not be loaded (${firstLine(cause)}); build it with "npm run build:native"`, {
+      cause,
+    })
+  }
+}
 
 /** The native addon, loaded on first use. Throws a readable Error if it cannot be loaded. */
 export function nativeBinding(): NativeBinding {
-  if (cached === undefined) {
-    const require = createRequire(import.meta.url)
-    try {
-      cached = require('../index.js') as NativeBinding
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
-      throw new Error(
-        `the googlenet-native addon could not be loaded (${reason}); build it with "npm run build:native"`,
-        { cause },
-      )
-    }
-  }
-  return cached
+  cached ??= load()
+  return cached.binding
+}
+
+/** Which build of the addon {@link nativeBinding} loaded (loading it if needed). */
+export function loadedBinary(): LoadedBinary {
+  cached ??= load()
+  return cached.binary
 }

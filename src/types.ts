@@ -8,9 +8,9 @@ import type { Dataset } from './dataset.js'
 export type ModelName = 'googlenet'
 
 /**
- * Where a model runs. `'auto'` picks the best device this build supports
- * (the CPU in this build); `'cuda'` is accepted by the type but rejected at
- * run time by builds without CUDA.
+ * Where a model runs. `'auto'` picks the first NVIDIA GPU when the CUDA
+ * build of the addon loads and finds one, else the CPU; `'cuda'` insists on
+ * the GPU and fails, saying what is missing, where there is none.
  */
 export type Device = 'auto' | 'cpu' | 'cuda'
 

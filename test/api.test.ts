@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Dataset, type MnistData, createModel, loadMnist, modelNames, train, version } from '../dist/index.js'
+import { Dataset, type MnistData, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 const PYTORCH_PARAMETERS: [string, number[]][] = [
@@ -116,8 +116,15 @@ describe('createModel', () => {
     expect(() => createModel('resnet' as 'googlenet')).toThrow(/unknown model "resnet"/)
     expect(() => createModel('googlenet', { seed: -1 })).toThrow('seed must be an integer in [0, 4294967295] (got -1)')
     expect(() => createModel('googlenet', { seed: 2 ** 32 })).toThrow(RangeError)
-    expect(() => createModel('googlenet', { device: 'cuda' })).toThrow('CUDA is not available in this build')
+    expect(() => createModel('googlenet', { device: 'cuda' })).toThrow(/^CUDA is not available: \S/)
     expect(() => createModel('googlenet', { device: 'tpu' as 'cpu' })).toThrow(/device must be one of auto, cpu, cuda/)
+  })
+
+  it('reports the loaded build and why there is no GPU', () => {
+    const info = deviceInfo()
+    expect(['cpu', 'cuda']).toContain(info.binary)
+    expect(info).toMatchObject({ auto: 'cpu', cuda: false })
+    expect(info.cudaUnavailable).toMatch(/\S/)
   })
 })
 
@@ -209,6 +216,6 @@ describe('option validation', () => {
     await expect(train({ testLimit: 2.5 })).rejects.toThrow('testLimit must be an integer >= 1 (got 2.5)')
     await expect(train({ epochs: 0, dir: '/no/such/dir' })).rejects.toThrow('epochs must be an integer >= 1 (got 0)')
     await expect(train({ momentum: 2 })).rejects.toThrow(RangeError)
-    await expect(train({ device: 'cuda' })).rejects.toThrow('CUDA is not available in this build')
+    await expect(train({ device: 'cuda' })).rejects.toThrow(/^CUDA is not available: \S/)
   })
 })

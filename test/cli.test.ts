@@ -24,11 +24,22 @@ describe('help and version', () => {
     }
   })
 
-  it('prints the version and the native build', async () => {
+  it('prints the version, the native build and the default device', async () => {
     const r = await runCli(['--version'])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(pkg.version)
-    expect(r.stdout).toContain('cpu')
+    // No GPU on the test machines: whichever build loads, training defaults to the CPU.
+    expect(r.stdout).toMatch(/\(native build: (cpu|cuda); default device: cpu; CUDA unavailable: .+\)\n$/)
+  })
+
+  it('picks the build GOOGLENET_NATIVE_BINARY names, and refuses what cannot load', async () => {
+    const cpu = await runCli(['--version'], { env: { GOOGLENET_NATIVE_BINARY: 'cpu' } })
+    expect(cpu.stdout).toContain('native build: cpu; default device: cpu; CUDA unavailable: GOOGLENET_NATIVE_BINARY=cpu chose the CPU build')
+    const cuda = await runCli(['train', '--limit', '64'], { env: { GOOGLENET_NATIVE_BINARY: 'cuda' } })
+    expect(cuda.code).toBe(1)
+    expect(cuda.stderr).toMatch(/^error: (this installation has no CUDA build|the CUDA build of the addon could not be loaded)/)
+    const bad = await runCli(['train', '--limit', '64'], { env: { GOOGLENET_NATIVE_BINARY: 'gpu' } })
+    expect(bad.stderr).toBe('error: GOOGLENET_NATIVE_BINARY must be cpu or cuda (got "gpu")\n')
   })
 
   it('shows help and exits 2 without a command', async () => {
@@ -92,10 +103,11 @@ describe('data errors exit 1 with one line and no stack trace', () => {
     expect(out[0]?.message).toMatch(/truncated/)
   })
 
-  it('refuses --device cuda in a CPU build', async () => {
+  it('refuses --device cuda without a GPU, saying why', async () => {
     const r = await runCli(['train', '--device', 'cuda', '--data', dirs.valid])
     expect(r.code).toBe(1)
-    expect(r.stderr).toBe('error: CUDA is not available in this build\n')
+    expect(r.stderr).toMatch(/^error: CUDA is not available: .+\n$/)
+    expect(lines(r.stderr)).toHaveLength(1)
   })
 })
 

@@ -109,6 +109,8 @@ export interface RunOptions {
   /** Called with each chunk of stdout as it arrives, with the child (e.g. to send it a signal). */
   onStdout?: (text: string, child: ReturnType<typeof spawn>) => void
   timeoutMs?: number
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>
 }
 
 /** Runs `node dist/cli.js ...args` (stdin closed, stdout/stderr piped, so not a TTY). */
@@ -116,7 +118,7 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

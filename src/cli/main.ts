@@ -3,7 +3,7 @@
  * @module
  */
 import { Command, CommanderError } from 'commander'
-import { nativeDevices } from '../device.js'
+import { deviceInfo } from '../device.js'
 import { errorMessage } from '../errors.js'
 import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
@@ -16,12 +16,29 @@ function oneLine(text: string): string {
   return `${text.replace(/\s*\n\s*/g, ' ').trim()}\n`
 }
 
+/**
+ * The version line: the package, the build of the addon that loads here and
+ * the device `train` would use by default (and why not CUDA, when not).
+ */
+export function versionLine(): string {
+  let native: string
+  try {
+    const info = deviceInfo()
+    native = `native build: ${info.binary}; default device: ${info.auto}`
+    if (info.cudaUnavailable !== undefined) native += `; CUDA unavailable: ${info.cudaUnavailable}`
+  } catch (error) {
+    native = `native build: none (${errorMessage(error)})`
+  }
+  return `${packageName} ${version} (${native})`
+}
+
 /** Builds the program; `done` receives the exit status of the command that ran. */
 export function buildProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command()
     .name(packageName)
     .description('Train and run GoogLeNet-style CNNs on MNIST-format data (Rust core, candle)')
-    .version(`${packageName} ${version} (native binary: ${nativeDevices.join(', ')})`, '-V, --version', 'print the version')
+    // Not commander's .version(): the line loads the addon, only when asked.
+    .option('-V, --version', 'print the version, the native build and the default device')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .showSuggestionAfterError(true)
@@ -30,6 +47,10 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(oneLine(text)),
     })
+  program.on('option:version', () => {
+    io.stdout.write(`${versionLine()}\n`)
+    throw new CommanderError(0, 'googlenet-native.version', '')
+  })
   addTrainCommand(program, io, done)
   addBenchCommand(program, io, done)
   return program

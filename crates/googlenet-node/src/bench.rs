@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::build_model;
 use googlenet_core::train::{benchmark, BenchConfig};
@@ -8,10 +9,12 @@ use napi_derive::napi;
 
 use crate::dataset::NativeDataset;
 use crate::errors::guarded;
-use crate::model::device;
+use crate::device::parse_device;
 
 #[napi(object)]
 pub struct NativeBenchOptions {
+    /// `cpu` or `cuda`.
+    pub device: String,
     pub batch_size: u32,
     pub batches: u32,
     pub warmup: u32,
@@ -25,6 +28,7 @@ pub struct NativeBenchResult {
 
 pub struct BenchTask {
     model: String,
+    device: Device,
     data: Arc<Dataset>,
     config: BenchConfig,
 }
@@ -35,8 +39,8 @@ impl Task for BenchTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = build_model(&self.model, 1, &device())?;
-            let r = benchmark(model.as_ref(), &self.data, &self.config, &device())?;
+            let model = build_model(&self.model, 1, &self.device)?;
+            let r = benchmark(model.as_ref(), &self.data, &self.config, &self.device)?;
             Ok(NativeBenchResult { train_images_per_sec: r.train_images_per_sec, infer_images_per_sec: r.infer_images_per_sec })
         })
     }
@@ -49,14 +53,15 @@ impl Task for BenchTask {
 /// Times steady-state training and inference of a fresh `model` (seed 1)
 /// on consecutive batches of `data`, off the event loop.
 #[napi(ts_return_type = "Promise<NativeBenchResult>")]
-pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> AsyncTask<BenchTask> {
-    AsyncTask::new(BenchTask {
+pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> Result<AsyncTask<BenchTask>> {
+    Ok(AsyncTask::new(BenchTask {
         model,
+        device: parse_device(&options.device)?,
         data: data.inner.clone(),
         config: BenchConfig {
             batch_size: options.batch_size as usize,
             batches: options.batches as usize,
             warmup: options.warmup as usize,
         },
-    })
+    }))
 }

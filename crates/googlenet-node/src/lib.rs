@@ -5,6 +5,7 @@
 
 mod bench;
 mod dataset;
+mod device;
 mod errors;
 mod model;
 mod progress;

@@ -3,6 +3,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model, Model};
 use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
@@ -11,14 +12,11 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::dataset::NativeDataset;
+use crate::device::parse_device;
 use crate::errors::{guarded, to_napi};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
-
-pub(crate) fn device() -> candle_core::Device {
-    candle_core::Device::Cpu
-}
 
 const BUSY: &str = "model is busy: another fit, evaluate or predict call on it is still running";
 
@@ -26,6 +24,7 @@ const BUSY: &str = "model is busy: another fit, evaluate or predict call on it i
 /// one call at a time claim it.
 struct ModelSlot {
     model: Mutex<Box<dyn Model>>,
+    device: Device,
     busy: AtomicBool,
 }
 
@@ -46,6 +45,10 @@ impl Claim {
     /// have poisoned the lock; the weights are still usable, so go on.
     fn model(&self) -> MutexGuard<'_, Box<dyn Model>> {
         self.0.model.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn device(&self) -> &Device {
+        &self.0.device
     }
 }
 
@@ -80,12 +83,14 @@ pub struct NativeModel {
 
 #[napi]
 impl NativeModel {
-    /// `name`: a model name (`googlenet`); `seed` fixes the initial weights.
+    /// `name`: a model name (`googlenet`); `seed` fixes the initial weights;
+    /// `device`: `cpu` (the default) or `cuda`.
     #[napi(constructor)]
-    pub fn new(name: String, seed: u32) -> Result<Self> {
-        let model = build_model(&name, seed as u64, &device()).map_err(to_napi)?;
+    pub fn new(name: String, seed: u32, device: Option<String>) -> Result<Self> {
+        let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
+        let model = build_model(&name, seed as u64, &device).map_err(to_napi)?;
         let param_count = model.param_count() as u32;
-        let slot = Arc::new(ModelSlot { model: Mutex::new(model), busy: AtomicBool::new(false) });
+        let slot = Arc::new(ModelSlot { model: Mutex::new(model), device, busy: AtomicBool::new(false) });
         Ok(Self { slot, name, param_count })
     }
 
@@ -209,7 +214,7 @@ impl Task for FitTask {
                     _ => ControlFlow::Continue(()),
                 }
             };
-            let history = fit(model.as_ref(), &self.train, self.validation.as_deref(), &self.config, &device(), &mut on_event)?;
+            let history = fit(model.as_ref(), &self.train, self.validation.as_deref(), &self.config, self.claim.device(), &mut on_event)?;
             Ok(history.iter().map(NativeEpochSummary::from).collect())
         })
     }
@@ -232,7 +237,7 @@ impl Task for EvaluateTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
             let model = self.claim.model();
-            Ok(evaluate(model.as_ref(), &self.data, self.batch_size as usize, &device())?.into())
+            Ok(evaluate(model.as_ref(), &self.data, self.batch_size as usize, self.claim.device())?.into())
         })
     }
 
@@ -256,7 +261,7 @@ impl Task for PredictTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
             let model = self.claim.model();
-            predict_probabilities(model.as_ref(), &self.pixels, self.count, self.height, self.width, &device())
+            predict_probabilities(model.as_ref(), &self.pixels, self.count, self.height, self.width, self.claim.device())
         })
     }
 

@@ -1,0 +1,46 @@
+//! Which devices this binary can run on, and the candle device for a name.
+
+use std::sync::OnceLock;
+
+use candle_core::Device;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// What the loaded binary offers.
+#[napi(object)]
+pub struct NativeRuntimeInfo {
+    /// Built with the `cuda` feature.
+    pub cuda_build: bool,
+    /// A CUDA device could be opened.
+    pub cuda_available: bool,
+    /// Why CUDA is not available, when it is not.
+    pub cuda_error: Option<String>,
+}
+
+/// The first CUDA device, opened once per process (or why it could not be).
+fn cuda() -> &'static std::result::Result<Device, String> {
+    static CUDA: OnceLock<std::result::Result<Device, String>> = OnceLock::new();
+    CUDA.get_or_init(|| {
+        if !cfg!(feature = "cuda") {
+            return Err("this binary was built without CUDA".into());
+        }
+        // The driver's first error line says what is missing (no device,
+        // a driver too old for this CUDA version, …).
+        Device::new_cuda(0).map_err(|e| e.to_string().lines().next().unwrap_or("unknown CUDA error").to_string())
+    })
+}
+
+#[napi]
+pub fn runtime_info() -> NativeRuntimeInfo {
+    let cuda = cuda();
+    NativeRuntimeInfo { cuda_build: cfg!(feature = "cuda"), cuda_available: cuda.is_ok(), cuda_error: cuda.as_ref().err().cloned() }
+}
+
+/// `cpu` or `cuda` (the first GPU).
+pub(crate) fn parse_device(name: &str) -> Result<Device> {
+    match name {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => cuda().clone().map_err(|e| Error::new(Status::InvalidArg, format!("CUDA is not available: {e}"))),
+        other => Err(Error::new(Status::InvalidArg, format!("unknown device '{other}' (expected cpu or cuda)"))),
+    }
+}
