@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::Device;
 
 use super::evaluate::argmax;
-use super::runner::Runner;
+use super::runner::{read_losses, Runner};
 use super::FitConfig;
 use crate::data::{Dataset, NUM_CLASSES};
 use crate::model::Model;
@@ -56,7 +56,15 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
         }
         Ok((batches.len() * config.batch_size) as f64 / started.elapsed().as_secs_f64())
     };
-    let mut train = |b: usize| -> Result<()> { runner.train_step(data, &indices(b), recipe.lr, recipe.momentum).map(|_| ()) };
+    let mut train = |b: usize| -> Result<()> {
+        let loss = runner.train_step(data, &indices(b), recipe.lr, recipe.momentum)?;
+        // On an accelerator the step only queues work: reading the last
+        // loss of each timed range waits until it is done.
+        if b + 1 == config.warmup || b + 1 == config.warmup + config.batches {
+            read_losses(&[&loss])?;
+        }
+        Ok(())
+    };
     timed(0..config.warmup, &mut train)?;
     let train_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut train)?;
     runner.sync(model)?;

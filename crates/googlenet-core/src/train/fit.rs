@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::evaluate::check_input_size;
-use super::runner::Runner;
+use super::runner::{read_losses, Runner, StepLoss};
 use super::{evaluate, EvalResult, Sgd};
 use crate::data::Dataset;
 use crate::model::Model;
@@ -88,9 +88,19 @@ pub enum TrainEvent<'a> {
     Epoch(&'a EpochSummary),
 }
 
+/// A trained batch whose loss has not been read back yet.
+struct PendingBatch {
+    batch: usize,
+    loss: StepLoss,
+    images_seen: usize,
+    elapsed_secs: f64,
+}
+
 /// Trains `model` in place on `train` with SGD and momentum, reshuffling the
 /// data every epoch with a generator seeded by `config.seed`, and evaluates
-/// on `validation` after each epoch.
+/// on `validation` after each epoch. On an accelerator, batch events (and so
+/// the chance to stop) come in groups of 16 batches: reading a loss back
+/// waits for the device.
 pub fn fit(
     model: &dyn Model,
     train: &Dataset,
@@ -117,28 +127,37 @@ pub fn fit(
         order.shuffle(&mut rng);
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0f64, 0usize);
+        let mut pending: Vec<PendingBatch> = Vec::new();
         for (b, indices) in order.chunks(config.batch_size).enumerate() {
             let loss = runner.train_step(train, indices, config.lr, config.momentum)?;
-            if !loss.is_finite() {
-                return Err(Error::Diverged(format!(
-                    "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",
-                    b + 1
-                )));
-            }
-            loss_sum += loss as f64;
             seen += indices.len();
-            let progress = BatchProgress {
-                epoch,
-                batch: b + 1,
-                batches,
-                loss,
-                images_seen: seen,
-                elapsed_secs: started.elapsed().as_secs_f64(),
-            };
-            if on_event(TrainEvent::Batch(progress)).is_break() {
-                // An aborted run keeps what it learned so far, as with candle.
-                runner.sync(model)?;
-                return Err(Error::Aborted);
+            pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
+            if pending.len() < runner.loss_read_interval() && b + 1 < batches {
+                continue;
+            }
+            let group = std::mem::take(&mut pending);
+            let losses = read_losses(&group.iter().map(|p| &p.loss).collect::<Vec<_>>())?;
+            for (p, loss) in group.iter().zip(losses) {
+                if !loss.is_finite() {
+                    return Err(Error::Diverged(format!(
+                        "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",
+                        p.batch
+                    )));
+                }
+                loss_sum += loss as f64;
+                let progress = BatchProgress {
+                    epoch,
+                    batch: p.batch,
+                    batches,
+                    loss,
+                    images_seen: p.images_seen,
+                    elapsed_secs: p.elapsed_secs,
+                };
+                if on_event(TrainEvent::Batch(progress)).is_break() {
+                    // An aborted run keeps what it learned so far, as with candle.
+                    runner.sync(model)?;
+                    return Err(Error::Aborted);
+                }
             }
         }
         let seconds = started.elapsed().as_secs_f64();

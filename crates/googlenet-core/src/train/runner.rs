@@ -10,6 +10,36 @@ use crate::engine::Engine;
 use crate::model::Model;
 use crate::Result;
 
+/// Batches whose losses are read back together on an accelerator.
+const LOSS_READ_INTERVAL: usize = 16;
+
+/// A batch's mean loss: a number, or a scalar still on the accelerator
+/// (reading it waits for the device; see [`read_losses`]).
+pub(crate) enum StepLoss {
+    Ready(f32),
+    OnDevice(Tensor),
+}
+
+/// The values of `losses`, with one wait for the device for all those
+/// still on it.
+pub(crate) fn read_losses(losses: &[&StepLoss]) -> Result<Vec<f32>> {
+    let on_device: Vec<Tensor> = losses
+        .iter()
+        .filter_map(|l| match l {
+            StepLoss::OnDevice(t) => Some(t.clone()),
+            StepLoss::Ready(_) => None,
+        })
+        .collect();
+    let mut read = if on_device.is_empty() { Vec::new() } else { Tensor::stack(&on_device, 0)?.to_vec1::<f32>()? }.into_iter();
+    Ok(losses
+        .iter()
+        .map(|l| match l {
+            StepLoss::Ready(v) => *v,
+            StepLoss::OnDevice(_) => read.next().expect("one value per loss on the device"),
+        })
+        .collect())
+}
+
 enum Backend<'m> {
     Engine(Box<Engine>),
     Candle { model: &'m dyn Model, sgd: Option<Sgd>, resident: Option<Resident> },
@@ -70,13 +100,24 @@ impl<'m> Runner<'m> {
         Ok(logits)
     }
 
+    /// How many batches' losses `fit` should read back at once: each, on
+    /// the CPU; on an accelerator reading a loss waits for the device to
+    /// finish, so they are read in groups and the device keeps working.
+    pub fn loss_read_interval(&self) -> usize {
+        if self.device.is_cpu() {
+            1
+        } else {
+            LOSS_READ_INTERVAL
+        }
+    }
+
     /// One SGD step (PyTorch's momentum form) on the samples at `indices`;
     /// returns the batch's mean cross-entropy.
-    pub fn train_step(&mut self, data: &Dataset, indices: &[usize], lr: f64, momentum: f64) -> Result<f32> {
+    pub fn train_step(&mut self, data: &Dataset, indices: &[usize], lr: f64, momentum: f64) -> Result<StepLoss> {
         match &mut self.backend {
             Backend::Engine(engine) => {
                 let (images, labels) = data.gather(indices);
-                engine.train_step(&images, &labels, lr as f32, momentum as f32)
+                Ok(StepLoss::Ready(engine.train_step(&images, &labels, lr as f32, momentum as f32)?))
             }
             Backend::Candle { model, sgd, resident } => {
                 let sgd = match sgd {
@@ -87,7 +128,7 @@ impl<'m> Runner<'m> {
                 let logits = model.forward(&batch.images)?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
                 sgd.step(&loss.backward()?)?;
-                Ok(loss.to_scalar::<f32>()?)
+                Ok(if self.device.is_cpu() { StepLoss::Ready(loss.to_scalar::<f32>()?) } else { StepLoss::OnDevice(loss.detach()) })
             }
         }
     }
