@@ -13,6 +13,14 @@
  * @packageDocumentation
  */
 export { benchmark, type BenchmarkOptions, type BenchmarkResult } from './bench.js'
+export {
+  bottleneckCost,
+  convolutionCost,
+  TUTORIAL_BOTTLENECK,
+  type BottleneckCost,
+  type BottleneckOptions,
+  type ConvolutionShape,
+} from './cost.js'
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
 export { deviceInfo, type DeviceInfo } from './device.js'
 export { abortError, isAbortError } from './errors.js'

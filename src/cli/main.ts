@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js'
 import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
 import { addBenchCommand } from './bench-command.js'
+import { addCostCommand } from './cost-command.js'
 import { addTrainCommand } from './train-command.js'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
 
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   })
   addTrainCommand(program, io, done)
   addBenchCommand(program, io, done)
+  addCostCommand(program, io, done)
   return program
 }
 
