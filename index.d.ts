@@ -109,6 +109,15 @@ export interface NativeFitOptions {
   seed: number
 }
 
+/** One layer: PyTorch name, output shape per image, parameters, MACs. */
+export interface NativeLayerSummary {
+  name: string
+  outputShape: Array<number>
+  params: number
+  /** Multiply-accumulates per image (a double: may exceed 2^32). */
+  macs: number
+}
+
 /**
  * `kind` is `batch` after every training batch (`loss` is that batch's
  * mean) or `epoch` after each epoch (`summary` set).
@@ -134,9 +143,34 @@ export interface NativeRuntimeInfo {
   cudaError?: string
 }
 
+/** A trace: the steps that ran, and the error of the layer that did not fit. */
+export interface NativeTrace {
+  steps: Array<NativeTraceStep>
+  error?: string
+}
+
+/** One step of a trace: the layer and the shape it produced. */
+export interface NativeTraceStep {
+  name: string
+  outputShape: Array<number>
+}
+
 export interface ParameterInfo {
   name: string
   shape: Array<number>
 }
 
 export declare function runtimeInfo(): NativeRuntimeInfo
+
+/**
+ * Every layer of a fresh `model` with its output shape, parameters and
+ * multiply-accumulates, at the model's input size.
+ */
+export declare function summarizeModel(model: string): Array<NativeLayerSummary>
+
+/**
+ * Runs one `height`×`width` image of zeros through a fresh `model` and
+ * returns each layer's output shape, up to the first layer whose input
+ * does not fit (whose error names it and both shapes).
+ */
+export declare function traceModel(model: string, height: number, width: number): NativeTrace

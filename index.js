@@ -773,11 +773,13 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit, runtimeInfo } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit, runtimeInfo, summarizeModel, traceModel } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchmarkModel }
 export { loadMnistSplit }
 export { runtimeInfo }
+export { summarizeModel }
+export { traceModel }
 export const __napiBindingTarget = __napiLoadedBindingTarget

@@ -24,6 +24,14 @@ export {
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
 export { deviceInfo, type DeviceInfo } from './device.js'
 export { abortError, isAbortError } from './errors.js'
+export {
+  summarize,
+  traceShapes,
+  TraceError,
+  type LayerSummary,
+  type ModelSummary,
+  type TraceStep,
+} from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
 export { Model, createModel, modelNames, models } from './model.js'
 export { FIT_DEFAULTS, MAX_SEED } from './options.js'

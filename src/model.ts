@@ -5,6 +5,7 @@
 import { type Dataset, NUM_CLASSES, nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { abortError, isNativeAbort } from './errors.js'
+import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel } from './native.js'
 import { resolveFitOptions } from './fit-options.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
@@ -91,6 +92,11 @@ export class Model {
   /** Total number of trainable scalars (97,298 for googlenet). */
   get paramCount(): number {
     return this.#native.paramCount
+  }
+
+  /** Every layer's output shape, parameters and multiply-accumulates (see {@link summarize}). */
+  summary(): ModelSummary {
+    return summarize(this.#name)
   }
 
   /** The trainable tensors, in PyTorch's order and with PyTorch's names. */

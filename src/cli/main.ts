@@ -9,6 +9,7 @@ import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
 import { addBenchCommand } from './bench-command.js'
 import { addCostCommand } from './cost-command.js'
+import { addInsightCommands } from './insight-commands.js'
 import { addTrainCommand } from './train-command.js'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
 
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   addTrainCommand(program, io, done)
   addBenchCommand(program, io, done)
   addCostCommand(program, io, done)
+  addInsightCommands(program, io, done)
   return program
 }
 

@@ -57,15 +57,21 @@ fn every_layer_has_the_reference_output_shape() {
         ("conv1", vec![3, 10, 24, 24]),
         ("pool1", vec![3, 10, 12, 12]),
         ("incep1.branch1x1", vec![3, 16, 12, 12]),
-        ("incep1.branch5x5", vec![3, 24, 12, 12]),
-        ("incep1.branch3x3", vec![3, 24, 12, 12]),
+        ("incep1.branch5x5_1", vec![3, 16, 12, 12]),
+        ("incep1.branch5x5_2", vec![3, 24, 12, 12]),
+        ("incep1.branch3x3_1", vec![3, 16, 12, 12]),
+        ("incep1.branch3x3_2", vec![3, 24, 12, 12]),
+        ("incep1.branch3x3_3", vec![3, 24, 12, 12]),
         ("incep1.branch_pool", vec![3, 24, 12, 12]),
         ("incep1", vec![3, 88, 12, 12]),
         ("conv2", vec![3, 20, 8, 8]),
         ("pool2", vec![3, 20, 4, 4]),
         ("incep2.branch1x1", vec![3, 16, 4, 4]),
-        ("incep2.branch5x5", vec![3, 24, 4, 4]),
-        ("incep2.branch3x3", vec![3, 24, 4, 4]),
+        ("incep2.branch5x5_1", vec![3, 16, 4, 4]),
+        ("incep2.branch5x5_2", vec![3, 24, 4, 4]),
+        ("incep2.branch3x3_1", vec![3, 16, 4, 4]),
+        ("incep2.branch3x3_2", vec![3, 24, 4, 4]),
+        ("incep2.branch3x3_3", vec![3, 24, 4, 4]),
         ("incep2.branch_pool", vec![3, 24, 4, 4]),
         ("incep2", vec![3, 88, 4, 4]),
         ("flatten", vec![3, 1408]),
@@ -113,4 +119,37 @@ fn wrong_input_size_fails() {
     let model = googlenet(1);
     let x = Tensor::zeros((1, 1, 20, 20), candle_core::DType::F32, &Device::Cpu).unwrap();
     assert!(model.forward(&x).is_err());
+}
+
+#[test]
+fn summary_totals_are_pytorchs_parameters_and_the_designs_macs() {
+    use googlenet_core::model::summarize;
+    let model = googlenet(1);
+    let rows = summarize(model.as_ref()).unwrap();
+    let params: usize = rows.iter().map(|r| r.params).sum();
+    let macs: u64 = rows.iter().map(|r| r.macs).sum();
+    // DESIGN.md §1: 97,298 parameters (PyTorch's count), 6.02 M MACs per image.
+    assert_eq!(params, 97_298);
+    assert_eq!(macs, 6_019_200);
+    let row = |name: &str| rows.iter().find(|r| r.name == name).unwrap();
+    assert_eq!((row("conv1").output_shape.clone(), row("conv1").params, row("conv1").macs), (vec![10, 24, 24], 260, 144_000));
+    assert_eq!(row("incep1.branch5x5_2").macs, 24 * 16 * 25 * 144);
+    assert_eq!((row("incep1").params, row("incep1").macs), (0, 0));
+    assert_eq!((row("fc").output_shape.clone(), row("fc").macs), (vec![10], 14_080));
+}
+
+#[test]
+fn a_trace_names_the_layer_that_does_not_fit() {
+    use googlenet_core::model::trace;
+    let model = googlenet(1);
+    let mut seen = Vec::new();
+    let err = trace(model.as_ref(), 20, 20, &Device::Cpu, &mut |name, shape| seen.push((name.to_string(), shape.to_vec())))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "layer fc takes N×1408 features (out 10), got [1, 352]");
+    // Every layer before the one that failed was reported.
+    assert_eq!(seen.first(), Some(&("conv1".to_string(), vec![10, 16, 16])));
+    assert_eq!(seen.last(), Some(&("flatten".to_string(), vec![352])));
+    let err = trace(model.as_ref(), 12, 12, &Device::Cpu, &mut |_, _| {}).unwrap_err().to_string();
+    assert!(err.starts_with("layer conv2 (5×5 conv, 88→20 channels, padding 0) takes N×88×H×W with H, W ≥ 5, got [1, 88, 4, 4]"), "{err}");
 }

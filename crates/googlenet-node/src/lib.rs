@@ -9,6 +9,7 @@ mod device;
 mod errors;
 mod model;
 mod progress;
+mod summary;
 
 #[global_allocator]
 static GLOBAL: googlenet_core::runtime::Allocator = googlenet_core::runtime::Allocator {};

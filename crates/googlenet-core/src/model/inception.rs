@@ -53,25 +53,29 @@ impl InceptionA {
     }
 
     /// Runs the four branches on channel-major `x` (C×N×H×W) and stacks
-    /// their channels; `report` sees each branch's output as
-    /// `{name}.{branch}` and the result as `name`.
+    /// their channels; `report` sees each conv's output under its PyTorch
+    /// name (`{name}.branch5x5_1`, …) and the result as `name`.
     pub fn forward_traced(
         &self,
         x: &Tensor,
         name: &str,
         report: &mut dyn FnMut(&str, &Tensor) -> Result<()>,
     ) -> Result<Tensor> {
+        self.branch1x1.check_input(x)?;
         let [head1, head5, head3, pooled_head] = self.heads(x)?;
-        let b1 = self.branch1x1.add_bias(&head1)?;
-        report(&format!("{name}.branch1x1"), &b1)?;
-        let b5 = self.branch5x5_2.forward(&self.branch5x5_1.add_bias(&head5)?)?;
-        report(&format!("{name}.branch5x5"), &b5)?;
-        let b3 = self.branch3x3_3.forward(&self.branch3x3_2.forward(&self.branch3x3_1.add_bias(&head3)?)?)?;
-        report(&format!("{name}.branch3x3"), &b3)?;
+        let mut layer = |conv: &str, t: Tensor| -> Result<Tensor> {
+            report(&format!("{name}.{conv}"), &t)?;
+            Ok(t)
+        };
+        let b1 = layer("branch1x1", self.branch1x1.add_bias(&head1)?)?;
+        let b5 = layer("branch5x5_1", self.branch5x5_1.add_bias(&head5)?)?;
+        let b5 = layer("branch5x5_2", self.branch5x5_2.forward(&b5)?)?;
+        let b3 = layer("branch3x3_1", self.branch3x3_1.add_bias(&head3)?)?;
+        let b3 = layer("branch3x3_2", self.branch3x3_2.forward(&b3)?)?;
+        let b3 = layer("branch3x3_3", self.branch3x3_3.forward(&b3)?)?;
         // pool(W·x) + b = W·pool(x) + b: the pool is linear and its divisor
         // constant, so pooling after the 1×1 conv (bias last) is exact.
-        let bp = self.branch_pool.add_bias(&avg_pool3x3_same(&pooled_head)?)?;
-        report(&format!("{name}.branch_pool"), &bp)?;
+        let bp = layer("branch_pool", self.branch_pool.add_bias(&avg_pool3x3_same(&pooled_head)?)?)?;
         // Channel-major: the channel axis is the first, so this stacks whole blocks.
         let out = Tensor::cat(&[&b1, &b5, &b3, &bp], 0)?;
         report(name, &out)?;

@@ -8,6 +8,7 @@ mod inception;
 mod init;
 mod linear;
 mod params;
+mod summary;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
@@ -17,6 +18,7 @@ pub use googlenet::GoogLeNet;
 pub use inception::InceptionA;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
+pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
 use crate::{Error, Result};

@@ -35,34 +35,41 @@ impl ParamBuilder {
         out
     }
 
-    fn param(&mut self, name: &str, shape: impl Into<Shape>, fan_in: usize) -> Result<Var> {
-        let tensor = pytorch_uniform(&mut self.rng, shape, fan_in, &self.device)?;
-        let var = Var::from_tensor(&tensor)?;
+    /// `name` under the current prefix, dotted as PyTorch names modules.
+    fn full_name(&self, name: &str) -> String {
         let mut full = self.prefix.join(".");
         if !full.is_empty() {
             full.push('.');
         }
         full.push_str(name);
-        self.params.push(NamedParam { name: full, var: var.clone() });
+        full
+    }
+
+    fn param(&mut self, name: &str, shape: impl Into<Shape>, fan_in: usize) -> Result<Var> {
+        let tensor = pytorch_uniform(&mut self.rng, shape, fan_in, &self.device)?;
+        let var = Var::from_tensor(&tensor)?;
+        self.params.push(NamedParam { name: self.full_name(name), var: var.clone() });
         Ok(var)
     }
 
     /// A `kernel`×`kernel` convolution with stride 1, `padding` zeros and a bias.
     pub fn conv2d(&mut self, name: &str, in_channels: usize, out_channels: usize, kernel: usize, padding: usize) -> Result<Conv2d> {
         let fan_in = in_channels * kernel * kernel;
+        let layer = self.full_name(name);
         self.scope(name, |b| {
             let weight = b.param("weight", (out_channels, in_channels, kernel, kernel), fan_in)?;
             let bias = b.param("bias", out_channels, fan_in)?;
-            Ok(Conv2d::new(weight, bias, padding))
+            Ok(Conv2d::new(layer, weight, bias, padding))
         })
     }
 
     /// A fully connected layer with a bias.
     pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> Result<Linear> {
+        let layer = self.full_name(name);
         self.scope(name, |b| {
             let weight = b.param("weight", (out_features, in_features), in_features)?;
             let bias = b.param("bias", out_features, in_features)?;
-            Ok(Linear::new(weight, bias))
+            Ok(Linear::new(layer, weight, bias))
         })
     }
 

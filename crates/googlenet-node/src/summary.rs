@@ -1,0 +1,67 @@
+//! Model insight: layer summaries and shape traces.
+
+use googlenet_core::model::{build_model, summarize, trace, LayerSummary};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{guarded, to_napi};
+
+/// One layer: PyTorch name, output shape per image, parameters, MACs.
+#[napi(object)]
+pub struct NativeLayerSummary {
+    pub name: String,
+    pub output_shape: Vec<u32>,
+    pub params: u32,
+    /// Multiply-accumulates per image (a double: may exceed 2^32).
+    pub macs: f64,
+}
+
+impl From<LayerSummary> for NativeLayerSummary {
+    fn from(l: LayerSummary) -> Self {
+        Self {
+            name: l.name,
+            output_shape: l.output_shape.iter().map(|&d| d as u32).collect(),
+            params: l.params as u32,
+            macs: l.macs as f64,
+        }
+    }
+}
+
+/// One step of a trace: the layer and the shape it produced.
+#[napi(object)]
+pub struct NativeTraceStep {
+    pub name: String,
+    pub output_shape: Vec<u32>,
+}
+
+/// Every layer of a fresh `model` with its output shape, parameters and
+/// multiply-accumulates, at the model's input size.
+#[napi]
+pub fn summarize_model(model: String) -> Result<Vec<NativeLayerSummary>> {
+    guarded(|| {
+        let m = build_model(&model, 0, &candle_core::Device::Cpu)?;
+        Ok(summarize(m.as_ref())?.into_iter().map(NativeLayerSummary::from).collect())
+    })
+}
+
+/// A trace: the steps that ran, and the error of the layer that did not fit.
+#[napi(object)]
+pub struct NativeTrace {
+    pub steps: Vec<NativeTraceStep>,
+    pub error: Option<String>,
+}
+
+/// Runs one `height`×`width` image of zeros through a fresh `model` and
+/// returns each layer's output shape, up to the first layer whose input
+/// does not fit (whose error names it and both shapes).
+#[napi]
+pub fn trace_model(model: String, height: u32, width: u32) -> Result<NativeTrace> {
+    let m = build_model(&model, 0, &candle_core::Device::Cpu).map_err(to_napi)?;
+    let mut steps = Vec::new();
+    let result = guarded(|| {
+        trace(m.as_ref(), height as usize, width as usize, &candle_core::Device::Cpu, &mut |name, shape| {
+            steps.push(NativeTraceStep { name: name.to_string(), output_shape: shape.iter().map(|&d| d as u32).collect() })
+        })
+    });
+    Ok(NativeTrace { steps, error: result.err().map(|e| e.reason) })
+}

@@ -1,0 +1,83 @@
+/**
+ * The `summary` and `trace` commands: a model's layers, shapes, parameters
+ * and multiply-accumulates.
+ * @module
+ */
+import { type Command, Option } from 'commander'
+import { errorMessage } from '../errors.js'
+import { type ModelSummary, TraceError, type TraceStep, summarize, traceShapes } from '../insight.js'
+import { modelNames, models } from '../model.js'
+import type { ModelName } from '../types.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { formatCount } from './format.js'
+import type { Io } from './io.js'
+import { EXIT_FAILURE } from './usage-error.js'
+
+const shape = (dims: readonly number[]): string => dims.join('×')
+
+/** Columns padded to their widest cell: the first `leftColumns` left-aligned, numbers right-aligned. */
+function table(rows: readonly string[][], leftColumns: number): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
+  return rows
+    .map((r) => r.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n')
+}
+
+function formatSummary(s: ModelSummary): string {
+  const rows = [
+    ['layer', 'output', 'params', 'MACs'],
+    ...s.layers.map((l) => [l.name, shape(l.outputShape), formatCount(l.params), formatCount(l.macs)]),
+    ['total', '', formatCount(s.params), formatCount(s.macs)],
+  ]
+  return (
+    `${s.model}: ${formatCount(s.params)} parameters, ${formatCount(s.macs)} multiply-accumulates per image ` +
+    `(MACs count convolutions and linear layers only)\n${table(rows, 2)}\n`
+  )
+}
+
+function formatTrace(height: number, width: number, steps: readonly TraceStep[]): string {
+  return `${table([['input', shape([1, height, width])], ...steps.map((s) => [s.name, shape(s.outputShape)])], 2)}\n`
+}
+
+/** Adds `summary` and `trace` to `program`; `done` receives the exit status. */
+export function addInsightCommands(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command('summary')
+    .description("every layer's output shape, parameters and multiply-accumulates, with totals")
+    .addOption(new Option('--model <name>', 'model to describe').choices(modelNames).default('googlenet'))
+    .addOption(new Option('--json', 'print {"model","params","macs","layers":[…]}'))
+    .action((raw: RawFlags) => {
+      try {
+        const s = summarize(raw.model as ModelName)
+        io.stdout.write(raw.json === true ? `${JSON.stringify(s)}\n` : formatSummary(s))
+        done(0)
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+      }
+    })
+  program
+    .command('trace')
+    .description("run one dummy image through a model and print each layer's output shape as data flows")
+    .addOption(new Option('--model <name>', 'model to trace').choices(modelNames).default('googlenet'))
+    .addOption(new Option('--height <n>', "input height (default: the model's)"))
+    .addOption(new Option('--width <n>', "input width (default: the model's)"))
+    .addOption(new Option('--json', 'print one {"name","outputShape"} object per line'))
+    .action((raw: RawFlags) => {
+      const model = raw.model as ModelName
+      const height = numberFlag(raw, 'height', '--height', atLeastOne, models[model].height)
+      const width = numberFlag(raw, 'width', '--width', atLeastOne, models[model].width)
+      const print = (steps: readonly TraceStep[]): void => {
+        io.stdout.write(raw.json === true ? steps.map((s) => `${JSON.stringify(s)}\n`).join('') : formatTrace(height, width, steps))
+      }
+      try {
+        print(traceShapes(model, { height, width }))
+        done(0)
+      } catch (error) {
+        // Show how far the data got before the layer that does not fit.
+        if (error instanceof TraceError) print(error.steps)
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+      }
+    })
+}

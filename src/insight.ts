@@ -1,0 +1,81 @@
+/**
+ * Model insight: {@link summarize} (every layer's output shape, parameters
+ * and multiply-accumulates) and {@link traceShapes} (shapes as data flows,
+ * for any input size).
+ * @module
+ */
+import { checkModelName, models } from './model.js'
+import { nativeBinding } from './native.js'
+import { checkInteger, checkOptionsObject } from './options.js'
+import type { ModelName } from './types.js'
+
+/** One layer of a {@link ModelSummary}. */
+export interface LayerSummary {
+  /** PyTorch's name of the layer (`conv1`, `incep1.branch5x5_2`, `fc`) or step (`pool1`, `flatten`, `incep1` for the concatenation). */
+  name: string
+  /** Per image, as PyTorch lays it out: `[C, H, W]`, or `[features]`. */
+  outputShape: number[]
+  /** The layer's own parameters (its weight and bias). */
+  params: number
+  /** Multiply-accumulates per image of its convolution or linear map; pools, additions and activations count 0. */
+  macs: number
+}
+
+/** What {@link summarize} returns; the JSON of `npx googlenet-native summary --json`. */
+export interface ModelSummary {
+  model: ModelName
+  /** Total trainable parameters (PyTorch's count for the same model). */
+  params: number
+  /** Total multiply-accumulates per image, convolutions and linear layers only. */
+  macs: number
+  layers: LayerSummary[]
+}
+
+/** One step of a {@link traceShapes} result. */
+export interface TraceStep {
+  name: string
+  /** Per image: `[C, H, W]`, or `[features]`. */
+  outputShape: number[]
+}
+
+/** Thrown by {@link traceShapes} when a layer's input does not fit; `steps` holds the layers before it. */
+export class TraceError extends Error {
+  readonly steps: TraceStep[]
+  constructor(message: string, steps: TraceStep[]) {
+    super(message)
+    this.name = 'TraceError'
+    this.steps = steps
+  }
+}
+
+/**
+ * Every layer of model `name`: output shape, parameters and
+ * multiply-accumulates per image, with the totals.
+ * @throws RangeError for an unknown model
+ */
+export function summarize(name: ModelName = 'googlenet'): ModelSummary {
+  const model = checkModelName(name)
+  const layers = nativeBinding()
+    .summarizeModel(model)
+    .map((l) => ({ name: l.name, outputShape: [...l.outputShape], params: l.params, macs: l.macs }))
+  const sum = (key: 'params' | 'macs'): number => layers.reduce((total, l) => total + l[key], 0)
+  return { model, params: sum('params'), macs: sum('macs'), layers }
+}
+
+/**
+ * Runs one image of zeros of the given size (default: the model's own)
+ * through model `name` and returns each layer's output shape, in the order
+ * data flows.
+ * @throws RangeError for an unknown model or a bad size; a {@link TraceError}
+ *   naming the first layer whose input does not fit, with both shapes
+ */
+export function traceShapes(name: ModelName = 'googlenet', size?: { height?: number; width?: number }): TraceStep[] {
+  const model = checkModelName(name)
+  const o = checkOptionsObject('size', size)
+  const height = checkInteger('height', o.height ?? models[model].height, 1, 4096)
+  const width = checkInteger('width', o.width ?? models[model].width, 1, 4096)
+  const trace = nativeBinding().traceModel(model, height, width)
+  const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
+  if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)
+  return steps
+}
