@@ -24,7 +24,12 @@ import type {
 
 /** The models this build can create, with the image size each takes. */
 export const models: Readonly<Record<ModelName, { readonly height: number; readonly width: number }>> = Object.freeze({
+  /** The reference GoogLeNet of the tutorial: two Inception-A modules, 97,298 parameters. */
   googlenet: Object.freeze({ height: 28, width: 28 }),
+  /** LeNet-5's shape with ReLU and max-pool, 61,706 parameters. */
+  lenet5: Object.freeze({ height: 28, width: 28 }),
+  /** The tutorial's small residual network: two residual blocks, 41,514 parameters. */
+  residual: Object.freeze({ height: 28, width: 28 }),
 })
 
 /** The names accepted by {@link createModel}. */

@@ -5,7 +5,7 @@
 import type { Dataset } from './dataset.js'
 
 /** Names of the models this build can create. */
-export type ModelName = 'googlenet'
+export type ModelName = 'googlenet' | 'lenet5' | 'residual'
 
 /**
  * Where a model runs. `'auto'` picks the first NVIDIA GPU when the CUDA

@@ -3,6 +3,7 @@
  * @module
  */
 import { type Command, Option } from 'commander'
+import { modelNames } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
 import { prepareTraining } from '../train.js'
@@ -26,6 +27,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
   return program
     .command('train')
     .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
+    .addOption(new Option('--model <name>', 'model to train').choices(modelNames).default('googlenet'))
     .addOption(new Option('--epochs <n>', 'passes over the training set').default(FIT_DEFAULTS.epochs))
     .addOption(new Option('--batch-size <n>', 'images per SGD step').default(FIT_DEFAULTS.batchSize))
     .addOption(new Option('--lr <rate>', 'learning rate').default(FIT_DEFAULTS.lr))
@@ -57,6 +59,7 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   process.on('SIGINT', onSigint)
   try {
     const { model, train, test, fit } = await prepareTraining({
+      model: flags.model,
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       lr: flags.lr,

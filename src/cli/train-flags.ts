@@ -4,12 +4,13 @@
  */
 import { FIT_DEFAULTS, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
-import type { Device } from '../types.js'
+import type { Device, ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
 export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'seed' | 'logEvery'> {
+  model: ModelName
   data?: string
   limit?: number
   testLimit?: number
@@ -24,6 +25,8 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
  */
 export function parseTrainFlags(raw: RawFlags): TrainFlags {
   const flags: TrainFlags = {
+    // commander has already checked it against the choices.
+    model: (raw.model as ModelName | undefined) ?? 'googlenet',
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', atLeastOne, FIT_DEFAULTS.batchSize),
     lr: numberFlag(raw, 'lr', '--lr', checkPositive, FIT_DEFAULTS.lr),

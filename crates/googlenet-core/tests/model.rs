@@ -153,3 +153,66 @@ fn a_trace_names_the_layer_that_does_not_fit() {
     let err = trace(model.as_ref(), 12, 12, &Device::Cpu, &mut |_, _| {}).unwrap_err().to_string();
     assert!(err.starts_with("layer conv2 (5×5 conv, 88→20 channels, padding 0) takes N×88×H×W with H, W ≥ 5, got [1, 88, 4, 4]"), "{err}");
 }
+
+#[test]
+fn lenet5_and_residual_have_the_tutorials_layers() {
+    use googlenet_core::model::{build_model, summarize};
+    let expect = |name: &str, params: usize, rows: &[(&str, &[usize])]| {
+        let model = build_model(name, 0, &Device::Cpu).unwrap();
+        assert_eq!(model.param_count(), params, "{name}");
+        let summary = summarize(model.as_ref()).unwrap();
+        let seen: Vec<(&str, &[usize])> = summary.iter().map(|l| (l.name.as_str(), l.output_shape.as_slice())).collect();
+        assert_eq!(seen, rows, "{name}");
+        assert_eq!(summary.iter().map(|l| l.params).sum::<usize>(), params);
+    };
+    expect(
+        "lenet5",
+        61_706,
+        &[
+            ("conv1", &[6, 28, 28]),
+            ("pool1", &[6, 14, 14]),
+            ("conv2", &[16, 10, 10]),
+            ("pool2", &[16, 5, 5]),
+            ("flatten", &[400]),
+            ("fc1", &[120]),
+            ("fc2", &[84]),
+            ("fc3", &[10]),
+        ],
+    );
+    expect(
+        "residual",
+        41_514,
+        &[
+            ("conv1", &[16, 24, 24]),
+            ("pool1", &[16, 12, 12]),
+            ("rblock1.conv1", &[16, 12, 12]),
+            ("rblock1.conv2", &[16, 12, 12]),
+            ("rblock1", &[16, 12, 12]),
+            ("conv2", &[32, 8, 8]),
+            ("pool2", &[32, 4, 4]),
+            ("rblock2.conv1", &[32, 4, 4]),
+            ("rblock2.conv2", &[32, 4, 4]),
+            ("rblock2", &[32, 4, 4]),
+            ("flatten", &[512]),
+            ("fc", &[10]),
+        ],
+    );
+}
+
+#[test]
+fn the_residual_block_adds_its_input_before_the_last_relu() {
+    use googlenet_core::model::build_model;
+    // With every rblock1 weight and bias zero, conv2(relu(conv1(x))) = 0, so
+    // the block must pass relu(x) = x (x is already ≥ 0 after pool1) through.
+    let model = build_model("residual", 3, &Device::Cpu).unwrap();
+    for p in model.parameters().iter().filter(|p| p.name.starts_with("rblock1.")) {
+        p.var.set(&p.var.zeros_like().unwrap()).unwrap();
+    }
+    let x = Tensor::randn(0f32, 1.0, (2, 1, 28, 28), &Device::Cpu).unwrap();
+    let mut outputs = std::collections::HashMap::new();
+    model.forward_traced(&x, &mut |name, t| {
+        outputs.insert(name.to_string(), t.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+    })
+    .unwrap();
+    assert_eq!(outputs["rblock1"], outputs["pool1"]);
+}

@@ -6,8 +6,10 @@ mod conv;
 mod googlenet;
 mod inception;
 mod init;
+mod lenet5;
 mod linear;
 mod params;
+mod residual;
 mod summary;
 mod weights;
 
@@ -16,8 +18,10 @@ use candle_core::{Device, Tensor, Var};
 pub use conv::Conv2d;
 pub use googlenet::GoogLeNet;
 pub use inception::InceptionA;
+pub use lenet5::LeNet5;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
+pub use residual::ResidualNet;
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
@@ -52,12 +56,14 @@ pub trait Model: Send + Sync {
 }
 
 /// Names accepted by [`build_model`].
-pub const MODEL_NAMES: &[&str] = &["googlenet"];
+pub const MODEL_NAMES: &[&str] = &["googlenet", "lenet5", "residual"];
 
 /// Builds a freshly initialized model by name; `seed` fixes the init.
 pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
     match name {
         "googlenet" => Ok(Box::new(GoogLeNet::new(seed, device)?)),
+        "lenet5" => Ok(Box::new(LeNet5::new(seed, device)?)),
+        "residual" => Ok(Box::new(ResidualNet::new(seed, device)?)),
         other => Err(Error::InvalidArgument(format!(
             "unknown model '{other}' (known: {})",
             MODEL_NAMES.join(", ")
