@@ -40,6 +40,7 @@ describe('CLI formats', () => {
 describe('train flags', () => {
   it('applies the reference defaults', () => {
     expect(parseTrainFlags({})).toEqual({
+      model: 'googlenet',
       epochs: 10,
       batchSize: 64,
       lr: 0.01,
