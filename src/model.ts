@@ -30,6 +30,18 @@ export const models: Readonly<Record<ModelName, { readonly height: number; reado
   lenet5: Object.freeze({ height: 28, width: 28 }),
   /** The tutorial's small residual network: two residual blocks, 41,514 parameters. */
   residual: Object.freeze({ height: 28, width: 28 }),
+  /** A small MNIST ResNet with He et al. 2016's original unit, Fig. 4(a) (same as `resnet-original`). */
+  resnet: Object.freeze({ height: 28, width: 28 }),
+  /** Fig. 4(a): conv, BN, ReLU, conv, BN, addition, ReLU. */
+  'resnet-original': Object.freeze({ height: 28, width: 28 }),
+  /** Fig. 4(b): BN after the addition. */
+  'resnet-bn-after-add': Object.freeze({ height: 28, width: 28 }),
+  /** Fig. 4(c): ReLU before the addition. */
+  'resnet-relu-before-add': Object.freeze({ height: 28, width: 28 }),
+  /** Fig. 4(d): ReLU-only pre-activation. */
+  'resnet-relu-only-preact': Object.freeze({ height: 28, width: 28 }),
+  /** Fig. 4(e): full pre-activation (BN and ReLU before each conv). */
+  'resnet-full-preact': Object.freeze({ height: 28, width: 28 }),
 })
 
 /** The names accepted by {@link createModel}. */

@@ -5,7 +5,16 @@
 import type { Dataset } from './dataset.js'
 
 /** Names of the models this build can create. */
-export type ModelName = 'googlenet' | 'lenet5' | 'residual'
+export type ModelName =
+  | 'googlenet'
+  | 'lenet5'
+  | 'residual'
+  | 'resnet'
+  | 'resnet-original'
+  | 'resnet-bn-after-add'
+  | 'resnet-relu-before-add'
+  | 'resnet-relu-only-preact'
+  | 'resnet-full-preact'
 
 /**
  * Where a model runs. `'auto'` picks the first NVIDIA GPU when the CUDA

@@ -2,6 +2,7 @@
 //! [`ParamBuilder`] so every model lists its parameters in PyTorch's
 //! `state_dict` order and under PyTorch's names.
 
+mod batch_norm;
 mod conv;
 mod googlenet;
 mod inception;
@@ -10,11 +11,13 @@ mod lenet5;
 mod linear;
 mod params;
 mod residual;
+mod resnet;
 mod summary;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
 
+pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
 pub use conv::Conv2d;
 pub use googlenet::GoogLeNet;
 pub use inception::InceptionA;
@@ -22,6 +25,7 @@ pub use lenet5::LeNet5;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
 pub use residual::ResidualNet;
+pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, RESNET_NAMES};
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
@@ -41,6 +45,14 @@ pub trait Model: Send + Sync {
     }
     /// Every trainable tensor, in PyTorch's `state_dict` order.
     fn parameters(&self) -> &[NamedParam];
+    /// Non-trainable state kept with the model (BatchNorm running
+    /// statistics), PyTorch's buffers; none by default.
+    fn buffers(&self) -> &[NamedParam] {
+        &[]
+    }
+    /// Switches the layers that behave differently while training
+    /// (BatchNorm): `fit` turns training on, `evaluate` and prediction off.
+    fn set_training(&self, _training: bool) {}
     /// The input height and width the model is built for.
     fn input_size(&self) -> (usize, usize);
 
@@ -56,7 +68,17 @@ pub trait Model: Send + Sync {
 }
 
 /// Names accepted by [`build_model`].
-pub const MODEL_NAMES: &[&str] = &["googlenet", "lenet5", "residual"];
+pub const MODEL_NAMES: &[&str] = &[
+    "googlenet",
+    "lenet5",
+    "residual",
+    "resnet",
+    "resnet-original",
+    "resnet-bn-after-add",
+    "resnet-relu-before-add",
+    "resnet-relu-only-preact",
+    "resnet-full-preact",
+];
 
 /// Builds a freshly initialized model by name; `seed` fixes the init.
 pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
@@ -64,6 +86,11 @@ pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Mod
         "googlenet" => Ok(Box::new(GoogLeNet::new(seed, device)?)),
         "lenet5" => Ok(Box::new(LeNet5::new(seed, device)?)),
         "residual" => Ok(Box::new(ResidualNet::new(seed, device)?)),
+        "resnet" => Ok(Box::new(ResNet::new(UnitDesign::Original, DEFAULT_UNITS_PER_STAGE, seed, device)?)),
+        other if RESNET_NAMES.iter().any(|(n, _)| *n == other) => {
+            let design = RESNET_NAMES.iter().find(|(n, _)| *n == other).map(|(_, d)| *d).expect("just found");
+            Ok(Box::new(ResNet::new(design, DEFAULT_UNITS_PER_STAGE, seed, device)?))
+        }
         other => Err(Error::InvalidArgument(format!(
             "unknown model '{other}' (known: {})",
             MODEL_NAMES.join(", ")

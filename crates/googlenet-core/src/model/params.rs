@@ -1,9 +1,12 @@
-use candle_core::{Device, Shape, Var};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use candle_core::{DType, Device, Shape, Tensor, Var};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::init::pytorch_uniform;
-use super::{Conv2d, Linear};
+use super::{BatchNorm2d, Conv2d, Linear};
 use crate::Result;
 
 /// A trainable tensor and its PyTorch name (`incep1.branch5x5_2.weight`).
@@ -20,11 +23,12 @@ pub struct ParamBuilder {
     device: Device,
     prefix: Vec<String>,
     params: Vec<NamedParam>,
+    buffers: Vec<NamedParam>,
 }
 
 impl ParamBuilder {
     pub fn new(seed: u64, device: Device) -> Self {
-        Self { rng: ChaCha8Rng::seed_from_u64(seed), device, prefix: Vec::new(), params: Vec::new() }
+        Self { rng: ChaCha8Rng::seed_from_u64(seed), device, prefix: Vec::new(), params: Vec::new(), buffers: Vec::new() }
     }
 
     /// Runs `f` with `name` appended to the prefix of every parameter it creates.
@@ -73,8 +77,29 @@ impl ParamBuilder {
         })
     }
 
-    /// Everything created so far, in creation order.
+    /// A BatchNorm2d over `channels`, as PyTorch initializes it: γ = 1 and
+    /// β = 0 (trainable), running mean 0 and variance 1 (buffers); `training`
+    /// is the model's mode flag.
+    pub fn batch_norm(&mut self, name: &str, channels: usize, training: &Arc<AtomicBool>) -> Result<BatchNorm2d> {
+        let layer = self.full_name(name);
+        let constant = |value: f64, device: &Device| -> Result<Var> { Ok(Var::from_tensor(&(Tensor::ones(channels, DType::F32, device)? * value)?)?) };
+        let (weight, bias) = (constant(1.0, &self.device)?, constant(0.0, &self.device)?);
+        let (mean, var) = (constant(0.0, &self.device)?, constant(1.0, &self.device)?);
+        self.params.push(NamedParam { name: format!("{layer}.weight"), var: weight.clone() });
+        self.params.push(NamedParam { name: format!("{layer}.bias"), var: bias.clone() });
+        self.buffers.push(NamedParam { name: format!("{layer}.running_mean"), var: mean.clone() });
+        self.buffers.push(NamedParam { name: format!("{layer}.running_var"), var: var.clone() });
+        Ok(BatchNorm2d::new(layer, weight, bias, mean, var, training.clone()))
+    }
+
+    /// The trainable tensors created so far, in creation order.
     pub fn into_params(self) -> Vec<NamedParam> {
         self.params
+    }
+
+    /// The trainable tensors and the buffers (running statistics), each in
+    /// creation order.
+    pub fn into_parts(self) -> (Vec<NamedParam>, Vec<NamedParam>) {
+        (self.params, self.buffers)
     }
 }

@@ -18,7 +18,7 @@ pub struct LayerSummary {
     /// The layer's own parameters (`{name}.weight`, `{name}.bias`).
     pub params: usize,
     /// Multiply-accumulates per image of its convolution or linear map;
-    /// pools, additions and activations count 0.
+    /// pools, batch norms, additions and activations count 0.
     pub macs: u64,
 }
 
@@ -44,13 +44,14 @@ pub fn summarize(model: &dyn Model) -> Result<Vec<LayerSummary>> {
             let own = |suffix: &str| model.parameters().iter().find(|p| p.name == format!("{name}.{suffix}"));
             let params = ["weight", "bias"].iter().filter_map(|s| own(s)).map(|p| p.var.elem_count()).sum();
             // A conv or linear weight is out × fan-in (× kernel): each output
-            // element takes fan-in·k² multiply-accumulates.
+            // element takes fan-in·k² multiply-accumulates. BatchNorm's
+            // weight is a vector: its scaling is not counted.
             let macs = match own("weight") {
-                Some(w) => {
+                Some(w) if w.var.rank() >= 2 => {
                     let per_output = w.var.elem_count() / w.var.dims()[0];
                     (output_shape.iter().product::<usize>() * per_output) as u64
                 }
-                None => 0,
+                _ => 0,
             };
             Ok(LayerSummary { name, output_shape, params, macs })
         })

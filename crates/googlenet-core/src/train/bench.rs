@@ -65,9 +65,11 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
         }
         Ok(())
     };
+    model.set_training(true);
     timed(0..config.warmup, &mut train)?;
     let train_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut train)?;
     runner.sync(model)?;
+    model.set_training(false);
     let mut infer = |b: usize| -> Result<()> {
         let logits = runner.logits_of(data, &indices(b))?;
         logits.chunks_exact(NUM_CLASSES).map(argmax).for_each(drop);

@@ -33,6 +33,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
     if batch_size == 0 {
         return Err(Error::InvalidArgument("batch size must be at least 1".into()));
     }
+    model.set_training(false);
     let mut runner = Runner::new(model, device)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);
     let indices: Vec<usize> = (0..data.len()).collect();
@@ -65,6 +66,7 @@ pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, he
             pixels.len()
         )));
     }
+    model.set_training(false);
     let mut runner = Runner::new(model, device)?;
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {

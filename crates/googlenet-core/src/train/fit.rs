@@ -125,6 +125,7 @@ pub fn fit(
 
     for epoch in 1..=config.epochs {
         order.shuffle(&mut rng);
+        model.set_training(true);
         let started = Instant::now();
         let (mut loss_sum, mut seen) = (0f64, 0usize);
         let mut pending: Vec<PendingBatch> = Vec::new();

@@ -1,0 +1,76 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use candle_core::{Tensor, Var};
+
+use crate::{Error, Result};
+
+/// PyTorch's defaults.
+pub const BN_MOMENTUM: f64 = 0.1;
+pub const BN_EPS: f64 = 1e-5;
+
+/// BatchNorm2d over channel-major activations (C×N×H×W), as PyTorch's
+/// `nn.BatchNorm2d` (momentum 0.1, eps 1e-5, affine, running statistics).
+///
+/// In training mode it normalizes with the batch's mean and biased variance
+/// and moves the running statistics toward them (the variance's unbiased
+/// form, as PyTorch does); in evaluation mode it normalizes with the
+/// running statistics. The mode is a flag shared by all of a model's
+/// layers, set by the model ([`super::Model::set_training`]).
+pub struct BatchNorm2d {
+    name: String,
+    /// γ, initialized to 1.
+    weight: Var,
+    /// β, initialized to 0.
+    bias: Var,
+    running_mean: Var,
+    running_var: Var,
+    training: Arc<AtomicBool>,
+}
+
+impl BatchNorm2d {
+    pub fn new(name: String, weight: Var, bias: Var, running_mean: Var, running_var: Var, training: Arc<AtomicBool>) -> Self {
+        Self { name, weight, bias, running_mean, running_var, training }
+    }
+
+    /// Channel-major in and out; works in the dtype of its parameters.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let channels = self.weight.dim(0)?;
+        let dims = x.dims().to_vec();
+        if dims.len() != 4 || dims[0] != channels {
+            let shown = if dims.len() == 4 { vec![dims[1], dims[0], dims[2], dims[3]] } else { dims.clone() };
+            return Err(Error::InvalidArgument(format!("layer {} (batch norm over {channels} channels) takes N×{channels}×H×W, got {shown:?}", self.name)));
+        }
+        let per_channel = dims[1] * dims[2] * dims[3];
+        let flat = x.reshape((channels, per_channel))?;
+        let (mean, var) = if self.training.load(Ordering::Relaxed) {
+            if per_channel < 2 {
+                return Err(Error::InvalidArgument(format!(
+                    "layer {}: batch norm in training needs more than one value per channel (got a batch of {:?})",
+                    self.name, dims
+                )));
+            }
+            let mean = flat.mean_keepdim(1)?;
+            let var = flat.broadcast_sub(&mean)?.sqr()?.mean_keepdim(1)?;
+            self.update_running(&mean.detach(), &var.detach(), per_channel)?;
+            (mean, var)
+        } else {
+            (self.running_mean.as_tensor().reshape((channels, 1))?, self.running_var.as_tensor().reshape((channels, 1))?)
+        };
+        let normalized = flat.broadcast_sub(&mean)?.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
+        let y = normalized
+            .broadcast_mul(&self.weight.as_tensor().reshape((channels, 1))?)?
+            .broadcast_add(&self.bias.as_tensor().reshape((channels, 1))?)?;
+        Ok(y.reshape(dims)?)
+    }
+
+    /// running = (1 − momentum)·running + momentum·batch statistic.
+    fn update_running(&self, mean: &Tensor, biased_var: &Tensor, count: usize) -> Result<()> {
+        let unbiased = (biased_var * (count as f64 / (count - 1) as f64))?;
+        for (running, batch) in [(&self.running_mean, mean), (&self.running_var, &unbiased)] {
+            let moved = ((running.as_tensor() * (1.0 - BN_MOMENTUM))? + (batch.flatten_all()? * BN_MOMENTUM)?)?;
+            running.set(&moved)?;
+        }
+        Ok(())
+    }
+}
