@@ -38,9 +38,10 @@ export declare class NativeDataset {
 export declare class NativeModel {
   /**
    * `name`: a model name (`googlenet`); `seed` fixes the initial weights;
-   * `device`: `cpu` (the default) or `cuda`.
+   * `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
+   * a ResNet.
    */
-  constructor(name: string, seed: number, device?: string | undefined | null)
+  constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
   get name(): string
   get paramCount(): number
   /** Names and shapes of the trainable tensors, in PyTorch's order. */
@@ -163,14 +164,14 @@ export interface ParameterInfo {
 export declare function runtimeInfo(): NativeRuntimeInfo
 
 /**
- * Every layer of a fresh `model` with its output shape, parameters and
+ * Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
  * multiply-accumulates, at the model's input size.
  */
-export declare function summarizeModel(model: string): Array<NativeLayerSummary>
+export declare function summarizeModel(model: string, depth?: number | undefined | null): Array<NativeLayerSummary>
 
 /**
  * Runs one `height`×`width` image of zeros through a fresh `model` and
  * returns each layer's output shape, up to the first layer whose input
  * does not fit (whose error names it and both shapes).
  */
-export declare function traceModel(model: string, height: number, width: number): NativeTrace
+export declare function traceModel(model: string, height: number, width: number, depth?: number | undefined | null): NativeTrace

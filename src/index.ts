@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 export { benchmark, type BenchmarkOptions, type BenchmarkResult } from './bench.js'
+export { compareModels, COMPARE_EPOCHS, type CompareOptions, type ComparisonRow } from './compare.js'
 export {
   bottleneckCost,
   convolutionCost,

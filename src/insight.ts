@@ -4,7 +4,7 @@
  * for any input size).
  * @module
  */
-import { checkModelName, models } from './model.js'
+import { checkDepth, checkModelName, models } from './model.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 import type { ModelName } from './types.js'
@@ -49,14 +49,15 @@ export class TraceError extends Error {
 }
 
 /**
- * Every layer of model `name`: output shape, parameters and
- * multiply-accumulates per image, with the totals.
- * @throws RangeError for an unknown model
+ * Every layer of model `name` (`depth`: units per stage of a ResNet):
+ * output shape, parameters and multiply-accumulates per image, with the totals.
+ * @throws RangeError for an unknown model or a bad depth
  */
-export function summarize(name: ModelName = 'googlenet'): ModelSummary {
+export function summarize(name: ModelName = 'googlenet', options?: { depth?: number }): ModelSummary {
   const model = checkModelName(name)
+  const depth = checkDepth(model, checkOptionsObject('options', options).depth)
   const layers = nativeBinding()
-    .summarizeModel(model)
+    .summarizeModel(model, depth)
     .map((l) => ({ name: l.name, outputShape: [...l.outputShape], params: l.params, macs: l.macs }))
   const sum = (key: 'params' | 'macs'): number => layers.reduce((total, l) => total + l[key], 0)
   return { model, params: sum('params'), macs: sum('macs'), layers }
@@ -64,17 +65,18 @@ export function summarize(name: ModelName = 'googlenet'): ModelSummary {
 
 /**
  * Runs one image of zeros of the given size (default: the model's own)
- * through model `name` and returns each layer's output shape, in the order
- * data flows.
+ * through model `name` (`depth`: units per stage of a ResNet) and returns
+ * each layer's output shape, in the order data flows.
  * @throws RangeError for an unknown model or a bad size; a {@link TraceError}
  *   naming the first layer whose input does not fit, with both shapes
  */
-export function traceShapes(name: ModelName = 'googlenet', size?: { height?: number; width?: number }): TraceStep[] {
+export function traceShapes(name: ModelName = 'googlenet', size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
   const model = checkModelName(name)
   const o = checkOptionsObject('size', size)
+  const depth = checkDepth(model, o.depth)
   const height = checkInteger('height', o.height ?? models[model].height, 1, 4096)
   const width = checkInteger('width', o.width ?? models[model].width, 1, 4096)
-  const trace = nativeBinding().traceModel(model, height, width)
+  const trace = nativeBinding().traceModel(model, height, width, depth)
   const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
   if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)
   return steps

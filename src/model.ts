@@ -56,6 +56,16 @@ export function checkModelName(name: unknown): ModelName {
   return name as ModelName
 }
 
+/**
+ * Checks a ResNet depth (units per stage); other models have a fixed depth.
+ * @internal
+ */
+export function checkDepth(model: ModelName, depth: unknown): number | undefined {
+  if (depth === undefined) return undefined
+  if (!model.startsWith('resnet')) throw new RangeError(`depth applies to the resnet models only (model ${JSON.stringify(model)})`)
+  return checkInteger('depth', depth, 1, 16)
+}
+
 /** Lets callbacks queued by native code run before a fit settles. */
 function drainCallbacks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -72,6 +82,7 @@ export class Model {
   readonly #seed: number
   readonly #device: 'cpu' | 'cuda'
   readonly #parameters: readonly ParameterInfo[]
+  readonly #depth: number | undefined
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
@@ -82,7 +93,8 @@ export class Model {
     this.#name = checkModelName(name)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
-    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device)
+    this.#depth = checkDepth(this.#name, o.depth)
+    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device, this.#depth)
     this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
   }
 
@@ -113,7 +125,12 @@ export class Model {
 
   /** Every layer's output shape, parameters and multiply-accumulates (see {@link summarize}). */
   summary(): ModelSummary {
-    return summarize(this.#name)
+    return summarize(this.#name, this.#depth === undefined ? {} : { depth: this.#depth })
+  }
+
+  /** Residual units per stage of a `resnet` model; undefined for the others. */
+  get depth(): number | undefined {
+    return this.#depth ?? (this.#name.startsWith('resnet') ? 1 : undefined)
   }
 
   /** The trainable tensors, in PyTorch's order and with PyTorch's names. */

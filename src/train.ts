@@ -15,6 +15,8 @@ import type { Device, FitOptions, ModelName, TrainingHistory } from './types.js'
 export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   /** Default `'googlenet'`. */
   model?: ModelName
+  /** Residual units per stage, for the `resnet` models only. */
+  depth?: number
   /** Seeds initialization and shuffling; default 0. */
   seed?: number
   /** Default `'auto'`. */
@@ -58,7 +60,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
   resolveDevice(o.device ?? 'auto')
   if (fit.signal?.aborted) throw abortError(fit.signal)
 
-  const model = new Model(o.model ?? 'googlenet', { seed, device: o.device ?? 'auto' })
+  const model = new Model(o.model ?? 'googlenet', { seed, device: o.device ?? 'auto', ...(o.depth === undefined ? {} : { depth: o.depth }) })
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   if (fit.signal?.aborted) throw abortError(fit.signal)
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)

@@ -29,6 +29,8 @@ export interface ModelOptions {
   seed?: number
   /** Default `'auto'`. */
   device?: Device
+  /** Residual units per stage, for the `resnet` models only: integer in [1, 16], default 1. */
+  depth?: number
 }
 
 /** One trainable tensor of a model, named as PyTorch names it. */

@@ -8,7 +8,7 @@ import { errorMessage } from '../errors.js'
 import { type ModelSummary, TraceError, type TraceStep, summarize, traceShapes } from '../insight.js'
 import { modelNames, models } from '../model.js'
 import type { ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -45,10 +45,12 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
     .command('summary')
     .description("every layer's output shape, parameters and multiply-accumulates, with totals")
     .addOption(new Option('--model <name>', 'model to describe').choices(modelNames).default('googlenet'))
+    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
     .addOption(new Option('--json', 'print {"model","params","macs","layers":[…]}'))
     .action((raw: RawFlags) => {
+      const depth = depthFlag(raw, raw.model as string)
       try {
-        const s = summarize(raw.model as ModelName)
+        const s = summarize(raw.model as ModelName, depth === undefined ? {} : { depth })
         io.stdout.write(raw.json === true ? `${JSON.stringify(s)}\n` : formatSummary(s))
         done(0)
       } catch (error) {
@@ -60,6 +62,7 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
     .command('trace')
     .description("run one dummy image through a model and print each layer's output shape as data flows")
     .addOption(new Option('--model <name>', 'model to trace').choices(modelNames).default('googlenet'))
+    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
     .addOption(new Option('--height <n>', "input height (default: the model's)"))
     .addOption(new Option('--width <n>', "input width (default: the model's)"))
     .addOption(new Option('--json', 'print one {"name","outputShape"} object per line'))
@@ -67,11 +70,12 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
       const model = raw.model as ModelName
       const height = numberFlag(raw, 'height', '--height', atLeastOne, models[model].height)
       const width = numberFlag(raw, 'width', '--width', atLeastOne, models[model].width)
+      const depth = depthFlag(raw, model)
       const print = (steps: readonly TraceStep[]): void => {
         io.stdout.write(raw.json === true ? steps.map((s) => `${JSON.stringify(s)}\n`).join('') : formatTrace(height, width, steps))
       }
       try {
-        print(traceShapes(model, { height, width }))
+        print(traceShapes(model, { height, width, ...(depth === undefined ? {} : { depth }) }))
         done(0)
       } catch (error) {
         // Show how far the data got before the layer that does not fit.

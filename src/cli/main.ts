@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js'
 import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
 import { addBenchCommand } from './bench-command.js'
+import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
 import { addInsightCommands } from './insight-commands.js'
 import { addTrainCommand } from './train-command.js'
@@ -57,6 +58,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   addBenchCommand(program, io, done)
   addCostCommand(program, io, done)
   addInsightCommands(program, io, done)
+  addCompareCommand(program, io, done)
   return program
 }
 

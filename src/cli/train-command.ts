@@ -28,6 +28,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .command('train')
     .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
     .addOption(new Option('--model <name>', 'model to train').choices(modelNames).default('googlenet'))
+    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
     .addOption(new Option('--epochs <n>', 'passes over the training set').default(FIT_DEFAULTS.epochs))
     .addOption(new Option('--batch-size <n>', 'images per SGD step').default(FIT_DEFAULTS.batchSize))
     .addOption(new Option('--lr <rate>', 'learning rate').default(FIT_DEFAULTS.lr))
@@ -60,6 +61,7 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   try {
     const { model, train, test, fit } = await prepareTraining({
       model: flags.model,
+      ...(flags.depth === undefined ? {} : { depth: flags.depth }),
       epochs: flags.epochs,
       batchSize: flags.batchSize,
       lr: flags.lr,

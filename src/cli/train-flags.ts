@@ -5,12 +5,13 @@
 import { FIT_DEFAULTS, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
 import type { Device, ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
 export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'seed' | 'logEvery'> {
   model: ModelName
+  depth?: number
   data?: string
   limit?: number
   testLimit?: number
@@ -37,6 +38,8 @@ export function parseTrainFlags(raw: RawFlags): TrainFlags {
     json: raw.json === true,
     quiet: raw.quiet === true,
   }
+  const depth = depthFlag(raw, flags.model)
+  if (depth !== undefined) flags.depth = depth
   const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
   if (limit !== undefined) flags.limit = limit
   const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)

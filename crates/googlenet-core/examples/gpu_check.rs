@@ -31,7 +31,12 @@ fn scaled_err(gpu: &Tensor, cpu: &Tensor) -> candle_core::Result<f32> {
 /// Runs `op` on the same random inputs on both devices; compares the
 /// output and the gradient of every input (through a random projection of
 /// the output, so each output element gets its own weight).
-fn check_op(name: &str, shapes: &[&[usize]], gpu: &Device, op: &dyn Fn(&[Tensor]) -> candle_core::Result<Tensor>) -> candle_core::Result<bool> {
+fn check_op(
+    name: &str,
+    shapes: &[&[usize]],
+    gpu: &Device,
+    op: &dyn Fn(&[Tensor]) -> candle_core::Result<Tensor>,
+) -> candle_core::Result<bool> {
     let inputs: Vec<Tensor> = shapes.iter().map(|s| Tensor::randn(0f32, 1.0, *s, &Device::Cpu)).collect::<candle_core::Result<_>>()?;
     let run = |device: &Device| -> candle_core::Result<(Tensor, Vec<Tensor>)> {
         let vars: Vec<Var> = inputs.iter().map(|t| Var::from_tensor(&t.to_device(device)?)).collect::<candle_core::Result<_>>()?;
@@ -39,7 +44,10 @@ fn check_op(name: &str, shapes: &[&[usize]], gpu: &Device, op: &dyn Fn(&[Tensor]
         let out = op(&tensors)?;
         let projection = Tensor::ones(out.shape(), DType::F32, device)?.cumsum(out.rank() - 1)?.sin()?;
         let grads = (&out * projection)?.sum_all()?.backward()?;
-        let grads = vars.iter().map(|v| grads.get(v.as_tensor()).cloned().unwrap_or(v.zeros_like()?).to_device(&Device::Cpu)).collect::<candle_core::Result<_>>()?;
+        let grads = vars
+            .iter()
+            .map(|v| grads.get(v.as_tensor()).cloned().unwrap_or(v.zeros_like()?).to_device(&Device::Cpu))
+            .collect::<candle_core::Result<_>>()?;
         Ok((out.to_device(&Device::Cpu)?, grads))
     };
     let ((cpu_out, cpu_grads), (gpu_out, gpu_grads)) = (run(&Device::Cpu)?, run(gpu)?);

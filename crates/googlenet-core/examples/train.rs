@@ -31,7 +31,12 @@ fn main() -> googlenet_core::Result<()> {
             let t = s.test.expect("validation set given");
             println!(
                 "{{\"epoch\":{},\"loss\":{:.4},\"seconds\":{:.2},\"trainImagesPerSec\":{:.1},\"testAccuracy\":{},\"evalSeconds\":{:.2}}}",
-                s.epoch, s.loss, s.seconds, s.train_images_per_sec, t.accuracy, s.eval_seconds.unwrap_or(0.0)
+                s.epoch,
+                s.loss,
+                s.seconds,
+                s.train_images_per_sec,
+                t.accuracy,
+                s.eval_seconds.unwrap_or(0.0)
             );
         }
         ControlFlow::Continue(())

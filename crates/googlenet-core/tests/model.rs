@@ -12,8 +12,7 @@ fn googlenet(seed: u64) -> Box<dyn Model> {
 fn has_pytorchs_parameters_names_and_shapes() {
     let model = googlenet(1);
     assert_eq!(model.param_count(), 97_298);
-    let params: Vec<(String, Vec<usize>)> =
-        model.parameters().iter().map(|p| (p.name.clone(), p.var.dims().to_vec())).collect();
+    let params: Vec<(String, Vec<usize>)> = model.parameters().iter().map(|p| (p.name.clone(), p.var.dims().to_vec())).collect();
     assert_eq!(params.len(), 34);
     let inception = |p: &str, cin: usize| {
         vec![
@@ -210,9 +209,10 @@ fn the_residual_block_adds_its_input_before_the_last_relu() {
     }
     let x = Tensor::randn(0f32, 1.0, (2, 1, 28, 28), &Device::Cpu).unwrap();
     let mut outputs = std::collections::HashMap::new();
-    model.forward_traced(&x, &mut |name, t| {
-        outputs.insert(name.to_string(), t.flatten_all().unwrap().to_vec1::<f32>().unwrap());
-    })
-    .unwrap();
+    model
+        .forward_traced(&x, &mut |name, t| {
+            outputs.insert(name.to_string(), t.flatten_all().unwrap().to_vec1::<f32>().unwrap());
+        })
+        .unwrap();
     assert_eq!(outputs["rblock1"], outputs["pool1"]);
 }

@@ -80,24 +80,35 @@ fn loss(bn: &BatchNorm2d, x: &Tensor, r: &Tensor) -> Tensor {
 fn batch_norm_gradients_match_finite_differences() {
     // f64 throughout, so central differences are accurate to ~1e-9.
     let (c, n, h, w) = (3, 4, 3, 2);
-    let x = Var::from_tensor(&Tensor::randn(0.5f64, 2.0, (c, n, h, w), &Device::Cpu).unwrap()).unwrap();
-    let r = Tensor::randn(0f64, 1.0, (c, n, h, w), &Device::Cpu).unwrap();
-    let (bn, weight, bias, _, _) = batch_norm(c, true);
-    let grads = loss(&bn, x.as_tensor(), &r).backward().unwrap();
-    let eps = 1e-5;
-    for var in [&x, &weight, &bias] {
-        let analytic = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        for i in 0..base.len() {
-            let at = |delta: f64| {
-                let mut v = base.clone();
-                v[i] += delta;
-                var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
-                loss(&bn, x.as_tensor(), &r).to_scalar::<f64>().unwrap()
-            };
-            let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
-            var.set(&Tensor::from_vec(base.clone(), var.shape(), &Device::Cpu).unwrap()).unwrap();
-            assert!((numeric - analytic[i]).abs() < 1e-6 * numeric.abs().max(1.0), "element {i}: {numeric} vs {}", analytic[i]);
+    for training in [true, false] {
+        let x = Var::from_tensor(&Tensor::randn(0.5f64, 2.0, (c, n, h, w), &Device::Cpu).unwrap()).unwrap();
+        let r = Tensor::randn(0f64, 1.0, (c, n, h, w), &Device::Cpu).unwrap();
+        let (bn, weight, bias, mean, var) = batch_norm(c, training);
+        if !training {
+            // Evaluation normalizes with running statistics, constants here.
+            mean.set(&Tensor::new(&[0.3f64, -0.2, 1.0], &Device::Cpu).unwrap()).unwrap();
+            var.set(&Tensor::new(&[2.0f64, 0.5, 1.5], &Device::Cpu).unwrap()).unwrap();
+        }
+        let grads = loss(&bn, x.as_tensor(), &r).backward().unwrap();
+        let eps = 1e-5;
+        for var in [&x, &weight, &bias] {
+            let analytic = grads.get(var.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            let base = var.as_tensor().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+            for i in 0..base.len() {
+                let at = |delta: f64| {
+                    let mut v = base.clone();
+                    v[i] += delta;
+                    var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                    loss(&bn, x.as_tensor(), &r).to_scalar::<f64>().unwrap()
+                };
+                let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+                var.set(&Tensor::from_vec(base.clone(), var.shape(), &Device::Cpu).unwrap()).unwrap();
+                assert!(
+                    (numeric - analytic[i]).abs() < 1e-6 * numeric.abs().max(1.0),
+                    "training {training}, element {i}: {numeric} vs {}",
+                    analytic[i]
+                );
+            }
         }
     }
 }

@@ -98,7 +98,11 @@ fn breaking_from_the_callback_aborts() {
         if let TrainEvent::Batch(_) = event {
             batches += 1;
         }
-        if batches == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if batches == 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     assert!(matches!(result, Err(Error::Aborted)));
     assert_eq!(batches, 3);

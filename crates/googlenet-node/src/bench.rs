@@ -8,8 +8,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::dataset::NativeDataset;
-use crate::errors::guarded;
 use crate::device::parse_device;
+use crate::errors::guarded;
 
 #[napi(object)]
 pub struct NativeBenchOptions {
@@ -58,10 +58,6 @@ pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBench
         model,
         device: parse_device(&options.device)?,
         data: data.inner.clone(),
-        config: BenchConfig {
-            batch_size: options.batch_size as usize,
-            batches: options.batches as usize,
-            warmup: options.warmup as usize,
-        },
+        config: BenchConfig { batch_size: options.batch_size as usize, batches: options.batches as usize, warmup: options.warmup as usize },
     }))
 }

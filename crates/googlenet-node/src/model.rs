@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::{build_model, Model};
+use googlenet_core::model::{build_model_with_depth, Model};
 use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -84,11 +84,12 @@ pub struct NativeModel {
 #[napi]
 impl NativeModel {
     /// `name`: a model name (`googlenet`); `seed` fixes the initial weights;
-    /// `device`: `cpu` (the default) or `cuda`.
+    /// `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
+    /// a ResNet.
     #[napi(constructor)]
-    pub fn new(name: String, seed: u32, device: Option<String>) -> Result<Self> {
+    pub fn new(name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        let model = build_model(&name, seed as u64, &device).map_err(to_napi)?;
+        let model = build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device).map_err(to_napi)?;
         let param_count = model.param_count() as u32;
         let slot = Arc::new(ModelSlot { model: Mutex::new(model), device, busy: AtomicBool::new(false) });
         Ok(Self { slot, name, param_count })

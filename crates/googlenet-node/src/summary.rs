@@ -1,6 +1,6 @@
 //! Model insight: layer summaries and shape traces.
 
-use googlenet_core::model::{build_model, summarize, trace, LayerSummary};
+use googlenet_core::model::{build_model_with_depth, summarize, trace, LayerSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -34,12 +34,12 @@ pub struct NativeTraceStep {
     pub output_shape: Vec<u32>,
 }
 
-/// Every layer of a fresh `model` with its output shape, parameters and
+/// Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
 /// multiply-accumulates, at the model's input size.
 #[napi]
-pub fn summarize_model(model: String) -> Result<Vec<NativeLayerSummary>> {
+pub fn summarize_model(model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
     guarded(|| {
-        let m = build_model(&model, 0, &candle_core::Device::Cpu)?;
+        let m = build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu)?;
         Ok(summarize(m.as_ref())?.into_iter().map(NativeLayerSummary::from).collect())
     })
 }
@@ -55,8 +55,8 @@ pub struct NativeTrace {
 /// returns each layer's output shape, up to the first layer whose input
 /// does not fit (whose error names it and both shapes).
 #[napi]
-pub fn trace_model(model: String, height: u32, width: u32) -> Result<NativeTrace> {
-    let m = build_model(&model, 0, &candle_core::Device::Cpu).map_err(to_napi)?;
+pub fn trace_model(model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
+    let m = build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu).map_err(to_napi)?;
     let mut steps = Vec::new();
     let result = guarded(|| {
         trace(m.as_ref(), height as usize, width as usize, &candle_core::Device::Cpu, &mut |name, shape| {

@@ -45,24 +45,14 @@ impl Dataset {
         }
         let image_len = height * width;
         if pixels.len() % image_len != 0 {
-            return Err(Error::InvalidArgument(format!(
-                "{} pixel bytes are not a whole number of {height}x{width} images",
-                pixels.len()
-            )));
+            return Err(Error::InvalidArgument(format!("{} pixel bytes are not a whole number of {height}x{width} images", pixels.len())));
         }
         let count = pixels.len() / image_len;
         if count != labels.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{count} images but {} labels: the counts must match",
-                labels.len()
-            )));
+            return Err(Error::InvalidArgument(format!("{count} images but {} labels: the counts must match", labels.len())));
         }
         if let Some(i) = labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-            return Err(Error::InvalidArgument(format!(
-                "label {} at index {i} is outside 0–{}",
-                labels[i],
-                NUM_CLASSES - 1
-            )));
+            return Err(Error::InvalidArgument(format!("label {} at index {i} is outside 0–{}", labels[i], NUM_CLASSES - 1)));
         }
         Ok(Self { pixels, labels, height, width })
     }
@@ -97,12 +87,7 @@ impl Dataset {
     pub fn take(&self, count: usize) -> Self {
         let count = count.min(self.len());
         let n = self.height * self.width;
-        Self {
-            pixels: self.pixels[..count * n].to_vec(),
-            labels: self.labels[..count].to_vec(),
-            height: self.height,
-            width: self.width,
-        }
+        Self { pixels: self.pixels[..count * n].to_vec(), labels: self.labels[..count].to_vec(), height: self.height, width: self.width }
     }
 
     /// The samples at `indices`, normalized: images one after another

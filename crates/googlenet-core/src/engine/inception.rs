@@ -131,7 +131,15 @@ impl Inception {
         let rows = |r: std::ops::Range<usize>| r.start * len..r.end * len;
         let InceptionBuffers { heads, col5, col3a, mid3, col3b, d_heads, d_mid3 } = buf;
         d_heads[rows(B1)].copy_from_slice(&d_out[rows(B1)]);
-        self.branch5x5.backward(params, grads, &heads[rows(B5)], col5, &d_out[rows(OUT_5X5)], Some((&mut d_heads[rows(B5)], &mut *scratch)), n);
+        self.branch5x5.backward(
+            params,
+            grads,
+            &heads[rows(B5)],
+            col5,
+            &d_out[rows(OUT_5X5)],
+            Some((&mut d_heads[rows(B5)], &mut *scratch)),
+            n,
+        );
         self.branch3x3_b.backward(params, grads, mid3, col3b, &d_out[rows(OUT_3X3)], Some((&mut d_mid3[..], &mut *scratch)), n);
         self.branch3x3_a.backward(params, grads, &heads[rows(B3)], col3a, d_mid3, Some((&mut d_heads[rows(B3)], &mut *scratch)), n);
         let d_pooled = &d_out[rows(OUT_POOL)];

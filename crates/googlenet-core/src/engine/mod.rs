@@ -61,7 +61,16 @@ impl Engine {
         let params = layout.gather(model)?;
         let grads = vec![0.0; params.len()];
         let graph = GoogLeNetGraph::new(&layout);
-        Ok(Some(Self { graph, layout, params, grads, momentum: None, workspaces: Vec::new(), train_chunk: TRAIN_CHUNK, infer_chunk: INFER_CHUNK }))
+        Ok(Some(Self {
+            graph,
+            layout,
+            params,
+            grads,
+            momentum: None,
+            workspaces: Vec::new(),
+            train_chunk: TRAIN_CHUNK,
+            infer_chunk: INFER_CHUNK,
+        }))
     }
 
     /// Sets the images per chunk, for training and inference alike (see

@@ -48,7 +48,8 @@ impl ParamLayout {
         let mut offset = 0;
         let mut entries = Vec::with_capacity(names.len());
         for name in names {
-            let param = params.iter().find(|p| &p.name == name).ok_or_else(|| Error::Internal(format!("the model has no parameter {name}")))?;
+            let param =
+                params.iter().find(|p| &p.name == name).ok_or_else(|| Error::Internal(format!("the model has no parameter {name}")))?;
             let len = param.var.elem_count();
             entries.push((name.clone(), offset, len));
             offset += len;
@@ -62,7 +63,9 @@ impl ParamLayout {
 
     /// The run from the start of tensor `first` to the end of tensor `last`.
     pub fn slot(&self, first: &str, last: &str) -> Slot {
-        let find = |name: &str| self.entries.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no parameter {name} in the engine layout"));
+        let find = |name: &str| {
+            self.entries.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no parameter {name} in the engine layout"))
+        };
         let (_, start, _) = find(first);
         let (_, offset, len) = find(last);
         Slot { offset: *start, len: offset + len - start }

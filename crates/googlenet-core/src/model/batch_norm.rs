@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use candle_core::{Tensor, Var};
 
+use crate::ops::{batch_norm, batch_stats};
 use crate::{Error, Result};
 
 /// PyTorch's defaults.
@@ -39,29 +40,30 @@ impl BatchNorm2d {
         let dims = x.dims().to_vec();
         if dims.len() != 4 || dims[0] != channels {
             let shown = if dims.len() == 4 { vec![dims[1], dims[0], dims[2], dims[3]] } else { dims.clone() };
-            return Err(Error::InvalidArgument(format!("layer {} (batch norm over {channels} channels) takes N×{channels}×H×W, got {shown:?}", self.name)));
+            return Err(Error::InvalidArgument(format!(
+                "layer {} (batch norm over {channels} channels) takes N×{channels}×H×W, got {shown:?}",
+                self.name
+            )));
         }
         let per_channel = dims[1] * dims[2] * dims[3];
-        let flat = x.reshape((channels, per_channel))?;
-        let (mean, var) = if self.training.load(Ordering::Relaxed) {
+        let training = self.training.load(Ordering::Relaxed);
+        let (mean, var) = if training {
             if per_channel < 2 {
                 return Err(Error::InvalidArgument(format!(
                     "layer {}: batch norm in training needs more than one value per channel (got a batch of {:?})",
                     self.name, dims
                 )));
             }
-            let mean = flat.mean_keepdim(1)?;
-            let var = flat.broadcast_sub(&mean)?.sqr()?.mean_keepdim(1)?;
-            self.update_running(&mean.detach(), &var.detach(), per_channel)?;
+            let stats = batch_stats(x)?;
+            let (mean, var) = (stats.narrow(1, 0, 1)?, stats.narrow(1, 1, 1)?);
+            self.update_running(&mean, &var, per_channel)?;
             (mean, var)
         } else {
             (self.running_mean.as_tensor().reshape((channels, 1))?, self.running_var.as_tensor().reshape((channels, 1))?)
         };
-        let normalized = flat.broadcast_sub(&mean)?.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
-        let y = normalized
-            .broadcast_mul(&self.weight.as_tensor().reshape((channels, 1))?)?
-            .broadcast_add(&self.bias.as_tensor().reshape((channels, 1))?)?;
-        Ok(y.reshape(dims)?)
+        let column = |v: &Var| v.as_tensor().reshape((channels, 1));
+        let packed = Tensor::cat(&[&mean, &var, &column(&self.weight)?, &column(&self.bias)?], 1)?;
+        Ok(batch_norm(x, &packed, BN_EPS, training)?)
     }
 
     /// running = (1 − momentum)·running + momentum·batch statistic.

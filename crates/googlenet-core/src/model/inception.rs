@@ -55,12 +55,7 @@ impl InceptionA {
     /// Runs the four branches on channel-major `x` (C×N×H×W) and stacks
     /// their channels; `report` sees each conv's output under its PyTorch
     /// name (`{name}.branch5x5_1`, …) and the result as `name`.
-    pub fn forward_traced(
-        &self,
-        x: &Tensor,
-        name: &str,
-        report: &mut dyn FnMut(&str, &Tensor) -> Result<()>,
-    ) -> Result<Tensor> {
+    pub fn forward_traced(&self, x: &Tensor, name: &str, report: &mut dyn FnMut(&str, &Tensor) -> Result<()>) -> Result<Tensor> {
         self.branch1x1.check_input(x)?;
         let [head1, head5, head3, pooled_head] = self.heads(x)?;
         let mut layer = |conv: &str, t: Tensor| -> Result<Tensor> {

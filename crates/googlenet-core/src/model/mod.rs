@@ -25,7 +25,7 @@ pub use lenet5::LeNet5;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
 pub use residual::ResidualNet;
-pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, RESNET_NAMES};
+pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, MAX_UNITS_PER_STAGE, RESNET_NAMES};
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
@@ -82,18 +82,27 @@ pub const MODEL_NAMES: &[&str] = &[
 
 /// Builds a freshly initialized model by name; `seed` fixes the init.
 pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
+    build_model_with_depth(name, seed, None, device)
+}
+
+/// [`build_model`] with the depth of a ResNet (`depth` residual units per
+/// stage; [`DEFAULT_UNITS_PER_STAGE`] when `None`). Other models have a
+/// fixed depth and refuse one.
+pub fn build_model_with_depth(name: &str, seed: u64, depth: Option<usize>, device: &Device) -> Result<Box<dyn Model>> {
+    let resnet = match name {
+        "resnet" => Some(UnitDesign::Original),
+        other => RESNET_NAMES.iter().find(|(n, _)| *n == other).map(|(_, d)| *d),
+    };
+    if let Some(design) = resnet {
+        return Ok(Box::new(ResNet::new(design, depth.unwrap_or(DEFAULT_UNITS_PER_STAGE), seed, device)?));
+    }
+    if depth.is_some() {
+        return Err(Error::InvalidArgument(format!("model '{name}' has a fixed depth; only the resnet models take one")));
+    }
     match name {
         "googlenet" => Ok(Box::new(GoogLeNet::new(seed, device)?)),
         "lenet5" => Ok(Box::new(LeNet5::new(seed, device)?)),
         "residual" => Ok(Box::new(ResidualNet::new(seed, device)?)),
-        "resnet" => Ok(Box::new(ResNet::new(UnitDesign::Original, DEFAULT_UNITS_PER_STAGE, seed, device)?)),
-        other if RESNET_NAMES.iter().any(|(n, _)| *n == other) => {
-            let design = RESNET_NAMES.iter().find(|(n, _)| *n == other).map(|(_, d)| *d).expect("just found");
-            Ok(Box::new(ResNet::new(design, DEFAULT_UNITS_PER_STAGE, seed, device)?))
-        }
-        other => Err(Error::InvalidArgument(format!(
-            "unknown model '{other}' (known: {})",
-            MODEL_NAMES.join(", ")
-        ))),
+        other => Err(Error::InvalidArgument(format!("unknown model '{other}' (known: {})", MODEL_NAMES.join(", ")))),
     }
 }

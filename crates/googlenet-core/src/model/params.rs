@@ -82,7 +82,8 @@ impl ParamBuilder {
     /// is the model's mode flag.
     pub fn batch_norm(&mut self, name: &str, channels: usize, training: &Arc<AtomicBool>) -> Result<BatchNorm2d> {
         let layer = self.full_name(name);
-        let constant = |value: f64, device: &Device| -> Result<Var> { Ok(Var::from_tensor(&(Tensor::ones(channels, DType::F32, device)? * value)?)?) };
+        let constant =
+            |value: f64, device: &Device| -> Result<Var> { Ok(Var::from_tensor(&(Tensor::ones(channels, DType::F32, device)? * value)?)?) };
         let (weight, bias) = (constant(1.0, &self.device)?, constant(0.0, &self.device)?);
         let (mean, var) = (constant(0.0, &self.device)?, constant(1.0, &self.device)?);
         self.params.push(NamedParam { name: format!("{layer}.weight"), var: weight.clone() });

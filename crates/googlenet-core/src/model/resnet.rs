@@ -145,13 +145,17 @@ pub struct ResNet {
     name: &'static str,
 }
 
-/// Units per stage when the model name does not say.
+/// Units per stage unless asked otherwise.
 pub const DEFAULT_UNITS_PER_STAGE: usize = 1;
+/// The deepest ResNet offered: 3 stages × 16 units × 2 convs.
+pub const MAX_UNITS_PER_STAGE: usize = 16;
 
 impl ResNet {
     pub fn new(design: UnitDesign, units_per_stage: usize, seed: u64, device: &Device) -> Result<Self> {
-        if units_per_stage == 0 {
-            return Err(Error::InvalidArgument("a ResNet needs at least one unit per stage".into()));
+        if !(1..=MAX_UNITS_PER_STAGE).contains(&units_per_stage) {
+            return Err(Error::InvalidArgument(format!(
+                "ResNet depth must be 1 to {MAX_UNITS_PER_STAGE} units per stage (got {units_per_stage})"
+            )));
         }
         let training = Arc::new(AtomicBool::new(false));
         let mut b = ParamBuilder::new(seed, device.clone());

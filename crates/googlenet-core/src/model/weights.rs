@@ -11,9 +11,8 @@ use crate::{Error, Result};
 pub fn load_weights(model: &dyn Model, tensors: &HashMap<String, Tensor>) -> Result<()> {
     let params = model.parameters();
     for p in params {
-        let t = tensors
-            .get(&p.name)
-            .ok_or_else(|| Error::InvalidArgument(format!("weights lack '{}' of model '{}'", p.name, model.name())))?;
+        let t =
+            tensors.get(&p.name).ok_or_else(|| Error::InvalidArgument(format!("weights lack '{}' of model '{}'", p.name, model.name())))?;
         if t.dims() != p.var.dims() {
             return Err(Error::InvalidArgument(format!(
                 "'{}' has shape {:?}, model '{}' needs {:?}",

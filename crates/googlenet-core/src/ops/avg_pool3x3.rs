@@ -55,9 +55,7 @@ impl CustomOp1 for AvgPool3x3Same {
         let (_, _, h, w) = layout.shape().dims4()?;
         let src = f32_slice(self.name(), storage, layout)?;
         let mut dst = vec![0f32; src.len()];
-        dst.par_chunks_mut(h * w)
-            .zip(src.par_chunks(h * w))
-            .for_each(|(d, s)| pool_plane(s, d, h, w));
+        dst.par_chunks_mut(h * w).zip(src.par_chunks(h * w)).for_each(|(d, s)| pool_plane(s, d, h, w));
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 

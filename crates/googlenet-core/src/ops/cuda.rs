@@ -62,7 +62,14 @@ pub(crate) fn int(v: usize) -> Result<i32> {
 /// Runs a kernel of ops.cu whose arguments are `inputs` (device views),
 /// then `dst`, then the plane count, height and width of `dims` (…×H×W):
 /// the shape of the pooling kernels.
-pub(crate) fn launch_planes(kernel: &str, dev: &CudaDevice, inputs: &[&CudaView<'_, f32>], dst: &CudaSlice<f32>, dims: &[usize], elements: usize) -> Result<()> {
+pub(crate) fn launch_planes(
+    kernel: &str,
+    dev: &CudaDevice,
+    inputs: &[&CudaView<'_, f32>],
+    dst: &CudaSlice<f32>,
+    dims: &[usize],
+    elements: usize,
+) -> Result<()> {
     use candle_core::cuda_backend::cudarc::driver::PushKernelArg;
     let [.., h, w] = *dims else {
         candle_core::bail!("{kernel} needs at least 2 dimensions, got {dims:?}");

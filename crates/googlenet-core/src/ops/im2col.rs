@@ -71,7 +71,14 @@ impl Geometry {
     /// Runs im2col_f32 or col2im_f32 of ops.cu (same arguments) on `c`
     /// channels into a new buffer of `len` floats.
     #[cfg(feature = "cuda")]
-    fn launch_cuda(&self, kernel: &str, storage: &candle_core::CudaStorage, layout: &Layout, c: usize, len: usize) -> candle_core::Result<candle_core::CudaStorage> {
+    fn launch_cuda(
+        &self,
+        kernel: &str,
+        storage: &candle_core::CudaStorage,
+        layout: &Layout,
+        c: usize,
+        len: usize,
+    ) -> candle_core::Result<candle_core::CudaStorage> {
         use super::cuda;
         use candle_core::backend::BackendStorage;
         use candle_core::cuda_backend::cudarc::driver::PushKernelArg;

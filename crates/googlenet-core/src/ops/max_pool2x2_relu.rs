@@ -16,9 +16,7 @@ use super::f32_slice;
 #[inline(always)]
 fn argmax(plane: &[f32], w: usize, oy: usize, ox: usize) -> usize {
     let top = 2 * oy * w + 2 * ox;
-    [top, top + 1, top + w, top + w + 1]
-        .into_iter()
-        .fold(top, |best, i| if plane[i] > plane[best] { i } else { best })
+    [top, top + 1, top + w, top + w + 1].into_iter().fold(top, |best, i| if plane[i] > plane[best] { i } else { best })
 }
 
 /// relu(max-pool) of one plane `s` of width `w` into `d` (⌊h/2⌋×⌊w/2⌋).

@@ -25,6 +25,7 @@ macro_rules! with_avx2 {
 }
 
 mod avg_pool3x3;
+mod batch_norm;
 mod conv2d;
 #[cfg(feature = "cuda")]
 mod cuda;
@@ -36,6 +37,7 @@ use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, Layout};
 
 pub use avg_pool3x3::avg_pool3x3_same;
+pub use batch_norm::{batch_norm, batch_stats};
 pub use conv2d::conv2d_gemm;
 pub use im2col::{col2im, im2col};
 pub use max_pool2x2_relu::max_pool2x2_relu;
@@ -58,4 +60,3 @@ pub(crate) fn f32_slice<'a>(op: &str, storage: &'a CpuStorage, layout: &Layout) 
         other => candle_core::bail!("{op} supports f32 only, got {:?}", other.dtype()),
     }
 }
-

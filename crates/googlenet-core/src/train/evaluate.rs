@@ -19,10 +19,7 @@ pub struct EvalResult {
 pub(crate) fn check_input_size(model: &dyn Model, height: usize, width: usize) -> Result<()> {
     let (h, w) = model.input_size();
     if (h, w) != (height, width) {
-        return Err(Error::InvalidArgument(format!(
-            "model '{}' takes {h}x{w} images, the data has {height}x{width}",
-            model.name()
-        )));
+        return Err(Error::InvalidArgument(format!("model '{}' takes {h}x{w} images, the data has {height}x{width}", model.name())));
     }
     Ok(())
 }
@@ -58,13 +55,17 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 
 /// Class probabilities (softmax of the logits) for `count` images given as
 /// pixels scaled to [0, 1], `height`×`width` each; returns count×10 values.
-pub fn predict_probabilities(model: &dyn Model, pixels: &[f32], count: usize, height: usize, width: usize, device: &Device) -> Result<Vec<f32>> {
+pub fn predict_probabilities(
+    model: &dyn Model,
+    pixels: &[f32],
+    count: usize,
+    height: usize,
+    width: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
     check_input_size(model, height, width)?;
     if pixels.len() != count * height * width {
-        return Err(Error::InvalidArgument(format!(
-            "{} pixel values are not {count} images of {height}x{width}",
-            pixels.len()
-        )));
+        return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
     }
     model.set_training(false);
     let mut runner = Runner::new(model, device)?;

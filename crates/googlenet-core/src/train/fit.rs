@@ -146,14 +146,8 @@ pub fn fit(
                     )));
                 }
                 loss_sum += loss as f64;
-                let progress = BatchProgress {
-                    epoch,
-                    batch: p.batch,
-                    batches,
-                    loss,
-                    images_seen: p.images_seen,
-                    elapsed_secs: p.elapsed_secs,
-                };
+                let progress =
+                    BatchProgress { epoch, batch: p.batch, batches, loss, images_seen: p.images_seen, elapsed_secs: p.elapsed_secs };
                 if on_event(TrainEvent::Batch(progress)).is_break() {
                     // An aborted run keeps what it learned so far, as with candle.
                     runner.sync(model)?;

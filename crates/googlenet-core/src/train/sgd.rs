@@ -34,7 +34,9 @@ impl Sgd {
     /// parameters without a gradient are left alone, as PyTorch does.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {
         for (var, buffer) in self.vars.iter().zip(self.buffers.iter_mut()) {
-            let Some(grad) = grads.get(var.as_tensor()) else { continue };
+            let Some(grad) = grads.get(var.as_tensor()) else {
+                continue;
+            };
             let direction = match buffer.take() {
                 Some(previous) if self.momentum != 0.0 => (previous.affine(self.momentum, 0.0)? + grad)?,
                 _ => grad.clone(),

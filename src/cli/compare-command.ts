@@ -1,0 +1,89 @@
+/**
+ * The `compare` command: models trained side by side, one table.
+ * @module
+ */
+import { type Command, Option } from 'commander'
+import { COMPARE_EPOCHS, type ComparisonRow, compareModels } from '../compare.js'
+import { errorMessage, isAbortError } from '../errors.js'
+import { modelNames } from '../model.js'
+import { FIT_DEFAULTS, checkSeed } from '../options.js'
+import type { ModelName } from '../types.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { formatCount, formatSeconds } from './format.js'
+import type { Io } from './io.js'
+import { EXIT_FAILURE, EXIT_INTERRUPTED, UsageError } from './usage-error.js'
+
+const DEFAULT_MODELS = 'googlenet,lenet5,residual,resnet-original,resnet-full-preact'
+
+function parseModels(raw: unknown): ModelName[] {
+  const names = String(raw ?? DEFAULT_MODELS).split(',').map((m) => m.trim()).filter((m) => m !== '')
+  const unknown = names.find((m) => !(modelNames as readonly string[]).includes(m))
+  if (unknown !== undefined) throw new UsageError(`--models: unknown model "${unknown}" (available: ${modelNames.join(', ')})`)
+  if (names.length === 0) throw new UsageError('--models needs at least one model name')
+  return names as ModelName[]
+}
+
+/** The comparison table, one row per model. */
+export function formatComparison(rows: readonly ComparisonRow[]): string {
+  const epochs = Math.max(...rows.map((r) => r.accuracy.length))
+  const header = ['model', 'params', 'MACs', ...Array.from({ length: epochs }, (_, i) => `epoch ${i + 1}`), 'train s']
+  const body = rows.map((r) => [
+    r.model,
+    formatCount(r.params),
+    formatCount(r.macs),
+    ...r.accuracy.map((a) => `${(a * 100).toFixed(2)} %`),
+    formatSeconds(r.seconds),
+  ])
+  const all = [header, ...body]
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
+  return `${all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n')}\n`
+}
+
+/** Adds `compare` to `program`; `done` receives the exit status. */
+export function addCompareCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('compare')
+    .description('train several models with the same data, seed and budget, and print one table')
+    .addOption(new Option('--models <list>', 'comma-separated model names').default(DEFAULT_MODELS))
+    .addOption(new Option('--epochs <n>', 'epochs per model').default(COMPARE_EPOCHS))
+    .addOption(new Option('--limit <n>', 'train on the first n training images only'))
+    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
+    .addOption(new Option('--seed <n>', 'seed of every model').default(FIT_DEFAULTS.seed))
+    .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--json', 'one {"model","params","macs","accuracy","seconds"} object per line'))
+    .action(async (raw: RawFlags) => {
+      const models = parseModels(raw.models)
+      const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
+      const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
+      const options = {
+        models,
+        epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, COMPARE_EPOCHS),
+        seed: numberFlag(raw, 'seed', '--seed', checkSeed, FIT_DEFAULTS.seed),
+        device: raw.device as 'auto' | 'cpu' | 'cuda',
+        ...(limit === undefined ? {} : { limit }),
+        ...(testLimit === undefined ? {} : { testLimit }),
+        ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
+      }
+      const controller = new AbortController()
+      const onSigint = (): void => controller.abort()
+      process.on('SIGINT', onSigint)
+      try {
+        const rows = await compareModels({
+          ...options,
+          signal: controller.signal,
+          onResult: (row) => {
+            if (raw.json === true) io.stdout.write(`${JSON.stringify(row)}\n`)
+            else io.stderr.write(`${row.model}: ${(100 * (row.accuracy.at(-1) ?? 0)).toFixed(2)} % after ${row.accuracy.length} epochs\n`)
+          },
+        })
+        if (raw.json !== true) io.stdout.write(formatComparison(rows))
+        done(0)
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(isAbortError(error) ? EXIT_INTERRUPTED : EXIT_FAILURE)
+      } finally {
+        process.off('SIGINT', onSigint)
+      }
+    })
+}

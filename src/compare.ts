@@ -1,0 +1,82 @@
+/**
+ * {@link compareModels}: several models trained on the same data, seed and
+ * budget, side by side.
+ * @module
+ */
+import { summarize } from './insight.js'
+import { loadMnist } from './mnist.js'
+import { Model, checkModelName } from './model.js'
+import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
+import type { Device, ModelName } from './types.js'
+
+/** Options of {@link compareModels}. */
+export interface CompareOptions {
+  /** Models to train, in order; at least one. */
+  models: ModelName[]
+  /** Epochs each; integer >= 1, default 3. */
+  epochs?: number
+  /** Train on the first `limit` training images only. */
+  limit?: number
+  /** Evaluate on the first `testLimit` test images only. */
+  testLimit?: number
+  /** Seeds every model's initialization and shuffle; default 0. */
+  seed?: number
+  /** Default `'auto'`. */
+  device?: Device
+  /** MNIST-format folder; default the bundled MNIST. */
+  dir?: string
+  /** Called with each model's result as soon as it is trained. */
+  onResult?: (result: ComparisonRow) => void
+  /** Stops at the next batch. */
+  signal?: AbortSignal
+}
+
+/** One model's line of the comparison. */
+export interface ComparisonRow {
+  model: ModelName
+  params: number
+  /** Multiply-accumulates per image (convolutions and linear layers). */
+  macs: number
+  /** Test accuracy after each epoch. */
+  accuracy: number[]
+  /** Training seconds, all epochs (evaluation excluded). */
+  seconds: number
+}
+
+/** Default epochs of a comparison. */
+export const COMPARE_EPOCHS = 3
+
+/**
+ * Trains each model in turn with the reference recipe (batch 64, lr 0.01,
+ * momentum 0.5) on the same data with the same seed and number of epochs,
+ * evaluating on the test split after every epoch.
+ * @throws (rejects) TypeError/RangeError for bad options, before any training
+ */
+export async function compareModels(options: CompareOptions): Promise<ComparisonRow[]> {
+  const o = checkOptionsObject('options', options)
+  if (!Array.isArray(o.models) || o.models.length === 0) throw new TypeError('models must be a non-empty array of model names')
+  const models = o.models.map((m) => checkModelName(m))
+  const epochs = checkInteger('epochs', o.epochs ?? COMPARE_EPOCHS, 1)
+  const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
+  if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
+  if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
+  const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
+  const train = o.limit === undefined ? data.train : data.train.take(o.limit)
+  const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
+  const rows: ComparisonRow[] = []
+  for (const name of models) {
+    const model = new Model(name, { seed, device: o.device ?? 'auto' })
+    const history = await model.fit(train, { epochs, seed, validation: test, ...(o.signal === undefined ? {} : { signal: o.signal }) })
+    const { params, macs } = summarize(name)
+    const row: ComparisonRow = {
+      model: name,
+      params,
+      macs,
+      accuracy: history.epochs.map((e) => e.testAccuracy ?? Number.NaN),
+      seconds: history.epochs.reduce((total, e) => total + e.seconds, 0),
+    }
+    rows.push(row)
+    o.onResult?.(row)
+  }
+  return rows
+}
