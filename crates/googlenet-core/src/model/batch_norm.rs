@@ -34,6 +34,11 @@ impl BatchNorm2d {
         Self { name, weight, bias, running_mean, running_var, training }
     }
 
+    /// The layer's PyTorch name (`layer1.0.bn1`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Channel-major in and out; works in the dtype of its parameters.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let channels = self.weight.dim(0)?;

@@ -18,6 +18,11 @@ impl Conv2d {
         Self { name, weight, bias, padding }
     }
 
+    /// The layer's PyTorch name (`incep1.branch5x5_2`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn weight(&self) -> &Var {
         &self.weight
     }

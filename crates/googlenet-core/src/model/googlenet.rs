@@ -1,7 +1,6 @@
 use candle_core::{Device, Tensor};
 
-use super::{Conv2d, InceptionA, Linear, Model, NamedParam, ParamBuilder};
-use crate::ops::max_pool2x2_relu;
+use super::{Conv2d, InceptionA, Linear, Model, NamedParam, ParamBuilder, Tracer};
 use crate::Result;
 
 /// The reference model of DESIGN.md §1 (97,298 parameters):
@@ -37,30 +36,15 @@ impl Model for GoogLeNet {
         "googlenet"
     }
 
-    /// Activations run channel-major (C×N×H×W, see `conv2d_gemm`); `on_layer`
-    /// still sees them as PyTorch lays them out, N×C×H×W.
     fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
-        let n = x.dim(0)?;
-        let mut report = |name: &str, t: &Tensor| -> Result<()> {
-            on_layer(name, &t.transpose(0, 1)?);
-            Ok(())
-        };
-        let x = x.transpose(0, 1)?.contiguous()?;
-        let x = self.conv1.forward(&x)?;
-        report("conv1", &x)?;
-        let x = max_pool2x2_relu(&x)?;
-        report("pool1", &x)?;
-        let x = self.incep1.forward_traced(&x, "incep1", &mut report)?;
-        let x = self.conv2.forward(&x)?;
-        report("conv2", &x)?;
-        let x = max_pool2x2_relu(&x)?;
-        report("pool2", &x)?;
-        let x = self.incep2.forward_traced(&x, "incep2", &mut report)?;
-        let x = x.transpose(0, 1)?.contiguous()?.reshape((n, ()))?;
-        on_layer("flatten", &x);
-        let x = self.fc.forward(&x)?;
-        on_layer("fc", &x);
-        Ok(x)
+        let mut t = Tracer::new(on_layer);
+        let x = t.input(x)?;
+        let x = t.conv_pool(&self.conv1, &x, "pool1")?;
+        let x = self.incep1.forward_traced(&x, "incep1", &mut t)?;
+        let x = t.conv_pool(&self.conv2, &x, "pool2")?;
+        let x = self.incep2.forward_traced(&x, "incep2", &mut t)?;
+        let x = t.flatten(&x)?;
+        t.dense(&self.fc, &x)
     }
 
     fn parameters(&self) -> &[NamedParam] {

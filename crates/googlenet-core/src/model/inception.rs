@@ -1,6 +1,6 @@
 use candle_core::Tensor;
 
-use super::{Conv2d, ParamBuilder};
+use super::{Conv2d, ParamBuilder, Tracer};
 use crate::ops::avg_pool3x3_same;
 use crate::Result;
 
@@ -53,15 +53,12 @@ impl InceptionA {
     }
 
     /// Runs the four branches on channel-major `x` (C×N×H×W) and stacks
-    /// their channels; `report` sees each conv's output under its PyTorch
+    /// their channels; `tracer` sees each conv's output under its PyTorch
     /// name (`{name}.branch5x5_1`, …) and the result as `name`.
-    pub fn forward_traced(&self, x: &Tensor, name: &str, report: &mut dyn FnMut(&str, &Tensor) -> Result<()>) -> Result<Tensor> {
+    pub fn forward_traced(&self, x: &Tensor, name: &str, tracer: &mut Tracer) -> Result<Tensor> {
         self.branch1x1.check_input(x)?;
         let [head1, head5, head3, pooled_head] = self.heads(x)?;
-        let mut layer = |conv: &str, t: Tensor| -> Result<Tensor> {
-            report(&format!("{name}.{conv}"), &t)?;
-            Ok(t)
-        };
+        let mut layer = |conv: &str, t: Tensor| tracer.layer(&format!("{name}.{conv}"), t);
         let b1 = layer("branch1x1", self.branch1x1.add_bias(&head1)?)?;
         let b5 = layer("branch5x5_1", self.branch5x5_1.add_bias(&head5)?)?;
         let b5 = layer("branch5x5_2", self.branch5x5_2.forward(&b5)?)?;
@@ -72,8 +69,6 @@ impl InceptionA {
         // constant, so pooling after the 1×1 conv (bias last) is exact.
         let bp = layer("branch_pool", self.branch_pool.add_bias(&avg_pool3x3_same(&pooled_head)?)?)?;
         // Channel-major: the channel axis is the first, so this stacks whole blocks.
-        let out = Tensor::cat(&[&b1, &b5, &b3, &bp], 0)?;
-        report(name, &out)?;
-        Ok(out)
+        tracer.layer(name, Tensor::cat(&[&b1, &b5, &b3, &bp], 0)?)
     }
 }

@@ -1,7 +1,6 @@
 use candle_core::{Device, Tensor};
 
-use super::{Conv2d, Linear, Model, NamedParam, ParamBuilder};
-use crate::ops::max_pool2x2_relu;
+use super::{Conv2d, Linear, Model, NamedParam, ParamBuilder, Tracer};
 use crate::Result;
 
 /// LeNet-5's classic shape on 28×28 MNIST, with ReLU and max-pool where the
@@ -43,29 +42,15 @@ impl Model for LeNet5 {
         "lenet5"
     }
 
-    /// Convolutions run channel-major (C×N×H×W, see `conv2d_gemm`); `on_layer`
-    /// sees N×C×H×W as PyTorch lays it out.
     fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
-        let n = x.dim(0)?;
-        let mut report = |name: &str, t: Tensor| -> Result<Tensor> {
-            on_layer(name, &t.transpose(0, 1)?);
-            Ok(t)
-        };
-        let x = x.transpose(0, 1)?.contiguous()?;
-        let x = report("conv1", self.conv1.forward(&x)?)?;
-        let x = report("pool1", max_pool2x2_relu(&x)?)?;
-        let x = report("conv2", self.conv2.forward(&x)?)?;
-        let x = report("pool2", max_pool2x2_relu(&x)?)?;
-        let x = x.transpose(0, 1)?.contiguous()?.reshape((n, ()))?;
-        on_layer("flatten", &x);
-        let mut dense = |name: &str, layer: &Linear, x: &Tensor| -> Result<Tensor> {
-            let y = layer.forward(x)?;
-            on_layer(name, &y);
-            Ok(y)
-        };
-        let x = dense("fc1", &self.fc1, &x)?.relu()?;
-        let x = dense("fc2", &self.fc2, &x)?.relu()?;
-        dense("fc3", &self.fc3, &x)
+        let mut t = Tracer::new(on_layer);
+        let x = t.input(x)?;
+        let x = t.conv_pool(&self.conv1, &x, "pool1")?;
+        let x = t.conv_pool(&self.conv2, &x, "pool2")?;
+        let x = t.flatten(&x)?;
+        let x = t.dense(&self.fc1, &x)?.relu()?;
+        let x = t.dense(&self.fc2, &x)?.relu()?;
+        t.dense(&self.fc3, &x)
     }
 
     fn parameters(&self) -> &[NamedParam] {

@@ -15,6 +15,11 @@ impl Linear {
         Self { name, weight, bias }
     }
 
+    /// The layer's PyTorch name (`fc`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// N×in features in, N×out out.
     /// Fails, naming the layer and both shapes, when `x` has another width.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {

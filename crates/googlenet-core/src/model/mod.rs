@@ -13,6 +13,7 @@ mod params;
 mod residual;
 mod resnet;
 mod summary;
+mod tracer;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
@@ -27,6 +28,7 @@ pub use params::{NamedParam, ParamBuilder};
 pub use residual::ResidualNet;
 pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, MAX_UNITS_PER_STAGE, RESNET_NAMES};
 pub use summary::{summarize, trace, LayerSummary};
+pub use tracer::Tracer;
 pub use weights::load_weights;
 
 use crate::{Error, Result};

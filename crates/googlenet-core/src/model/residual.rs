@@ -1,7 +1,6 @@
 use candle_core::{Device, Tensor};
 
-use super::{Conv2d, Linear, Model, NamedParam, ParamBuilder};
-use crate::ops::max_pool2x2_relu;
+use super::{Conv2d, Linear, Model, NamedParam, ParamBuilder, Tracer};
 use crate::Result;
 
 /// The tutorial's residual block: y = relu(x + conv2(relu(conv1(x)))), two
@@ -16,11 +15,11 @@ impl ResidualBlock {
         Ok(Self { conv1: b.conv2d("conv1", channels, channels, 3, 1)?, conv2: b.conv2d("conv2", channels, channels, 3, 1)? })
     }
 
-    /// Channel-major in and out; `report` sees each conv's output.
-    fn forward(&self, x: &Tensor, name: &str, report: &mut dyn FnMut(&str, Tensor) -> Result<Tensor>) -> Result<Tensor> {
-        let y = report(&format!("{name}.conv1"), self.conv1.forward(x)?)?.relu()?;
-        let y = report(&format!("{name}.conv2"), self.conv2.forward(&y)?)?;
-        report(name, (x + y)?.relu()?)
+    /// Channel-major in and out; `t` sees each conv's output.
+    fn forward(&self, x: &Tensor, name: &str, t: &mut Tracer) -> Result<Tensor> {
+        let y = t.layer(self.conv1.name(), self.conv1.forward(x)?)?.relu()?;
+        let y = t.layer(self.conv2.name(), self.conv2.forward(&y)?)?;
+        t.layer(name, (x + y)?.relu()?)
     }
 }
 
@@ -62,23 +61,14 @@ impl Model for ResidualNet {
     }
 
     fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
-        let n = x.dim(0)?;
-        let mut report = |name: &str, t: Tensor| -> Result<Tensor> {
-            on_layer(name, &t.transpose(0, 1)?);
-            Ok(t)
-        };
-        let x = x.transpose(0, 1)?.contiguous()?;
-        let x = report("conv1", self.conv1.forward(&x)?)?;
-        let x = report("pool1", max_pool2x2_relu(&x)?)?;
-        let x = self.rblock1.forward(&x, "rblock1", &mut report)?;
-        let x = report("conv2", self.conv2.forward(&x)?)?;
-        let x = report("pool2", max_pool2x2_relu(&x)?)?;
-        let x = self.rblock2.forward(&x, "rblock2", &mut report)?;
-        let x = x.transpose(0, 1)?.contiguous()?.reshape((n, ()))?;
-        on_layer("flatten", &x);
-        let x = self.fc.forward(&x)?;
-        on_layer("fc", &x);
-        Ok(x)
+        let mut t = Tracer::new(on_layer);
+        let x = t.input(x)?;
+        let x = t.conv_pool(&self.conv1, &x, "pool1")?;
+        let x = self.rblock1.forward(&x, "rblock1", &mut t)?;
+        let x = t.conv_pool(&self.conv2, &x, "pool2")?;
+        let x = self.rblock2.forward(&x, "rblock2", &mut t)?;
+        let x = t.flatten(&x)?;
+        t.dense(&self.fc, &x)
     }
 
     fn parameters(&self) -> &[NamedParam] {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use candle_core::{Device, Tensor, D};
 
-use super::{BatchNorm2d, Conv2d, Linear, Model, NamedParam, ParamBuilder};
+use super::{BatchNorm2d, Conv2d, Linear, Model, NamedParam, ParamBuilder, Tracer};
 use crate::{Error, Result};
 
 /// The five residual-unit designs of the paper's Fig. 4.
@@ -103,9 +103,9 @@ impl Unit {
         })
     }
 
-    fn forward(&self, x: &Tensor, name: &str, report: &mut dyn FnMut(&str, Tensor) -> Result<Tensor>) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, name: &str, t: &mut Tracer) -> Result<Tensor> {
         let shortcut = match &self.shortcut {
-            Some(conv) => report(&format!("{name}.shortcut"), conv.forward(&subsample(x)?)?)?,
+            Some(conv) => t.layer(conv.name(), conv.forward(&subsample(x)?)?)?,
             None => x.clone(),
         };
         let mut y = x.clone();
@@ -113,16 +113,16 @@ impl Unit {
             y = match step {
                 Step::Conv1 => {
                     let full = self.conv1.forward(&y)?;
-                    report(&format!("{name}.conv1"), if self.shortcut.is_some() { subsample(&full)? } else { full })?
+                    t.layer(self.conv1.name(), if self.shortcut.is_some() { subsample(&full)? } else { full })?
                 }
-                Step::Conv2 => report(&format!("{name}.conv2"), self.conv2.forward(&y)?)?,
-                Step::Bn1 => report(&format!("{name}.bn1"), self.bn1.forward(&y)?)?,
-                Step::Bn2 => report(&format!("{name}.bn2"), self.bn2.forward(&y)?)?,
+                Step::Conv2 => t.layer(self.conv2.name(), self.conv2.forward(&y)?)?,
+                Step::Bn1 => t.layer(self.bn1.name(), self.bn1.forward(&y)?)?,
+                Step::Bn2 => t.layer(self.bn2.name(), self.bn2.forward(&y)?)?,
                 Step::Relu => y.relu()?,
                 Step::Add => (y + &shortcut)?,
             };
         }
-        report(name, y)
+        t.layer(name, y)
     }
 }
 
@@ -197,31 +197,25 @@ impl Model for ResNet {
     }
 
     fn forward_traced(&self, x: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
-        let mut report = |name: &str, t: Tensor| -> Result<Tensor> {
-            on_layer(name, &t.transpose(0, 1)?);
-            Ok(t)
-        };
-        let x = x.transpose(0, 1)?.contiguous()?;
-        let mut x = report("conv1", self.stem.forward(&x)?)?;
+        let mut t = Tracer::new(on_layer);
+        let x = t.input(x)?;
+        let mut x = t.layer(self.stem.name(), self.stem.forward(&x)?)?;
         if let Some(bn) = &self.stem_bn {
-            x = report("bn1", bn.forward(&x)?)?.relu()?;
+            x = t.layer(bn.name(), bn.forward(&x)?)?.relu()?;
         }
         for (name, unit) in &self.units {
-            x = unit.forward(&x, name, &mut report)?;
+            x = unit.forward(&x, name, &mut t)?;
         }
         if let Some(bn) = &self.final_bn {
-            x = report("bn_final", bn.forward(&x)?)?;
+            x = t.layer(bn.name(), bn.forward(&x)?)?;
         }
         if self.design.is_preact() {
             x = x.relu()?;
         }
         // Global average pool: C×N×H×W → N×C.
         let (c, n, _, _) = x.dims4()?;
-        let pooled = x.reshape((c, n, ()))?.mean(D::Minus1)?.t()?.contiguous()?;
-        on_layer("avgpool", &pooled);
-        let logits = self.fc.forward(&pooled)?;
-        on_layer("fc", &logits);
-        Ok(logits)
+        let pooled = t.features("avgpool", x.reshape((c, n, ()))?.mean(D::Minus1)?.t()?.contiguous()?);
+        t.dense(&self.fc, &pooled)
     }
 
     fn parameters(&self) -> &[NamedParam] {
