@@ -1,5 +1,6 @@
 use candle_core::Tensor;
 
+use super::tutorial_net::Block;
 use super::{Conv2d, ParamBuilder, Tracer};
 use crate::ops::avg_pool3x3_same;
 use crate::Result;
@@ -55,7 +56,7 @@ impl InceptionA {
     /// Runs the four branches on channel-major `x` (C×N×H×W) and stacks
     /// their channels; `tracer` sees each conv's output under its PyTorch
     /// name (`{name}.branch5x5_1`, …) and the result as `name`.
-    pub fn forward_traced(&self, x: &Tensor, name: &str, tracer: &mut Tracer) -> Result<Tensor> {
+    fn forward_traced(&self, x: &Tensor, name: &str, tracer: &mut Tracer) -> Result<Tensor> {
         self.branch1x1.check_input(x)?;
         let [head1, head5, head3, pooled_head] = self.heads(x)?;
         let mut layer = |conv: &str, t: Tensor| tracer.layer(&format!("{name}.{conv}"), t);
@@ -70,5 +71,11 @@ impl InceptionA {
         let bp = layer("branch_pool", self.branch_pool.add_bias(&avg_pool3x3_same(&pooled_head)?)?)?;
         // Channel-major: the channel axis is the first, so this stacks whole blocks.
         tracer.layer(name, Tensor::cat(&[&b1, &b5, &b3, &bp], 0)?)
+    }
+}
+
+impl Block for InceptionA {
+    fn forward(&self, x: &Tensor, name: &str, t: &mut Tracer) -> Result<Tensor> {
+        self.forward_traced(x, name, t)
     }
 }

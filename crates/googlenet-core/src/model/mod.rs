@@ -14,21 +14,23 @@ mod residual;
 mod resnet;
 mod summary;
 mod tracer;
+mod tutorial_net;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
 
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
 pub use conv::Conv2d;
-pub use googlenet::GoogLeNet;
+pub use googlenet::{googlenet, GoogLeNet};
 pub use inception::InceptionA;
 pub use lenet5::LeNet5;
 pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
-pub use residual::ResidualNet;
+pub use residual::{residual_net, ResidualBlock};
 pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, MAX_UNITS_PER_STAGE, RESNET_NAMES};
 pub use summary::{summarize, trace, LayerSummary};
 pub use tracer::Tracer;
+pub use tutorial_net::{Block, TutorialNet, Widths};
 pub use weights::load_weights;
 
 use crate::{Error, Result};
@@ -102,9 +104,9 @@ pub fn build_model_with_depth(name: &str, seed: u64, depth: Option<usize>, devic
         return Err(Error::InvalidArgument(format!("model '{name}' has a fixed depth; only the resnet models take one")));
     }
     match name {
-        "googlenet" => Ok(Box::new(GoogLeNet::new(seed, device)?)),
+        "googlenet" => Ok(Box::new(googlenet(seed, device)?)),
         "lenet5" => Ok(Box::new(LeNet5::new(seed, device)?)),
-        "residual" => Ok(Box::new(ResidualNet::new(seed, device)?)),
+        "residual" => Ok(Box::new(residual_net(seed, device)?)),
         other => Err(Error::InvalidArgument(format!("unknown model '{other}' (known: {})", MODEL_NAMES.join(", ")))),
     }
 }
