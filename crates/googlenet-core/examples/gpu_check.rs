@@ -107,15 +107,7 @@ fn main() -> googlenet_core::Result<()> {
     let config = FitConfig { epochs, ..FitConfig::default() };
     fit(model.as_ref(), &train, Some(&test), &config, &gpu, &mut |event| {
         if let TrainEvent::Epoch(s) = event {
-            let t = s.test.expect("a test set was given");
-            println!(
-                "{{\"type\":\"epoch\",\"epoch\":{},\"testAccuracy\":{},\"seconds\":{:.3},\"evalSeconds\":{:.3},\"trainImagesPerSec\":{:.1}}}",
-                s.epoch,
-                t.accuracy,
-                s.seconds,
-                s.eval_seconds.unwrap_or(0.0),
-                s.train_images_per_sec
-            );
+            println!("{}", s.to_json());
         }
         ControlFlow::Continue(())
     })?;

@@ -28,16 +28,7 @@ fn main() -> googlenet_core::Result<()> {
     let config = FitConfig { epochs, seed, ..FitConfig::default() };
     fit(model.as_ref(), &train, Some(&test), &config, &device, &mut |event| {
         if let TrainEvent::Epoch(s) = event {
-            let t = s.test.expect("validation set given");
-            println!(
-                "{{\"epoch\":{},\"loss\":{:.4},\"seconds\":{:.2},\"trainImagesPerSec\":{:.1},\"testAccuracy\":{},\"evalSeconds\":{:.2}}}",
-                s.epoch,
-                s.loss,
-                s.seconds,
-                s.train_images_per_sec,
-                t.accuracy,
-                s.eval_seconds.unwrap_or(0.0)
-            );
+            println!("{}", s.to_json());
         }
         ControlFlow::Continue(())
     })?;

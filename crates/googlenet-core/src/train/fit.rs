@@ -81,6 +81,22 @@ pub struct EpochSummary {
     pub eval_seconds: Option<f64>,
 }
 
+impl EpochSummary {
+    /// One JSON object, as the examples print per epoch:
+    /// `{"type":"epoch","epoch","loss","seconds","trainImagesPerSec"}`, plus
+    /// `testAccuracy`, `testLoss` and `evalSeconds` after an evaluation.
+    pub fn to_json(&self) -> String {
+        let mut json = format!(
+            "{{\"type\":\"epoch\",\"epoch\":{},\"loss\":{:.6},\"seconds\":{:.3},\"trainImagesPerSec\":{:.1}",
+            self.epoch, self.loss, self.seconds, self.train_images_per_sec
+        );
+        if let (Some(test), Some(eval_seconds)) = (&self.test, self.eval_seconds) {
+            json += &format!(",\"testAccuracy\":{},\"testLoss\":{:.6},\"evalSeconds\":{:.3}", test.accuracy, test.loss, eval_seconds);
+        }
+        json + "}"
+    }
+}
+
 /// Reported to the caller while training; returning `ControlFlow::Break`
 /// stops the run at this point with [`Error::Aborted`].
 pub enum TrainEvent<'a> {
