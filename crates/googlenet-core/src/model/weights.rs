@@ -5,11 +5,14 @@ use candle_core::Tensor;
 use super::Model;
 use crate::{Error, Result};
 
-/// Copies `tensors` into the model's parameters by PyTorch name (so a
-/// PyTorch `state_dict` fits). Every parameter must be present with its exact
-/// shape and no unknown name may appear; on any mismatch nothing is changed.
+/// Copies `tensors` into the model's parameters and buffers (BatchNorm
+/// running statistics) by PyTorch name, so a PyTorch `state_dict` fits.
+/// Every one must be present with its exact shape and no unknown name may
+/// appear (BatchNorm's `num_batches_tracked`, which nothing here uses, is
+/// accepted); on any mismatch nothing is changed.
 pub fn load_weights(model: &dyn Model, tensors: &HashMap<String, Tensor>) -> Result<()> {
-    let params = model.parameters();
+    let params: Vec<_> = model.parameters().iter().chain(model.buffers()).collect();
+    let params = params.as_slice();
     for p in params {
         let t =
             tensors.get(&p.name).ok_or_else(|| Error::InvalidArgument(format!("weights lack '{}' of model '{}'", p.name, model.name())))?;
@@ -23,7 +26,10 @@ pub fn load_weights(model: &dyn Model, tensors: &HashMap<String, Tensor>) -> Res
             )));
         }
     }
-    if let Some(extra) = tensors.keys().find(|k| !params.iter().any(|p| &p.name == *k)) {
+    let tracked = |k: &str| {
+        k.strip_suffix(".num_batches_tracked").is_some_and(|bn| model.buffers().iter().any(|b| b.name == format!("{bn}.running_mean")))
+    };
+    if let Some(extra) = tensors.keys().find(|k| !params.iter().any(|p| &p.name == *k) && !tracked(k)) {
         return Err(Error::InvalidArgument(format!("model '{}' has no parameter '{extra}'", model.name())));
     }
     for p in params {

@@ -1,0 +1,167 @@
+//! Models on disk: safetensors files with PyTorch's names and shapes, so
+//! `torch.load_state_dict` reads ours and we read what
+//! `safetensors.torch.save_file(model.state_dict(), path)` writes.
+//!
+//! Besides the tensors (parameters, then BatchNorm buffers with PyTorch's
+//! `num_batches_tracked`), the file's metadata says which model it is and
+//! how it was trained. Files written elsewhere have no such metadata; the
+//! model is then recognized by its tensor names.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use safetensors::tensor::TensorView;
+
+use super::{build_model_with_depth, load_weights, Model, MODEL_NAMES};
+use crate::{Error, Result};
+
+/// What a saved model's metadata records.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ModelInfo {
+    /// The model name (`googlenet`).
+    pub model: String,
+    /// Residual units per stage, for the ResNets.
+    pub depth: Option<usize>,
+    /// Epochs the weights were trained for.
+    pub epochs: usize,
+    /// Test accuracy after the last of them, if evaluated.
+    pub test_accuracy: Option<f64>,
+    /// The version of googlenet-native that wrote the file.
+    pub version: String,
+}
+
+const FORMAT: &str = "googlenet-native";
+
+impl ModelInfo {
+    fn to_metadata(&self) -> HashMap<String, String> {
+        let mut m = HashMap::from([
+            ("format".to_string(), FORMAT.to_string()),
+            ("model".to_string(), self.model.clone()),
+            ("epochs".to_string(), self.epochs.to_string()),
+            ("version".to_string(), self.version.clone()),
+        ]);
+        if let Some(d) = self.depth {
+            m.insert("depth".into(), d.to_string());
+        }
+        if let Some(a) = self.test_accuracy {
+            m.insert("test_accuracy".into(), a.to_string());
+        }
+        m
+    }
+
+    fn from_metadata(m: &HashMap<String, String>, path: &Path) -> Result<Self> {
+        let number = |key: &str| -> Result<Option<f64>> {
+            m.get(key)
+                .map(|v| v.parse::<f64>().map_err(|_| Error::data(path, format!("metadata '{key}' is not a number: {v:?}"))))
+                .transpose()
+        };
+        Ok(Self {
+            model: m.get("model").cloned().unwrap_or_default(),
+            depth: number("depth")?.map(|d| d as usize),
+            epochs: number("epochs")?.map_or(0, |e| e as usize),
+            test_accuracy: number("test_accuracy")?,
+            version: m.get("version").cloned().unwrap_or_default(),
+        })
+    }
+}
+
+/// The tensors a file holds for `model`: its parameters and buffers, plus a
+/// `num_batches_tracked` per BatchNorm layer, which PyTorch's state_dict has.
+fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
+    let mut tensors: Vec<(String, Tensor)> = model
+        .parameters()
+        .iter()
+        .chain(model.buffers())
+        .map(|p| Ok((p.name.clone(), p.var.as_tensor().to_device(&Device::Cpu)?)))
+        .collect::<Result<_>>()?;
+    for buffer in model.buffers().iter().filter_map(|b| b.name.strip_suffix(".running_mean")) {
+        tensors.push((format!("{buffer}.num_batches_tracked"), Tensor::zeros((), DType::I64, &Device::Cpu)?));
+    }
+    Ok(tensors)
+}
+
+/// Writes `model` and `info` to `path` as safetensors. The file is written
+/// beside the target and renamed into place, so a crash never leaves half a
+/// file at `path`.
+pub fn save_model(model: &dyn Model, info: &ModelInfo, path: &Path) -> Result<()> {
+    let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = state_dict(model)?
+        .into_iter()
+        .map(|(name, t)| {
+            let (dtype, bytes): (_, Vec<u8>) = match t.dtype() {
+                DType::I64 => (safetensors::Dtype::I64, t.flatten_all()?.to_vec1::<i64>()?.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                _ => (
+                    safetensors::Dtype::F32,
+                    t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?.iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+            };
+            Ok((name, dtype, t.dims().to_vec(), bytes))
+        })
+        .collect::<Result<_>>()?;
+    let views = owned
+        .iter()
+        .map(|(name, dtype, shape, bytes)| {
+            let view = TensorView::new(*dtype, shape.clone(), bytes).map_err(|e| Error::Internal(format!("{name}: {e}")))?;
+            Ok((name.clone(), view))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bytes = safetensors::serialize(views, Some(info.to_metadata())).map_err(|e| Error::Internal(e.to_string()))?;
+    write_atomically(path, &bytes)
+}
+
+/// Reads a model saved by [`save_model`], or a PyTorch `state_dict` saved
+/// with safetensors (recognized by its tensor names), onto `device`.
+/// Fails with a data error naming the file when it is not a complete
+/// safetensors file or its tensors do not fit the model.
+pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let damaged = |e: &dyn std::fmt::Display| Error::data(path, format!("not a complete safetensors model file ({e})"));
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| damaged(&e))?;
+    let metadata = header.metadata().clone().unwrap_or_default();
+    let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| damaged(&e))?;
+    let mut info = if metadata.get("format").map(String::as_str) == Some(FORMAT) {
+        ModelInfo::from_metadata(&metadata, path)?
+    } else {
+        ModelInfo::default()
+    };
+    if info.model.is_empty() {
+        info.model = recognize(&tensors).ok_or_else(|| Error::data(path, "its tensors match none of the models this package knows"))?;
+    }
+    let model = build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?;
+    load_weights(model.as_ref(), &tensors).map_err(|e| Error::data(path, e.to_string()))?;
+    Ok((model, info))
+}
+
+/// The model whose parameters have exactly the tensor names of `tensors`
+/// (buffers aside).
+fn recognize(tensors: &HashMap<String, Tensor>) -> Option<String> {
+    let is_buffer = |n: &str| n.ends_with(".running_mean") || n.ends_with(".running_var") || n.ends_with(".num_batches_tracked");
+    let mut names: Vec<&str> = tensors.keys().map(String::as_str).filter(|n| !is_buffer(n)).collect();
+    names.sort_unstable();
+    MODEL_NAMES.iter().filter(|&&m| m != "resnet").find_map(|&m| {
+        let model = super::build_model(m, 0, &Device::Cpu).ok()?;
+        let mut own: Vec<&str> = model.parameters().iter().map(|p| p.name.as_str()).collect();
+        own.sort_unstable();
+        (own == names).then(|| m.to_string())
+    })
+}
+
+/// Writes `bytes` to a temporary file in `path`'s folder, flushes it to
+/// disk and renames it over `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("{} is not a file path", path.display())))?;
+    let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io)
+}
