@@ -42,6 +42,18 @@ export declare class NativeModel {
    * a ResNet.
    */
   constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
+  /**
+   * Reads a model file written by `save` (or a PyTorch `state_dict` saved
+   * with safetensors) onto `device` (`cpu` by default).
+   */
+  static load(path: string, device?: string | undefined | null): NativeModel
+  /** The metadata of the file the model came from, if it was loaded. */
+  get loadedInfo(): NativeModelInfo | null
+  /**
+   * Writes the weights (and BatchNorm statistics) with `info` to `path`
+   * as safetensors, atomically. Refused while the model is busy.
+   */
+  save(path: string, info: NativeModelInfo): void
   get name(): string
   get paramCount(): number
   /** Names and shapes of the trainable tensors, in PyTorch's order. */
@@ -117,6 +129,17 @@ export interface NativeLayerSummary {
   params: number
   /** Multiply-accumulates per image (a double: may exceed 2^32). */
   macs: number
+}
+
+/** The metadata of a saved model. */
+export interface NativeModelInfo {
+  model: string
+  /** Residual units per stage (ResNets only). */
+  depth?: number
+  epochs: number
+  testAccuracy?: number
+  /** The package version that wrote the file ('' for files from elsewhere). */
+  version: string
 }
 
 /**

@@ -3,7 +3,9 @@
  * @module
  */
 import { type Dataset, NUM_CLASSES, nativeDataset } from './dataset.js'
+import { resolve as resolvePath } from 'node:path'
 import { resolveDevice } from './device.js'
+import { version } from './package-info.js'
 import { abortError, isNativeAbort } from './errors.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel } from './native.js'
@@ -11,6 +13,7 @@ import { resolveFitOptions } from './fit-options.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import type {
+  Device,
   EvaluateOptions,
   EvaluationResult,
   FitOptions,
@@ -83,19 +86,68 @@ export class Model {
   readonly #device: 'cpu' | 'cuda'
   readonly #parameters: readonly ParameterInfo[]
   readonly #depth: number | undefined
+  /** Epochs trained so far, and the test accuracy after the last evaluated one (saved with the model). */
+  #epochsTrained = 0
+  #testAccuracy: number | undefined
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
+   * @param native - internal: wraps an already loaded native model instead
    * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` where no CUDA device can be used
    */
-  constructor(name: ModelName = 'googlenet', options?: ModelOptions) {
+  constructor(name: ModelName = 'googlenet', options?: ModelOptions, native?: NativeModel) {
     const o = checkOptionsObject('options', options)
     this.#name = checkModelName(name)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
     this.#depth = checkDepth(this.#name, o.depth)
-    this.#native = new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device, this.#depth)
+    this.#native = native ?? new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device, this.#depth)
     this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
+    const loaded = this.#native.loadedInfo
+    if (loaded) {
+      this.#epochsTrained = loaded.epochs
+      if (loaded.testAccuracy !== undefined && loaded.testAccuracy !== null) this.#testAccuracy = loaded.testAccuracy
+    }
+  }
+
+  /**
+   * Reads a model file written by {@link Model.save}, or a PyTorch
+   * `state_dict` of one of these models saved with
+   * `safetensors.torch.save_file(model.state_dict(), path)`.
+   * @throws (rejects) Error naming the file when it is missing, damaged or fits no model
+   */
+  static async load(path: string, options?: { device?: Device }): Promise<Model> {
+    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+    const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
+    const native = nativeBinding().NativeModel.load(resolvePath(path), device)
+    const info = native.loadedInfo
+    const name = checkModelName(info?.model || native.name)
+    const depth = info?.depth ?? undefined
+    return new Model(name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
+  }
+
+  /**
+   * Writes the weights (with BatchNorm statistics) to `path` as safetensors
+   * with PyTorch's names and shapes, so PyTorch's `load_state_dict` reads
+   * them, plus metadata: model name and depth, epochs trained, last test
+   * accuracy and this package's version. The file is written beside `path`
+   * and renamed into place.
+   * @throws (rejects) Error when the file cannot be written or the model is busy
+   */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+    this.#native.save(resolvePath(path), {
+      model: this.#name,
+      ...(this.#depth === undefined ? {} : { depth: this.#depth }),
+      epochs: this.#epochsTrained,
+      ...(this.#testAccuracy === undefined ? {} : { testAccuracy: this.#testAccuracy }),
+      version,
+    })
+  }
+
+  /** Epochs this model has been trained for (including before it was saved and loaded). */
+  get epochsTrained(): number {
+    return this.#epochsTrained
   }
 
   /** The model's name, e.g. `'googlenet'`. */
@@ -187,6 +239,8 @@ export class Model {
       const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000 }
       const last = records.at(-1)
       if (last?.testAccuracy !== undefined) history.testAccuracy = last.testAccuracy
+      this.#epochsTrained += records.length
+      this.#testAccuracy = last?.testAccuracy
       return history
     } catch (error) {
       if (callbackError) throw callbackError.error

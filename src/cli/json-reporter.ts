@@ -44,6 +44,10 @@ export class JsonReporter implements Reporter {
     })
   }
 
+  saved(path: string): void {
+    this.#emit({ type: 'saved', path })
+  }
+
   done(history: TrainingHistory): void {
     const last = history.epochs.at(-1)
     this.#emit({

@@ -18,6 +18,8 @@ export interface Reporter {
   progress(event: ProgressEvent): void
   /** After the last epoch. */
   done(history: TrainingHistory): void
+  /** After `--save` wrote the model. */
+  saved(path: string): void
   /** After SIGINT stopped the run. */
   stopped(at: StopPosition | undefined): void
   /** A failure, as one line. */

@@ -35,6 +35,10 @@ export class TextReporter implements Reporter {
     this.#line(formatDone(history))
   }
 
+  saved(path: string): void {
+    this.#io.stderr.write(`saved the model to ${path}\n`)
+  }
+
   stopped(at: StopPosition | undefined): void {
     this.#io.stderr.write(`${formatStopped(at)}\n`)
   }

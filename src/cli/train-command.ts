@@ -2,6 +2,7 @@
  * The `train` command: the reference recipe on MNIST, from a shell.
  * @module
  */
+import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { modelNames } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
@@ -39,6 +40,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
     .addOption(new Option('--log-every <n>', 'batches per running-loss line').default(FIT_DEFAULTS.logEvery))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--json', 'write one JSON object per line instead of text'))
     .addOption(new Option('-q, --quiet', 'print only the final line'))
     .addHelpText('after', EXAMPLES)
@@ -95,6 +97,10 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
       },
     })
     reporter.done(history)
+    if (flags.save !== undefined) {
+      await model.save(flags.save)
+      reporter.saved(resolve(flags.save))
+    }
     return 0
   } catch (error) {
     if (isAbortError(error)) {

@@ -13,6 +13,8 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
   model: ModelName
   depth?: number
   data?: string
+  /** Where `--save` writes the trained model. */
+  save?: string
   limit?: number
   testLimit?: number
   device: Device
@@ -44,6 +46,10 @@ export function parseTrainFlags(raw: RawFlags): TrainFlags {
   if (limit !== undefined) flags.limit = limit
   const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
   if (testLimit !== undefined) flags.testLimit = testLimit
+  if (raw.save !== undefined) {
+    if (typeof raw.save !== 'string' || raw.save === '') throw new UsageError('--save must name a file')
+    flags.save = raw.save
+  }
   if (raw.data !== undefined) {
     if (typeof raw.data !== 'string' || raw.data === '') throw new UsageError('--data must name a folder')
     flags.data = raw.data

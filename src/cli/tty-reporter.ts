@@ -59,6 +59,10 @@ export class TtyReporter implements Reporter {
     this.#line(formatDone(history))
   }
 
+  saved(path: string): void {
+    this.#io.stderr.write(`saved the model to ${path}\n`)
+  }
+
   stopped(at: StopPosition | undefined): void {
     this.#bar.clear()
     this.#io.stderr.write(`\n${formatStopped(at)}\n`)

@@ -9,6 +9,7 @@ mod device;
 mod errors;
 mod model;
 mod progress;
+mod saved;
 mod summary;
 
 #[global_allocator]

@@ -1,11 +1,12 @@
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::{build_model_with_depth, Model};
+use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -15,6 +16,7 @@ use crate::dataset::NativeDataset;
 use crate::device::parse_device;
 use crate::errors::{guarded, to_napi};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
+use crate::saved::NativeModelInfo;
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
 
@@ -79,6 +81,8 @@ pub struct NativeModel {
     slot: Arc<ModelSlot>,
     name: String,
     param_count: u32,
+    /// The metadata of the file the model was loaded from.
+    loaded: Option<ModelInfo>,
 }
 
 #[napi]
@@ -90,9 +94,36 @@ impl NativeModel {
     pub fn new(name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
         let model = build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device).map_err(to_napi)?;
-        let param_count = model.param_count() as u32;
+        Ok(Self::wrap(model, device, None))
+    }
+
+    fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
+        let (name, param_count) = (model.name().to_string(), model.param_count() as u32);
         let slot = Arc::new(ModelSlot { model: Mutex::new(model), device, busy: AtomicBool::new(false) });
-        Ok(Self { slot, name, param_count })
+        Self { slot, name, param_count, loaded }
+    }
+
+    /// Reads a model file written by `save` (or a PyTorch `state_dict` saved
+    /// with safetensors) onto `device` (`cpu` by default).
+    #[napi(factory)]
+    pub fn load(path: String, device: Option<String>) -> Result<Self> {
+        let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
+        let (model, info) = guarded(|| load_model(Path::new(&path), &device))?;
+        Ok(Self::wrap(model, device, Some(info)))
+    }
+
+    /// The metadata of the file the model came from, if it was loaded.
+    #[napi(getter)]
+    pub fn loaded_info(&self) -> Option<NativeModelInfo> {
+        self.loaded.clone().map(NativeModelInfo::from)
+    }
+
+    /// Writes the weights (and BatchNorm statistics) with `info` to `path`
+    /// as safetensors, atomically. Refused while the model is busy.
+    #[napi]
+    pub fn save(&self, path: String, info: NativeModelInfo) -> Result<()> {
+        let model = self.slot.model.try_lock().map_err(|_| Error::new(Status::InvalidArg, BUSY))?;
+        guarded(|| save_model(model.as_ref(), &info.into(), Path::new(&path)))
     }
 
     #[napi(getter)]
