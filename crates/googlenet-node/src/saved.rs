@@ -17,12 +17,24 @@ pub struct NativeModelInfo {
 
 impl From<ModelInfo> for NativeModelInfo {
     fn from(i: ModelInfo) -> Self {
-        Self { model: i.model, depth: i.depth.map(|d| d as u32), epochs: i.epochs as u32, test_accuracy: i.test_accuracy, version: i.version }
+        Self {
+            model: i.model,
+            depth: i.depth.map(|d| d as u32),
+            epochs: i.epochs as u32,
+            test_accuracy: i.test_accuracy,
+            version: i.version,
+        }
     }
 }
 
 impl From<NativeModelInfo> for ModelInfo {
     fn from(i: NativeModelInfo) -> Self {
-        Self { model: i.model, depth: i.depth.map(|d| d as usize), epochs: i.epochs as usize, test_accuracy: i.test_accuracy, version: i.version }
+        Self {
+            model: i.model,
+            depth: i.depth.map(|d| d as usize),
+            epochs: i.epochs as usize,
+            test_accuracy: i.test_accuracy,
+            version: i.version,
+        }
     }
 }

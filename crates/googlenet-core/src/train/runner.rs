@@ -85,17 +85,17 @@ impl<'m> Runner<'m> {
     pub fn logits(&mut self, images: Vec<f32>, count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
         match &mut self.backend {
             Backend::Engine(engine) => engine.logits(&images, count),
-            Backend::Candle { model, .. } => {
-                let images = Tensor::from_vec(images, (count, 1, height, width), &self.device)?;
-                Ok(model.forward(&images)?.detach().flatten_all()?.to_vec1::<f32>()?)
-            }
+            Backend::Candle { model, .. } => candle_logits(*model, &Tensor::from_vec(images, (count, 1, height, width), &self.device)?),
         }
     }
 
-    /// Logits of the samples of `data` at `indices`.
+    /// Logits of the samples of `data` at `indices`; on an accelerator they
+    /// come from the resident copy of `data`, as training batches do.
     pub fn logits_of(&mut self, data: &Dataset, indices: &[usize]) -> Result<Vec<f32>> {
-        let (images, _) = data.gather(indices);
-        let logits = self.logits(images, indices.len(), data.height(), data.width())?;
+        let logits = match &mut self.backend {
+            Backend::Engine(engine) => engine.logits(&data.gather(indices).0, indices.len())?,
+            Backend::Candle { model, resident, .. } => candle_logits(*model, &device_batch(resident, data, indices, &self.device)?.images)?,
+        };
         debug_assert_eq!(logits.len(), indices.len() * NUM_CLASSES);
         Ok(logits)
     }
@@ -141,6 +141,11 @@ impl<'m> Runner<'m> {
             Backend::Candle { .. } => Ok(()),
         }
     }
+}
+
+/// The model's logits for `images`, read back to the host.
+fn candle_logits(model: &dyn Model, images: &Tensor) -> Result<Vec<f32>> {
+    Ok(model.forward(images)?.detach().flatten_all()?.to_vec1::<f32>()?)
 }
 
 /// The samples at `indices` on `device`: gathered on the host for the CPU,
