@@ -59,14 +59,17 @@ export function checkModelName(name: unknown): ModelName {
   return name as ModelName
 }
 
+/** The most residual units per stage a ResNet may have (the core's limit too). */
+export const MAX_DEPTH = 16
+
 /**
  * Checks a ResNet depth (units per stage); other models have a fixed depth.
  * @internal
  */
-export function checkDepth(model: ModelName, depth: unknown): number | undefined {
+export function checkDepth(model: ModelName, depth: unknown, name = 'depth', shown?: string): number | undefined {
   if (depth === undefined) return undefined
-  if (!model.startsWith('resnet')) throw new RangeError(`depth applies to the resnet models only (model ${JSON.stringify(model)})`)
-  return checkInteger('depth', depth, 1, 16)
+  if (!model.startsWith('resnet')) throw new RangeError(`${name} applies to the resnet models only (model ${JSON.stringify(model)})`)
+  return checkInteger(name, depth, 1, MAX_DEPTH, shown)
 }
 
 /** Lets callbacks queued by native code run before a fit settles. */

@@ -2,7 +2,9 @@
  * Parsing of numeric command-line flags, shared by the commands.
  * @module
  */
+import { checkDepth } from '../model.js'
 import { checkInteger } from '../options.js'
+import type { ModelName } from '../types.js'
 import { UsageError } from './usage-error.js'
 
 /** What commander hands an action: strings for given flags, defaults otherwise. */
@@ -38,15 +40,11 @@ export function numberFlag(raw: RawFlags, key: string, flag: string, check: Chec
 /** An integer flag that must be at least 1. */
 export const atLeastOne: Check = (name, value, shown) => checkInteger(name, value, 1, undefined, shown)
 
-
 /**
  * The `--depth` flag: residual units per stage, for the resnet models only.
  * @throws UsageError for a bad value or a model with a fixed depth
  */
-export function depthFlag(raw: RawFlags, model: string): number | undefined {
-  const depth = numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkInteger(name, value, 1, 16, shown))
-  if (depth !== undefined && !model.startsWith('resnet')) {
-    throw new UsageError(`--depth applies to the resnet models only (got --model ${model})`)
-  }
-  return depth
+export function depthFlag(raw: RawFlags, model: ModelName): number | undefined {
+  // numberFlag checks only a given flag, so checkDepth sees a value and returns a number.
+  return numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkDepth(model, value, name, shown) as number)
 }

@@ -48,7 +48,7 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
     .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
     .addOption(new Option('--json', 'print {"model","params","macs","layers":[…]}'))
     .action((raw: RawFlags) => {
-      const depth = depthFlag(raw, raw.model as string)
+      const depth = depthFlag(raw, raw.model as ModelName)
       try {
         const s = summarize(raw.model as ModelName, depth === undefined ? {} : { depth })
         io.stdout.write(raw.json === true ? `${JSON.stringify(s)}\n` : formatSummary(s))
