@@ -3,7 +3,6 @@
  * budget, side by side.
  * @module
  */
-import { summarize } from './insight.js'
 import { loadMnist } from './mnist.js'
 import { Model, checkModelName } from './model.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
@@ -67,7 +66,7 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   for (const name of models) {
     const model = new Model(name, { seed, device: o.device ?? 'auto' })
     const history = await model.fit(train, { epochs, seed, validation: test, ...(o.signal === undefined ? {} : { signal: o.signal }) })
-    const { params, macs } = summarize(name)
+    const { params, macs } = model.summary()
     const row: ComparisonRow = {
       model: name,
       params,
