@@ -67,6 +67,8 @@ export interface FitOptions {
 export interface EvaluateOptions {
   /** Images per forward pass; integer >= 1, default 256. */
   batchSize?: number
+  /** Also return per-class accuracy, the confusion matrix and every prediction ({@link DetailedEvaluation}). */
+  confusion?: boolean
 }
 
 /** Options of {@link Model.predict}. */
@@ -95,6 +97,28 @@ export interface EvaluationResult {
   total: number
   /** Mean cross-entropy loss. */
   loss: number
+}
+
+/** How well one class (digit) was recognized. */
+export interface ClassAccuracy {
+  /** The true class, 0..9. */
+  label: number
+  /** Images of this class classified correctly. */
+  correct: number
+  /** Images of this class. */
+  total: number
+  /** `correct / total` (0 when the class has no images). */
+  accuracy: number
+}
+
+/** {@link EvaluationResult} with the per-class view, from `evaluate(dataset, { confusion: true })`. */
+export interface DetailedEvaluation extends EvaluationResult {
+  /** One entry per class, 0..9. */
+  perClass: ClassAccuracy[]
+  /** `confusion[trueLabel][predictedLabel]`: image counts, 10 × 10. */
+  confusion: number[][]
+  /** The predicted class of every image, in dataset order. */
+  predictions: Uint8Array
 }
 
 /** What one epoch of training did. */
