@@ -199,4 +199,26 @@ impl Engine {
     pub fn store(&self, model: &dyn Model) -> Result<()> {
         self.layout.scatter(&self.params, model)
     }
+
+    /// The SGD momentum buffers under the model's parameter names, once a
+    /// step has created them.
+    pub fn momentum(&self) -> Option<impl Iterator<Item = (&str, &[f32])>> {
+        self.momentum.as_deref().map(|m| self.layout.named(m))
+    }
+
+    /// Sets the momentum buffers (from a checkpoint): `buffers` must name
+    /// every parameter once, with its number of values.
+    pub fn set_momentum<'a>(&mut self, buffers: impl IntoIterator<Item = (&'a str, Vec<f32>)>) -> Result<()> {
+        let mut flat = vec![0f32; self.params.len()];
+        let mut filled = 0;
+        for (name, values) in buffers {
+            self.layout.fill(&mut flat, name, &values)?;
+            filled += values.len();
+        }
+        if filled != flat.len() {
+            return Err(Error::InvalidArgument(format!("momentum buffers hold {filled} values, the model has {}", flat.len())));
+        }
+        self.momentum = Some(flat);
+        Ok(())
+    }
 }

@@ -91,6 +91,20 @@ impl ParamLayout {
         Ok(())
     }
 
+    /// Copies `values` into tensor `name`'s run of `flat`.
+    pub fn fill(&self, flat: &mut [f32], name: &str, values: &[f32]) -> Result<()> {
+        let (_, offset, len) = self
+            .entries
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .ok_or_else(|| Error::InvalidArgument(format!("the model has no parameter {name}")))?;
+        if values.len() != *len {
+            return Err(Error::InvalidArgument(format!("{name} takes {len} values, got {}", values.len())));
+        }
+        flat[*offset..offset + len].copy_from_slice(values);
+        Ok(())
+    }
+
     /// Each tensor of `flat` under its PyTorch name.
     pub fn named<'a>(&'a self, flat: &'a [f32]) -> impl Iterator<Item = (&'a str, &'a [f32])> + 'a {
         self.entries.iter().map(move |(name, offset, len)| (name.as_str(), &flat[*offset..offset + len]))

@@ -12,7 +12,7 @@ mod linear;
 mod params;
 mod residual;
 mod resnet;
-mod saved;
+pub(crate) mod saved;
 mod summary;
 mod tracer;
 mod tutorial_net;

@@ -35,7 +35,7 @@ pub struct ModelInfo {
 const FORMAT: &str = "googlenet-native";
 
 impl ModelInfo {
-    fn to_metadata(&self) -> HashMap<String, String> {
+    pub(crate) fn to_metadata(&self) -> HashMap<String, String> {
         let mut m = HashMap::from([
             ("format".to_string(), FORMAT.to_string()),
             ("model".to_string(), self.model.clone()),
@@ -51,7 +51,7 @@ impl ModelInfo {
         m
     }
 
-    fn from_metadata(m: &HashMap<String, String>, path: &Path) -> Result<Self> {
+    pub(crate) fn from_metadata(m: &HashMap<String, String>, path: &Path) -> Result<Self> {
         let number = |key: &str| -> Result<Option<f64>> {
             m.get(key)
                 .map(|v| v.parse::<f64>().map_err(|_| Error::data(path, format!("metadata '{key}' is not a number: {v:?}"))))
@@ -69,7 +69,7 @@ impl ModelInfo {
 
 /// The tensors a file holds for `model`: its parameters and buffers, plus a
 /// `num_batches_tracked` per BatchNorm layer, which PyTorch's state_dict has.
-fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
+pub(crate) fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
     let mut tensors: Vec<(String, Tensor)> = model
         .parameters()
         .iter()
@@ -86,17 +86,23 @@ fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
 /// beside the target and renamed into place, so a crash never leaves half a
 /// file at `path`.
 pub fn save_model(model: &dyn Model, info: &ModelInfo, path: &Path) -> Result<()> {
-    let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = state_dict(model)?
+    write_safetensors(path, state_dict(model)?, info.to_metadata())
+}
+
+/// Writes `tensors` (f32, u32 or i64; others are stored as f32) with
+/// `metadata` to `path`, atomically.
+pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, metadata: HashMap<String, String>) -> Result<()> {
+    let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
         .map(|(name, t)| {
+            let shape = t.dims().to_vec();
+            let t = t.flatten_all()?.to_device(&Device::Cpu)?;
             let (dtype, bytes): (_, Vec<u8>) = match t.dtype() {
-                DType::I64 => (safetensors::Dtype::I64, t.flatten_all()?.to_vec1::<i64>()?.iter().flat_map(|v| v.to_le_bytes()).collect()),
-                _ => (
-                    safetensors::Dtype::F32,
-                    t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                ),
+                DType::I64 => (safetensors::Dtype::I64, t.to_vec1::<i64>()?.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                DType::U32 => (safetensors::Dtype::U32, t.to_vec1::<u32>()?.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                _ => (safetensors::Dtype::F32, t.to_dtype(DType::F32)?.to_vec1::<f32>()?.iter().flat_map(|v| v.to_le_bytes()).collect()),
             };
-            Ok((name, dtype, t.dims().to_vec(), bytes))
+            Ok((name, dtype, shape, bytes))
         })
         .collect::<Result<_>>()?;
     let views = owned
@@ -106,30 +112,58 @@ pub fn save_model(model: &dyn Model, info: &ModelInfo, path: &Path) -> Result<()
             Ok((name.clone(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(info.to_metadata())).map_err(|e| Error::Internal(e.to_string()))?;
+    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Internal(e.to_string()))?;
     write_atomically(path, &bytes)
 }
 
-/// Reads a model saved by [`save_model`], or a PyTorch `state_dict` saved
-/// with safetensors (recognized by its tensor names), onto `device`.
-/// Fails with a data error naming the file when it is not a complete
-/// safetensors file or its tensors do not fit the model.
-pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
+/// A safetensors file's metadata and tensors (on the CPU). Fails with a data
+/// error naming the file when it is not a complete safetensors file;
+/// `what` says what it should have been ("model file").
+pub(crate) fn read_safetensors(path: &Path, what: &str) -> Result<(HashMap<String, String>, HashMap<String, Tensor>)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-    let damaged = |e: &dyn std::fmt::Display| Error::data(path, format!("not a complete safetensors model file ({e})"));
+    let damaged = |e: &dyn std::fmt::Display| Error::data(path, format!("not a complete safetensors {what} ({e})"));
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| damaged(&e))?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| damaged(&e))?;
+    Ok((metadata, tensors))
+}
+
+/// Reads a model saved by [`save_model`], or a PyTorch `state_dict` saved
+/// with safetensors (recognized by its tensor names), onto `device`. A
+/// training checkpoint's weights load too (its optimizer state is skipped).
+/// Fails with a data error naming the file when it is not a complete
+/// safetensors file or its tensors do not fit the model.
+pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
+    let (metadata, mut tensors) = read_safetensors(path, "model file")?;
+    tensors.retain(|name, _| !is_training_state(name));
+    model_from_tensors(path, &metadata, &tensors, device)
+}
+
+/// Names under which a checkpoint keeps training state beside the weights.
+pub(crate) const OPTIMIZER_PREFIX: &str = "optimizer.";
+pub(crate) const TRAINING_PREFIX: &str = "training.";
+
+fn is_training_state(name: &str) -> bool {
+    name.starts_with(OPTIMIZER_PREFIX) || name.starts_with(TRAINING_PREFIX)
+}
+
+/// The model `tensors` (read from `path`) hold, with its metadata.
+pub(crate) fn model_from_tensors(
+    path: &Path,
+    metadata: &HashMap<String, String>,
+    tensors: &HashMap<String, Tensor>,
+    device: &Device,
+) -> Result<(Box<dyn Model>, ModelInfo)> {
     let mut info = if metadata.get("format").map(String::as_str) == Some(FORMAT) {
-        ModelInfo::from_metadata(&metadata, path)?
+        ModelInfo::from_metadata(metadata, path)?
     } else {
         ModelInfo::default()
     };
     if info.model.is_empty() {
-        info.model = recognize(&tensors).ok_or_else(|| Error::data(path, "its tensors match none of the models this package knows"))?;
+        info.model = recognize(tensors).ok_or_else(|| Error::data(path, "its tensors match none of the models this package knows"))?;
     }
     let model = build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?;
-    load_weights(model.as_ref(), &tensors).map_err(|e| Error::data(path, e.to_string()))?;
+    load_weights(model.as_ref(), tensors).map_err(|e| Error::data(path, e.to_string()))?;
     Ok((model, info))
 }
 

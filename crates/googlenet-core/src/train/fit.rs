@@ -8,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::evaluate::check_input_size;
 use super::runner::{read_losses, Runner, StepLoss};
-use super::{evaluate, EvalResult, Sgd};
+use super::{evaluate, EvalResult, Sgd, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
 use crate::{Error, Result};
@@ -101,6 +101,10 @@ impl EpochSummary {
 /// stops the run at this point with [`Error::Aborted`].
 pub enum TrainEvent<'a> {
     Batch(BatchProgress),
+    /// The run's state after each epoch, and when it stops early at a
+    /// batch (just before [`Error::Aborted`]): what a checkpoint keeps.
+    /// The model holds the matching weights. Its return value is ignored.
+    Checkpoint(&'a TrainState),
     Epoch(&'a EpochSummary),
 }
 
@@ -125,6 +129,23 @@ pub fn fit(
     device: &Device,
     on_event: &mut dyn FnMut(TrainEvent) -> ControlFlow<()>,
 ) -> Result<Vec<EpochSummary>> {
+    fit_from(model, train, validation, config, device, None, on_event)
+}
+
+/// [`fit`], continuing from `start` (a checkpoint's state, with the model
+/// holding its weights) when given: the shuffle generator, the training
+/// order and the momentum buffers are restored, and training goes on from
+/// the next batch. Returns the summaries of the epochs finished in this
+/// call.
+pub fn fit_from(
+    model: &dyn Model,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &FitConfig,
+    device: &Device,
+    start: Option<&TrainState>,
+    on_event: &mut dyn FnMut(TrainEvent) -> ControlFlow<()>,
+) -> Result<Vec<EpochSummary>> {
     config.validate()?;
     check_input_size(model, train.height(), train.width())?;
     if let Some(v) = validation {
@@ -136,16 +157,40 @@ pub fn fit(
     let mut runner = Runner::new(model, device)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
+    let (mut first_epoch, mut skip, mut carried_loss, mut lines) = (1, 0, 0.0, Vec::new());
+    if let Some(state) = start {
+        state.check_resumable(config, train.len())?;
+        rng.set_word_pos(state.rng_word_pos);
+        order = state.order.iter().map(|&i| i as usize).collect();
+        runner.restore_momentum(model, &state.momentum, config.lr, config.momentum)?;
+        (first_epoch, skip, carried_loss, lines) = (state.epochs_done + 1, state.batches_done, state.epoch_loss_sum, state.history.clone());
+    }
     let batches = train.len().div_ceil(config.batch_size);
     let mut history = Vec::with_capacity(config.epochs);
+    let snapshot = |runner: &Runner, rng: &ChaCha8Rng, order: &[usize], done: (usize, usize), loss: f64, lines: &[String]| {
+        Ok::<_, Error>(TrainState {
+            epochs_done: done.0,
+            batches_done: done.1,
+            rng_word_pos: rng.get_word_pos(),
+            order: order.iter().map(|&i| i as u32).collect(),
+            momentum: runner.momentum(model)?,
+            epoch_loss_sum: loss,
+            history: lines.to_vec(),
+        })
+    };
 
-    for epoch in 1..=config.epochs {
-        order.shuffle(&mut rng);
+    for epoch in first_epoch..=config.epochs {
+        // A run stopped mid-epoch already shuffled this epoch's order.
+        let resumed_batches = std::mem::take(&mut skip);
+        if resumed_batches == 0 {
+            order.shuffle(&mut rng);
+        }
         model.set_training(true);
         let started = Instant::now();
-        let (mut loss_sum, mut seen) = (0f64, 0usize);
+        let mut loss_sum = std::mem::take(&mut carried_loss);
+        let mut seen = resumed_batches * config.batch_size;
         let mut pending: Vec<PendingBatch> = Vec::new();
-        for (b, indices) in order.chunks(config.batch_size).enumerate() {
+        for (b, indices) in order.chunks(config.batch_size).enumerate().skip(resumed_batches) {
             let loss = runner.train_step(train, indices, config.lr, config.momentum)?;
             seen += indices.len();
             pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
@@ -154,19 +199,24 @@ pub fn fit(
             }
             let group = std::mem::take(&mut pending);
             let losses = read_losses(&group.iter().map(|p| &p.loss).collect::<Vec<_>>())?;
-            for (p, loss) in group.iter().zip(losses) {
+            for (p, &loss) in group.iter().zip(&losses) {
                 if !loss.is_finite() {
                     return Err(Error::Diverged(format!(
                         "the loss became {loss} at epoch {epoch}, batch {}; try a smaller learning rate",
                         p.batch
                     )));
                 }
-                loss_sum += loss as f64;
+            }
+            loss_sum += losses.iter().map(|&l| l as f64).sum::<f64>();
+            for (p, &loss) in group.iter().zip(&losses) {
                 let progress =
                     BatchProgress { epoch, batch: p.batch, batches, loss, images_seen: p.images_seen, elapsed_secs: p.elapsed_secs };
                 if on_event(TrainEvent::Batch(progress)).is_break() {
-                    // An aborted run keeps what it learned so far, as with candle.
+                    // An aborted run keeps what it learned so far (all of
+                    // this group's steps), and says where it stands.
                     runner.sync(model)?;
+                    let state = snapshot(&runner, &rng, &order, (epoch - 1, b + 1), loss_sum, &lines)?;
+                    let _ = on_event(TrainEvent::Checkpoint(&state));
                     return Err(Error::Aborted);
                 }
             }
@@ -181,14 +231,18 @@ pub fn fit(
             }
             None => (None, None),
         };
+        let trained = seen - resumed_batches * config.batch_size;
         let summary = EpochSummary {
             epoch,
             loss: loss_sum / batches as f64,
             seconds,
-            train_images_per_sec: seen as f64 / seconds,
+            train_images_per_sec: trained as f64 / seconds,
             test,
             eval_seconds,
         };
+        lines.push(summary.to_json());
+        let state = snapshot(&runner, &rng, &order, (epoch, 0), 0.0, &lines)?;
+        let _ = on_event(TrainEvent::Checkpoint(&state));
         let stop = on_event(TrainEvent::Epoch(&summary)).is_break();
         history.push(summary);
         if stop && epoch < config.epochs {

@@ -2,13 +2,15 @@
 //! one and the device is the CPU, candle (autograd for training) otherwise.
 //! Everything above this file sees plain logits and losses.
 
+use std::collections::HashMap;
+
 use candle_core::{Device, Tensor};
 
 use super::Sgd;
 use crate::data::{Batch, Dataset, NUM_CLASSES};
 use crate::engine::Engine;
-use crate::model::Model;
-use crate::Result;
+use crate::model::{Model, NamedParam};
+use crate::{Error, Result};
 
 /// Batches whose losses are read back together on an accelerator.
 const LOSS_READ_INTERVAL: usize = 16;
@@ -133,6 +135,62 @@ impl<'m> Runner<'m> {
         }
     }
 
+    /// The SGD momentum buffers under their parameters' names, on the CPU;
+    /// empty before the first step (and with momentum 0 on candle).
+    pub fn momentum(&self, model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
+        match &self.backend {
+            Backend::Engine(engine) => engine
+                .momentum()
+                .into_iter()
+                .flatten()
+                .map(|(name, values)| {
+                    Ok((name.to_string(), Tensor::from_slice(values, parameter(model, name)?.var.shape(), &Device::Cpu)?))
+                })
+                .collect(),
+            Backend::Candle { sgd, .. } => sgd
+                .iter()
+                .flat_map(|sgd| model.parameters().iter().zip(sgd.buffers()))
+                .filter_map(|(p, buffer)| buffer.as_ref().map(|b| Ok((p.name.clone(), b.to_device(&Device::Cpu)?))))
+                .collect(),
+        }
+    }
+
+    /// Continues from saved momentum buffers (see [`Runner::momentum`]);
+    /// every name must be one of the model's parameters, with its shape.
+    pub fn restore_momentum(&mut self, model: &dyn Model, buffers: &[(String, Tensor)], lr: f64, momentum: f64) -> Result<()> {
+        for (name, buffer) in buffers {
+            let p = parameter(model, name)?;
+            if buffer.dims() != p.var.dims() {
+                return Err(Error::InvalidArgument(format!(
+                    "momentum of {name} has shape {:?}, the parameter {:?}",
+                    buffer.dims(),
+                    p.var.dims()
+                )));
+            }
+        }
+        if buffers.is_empty() {
+            return Ok(());
+        }
+        match &mut self.backend {
+            Backend::Engine(engine) => {
+                let flat = buffers.iter().map(|(n, t)| Ok((n.as_str(), t.flatten_all()?.to_vec1::<f32>()?))).collect::<Result<Vec<_>>>()?;
+                engine.set_momentum(flat)
+            }
+            Backend::Candle { sgd, .. } => {
+                let mut restored = Sgd::new(model.vars(), lr, momentum)?;
+                let by_name: HashMap<&str, &Tensor> = buffers.iter().map(|(n, t)| (n.as_str(), t)).collect();
+                let ordered = model
+                    .parameters()
+                    .iter()
+                    .map(|p| by_name.get(p.name.as_str()).map(|t| t.to_device(&self.device)).transpose())
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                restored.set_buffers(ordered)?;
+                *sgd = Some(restored);
+                Ok(())
+            }
+        }
+    }
+
     /// Makes the model hold the weights training produced (the engine trains
     /// a copy; candle trains the model itself).
     pub fn sync(&self, model: &dyn Model) -> Result<()> {
@@ -141,6 +199,14 @@ impl<'m> Runner<'m> {
             Backend::Candle { .. } => Ok(()),
         }
     }
+}
+
+fn parameter<'a>(model: &'a dyn Model, name: &str) -> Result<&'a NamedParam> {
+    model
+        .parameters()
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| Error::InvalidArgument(format!("model '{}' has no parameter '{name}'", model.name())))
 }
 
 /// The model's logits for `images`, read back to the host.

@@ -30,6 +30,27 @@ impl Sgd {
         Ok(Self { vars, buffers, lr, momentum })
     }
 
+    /// The momentum buffers, one per variable (`None` before its first
+    /// step, and always with momentum 0).
+    pub fn buffers(&self) -> &[Option<Tensor>] {
+        &self.buffers
+    }
+
+    /// Replaces the momentum buffers (from a checkpoint), one per variable
+    /// in the order of `vars`.
+    pub fn set_buffers(&mut self, buffers: Vec<Option<Tensor>>) -> Result<()> {
+        if buffers.len() != self.vars.len() {
+            return Err(Error::InvalidArgument(format!("{} momentum buffers for {} parameters", buffers.len(), self.vars.len())));
+        }
+        for (var, buffer) in self.vars.iter().zip(&buffers) {
+            if let Some(b) = buffer.as_ref().filter(|b| b.dims() != var.dims()) {
+                return Err(Error::InvalidArgument(format!("a momentum buffer has shape {:?}, its parameter {:?}", b.dims(), var.dims())));
+            }
+        }
+        self.buffers = buffers;
+        Ok(())
+    }
+
     /// Applies one update from the gradients of the last backward pass;
     /// parameters without a gradient are left alone, as PyTorch does.
     pub fn step(&mut self, grads: &GradStore) -> Result<()> {

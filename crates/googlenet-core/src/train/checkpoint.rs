@@ -1,0 +1,152 @@
+//! Checkpoints on disk: a safetensors file holding the model's weights
+//! (PyTorch names, so `Model.load` and PyTorch read them like a saved
+//! model) plus the optimizer's momentum buffers and the training order,
+//! with the recipe and the rest of [`TrainState`] in the metadata.
+//!
+//! A folder of checkpoints holds one file per point reached,
+//! `checkpoint-e0003.safetensors` after 3 epochs and
+//! `checkpoint-e0003-b00412.safetensors` for a run stopped 412 batches into
+//! the fourth; resuming takes the furthest. Every file is written beside
+//! its final name and renamed into place.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+
+use super::{FitConfig, TrainState};
+use crate::model::saved::{model_from_tensors, read_safetensors, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX};
+use crate::model::{Model, ModelInfo};
+use crate::{Error, Result};
+
+const MOMENTUM_PREFIX: &str = "optimizer.momentum.";
+const ORDER: &str = "training.order";
+const KIND: &str = "checkpoint";
+
+/// A checkpoint read back: what the model is, the recipe it follows and
+/// where the run stands.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub info: ModelInfo,
+    pub config: FitConfig,
+    pub state: TrainState,
+    /// The file it was read from.
+    pub path: PathBuf,
+}
+
+/// The file name for `state` (see the module documentation).
+pub fn checkpoint_file_name(state: &TrainState) -> String {
+    match state.batches_done {
+        0 => format!("checkpoint-e{:04}.safetensors", state.epochs_done),
+        b => format!("checkpoint-e{:04}-b{b:05}.safetensors", state.epochs_done),
+    }
+}
+
+/// The progress a checkpoint file name stands for: (epochs, batches).
+fn progress_of(name: &str) -> Option<(usize, usize)> {
+    let stem = name.strip_prefix("checkpoint-e")?.strip_suffix(".safetensors")?;
+    let (epochs, batches) = match stem.split_once("-b") {
+        Some((e, b)) => (e, b.parse().ok()?),
+        None => (stem, 0),
+    };
+    Some((epochs.parse().ok()?, batches))
+}
+
+/// Writes a checkpoint of `model` (holding the weights of `state`) into
+/// `dir`, creating the folder if needed; returns the file's path.
+pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: &FitConfig, state: &TrainState) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let path = dir.join(checkpoint_file_name(state));
+    let mut tensors = state_dict(model)?;
+    tensors.extend(state.momentum.iter().map(|(name, t)| (format!("{MOMENTUM_PREFIX}{name}"), t.clone())));
+    tensors.push((ORDER.to_string(), Tensor::from_slice(&state.order, state.order.len(), &Device::Cpu)?));
+    let info = ModelInfo { epochs: state.epochs_done, ..info.clone() };
+    let mut metadata = info.to_metadata();
+    metadata.extend([
+        ("kind".to_string(), KIND.to_string()),
+        ("epochs_planned".to_string(), config.epochs.to_string()),
+        ("batch_size".to_string(), config.batch_size.to_string()),
+        ("lr".to_string(), config.lr.to_string()),
+        ("momentum".to_string(), config.momentum.to_string()),
+        ("seed".to_string(), config.seed.to_string()),
+        ("batches_done".to_string(), state.batches_done.to_string()),
+        ("rng_word_pos".to_string(), state.rng_word_pos.to_string()),
+        ("epoch_loss_sum".to_string(), state.epoch_loss_sum.to_string()),
+        ("history".to_string(), state.history.join("\n")),
+    ]);
+    write_safetensors(&path, tensors, metadata)?;
+    Ok(path)
+}
+
+/// The furthest checkpoint in `dir`.
+/// Fails when `dir` cannot be read or holds no checkpoint.
+pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let mut best: Option<((usize, usize), PathBuf)> = None;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        let name = entry.file_name();
+        if let Some(progress) = name.to_str().and_then(progress_of) {
+            if best.as_ref().is_none_or(|(b, _)| progress > *b) {
+                best = Some((progress, entry.path()));
+            }
+        }
+    }
+    best.map(|(_, path)| path).ok_or_else(|| Error::data(dir, "holds no checkpoint (checkpoint-e*.safetensors)"))
+}
+
+/// Reads a checkpoint: `path` is a checkpoint file, or a folder whose
+/// furthest checkpoint is taken. The model is built on `device`.
+/// Fails with a data error naming the file when it is damaged or not a
+/// checkpoint.
+pub fn load_checkpoint(path: &Path, device: &Device) -> Result<(Box<dyn Model>, Checkpoint)> {
+    let path = if path.is_dir() { latest_checkpoint(path)? } else { path.to_path_buf() };
+    let (metadata, mut tensors) = read_safetensors(&path, "checkpoint file")?;
+    if metadata.get("kind").map(String::as_str) != Some(KIND) {
+        return Err(Error::data(&path, "is a model file, not a training checkpoint (write one with --checkpoint-dir)"));
+    }
+    let field = |key: &str| -> Result<&String> {
+        metadata.get(key).ok_or_else(|| Error::data(&path, format!("checkpoint metadata lacks '{key}'")))
+    };
+    fn parse<T: std::str::FromStr>(path: &Path, key: &str, value: &str) -> Result<T> {
+        value.parse().map_err(|_| Error::data(path, format!("checkpoint metadata '{key}' is not a valid number: {value:?}")))
+    }
+    let number = |key: &str| -> Result<usize> { parse(&path, key, field(key)?) };
+    let real = |key: &str| -> Result<f64> { parse(&path, key, field(key)?) };
+    let config = FitConfig {
+        epochs: number("epochs_planned")?,
+        batch_size: number("batch_size")?,
+        lr: real("lr")?,
+        momentum: real("momentum")?,
+        seed: parse(&path, "seed", field("seed")?)?,
+    };
+    config.validate().map_err(|e| Error::data(&path, format!("checkpoint recipe: {e}")))?;
+    let order = tensors.remove(ORDER).ok_or_else(|| Error::data(&path, format!("checkpoint lacks '{ORDER}'")))?;
+    let order = order
+        .to_dtype(candle_core::DType::U32)
+        .and_then(|t| t.flatten_all()?.to_vec1::<u32>())
+        .map_err(|e| Error::data(&path, e.to_string()))?;
+    let mut momentum: Vec<(String, Tensor)> =
+        tensors.iter().filter_map(|(name, t)| name.strip_prefix(MOMENTUM_PREFIX).map(|n| (n.to_string(), t.clone()))).collect();
+    momentum.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(unknown) =
+        tensors.keys().find(|n| n.starts_with(TRAINING_PREFIX) || (n.starts_with(OPTIMIZER_PREFIX) && !n.starts_with(MOMENTUM_PREFIX)))
+    {
+        return Err(Error::data(&path, format!("checkpoint holds unknown training state '{unknown}'")));
+    }
+    tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
+    let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
+    if let Some((name, _)) = momentum.iter().find(|(name, _)| !model.parameters().iter().any(|p| &p.name == name)) {
+        return Err(Error::data(&path, format!("checkpoint holds momentum for '{name}', which model '{}' does not have", info.model)));
+    }
+    let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let state = TrainState {
+        epochs_done: info.epochs,
+        batches_done: number("batches_done")?,
+        rng_word_pos: parse(&path, "rng_word_pos", field("rng_word_pos")?)?,
+        order,
+        momentum,
+        epoch_loss_sum: real("epoch_loss_sum")?,
+        history,
+    };
+    Ok((model, Checkpoint { info, config, state, path }))
+}

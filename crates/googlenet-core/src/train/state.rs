@@ -1,0 +1,67 @@
+//! Where a training run stands between batches: everything besides the
+//! weights that a resumed run needs to continue exactly as if it had never
+//! stopped (on the CPU, bit for bit).
+
+use candle_core::Tensor;
+
+use super::FitConfig;
+use crate::{Error, Result};
+
+/// The state of a run after `epochs_done` whole epochs and `batches_done`
+/// batches of the next one (0 at an epoch boundary).
+#[derive(Debug, Clone)]
+pub struct TrainState {
+    pub epochs_done: usize,
+    /// Batches of epoch `epochs_done + 1` already trained; non-zero only
+    /// for a run stopped mid-epoch.
+    pub batches_done: usize,
+    /// The shuffle generator's position in its stream (ChaCha8, seeded by
+    /// the recipe's seed): the next epoch's shuffle continues from here.
+    pub rng_word_pos: u128,
+    /// The training order of the current epoch; the next shuffle permutes it
+    /// in place, as an uninterrupted run does.
+    pub order: Vec<u32>,
+    /// SGD momentum buffers by parameter name, on the CPU (empty before
+    /// the first step).
+    pub momentum: Vec<(String, Tensor)>,
+    /// Sum of the batch losses of the unfinished epoch, so its mean covers
+    /// the batches trained before the stop too.
+    pub epoch_loss_sum: f64,
+    /// Every finished epoch's summary as a JSON line
+    /// ([`super::EpochSummary::to_json`]), earlier runs' included.
+    pub history: Vec<String>,
+}
+
+impl TrainState {
+    /// Checks that this state can continue `config` on a training set of
+    /// `train_len` images.
+    pub fn check_resumable(&self, config: &FitConfig, train_len: usize) -> Result<()> {
+        if self.order.len() != train_len {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint was trained on {} images, this training set has {train_len}: resume with the same data and --limit",
+                self.order.len()
+            )));
+        }
+        let mut seen = vec![false; train_len];
+        for &i in &self.order {
+            match seen.get_mut(i as usize) {
+                Some(s) if !*s => *s = true,
+                _ => return Err(Error::InvalidArgument("the checkpoint's training order is not a permutation of the training set".into())),
+            }
+        }
+        let batches = train_len.div_ceil(config.batch_size);
+        if self.batches_done >= batches {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint stopped after batch {} of an epoch of {batches}",
+                self.batches_done
+            )));
+        }
+        if self.epochs_done >= config.epochs {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint has finished {} of {} epochs: nothing left to train (ask for more epochs)",
+                self.epochs_done, config.epochs
+            )));
+        }
+        Ok(())
+    }
+}
