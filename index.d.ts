@@ -30,6 +30,10 @@ export declare class NativeDataset {
   get length(): number
   get height(): number
   get width(): number
+  /** Every label, in order (a copy). */
+  labels(): Buffer
+  /** The pixels of image `index` (height×width bytes, a copy). */
+  image(index: number): Buffer
   /** The first `count` samples (fewer if the set is smaller), as a new dataset. */
   take(count: number): NativeDataset
 }
@@ -42,6 +46,13 @@ export declare class NativeModel {
    * a ResNet.
    */
   constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
+  /**
+   * Reads a training checkpoint (a file, or a folder's furthest one)
+   * onto `device`; `fit` with `resume` continues the run it records.
+   */
+  static loadCheckpoint(path: string, device?: string | undefined | null): NativeModel
+  /** What the checkpoint the model was loaded from records, if it was. */
+  get checkpointInfo(): NativeCheckpointInfo | null
   /**
    * Reads a model file written by `save` (or a PyTorch `state_dict` saved
    * with safetensors) onto `device` (`cpu` by default).
@@ -58,10 +69,19 @@ export declare class NativeModel {
   get paramCount(): number
   /** Names and shapes of the trainable tensors, in PyTorch's order. */
   parameters(): Array<ParameterInfo>
-  /** Trains in place; rejects with code `Cancelled` when `cancel` fires. */
-  fit(train: NativeDataset, validation: NativeDataset | undefined | null, options: NativeFitOptions, onProgress?: ((event: NativeProgressEvent) => void) | undefined | null, cancel?: CancelToken | undefined | null): Promise<Array<NativeEpochSummary>>
-  /** Accuracy and mean loss on `data`. */
-  evaluate(data: NativeDataset, batchSize?: number | undefined | null): Promise<NativeEvalResult>
+  /**
+   * Trains in place; rejects with code `Cancelled` when `cancel` fires.
+   * `resume`: continue the run of the checkpoint the model was loaded
+   * from (its shuffle state, order and momentum) instead of starting one;
+   * `checkpoint`: write a checkpoint there after every epoch and when
+   * stopped.
+   */
+  fit(train: NativeDataset, validation: NativeDataset | undefined | null, options: NativeFitOptions, onProgress?: ((event: NativeProgressEvent) => void) | undefined | null, cancel?: CancelToken | undefined | null, resume?: boolean | undefined | null, checkpoint?: NativeCheckpointOptions | undefined | null): Promise<Array<NativeEpochSummary>>
+  /**
+   * Accuracy and mean loss on `data`; with `keep_predictions`, also the
+   * predicted class of every image.
+   */
+  evaluate(data: NativeDataset, batchSize?: number | undefined | null, keepPredictions?: boolean | undefined | null): Promise<NativeEvalResult>
   /**
    * `pixels`: count×height×width values in [0, 1]. Resolves to count×10
    * softmax probabilities, row-major.
@@ -74,6 +94,9 @@ export declare class NativeModel {
  * on consecutive batches of `data`, off the event loop.
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
+
+/** The furthest checkpoint in the folder `dir`; fails when it holds none. */
+export declare function latestCheckpointIn(dir: string): string
 
 /**
  * Reads one split of an MNIST-format folder (the four standard names, raw
@@ -94,6 +117,42 @@ export interface NativeBenchResult {
   inferImagesPerSec: number
 }
 
+/** A checkpoint's recipe and progress (its weights are the model's). */
+export interface NativeCheckpointInfo {
+  /** The file it was read from. */
+  path: string
+  model: NativeModelInfo
+  /** The recipe being followed (`epochs` is the run's planned total). */
+  config: NativeFitOptions
+  epochsDone: number
+  /** Batches of the next epoch already trained (a run stopped mid-epoch). */
+  batchesDone: number
+  /** Size of the training set the run uses. */
+  trainSize: number
+  /** Each finished epoch's summary as a JSON line. */
+  history: Array<string>
+}
+
+/**
+ * Where `fit` writes a checkpoint after every epoch (and when stopped),
+ * with the metadata of the model files it holds.
+ */
+export interface NativeCheckpointOptions {
+  dir: string
+  info: NativeModelInfo
+}
+
+/** A digit read from an image file, ready for a model trained on MNIST. */
+export interface NativeDigitImage {
+  /** 28×28 values in [0, 1], row-major, ink bright on black. */
+  pixels: Float32Array
+  /** Whether the image was dark on light and was inverted. */
+  inverted: boolean
+  /** Size of the image in the file. */
+  width: number
+  height: number
+}
+
 /**
  * What one epoch did: `loss` is the mean training loss, `seconds` the
  * training time without evaluation, `test` the validation result.
@@ -112,6 +171,8 @@ export interface NativeEvalResult {
   total: number
   accuracy: number
   loss: number
+  /** The predicted class of every image, when asked for. */
+  predictions?: Buffer
 }
 
 export interface NativeFitOptions {
@@ -183,6 +244,12 @@ export interface ParameterInfo {
   name: string
   shape: Array<number>
 }
+
+/**
+ * Reads a PNG or JPEG file and fits the digit in it into 28×28, off the
+ * event loop. Errors name the file.
+ */
+export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 
 export declare function runtimeInfo(): NativeRuntimeInfo
 

@@ -773,12 +773,14 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, loadMnistSplit, runtimeInfo, summarizeModel, traceModel } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, latestCheckpointIn, loadMnistSplit, readDigitImage, runtimeInfo, summarizeModel, traceModel } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchmarkModel }
+export { latestCheckpointIn }
 export { loadMnistSplit }
+export { readDigitImage }
 export { runtimeInfo }
 export { summarizeModel }
 export { traceModel }

@@ -78,6 +78,20 @@ export class Dataset {
   }
 
   /**
+   * A copy of image `index`'s pixels (`height × width` bytes, row-major).
+   * @throws RangeError unless `index` is an integer in `[0, length)`
+   */
+  image(index: number): Uint8Array {
+    checkInteger('index', index, 0, this.length - 1)
+    return new Uint8Array(this.#native.image(index))
+  }
+
+  /** A copy of every label, in order. */
+  labels(): Uint8Array {
+    return new Uint8Array(this.#native.labels())
+  }
+
+  /**
    * The first `count` images (all of them if `count >= length`) as a new dataset.
    * @throws RangeError unless `count` is an integer >= 0
    */

@@ -15,7 +15,7 @@ import {
   checkSignal,
   checkUnitInterval,
 } from './options.js'
-import type { FitOptions, ProgressEvent } from './types.js'
+import type { FitOptions, FitRecipe, ProgressEvent } from './types.js'
 
 /** Validated fit options, with defaults applied. */
 export interface ResolvedFit {
@@ -28,25 +28,40 @@ export interface ResolvedFit {
   validation: Dataset | undefined
   signal: AbortSignal | undefined
   onProgress: ((event: ProgressEvent) => void) | undefined
+  checkpointDir?: string
 }
 
 /**
  * Validates the options of `fit` (also used by `train` before it loads data).
+ * @param resumed - the recipe of the run being resumed: it supplies the
+ *   defaults, and options that contradict it (all but `epochs`) are refused
  * @throws TypeError or RangeError naming the first bad option
  * @internal
  */
-export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: number): ResolvedFit {
+export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: number, resumed?: FitRecipe): ResolvedFit {
   const o = checkOptionsObject('options', options)
   checkCallback('onProgress', o.onProgress)
-  return {
-    epochs: checkInteger('epochs', o.epochs ?? FIT_DEFAULTS.epochs, 1),
-    batchSize: checkInteger('batchSize', o.batchSize ?? FIT_DEFAULTS.batchSize, 1),
-    lr: checkPositive('lr', o.lr ?? FIT_DEFAULTS.lr),
-    momentum: checkUnitInterval('momentum', o.momentum ?? FIT_DEFAULTS.momentum),
-    seed: checkSeed('seed', o.seed ?? defaultSeed),
+  const fit: ResolvedFit = {
+    epochs: checkInteger('epochs', o.epochs ?? resumed?.epochs ?? FIT_DEFAULTS.epochs, 1),
+    batchSize: checkInteger('batchSize', o.batchSize ?? resumed?.batchSize ?? FIT_DEFAULTS.batchSize, 1),
+    lr: checkPositive('lr', o.lr ?? resumed?.lr ?? FIT_DEFAULTS.lr),
+    momentum: checkUnitInterval('momentum', o.momentum ?? resumed?.momentum ?? FIT_DEFAULTS.momentum),
+    seed: checkSeed('seed', o.seed ?? resumed?.seed ?? defaultSeed),
     logEvery: checkInteger('logEvery', o.logEvery ?? FIT_DEFAULTS.logEvery, 1),
     validation: o.validation,
     signal: checkSignal('signal', o.signal),
     onProgress: o.onProgress,
   }
+  if (o.checkpointDir !== undefined) {
+    if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new TypeError('checkpointDir must be a non-empty string')
+    fit.checkpointDir = o.checkpointDir
+  }
+  if (resumed) {
+    for (const key of ['batchSize', 'lr', 'momentum', 'seed'] as const) {
+      if (fit[key] !== resumed[key]) {
+        throw new RangeError(`${key} ${fit[key]} differs from the checkpoint's ${resumed[key]}: a resumed run keeps its recipe`)
+      }
+    }
+  }
+  return fit
 }

@@ -22,9 +22,11 @@ export {
   type BottleneckOptions,
   type ConvolutionShape,
 } from './cost.js'
+export { latestCheckpoint } from './checkpoint.js'
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
 export { deviceInfo, type DeviceInfo } from './device.js'
 export { abortError, isAbortError } from './errors.js'
+export { readDigitImage, type DigitImage } from './image.js'
 export {
   summarize,
   traceShapes,
@@ -37,15 +39,22 @@ export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } fro
 export { Model, createModel, modelNames, models } from './model.js'
 export { FIT_DEFAULTS, MAX_SEED } from './options.js'
 export { version } from './package-info.js'
+export { renderReport, writeReport } from './report/render.js'
+export type { ReportInput, ReportLossWindow, ReportMisclassified } from './report/types.js'
 export { train, type TrainOptions, type TrainResult } from './train.js'
 export type {
   BatchProgressEvent,
+  CheckpointInfo,
+  ClassAccuracy,
+  DetailedEvaluation,
   Device,
   EpochProgressEvent,
   EpochRecord,
   EvaluateOptions,
   EvaluationResult,
+  FilePrediction,
   FitOptions,
+  FitRecipe,
   ModelName,
   ModelOptions,
   ParameterInfo,

@@ -7,15 +7,21 @@ import { resolve as resolvePath } from 'node:path'
 import { resolveDevice } from './device.js'
 import { version } from './package-info.js'
 import { abortError, isNativeAbort } from './errors.js'
+import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
-import { nativeBinding, type NativeDataset, type NativeModel } from './native.js'
+import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { resolveFitOptions } from './fit-options.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import type {
+  CheckpointInfo,
+  ClassAccuracy,
+  DetailedEvaluation,
   Device,
+  EpochRecord,
   EvaluateOptions,
   EvaluationResult,
+  FilePrediction,
   FitOptions,
   ModelName,
   ModelOptions,
@@ -72,6 +78,38 @@ export function checkDepth(model: ModelName, depth: unknown, name = 'depth', sho
   return checkInteger(name, depth, 1, MAX_DEPTH, shown)
 }
 
+/** An epoch of a checkpoint's history (a JSON line written by the core). */
+function parseHistoryLine(line: string): EpochRecord {
+  const { type: _type, ...record } = JSON.parse(line) as EpochRecord & { type: string }
+  return record
+}
+
+/** Per-class accuracy and the confusion matrix of `predictions` against `labels`. */
+function confusionOf(labels: Uint8Array, predictions: Uint8Array): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions'> {
+  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0))
+  labels.forEach((label, i) => {
+    confusion[label][predictions[i]] += 1
+  })
+  const perClass: ClassAccuracy[] = confusion.map((row, label) => {
+    const total = row.reduce((a, b) => a + b, 0)
+    const correct = row[label]
+    return { label, correct, total, accuracy: total === 0 ? 0 : correct / total }
+  })
+  return { perClass, confusion, predictions }
+}
+
+/** Checks that a fit of `epochs` on `trainSize` images can continue `checkpoint`'s run. */
+function checkResumable(checkpoint: CheckpointInfo, epochs: number, trainSize: number): void {
+  if (epochs <= checkpoint.epochsDone) {
+    throw new RangeError(`the checkpoint has finished ${checkpoint.epochsDone} of ${epochs} epochs: ask for more epochs to go on`)
+  }
+  if (trainSize !== checkpoint.trainSize) {
+    throw new RangeError(
+      `the checkpoint was trained on ${checkpoint.trainSize} images, this training set has ${trainSize}: resume with the same data and limit`,
+    )
+  }
+}
+
 /** Lets callbacks queued by native code run before a fit settles. */
 function drainCallbacks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -92,6 +130,9 @@ export class Model {
   /** Epochs trained so far, and the test accuracy after the last evaluated one (saved with the model). */
   #epochsTrained = 0
   #testAccuracy: number | undefined
+  /** The checkpoint the model was loaded from, and whether a fit has resumed it yet. */
+  readonly #checkpoint: CheckpointInfo | undefined
+  #resumed = false
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
@@ -111,6 +152,42 @@ export class Model {
       this.#epochsTrained = loaded.epochs
       if (loaded.testAccuracy !== undefined && loaded.testAccuracy !== null) this.#testAccuracy = loaded.testAccuracy
     }
+    const checkpoint = this.#native.checkpointInfo
+    if (checkpoint) {
+      this.#checkpoint = Object.freeze({
+        path: checkpoint.path,
+        epochsDone: checkpoint.epochsDone,
+        batchesDone: checkpoint.batchesDone,
+        trainSize: checkpoint.trainSize,
+        recipe: { ...checkpoint.config },
+        history: checkpoint.history.map(parseHistoryLine),
+      })
+    }
+  }
+
+  /**
+   * Reads a training checkpoint written by `fit` with `checkpointDir`:
+   * `path` is a checkpoint file or a folder, whose furthest checkpoint is
+   * taken. The model holds the checkpoint's weights; `fit(train, { resume:
+   * true })` continues the run (see {@link Model.checkpoint}).
+   * @throws (rejects) Error naming the file when it is missing, damaged or not a checkpoint
+   */
+  static async loadCheckpoint(path: string, options?: { device?: Device }): Promise<Model> {
+    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+    const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
+    return Model.#fromNative(nativeBinding().NativeModel.loadCheckpoint(resolvePath(path), device), device)
+  }
+
+  static #fromNative(native: NativeModel, device: 'cpu' | 'cuda'): Model {
+    const info = native.loadedInfo
+    const name = checkModelName(info?.model || native.name)
+    const depth = info?.depth ?? undefined
+    return new Model(name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
+  }
+
+  /** What the checkpoint this model was loaded from records; undefined for other models. */
+  get checkpoint(): CheckpointInfo | undefined {
+    return this.#checkpoint
   }
 
   /**
@@ -122,11 +199,7 @@ export class Model {
   static async load(path: string, options?: { device?: Device }): Promise<Model> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
     const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
-    const native = nativeBinding().NativeModel.load(resolvePath(path), device)
-    const info = native.loadedInfo
-    const name = checkModelName(info?.model || native.name)
-    const depth = info?.depth ?? undefined
-    return new Model(name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
+    return Model.#fromNative(nativeBinding().NativeModel.load(resolvePath(path), device), device)
   }
 
   /**
@@ -139,13 +212,18 @@ export class Model {
    */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-    this.#native.save(resolvePath(path), {
+    this.#native.save(resolvePath(path), this.#info())
+  }
+
+  /** The metadata saved with the weights. */
+  #info(): NativeModelInfo {
+    return {
       model: this.#name,
       ...(this.#depth === undefined ? {} : { depth: this.#depth }),
       epochs: this.#epochsTrained,
       ...(this.#testAccuracy === undefined ? {} : { testAccuracy: this.#testAccuracy }),
       version,
-    })
+    }
   }
 
   /** Epochs this model has been trained for (including before it was saved and loaded). */
@@ -202,9 +280,14 @@ export class Model {
    *   or the error an `onProgress` callback threw (training stops at the next batch)
    */
   async fit(train: Dataset, options?: FitOptions): Promise<TrainingHistory> {
-    const o = resolveFitOptions(options, this.#seed)
+    const resume = checkOptionsObject('options', options).resume ?? false
+    if (typeof resume !== 'boolean') throw new TypeError('resume must be a boolean')
+    if (resume && !this.#checkpoint) throw new RangeError('resume needs a model loaded with Model.loadCheckpoint()')
+    if (resume && this.#resumed) throw new RangeError('this checkpoint was resumed already: its state has moved on')
+    const o = resolveFitOptions(options, this.#seed, resume ? this.#checkpoint?.recipe : undefined)
     const trainData = this.#checkData(train, 'train')
     if (trainData.length === 0) throw new RangeError('train must not be empty')
+    if (resume) checkResumable(this.#checkpoint as CheckpointInfo, o.epochs, trainData.length)
     const validation = o.validation === undefined ? null : this.#checkData(o.validation, 'validation')
     const { signal } = o
     if (signal?.aborted) throw abortError(signal)
@@ -228,13 +311,17 @@ export class Model {
     const started = performance.now()
     try {
       // The addon refuses a second call on a busy model with "model is busy".
-      const summaries = await this.#native.fit(
+      const pending = this.#native.fit(
         trainData,
         validation,
         { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, seed: o.seed },
         tracker ? (event) => tracker.handle(event) : null,
         token,
+        resume,
+        o.checkpointDir === undefined ? null : { dir: resolvePath(o.checkpointDir), info: this.#info() },
       )
+      if (resume) this.#resumed = true
+      const summaries = await pending
       if (tracker) await drainCallbacks()
       const records = summaries.map(toEpochRecord)
       tracker?.finish(records)
@@ -259,13 +346,18 @@ export class Model {
    * Accuracy and mean loss of the model on `dataset`.
    * @throws (rejects) TypeError/RangeError for a bad dataset or batch size
    */
-  async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult> {
-    const { batchSize } = checkOptionsObject('options', options)
+  async evaluate(dataset: Dataset, options: EvaluateOptions & { confusion: true }): Promise<DetailedEvaluation>
+  async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult>
+  async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult | DetailedEvaluation> {
+    const { batchSize, confusion = false } = checkOptionsObject('options', options)
     if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1)
+    if (typeof confusion !== 'boolean') throw new TypeError('confusion must be a boolean')
     const data = this.#checkData(dataset, 'dataset')
     if (data.length === 0) throw new RangeError('dataset must not be empty')
-    const r = await this.#native.evaluate(data, batchSize)
-    return { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
+    const r = await this.#native.evaluate(data, batchSize, confusion)
+    const result: EvaluationResult = { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
+    if (!confusion || !r.predictions) return result
+    return { ...result, ...confusionOf(data.labels(), new Uint8Array(r.predictions)) }
   }
 
   /**
@@ -305,6 +397,23 @@ export class Model {
       labels[i] = best
     }
     return { labels, probabilities }
+  }
+
+  /**
+   * Classifies the digit in a PNG or JPEG file, fitted into 28×28 the way
+   * MNIST was made; dark-on-light images are inverted first (see
+   * {@link readDigitImage} for every step).
+   * @returns the label, the 3 most probable classes and all 10 probabilities
+   * @throws (rejects) Error naming the file when it is missing, not a PNG or JPEG, damaged or too large
+   */
+  async predictFile(path: string): Promise<FilePrediction> {
+    const digit = await readDigitImage(path)
+    const { labels, probabilities } = await this.predict(digit.pixels)
+    const top = [...probabilities]
+      .map((probability, label) => ({ label, probability }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, 3)
+    return { file: path, label: labels[0], top, probabilities, inverted: digit.inverted }
   }
 
   #checkSize(height: number, width: number): void {

@@ -22,6 +22,7 @@ export type {
   NativeEvalResult,
   NativeFitOptions,
   NativeModel,
+  NativeModelInfo,
   NativeProgressEvent,
   ParameterInfo as NativeParameterInfo,
 } from '../index.js'

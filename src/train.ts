@@ -2,6 +2,7 @@
  * {@link train}: the whole reference job in one call.
  * @module
  */
+import { dirname } from 'node:path'
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
 import { loadMnist } from './mnist.js'
@@ -9,10 +10,10 @@ import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
-import type { Device, FitOptions, ModelName, TrainingHistory } from './types.js'
+import type { CheckpointInfo, Device, FitOptions, ModelName, TrainingHistory } from './types.js'
 
 /** Options of {@link train}: the fit options (less `validation`) plus where the data comes from. */
-export interface TrainOptions extends Omit<FitOptions, 'validation'> {
+export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> {
   /** Default `'googlenet'`. */
   model?: ModelName
   /** Residual units per stage, for the `resnet` models only. */
@@ -27,6 +28,14 @@ export interface TrainOptions extends Omit<FitOptions, 'validation'> {
   limit?: number
   /** Evaluate on the first `testLimit` test images only; integer >= 1. */
   testLimit?: number
+  /**
+   * Continue the run of this checkpoint (a file, or a folder whose furthest
+   * checkpoint is taken; see {@link Model.loadCheckpoint}). The model and
+   * recipe come from it; `epochs` may be raised. The data must be the same
+   * (same `dir` and `limit`). Checkpoints go on being written to its folder
+   * unless `checkpointDir` says otherwise.
+   */
+  resume?: string
 }
 
 /** What {@link train} resolves to. */
@@ -43,6 +52,8 @@ export interface PreparedTraining {
   train: Dataset
   test: Dataset
   fit: ResolvedFit
+  /** Whether `fit` continues the model's checkpoint. */
+  resume: boolean
 }
 
 /**
@@ -53,19 +64,47 @@ export interface PreparedTraining {
  */
 export async function prepareTraining(options?: TrainOptions): Promise<PreparedTraining> {
   const o = checkOptionsObject('options', options)
+  if (o.resume !== undefined) return prepareResumed(o.resume, o)
   const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
-  const fit = resolveFitOptions({ ...o, seed }, seed)
-  if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
-  if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
-  resolveDevice(o.device ?? 'auto')
+  const { resume: _, ...fitOptions } = o
+  const fit = resolveFitOptions({ ...fitOptions, seed }, seed)
+  checkDataOptions(o)
   if (fit.signal?.aborted) throw abortError(fit.signal)
 
   const model = new Model(o.model ?? 'googlenet', { seed, device: o.device ?? 'auto', ...(o.depth === undefined ? {} : { depth: o.depth }) })
+  return { model, ...(await loadData(o, fit)), fit, resume: false }
+}
+
+function checkDataOptions(o: Partial<TrainOptions>): void {
+  if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
+  if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
+  resolveDevice(o.device ?? 'auto')
+}
+
+async function loadData(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset }> {
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   if (fit.signal?.aborted) throw abortError(fit.signal)
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
-  return { model, train, test, fit }
+  return { train, test }
+}
+
+/** {@link prepareTraining} for a run continued from the checkpoint at `path`. */
+async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<PreparedTraining> {
+  if (typeof path !== 'string' || path === '') throw new TypeError('resume must name a checkpoint file or folder')
+  checkDataOptions(o)
+  const model = await Model.loadCheckpoint(path, { device: o.device ?? 'auto' })
+  const checkpoint = model.checkpoint as CheckpointInfo
+  if (o.model !== undefined && o.model !== model.name) {
+    throw new RangeError(`model ${JSON.stringify(o.model)} differs from the checkpoint's ${JSON.stringify(model.name)}`)
+  }
+  if (o.depth !== undefined && o.depth !== model.depth) throw new RangeError(`depth ${o.depth} differs from the checkpoint's ${model.depth}`)
+  // Checkpoints go on into the folder the run came from.
+  const checkpointDir = o.checkpointDir ?? dirname(checkpoint.path)
+  const { resume: _, ...fitOptions } = o
+  const fit = resolveFitOptions({ ...fitOptions, checkpointDir }, checkpoint.recipe.seed, checkpoint.recipe)
+  // Model.fit checks that the run can go on (epochs left, the same training set size).
+  return { model, ...(await loadData(o, fit)), fit, resume: true }
 }
 
 /**
@@ -76,7 +115,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
  *   or an `AbortError` when `signal` aborts
  */
 export async function train(options?: TrainOptions): Promise<TrainResult> {
-  const { model, train: trainSet, test, fit } = await prepareTraining(options)
-  const history = await model.fit(trainSet, { ...fit, validation: test })
+  const { model, train: trainSet, test, fit, resume } = await prepareTraining(options)
+  const history = await model.fit(trainSet, { ...fit, validation: test, resume })
   return { model, history }
 }

@@ -61,6 +61,49 @@ export interface FitOptions {
   onProgress?: (event: ProgressEvent) => void
   /** Batches per `'window'` event (the tutorial's 300); integer >= 1, default 300. */
   logEvery?: number
+  /**
+   * Write a checkpoint into this folder after every epoch, and when training
+   * stops early (abort, or an error in `onProgress`): weights, momentum
+   * buffers, the shuffle generator's state and the recipe, in
+   * `checkpoint-e0003.safetensors` (after 3 epochs) or
+   * `checkpoint-e0003-b00412.safetensors` (412 batches into the fourth).
+   * Each file is written beside its name and renamed into place.
+   */
+  checkpointDir?: string
+  /**
+   * Continue the run of the checkpoint this model was loaded from
+   * ({@link Model.loadCheckpoint}) instead of starting a new one. The
+   * recipe (batch size, learning rate, momentum, seed, epochs) defaults to
+   * the checkpoint's; only `epochs` may differ (to train longer). On the CPU
+   * the result equals an uninterrupted run's, bit for bit.
+   */
+  resume?: boolean
+}
+
+/** The settings of an SGD run: what a checkpoint keeps so it can be resumed. */
+export interface FitRecipe {
+  /** Planned total epochs. */
+  epochs: number
+  batchSize: number
+  lr: number
+  momentum: number
+  /** Seed of the shuffle. */
+  seed: number
+}
+
+/** What a training checkpoint records (see {@link Model.loadCheckpoint}). */
+export interface CheckpointInfo {
+  /** The checkpoint file. */
+  path: string
+  /** Whole epochs trained. */
+  epochsDone: number
+  /** Batches of the next epoch already trained (non-zero when the run stopped mid-epoch). */
+  batchesDone: number
+  /** Training images per epoch: resume on the same data (same `--limit`). */
+  trainSize: number
+  recipe: FitRecipe
+  /** The finished epochs (without `testCorrect`/`testTotal`). */
+  history: EpochRecord[]
 }
 
 /** Options of {@link Model.evaluate}. */
@@ -85,6 +128,20 @@ export interface Prediction {
   labels: Uint8Array
   /** 10 softmax probabilities per image, row-major (`count × 10`). */
   probabilities: Float32Array
+}
+
+/** What {@link Model.predictFile} returns for one image file. */
+export interface FilePrediction {
+  /** The path as given. */
+  file: string
+  /** The most probable class, 0..9. */
+  label: number
+  /** The 3 most probable classes, most probable first. */
+  top: { label: number; probability: number }[]
+  /** The 10 softmax probabilities. */
+  probabilities: Float32Array
+  /** True when the image was dark on light and was inverted to MNIST's light on dark. */
+  inverted: boolean
 }
 
 /** Accuracy and mean cross-entropy of a model on a dataset. */

@@ -16,12 +16,24 @@ export interface RunInfo {
   lr: number
   momentum: number
   seed: number
+  /** The checkpoint a resumed run continues. */
+  resumedFrom?: { path: string; epochsDone: number; batchesDone: number }
 }
 
 /** Where a run stopped: the last batch that completed. */
 export interface StopPosition {
   epoch: number
   batch: number
+  /** The checkpoint written when it stopped. */
+  checkpoint?: string
+}
+
+/** Columns padded to their widest cell: the first `leftColumns` left-aligned, numbers right-aligned. */
+export function table(rows: readonly string[][], leftColumns: number): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
+  return rows
+    .map((r) => r.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n')
 }
 
 /** `1234567` → `1,234,567`. */
@@ -70,14 +82,20 @@ export function formatEpoch(record: EpochRecord, epochs: number): string[] {
   return lines
 }
 
-/** The two header lines printed before training. */
+/** The header lines printed before training (a third for a resumed run). */
 export function formatStart(info: RunInfo): string[] {
-  return [
+  const lines = [
     `training ${info.model} (${formatCount(info.paramCount)} parameters) on ${info.device}: ` +
       `${info.trainSize} training images, ${info.testSize} test images`,
     `${info.epochs} epoch${info.epochs === 1 ? '' : 's'}, batch size ${info.batchSize}, ` +
       `lr ${info.lr}, momentum ${info.momentum}, seed ${info.seed}`,
   ]
+  const from = info.resumedFrom
+  if (from) {
+    const batches = from.batchesDone === 0 ? '' : ` and ${from.batchesDone} batches`
+    lines.push(`resuming ${from.path} after ${from.epochsDone} epoch${from.epochsDone === 1 ? '' : 's'}${batches}`)
+  }
+  return lines
 }
 
 /** The final line: `done: 10 epochs in 512.3 s, test accuracy 98.81 % [9881/10000]`. */
@@ -91,7 +109,9 @@ export function formatDone(history: TrainingHistory): string {
   return line
 }
 
-/** `stopped at epoch 2, batch 417`, or that training never started. */
+/** `stopped at epoch 2, batch 417` (and the checkpoint written), or that training never started. */
 export function formatStopped(at: StopPosition | undefined): string {
-  return at ? `stopped at epoch ${at.epoch}, batch ${at.batch}` : 'stopped before training started'
+  if (!at) return 'stopped before training started'
+  const line = `stopped at epoch ${at.epoch}, batch ${at.batch}`
+  return at.checkpoint === undefined ? line : `${line}; checkpoint written to ${at.checkpoint} (continue with --resume)`
 }

@@ -9,19 +9,11 @@ import { type ModelSummary, TraceError, type TraceStep, summarize, traceShapes }
 import { modelNames, models } from '../model.js'
 import type { ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
-import { formatCount } from './format.js'
+import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
 const shape = (dims: readonly number[]): string => dims.join('×')
-
-/** Columns padded to their widest cell: the first `leftColumns` left-aligned, numbers right-aligned. */
-function table(rows: readonly string[][], leftColumns: number): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
-  return rows
-    .map((r) => r.map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
-    .join('\n')
-}
 
 function formatSummary(s: ModelSummary): string {
   const rows = [

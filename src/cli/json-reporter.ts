@@ -61,8 +61,12 @@ export class JsonReporter implements Reporter {
     })
   }
 
+  reported(path: string): void {
+    this.#emit({ type: 'report', path })
+  }
+
   stopped(at: StopPosition | undefined): void {
-    this.#emit({ type: 'stopped', epoch: at?.epoch ?? 0, batch: at?.batch ?? 0 })
+    this.#emit({ type: 'stopped', epoch: at?.epoch ?? 0, batch: at?.batch ?? 0, ...(at?.checkpoint === undefined ? {} : { checkpoint: at.checkpoint }) })
     this.#io.stderr.write(`${formatStopped(at)}\n`)
   }
 

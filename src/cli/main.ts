@@ -11,6 +11,8 @@ import { addBenchCommand } from './bench-command.js'
 import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
 import { addInsightCommands } from './insight-commands.js'
+import { addPredictCommand } from './predict-command.js'
+import { addTestCommand } from './test-command.js'
 import { addTrainCommand } from './train-command.js'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
 
@@ -55,10 +57,12 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     throw new CommanderError(0, 'googlenet-native.version', '')
   })
   addTrainCommand(program, io, done)
+  addTestCommand(program, io, done)
   addBenchCommand(program, io, done)
   addCostCommand(program, io, done)
   addInsightCommands(program, io, done)
   addCompareCommand(program, io, done)
+  addPredictCommand(program, io, done)
   return program
 }
 

@@ -20,6 +20,8 @@ export interface Reporter {
   done(history: TrainingHistory): void
   /** After `--save` wrote the model. */
   saved(path: string): void
+  /** After `--report` wrote the HTML report. */
+  reported(path: string): void
   /** After SIGINT stopped the run. */
   stopped(at: StopPosition | undefined): void
   /** A failure, as one line. */

@@ -39,6 +39,10 @@ export class TextReporter implements Reporter {
     this.#io.stderr.write(`saved the model to ${path}\n`)
   }
 
+  reported(path: string): void {
+    this.#io.stderr.write(`wrote the report to ${path}\n`)
+  }
+
   stopped(at: StopPosition | undefined): void {
     this.#io.stderr.write(`${formatStopped(at)}\n`)
   }

@@ -7,7 +7,10 @@ import { type Command, Option } from 'commander'
 import { modelNames } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
-import { prepareTraining } from '../train.js'
+import { latestCheckpoint } from '../checkpoint.js'
+import { LossWindows, trainingReport } from '../report/from-run.js'
+import { writeReport } from '../report/render.js'
+import { type TrainOptions, prepareTraining } from '../train.js'
 import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { createReporter } from './reporter.js'
@@ -18,7 +21,15 @@ const EXAMPLES = `
 Examples:
   $ googlenet-native train                      # the reference recipe: 10 epochs on all of MNIST
   $ googlenet-native train --epochs 1 --limit 10000
-  $ googlenet-native train --data ./fashion-mnist --json > runs.jsonl`
+  $ googlenet-native train --data ./fashion-mnist --json > runs.jsonl
+  $ googlenet-native train --checkpoint-dir runs/a       # Ctrl-C, then:
+  $ googlenet-native train --resume runs/a               # goes on where it stopped
+  $ googlenet-native train --report report.html --save model.safetensors
+
+With --resume, the model and recipe (batch size, lr, momentum, seed, epochs)
+come from the checkpoint; --epochs may raise the total. Use the same --data
+and --limit. On the CPU a resumed run ends with the weights of a run that
+never stopped.`
 
 /**
  * Adds `train` to `program`.
@@ -41,11 +52,17 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--log-every <n>', 'batches per running-loss line').default(FIT_DEFAULTS.logEvery))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
+    .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C'))
+    .addOption(
+      new Option('--resume <path>', 'continue the run of a checkpoint (file, or folder: its furthest one); model and recipe come from it'),
+    )
+    .addOption(new Option('--report <file>', 'write an HTML report: loss curve, accuracy per epoch, confusion matrix, mistakes'))
     .addOption(new Option('--json', 'write one JSON object per line instead of text'))
     .addOption(new Option('-q, --quiet', 'print only the final line'))
     .addHelpText('after', EXAMPLES)
-    .action(async (raw: Record<string, unknown>) => {
-      done(await runTrain(parseTrainFlags(raw), io))
+    .action(async (raw: Record<string, unknown>, command: Command) => {
+      const given = new Set(Object.keys(raw).filter((key) => command.getOptionValueSource(key) === 'cli'))
+      done(await runTrain(parseTrainFlags(raw, given), io))
     })
 }
 
@@ -60,22 +77,11 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
     controller.abort()
   }
   process.on('SIGINT', onSigint)
+  let checkpointDir: string | undefined
   try {
-    const { model, train, test, fit } = await prepareTraining({
-      model: flags.model,
-      ...(flags.depth === undefined ? {} : { depth: flags.depth }),
-      epochs: flags.epochs,
-      batchSize: flags.batchSize,
-      lr: flags.lr,
-      momentum: flags.momentum,
-      seed: flags.seed,
-      logEvery: flags.logEvery,
-      device: flags.device,
-      signal,
-      ...(flags.data === undefined ? {} : { dir: flags.data }),
-      ...(flags.limit === undefined ? {} : { limit: flags.limit }),
-      ...(flags.testLimit === undefined ? {} : { testLimit: flags.testLimit }),
-    })
+    const { model, train, test, fit, resume } = await prepareTraining(trainOptions(flags, signal))
+    checkpointDir = fit.checkpointDir
+    const resumedFrom = resume ? model.checkpoint : undefined
     reporter.start({
       model: model.name,
       paramCount: model.paramCount,
@@ -87,12 +93,18 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
       lr: fit.lr,
       momentum: fit.momentum,
       seed: fit.seed,
+      ...(resumedFrom ? { resumedFrom: { path: resumedFrom.path, epochsDone: resumedFrom.epochsDone, batchesDone: resumedFrom.batchesDone } } : {}),
     })
+    const windows = new LossWindows()
     const history = await model.fit(train, {
       ...fit,
       validation: test,
+      resume,
       onProgress: (event) => {
-        if (event.type === 'batch') position = { epoch: event.epoch, batch: event.batch }
+        if (event.type === 'batch') {
+          position = { epoch: event.epoch, batch: event.batch }
+          windows.add(event)
+        }
         reporter.progress(event)
       },
     })
@@ -101,15 +113,52 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
       await model.save(flags.save)
       reporter.saved(resolve(flags.save))
     }
+    if (flags.report !== undefined) {
+      const input = await trainingReport(model, test, { ...fit, resume }, history, windows.windows, train.length)
+      await writeReport(flags.report, input)
+      reporter.reported(resolve(flags.report))
+    }
     return 0
   } catch (error) {
     if (isAbortError(error)) {
-      reporter.stopped(position)
+      reporter.stopped(position && { ...position, ...lastCheckpoint(checkpointDir) })
       return EXIT_INTERRUPTED
     }
     reporter.error(errorMessage(error))
     return EXIT_FAILURE
   } finally {
     process.off('SIGINT', onSigint)
+  }
+}
+
+/** The options of {@link prepareTraining} the flags give; a resumed run takes only the given ones (the rest come from its checkpoint). */
+function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
+  const take = (key: string): boolean => flags.resume === undefined || flags.given.has(key)
+  return {
+    ...(take('model') ? { model: flags.model } : {}),
+    ...(flags.depth === undefined ? {} : { depth: flags.depth }),
+    ...(take('epochs') ? { epochs: flags.epochs } : {}),
+    ...(take('batchSize') ? { batchSize: flags.batchSize } : {}),
+    ...(take('lr') ? { lr: flags.lr } : {}),
+    ...(take('momentum') ? { momentum: flags.momentum } : {}),
+    ...(take('seed') ? { seed: flags.seed } : {}),
+    logEvery: flags.logEvery,
+    device: flags.device,
+    signal,
+    ...(flags.data === undefined ? {} : { dir: flags.data }),
+    ...(flags.limit === undefined ? {} : { limit: flags.limit }),
+    ...(flags.testLimit === undefined ? {} : { testLimit: flags.testLimit }),
+    ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir }),
+    ...(flags.resume === undefined ? {} : { resume: flags.resume }),
+  }
+}
+
+/** The checkpoint a stopped run left in `dir`, if any. */
+function lastCheckpoint(dir: string | undefined): { checkpoint?: string } {
+  if (dir === undefined) return {}
+  try {
+    return { checkpoint: latestCheckpoint(dir) }
+  } catch {
+    return {}
   }
 }

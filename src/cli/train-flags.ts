@@ -15,6 +15,14 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
   data?: string
   /** Where `--save` writes the trained model. */
   save?: string
+  /** `--checkpoint-dir`: where a checkpoint is written after every epoch and on Ctrl-C. */
+  checkpointDir?: string
+  /** `--resume`: the checkpoint (file or folder) to continue. */
+  resume?: string
+  /** `--report`: where the HTML report goes. */
+  report?: string
+  /** The flags given on the command line (the rest are defaults): a resumed run takes those from its checkpoint. */
+  given: ReadonlySet<string>
   limit?: number
   testLimit?: number
   device: Device
@@ -26,7 +34,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
  * Validates the `train` flags.
  * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer >= 1 (got 0)`
  */
-export function parseTrainFlags(raw: RawFlags): TrainFlags {
+export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {
     // commander has already checked it against the choices.
     model: (raw.model as ModelName | undefined) ?? 'googlenet',
@@ -39,17 +47,26 @@ export function parseTrainFlags(raw: RawFlags): TrainFlags {
     device: (raw.device as Device | undefined) ?? 'auto',
     json: raw.json === true,
     quiet: raw.quiet === true,
+    given,
   }
-  const depth = depthFlag(raw, flags.model)
+  for (const [key, flag, what] of [
+    ['save', '--save', 'a file'],
+    ['checkpointDir', '--checkpoint-dir', 'a folder'],
+    ['resume', '--resume', 'a checkpoint file or folder'],
+    ['report', '--report', 'a file'],
+  ] as const) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name ${what}`)
+    flags[key] = value
+  }
+  // A resumed run's model comes from its checkpoint: --depth alone is checked as a number only.
+  const depth = flags.resume !== undefined && !given.has('model') ? numberFlag(raw, 'depth', '--depth', atLeastOne) : depthFlag(raw, flags.model)
   if (depth !== undefined) flags.depth = depth
   const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
   if (limit !== undefined) flags.limit = limit
   const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
   if (testLimit !== undefined) flags.testLimit = testLimit
-  if (raw.save !== undefined) {
-    if (typeof raw.save !== 'string' || raw.save === '') throw new UsageError('--save must name a file')
-    flags.save = raw.save
-  }
   if (raw.data !== undefined) {
     if (typeof raw.data !== 'string' || raw.data === '') throw new UsageError('--data must name a folder')
     flags.data = raw.data

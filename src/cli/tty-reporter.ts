@@ -63,6 +63,10 @@ export class TtyReporter implements Reporter {
     this.#io.stderr.write(`saved the model to ${path}\n`)
   }
 
+  reported(path: string): void {
+    this.#io.stderr.write(`wrote the report to ${path}\n`)
+  }
+
   stopped(at: StopPosition | undefined): void {
     this.#bar.clear()
     this.#io.stderr.write(`\n${formatStopped(at)}\n`)

@@ -6,6 +6,7 @@
 //!
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
 //! - [`model`]: the reference GoogLeNet and its layers, with PyTorch's init and names.
+//! - [`image`]: PNG and JPEG files fitted into 28×28 MNIST-style digits.
 //! - [`engine`]: the CPU engine, a hand-written forward and backward pass of
 //!   the reference model that training and inference use on the CPU.
 //! - [`ops`]: custom candle ops (im2col, pools), whose kernels the engine shares.
@@ -14,6 +15,7 @@
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod image;
 pub mod model;
 pub mod ops;
 pub mod runtime;

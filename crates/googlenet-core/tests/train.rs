@@ -7,7 +7,7 @@ use candle_core::{Device, Tensor, Var};
 use common::mnist;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
-use googlenet_core::train::{benchmark, evaluate, fit, predict_probabilities, BenchConfig, EpochSummary, FitConfig, Sgd, TrainEvent};
+use googlenet_core::train::{benchmark, evaluate, evaluate_with_predictions, fit, predict_probabilities, BenchConfig, EpochSummary, FitConfig, Sgd, TrainEvent};
 use googlenet_core::Error;
 
 fn grads_for(var: &Var, grad: &[f32]) -> GradStore {
@@ -144,10 +144,14 @@ fn evaluate_and_predict_agree() {
     let pixels: Vec<f32> = (0..300).flat_map(|i| test.image(i).iter().map(|&p| p as f32 / 255.0).collect::<Vec<_>>()).collect();
     let probs = predict_probabilities(model.as_ref(), &pixels, 300, 28, 28, &Device::Cpu).unwrap();
     assert_eq!(probs.len(), 3000);
+    let (detailed, predictions) = evaluate_with_predictions(model.as_ref(), &test, 64, &Device::Cpu).unwrap();
+    assert_eq!((detailed.correct, detailed.total), (result.correct, result.total));
+    assert!((detailed.loss - result.loss).abs() < 1e-6);
     let mut correct = 0;
     for (i, row) in probs.chunks(10).enumerate() {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         let label = row.iter().enumerate().fold((0, f32::MIN), |best, (j, &p)| if p > best.1 { (j, p) } else { best }).0;
+        assert_eq!(label, predictions[i] as usize, "image {i}");
         correct += (label == test.labels()[i] as usize) as usize;
     }
     assert_eq!(correct, result.correct);

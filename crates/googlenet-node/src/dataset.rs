@@ -38,6 +38,22 @@ impl NativeDataset {
         self.inner.width() as u32
     }
 
+    /// Every label, in order (a copy).
+    #[napi]
+    pub fn labels(&self) -> Buffer {
+        self.inner.labels().to_vec().into()
+    }
+
+    /// The pixels of image `index` (height×width bytes, a copy).
+    #[napi]
+    pub fn image(&self, index: u32) -> Result<Buffer> {
+        let i = index as usize;
+        if i >= self.inner.len() {
+            return Err(Error::new(Status::InvalidArg, format!("image index {i} is out of range (dataset of {})", self.inner.len())));
+        }
+        Ok(self.inner.image(i).to_vec().into())
+    }
+
     /// The first `count` samples (fewer if the set is smaller), as a new dataset.
     #[napi]
     pub fn take(&self, count: u32) -> NativeDataset {

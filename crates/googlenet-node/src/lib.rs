@@ -4,9 +4,11 @@
 //! The public, documented API is the TypeScript layer in `src/`.
 
 mod bench;
+mod checkpoint;
 mod dataset;
 mod device;
 mod errors;
+mod image;
 mod model;
 mod progress;
 mod saved;

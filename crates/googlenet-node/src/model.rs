@@ -7,11 +7,15 @@ use std::time::Duration;
 use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
-use googlenet_core::train::{evaluate, fit, predict_probabilities, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
+use googlenet_core::train::{
+    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, save_checkpoint, Checkpoint, FitConfig, TrainEvent,
+    TrainState, EVAL_BATCH_SIZE,
+};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
+use crate::checkpoint::NativeCheckpointInfo;
 use crate::dataset::NativeDataset;
 use crate::device::parse_device;
 use crate::errors::{guarded, to_napi};
@@ -75,6 +79,26 @@ pub struct NativeFitOptions {
     pub seed: u32,
 }
 
+impl From<&FitConfig> for NativeFitOptions {
+    fn from(c: &FitConfig) -> Self {
+        Self { epochs: c.epochs as u32, batch_size: c.batch_size as u32, lr: c.lr, momentum: c.momentum, seed: c.seed as u32 }
+    }
+}
+
+impl From<&NativeFitOptions> for FitConfig {
+    fn from(o: &NativeFitOptions) -> Self {
+        Self { epochs: o.epochs as usize, batch_size: o.batch_size as usize, lr: o.lr, momentum: o.momentum, seed: o.seed as u64 }
+    }
+}
+
+/// Where `fit` writes a checkpoint after every epoch (and when stopped),
+/// with the metadata of the model files it holds.
+#[napi(object)]
+pub struct NativeCheckpointOptions {
+    pub dir: String,
+    pub info: NativeModelInfo,
+}
+
 /// A model held in Rust; training and inference run on libuv's thread pool.
 #[napi]
 pub struct NativeModel {
@@ -83,6 +107,8 @@ pub struct NativeModel {
     param_count: u32,
     /// The metadata of the file the model was loaded from.
     loaded: Option<ModelInfo>,
+    /// The checkpoint the model was loaded from, kept for `fit` to resume.
+    checkpoint: Option<Checkpoint>,
 }
 
 #[napi]
@@ -100,7 +126,24 @@ impl NativeModel {
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
         let (name, param_count) = (model.name().to_string(), model.param_count() as u32);
         let slot = Arc::new(ModelSlot { model: Mutex::new(model), device, busy: AtomicBool::new(false) });
-        Self { slot, name, param_count, loaded }
+        Self { slot, name, param_count, loaded, checkpoint: None }
+    }
+
+    /// Reads a training checkpoint (a file, or a folder's furthest one)
+    /// onto `device`; `fit` with `resume` continues the run it records.
+    #[napi(factory)]
+    pub fn load_checkpoint(path: String, device: Option<String>) -> Result<Self> {
+        let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
+        let (model, checkpoint) = guarded(|| load_checkpoint(Path::new(&path), &device))?;
+        let mut native = Self::wrap(model, device, Some(checkpoint.info.clone()));
+        native.checkpoint = Some(checkpoint);
+        Ok(native)
+    }
+
+    /// What the checkpoint the model was loaded from records, if it was.
+    #[napi(getter)]
+    pub fn checkpoint_info(&self) -> Option<NativeCheckpointInfo> {
+        self.checkpoint.as_ref().map(NativeCheckpointInfo::from)
     }
 
     /// Reads a model file written by `save` (or a PyTorch `state_dict` saved
@@ -148,6 +191,10 @@ impl NativeModel {
     }
 
     /// Trains in place; rejects with code `Cancelled` when `cancel` fires.
+    /// `resume`: continue the run of the checkpoint the model was loaded
+    /// from (its shuffle state, order and momentum) instead of starting one;
+    /// `checkpoint`: write a checkpoint there after every epoch and when
+    /// stopped.
     #[napi(ts_return_type = "Promise<Array<NativeEpochSummary>>")]
     pub fn fit(
         &self,
@@ -156,30 +203,35 @@ impl NativeModel {
         options: NativeFitOptions,
         #[napi(ts_arg_type = "((event: NativeProgressEvent) => void) | undefined | null")] on_progress: Option<ProgressCallback>,
         cancel: Option<&CancelToken>,
+        resume: Option<bool>,
+        checkpoint: Option<NativeCheckpointOptions>,
     ) -> Result<AsyncTask<FitTask>> {
+        let start = match (resume.unwrap_or(false), &self.checkpoint) {
+            (false, _) => None,
+            (true, Some(c)) => Some(c.state.clone()),
+            (true, None) => return Err(Error::new(Status::InvalidArg, "resume needs a model loaded from a checkpoint")),
+        };
         Ok(AsyncTask::new(FitTask {
             claim: Claim::take(&self.slot)?,
             train: train.inner.clone(),
             validation: validation.map(|v| v.inner.clone()),
-            config: FitConfig {
-                epochs: options.epochs as usize,
-                batch_size: options.batch_size as usize,
-                lr: options.lr,
-                momentum: options.momentum,
-                seed: options.seed as u64,
-            },
+            config: FitConfig::from(&options),
             on_progress,
             cancel: cancel.map(|c| c.flag.clone()),
+            start,
+            checkpoint: checkpoint.map(|c| (c.dir.into(), c.info.into())),
         }))
     }
 
-    /// Accuracy and mean loss on `data`.
+    /// Accuracy and mean loss on `data`; with `keep_predictions`, also the
+    /// predicted class of every image.
     #[napi(ts_return_type = "Promise<NativeEvalResult>")]
-    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>) -> Result<AsyncTask<EvaluateTask>> {
+    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>, keep_predictions: Option<bool>) -> Result<AsyncTask<EvaluateTask>> {
         Ok(AsyncTask::new(EvaluateTask {
             claim: Claim::take(&self.slot)?,
             data: data.inner.clone(),
             batch_size: batch_size.unwrap_or(EVAL_BATCH_SIZE as u32),
+            keep_predictions: keep_predictions.unwrap_or(false),
         }))
     }
 
@@ -222,6 +274,10 @@ pub struct FitTask {
     config: FitConfig,
     on_progress: Option<ProgressCallback>,
     cancel: Option<Arc<AtomicBool>>,
+    /// The state to resume from.
+    start: Option<TrainState>,
+    /// Where to write checkpoints, and the model metadata they carry.
+    checkpoint: Option<(std::path::PathBuf, ModelInfo)>,
 }
 
 impl Task for FitTask {
@@ -231,23 +287,36 @@ impl Task for FitTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
             let model = self.claim.model();
+            // A checkpoint that cannot be written stops training with its error.
+            let mut save_error = None;
             let mut on_event = |event: TrainEvent| {
-                if let Some(callback) = &self.on_progress {
-                    match event {
-                        // NonBlocking: a slow JS listener must never stall training.
-                        TrainEvent::Batch(p) => {
-                            callback.call(p.into(), ThreadsafeFunctionCallMode::NonBlocking);
+                match (event, &self.on_progress) {
+                    (TrainEvent::Checkpoint(state), _) => {
+                        if let Some((dir, info)) = &self.checkpoint {
+                            if let Err(e) = save_checkpoint(dir, model.as_ref(), info, &self.config, state) {
+                                save_error.get_or_insert(e);
+                            }
                         }
-                        TrainEvent::Epoch(s) => deliver_and_wait(callback, s.into()),
                     }
+                    // NonBlocking: a slow JS listener must never stall training.
+                    (TrainEvent::Batch(p), Some(callback)) => {
+                        callback.call(p.into(), ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                    (TrainEvent::Epoch(s), Some(callback)) => deliver_and_wait(callback, s.into()),
+                    (_, None) => {}
                 }
                 match &self.cancel {
+                    _ if save_error.is_some() => ControlFlow::Break(()),
                     Some(flag) if flag.load(Ordering::SeqCst) => ControlFlow::Break(()),
                     _ => ControlFlow::Continue(()),
                 }
             };
-            let history = fit(model.as_ref(), &self.train, self.validation.as_deref(), &self.config, self.claim.device(), &mut on_event)?;
-            Ok(history.iter().map(NativeEpochSummary::from).collect())
+            let (train, validation, device) = (&self.train, self.validation.as_deref(), self.claim.device());
+            let result = fit_from(model.as_ref(), train, validation, &self.config, device, self.start.as_ref(), &mut on_event);
+            if let Some(e) = save_error {
+                return Err(e);
+            }
+            Ok(result?.iter().map(NativeEpochSummary::from).collect())
         })
     }
 
@@ -260,21 +329,23 @@ pub struct EvaluateTask {
     claim: Claim,
     data: Arc<Dataset>,
     batch_size: u32,
+    keep_predictions: bool,
 }
 
 impl Task for EvaluateTask {
-    type Output = NativeEvalResult;
+    type Output = (NativeEvalResult, Vec<u8>);
     type JsValue = NativeEvalResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
             let model = self.claim.model();
-            Ok(evaluate(model.as_ref(), &self.data, self.batch_size as usize, self.claim.device())?.into())
+            let (result, predictions) = evaluate_with_predictions(model.as_ref(), &self.data, self.batch_size as usize, self.claim.device())?;
+            Ok((result.into(), predictions))
         })
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
+    fn resolve(&mut self, _env: Env, (result, predictions): Self::Output) -> Result<Self::JsValue> {
+        Ok(if self.keep_predictions { NativeEvalResult { predictions: Some(predictions.into()), ..result } } else { result })
     }
 }
 

@@ -2,6 +2,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use googlenet_core::train::{BatchProgress, EpochSummary, EvalResult};
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 /// Lets JS stop a running fit: `cancel()` sets a flag the training loop
@@ -37,11 +38,13 @@ pub struct NativeEvalResult {
     pub total: u32,
     pub accuracy: f64,
     pub loss: f64,
+    /// The predicted class of every image, when asked for.
+    pub predictions: Option<Buffer>,
 }
 
 impl From<EvalResult> for NativeEvalResult {
     fn from(r: EvalResult) -> Self {
-        Self { correct: r.correct as u32, total: r.total as u32, accuracy: r.accuracy, loss: r.loss }
+        Self { correct: r.correct as u32, total: r.total as u32, accuracy: r.accuracy, loss: r.loss, predictions: None }
     }
 }
 

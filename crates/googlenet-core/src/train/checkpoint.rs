@@ -59,7 +59,7 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
     let mut tensors = state_dict(model)?;
     tensors.extend(state.momentum.iter().map(|(name, t)| (format!("{MOMENTUM_PREFIX}{name}"), t.clone())));
     tensors.push((ORDER.to_string(), Tensor::from_slice(&state.order, state.order.len(), &Device::Cpu)?));
-    let info = ModelInfo { epochs: state.epochs_done, ..info.clone() };
+    let info = ModelInfo { epochs: state.epochs_done, test_accuracy: state.test_accuracy, ..info.clone() };
     let mut metadata = info.to_metadata();
     metadata.extend([
         ("kind".to_string(), KIND.to_string()),
@@ -146,6 +146,7 @@ pub fn load_checkpoint(path: &Path, device: &Device) -> Result<(Box<dyn Model>, 
         order,
         momentum,
         epoch_loss_sum: real("epoch_loss_sum")?,
+        test_accuracy: info.test_accuracy,
         history,
     };
     Ok((model, Checkpoint { info, config, state, path }))

@@ -26,6 +26,12 @@ pub(crate) fn check_input_size(model: &dyn Model, height: usize, width: usize) -
 
 /// Runs the model over `data` in batches of `batch_size` (no gradients kept).
 pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<EvalResult> {
+    Ok(evaluate_with_predictions(model, data, batch_size, device)?.0)
+}
+
+/// [`evaluate`], plus the predicted class of every image in dataset order
+/// (what a confusion matrix or a list of mistakes is made from).
+pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
     check_input_size(model, data.height(), data.width())?;
     if batch_size == 0 {
         return Err(Error::InvalidArgument("batch size must be at least 1".into()));
@@ -33,19 +39,21 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
     model.set_training(false);
     let mut runner = Runner::new(model, device)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);
+    let mut predictions = Vec::with_capacity(data.len());
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(batch_size) {
         let logits = runner.logits_of(data, chunk)?;
         for (row, &i) in logits.chunks_exact(NUM_CLASSES).zip(chunk) {
-            let label = data.labels()[i] as usize;
+            let (label, predicted) = (data.labels()[i] as usize, argmax(row));
             loss_sum += cross_entropy(row, label) as f64;
-            correct += usize::from(argmax(row) == label);
+            correct += usize::from(predicted == label);
+            predictions.push(predicted as u8);
         }
     }
     let total = data.len();
     let accuracy = if total == 0 { 0.0 } else { correct as f64 / total as f64 };
     let loss = if total == 0 { 0.0 } else { loss_sum / total as f64 };
-    Ok(EvalResult { correct, total, accuracy, loss })
+    Ok((EvalResult { correct, total, accuracy, loss }, predictions))
 }
 
 /// Index of the largest value (the first, on ties).

@@ -157,17 +157,18 @@ pub fn fit_from(
     let mut runner = Runner::new(model, device)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let (mut first_epoch, mut skip, mut carried_loss, mut lines) = (1, 0, 0.0, Vec::new());
+    let (mut first_epoch, mut skip, mut carried_loss, mut lines, mut accuracy) = (1, 0, 0.0, Vec::new(), None);
     if let Some(state) = start {
         state.check_resumable(config, train.len())?;
         rng.set_word_pos(state.rng_word_pos);
         order = state.order.iter().map(|&i| i as usize).collect();
         runner.restore_momentum(model, &state.momentum, config.lr, config.momentum)?;
-        (first_epoch, skip, carried_loss, lines) = (state.epochs_done + 1, state.batches_done, state.epoch_loss_sum, state.history.clone());
+        (first_epoch, skip, carried_loss) = (state.epochs_done + 1, state.batches_done, state.epoch_loss_sum);
+        (lines, accuracy) = (state.history.clone(), state.test_accuracy);
     }
     let batches = train.len().div_ceil(config.batch_size);
     let mut history = Vec::with_capacity(config.epochs);
-    let snapshot = |runner: &Runner, rng: &ChaCha8Rng, order: &[usize], done: (usize, usize), loss: f64, lines: &[String]| {
+    let snapshot = |runner: &Runner, rng: &ChaCha8Rng, order: &[usize], done: (usize, usize), loss: f64, lines: &[String], accuracy| {
         Ok::<_, Error>(TrainState {
             epochs_done: done.0,
             batches_done: done.1,
@@ -175,6 +176,7 @@ pub fn fit_from(
             order: order.iter().map(|&i| i as u32).collect(),
             momentum: runner.momentum(model)?,
             epoch_loss_sum: loss,
+            test_accuracy: accuracy,
             history: lines.to_vec(),
         })
     };
@@ -215,7 +217,7 @@ pub fn fit_from(
                     // An aborted run keeps what it learned so far (all of
                     // this group's steps), and says where it stands.
                     runner.sync(model)?;
-                    let state = snapshot(&runner, &rng, &order, (epoch - 1, b + 1), loss_sum, &lines)?;
+                    let state = snapshot(&runner, &rng, &order, (epoch - 1, b + 1), loss_sum, &lines, accuracy)?;
                     let _ = on_event(TrainEvent::Checkpoint(&state));
                     return Err(Error::Aborted);
                 }
@@ -241,7 +243,8 @@ pub fn fit_from(
             eval_seconds,
         };
         lines.push(summary.to_json());
-        let state = snapshot(&runner, &rng, &order, (epoch, 0), 0.0, &lines)?;
+        accuracy = summary.test.map(|t| t.accuracy).or(accuracy);
+        let state = snapshot(&runner, &rng, &order, (epoch, 0), 0.0, &lines, accuracy)?;
         let _ = on_event(TrainEvent::Checkpoint(&state));
         let stop = on_event(TrainEvent::Epoch(&summary)).is_break();
         history.push(summary);

@@ -27,6 +27,8 @@ pub struct TrainState {
     /// Sum of the batch losses of the unfinished epoch, so its mean covers
     /// the batches trained before the stop too.
     pub epoch_loss_sum: f64,
+    /// Test accuracy after the last finished epoch, if it was evaluated.
+    pub test_accuracy: Option<f64>,
     /// Every finished epoch's summary as a JSON line
     /// ([`super::EpochSummary::to_json`]), earlier runs' included.
     pub history: Vec<String>,

@@ -1,0 +1,80 @@
+//! Digits from image files: a PNG or JPEG decoded and fitted into a 28×28
+//! MNIST-style image, so a model trained on MNIST can classify it.
+//!
+//! The steps follow how MNIST itself was made (LeCun et al.): the digit is
+//! scaled, keeping its aspect ratio, so that its larger side is 20 pixels,
+//! then placed in a 28×28 black field with its centre of mass at the centre.
+//! Before that, the image is brought to MNIST's look:
+//!
+//! 1. [`decode`]: PNG or JPEG to 8-bit gray, any transparency composited
+//!    over white (a black digit on a transparent background is dark on light).
+//! 2. [`mnist_fit`]: polarity from the outermost ring of pixels: when most of
+//!    it is brighter than mid-gray the background is light, and the image is
+//!    inverted so the digit is light on dark as in MNIST. The background level
+//!    becomes black, the ink is cropped to its bounding box, scaled (area
+//!    averaging, [`resample`]) and centred by mass.
+//!
+//! Hostile input fails with an error, never a panic, and decoding is capped
+//! (see [`MAX_SIDE`], [`MAX_DECODED_BYTES`], [`MAX_FILE_BYTES`]) so a header
+//! that claims a huge size fails before anything that size is allocated.
+
+mod decode;
+mod mnist_fit;
+mod resample;
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::{Error, Result};
+
+pub use decode::{MAX_DECODED_BYTES, MAX_SIDE};
+pub use mnist_fit::{DIGIT_BOX, SIDE};
+
+/// The largest image file [`read_digit_image`] reads.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A digit ready for a model trained on MNIST.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digit {
+    /// 28×28 values in [0, 1], row-major, MNIST's polarity (ink bright, background 0).
+    pub pixels: Vec<f32>,
+    /// Whether the image was dark on light and so was inverted.
+    pub inverted: bool,
+    /// Size of the decoded image, before fitting.
+    pub source_width: u32,
+    pub source_height: u32,
+}
+
+/// Why image bytes could not be turned into a digit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("not a PNG or JPEG image")]
+    UnknownFormat,
+    #[error("{0} images are not supported (only PNG and JPEG)")]
+    UnsupportedFormat(String),
+    #[error("image is too large: at most {MAX_SIDE}×{MAX_SIDE} pixels and {} MiB decoded", MAX_DECODED_BYTES >> 20)]
+    TooLarge,
+    #[error("damaged image: {0}")]
+    Damaged(String),
+}
+
+/// Decodes a PNG or JPEG and fits it into a 28×28 MNIST-style digit. An
+/// image without ink (a blank page) gives an all-black digit, not an error.
+pub fn digit_from_image_bytes(bytes: &[u8]) -> Result<Digit, ImageError> {
+    let gray = decode::decode_gray(bytes)?;
+    let (pixels, inverted) = mnist_fit::fit(&gray);
+    Ok(Digit { pixels, inverted, source_width: gray.width(), source_height: gray.height() })
+}
+
+/// Reads an image file and fits it as [`digit_from_image_bytes`] does.
+/// Errors name the file.
+pub fn read_digit_image(path: &Path) -> Result<Digit> {
+    let io_error = |source| Error::Io { path: path.to_path_buf(), source };
+    let mut bytes = Vec::new();
+    // One byte past the cap tells a too-large file from one exactly at it.
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io_error)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::data(path, format!("larger than {} MiB, too large for an image of a digit", MAX_FILE_BYTES >> 20)));
+    }
+    digit_from_image_bytes(&bytes).map_err(|e| Error::data(path, e.to_string()))
+}

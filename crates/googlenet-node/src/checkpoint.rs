@@ -1,0 +1,49 @@
+//! Training checkpoints seen from JS: what a loaded checkpoint holds, and
+//! where a folder's furthest checkpoint is.
+
+use std::path::Path;
+
+use googlenet_core::train::{latest_checkpoint, Checkpoint};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::guarded;
+use crate::model::NativeFitOptions;
+use crate::saved::NativeModelInfo;
+
+/// A checkpoint's recipe and progress (its weights are the model's).
+#[napi(object)]
+pub struct NativeCheckpointInfo {
+    /// The file it was read from.
+    pub path: String,
+    pub model: NativeModelInfo,
+    /// The recipe being followed (`epochs` is the run's planned total).
+    pub config: NativeFitOptions,
+    pub epochs_done: u32,
+    /// Batches of the next epoch already trained (a run stopped mid-epoch).
+    pub batches_done: u32,
+    /// Size of the training set the run uses.
+    pub train_size: u32,
+    /// Each finished epoch's summary as a JSON line.
+    pub history: Vec<String>,
+}
+
+impl From<&Checkpoint> for NativeCheckpointInfo {
+    fn from(c: &Checkpoint) -> Self {
+        Self {
+            path: c.path.display().to_string(),
+            model: c.info.clone().into(),
+            config: NativeFitOptions::from(&c.config),
+            epochs_done: c.state.epochs_done as u32,
+            batches_done: c.state.batches_done as u32,
+            train_size: c.state.order.len() as u32,
+            history: c.state.history.clone(),
+        }
+    }
+}
+
+/// The furthest checkpoint in the folder `dir`; fails when it holds none.
+#[napi]
+pub fn latest_checkpoint_in(dir: String) -> Result<String> {
+    guarded(|| Ok(latest_checkpoint(Path::new(&dir))?.display().to_string()))
+}

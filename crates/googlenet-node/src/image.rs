@@ -1,0 +1,50 @@
+//! Digits from PNG and JPEG files, fitted into 28×28 the way MNIST was made.
+
+use std::path::PathBuf;
+
+use googlenet_core::image::Digit;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::guarded;
+
+/// A digit read from an image file, ready for a model trained on MNIST.
+#[napi(object)]
+pub struct NativeDigitImage {
+    /// 28×28 values in [0, 1], row-major, ink bright on black.
+    pub pixels: Float32Array,
+    /// Whether the image was dark on light and was inverted.
+    pub inverted: bool,
+    /// Size of the image in the file.
+    pub width: u32,
+    pub height: u32,
+}
+
+pub struct ReadDigitTask {
+    path: PathBuf,
+}
+
+impl Task for ReadDigitTask {
+    type Output = Digit;
+    type JsValue = NativeDigitImage;
+
+    fn compute(&mut self) -> Result<Digit> {
+        guarded(|| googlenet_core::image::read_digit_image(&self.path))
+    }
+
+    fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
+        Ok(NativeDigitImage {
+            pixels: Float32Array::new(digit.pixels),
+            inverted: digit.inverted,
+            width: digit.source_width,
+            height: digit.source_height,
+        })
+    }
+}
+
+/// Reads a PNG or JPEG file and fits the digit in it into 28×28, off the
+/// event loop. Errors name the file.
+#[napi(ts_return_type = "Promise<NativeDigitImage>")]
+pub fn read_digit_image(path: String) -> AsyncTask<ReadDigitTask> {
+    AsyncTask::new(ReadDigitTask { path: PathBuf::from(path) })
+}

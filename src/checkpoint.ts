@@ -1,0 +1,17 @@
+/**
+ * Finding training checkpoints on disk (they are written by `fit` with
+ * `checkpointDir` and read by {@link Model.loadCheckpoint}).
+ * @module
+ */
+import { resolve } from 'node:path'
+import { nativeBinding } from './native.js'
+
+/**
+ * The furthest checkpoint in folder `dir`: the one after the most epochs
+ * (and batches, for a run stopped mid-epoch).
+ * @throws Error naming the folder when it cannot be read or holds no checkpoint
+ */
+export function latestCheckpoint(dir: string): string {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty string')
+  return nativeBinding().latestCheckpointIn(resolve(dir))
+}

@@ -1,0 +1,76 @@
+/**
+ * The `predict` command: classify digits in PNG and JPEG files with a saved model.
+ * @module
+ */
+import { type Command, Option } from 'commander'
+import { errorMessage } from '../errors.js'
+import { Model } from '../model.js'
+import type { Device, FilePrediction } from '../types.js'
+import type { RawFlags } from './flags.js'
+import type { Io } from './io.js'
+import { EXIT_FAILURE } from './usage-error.js'
+
+const DETAILS = `
+Each image is fitted into 28×28 the way MNIST was made: gray (transparency
+counts as white paper), inverted when the background is light (most of the
+outermost ring of pixels brighter than mid-gray) so the digit is light on
+dark, cropped to the ink, scaled to 20 pixels on its larger side keeping the
+aspect ratio, and centred by its centre of mass.
+
+A file that cannot be read is reported on stderr as "error: <file>: <reason>";
+the other files are still classified, and the exit status is then 1.
+
+Examples:
+  $ googlenet-native train --save model.safetensors
+  $ googlenet-native predict --load model.safetensors digit.png photo.jpg
+  $ googlenet-native predict --load model.safetensors --json digits/*.png`
+
+const percent = (p: number): string => `${(100 * p).toFixed(1)}%`
+
+/** One line of text, e.g. `digit.png: 7  (7 99.8%, 2 0.1%, 3 0.0%)`. */
+export function formatFilePrediction(p: FilePrediction): string {
+  const top = p.top.map((t) => `${t.label} ${percent(t.probability)}`).join(', ')
+  return `${p.file}: ${p.label}  (${top})${p.inverted ? '  [inverted: dark digit on light background]' : ''}`
+}
+
+/** The `--json` line: `{"file","label","top":[{"label","probability"}],"inverted"}`. */
+export function filePredictionJson(p: FilePrediction): string {
+  return JSON.stringify({ file: p.file, label: p.label, top: p.top, inverted: p.inverted })
+}
+
+/**
+ * Adds `predict` to `program`.
+ * @param done - receives the command's exit status
+ */
+export function addPredictCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('predict')
+    .description('classify the digit in each PNG or JPEG file with a saved model, printing the label and the top 3')
+    .argument('<images...>', 'PNG or JPEG files, one digit each')
+    .requiredOption('--load <file>', 'the model to use (a file written by train --save or Model.save, or a PyTorch state_dict)')
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--json', 'one {"file","label","top":[{"label","probability"}],"inverted"} object per line'))
+    .addHelpText('after', DETAILS)
+    .action(async (images: string[], raw: RawFlags) => {
+      let model: Model
+      try {
+        model = await Model.load(String(raw.load), { device: raw.device as Device })
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+        return
+      }
+      let failed = false
+      for (const image of images) {
+        try {
+          const p = await model.predictFile(image)
+          io.stdout.write(`${raw.json === true ? filePredictionJson(p) : formatFilePrediction(p)}\n`)
+        } catch (error) {
+          // The core's messages already start with the file's name.
+          io.stderr.write(`error: ${errorMessage(error)}\n`)
+          failed = true
+        }
+      }
+      done(failed ? EXIT_FAILURE : 0)
+    })
+}

@@ -1,0 +1,85 @@
+/**
+ * The `test` command: a saved model's accuracy on a test split, per class
+ * and as a confusion matrix, optionally with an HTML report.
+ * @module
+ */
+import { resolve } from 'node:path'
+import { type Command, Option } from 'commander'
+import { errorMessage } from '../errors.js'
+import { loadMnist } from '../mnist.js'
+import { Model } from '../model.js'
+import { testReport } from '../report/from-run.js'
+import { writeReport } from '../report/render.js'
+import type { DetailedEvaluation, Device } from '../types.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { formatCount, table } from './format.js'
+import type { Io } from './io.js'
+import { EXIT_FAILURE, UsageError } from './usage-error.js'
+
+const EXAMPLES = `
+Examples:
+  $ googlenet-native test --load model.safetensors
+  $ googlenet-native test --load model.safetensors --json | jq .perClass
+  $ googlenet-native test --load model.safetensors --report test.html
+
+The confusion matrix counts test images by true digit (rows) and predicted
+digit (columns); the diagonal holds the correct ones.`
+
+/** The text output: accuracy, a per-class table and the confusion matrix. */
+export function formatEvaluation(e: DetailedEvaluation): string {
+  const perClass = table(
+    [
+      ['digit', 'correct', 'total', 'accuracy'],
+      ...e.perClass.map((c) => [String(c.label), formatCount(c.correct), formatCount(c.total), `${(100 * c.accuracy).toFixed(2)} %`]),
+    ],
+    1,
+  )
+  const digits = e.confusion.map((_, i) => String(i))
+  const confusion = table([['true\\pred', ...digits], ...e.confusion.map((row, i) => [String(i), ...row.map(String)])], 1)
+  return (
+    `test accuracy ${(100 * e.accuracy).toFixed(2)} % [${e.correct}/${e.total}], mean loss ${e.loss.toFixed(4)}\n\n` +
+    `${perClass}\n\nconfusion matrix (rows: true digit, columns: predicted)\n${confusion}\n`
+  )
+}
+
+/** Adds `test` to `program`; `done` receives the exit status. */
+export function addTestCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('test')
+    .description('evaluate a saved model on a test split: accuracy, per-class accuracy and the confusion matrix')
+    .addOption(new Option('--load <file>', 'the model file (written by train --save or Model.save, or a PyTorch state_dict)'))
+    .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
+    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
+    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(new Option('--report <file>', 'also write an HTML report: confusion heat map and misclassified digits'))
+    .addOption(new Option('--json', 'print one JSON object {"accuracy","correct","total","loss","perClass","confusion"}'))
+    .addHelpText('after', EXAMPLES)
+    .action(async (raw: RawFlags) => {
+      if (typeof raw.load !== 'string' || raw.load === '') throw new UsageError('test needs --load <file>: the model to evaluate')
+      if (raw.report !== undefined && (typeof raw.report !== 'string' || raw.report === '')) throw new UsageError('--report must name a file')
+      const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
+      try {
+        const model = await Model.load(raw.load, { device: raw.device as Device })
+        const data = await loadMnist(typeof raw.data === 'string' ? { dir: raw.data } : {})
+        const test = testLimit === undefined ? data.test : data.test.take(testLimit)
+        const started = performance.now()
+        const evaluation = await model.evaluate(test, { confusion: true })
+        const seconds = (performance.now() - started) / 1000
+        if (raw.json === true) {
+          const { predictions: _, ...summary } = evaluation
+          io.stdout.write(`${JSON.stringify(summary)}\n`)
+        } else {
+          io.stdout.write(`${model.name} from ${resolve(raw.load)} on ${test.length} test images (${model.device})\n`)
+          io.stdout.write(formatEvaluation(evaluation))
+        }
+        if (typeof raw.report === 'string') {
+          await writeReport(raw.report, await testReport(model, test, evaluation, resolve(raw.load), seconds))
+          io.stderr.write(`wrote the report to ${resolve(raw.report)}\n`)
+        }
+        done(0)
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+      }
+    })
+}

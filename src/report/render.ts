@@ -1,0 +1,103 @@
+/**
+ * The training report: one self-contained HTML page (inline CSS and SVG,
+ * digits as data URIs, no scripts) that can be mailed, archived or opened
+ * offline. A Content-Security-Policy forbids the page to load anything, so a
+ * stray external reference would fail loudly instead of leaking a request.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { rename, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { accuracyChart, lossChart } from './charts.js'
+import { confusionHeatmap } from './confusion.js'
+import { misclassifiedGrid } from './digits.js'
+import { escapeHtml } from './escape.js'
+import { formatCount, formatLoss, formatPercent } from './format.js'
+import { REPORT_CSS } from './style.js'
+import { configTable, epochsTable, timingsTable } from './tables.js'
+import type { ReportInput } from './types.js'
+
+const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+/** A titled `<section>`; `body` is markup built (and escaped) by the caller. */
+function section(id: string, heading: string, body: string): string {
+  return `<section id="${id}"><h2>${escapeHtml(heading)}</h2>${body}</section>`
+}
+
+/** Title, headline accuracy and, when given, when the report was made. */
+function header(input: ReportInput): string {
+  const { accuracy, correct, total, loss } = input.evaluation
+  const generated =
+    input.generatedAt === undefined
+      ? ''
+      : `<p class="generated">generated ${escapeHtml(input.generatedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC</p>`
+  return (
+    `<header><h1>${escapeHtml(input.title)}</h1>` +
+    `<p class="headline">test accuracy <strong>${escapeHtml(formatPercent(accuracy))}</strong>` +
+    ` · ${escapeHtml(formatCount(correct))} of ${escapeHtml(formatCount(total))} test images correct` +
+    ` · test loss ${escapeHtml(formatLoss(loss))}</p>${generated}</header>`
+  )
+}
+
+/**
+ * The report as a complete HTML document. Parts whose data is absent
+ * (`lossWindows` and `epochs` for a test run, `timings`) are left out.
+ */
+export function renderReport(input: ReportInput): string {
+  const { evaluation } = input
+  const sections = [
+    section(
+      'run',
+      'Run',
+      `<div class="tables">${configTable(input.config)}${input.timings === undefined ? '' : timingsTable(input.timings)}</div>`,
+    ),
+  ]
+  if (input.lossWindows !== undefined) sections.push(section('loss', 'Loss', lossChart(input.lossWindows, input.epochs)))
+  if (input.epochs !== undefined) {
+    const table = input.epochs.length > 0 ? epochsTable(input.epochs) : ''
+    sections.push(section('accuracy', 'Test accuracy per epoch', accuracyChart(input.epochs) + table))
+  }
+  sections.push(section('confusion', 'Confusion matrix', confusionHeatmap(evaluation)))
+  sections.push(
+    section(
+      'misclassified',
+      'Misclassified test digits',
+      misclassifiedGrid(input.misclassified, evaluation.total - evaluation.correct),
+    ),
+  )
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(input.title)}</title>`,
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+    '<body><main>',
+    header(input),
+    ...sections,
+    '</main></body>',
+    '</html>',
+    '',
+  ].join('\n')
+}
+
+/**
+ * Renders the report and writes it to `path` atomically: the page goes to a
+ * temporary file in the same folder, which is then renamed over `path`, so a
+ * reader never sees half a report and a failed write leaves the old one.
+ */
+export async function writeReport(path: string, input: ReportInput): Promise<void> {
+  const html = renderReport(input)
+  const target = resolve(path)
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    await writeFile(temp, html, { encoding: 'utf8', flag: 'wx' })
+    await rename(temp, target)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+}
