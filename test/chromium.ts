@@ -1,6 +1,7 @@
 /** Headless Chromium for tests that check how a page renders: Debian's `chromium`, driven by puppeteer-core. */
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import puppeteer, { type Browser } from 'puppeteer-core'
 
 /**
@@ -67,5 +68,52 @@ export async function pixelStats(browser: Browser, png: Uint8Array): Promise<Pix
     })()`)) as PixelStats
   } finally {
     await page.close()
+  }
+}
+
+/** How a page rendered: what went wrong, its title, its SVGs' and images' sizes, and its screenshot's pixels. */
+export interface Rendering {
+  /** Page errors, console errors, failed requests and any request besides the file and data URIs. */
+  problems: string[]
+  title: string
+  /** [width, height] of every `<svg>`. */
+  svgs: [number, number][]
+  /** [loaded, naturalWidth, naturalHeight] of every `<img>`. */
+  images: [boolean, number, number][]
+  /** The full-page screenshot, 1100 pixels wide. */
+  screenshot: PixelStats
+}
+
+/** Opens the HTML file `file` in headless Chromium and reports how it rendered. */
+export async function renderFile(file: string): Promise<Rendering> {
+  const browser = await launchChromium()
+  try {
+    const page = await browser.newPage()
+    const url = pathToFileURL(file).href
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
+    })
+    page.on('requestfailed', (request) => problems.push(`failed request: ${request.url()}`))
+    page.on('request', (request) => {
+      if (request.url() !== url && !request.url().startsWith('data:')) problems.push(`request: ${request.url()}`)
+    })
+    await page.setViewport({ width: 1100, height: 900 })
+    const response = await page.goto(url, { waitUntil: 'load' })
+    if (!response?.ok()) problems.push(`loading ${url} failed`)
+    // A string, not a function: the test code is not compiled with the DOM's types.
+    const layout = (await page.evaluate(`({
+      title: document.title,
+      svgs: [...document.querySelectorAll('svg')].map((svg) => {
+        const box = svg.getBoundingClientRect()
+        return [box.width, box.height]
+      }),
+      images: [...document.images].map((image) => [image.complete, image.naturalWidth, image.naturalHeight]),
+    })`)) as Omit<Rendering, 'problems' | 'screenshot'>
+    const screenshot = await pixelStats(browser, await page.screenshot({ fullPage: true, type: 'png' }))
+    return { problems, ...layout, screenshot }
+  } finally {
+    await browser.close()
   }
 }

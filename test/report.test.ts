@@ -1,10 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataset, type ReportInput, type ReportLossWindow, createModel, renderReport, writeReport } from '../dist/index.js'
-import { launchChromium, pixelStats } from './chromium.js'
+import { renderFile } from './chromium.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 type Evaluation = ReportInput['evaluation']
@@ -184,50 +183,20 @@ describe('report of a real training run', () => {
   })
 
   it('renders in headless Chromium: no errors, no requests, three visible charts, a screenshot that is not blank', async () => {
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      const url = pathToFileURL(file).href
-      const problems: string[] = []
-      page.on('pageerror', (error) => problems.push(`page error: ${String(error)}`))
-      page.on('console', (message) => {
-        if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
-      })
-      page.on('requestfailed', (request) => problems.push(`failed request: ${request.url()}`))
-      page.on('request', (request) => {
-        if (request.url() !== url && !request.url().startsWith('data:')) problems.push(`request: ${request.url()}`)
-      })
-      await page.setViewport({ width: 1100, height: 900 })
-      const response = await page.goto(url, { waitUntil: 'load' })
-      expect(response?.ok()).toBe(true)
-
-      const layout = (await page.evaluate(`({
-        title: document.title,
-        svgs: [...document.querySelectorAll('svg')].map((svg) => {
-          const box = svg.getBoundingClientRect()
-          return [box.width, box.height]
-        }),
-        images: [...document.images].map((image) => [image.complete, image.naturalWidth, image.naturalHeight]),
-      })`)) as { title: string; svgs: [number, number][]; images: [boolean, number, number][] }
-      expect(problems).toEqual([])
-      expect(layout.title).toBe(input.title)
-      expect(layout.svgs.length).toBeGreaterThanOrEqual(3)
-      for (const [width, height] of layout.svgs) {
-        expect(width).toBeGreaterThan(300)
-        expect(height).toBeGreaterThan(200)
-      }
-      expect(layout.images).toHaveLength(input.misclassified.length)
-      expect(layout.images.every(([complete, width, height]) => complete && width === 28 && height === 28)).toBe(true)
-
-      const screenshot = await page.screenshot({ fullPage: true, type: 'png' })
-      const stats = await pixelStats(browser, screenshot)
-      expect(stats.width).toBe(1100)
-      expect(stats.height).toBeGreaterThan(1500)
-      expect(stats.colours).toBeGreaterThan(100)
-      expect(stats.inked).toBeGreaterThan(0.02)
-    } finally {
-      await browser.close()
+    const page = await renderFile(file)
+    expect(page.problems).toEqual([])
+    expect(page.title).toBe(input.title)
+    expect(page.svgs.length).toBeGreaterThanOrEqual(3)
+    for (const [width, height] of page.svgs) {
+      expect(width).toBeGreaterThan(300)
+      expect(height).toBeGreaterThan(200)
     }
+    expect(page.images).toHaveLength(input.misclassified.length)
+    expect(page.images.every(([complete, width, height]) => complete && width === 28 && height === 28)).toBe(true)
+    expect(page.screenshot.width).toBe(1100)
+    expect(page.screenshot.height).toBeGreaterThan(1500)
+    expect(page.screenshot.colours).toBeGreaterThan(100)
+    expect(page.screenshot.inked).toBeGreaterThan(0.02)
   })
 })
 
