@@ -121,7 +121,7 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
     return 0
   } catch (error) {
     if (isAbortError(error)) {
-      reporter.stopped(position && { ...position, ...lastCheckpoint(checkpointDir) })
+      reporter.stopped(stopPosition(position, checkpointDir))
       return EXIT_INTERRUPTED
     }
     reporter.error(errorMessage(error))
@@ -153,12 +153,19 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
   }
 }
 
-/** The checkpoint a stopped run left in `dir`, if any. */
-function lastCheckpoint(dir: string | undefined): { checkpoint?: string } {
-  if (dir === undefined) return {}
+/**
+ * Where a stopped run stands. Batch events reach JS a little after the
+ * batches ran, so a checkpoint written at the stop (named after the
+ * batches it holds) knows better than the last event seen.
+ */
+function stopPosition(seen: StopPosition | undefined, dir: string | undefined): StopPosition | undefined {
+  if (seen === undefined || dir === undefined) return seen
+  let checkpoint: string
   try {
-    return { checkpoint: latestCheckpoint(dir) }
+    checkpoint = latestCheckpoint(dir)
   } catch {
-    return {}
+    return seen
   }
+  const [, epochs, batches] = /checkpoint-e(\d+)-b(\d+)\.safetensors$/.exec(checkpoint) ?? []
+  return epochs === undefined ? { ...seen, checkpoint } : { epoch: Number(epochs) + 1, batch: Number(batches), checkpoint }
 }

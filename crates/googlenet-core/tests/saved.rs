@@ -63,6 +63,22 @@ fn a_pytorch_state_dict_loads_and_classifies_as_pytorch_did() {
     assert_eq!(result.correct, correct);
 }
 
+/// The other direction: a file written by `train --save` (the fixture
+/// `cli_model.safetensors`), loaded into the PyTorch reference with
+/// `load_state_dict(strict=True)` by `scripts/check-pytorch-load.py
+/// --write-expected`, gave PyTorch's logits; ours of the same file match.
+#[test]
+fn a_model_saved_by_the_cli_gives_pytorch_the_same_logits() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let (model, info) = load_model(format!("{fixtures}/cli_model.safetensors").as_ref(), &Device::Cpu).unwrap();
+    assert_eq!((info.model.as_str(), info.epochs), ("googlenet", 1));
+    let pytorch = candle_core::safetensors::load(format!("{fixtures}/cli_model_pytorch_expected.safetensors"), &Device::Cpu).unwrap();
+    let theirs = pytorch["logits"].flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert!(max_rel_err(&logits(model.as_ref(), 16), &theirs) < 1e-4);
+    let correct = pytorch["correct"].to_vec1::<i64>().unwrap()[0] as usize;
+    assert_eq!(evaluate(model.as_ref(), &mnist(Split::Test, 1000), 256, &Device::Cpu).unwrap().correct, correct);
+}
+
 #[test]
 fn damaged_or_foreign_files_fail_naming_the_file() {
     let dir = temp_dir("saved-damaged");
