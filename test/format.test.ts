@@ -50,6 +50,7 @@ describe('train flags', () => {
       device: 'auto',
       json: false,
       quiet: false,
+      given: new Set(),
     })
   })
 
