@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm run pack:all -- OUTDIR`: packs what npm would publish, with `npm pack`,
+// into OUTDIR:
+//   - googlenet-native-linux-x64-gnu-VERSION.tgz: the platform package
+//     (npm/linux-x64-gnu, with `os`, `cpu` and `libc`), holding the built
+//     CPU addon, stripped of symbols;
+//   - googlenet-native-VERSION.tgz: the main package (dist/, the napi loader,
+//     README), whose package.json gains an exact `optionalDependencies`
+//     entry on the platform package, as `napi prepublish` would add.
+// The repository's own package.json has no such entry: in a clone the
+// addon is built from source by `npm install`, and `npm ci` cannot lock a
+// package that is not published yet. Prints one JSON line describing both
+// tarballs. Build first (`npm run build`).
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const PLATFORM_DIR = join(ROOT, 'npm', 'linux-x64-gnu')
+const BINARY = 'googlenet-native.linux-x64-gnu.node'
+
+function fail(message) {
+  process.stderr.write(`pack:all: ${message}\n`)
+  process.exit(1)
+}
+
+const outArg = process.argv[2]
+if (!outArg) fail('usage: npm run pack:all -- OUTDIR')
+const out = resolve(outArg)
+mkdirSync(out, { recursive: true })
+
+const main = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+const platform = JSON.parse(readFileSync(join(PLATFORM_DIR, 'package.json'), 'utf8'))
+if (platform.version !== main.version) fail(`npm/linux-x64-gnu is at ${platform.version}, the package at ${main.version}`)
+for (const file of [BINARY, 'dist/index.js', 'dist/cli.js', 'index.js', 'index.d.ts']) {
+  if (!existsSync(join(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first`)
+}
+
+/** Runs `npm pack` in `dir`, returning the tarball's path in OUTDIR. */
+function pack(dir) {
+  const report = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' }))
+  return join(out, report[0].filename)
+}
+
+const staging = mkdtempSync(join(tmpdir(), 'googlenet-native-pack-'))
+try {
+  // The platform package: its manifest and README, and the binary without symbols.
+  const platformStage = join(staging, 'platform')
+  mkdirSync(platformStage)
+  for (const file of ['package.json', 'README.md']) copyFileSync(join(PLATFORM_DIR, file), join(platformStage, file))
+  copyFileSync(join(ROOT, BINARY), join(platformStage, BINARY))
+  try {
+    execFileSync('strip', ['--strip-unneeded', join(platformStage, BINARY)])
+  } catch {
+    process.stderr.write('pack:all: `strip` failed or is missing; packing the binary with its symbols\n')
+  }
+  const platformTarball = pack(platformStage)
+
+  // The main package: what its `files` list names, and an exact optional dependency on the binary.
+  const mainStage = join(staging, 'main')
+  mkdirSync(mainStage)
+  for (const entry of [...main.files, 'README.md']) cpSync(join(ROOT, entry), join(mainStage, entry), { recursive: true })
+  const { scripts: _scripts, devDependencies: _dev, ...published } = main
+  published.optionalDependencies = { ...main.optionalDependencies, [platform.name]: platform.version }
+  writeFileSync(join(mainStage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`)
+  const mainTarball = pack(mainStage)
+
+  const describe = (path) => ({ file: path, name: basename(path), bytes: statSync(path).size })
+  process.stdout.write(`${JSON.stringify({ main: describe(mainTarball), platform: describe(platformTarball) })}\n`)
+} finally {
+  rmSync(staging, { recursive: true, force: true })
+}
