@@ -2,8 +2,9 @@
 // `npm run pack:all -- OUTDIR`: packs what npm would publish, with `npm pack`,
 // into OUTDIR:
 //   - googlenet-native-linux-x64-gnu-VERSION.tgz: the platform package
-//     (npm/linux-x64-gnu, with `os`, `cpu` and `libc`), holding the built
-//     CPU addon, stripped of symbols;
+//     (npm/linux-x64-gnu, with `os`, `cpu` and `libc`), holding the CPU
+//     addon stripped of symbols: the glibc 2.17 build of
+//     `npm run build:portable` when there is one, else the local build;
 //   - googlenet-native-VERSION.tgz: the main package (dist/, the napi loader,
 //     README), whose package.json gains an exact `optionalDependencies`
 //     entry on the platform package, as `napi prepublish` would add.
@@ -34,8 +35,11 @@ mkdirSync(out, { recursive: true })
 const main = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 const platform = JSON.parse(readFileSync(join(PLATFORM_DIR, 'package.json'), 'utf8'))
 if (platform.version !== main.version) fail(`npm/linux-x64-gnu is at ${platform.version}, the package at ${main.version}`)
-for (const file of [BINARY, 'dist/index.js', 'dist/cli.js', 'index.js', 'index.d.ts']) {
-  if (!existsSync(join(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first`)
+// The portable build (glibc 2.17) when it was made, else this machine's.
+const portable = existsSync(join(PLATFORM_DIR, BINARY))
+const binary = portable ? join(PLATFORM_DIR, BINARY) : join(ROOT, BINARY)
+for (const file of [binary, 'dist/index.js', 'dist/cli.js', 'index.js', 'index.d.ts']) {
+  if (!existsSync(resolve(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first`)
 }
 
 /** Runs `npm pack` in `dir`, returning the tarball's path in OUTDIR. */
@@ -50,7 +54,7 @@ try {
   const platformStage = join(staging, 'platform')
   mkdirSync(platformStage)
   for (const file of ['package.json', 'README.md']) copyFileSync(join(PLATFORM_DIR, file), join(platformStage, file))
-  copyFileSync(join(ROOT, BINARY), join(platformStage, BINARY))
+  copyFileSync(binary, join(platformStage, BINARY))
   try {
     execFileSync('strip', ['--strip-unneeded', join(platformStage, BINARY)])
   } catch {
@@ -68,7 +72,8 @@ try {
   const mainTarball = pack(mainStage)
 
   const describe = (path) => ({ file: path, name: basename(path), bytes: statSync(path).size })
-  process.stdout.write(`${JSON.stringify({ main: describe(mainTarball), platform: describe(platformTarball) })}\n`)
+  const built = portable ? 'portable' : 'local'
+  process.stdout.write(`${JSON.stringify({ main: describe(mainTarball), platform: { ...describe(platformTarball), binary: built } })}\n`)
 } finally {
   rmSync(staging, { recursive: true, force: true })
 }
