@@ -62,12 +62,16 @@ export declare class NativeModel {
   get loadedInfo(): NativeModelInfo | null
   /**
    * Writes the weights (and BatchNorm statistics) with `info` to `path`
-   * as safetensors, atomically. Refused while the model is busy.
+   * as safetensors, atomically. Refused while the model is busy (from
+   * the moment a fit, evaluate or predict call returns its promise).
    */
   save(path: string, info: NativeModelInfo): void
   get name(): string
   get paramCount(): number
-  /** Names and shapes of the trainable tensors, in PyTorch's order. */
+  /**
+   * Names and shapes of the trainable tensors, in PyTorch's order.
+   * Refused while the model is busy.
+   */
   parameters(): Array<ParameterInfo>
   /**
    * Trains in place; rejects with code `Cancelled` when `cancel` fires.
@@ -87,6 +91,13 @@ export declare class NativeModel {
    * softmax probabilities, row-major.
    */
   predict(pixels: Float32Array, count: number, height: number, width: number): Promise<Float32Array>
+  /**
+   * Internal, for the tests only (not in the TypeScript API): panics on
+   * purpose, in this call (`call`) or in a task that holds the model's
+   * claim and lock (`task`), to prove that a panic reaches JS as an Error
+   * and leaves the model usable. The core has no input known to panic.
+   */
+  debugPanic(during: 'call' | 'task'): Promise<void>
 }
 
 /**

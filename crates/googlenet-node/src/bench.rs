@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::dataset::NativeDataset;
 use crate::device::parse_device;
-use crate::errors::guarded;
+use crate::errors::{caught, guarded};
 
 #[napi(object)]
 pub struct NativeBenchOptions {
@@ -46,13 +46,13 @@ impl Task for BenchTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
+        caught(|| Ok(output))
     }
 }
 
 /// Times steady-state training and inference of a fresh `model` (seed 1)
 /// on consecutive batches of `data`, off the event loop.
-#[napi(ts_return_type = "Promise<NativeBenchResult>")]
+#[napi(catch_unwind, ts_return_type = "Promise<NativeBenchResult>")]
 pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> Result<AsyncTask<BenchTask>> {
     Ok(AsyncTask::new(BenchTask {
         model,

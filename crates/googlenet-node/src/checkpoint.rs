@@ -43,7 +43,7 @@ impl From<&Checkpoint> for NativeCheckpointInfo {
 }
 
 /// The furthest checkpoint in the folder `dir`; fails when it holds none.
-#[napi]
+#[napi(catch_unwind)]
 pub fn latest_checkpoint_in(dir: String) -> Result<String> {
     guarded(|| Ok(latest_checkpoint(Path::new(&dir))?.display().to_string()))
 }

@@ -5,7 +5,7 @@ use googlenet_core::data::{self, Dataset, Split};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{guarded, to_napi};
+use crate::errors::{caught, guarded};
 
 /// A labelled image set held in Rust memory; JS only ever holds this handle.
 #[napi]
@@ -17,35 +17,35 @@ pub struct NativeDataset {
 impl NativeDataset {
     /// Copies the arrays into Rust memory. `images`: count×height×width bytes
     /// (0..255); `labels`: count bytes (0..9).
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn from_arrays(images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
-        let dataset = Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize).map_err(to_napi)?;
+        let dataset = guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize))?;
         Ok(Self { inner: Arc::new(dataset) })
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn length(&self) -> u32 {
         self.inner.len() as u32
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn height(&self) -> u32 {
         self.inner.height() as u32
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn width(&self) -> u32 {
         self.inner.width() as u32
     }
 
     /// Every label, in order (a copy).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn labels(&self) -> Buffer {
         self.inner.labels().to_vec().into()
     }
 
     /// The pixels of image `index` (height×width bytes, a copy).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn image(&self, index: u32) -> Result<Buffer> {
         let i = index as usize;
         if i >= self.inner.len() {
@@ -55,7 +55,7 @@ impl NativeDataset {
     }
 
     /// The first `count` samples (fewer if the set is smaller), as a new dataset.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn take(&self, count: u32) -> NativeDataset {
         NativeDataset { inner: Arc::new(self.inner.take(count as usize)) }
     }
@@ -75,13 +75,13 @@ impl Task for LoadSplitTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Dataset) -> Result<NativeDataset> {
-        Ok(NativeDataset { inner: Arc::new(output) })
+        caught(|| Ok(NativeDataset { inner: Arc::new(output) }))
     }
 }
 
 /// Reads one split of an MNIST-format folder (the four standard names, raw
 /// or `.gz`) off the event loop.
-#[napi(ts_return_type = "Promise<NativeDataset>")]
+#[napi(catch_unwind, ts_return_type = "Promise<NativeDataset>")]
 pub fn load_mnist_split(dir: String, #[napi(ts_arg_type = "'train' | 'test'")] split: String) -> Result<AsyncTask<LoadSplitTask>> {
     let split = match split.as_str() {
         "train" => Split::Train,

@@ -30,7 +30,7 @@ fn cuda() -> &'static std::result::Result<Device, String> {
     })
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn runtime_info() -> NativeRuntimeInfo {
     let cuda = cuda();
     NativeRuntimeInfo { cuda_build: cfg!(feature = "cuda"), cuda_available: cuda.is_ok(), cuda_error: cuda.as_ref().err().cloned() }

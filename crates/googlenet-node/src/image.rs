@@ -6,7 +6,7 @@ use googlenet_core::image::Digit;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::guarded;
+use crate::errors::{caught, guarded};
 
 /// A digit read from an image file, ready for a model trained on MNIST.
 #[napi(object)]
@@ -33,18 +33,20 @@ impl Task for ReadDigitTask {
     }
 
     fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
-        Ok(NativeDigitImage {
-            pixels: Float32Array::new(digit.pixels),
-            inverted: digit.inverted,
-            width: digit.source_width,
-            height: digit.source_height,
+        caught(|| {
+            Ok(NativeDigitImage {
+                pixels: Float32Array::new(digit.pixels),
+                inverted: digit.inverted,
+                width: digit.source_width,
+                height: digit.source_height,
+            })
         })
     }
 }
 
 /// Reads a PNG or JPEG file and fits the digit in it into 28×28, off the
 /// event loop. Errors name the file.
-#[napi(ts_return_type = "Promise<NativeDigitImage>")]
+#[napi(catch_unwind, ts_return_type = "Promise<NativeDigitImage>")]
 pub fn read_digit_image(path: String) -> AsyncTask<ReadDigitTask> {
     AsyncTask::new(ReadDigitTask { path: PathBuf::from(path) })
 }

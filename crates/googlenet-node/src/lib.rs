@@ -1,10 +1,12 @@
 //! napi-rs binding of googlenet-core: datasets and models as JS classes,
 //! long work as promises on libuv's thread pool, progress through a
-//! thread-safe function, cancellation through a shared flag.
+//! thread-safe function, cancellation through a shared flag. No panic
+//! crosses into Node: see `errors`.
 //! The public, documented API is the TypeScript layer in `src/`.
 
 mod bench;
 mod checkpoint;
+mod claim;
 mod dataset;
 mod device;
 mod errors;
@@ -20,4 +22,5 @@ static GLOBAL: googlenet_core::runtime::Allocator = googlenet_core::runtime::All
 #[napi_derive::module_init]
 fn init() {
     googlenet_core::runtime::configure();
+    errors::install_panic_hook();
 }

@@ -1,7 +1,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use candle_core::Device;
@@ -16,53 +16,14 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use crate::checkpoint::NativeCheckpointInfo;
+use crate::claim::{Claim, ModelSlot};
 use crate::dataset::NativeDataset;
 use crate::device::parse_device;
-use crate::errors::{guarded, to_napi};
+use crate::errors::{caught, guarded};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
 use crate::saved::NativeModelInfo;
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
-
-const BUSY: &str = "model is busy: another fit, evaluate or predict call on it is still running";
-
-/// A model shared between JS and the worker threads, with a flag that lets
-/// one call at a time claim it.
-struct ModelSlot {
-    model: Mutex<Box<dyn Model>>,
-    device: Device,
-    busy: AtomicBool,
-}
-
-/// The right to use the model, taken on the JS thread when a call starts (so
-/// a second call is refused at once, in call order) and given back when the
-/// task that holds it is dropped, after its promise settled.
-struct Claim(Arc<ModelSlot>);
-
-impl Claim {
-    fn take(slot: &Arc<ModelSlot>) -> Result<Self> {
-        match slot.busy.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => Ok(Self(slot.clone())),
-            Err(_) => Err(Error::new(Status::InvalidArg, BUSY)),
-        }
-    }
-
-    /// The model, for the claimant alone. A panic in an earlier call may
-    /// have poisoned the lock; the weights are still usable, so go on.
-    fn model(&self) -> MutexGuard<'_, Box<dyn Model>> {
-        self.0.model.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn device(&self) -> &Device {
-        &self.0.device
-    }
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        self.0.busy.store(false, Ordering::SeqCst);
-    }
-}
 
 #[napi(object)]
 pub struct ParameterInfo {
@@ -116,22 +77,21 @@ impl NativeModel {
     /// `name`: a model name (`googlenet`); `seed` fixes the initial weights;
     /// `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
     /// a ResNet.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        let model = build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device).map_err(to_napi)?;
+        let model = guarded(|| build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device))?;
         Ok(Self::wrap(model, device, None))
     }
 
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
         let (name, param_count) = (model.name().to_string(), model.param_count() as u32);
-        let slot = Arc::new(ModelSlot { model: Mutex::new(model), device, busy: AtomicBool::new(false) });
-        Self { slot, name, param_count, loaded, checkpoint: None }
+        Self { slot: ModelSlot::new(model, device), name, param_count, loaded, checkpoint: None }
     }
 
     /// Reads a training checkpoint (a file, or a folder's furthest one)
     /// onto `device`; `fit` with `resume` continues the run it records.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn load_checkpoint(path: String, device: Option<String>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
         let (model, checkpoint) = guarded(|| load_checkpoint(Path::new(&path), &device))?;
@@ -141,14 +101,14 @@ impl NativeModel {
     }
 
     /// What the checkpoint the model was loaded from records, if it was.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn checkpoint_info(&self) -> Option<NativeCheckpointInfo> {
         self.checkpoint.as_ref().map(NativeCheckpointInfo::from)
     }
 
     /// Reads a model file written by `save` (or a PyTorch `state_dict` saved
     /// with safetensors) onto `device` (`cpu` by default).
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn load(path: String, device: Option<String>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
         let (model, info) = guarded(|| load_model(Path::new(&path), &device))?;
@@ -156,33 +116,36 @@ impl NativeModel {
     }
 
     /// The metadata of the file the model came from, if it was loaded.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn loaded_info(&self) -> Option<NativeModelInfo> {
         self.loaded.clone().map(NativeModelInfo::from)
     }
 
     /// Writes the weights (and BatchNorm statistics) with `info` to `path`
-    /// as safetensors, atomically. Refused while the model is busy.
-    #[napi]
+    /// as safetensors, atomically. Refused while the model is busy (from
+    /// the moment a fit, evaluate or predict call returns its promise).
+    #[napi(catch_unwind)]
     pub fn save(&self, path: String, info: NativeModelInfo) -> Result<()> {
-        let model = self.slot.model.try_lock().map_err(|_| Error::new(Status::InvalidArg, BUSY))?;
-        guarded(|| save_model(model.as_ref(), &info.into(), Path::new(&path)))
+        let claim = Claim::take(&self.slot)?;
+        guarded(|| save_model(claim.model().as_ref(), &info.into(), Path::new(&path)))
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn param_count(&self) -> u32 {
         self.param_count
     }
 
     /// Names and shapes of the trainable tensors, in PyTorch's order.
-    #[napi]
+    /// Refused while the model is busy.
+    #[napi(catch_unwind)]
     pub fn parameters(&self) -> Result<Vec<ParameterInfo>> {
-        let model = self.slot.model.try_lock().map_err(|_| Error::new(Status::InvalidArg, BUSY))?;
+        let claim = Claim::take(&self.slot)?;
+        let model = claim.model();
         Ok(model
             .parameters()
             .iter()
@@ -195,7 +158,7 @@ impl NativeModel {
     /// from (its shuffle state, order and momentum) instead of starting one;
     /// `checkpoint`: write a checkpoint there after every epoch and when
     /// stopped.
-    #[napi(ts_return_type = "Promise<Array<NativeEpochSummary>>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Array<NativeEpochSummary>>")]
     pub fn fit(
         &self,
         train: &NativeDataset,
@@ -225,8 +188,13 @@ impl NativeModel {
 
     /// Accuracy and mean loss on `data`; with `keep_predictions`, also the
     /// predicted class of every image.
-    #[napi(ts_return_type = "Promise<NativeEvalResult>")]
-    pub fn evaluate(&self, data: &NativeDataset, batch_size: Option<u32>, keep_predictions: Option<bool>) -> Result<AsyncTask<EvaluateTask>> {
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeEvalResult>")]
+    pub fn evaluate(
+        &self,
+        data: &NativeDataset,
+        batch_size: Option<u32>,
+        keep_predictions: Option<bool>,
+    ) -> Result<AsyncTask<EvaluateTask>> {
         Ok(AsyncTask::new(EvaluateTask {
             claim: Claim::take(&self.slot)?,
             data: data.inner.clone(),
@@ -237,7 +205,7 @@ impl NativeModel {
 
     /// `pixels`: count×height×width values in [0, 1]. Resolves to count×10
     /// softmax probabilities, row-major.
-    #[napi(ts_return_type = "Promise<Float32Array>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
     pub fn predict(&self, pixels: Float32Array, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
         Ok(AsyncTask::new(PredictTask {
             claim: Claim::take(&self.slot)?,
@@ -246,6 +214,19 @@ impl NativeModel {
             height: height as usize,
             width: width as usize,
         }))
+    }
+
+    /// Internal, for the tests only (not in the TypeScript API): panics on
+    /// purpose, in this call (`call`) or in a task that holds the model's
+    /// claim and lock (`task`), to prove that a panic reaches JS as an Error
+    /// and leaves the model usable. The core has no input known to panic.
+    #[napi(catch_unwind, ts_args_type = "during: 'call' | 'task'", ts_return_type = "Promise<void>")]
+    pub fn debug_panic(&self, during: String) -> Result<AsyncTask<PanicTask>> {
+        match during.as_str() {
+            "call" => panic!("debugPanic('call')"),
+            "task" => Ok(AsyncTask::new(PanicTask { claim: Claim::take(&self.slot)? })),
+            other => Err(Error::new(Status::InvalidArg, format!("unknown debugPanic place '{other}' (expected call or task)"))),
+        }
     }
 }
 
@@ -321,7 +302,7 @@ impl Task for FitTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(output)
+        caught(|| Ok(output))
     }
 }
 
@@ -339,13 +320,14 @@ impl Task for EvaluateTask {
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
             let model = self.claim.model();
-            let (result, predictions) = evaluate_with_predictions(model.as_ref(), &self.data, self.batch_size as usize, self.claim.device())?;
+            let (result, predictions) =
+                evaluate_with_predictions(model.as_ref(), &self.data, self.batch_size as usize, self.claim.device())?;
             Ok((result.into(), predictions))
         })
     }
 
     fn resolve(&mut self, _env: Env, (result, predictions): Self::Output) -> Result<Self::JsValue> {
-        Ok(if self.keep_predictions { NativeEvalResult { predictions: Some(predictions.into()), ..result } } else { result })
+        caught(|| Ok(if self.keep_predictions { NativeEvalResult { predictions: Some(predictions.into()), ..result } } else { result }))
     }
 }
 
@@ -369,6 +351,27 @@ impl Task for PredictTask {
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        Ok(Float32Array::new(output))
+        caught(|| Ok(Float32Array::new(output)))
+    }
+}
+
+pub struct PanicTask {
+    claim: Claim,
+}
+
+impl Task for PanicTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        guarded(|| {
+            // Panicking with the lock held poisons it, as a bug in training would.
+            let _model = self.claim.model();
+            panic!("debugPanic('task')")
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: ()) -> Result<()> {
+        caught(|| Ok(output))
     }
 }

@@ -15,18 +15,18 @@ pub struct CancelToken {
 
 #[napi]
 impl CancelToken {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Ask a running fit to stop at the next batch.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::SeqCst);
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn cancelled(&self) -> bool {
         self.flag.load(Ordering::SeqCst)
     }

@@ -4,7 +4,7 @@ use googlenet_core::model::{build_model_with_depth, summarize, trace, LayerSumma
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{guarded, to_napi};
+use crate::errors::guarded;
 
 /// One layer: PyTorch name, output shape per image, parameters, MACs.
 #[napi(object)]
@@ -36,7 +36,7 @@ pub struct NativeTraceStep {
 
 /// Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
 /// multiply-accumulates, at the model's input size.
-#[napi]
+#[napi(catch_unwind)]
 pub fn summarize_model(model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
     guarded(|| {
         let m = build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu)?;
@@ -54,9 +54,9 @@ pub struct NativeTrace {
 /// Runs one `height`×`width` image of zeros through a fresh `model` and
 /// returns each layer's output shape, up to the first layer whose input
 /// does not fit (whose error names it and both shapes).
-#[napi]
+#[napi(catch_unwind)]
 pub fn trace_model(model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
-    let m = build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu).map_err(to_napi)?;
+    let m = guarded(|| build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu))?;
     let mut steps = Vec::new();
     let result = guarded(|| {
         trace(m.as_ref(), height as usize, width as usize, &candle_core::Device::Cpu, &mut |name, shape| {

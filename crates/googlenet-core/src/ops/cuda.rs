@@ -38,14 +38,18 @@ pub(crate) fn config(elements: usize) -> LaunchConfig {
 /// The arguments must be exactly those the kernel declares, in order, with
 /// device buffers at least as large as the sizes passed imply.
 pub(crate) unsafe fn launch(mut args: LaunchArgs<'_>, elements: usize) -> Result<()> {
+    // SAFETY: the caller vouches for the arguments (above); `config` covers
+    // `elements` with a grid the kernels stride over.
     unsafe { args.launch(config(elements)) }.w()?;
     Ok(())
 }
 
 /// A device buffer of `len` floats that a kernel will fill completely.
 pub(crate) fn output(dev: &CudaDevice, len: usize) -> Result<CudaSlice<f32>> {
-    // SAFETY: the callers launch kernels that write every element before
-    // anything reads it.
+    // SAFETY: the memory is uninitialized on the device only: every bit
+    // pattern is a valid f32, so reading it early gives arbitrary numbers,
+    // not undefined behaviour; and the callers' kernels write every element
+    // before anything reads it.
     unsafe { dev.alloc::<f32>(len) }
 }
 

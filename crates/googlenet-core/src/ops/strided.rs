@@ -41,15 +41,17 @@ macro_rules! seq_match {
 pub(crate) fn copy_rect(dst: &mut [f32], dst_stride: usize, src: &[f32], src_stride: usize, rows: usize, run: usize) {
     assert!(dst.len() >= extent(rows, run, dst_stride) && src.len() >= extent(rows, run, src_stride));
     let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
-    // SAFETY (every block below): row r spans [r·stride, r·stride + run) in
-    // each slice, which the assert above keeps inside both; `dst` is
-    // borrowed mutably, so the two cannot overlap.
+    // Row r spans [r·stride, r·stride + run) in each slice, which the assert
+    // above keeps inside both; `dst` is borrowed mutably, so the two cannot
+    // overlap. f32 pointers taken from slices are aligned.
     with_const_run!(
         run,
         N => for r in 0..rows {
+            // SAFETY: row r lies inside both slices, which do not overlap (above); N == run.
             unsafe { std::ptr::copy_nonoverlapping(s.add(r * src_stride), d.add(r * dst_stride), N) }
         },
         for r in 0..rows {
+            // SAFETY: row r lies inside both slices, which do not overlap (above).
             unsafe { std::ptr::copy_nonoverlapping(s.add(r * src_stride), d.add(r * dst_stride), run) }
         }
     )
@@ -65,17 +67,23 @@ pub(crate) fn add_rect(dst: &mut [f32], dst_stride: usize, src: &[f32], src_stri
     /// `d` and `s` must each point to `N` valid floats that do not overlap.
     #[inline(always)]
     unsafe fn add<const N: usize>(d: *mut f32, s: *const f32) {
+        // SAFETY: the caller guarantees N valid floats at each, not
+        // overlapping, so the two references do not alias; [f32; N] has the
+        // alignment of f32.
         let (d, s) = unsafe { (&mut *(d as *mut [f32; N]), &*(s as *const [f32; N])) };
         d.iter_mut().zip(s).for_each(|(d, s)| *d += s);
     }
-    // SAFETY (every block below): as in `copy_rect`, each row lies inside
-    // both slices and they cannot overlap.
+    // As in `copy_rect`, each row lies inside both slices and they cannot
+    // overlap.
     with_const_run!(
         run,
         N => for r in 0..rows {
+            // SAFETY: row r holds N == run floats inside each slice, not overlapping (above).
             unsafe { add::<N>(d.add(r * dst_stride), s.add(r * src_stride)) }
         },
         for r in 0..rows {
+            // SAFETY: row r lies inside both slices, which do not overlap
+            // (above), so the two slices made of it do not alias.
             let (d, s) = unsafe {
                 (std::slice::from_raw_parts_mut(d.add(r * dst_stride), run), std::slice::from_raw_parts(s.add(r * src_stride), run))
             };
