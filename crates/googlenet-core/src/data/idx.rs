@@ -1,5 +1,10 @@
 //! The IDX format of MNIST: a big-endian header (magic, then one u32 per
 //! dimension) followed by the raw bytes. Files may be gzip-compressed.
+//!
+//! Nothing is allocated from what a header claims before the data is there:
+//! a raw file is read whole and its length checked against the header, and
+//! a gzip file is decompressed only as far as its header announces (at most
+//! [`MAX_IDX_DATA_BYTES`]), so a lying header or a gzip bomb fails early.
 
 use std::io::Read;
 use std::path::Path;
@@ -11,7 +16,17 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an unsigned-byte IDX file with one dimension (labels).
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 
+/// The most data an IDX file may announce: 4 GiB, far beyond any
+/// MNIST-format data set (MNIST's training images are 47 MB).
+pub const MAX_IDX_DATA_BYTES: u64 = 4 << 30;
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Unsigned-byte IDX magic numbers are 0x000008NN with NN dimensions.
+const UBYTE_MAGIC_PREFIX: [u8; 3] = [0, 0, 0x08];
+/// The longest header: the magic and 255 dimensions.
+const MAX_HEADER_BYTES: u64 = 4 + 4 * 255;
+/// Deflate expands at most 1032:1, a bound on what compressed bytes can hold.
+const MAX_DEFLATE_RATIO: usize = 1032;
 
 /// Images of an IDX3 file: `count` images of `rows`×`cols` bytes, row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,43 +38,112 @@ pub struct IdxImages {
 }
 
 /// Reads a file whole, gunzipping it when it starts with the gzip magic
-/// (whatever its name says).
+/// (whatever its name says); see [`decode_maybe_gzip`]. Files larger than
+/// the largest IDX file allowed are refused unread.
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
     let io_err = |source| Error::Io { path: path.to_path_buf(), source };
-    let raw = std::fs::read(path).map_err(io_err)?;
-    if raw.starts_with(&GZIP_MAGIC) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("damaged gzip data: {e}")))?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    let max_file = MAX_HEADER_BYTES + MAX_IDX_DATA_BYTES;
+    let mut raw = Vec::new();
+    // One byte past the cap tells a too-large file from one exactly at it.
+    std::fs::File::open(path).and_then(|f| f.take(max_file + 1).read_to_end(&mut raw)).map_err(io_err)?;
+    if raw.len() as u64 > max_file {
+        return Err(Error::data(path, format!("larger than {} GiB, too large for an IDX file", max_file >> 30)));
     }
+    decode_maybe_gzip(raw, path)
+}
+
+/// The IDX file held in `bytes`: `bytes` itself, or when it starts with the
+/// gzip magic, its decompressed content. Decompression reads the IDX header
+/// first and stops one byte past the data it announces, so a gzip bomb or a
+/// header claiming more than the stream holds fails without allocating more
+/// than the header justifies. `path` only names the file in errors.
+pub fn decode_maybe_gzip(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return Ok(bytes);
+    }
+    let damaged = |e: std::io::Error| Error::data(path, format!("damaged gzip data: {e}"));
+    let mut gz = flate2::read::GzDecoder::new(bytes.as_slice());
+    let mut out = Vec::new();
+    (&mut gz).take(4).read_to_end(&mut out).map_err(damaged)?;
+    if out.len() == 4 && out[..3] == UBYTE_MAGIC_PREFIX {
+        (&mut gz).take(4 * u64::from(out[3])).read_to_end(&mut out).map_err(damaged)?;
+    }
+    let header = Header::read(&out, path)?;
+    let total = header.len + header.data_bytes;
+    // Room for the data and the one byte that would betray more, but never
+    // more than the compressed bytes can expand to.
+    out.reserve((total + 1).min(bytes.len().saturating_mul(MAX_DEFLATE_RATIO)).saturating_sub(out.len()));
+    gz.take(header.data_bytes as u64 + 1).read_to_end(&mut out).map_err(damaged)?;
+    if out.len() > total {
+        return Err(Error::data(
+            path,
+            format!("unexpected bytes: the gzip data goes on after the {} bytes the header {:?} announces", header.data_bytes, header.dims),
+        ));
+    }
+    Ok(out)
+}
+
+/// An unsigned-byte IDX header and the data size it announces.
+struct Header {
+    dims: Vec<usize>,
+    /// Bytes of the header itself.
+    len: usize,
+    /// Bytes of data the dimensions announce (their product); the header
+    /// and the data together fit a `usize`.
+    data_bytes: usize,
+}
+
+impl Header {
+    /// Reads the header at the start of `bytes` (which may hold just the
+    /// header). Fails when `bytes` is too short for it, it is not an
+    /// unsigned-byte IDX header, or it announces more than [`MAX_IDX_DATA_BYTES`].
+    fn read(bytes: &[u8], path: &Path) -> Result<Self> {
+        if bytes.len() < 4 {
+            return Err(Error::data(path, format!("truncated: {} bytes, too short for an IDX header", bytes.len())));
+        }
+        if bytes[..3] != UBYTE_MAGIC_PREFIX {
+            let found = be_u32(bytes, 0);
+            return Err(Error::data(path, format!("wrong magic number 0x{found:08x}, expected an unsigned-byte IDX file (0x000008NN)")));
+        }
+        let ndim = usize::from(bytes[3]);
+        let len = 4 + 4 * ndim;
+        if bytes.len() < len {
+            return Err(Error::data(path, format!("truncated: {} bytes, the IDX header needs {len}", bytes.len())));
+        }
+        let dims: Vec<usize> = (0..ndim).map(|i| be_u32(bytes, 4 + 4 * i) as usize).collect();
+        // A zero anywhere makes the product 0, however large the others.
+        let product = if dims.contains(&0) { Some(0) } else { dims.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64)) };
+        let data_bytes = product.filter(|&n| n <= MAX_IDX_DATA_BYTES);
+        let fits = |n: u64| usize::try_from(n + len as u64).is_ok().then_some(n as usize);
+        let Some(data_bytes) = data_bytes.and_then(fits) else {
+            return Err(Error::data(
+                path,
+                format!("header announces {dims:?}, more than the {} GiB of data an IDX file may hold", MAX_IDX_DATA_BYTES >> 30),
+            ));
+        };
+        Ok(Self { dims, len, data_bytes })
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
 /// Parses the header of an IDX file with the expected magic and returns its
 /// dimensions and the payload, which must hold exactly their product in bytes.
 fn parse<'a>(bytes: &'a [u8], magic: u32, path: &Path) -> Result<(Vec<usize>, &'a [u8])> {
-    let ndim = (magic & 0xff) as usize;
-    let header_len = 4 + 4 * ndim;
-    let be_u32 = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
     if bytes.len() < 4 {
         return Err(Error::data(path, format!("truncated: {} bytes, too short for an IDX header", bytes.len())));
     }
-    let found = be_u32(0);
+    let found = be_u32(bytes, 0);
     if found != magic {
         return Err(Error::data(
             path,
             format!("wrong magic number 0x{found:08x}, expected 0x{magic:08x} (is this an IDX file of the right kind?)"),
         ));
     }
-    if bytes.len() < header_len {
-        return Err(Error::data(path, format!("truncated: {} bytes, the IDX header needs {header_len}", bytes.len())));
-    }
-    let dims: Vec<usize> = (0..ndim).map(|i| be_u32(4 + 4 * i) as usize).collect();
-    let expected = dims.iter().product::<usize>();
-    let payload = &bytes[header_len..];
+    let Header { dims, len, data_bytes: expected } = Header::read(bytes, path)?;
+    let payload = &bytes[len..];
     if payload.len() < expected {
         return Err(Error::data(
             path,

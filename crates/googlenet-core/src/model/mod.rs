@@ -29,7 +29,7 @@ pub use linear::Linear;
 pub use params::{NamedParam, ParamBuilder};
 pub use residual::{residual_net, ResidualBlock};
 pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, MAX_UNITS_PER_STAGE, RESNET_NAMES};
-pub use saved::{load_model, save_model, ModelInfo};
+pub use saved::{load_model, load_model_bytes, save_model, ModelInfo};
 pub use summary::{summarize, trace, LayerSummary};
 pub use tracer::Tracer;
 pub use tutorial_net::{Block, TutorialNet, Widths};

@@ -116,15 +116,25 @@ pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, met
     write_atomically(path, &bytes)
 }
 
-/// A safetensors file's metadata and tensors (on the CPU). Fails with a data
-/// error naming the file when it is not a complete safetensors file;
-/// `what` says what it should have been ("model file").
-pub(crate) fn read_safetensors(path: &Path, what: &str) -> Result<(HashMap<String, String>, HashMap<String, Tensor>)> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+/// The bytes of the file at `path`, or an I/O error naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+}
+
+/// The metadata and tensors (on the CPU) of safetensors `bytes` read from
+/// `path`. Fails with a data error naming the file when they are not a
+/// complete safetensors file; `what` says what it should have been ("model file").
+pub(crate) fn read_safetensors(bytes: &[u8], path: &Path, what: &str) -> Result<(HashMap<String, String>, HashMap<String, Tensor>)> {
     let damaged = |e: &dyn std::fmt::Display| Error::data(path, format!("not a complete safetensors {what} ({e})"));
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| damaged(&e))?;
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| damaged(&e))?;
+    // A shape like [0, 2^40, 2^40] holds no element, which safetensors
+    // accepts, but candle's strides (products of the dimensions) overflow.
+    let addressable = |shape: &[usize]| shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d.max(1))).is_some();
+    if let Some((name, info)) = header.tensors().into_iter().find(|(_, info)| !addressable(&info.shape)) {
+        return Err(damaged(&format!("tensor '{name}' has shape {:?}, too large to address", info.shape)));
+    }
     let metadata = header.metadata().clone().unwrap_or_default();
-    let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu).map_err(|e| damaged(&e))?;
+    let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| damaged(&e))?;
     Ok((metadata, tensors))
 }
 
@@ -134,7 +144,12 @@ pub(crate) fn read_safetensors(path: &Path, what: &str) -> Result<(HashMap<Strin
 /// Fails with a data error naming the file when it is not a complete
 /// safetensors file or its tensors do not fit the model.
 pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
-    let (metadata, mut tensors) = read_safetensors(path, "model file")?;
+    load_model_bytes(&read_file(path)?, path, device)
+}
+
+/// [`load_model`] on the bytes of a file; `path` only names it in errors.
+pub fn load_model_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
+    let (metadata, mut tensors) = read_safetensors(bytes, path, "model file")?;
     tensors.retain(|name, _| !is_training_state(name));
     model_from_tensors(path, &metadata, &tensors, device)
 }

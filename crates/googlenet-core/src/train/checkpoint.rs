@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 
 use super::{FitConfig, TrainState};
-use crate::model::saved::{model_from_tensors, read_safetensors, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX};
+use crate::model::saved::{
+    model_from_tensors, read_file, read_safetensors, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX,
+};
 use crate::model::{Model, ModelInfo};
 use crate::{Error, Result};
 
@@ -100,7 +102,14 @@ pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
 /// checkpoint.
 pub fn load_checkpoint(path: &Path, device: &Device) -> Result<(Box<dyn Model>, Checkpoint)> {
     let path = if path.is_dir() { latest_checkpoint(path)? } else { path.to_path_buf() };
-    let (metadata, mut tensors) = read_safetensors(&path, "checkpoint file")?;
+    load_checkpoint_bytes(&read_file(&path)?, &path, device)
+}
+
+/// [`load_checkpoint`] on the bytes of a checkpoint file; `path` names it
+/// in errors and in [`Checkpoint::path`].
+pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<(Box<dyn Model>, Checkpoint)> {
+    let path = path.to_path_buf();
+    let (metadata, mut tensors) = read_safetensors(bytes, &path, "checkpoint file")?;
     if metadata.get("kind").map(String::as_str) != Some(KIND) {
         return Err(Error::data(&path, "is a model file, not a training checkpoint (write one with --checkpoint-dir)"));
     }
@@ -135,8 +144,16 @@ pub fn load_checkpoint(path: &Path, device: &Device) -> Result<(Box<dyn Model>, 
     }
     tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
-    if let Some((name, _)) = momentum.iter().find(|(name, _)| !model.parameters().iter().any(|p| &p.name == name)) {
-        return Err(Error::data(&path, format!("checkpoint holds momentum for '{name}', which model '{}' does not have", info.model)));
+    for (name, buffer) in &momentum {
+        let Some(p) = model.parameters().iter().find(|p| &p.name == name) else {
+            return Err(Error::data(&path, format!("checkpoint holds momentum for '{name}', which model '{}' does not have", info.model)));
+        };
+        if buffer.dims() != p.var.dims() {
+            return Err(Error::data(
+                &path,
+                format!("checkpoint's momentum for '{name}' has shape {:?}, the parameter {:?}", buffer.dims(), p.var.dims()),
+            ));
+        }
     }
     let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
     let state = TrainState {
