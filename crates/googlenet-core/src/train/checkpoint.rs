@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 
+use super::state::check_momentum;
 use super::{FitConfig, TrainState};
 use crate::model::saved::{
     model_from_tensors, read_file, read_safetensors, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX,
@@ -144,17 +145,7 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     }
     tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
-    for (name, buffer) in &momentum {
-        let Some(p) = model.parameters().iter().find(|p| &p.name == name) else {
-            return Err(Error::data(&path, format!("checkpoint holds momentum for '{name}', which model '{}' does not have", info.model)));
-        };
-        if buffer.dims() != p.var.dims() {
-            return Err(Error::data(
-                &path,
-                format!("checkpoint's momentum for '{name}' has shape {:?}, the parameter {:?}", buffer.dims(), p.var.dims()),
-            ));
-        }
-    }
+    check_momentum(model.as_ref(), &momentum).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
     let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
     let state = TrainState {
         epochs_done: info.epochs,

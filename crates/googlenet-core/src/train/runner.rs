@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 
+use super::state::check_momentum;
 use super::Sgd;
 use crate::data::{Batch, Dataset, NUM_CLASSES};
 use crate::engine::Engine;
@@ -158,16 +159,7 @@ impl<'m> Runner<'m> {
     /// Continues from saved momentum buffers (see [`Runner::momentum`]);
     /// every name must be one of the model's parameters, with its shape.
     pub fn restore_momentum(&mut self, model: &dyn Model, buffers: &[(String, Tensor)], lr: f64, momentum: f64) -> Result<()> {
-        for (name, buffer) in buffers {
-            let p = parameter(model, name)?;
-            if buffer.dims() != p.var.dims() {
-                return Err(Error::InvalidArgument(format!(
-                    "momentum of {name} has shape {:?}, the parameter {:?}",
-                    buffer.dims(),
-                    p.var.dims()
-                )));
-            }
-        }
+        check_momentum(model, buffers)?;
         if buffers.is_empty() {
             return Ok(());
         }

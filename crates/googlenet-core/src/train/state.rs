@@ -5,6 +5,7 @@
 use candle_core::Tensor;
 
 use super::FitConfig;
+use crate::model::Model;
 use crate::{Error, Result};
 
 /// The state of a run after `epochs_done` whole epochs and `batches_done`
@@ -66,4 +67,21 @@ impl TrainState {
         }
         Ok(())
     }
+}
+
+/// Checks that `momentum` names parameters of `model`, each with its shape.
+pub(crate) fn check_momentum(model: &dyn Model, momentum: &[(String, Tensor)]) -> Result<()> {
+    for (name, buffer) in momentum {
+        let Some(p) = model.parameters().iter().find(|p| &p.name == name) else {
+            return Err(Error::InvalidArgument(format!("momentum for '{name}': model '{}' has no such parameter", model.name())));
+        };
+        if buffer.dims() != p.var.dims() {
+            return Err(Error::InvalidArgument(format!(
+                "momentum for '{name}' has shape {:?}, the parameter {:?}",
+                buffer.dims(),
+                p.var.dims()
+            )));
+        }
+    }
+    Ok(())
 }
