@@ -107,7 +107,7 @@ export declare class NativeModel {
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
-export declare function latestCheckpointIn(dir: string): string
+export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
 
 /**
  * Reads one split of an MNIST-format folder (the four standard names, raw
@@ -126,6 +126,14 @@ export interface NativeBenchOptions {
 export interface NativeBenchResult {
   trainImagesPerSec: number
   inferImagesPerSec: number
+}
+
+/** A checkpoint file and the progress its name stands for. */
+export interface NativeCheckpointFile {
+  path: string
+  epochsDone: number
+  /** Batches of the next epoch (non-zero for a run stopped mid-epoch). */
+  batchesDone: number
 }
 
 /** A checkpoint's recipe and progress (its weights are the model's). */

@@ -12,6 +12,15 @@ import { nativeBinding } from './native.js'
  * @throws Error naming the folder when it cannot be read or holds no checkpoint
  */
 export function latestCheckpoint(dir: string): string {
+  return furthestCheckpoint(dir).path
+}
+
+/**
+ * {@link latestCheckpoint}, with the progress its name stands for: whole
+ * epochs, and batches of the next one (non-zero when the run stopped mid-epoch).
+ * @internal
+ */
+export function furthestCheckpoint(dir: string): { path: string; epochsDone: number; batchesDone: number } {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty string')
   return nativeBinding().latestCheckpointIn(resolve(dir))
 }

@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander'
 import { modelNames } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
-import { latestCheckpoint } from '../checkpoint.js'
+import { furthestCheckpoint } from '../checkpoint.js'
 import { LossWindows, trainingReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
 import { type TrainOptions, prepareTraining } from '../train.js'
@@ -160,12 +160,12 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
  */
 function stopPosition(seen: StopPosition | undefined, dir: string | undefined): StopPosition | undefined {
   if (seen === undefined || dir === undefined) return seen
-  let checkpoint: string
+  let checkpoint: ReturnType<typeof furthestCheckpoint>
   try {
-    checkpoint = latestCheckpoint(dir)
+    checkpoint = furthestCheckpoint(dir)
   } catch {
     return seen
   }
-  const [, epochs, batches] = /checkpoint-e(\d+)-b(\d+)\.safetensors$/.exec(checkpoint) ?? []
-  return epochs === undefined ? { ...seen, checkpoint } : { epoch: Number(epochs) + 1, batch: Number(batches), checkpoint }
+  const { path, epochsDone, batchesDone } = checkpoint
+  return batchesDone === 0 ? { ...seen, checkpoint: path } : { epoch: epochsDone + 1, batch: batchesDone, checkpoint: path }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use googlenet_core::train::{latest_checkpoint, Checkpoint};
+use googlenet_core::train::{checkpoint_progress, latest_checkpoint, Checkpoint};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -42,8 +42,21 @@ impl From<&Checkpoint> for NativeCheckpointInfo {
     }
 }
 
+/// A checkpoint file and the progress its name stands for.
+#[napi(object)]
+pub struct NativeCheckpointFile {
+    pub path: String,
+    pub epochs_done: u32,
+    /// Batches of the next epoch (non-zero for a run stopped mid-epoch).
+    pub batches_done: u32,
+}
+
 /// The furthest checkpoint in the folder `dir`; fails when it holds none.
 #[napi(catch_unwind)]
-pub fn latest_checkpoint_in(dir: String) -> Result<String> {
-    guarded(|| Ok(latest_checkpoint(Path::new(&dir))?.display().to_string()))
+pub fn latest_checkpoint_in(dir: String) -> Result<NativeCheckpointFile> {
+    guarded(|| {
+        let path = latest_checkpoint(Path::new(&dir))?;
+        let (epochs, batches) = checkpoint_progress(&path).expect("latest_checkpoint picks files by their progress names");
+        Ok(NativeCheckpointFile { path: path.display().to_string(), epochs_done: epochs as u32, batches_done: batches as u32 })
+    })
 }

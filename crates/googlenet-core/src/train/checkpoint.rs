@@ -44,6 +44,12 @@ pub fn checkpoint_file_name(state: &TrainState) -> String {
     }
 }
 
+/// The progress the checkpoint file at `path` stands for by its name:
+/// (whole epochs, batches of the next one); `None` for other names.
+pub fn checkpoint_progress(path: &Path) -> Option<(usize, usize)> {
+    path.file_name()?.to_str().and_then(progress_of)
+}
+
 /// The progress a checkpoint file name stands for: (epochs, batches).
 fn progress_of(name: &str) -> Option<(usize, usize)> {
     let stem = name.strip_prefix("checkpoint-e")?.strip_suffix(".safetensors")?;

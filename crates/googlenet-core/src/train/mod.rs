@@ -10,7 +10,7 @@ mod sgd;
 mod state;
 
 pub use bench::{benchmark, BenchConfig, BenchResult};
-pub use checkpoint::{checkpoint_file_name, latest_checkpoint, load_checkpoint, load_checkpoint_bytes, save_checkpoint, Checkpoint};
+pub use checkpoint::{checkpoint_file_name, checkpoint_progress, latest_checkpoint, load_checkpoint, load_checkpoint_bytes, save_checkpoint, Checkpoint};
 pub use evaluate::{evaluate, evaluate_with_predictions, predict_probabilities, EvalResult};
 pub use fit::{fit, fit_from, BatchProgress, EpochSummary, FitConfig, TrainEvent, EVAL_BATCH_SIZE};
 pub use sgd::Sgd;
