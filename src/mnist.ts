@@ -38,13 +38,18 @@ export function defaultMnistDir(): string {
  * @throws Error naming the folder or file when the folder or a file is missing, truncated or corrupt
  */
 export async function loadMnist(options?: LoadMnistOptions): Promise<MnistData> {
+  const [train, test] = await Promise.all([loadMnistSplit('train', options), loadMnistSplit('test', options)])
+  return { train, test }
+}
+
+/**
+ * One split of {@link loadMnist}, for callers that need only one (`test`
+ * evaluates without reading the 47 MB training images).
+ * @internal
+ */
+export async function loadMnistSplit(split: 'train' | 'test', options?: LoadMnistOptions): Promise<Dataset> {
   const { dir } = checkOptionsObject('options', options)
   if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
   const folder = dir === undefined ? defaultMnistDir() : resolve(dir)
-  const binding = nativeBinding()
-  const [train, test] = await Promise.all([
-    binding.loadMnistSplit(folder, 'train'),
-    binding.loadMnistSplit(folder, 'test'),
-  ])
-  return { train: wrapNativeDataset(train), test: wrapNativeDataset(test) }
+  return wrapNativeDataset(await nativeBinding().loadMnistSplit(folder, split))
 }

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
-import { loadMnist } from '../mnist.js'
+import { loadMnistSplit } from '../mnist.js'
 import { Model } from '../model.js'
 import { testReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
@@ -60,8 +60,8 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
       const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
       try {
         const model = await Model.load(raw.load, { device: raw.device as Device })
-        const data = await loadMnist(typeof raw.data === 'string' ? { dir: raw.data } : {})
-        const test = testLimit === undefined ? data.test : data.test.take(testLimit)
+        const all = await loadMnistSplit('test', typeof raw.data === 'string' ? { dir: raw.data } : {})
+        const test = testLimit === undefined ? all : all.take(testLimit)
         const started = performance.now()
         const evaluation = await model.evaluate(test, { confusion: true })
         const seconds = (performance.now() - started) / 1000
