@@ -27,6 +27,11 @@ export declare class NativeDataset {
    * (0..255); `labels`: count bytes (0..9).
    */
   static fromArrays(images: Uint8Array, labels: Uint8Array, height: number, width: number): NativeDataset
+  /**
+   * Where the images came from, for messages about them: the IDX file,
+   * or "the first N images of FILE" after `take`; null for arrays.
+   */
+  get source(): string | null
   get length(): number
   get height(): number
   get width(): number
@@ -87,10 +92,11 @@ export declare class NativeModel {
    */
   evaluate(data: NativeDataset, batchSize?: number | undefined | null, keepPredictions?: boolean | undefined | null): Promise<NativeEvalResult>
   /**
-   * `pixels`: count×height×width values in [0, 1]. Resolves to count×10
-   * softmax probabilities, row-major.
+   * `pixels`: count×height×width bytes (0..255) or floats in [0, 1].
+   * Bytes stay bytes until the core normalizes them a batch at a time.
+   * Resolves to count×10 softmax probabilities, row-major.
    */
-  predict(pixels: Float32Array, count: number, height: number, width: number): Promise<Float32Array>
+  predict(pixels: Uint8Array | Float32Array, count: number, height: number, width: number): Promise<Float32Array>
   /**
    * Internal, for the tests only (not in the TypeScript API): panics on
    * purpose, in this call (`call`) or in a task that holds the model's
@@ -106,6 +112,14 @@ export declare class NativeModel {
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
+/**
+ * Checks that a file can be written at `path` before work starts: refuses
+ * a target that is not a regular file (links followed), a missing folder
+ * or one where no file can be created. Returns the file that will be
+ * written.
+ */
+export declare function checkOutputPathFor(path: string): string
+
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
 
@@ -114,6 +128,9 @@ export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
  * or `.gz`) off the event loop.
  */
 export declare function loadMnistSplit(dir: string, split: 'train' | 'test'): Promise<NativeDataset>
+
+/** The largest batch size for training, evaluation and benchmarks. */
+export declare const MAX_BATCH_SIZE: number
 
 export interface NativeBenchOptions {
   /** `cpu` or `cuda`. */
@@ -159,17 +176,21 @@ export interface NativeCheckpointInfo {
 export interface NativeCheckpointOptions {
   dir: string
   info: NativeModelInfo
+  /** Delete another run's checkpoints found in `dir` (a new run refuses such a folder otherwise). */
+  startOver?: boolean
 }
 
 /** A digit read from an image file, ready for a model trained on MNIST. */
 export interface NativeDigitImage {
-  /** 28×28 values in [0, 1], row-major, ink bright on black. */
+  /** 28×28 values in [0, 1], row-major, ink bright on black; all 0 when no digit was found. */
   pixels: Float32Array
   /** Whether the image was dark on light and was inverted. */
   inverted: boolean
   /** Size of the image in the file. */
   width: number
   height: number
+  /** Why the image holds no digit (a blank page, a speck, faint shading); absent when it holds one. */
+  noDigit?: string
 }
 
 /**
@@ -284,3 +305,9 @@ export declare function summarizeModel(model: string, depth?: number | undefined
  * does not fit (whose error names it and both shapes).
  */
 export declare function traceModel(model: string, height: number, width: number, depth?: number | undefined | null): NativeTrace
+
+/**
+ * Writes `data` to `path` atomically (links followed; a target that is not
+ * a regular file refused). Returns the file written.
+ */
+export declare function writeOutputFile(path: string, data: Buffer): string

@@ -773,15 +773,18 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, latestCheckpointIn, loadMnistSplit, readDigitImage, runtimeInfo, summarizeModel, traceModel } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkOutputPathFor, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchmarkModel }
+export { checkOutputPathFor }
 export { latestCheckpointIn }
 export { loadMnistSplit }
+export { MAX_BATCH_SIZE }
 export { readDigitImage }
 export { runtimeInfo }
 export { summarizeModel }
 export { traceModel }
+export { writeOutputFile }
 export const __napiBindingTarget = __napiLoadedBindingTarget

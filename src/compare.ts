@@ -5,8 +5,8 @@
  */
 import { loadMnist } from './mnist.js'
 import { Model, checkModelName } from './model.js'
-import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
-import type { Device, ModelName } from './types.js'
+import { FIT_DEFAULTS, checkCallback, checkInteger, checkOptionsObject, checkSeed } from './options.js'
+import type { Device, ModelName, ProgressEvent } from './types.js'
 
 /** Options of {@link compareModels}. */
 export interface CompareOptions {
@@ -26,6 +26,8 @@ export interface CompareOptions {
   dir?: string
   /** Called with each model's result as soon as it is trained. */
   onResult?: (result: ComparisonRow) => void
+  /** Progress of the model being trained (the events of `fit`'s `onProgress`), with its name. */
+  onProgress?: (event: ProgressEvent, model: ModelName) => void
   /** Stops at the next batch. */
   signal?: AbortSignal
 }
@@ -59,13 +61,21 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
   if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
   if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
+  checkCallback('onResult', o.onResult)
+  checkCallback('onProgress', o.onProgress)
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
   const rows: ComparisonRow[] = []
   for (const name of models) {
     const model = new Model(name, { seed, device: o.device ?? 'auto' })
-    const history = await model.fit(train, { epochs, seed, validation: test, ...(o.signal === undefined ? {} : { signal: o.signal }) })
+    const history = await model.fit(train, {
+      epochs,
+      seed,
+      validation: test,
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+      ...(o.onProgress === undefined ? {} : { onProgress: (event: ProgressEvent) => o.onProgress?.(event, name) }),
+    })
     const { params, macs } = model.summary()
     const row: ComparisonRow = {
       model: name,

@@ -78,6 +78,16 @@ export class Dataset {
   }
 
   /**
+   * Where the images came from, for messages about them: the IDX file for
+   * a split of {@link loadMnist} (`/data/t10k-images-idx3-ubyte`), or `the
+   * first 100 images of /data/t10k-images-idx3-ubyte` after `take(100)`;
+   * undefined for {@link Dataset.fromArrays}.
+   */
+  get source(): string | undefined {
+    return this.#native.source ?? undefined
+  }
+
+  /**
    * A copy of image `index`'s pixels (`height × width` bytes, row-major).
    * @throws RangeError unless `index` is an integer in `[0, length)`
    */
@@ -92,8 +102,9 @@ export class Dataset {
   }
 
   /**
-   * The first `count` images (all of them if `count >= length`) as a new dataset.
-   * @throws RangeError unless `count` is an integer >= 0
+   * The first `count` images (all of them if `count >= length`) as a new
+   * dataset, whose {@link Dataset.source} names the same file.
+   * @throws RangeError unless `count` is an integer in `[0, MAX_COUNT]`
    */
   take(count: number): Dataset {
     checkInteger('count', count, 0)

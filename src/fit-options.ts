@@ -29,6 +29,7 @@ export interface ResolvedFit {
   signal: AbortSignal | undefined
   onProgress: ((event: ProgressEvent) => void) | undefined
   checkpointDir?: string
+  startOver?: boolean
 }
 
 /**
@@ -55,6 +56,11 @@ export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: 
   if (o.checkpointDir !== undefined) {
     if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new TypeError('checkpointDir must be a non-empty string')
     fit.checkpointDir = o.checkpointDir
+  }
+  if (o.startOver !== undefined) {
+    if (typeof o.startOver !== 'boolean') throw new TypeError('startOver must be a boolean')
+    if (o.startOver && fit.checkpointDir === undefined) throw new TypeError('startOver needs checkpointDir')
+    fit.startOver = o.startOver
   }
   if (resumed) {
     for (const key of ['batchSize', 'lr', 'momentum', 'seed'] as const) {

@@ -63,6 +63,18 @@ export function summarize(name: ModelName = 'googlenet', options?: { depth?: num
   return { model, params: sum('params'), macs: sum('macs'), layers }
 }
 
+/** The largest input height or width {@link traceShapes} takes: the dummy image's activations grow with its area. */
+export const MAX_TRACE_SIZE = 4096
+
+/**
+ * Checks a trace's input height or width: an integer in `[1, MAX_TRACE_SIZE]`.
+ * Shared with the CLI's `--height` and `--width`.
+ * @internal
+ */
+export function checkTraceSize(name: string, value: unknown, shown?: string): number {
+  return checkInteger(name, value, 1, MAX_TRACE_SIZE, shown)
+}
+
 /**
  * Runs one image of zeros of the given size (default: the model's own)
  * through model `name` (`depth`: units per stage of a ResNet) and returns
@@ -74,8 +86,8 @@ export function traceShapes(name: ModelName = 'googlenet', size?: { height?: num
   const model = checkModelName(name)
   const o = checkOptionsObject('size', size)
   const depth = checkDepth(model, o.depth)
-  const height = checkInteger('height', o.height ?? models[model].height, 1, 4096)
-  const width = checkInteger('width', o.width ?? models[model].width, 1, 4096)
+  const height = checkTraceSize('height', o.height ?? models[model].height)
+  const width = checkTraceSize('width', o.width ?? models[model].width)
   const trace = nativeBinding().traceModel(model, height, width, depth)
   const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
   if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)

@@ -35,7 +35,8 @@ export function defaultMnistDir(): string {
 /**
  * Loads the training and test splits of an MNIST-format dataset. Decoding
  * runs off the event loop.
- * @throws Error naming the folder or file when the folder or a file is missing, truncated or corrupt
+ * @throws Error naming the folder or file when the folder or a file is missing, truncated or corrupt,
+ *   or holds no images
  */
 export async function loadMnist(options?: LoadMnistOptions): Promise<MnistData> {
   const [train, test] = await Promise.all([loadMnistSplit('train', options), loadMnistSplit('test', options)])
@@ -51,5 +52,6 @@ export async function loadMnistSplit(split: 'train' | 'test', options?: LoadMnis
   const { dir } = checkOptionsObject('options', options)
   if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
   const folder = dir === undefined ? defaultMnistDir() : resolve(dir)
+  // The core refuses an empty split, naming its file.
   return wrapNativeDataset(await nativeBinding().loadMnistSplit(folder, split))
 }

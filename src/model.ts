@@ -13,6 +13,7 @@ import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelIn
 import { resolveFitOptions } from './fit-options.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
+import { trainingWarnings } from './warnings.js'
 import type {
   CheckpointInfo,
   ClassAccuracy,
@@ -286,7 +287,6 @@ export class Model {
     if (resume && this.#resumed) throw new RangeError('this checkpoint was resumed already: its state has moved on')
     const o = resolveFitOptions(options, this.#seed, resume ? this.#checkpoint?.recipe : undefined)
     const trainData = this.#checkData(train, 'train')
-    if (trainData.length === 0) throw new RangeError('train must not be empty')
     if (resume) checkResumable(this.#checkpoint as CheckpointInfo, o.epochs, trainData.length)
     const validation = o.validation === undefined ? null : this.#checkData(o.validation, 'validation')
     const { signal } = o
@@ -318,7 +318,9 @@ export class Model {
         tracker ? (event) => tracker.handle(event) : null,
         token,
         resume,
-        o.checkpointDir === undefined ? null : { dir: resolvePath(o.checkpointDir), info: this.#info() },
+        o.checkpointDir === undefined
+          ? null
+          : { dir: resolvePath(o.checkpointDir), info: this.#info(), startOver: o.startOver ?? false },
       )
       if (resume) this.#resumed = true
       const summaries = await pending
@@ -326,7 +328,7 @@ export class Model {
       const records = summaries.map(toEpochRecord)
       tracker?.finish(records)
       if (callbackError) throw callbackError.error
-      const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000 }
+      const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000, warnings: trainingWarnings(records) }
       const last = records.at(-1)
       if (last?.testAccuracy !== undefined) history.testAccuracy = last.testAccuracy
       this.#epochsTrained += records.length
@@ -353,7 +355,6 @@ export class Model {
     if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1)
     if (typeof confusion !== 'boolean') throw new TypeError('confusion must be a boolean')
     const data = this.#checkData(dataset, 'dataset')
-    if (data.length === 0) throw new RangeError('dataset must not be empty')
     const r = await this.#native.evaluate(data, batchSize, confusion)
     const result: EvaluationResult = { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
     if (!confusion || !r.predictions) return result
@@ -372,22 +373,20 @@ export class Model {
     checkInteger('width', width, 1)
     this.#checkSize(height, width)
     const size = height * width
-    let pixels: Float32Array
     if (images instanceof Float32Array) {
-      pixels = images
-      const bad = pixels.findIndex((x) => !Number.isFinite(x))
-      if (bad !== -1) throw new RangeError(`images[${bad}] is ${pixels[bad]}; pixel values must be finite`)
-    } else if (images instanceof Uint8Array) {
-      pixels = Float32Array.from(images, (x) => x / 255)
-    } else {
+      const bad = images.findIndex((x) => !Number.isFinite(x))
+      if (bad !== -1) throw new RangeError(`images[${bad}] is ${images[bad]}; pixel values must be finite`)
+    } else if (!(images instanceof Uint8Array)) {
       throw new TypeError('images must be a Uint8Array (0..255) or a Float32Array ([0, 1])')
     }
-    if (pixels.length % size !== 0) {
-      throw new RangeError(`images has ${pixels.length} values, not a multiple of ${height}x${width} = ${size}`)
+    if (images.length % size !== 0) {
+      throw new RangeError(`images has ${images.length} values, not a multiple of ${height}x${width} = ${size}`)
     }
-    const count = pixels.length / size
+    const count = images.length / size
     if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
-    const probabilities = await this.#native.predict(pixels, count, height, width)
+    // Bytes cross as bytes: the core normalizes them a batch at a time, so
+    // no float copy of the whole input is ever made (in JS or in Rust).
+    const probabilities = await this.#native.predict(images, count, height, width)
     const labels = new Uint8Array(count)
     for (let i = 0; i < count; i++) {
       let best = 0
@@ -403,29 +402,37 @@ export class Model {
    * Classifies the digit in a PNG or JPEG file, fitted into 28×28 the way
    * MNIST was made; dark-on-light images are inverted first (see
    * {@link readDigitImage} for every step).
-   * @returns the label, the 3 most probable classes and all 10 probabilities
+   * @returns the label, the 3 most probable classes and all 10 probabilities;
+   *   or, for an image that holds no digit (blank, a speck, faint shading),
+   *   `found: false` and the reason, unclassified
    * @throws (rejects) Error naming the file when it is missing, not a PNG or JPEG, damaged or too large
    */
   async predictFile(path: string): Promise<FilePrediction> {
     const digit = await readDigitImage(path)
+    if (digit.reason !== undefined) return { file: path, found: false, reason: digit.reason }
     const { labels, probabilities } = await this.predict(digit.pixels)
     const top = [...probabilities]
       .map((probability, label) => ({ label, probability }))
       .sort((a, b) => b.probability - a.probability)
       .slice(0, 3)
-    return { file: path, label: labels[0], top, probabilities, inverted: digit.inverted }
+    return { file: path, found: true, label: labels[0], top, probabilities, inverted: digit.inverted }
   }
 
-  #checkSize(height: number, width: number): void {
+  /** @param source - where the images came from, named in the message (see {@link Dataset.source}) */
+  #checkSize(height: number, width: number, source?: string): void {
     const want = models[this.#name]
     if (height !== want.height || width !== want.width) {
-      throw new RangeError(`model "${this.#name}" takes ${want.height}x${want.width} images (got ${height}x${width})`)
+      const from = source === undefined ? '' : ` from ${source}`
+      throw new RangeError(`model "${this.#name}" takes ${want.height}x${want.width} images (got ${height}x${width}${from})`)
     }
   }
 
+  /** The native dataset behind argument `name`, once it is known to hold images the model takes; messages name its source. */
   #checkData(dataset: Dataset, name: string): NativeDataset {
     const data = nativeDataset(dataset, name)
-    this.#checkSize(data.height, data.width)
+    const { source } = dataset
+    if (data.length === 0) throw new RangeError(`${source === undefined ? name : `${name} (${source})`} must not be empty`)
+    this.#checkSize(data.height, data.width, source)
     return data
   }
 }

@@ -6,8 +6,16 @@
  * @module
  */
 
+/**
+ * The largest whole number any option takes unless it has a smaller limit:
+ * the addon's integers (counts, sizes, epochs, seeds) are unsigned 32-bit,
+ * and a larger value would wrap around at the boundary (2^32 + 1 epochs
+ * would train one).
+ */
+export const MAX_COUNT = 2 ** 32 - 1
+
 /** The largest seed accepted (seeds are unsigned 32-bit integers). */
-export const MAX_SEED = 2 ** 32 - 1
+export const MAX_SEED = MAX_COUNT
 
 /**
  * The reference training recipe (DESIGN.md §1). The seed defaults to 0, as
@@ -37,14 +45,15 @@ function fail(name: string, rule: string, value: unknown, shown?: string): never
 }
 
 /**
- * Checks that `value` is an integer in `[min, max]`.
+ * Checks that `value` is an integer in `[min, max]`. There is always an upper
+ * bound, so every integer that passes fits the addon's unsigned 32-bit ones.
  * @param name - the option's name, used in the message
+ * @param max - default {@link MAX_COUNT}
  * @param shown - how to show the rejected value (the CLI passes the raw text)
  */
-export function checkInteger(name: string, value: unknown, min: number, max?: number, shown?: string): number {
-  const rule = max === undefined ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
-    fail(name, rule, value, shown)
+export function checkInteger(name: string, value: unknown, min: number, max: number = MAX_COUNT, shown?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(name, `an integer in [${min}, ${max}]`, value, shown)
   }
   return value
 }

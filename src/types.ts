@@ -67,9 +67,18 @@ export interface FitOptions {
    * buffers, the shuffle generator's state and the recipe, in
    * `checkpoint-e0003.safetensors` (after 3 epochs) or
    * `checkpoint-e0003-b00412.safetensors` (412 batches into the fourth).
-   * Each file is written beside its name and renamed into place.
+   * Each file is written beside its name and renamed into place. A new
+   * run refuses a folder that holds another run's checkpoints (a mix of two
+   * runs could not be resumed): resume that run, pass `startOver`, or choose
+   * another folder.
    */
   checkpointDir?: string
+  /**
+   * With `checkpointDir`: delete the checkpoints another run left in that
+   * folder before this run writes its own. Default false (such a folder is
+   * refused).
+   */
+  startOver?: boolean
   /**
    * Continue the run of the checkpoint this model was loaded from
    * ({@link Model.loadCheckpoint}) instead of starting a new one. The
@@ -130,10 +139,19 @@ export interface Prediction {
   probabilities: Float32Array
 }
 
-/** What {@link Model.predictFile} returns for one image file. */
-export interface FilePrediction {
+/**
+ * What {@link Model.predictFile} returns for one image file: the digit's
+ * classification, or why the image holds no digit. Check `found` first:
+ * only a {@link DigitPrediction} has a label.
+ */
+export type FilePrediction = DigitPrediction | NoDigitPrediction
+
+/** A {@link FilePrediction} for an image that holds a digit. */
+export interface DigitPrediction {
   /** The path as given. */
   file: string
+  /** True: the image holds a digit, classified here. */
+  found: true
   /** The most probable class, 0..9. */
   label: number
   /** The 3 most probable classes, most probable first. */
@@ -142,6 +160,21 @@ export interface FilePrediction {
   probabilities: Float32Array
   /** True when the image was dark on light and was inverted to MNIST's light on dark. */
   inverted: boolean
+}
+
+/**
+ * A {@link FilePrediction} for an image that holds no digit: blank, a lone
+ * speck, scattered specks or faint shading (the rules are under
+ * {@link readDigitImage}). It is not classified, because a model trained on
+ * MNIST names a digit for anything, often with confidence.
+ */
+export interface NoDigitPrediction {
+  /** The path as given. */
+  file: string
+  /** False: no digit was found, so there is no label. */
+  found: false
+  /** Why, e.g. `the image is blank: nothing stands out from its background`. */
+  reason: string
 }
 
 /** Accuracy and mean cross-entropy of a model on a dataset. */
@@ -208,6 +241,13 @@ export interface TrainingHistory {
   seconds: number
   /** Validation accuracy after the last epoch, if a validation set was given. */
   testAccuracy?: number
+  /**
+   * Signs that the run learned nothing or went the wrong way, one sentence
+   * each; empty when there are none. They are: test accuracy at chance after
+   * the last epoch, an epoch's mean training loss above the previous
+   * epoch's, or above a uniform guess's (ln 10). See `trainingWarnings`.
+   */
+  warnings: string[]
 }
 
 /** Sent after every training batch. */

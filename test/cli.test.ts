@@ -51,21 +51,21 @@ describe('help and version', () => {
 
 describe('usage errors exit 2 with one line naming the option', () => {
   it.each([
-    [['train', '--batch-size', '0'], /--batch-size must be an integer >= 1 \(got 0\)/],
+    [['train', '--batch-size', '0'], /--batch-size must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--lr', '-1'], /--lr must be a finite number > 0 \(got -1\)/],
     [['train', '--lr', 'nan'], /--lr must be a finite number > 0 \(got nan\)/],
-    [['train', '--epochs', '0'], /--epochs must be an integer >= 1 \(got 0\)/],
-    [['train', '--epochs', 'ten'], /--epochs must be an integer >= 1 \(got ten\)/],
+    [['train', '--epochs', '0'], /--epochs must be an integer in \[1, 4294967295\] \(got 0\)/],
+    [['train', '--epochs', 'ten'], /--epochs must be an integer in \[1, 4294967295\] \(got ten\)/],
     [['train', '--momentum', '1'], /--momentum must be a finite number in \[0, 1\) \(got 1\)/],
     [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
-    [['train', '--limit', '0'], /--limit must be an integer >= 1 \(got 0\)/],
+    [['train', '--limit', '0'], /--limit must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--device', 'gpu'], /--device/],
     [['train', '--epochs'], /--epochs/],
     [['train', '--bogus'], /unknown option '--bogus'/],
     [['bogus'], /unknown command 'bogus'/],
     [['train', 'extra'], /too many arguments/],
-    [['bench', '--batches', '0'], /--batches must be an integer >= 1 \(got 0\)/],
-    [['bench', '--warmup', '-1'], /--warmup must be an integer >= 0 \(got -1\)/],
+    [['bench', '--batches', '0'], /--batches must be an integer in \[1, 4294967295\] \(got 0\)/],
+    [['bench', '--warmup', '-1'], /--warmup must be an integer in \[0, 4294967295\] \(got -1\)/],
     [['bench', '--model', 'alexnet'], /--model/],
   ])('%j', async (args, message) => {
     const r = await runCli(args)

@@ -18,7 +18,7 @@ describe('convolution cost', () => {
 
   it('refuses sizes that are not whole numbers >= 1', () => {
     expect(() => convolutionCost({ inChannels: 0, outChannels: 1, kernel: 1, height: 1, width: 1 })).toThrow(
-      'inChannels must be an integer >= 1 (got 0)',
+      'inChannels must be an integer in [1, 4294967295] (got 0)',
     )
     expect(() => bottleneckCost({ reduceTo: 1.5 })).toThrow(RangeError)
     expect(() => bottleneckCost(null as unknown as undefined)).toThrow(TypeError)
@@ -46,6 +46,6 @@ describe('cost command', () => {
   it('refuses a bad size with exit status 2', async () => {
     const r = await runCli(['cost', '--kernel', '0'])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe('error: --kernel must be an integer >= 1 (got 0)\n')
+    expect(r.stderr).toBe('error: --kernel must be an integer in [1, 4294967295] (got 0)\n')
   })
 })

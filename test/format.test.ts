@@ -25,7 +25,7 @@ describe('CLI formats', () => {
     expect(formatStopped({ epoch: 2, batch: 17 })).toBe('stopped at epoch 2, batch 17')
     expect(formatStopped(undefined)).toBe('stopped before training started')
     const record = { epoch: 1, loss: 0.3, seconds: 10, trainImagesPerSec: 6000, testAccuracy: 0.9881, testCorrect: 9881, testTotal: 10000 }
-    expect(formatDone({ epochs: [record], seconds: 12.34 })).toBe('done: 1 epoch in 12.3 s, test accuracy 98.81 % [9881/10000]')
+    expect(formatDone({ epochs: [record], seconds: 12.34, warnings: [] })).toBe('done: 1 epoch in 12.3 s, test accuracy 98.81 % [9881/10000]')
   })
 
   it('draws bars and times', () => {
@@ -60,11 +60,11 @@ describe('train flags', () => {
   })
 
   it.each([
-    [{ epochs: '' }, '--epochs must be an integer >= 1 (got "")'],
-    [{ batchSize: '2.5' }, '--batch-size must be an integer >= 1 (got 2.5)'],
+    [{ epochs: '' }, '--epochs must be an integer in [1, 4294967295] (got "")'],
+    [{ batchSize: '2.5' }, '--batch-size must be an integer in [1, 4294967295] (got 2.5)'],
     [{ lr: 'Infinity' }, '--lr must be a finite number > 0 (got Infinity)'],
-    [{ testLimit: '0' }, '--test-limit must be an integer >= 1 (got 0)'],
-    [{ logEvery: 'x' }, '--log-every must be an integer >= 1 (got x)'],
+    [{ testLimit: '0' }, '--test-limit must be an integer in [1, 4294967295] (got 0)'],
+    [{ logEvery: 'x' }, '--log-every must be an integer in [1, 4294967295] (got x)'],
   ])('rejects %o', (raw, message) => {
     expect(() => parseTrainFlags(raw)).toThrow(UsageError)
     expect(() => parseTrainFlags(raw)).toThrow(message)

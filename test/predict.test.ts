@@ -23,15 +23,47 @@ const darkOnLight = digits.map((pixels, i) => {
   writeFileSync(file, encodeGrayPng(pixels.map((v) => 255 - v), 28, 28))
   return file
 })
+/** Writes a `width × height` gray PNG whose pixel (x, y) is `gray(x, y)` (0..255) and returns its path. */
+function writePng(name: string, width: number, height: number, gray: (x: number, y: number) => number): string {
+  const file = join(dir, name)
+  writeFileSync(file, encodeGrayPng(Uint8Array.from({ length: width * height }, (_, i) => gray(i % width, Math.floor(i / width))), width, height))
+  return file
+}
+/** Pixel (x, y) of an MNIST digit; 0 outside it. */
+const at = (pixels: Uint8Array, x: number, y: number): number => (x < 28 && y < 28 ? (pixels[y * 28 + x] ?? 0) : 0)
+/** The MNIST digits 10 times enlarged, 280×280. */
+const enlarged = digits.map((pixels, i) => writePng(`large-${i}.png`, 280, 280, (x, y) => at(pixels, Math.floor(x / 10), Math.floor(y / 10))))
+/** The MNIST digits at their own size in the lower right of a 600×400 canvas: 20 pixels tall, 5 % of the width. */
+const small = digits.map((pixels, i) => writePng(`small-${i}.png`, 600, 400, (x, y) => (x >= 560 && y >= 360 ? at(pixels, x - 560, y - 360) : 0)))
+
+/** Images without a digit, and the start of the reason each gets. */
+const specks = [[3, 17], [88, 5], [41, 62], [70, 90], [12, 77], [95, 40], [55, 8], [27, 45]]
+const noDigit: [string, string][] = [
+  [writePng('white.png', 40, 30, () => 255), 'the image is blank: nothing stands out from its background'],
+  [writePng('black.png', 40, 30, () => 0), 'the image is blank: nothing stands out from its background'],
+  [writePng('grey.png', 40, 30, () => 128), 'the image is blank: nothing stands out from its background'],
+  [writePng('one-pixel.png', 28, 28, (x, y) => (x === 14 && y === 10 ? 255 : 0)), 'the marks are only 1×1 pixels, too small for a digit'],
+  [writePng('specks.png', 100, 100, (x, y) => (specks.some(([sx, sy]) => sx === x && sy === y) ? 0 : 255)), 'only scattered specks: ink worth 8.0 pixels'],
+  [writePng('gradient.png', 120, 90, (x) => 100 + Math.round((40 * x) / 119)), 'only faint shading: the marks average'],
+]
+const blank = noDigit[0]?.[0] as string
+
 const notAnImage = join(dir, 'notes.png')
 writeFileSync(notAnImage, 'not an image at all')
 const modelFile = join(dir, 'lenet5.safetensors')
 
 const correct = (predictions: readonly { label: number }[]): number => predictions.filter((p, i) => p.label === sample.labels[i]).length
 
+type DigitPrediction = Extract<FilePrediction, { found: true }>
+/** `p`, which must have found a digit. */
+function found(p: FilePrediction): DigitPrediction {
+  if (!p.found) throw new Error(`${p.file}: no digit found: ${p.reason}`)
+  return p
+}
+
 describe('predict on image files', () => {
   let model: Model
-  let light: FilePrediction[]
+  let light: DigitPrediction[]
   beforeAll(async () => {
     // LeNet-5 trains on all of MNIST in seconds, and recognizes about 95 % of the test set after one epoch.
     const { train } = await loadMnist()
@@ -39,7 +71,7 @@ describe('predict on image files', () => {
     await model.fit(train, { epochs: 1 })
     await model.save(modelFile)
     light = []
-    for (const file of lightOnDark) light.push(await model.predictFile(file))
+    for (const file of lightOnDark) light.push(found(await model.predictFile(file)))
   })
 
   it('reads a PNG into a 28×28 MNIST-style digit', async () => {
@@ -59,7 +91,7 @@ describe('predict on image files', () => {
 
   it('inverts dark-on-light images and gives them the same labels', async () => {
     for (const [i, file] of darkOnLight.entries()) {
-      const p = await model.predictFile(file)
+      const p = found(await model.predictFile(file))
       expect(p.inverted).toBe(true)
       expect(p.label).toBe(light[i]?.label)
     }
@@ -78,6 +110,25 @@ describe('predict on image files', () => {
     }
   })
 
+  it('says when an image holds no digit, and why, instead of classifying it', async () => {
+    for (const [file, reason] of noDigit) {
+      const d = await readDigitImage(file)
+      expect([d.found, d.reason?.startsWith(reason)], file).toEqual([false, true])
+      expect(d.pixels.every((v) => v === 0)).toBe(true)
+      expect(await model.predictFile(file)).toEqual({ file, found: false, reason: d.reason })
+    }
+    const digit = await readDigitImage(lightOnDark[0] as string)
+    expect([digit.found, 'reason' in digit]).toEqual([true, false])
+  })
+
+  it('finds and recognizes enlarged digits and small digits on a large canvas', async () => {
+    for (const files of [enlarged, small]) {
+      const labels: number[] = []
+      for (const file of files) labels.push(found(await model.predictFile(file)).label)
+      expect(labels.filter((label, i) => label === light[i]?.label).length).toBeGreaterThanOrEqual(19)
+    }
+  })
+
   it('rejects a file that is missing or not an image, naming it', async () => {
     await expect(model.predictFile(notAnImage)).rejects.toThrow(`${notAnImage}: not a PNG or JPEG image`)
     const missing = join(dir, 'missing.png')
@@ -88,9 +139,10 @@ describe('predict on image files', () => {
     const r = await runCli(['predict', '--load', modelFile, '--json', ...lightOnDark, ...darkOnLight])
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
-    const out = lines(r.stdout).map((l) => JSON.parse(l) as { file: string; label: number; top: unknown[]; inverted: boolean })
+    const out = lines(r.stdout).map((l) => JSON.parse(l) as { file: string; found: boolean; label: number; top: unknown[]; inverted: boolean })
     expect(out.map((o) => o.file)).toEqual([...lightOnDark, ...darkOnLight])
-    expect(Object.keys(out[0] ?? {})).toEqual(['file', 'label', 'top', 'inverted'])
+    expect(Object.keys(out[0] ?? {})).toEqual(['file', 'found', 'label', 'top', 'inverted'])
+    expect(out.every((o) => o.found)).toBe(true)
     expect(out.map((o) => o.label)).toEqual([...light, ...light].map((p) => p.label))
     expect(correct(out.slice(COUNT))).toBeGreaterThanOrEqual(17)
     expect(out.map((o) => o.inverted)).toEqual([...Array(COUNT).fill(false), ...Array(COUNT).fill(true)])
@@ -114,6 +166,27 @@ describe('predict on image files', () => {
     expect(errors[0]).toBe(`error: ${notAnImage}: not a PNG or JPEG image`)
     expect(errors[1]).toMatch(new RegExp(`^error: ${missing}: No such file or directory`))
     expect(r.stderr).not.toMatch(STACK_OR_PANIC)
+  })
+
+  it('CLI predict says in one line naming the file that an image holds no digit, still classifies the others, and exits 1', async () => {
+    const r = await runCli(['predict', '--load', modelFile, blank, lightOnDark[0] as string])
+    expect(r.code).toBe(1)
+    expect(lines(r.stderr)).toEqual([`error: ${blank}: no digit found: the image is blank: nothing stands out from its background`])
+    expect(lines(r.stdout)).toEqual([expect.stringMatching(new RegExp(`^${lightOnDark[0]}: ${light[0]?.label}  `))])
+    const alone = await runCli(['predict', '--load', modelFile, blank])
+    expect([alone.code, alone.stdout, lines(alone.stderr).length]).toEqual([1, '', 1])
+  })
+
+  it('CLI predict --json writes {"file","found":false,"reason"} for an image without a digit, and exits 1', async () => {
+    const r = await runCli(['predict', '--load', modelFile, '--json', ...noDigit.map(([file]) => file), lightOnDark[0] as string])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('')
+    const out = lines(r.stdout).map((l) => JSON.parse(l) as { file: string; found: boolean; reason?: string })
+    expect(out.map((o) => o.found)).toEqual([...noDigit.map(() => false), true])
+    for (const [i, [file, reason]] of noDigit.entries()) {
+      expect(Object.keys(out[i] ?? {})).toEqual(['file', 'found', 'reason'])
+      expect([out[i]?.file, out[i]?.reason?.startsWith(reason)]).toEqual([file, true])
+    }
   })
 
   it('CLI needs --load and an image (usage errors exit 2); a bad model file exits 1', async () => {

@@ -9,9 +9,10 @@ import { modelNames } from '../model.js'
 import { FIT_DEFAULTS, checkSeed } from '../options.js'
 import type { ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
-import { formatCount, formatSeconds } from './format.js'
+import { type StopPosition, formatCount, formatSeconds, formatStopped } from './format.js'
 import type { Io } from './io.js'
-import { EXIT_FAILURE, EXIT_INTERRUPTED, UsageError } from './usage-error.js'
+import { StopSignals } from './signals.js'
+import { EXIT_FAILURE, UsageError } from './usage-error.js'
 
 const DEFAULT_MODELS = 'googlenet,lenet5,residual,resnet-original,resnet-full-preact'
 
@@ -37,6 +38,19 @@ export function formatComparison(rows: readonly ComparisonRow[]): string {
   const all = [header, ...body]
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
   return `${all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n')}\n`
+}
+
+/**
+ * The line after a signal stopped a comparison, like `train`'s:
+ * `stopped at epoch 2, batch 37 of lenet5; 1 of 5 models finished (googlenet)`.
+ * @param finished - how many of `models` (trained in order) had finished
+ * @param at - the last batch of the model in training; undefined before its first
+ */
+export function formatCompareStopped(models: readonly ModelName[], finished: number, at: StopPosition | undefined): string {
+  const current = models[finished]
+  const where = at === undefined ? `stopped before ${current} started` : `${formatStopped(at)} of ${current}`
+  const names = finished === 0 ? '' : ` (${models.slice(0, finished).join(', ')})`
+  return `${where}; ${finished} of ${models.length} models finished${names}`
 }
 
 /** Adds `compare` to `program`; `done` receives the exit status. */
@@ -65,14 +79,19 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
         ...(testLimit === undefined ? {} : { testLimit }),
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }
-      const controller = new AbortController()
-      const onSigint = (): void => controller.abort()
-      process.on('SIGINT', onSigint)
+      const stop = new StopSignals()
+      let finished = 0
+      let position: StopPosition | undefined
       try {
         const rows = await compareModels({
           ...options,
-          signal: controller.signal,
+          signal: stop.signal,
+          onProgress: (event) => {
+            if (event.type === 'batch') position = { epoch: event.epoch, batch: event.batch }
+          },
           onResult: (row) => {
+            finished += 1
+            position = undefined
             if (raw.json === true) io.stdout.write(`${JSON.stringify(row)}\n`)
             else io.stderr.write(`${row.model}: ${(100 * (row.accuracy.at(-1) ?? 0)).toFixed(2)} % after ${row.accuracy.length} epochs\n`)
           },
@@ -80,10 +99,15 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
         if (raw.json !== true) io.stdout.write(formatComparison(rows))
         done(0)
       } catch (error) {
-        io.stderr.write(`error: ${errorMessage(error)}\n`)
-        done(isAbortError(error) ? EXIT_INTERRUPTED : EXIT_FAILURE)
+        if (isAbortError(error)) {
+          io.stderr.write(`${formatCompareStopped(models, finished, position)}\n`)
+          done(stop.exitStatus)
+        } else {
+          io.stderr.write(`error: ${errorMessage(error)}\n`)
+          done(EXIT_FAILURE)
+        }
       } finally {
-        process.off('SIGINT', onSigint)
+        stop.dispose()
       }
     })
 }

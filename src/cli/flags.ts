@@ -37,7 +37,7 @@ export function numberFlag(raw: RawFlags, key: string, flag: string, check: Chec
   }
 }
 
-/** An integer flag that must be at least 1. */
+/** An integer flag in `[1, MAX_COUNT]` (a count, a size). */
 export const atLeastOne: Check = (name, value, shown) => checkInteger(name, value, 1, undefined, shown)
 
 /**

@@ -5,10 +5,10 @@
  */
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
-import { type ModelSummary, TraceError, type TraceStep, summarize, traceShapes } from '../insight.js'
+import { type ModelSummary, TraceError, type TraceStep, checkTraceSize, summarize, traceShapes } from '../insight.js'
 import { modelNames, models } from '../model.js'
 import type { ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
+import { type RawFlags, depthFlag, numberFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -60,8 +60,8 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
     .addOption(new Option('--json', 'print one {"name","outputShape"} object per line'))
     .action((raw: RawFlags) => {
       const model = raw.model as ModelName
-      const height = numberFlag(raw, 'height', '--height', atLeastOne, models[model].height)
-      const width = numberFlag(raw, 'width', '--width', atLeastOne, models[model].width)
+      const height = numberFlag(raw, 'height', '--height', checkTraceSize, models[model].height)
+      const width = numberFlag(raw, 'width', '--width', checkTraceSize, models[model].width)
       const depth = depthFlag(raw, model)
       const print = (steps: readonly TraceStep[]): void => {
         io.stdout.write(raw.json === true ? steps.map((s) => `${JSON.stringify(s)}\n`).join('') : formatTrace(height, width, steps))

@@ -6,11 +6,13 @@ import type { ProgressEvent, TrainingHistory } from '../types.js'
 import { type StopPosition, formatStopped } from './format.js'
 import type { Io } from './io.js'
 import type { Reporter } from './reporter.js'
+import { writeWarnings } from './text-reporter.js'
 
 /**
  * Writes `{"type":"epoch",...}` after each epoch and `{"type":"done",...}` at
- * the end (only that one when quiet); failures as `{"type":"error",...}` and
- * `{"type":"stopped",...}`, repeated as text on stderr.
+ * the end (only that one when quiet), whose `warnings` are repeated as text
+ * on stderr; failures as `{"type":"error",...}` and `{"type":"stopped",...}`,
+ * repeated as text on stderr too.
  */
 export class JsonReporter implements Reporter {
   readonly #io: Io
@@ -58,7 +60,9 @@ export class JsonReporter implements Reporter {
       testTotal: last?.testTotal,
       loss: last?.loss,
       seconds: history.seconds,
+      warnings: history.warnings,
     })
+    writeWarnings(this.#io, history.warnings)
   }
 
   reported(path: string): void {

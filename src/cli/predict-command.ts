@@ -5,7 +5,7 @@
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
 import { Model } from '../model.js'
-import type { Device, FilePrediction } from '../types.js'
+import type { Device, DigitPrediction, FilePrediction } from '../types.js'
 import type { RawFlags } from './flags.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -17,8 +17,13 @@ outermost ring of pixels brighter than mid-gray) so the digit is light on
 dark, cropped to the ink, scaled to 20 pixels on its larger side keeping the
 aspect ratio, and centred by its centre of mass.
 
-A file that cannot be read is reported on stderr as "error: <file>: <reason>";
-the other files are still classified, and the exit status is then 1.
+An image with no digit in it (blank, a lone speck, scattered specks, faint
+shading) is not classified, since a model names a digit for anything: it is
+reported on stderr as "error: <file>: no digit found: <reason>" (with --json,
+as {"file","found":false,"reason"} on stdout).
+
+A file that cannot be read is reported on stderr as "error: <file>: <reason>".
+In both cases the other files are still classified, and the exit status is 1.
 
 Examples:
   $ googlenet-native train --save model.safetensors
@@ -28,14 +33,30 @@ Examples:
 const percent = (p: number): string => `${(100 * p).toFixed(1)}%`
 
 /** One line of text, e.g. `digit.png: 7  (7 99.8%, 2 0.1%, 3 0.0%)`. */
-export function formatFilePrediction(p: FilePrediction): string {
+export function formatFilePrediction(p: DigitPrediction): string {
   const top = p.top.map((t) => `${t.label} ${percent(t.probability)}`).join(', ')
   return `${p.file}: ${p.label}  (${top})${p.inverted ? '  [inverted: dark digit on light background]' : ''}`
 }
 
-/** The `--json` line: `{"file","label","top":[{"label","probability"}],"inverted"}`. */
+/**
+ * The `--json` line: `{"file","found":true,"label","top":[{"label","probability"}],"inverted"}`,
+ * or `{"file","found":false,"reason"}` for an image that holds no digit.
+ */
 export function filePredictionJson(p: FilePrediction): string {
-  return JSON.stringify({ file: p.file, label: p.label, top: p.top, inverted: p.inverted })
+  if (!p.found) return JSON.stringify({ file: p.file, found: false, reason: p.reason })
+  return JSON.stringify({ file: p.file, found: true, label: p.label, top: p.top, inverted: p.inverted })
+}
+
+/**
+ * Writes one file's result: its `--json` line or text line on stdout, or,
+ * in text, an image without a digit as an error line on stderr.
+ * @returns whether a digit was found
+ */
+function writeFilePrediction(io: Io, p: FilePrediction, json: boolean): boolean {
+  if (json) io.stdout.write(`${filePredictionJson(p)}\n`)
+  else if (p.found) io.stdout.write(`${formatFilePrediction(p)}\n`)
+  else io.stderr.write(`error: ${p.file}: no digit found: ${p.reason}\n`)
+  return p.found
 }
 
 /**
@@ -49,7 +70,9 @@ export function addPredictCommand(program: Command, io: Io, done: (code: number)
     .argument('<images...>', 'PNG or JPEG files, one digit each')
     .requiredOption('--load <file>', 'the model to use (a file written by train --save or Model.save, or a PyTorch state_dict)')
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
-    .addOption(new Option('--json', 'one {"file","label","top":[{"label","probability"}],"inverted"} object per line'))
+    .addOption(
+      new Option('--json', 'one {"file","found":true,"label","top":[{"label","probability"}],"inverted"} object per line ({"file","found":false,"reason"} for an image with no digit)'),
+    )
     .addHelpText('after', DETAILS)
     .action(async (images: string[], raw: RawFlags) => {
       let model: Model
@@ -63,8 +86,7 @@ export function addPredictCommand(program: Command, io: Io, done: (code: number)
       let failed = false
       for (const image of images) {
         try {
-          const p = await model.predictFile(image)
-          io.stdout.write(`${raw.json === true ? filePredictionJson(p) : formatFilePrediction(p)}\n`)
+          if (!writeFilePrediction(io, await model.predictFile(image), raw.json === true)) failed = true
         } catch (error) {
           // The core's messages already start with the file's name.
           io.stderr.write(`error: ${errorMessage(error)}\n`)

@@ -16,13 +16,13 @@ export interface Reporter {
   start(info: RunInfo): void
   /** Each progress event of the fit. */
   progress(event: ProgressEvent): void
-  /** After the last epoch. */
+  /** After the last epoch: the final line and the run's warnings. */
   done(history: TrainingHistory): void
   /** After `--save` wrote the model. */
   saved(path: string): void
   /** After `--report` wrote the HTML report. */
   reported(path: string): void
-  /** After SIGINT stopped the run. */
+  /** After SIGINT, SIGTERM or SIGHUP stopped the run. */
   stopped(at: StopPosition | undefined): void
   /** A failure, as one line. */
   error(message: string): void

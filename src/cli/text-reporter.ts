@@ -7,6 +7,11 @@ import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, 
 import type { Io } from './io.js'
 import type { Reporter } from './reporter.js'
 
+/** Writes each of a run's warnings (see `trainingWarnings`) on stderr as `warning: ...`, even when quiet. */
+export function writeWarnings(io: Io, warnings: readonly string[]): void {
+  for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`)
+}
+
 /** Writes `[epoch, batch] loss: x` lines, the accuracy after each epoch and a final line (only that one when quiet). */
 export class TextReporter implements Reporter {
   readonly #io: Io
@@ -33,6 +38,7 @@ export class TextReporter implements Reporter {
 
   done(history: TrainingHistory): void {
     this.#line(formatDone(history))
+    writeWarnings(this.#io, history.warnings)
   }
 
   saved(path: string): void {

@@ -14,8 +14,9 @@ import { type TrainOptions, prepareTraining } from '../train.js'
 import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { createReporter } from './reporter.js'
+import { StopSignals } from './signals.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
-import { EXIT_FAILURE, EXIT_INTERRUPTED } from './usage-error.js'
+import { EXIT_FAILURE } from './usage-error.js'
 
 const EXAMPLES = `
 Examples:
@@ -52,7 +53,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--log-every <n>', 'batches per running-loss line').default(FIT_DEFAULTS.logEvery))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
-    .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C'))
+    .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))
     .addOption(
       new Option('--resume <path>', 'continue the run of a checkpoint (file, or folder: its furthest one); model and recipe come from it'),
     )
@@ -69,14 +70,9 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
 /** Runs a training job and reports it; resolves to the exit status. */
 export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   const reporter = createReporter(flags, io)
-  const controller = new AbortController()
-  const { signal } = controller
+  const stop = new StopSignals()
+  const { signal } = stop
   let position: StopPosition | undefined
-  const onSigint = (): void => {
-    if (signal.aborted) process.exit(EXIT_INTERRUPTED)
-    controller.abort()
-  }
-  process.on('SIGINT', onSigint)
   let checkpointDir: string | undefined
   try {
     const { model, train, test, fit, resume } = await prepareTraining(trainOptions(flags, signal))
@@ -122,12 +118,12 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   } catch (error) {
     if (isAbortError(error)) {
       reporter.stopped(stopPosition(position, checkpointDir))
-      return EXIT_INTERRUPTED
+      return stop.exitStatus
     }
     reporter.error(errorMessage(error))
     return EXIT_FAILURE
   } finally {
-    process.off('SIGINT', onSigint)
+    stop.dispose()
   }
 }
 

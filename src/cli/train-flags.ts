@@ -15,7 +15,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
   data?: string
   /** Where `--save` writes the trained model. */
   save?: string
-  /** `--checkpoint-dir`: where a checkpoint is written after every epoch and on Ctrl-C. */
+  /** `--checkpoint-dir`: where a checkpoint is written after every epoch and on Ctrl-C, SIGTERM or SIGHUP. */
   checkpointDir?: string
   /** `--resume`: the checkpoint (file or folder) to continue. */
   resume?: string
@@ -32,7 +32,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
 
 /**
  * Validates the `train` flags.
- * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer >= 1 (got 0)`
+ * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer in [1, 4294967295] (got 0)`
  */
 export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {

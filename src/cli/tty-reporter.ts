@@ -7,6 +7,7 @@ import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, 
 import type { Io } from './io.js'
 import { ProgressBar, formatEta, renderBar } from './progress-bar.js'
 import type { Reporter } from './reporter.js'
+import { writeWarnings } from './text-reporter.js'
 
 /** Draws a bar with loss and images/s while an epoch trains (on stderr), and prints each epoch's result (on stdout). */
 export class TtyReporter implements Reporter {
@@ -57,6 +58,7 @@ export class TtyReporter implements Reporter {
 
   done(history: TrainingHistory): void {
     this.#line(formatDone(history))
+    writeWarnings(this.#io, history.warnings)
   }
 
   saved(path: string): void {

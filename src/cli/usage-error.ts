@@ -12,5 +12,4 @@ export class UsageError extends Error {
 export const EXIT_USAGE = 2
 /** Exit status for failures while running (bad data, native errors). */
 export const EXIT_FAILURE = 1
-/** Exit status after SIGINT (128 + 2). */
-export const EXIT_INTERRUPTED = 130
+// The statuses after SIGINT, SIGTERM and SIGHUP (130, 143, 129) are in signals.ts.

@@ -5,9 +5,7 @@
  * stray external reference would fail loudly instead of leaking a request.
  * @module
  */
-import { randomBytes } from 'node:crypto'
-import { rename, rm, writeFile } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { writeOutputFile } from '../output-file.js'
 import { accuracyChart, lossChart } from './charts.js'
 import { confusionHeatmap } from './confusion.js'
 import { misclassifiedGrid } from './digits.js'
@@ -85,19 +83,10 @@ export function renderReport(input: ReportInput): string {
 }
 
 /**
- * Renders the report and writes it to `path` atomically: the page goes to a
- * temporary file in the same folder, which is then renamed over `path`, so a
- * reader never sees half a report and a failed write leaves the old one.
+ * Renders the report and writes it to `path` atomically, by the writer
+ * model files use ({@link writeOutputFile}): a reader never sees half a
+ * report, a failed write leaves the old one, and errors name `path`.
  */
 export async function writeReport(path: string, input: ReportInput): Promise<void> {
-  const html = renderReport(input)
-  const target = resolve(path)
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-  try {
-    await writeFile(temp, html, { encoding: 'utf8', flag: 'wx' })
-    await rename(temp, target)
-  } catch (error) {
-    await rm(temp, { force: true })
-    throw error
-  }
+  writeOutputFile(path, renderReport(input))
 }

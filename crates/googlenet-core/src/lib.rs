@@ -4,6 +4,7 @@
 //! this crate, so the core can be tested, benchmarked and later built for CUDA
 //! on its own.
 //!
+//! - [`files`]: the one way every user-named file is read and written.
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
 //! - [`model`]: the reference GoogLeNet and its layers, with PyTorch's init and names.
 //! - [`image`]: PNG and JPEG files fitted into 28×28 MNIST-style digits.
@@ -15,6 +16,7 @@
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod image;
 pub mod model;
 pub mod ops;

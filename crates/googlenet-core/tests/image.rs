@@ -1,6 +1,8 @@
 //! Digits from PNG and JPEG files: real MNIST test digits written out as
 //! images, in both polarities, at other sizes and in colour, come back as
-//! (nearly) the MNIST digit; damaged and hostile files fail cleanly.
+//! (nearly) the MNIST digit; images without a digit (blank, a speck,
+//! scattered specks, faint shading) say so; damaged and hostile files fail
+//! cleanly.
 
 mod common;
 
@@ -8,7 +10,7 @@ use std::io::Cursor;
 
 use common::{mnist, temp_dir};
 use googlenet_core::data::Split;
-use googlenet_core::image::{digit_from_image_bytes, read_digit_image, Digit, ImageError, SIDE};
+use googlenet_core::image::{digit_from_image_bytes, read_digit_image, Digit, ImageError, NoDigit, SIDE};
 use googlenet_core::Error;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageFormat, Luma, Rgb, RgbImage, Rgba, RgbaImage};
@@ -30,8 +32,51 @@ fn png(image: impl Into<DynamicImage>) -> Vec<u8> {
     encode(image, ImageFormat::Png)
 }
 
+/// The digit in `bytes`, which must decode and hold one.
 fn fit(bytes: &[u8]) -> Digit {
-    digit_from_image_bytes(bytes).expect("a decodable image")
+    let digit = digit_from_image_bytes(bytes).expect("a decodable image");
+    assert_eq!(digit.no_digit, None, "a digit was expected");
+    digit
+}
+
+/// Why the image in `bytes` holds no digit; nothing may be fitted.
+fn no_digit(bytes: &[u8]) -> NoDigit {
+    let digit = digit_from_image_bytes(bytes).expect("a decodable image");
+    assert!(digit.pixels.iter().all(|&v| v == 0.0), "pixels were fitted for {:?}", digit.no_digit);
+    digit.no_digit.expect("no digit was expected")
+}
+
+/// A fixed-seed xorshift generator, for noise that is the same on every run.
+fn random(mut state: u32) -> impl FnMut() -> u32 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    }
+}
+
+/// `image`'s ink (0..255, light on dark) as a photo of pencil on gray paper:
+/// paper 200, full ink 60, and sensor noise of ±8 levels.
+fn on_paper(image: &GrayImage) -> GrayImage {
+    let mut noise = random(12345);
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        let ink = image.get_pixel(x, y).0[0] as i32;
+        Luma([(200 - ink * 140 / 255 + (noise() % 17) as i32 - 8) as u8])
+    })
+}
+
+/// Light strokes about 1 pixel wide through `points`, on a black `w × h` canvas.
+fn strokes(w: u32, h: u32, points: &[(f32, f32)]) -> GrayImage {
+    let distance = |(px, py): (f32, f32), (ax, ay): (f32, f32), (bx, by): (f32, f32)| {
+        let (dx, dy) = (bx - ax, by - ay);
+        let t = (((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
+        (px - ax - t * dx).hypot(py - ay - t * dy)
+    };
+    GrayImage::from_fn(w, h, |x, y| {
+        let near = points.windows(2).any(|s| distance((x as f32, y as f32), s[0], s[1]) <= 0.5);
+        Luma([if near { 255 } else { 0 }])
+    })
 }
 
 /// Mean |a − b| over the 784 pixels (`original` in bytes), at the best of
@@ -128,13 +173,92 @@ fn rgb_and_rgba_read_as_gray_with_transparency_as_white_paper() {
 }
 
 #[test]
-fn a_blank_image_gives_a_black_digit() {
-    for gray in [0u8, 200, 255] {
-        let digit = fit(&png(GrayImage::from_pixel(40, 30, Luma([gray]))));
-        assert!(digit.pixels.iter().all(|&v| v == 0.0), "gray {gray}");
+fn every_mnist_test_digit_is_found() {
+    let data = mnist(Split::Test, 10_000);
+    for i in 0..data.len() {
+        let image = GrayImage::from_raw(28, 28, data.image(i).to_vec()).unwrap();
+        assert_eq!(digit_from_image_bytes(&png(image)).unwrap().no_digit, None, "test digit {i}");
     }
-    let one_pixel = fit(&png(GrayImage::from_pixel(1, 1, Luma([255]))));
-    assert!(one_pixel.pixels.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn enlarged_small_photographed_and_thin_digits_are_found() {
+    for original in mnist_digits() {
+        // Ten times enlarged, 330×290.
+        fit(&png(upscaled_off_centre(&original, 10)));
+        // At MNIST's size in a corner of a 1000×800 canvas: a 20-pixel digit, 2 % of the width.
+        let small = GrayImage::from_fn(1000, 800, |x, y| match (x.checked_sub(950), y.checked_sub(750)) {
+            (Some(x), Some(y)) if x < 28 && y < 28 => *original.get_pixel(x, y),
+            _ => Luma([0]),
+        });
+        fit(&png(small));
+        // Pencil on gray paper with sensor noise, as a photo and as a JPEG of it.
+        let photo = on_paper(&upscaled_off_centre(&original, 4));
+        assert!(fit(&png(photo.clone())).inverted);
+        fit(&encode(photo, ImageFormat::Jpeg));
+    }
+    // A 7 drawn with 1-pixel strokes on 300×300, in both polarities.
+    let seven = strokes(300, 300, &[(60.0, 60.0), (240.0, 60.0), (120.0, 260.0)]);
+    fit(&png(seven.clone()));
+    assert!(fit(&png(inverted(&seven))).inverted);
+}
+
+#[test]
+fn flat_images_hold_no_digit() {
+    for gray in [0u8, 128, 200, 255] {
+        assert_eq!(no_digit(&png(GrayImage::from_pixel(40, 30, Luma([gray])))), NoDigit::Blank, "gray {gray}");
+    }
+    assert_eq!(no_digit(&png(GrayImage::from_pixel(1, 1, Luma([255])))), NoDigit::Blank);
+    // Blank gray paper, photographed with sensor noise.
+    assert_eq!(no_digit(&png(on_paper(&GrayImage::new(200, 150)))), NoDigit::Blank);
+}
+
+#[test]
+fn a_lone_pixel_or_a_speck_is_too_small_for_a_digit() {
+    let lone = NoDigit::TooSmall { width: 1, height: 1, min_side: 5 };
+    for side in [28, 280] {
+        let lit = GrayImage::from_fn(side, side, |x, y| Luma([if (x, y) == (side / 2, side / 3) { 255 } else { 0 }]));
+        assert_eq!(no_digit(&png(lit.clone())), lone, "{side}×{side}");
+        assert_eq!(no_digit(&png(inverted(&lit))), lone, "{side}×{side}, inverted");
+        assert_eq!(no_digit(&encode(lit, ImageFormat::Jpeg)), lone, "{side}×{side}, JPEG");
+    }
+    let blot = GrayImage::from_fn(50, 50, |x, y| Luma([if (20..23).contains(&x) && (30..34).contains(&y) { 255 } else { 0 }]));
+    assert_eq!(no_digit(&png(blot)), NoDigit::TooSmall { width: 3, height: 4, min_side: 5 });
+    // A 12×12 speck on a 2000×1500 scan: a digit there spans at least 20 pixels (1 %).
+    let speck = GrayImage::from_fn(2000, 1500, |x, y| Luma([if (900..912).contains(&x) && (700..712).contains(&y) { 0 } else { 255 }]));
+    assert_eq!(no_digit(&png(speck)), NoDigit::TooSmall { width: 12, height: 12, min_side: 20 });
+}
+
+#[test]
+fn scattered_specks_are_not_a_digit() {
+    let mut next = random(7);
+    let specks: Vec<(u32, u32)> = (0..8).map(|_| (next() % 100, next() % 100)).collect();
+    let image = GrayImage::from_fn(100, 100, |x, y| Luma([if specks.contains(&(x, y)) { 255 } else { 0 }]));
+    assert!(matches!(no_digit(&png(image.clone())), NoDigit::Scattered { ink, .. } if ink == 8.0));
+    assert!(matches!(no_digit(&png(inverted(&image))), NoDigit::Scattered { ink, .. } if ink == 8.0));
+    // JPEG's ringing around each speck does not add up to strokes.
+    assert!(matches!(no_digit(&encode(image, ImageFormat::Jpeg)), NoDigit::Scattered { .. }));
+}
+
+#[test]
+fn a_faint_gradient_is_shading_not_a_digit() {
+    // Uneven light across gray paper (40 of 255 levels), and across a dark background.
+    for (from, to) in [(100u32, 140u32), (0, 60)] {
+        let ramp = GrayImage::from_fn(120, 90, |x, _| Luma([(from + (to - from) * x / 119) as u8]));
+        assert!(matches!(no_digit(&png(ramp.clone())), NoDigit::Faint { contrast } if contrast < 0.2), "{from}..{to}");
+        assert!(matches!(no_digit(&png(inverted(&ramp))), NoDigit::Faint { .. }), "{from}..{to}, inverted");
+    }
+}
+
+#[test]
+fn the_reasons_say_what_was_found() {
+    assert_eq!(NoDigit::Blank.to_string(), "the image is blank: nothing stands out from its background");
+    let small = NoDigit::TooSmall { width: 1, height: 1, min_side: 5 };
+    assert_eq!(small.to_string(), "the marks are only 1×1 pixels, too small for a digit (at least 5 on the larger side)");
+    let faint = NoDigit::Faint { contrast: 0.123 };
+    assert_eq!(faint.to_string(), "only faint shading: the marks average 12% contrast with the background, a digit needs 20%");
+    let scattered = NoDigit::Scattered { ink: 8.0, width: 93, height: 87 };
+    assert_eq!(scattered.to_string(), "only scattered specks: ink worth 8.0 pixels spread over 93×87, too little for strokes across it");
 }
 
 #[test]
@@ -229,5 +353,6 @@ fn files_are_read_and_errors_name_them() {
         Err(e @ Error::Io { .. }) => assert!(e.to_string().starts_with(&format!("{}: ", missing.display())), "{e}"),
         other => panic!("expected an I/O error, got {other:?}"),
     }
-    assert!(matches!(read_digit_image(&dir), Err(Error::Io { .. })));
+    // A folder is not a regular file: refused as data, naming it.
+    assert!(matches!(read_digit_image(&dir), Err(Error::Data { path, .. }) if path == dir));
 }

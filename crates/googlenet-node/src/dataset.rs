@@ -11,6 +11,16 @@ use crate::errors::{caught, guarded};
 #[napi]
 pub struct NativeDataset {
     pub(crate) inner: Arc<Dataset>,
+    /// The images file it (or the dataset it was taken from) was read
+    /// from, and how many images that file held.
+    origin: Option<(String, usize)>,
+}
+
+impl NativeDataset {
+    fn new(inner: Dataset, file: Option<String>) -> Self {
+        let origin = file.map(|f| (f, inner.len()));
+        Self { inner: Arc::new(inner), origin }
+    }
 }
 
 #[napi]
@@ -20,7 +30,15 @@ impl NativeDataset {
     #[napi(factory, catch_unwind)]
     pub fn from_arrays(images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
         let dataset = guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize))?;
-        Ok(Self { inner: Arc::new(dataset) })
+        Ok(Self::new(dataset, None))
+    }
+
+    /// Where the images came from, for messages about them: the IDX file,
+    /// or "the first N images of FILE" after `take`; null for arrays.
+    #[napi(getter, catch_unwind)]
+    pub fn source(&self) -> Option<String> {
+        let (file, read) = self.origin.as_ref()?;
+        Some(if self.inner.len() == *read { file.clone() } else { format!("the first {} images of {file}", self.inner.len()) })
     }
 
     #[napi(getter, catch_unwind)]
@@ -57,7 +75,7 @@ impl NativeDataset {
     /// The first `count` samples (fewer if the set is smaller), as a new dataset.
     #[napi(catch_unwind)]
     pub fn take(&self, count: u32) -> NativeDataset {
-        NativeDataset { inner: Arc::new(self.inner.take(count as usize)) }
+        NativeDataset { inner: Arc::new(self.inner.take(count as usize)), origin: self.origin.clone() }
     }
 }
 
@@ -67,15 +85,15 @@ pub struct LoadSplitTask {
 }
 
 impl Task for LoadSplitTask {
-    type Output = Dataset;
+    type Output = (Dataset, PathBuf);
     type JsValue = NativeDataset;
 
-    fn compute(&mut self) -> Result<Dataset> {
-        guarded(|| data::load_mnist_split(&self.dir, self.split))
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| data::load_mnist_split_from(&self.dir, self.split))
     }
 
-    fn resolve(&mut self, _env: Env, output: Dataset) -> Result<NativeDataset> {
-        caught(|| Ok(NativeDataset { inner: Arc::new(output) }))
+    fn resolve(&mut self, _env: Env, (data, source): Self::Output) -> Result<NativeDataset> {
+        caught(|| Ok(NativeDataset::new(data, Some(source.display().to_string()))))
     }
 }
 

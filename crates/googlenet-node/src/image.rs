@@ -11,13 +11,15 @@ use crate::errors::{caught, guarded};
 /// A digit read from an image file, ready for a model trained on MNIST.
 #[napi(object)]
 pub struct NativeDigitImage {
-    /// 28×28 values in [0, 1], row-major, ink bright on black.
+    /// 28×28 values in [0, 1], row-major, ink bright on black; all 0 when no digit was found.
     pub pixels: Float32Array,
     /// Whether the image was dark on light and was inverted.
     pub inverted: bool,
     /// Size of the image in the file.
     pub width: u32,
     pub height: u32,
+    /// Why the image holds no digit (a blank page, a speck, faint shading); absent when it holds one.
+    pub no_digit: Option<String>,
 }
 
 pub struct ReadDigitTask {
@@ -39,6 +41,7 @@ impl Task for ReadDigitTask {
                 inverted: digit.inverted,
                 width: digit.source_width,
                 height: digit.source_height,
+                no_digit: digit.no_digit.map(|why| why.to_string()),
             })
         })
     }

@@ -10,6 +10,7 @@ mod claim;
 mod dataset;
 mod device;
 mod errors;
+mod files;
 mod image;
 mod model;
 mod progress;

@@ -8,7 +8,7 @@ use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{
-    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, save_checkpoint, Checkpoint, FitConfig, TrainEvent,
+    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir, save_checkpoint, Checkpoint, FitConfig, TrainEvent,
     TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
@@ -58,6 +58,8 @@ impl From<&NativeFitOptions> for FitConfig {
 pub struct NativeCheckpointOptions {
     pub dir: String,
     pub info: NativeModelInfo,
+    /// Delete another run's checkpoints found in `dir` (a new run refuses such a folder otherwise).
+    pub start_over: Option<bool>,
 }
 
 /// A model held in Rust; training and inference run on libuv's thread pool.
@@ -182,7 +184,7 @@ impl NativeModel {
             on_progress,
             cancel: cancel.map(|c| c.flag.clone()),
             start,
-            checkpoint: checkpoint.map(|c| (c.dir.into(), c.info.into())),
+            checkpoint: checkpoint.map(|c| (c.dir.into(), c.info.into(), c.start_over.unwrap_or(false))),
         }))
     }
 
@@ -203,13 +205,17 @@ impl NativeModel {
         }))
     }
 
-    /// `pixels`: count×height×width values in [0, 1]. Resolves to count×10
-    /// softmax probabilities, row-major.
+    /// `pixels`: count×height×width bytes (0..255) or floats in [0, 1].
+    /// Bytes stay bytes until the core normalizes them a batch at a time.
+    /// Resolves to count×10 softmax probabilities, row-major.
     #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
-    pub fn predict(&self, pixels: Float32Array, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
+    pub fn predict(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
         Ok(AsyncTask::new(PredictTask {
             claim: Claim::take(&self.slot)?,
-            pixels: pixels.to_vec(),
+            pixels: match pixels {
+                Either::A(bytes) => Pixels::Bytes(bytes.to_vec()),
+                Either::B(floats) => Pixels::Floats(floats.to_vec()),
+            },
             count: count as usize,
             height: height as usize,
             width: width as usize,
@@ -257,8 +263,9 @@ pub struct FitTask {
     cancel: Option<Arc<AtomicBool>>,
     /// The state to resume from.
     start: Option<TrainState>,
-    /// Where to write checkpoints, and the model metadata they carry.
-    checkpoint: Option<(std::path::PathBuf, ModelInfo)>,
+    /// Where to write checkpoints, the model metadata they carry, and
+    /// whether a new run may delete another run's checkpoints there.
+    checkpoint: Option<(std::path::PathBuf, ModelInfo, bool)>,
 }
 
 impl Task for FitTask {
@@ -267,13 +274,16 @@ impl Task for FitTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
+            if let (Some((dir, _, start_over)), None) = (&self.checkpoint, &self.start) {
+                prepare_checkpoint_dir(dir, *start_over)?;
+            }
             let model = self.claim.model();
             // A checkpoint that cannot be written stops training with its error.
             let mut save_error = None;
             let mut on_event = |event: TrainEvent| {
                 match (event, &self.on_progress) {
                     (TrainEvent::Checkpoint(state), _) => {
-                        if let Some((dir, info)) = &self.checkpoint {
+                        if let Some((dir, info, _)) = &self.checkpoint {
                             if let Err(e) = save_checkpoint(dir, model.as_ref(), info, &self.config, state) {
                                 save_error.get_or_insert(e);
                             }
@@ -331,9 +341,15 @@ impl Task for EvaluateTask {
     }
 }
 
+/// Pixels as JS handed them over.
+enum Pixels {
+    Bytes(Vec<u8>),
+    Floats(Vec<f32>),
+}
+
 pub struct PredictTask {
     claim: Claim,
-    pixels: Vec<f32>,
+    pixels: Pixels,
     count: usize,
     height: usize,
     width: usize,
@@ -345,8 +361,11 @@ impl Task for PredictTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = self.claim.model();
-            predict_probabilities(model.as_ref(), &self.pixels, self.count, self.height, self.width, self.claim.device())
+            let (model, device) = (self.claim.model(), self.claim.device());
+            match &self.pixels {
+                Pixels::Bytes(p) => predict_probabilities(model.as_ref(), p, self.count, self.height, self.width, device),
+                Pixels::Floats(p) => predict_probabilities(model.as_ref(), p, self.count, self.height, self.width, device),
+            }
         })
     }
 

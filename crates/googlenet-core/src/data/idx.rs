@@ -41,14 +41,7 @@ pub struct IdxImages {
 /// (whatever its name says); see [`decode_maybe_gzip`]. Files larger than
 /// the largest IDX file allowed are refused unread.
 pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>> {
-    let io_err = |source| Error::Io { path: path.to_path_buf(), source };
-    let max_file = MAX_HEADER_BYTES + MAX_IDX_DATA_BYTES;
-    let mut raw = Vec::new();
-    // One byte past the cap tells a too-large file from one exactly at it.
-    std::fs::File::open(path).and_then(|f| f.take(max_file + 1).read_to_end(&mut raw)).map_err(io_err)?;
-    if raw.len() as u64 > max_file {
-        return Err(Error::data(path, format!("larger than {} GiB, too large for an IDX file", max_file >> 30)));
-    }
+    let raw = crate::files::read_regular(path, MAX_HEADER_BYTES + MAX_IDX_DATA_BYTES, "an IDX file")?;
     decode_maybe_gzip(raw, path)
 }
 

@@ -22,13 +22,16 @@ impl Split {
 }
 
 /// `dir/name`, or `dir/name.gz` when only the compressed file is there.
+/// Whatever is there under the name is taken (a folder or a dangling link
+/// too), so that reading it says what it is instead of "not found".
 fn find_file(dir: &Path, name: &str) -> Result<PathBuf> {
     let raw = dir.join(name);
-    if raw.is_file() {
+    let gz = dir.join(format!("{name}.gz"));
+    let present = |p: &Path| p.symlink_metadata().is_ok();
+    if raw.is_file() || (present(&raw) && !gz.is_file()) {
         return Ok(raw);
     }
-    let gz = dir.join(format!("{name}.gz"));
-    if gz.is_file() {
+    if present(&gz) {
         return Ok(gz);
     }
     Err(Error::data(raw, format!("file not found (nor {name}.gz)")))
@@ -36,6 +39,13 @@ fn find_file(dir: &Path, name: &str) -> Result<PathBuf> {
 
 /// Loads one split of an MNIST-format folder.
 pub fn load_mnist_split(dir: &Path, split: Split) -> Result<Dataset> {
+    Ok(load_mnist_split_from(dir, split)?.0)
+}
+
+/// [`load_mnist_split`], with the images file it read (to name in messages
+/// about the data). A split that holds no images is refused: nothing can be
+/// trained or evaluated on it.
+pub fn load_mnist_split_from(dir: &Path, split: Split) -> Result<(Dataset, PathBuf)> {
     if !dir.is_dir() {
         return Err(Error::data(dir, "data folder not found"));
     }
@@ -50,11 +60,16 @@ pub fn load_mnist_split(dir: &Path, split: Split) -> Result<Dataset> {
             format!("{} labels, but {} holds {} images", labels.len(), images_path.display(), images.count),
         ));
     }
+    if images.count == 0 {
+        let which = if split == Split::Train { "training" } else { "test" };
+        return Err(Error::data(&images_path, format!("holds no images: the {which} split must not be empty")));
+    }
     // Dataset::new re-checks sizes and labels; report its complaints against the label file.
-    Dataset::new(images.pixels, labels, images.rows, images.cols).map_err(|e| match e {
+    let dataset = Dataset::new(images.pixels, labels, images.rows, images.cols).map_err(|e| match e {
         Error::InvalidArgument(message) => Error::data(&labels_path, message),
         other => other,
-    })
+    })?;
+    Ok((dataset, images_path))
 }
 
 /// Loads both splits of an MNIST-format folder.

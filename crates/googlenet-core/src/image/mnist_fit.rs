@@ -1,10 +1,16 @@
 //! A gray image to a 28×28 digit the way MNIST was made: the ink's bounding
 //! box scaled to 20 pixels on its larger side, keeping the aspect ratio,
 //! then placed in a 28×28 black field with its centre of mass at the centre.
+//!
+//! First it decides whether the image holds a digit at all: scaling blows
+//! any mark up to 20 pixels, so a blank page, a speck or faint shading
+//! would otherwise become a "digit" that a model classifies with confidence.
+//! The rule is in [`NoDigit`].
 
 use ::image::GrayImage;
 
 use super::resample::resize;
+use super::Digit;
 
 /// Side of the output image.
 pub const SIDE: usize = 28;
@@ -19,16 +25,93 @@ const INK_THRESHOLD: f32 = 0.1;
 /// over the MNIST test set is 14.00 in x and 13.99 in y).
 const CENTRE: f32 = 14.0;
 
-/// Returns the 28×28 digit (ink bright on black, in [0, 1]) and whether the
-/// image was dark on light and so inverted.
-pub(super) fn fit(gray: &GrayImage) -> (Vec<f32>, bool) {
+/// The mean ink level the marks need, twice [`INK_THRESHOLD`]: shading
+/// (uneven light, a faint gradient) barely clears the threshold where it
+/// clears it at all, while strokes stand far above it (every MNIST test
+/// digit averages at least 0.46).
+const MIN_MEAN_INK: f32 = 0.2;
+/// The fewest pixels a digit's larger side can span: the smallest legible
+/// digits, those of 3×5-pixel fonts, are 5 tall.
+const MIN_DIGIT_SIDE: usize = 5;
+/// A digit's larger side spans at least 1/100 of the image's larger side: a
+/// mark smaller than that is a speck on the page, not what it shows.
+const MIN_DIGIT_SHARE: usize = 100;
+/// Ink (the sum of ink levels) a digit needs per pixel of its box's larger
+/// side. Strokes cross the box, so a digit drawn in one piece has at least
+/// one pixel of full ink per pixel of that side; half allows for faded and
+/// broken strokes (every MNIST test digit has at least 1.07). Scattered
+/// specks have far less ink than their box is wide.
+const MIN_INK_PER_SIDE: f64 = 0.5;
+
+/// Why an image holds no digit. The rules, in this order, judge the pixels
+/// whose ink level is above [`INK_THRESHOLD`] (the marks).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NoDigit {
+    /// No pixel stands out from the background: a flat or nearly flat image.
+    #[error("the image is blank: nothing stands out from its background")]
+    Blank,
+    /// The marks' mean ink level (their contrast with the background, as a
+    /// share of the full range) is below [`MIN_MEAN_INK`]: shading, not strokes.
+    #[error("only faint shading: the marks average {:.0}% contrast with the background, a digit needs {:.0}%", 100.0 * contrast, 100.0 * MIN_MEAN_INK)]
+    Faint { contrast: f32 },
+    /// The marks' box is smaller on its larger side than [`MIN_DIGIT_SIDE`]
+    /// pixels or 1/[`MIN_DIGIT_SHARE`] of the image's larger side.
+    #[error("the marks are only {width}×{height} pixels, too small for a digit (at least {min_side} on the larger side)")]
+    TooSmall { width: usize, height: usize, min_side: usize },
+    /// The marks hold less ink than [`MIN_INK_PER_SIDE`] times their box's
+    /// larger side: specks scattered over the image, not strokes.
+    #[error("only scattered specks: ink worth {ink:.1} pixels spread over {width}×{height}, too little for strokes across it")]
+    Scattered { ink: f64, width: usize, height: usize },
+}
+
+/// The pixels with ink: their bounding box, how many they are and their
+/// total ink level.
+struct Marks {
+    x0: usize,
+    y0: usize,
+    width: usize,
+    height: usize,
+    pixels: usize,
+    ink: f64,
+}
+
+impl Marks {
+    /// Applies the rules of [`NoDigit`] after [`NoDigit::Blank`]; `image_side`
+    /// is the larger side of the whole image.
+    fn judge(&self, image_side: usize) -> Result<(), NoDigit> {
+        let contrast = (self.ink / self.pixels as f64) as f32;
+        let longer = self.width.max(self.height);
+        let min_side = MIN_DIGIT_SIDE.max(image_side.div_ceil(MIN_DIGIT_SHARE));
+        if contrast < MIN_MEAN_INK {
+            Err(NoDigit::Faint { contrast })
+        } else if longer < min_side {
+            Err(NoDigit::TooSmall { width: self.width, height: self.height, min_side })
+        } else if self.ink < MIN_INK_PER_SIDE * longer as f64 {
+            Err(NoDigit::Scattered { ink: self.ink, width: self.width, height: self.height })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Fits the digit in `gray`, or says why there is none (the pixels are then
+/// all 0: nothing is fitted).
+pub(super) fn fit(gray: &GrayImage) -> Digit {
     let background = border_median(gray);
     let inverted = background > 127;
     let ink = ink_levels(background, inverted);
-    let mut digit = vec![0.0; SIDE * SIDE];
-    let Some((x0, y0, w, h)) = ink_box(gray, &ink) else {
-        return (digit, inverted);
+    let image_side = gray.width().max(gray.height()) as usize;
+    let found = marks(gray, &ink).ok_or(NoDigit::Blank).and_then(|m| m.judge(image_side).map(|()| m));
+    let (pixels, no_digit) = match found {
+        Ok(marks) => (place(gray, &ink, &marks), None),
+        Err(why) => (vec![0.0; SIDE * SIDE], Some(why)),
     };
+    Digit { pixels, inverted, source_width: gray.width(), source_height: gray.height(), no_digit }
+}
+
+/// Scales the marks' box into the 28×28 field and centres it by mass.
+fn place(gray: &GrayImage, ink: &[f32; 256], marks: &Marks) -> Vec<f32> {
+    let Marks { x0, y0, width: w, height: h, .. } = *marks;
     // The larger side becomes 20 pixels; the other keeps the aspect ratio.
     let longer = w.max(h) as f64;
     let out_w = ((w as f64 * DIGIT_BOX as f64 / longer).round() as usize).clamp(1, DIGIT_BOX);
@@ -40,12 +123,13 @@ pub(super) fn fit(gray: &GrayImage) -> (Vec<f32>, bool) {
     let (cx, cy) = centre_of_mass(&patch, out_w);
     let left = ((CENTRE - cx).round().max(0.0) as usize).min(SIDE - out_w);
     let top = ((CENTRE - cy).round().max(0.0) as usize).min(SIDE - out_h);
+    let mut digit = vec![0.0; SIDE * SIDE];
     for (y, row) in patch.chunks_exact(out_w).enumerate() {
         for (x, &v) in row.iter().enumerate() {
             digit[(top + y) * SIDE + left + x] = v.clamp(0.0, 1.0);
         }
     }
-    (digit, inverted)
+    digit
 }
 
 /// The median gray level of the outermost ring of pixels: the background,
@@ -87,16 +171,20 @@ fn ink_levels(background: u8, inverted: bool) -> [f32; 256] {
     std::array::from_fn(|v| ((ink(v as u8) as f32 - floor) / (255.0 - floor)).max(0.0))
 }
 
-/// The bounding box (x, y, width, height) of the pixels with ink, if any.
-fn ink_box(gray: &GrayImage, ink: &[f32; 256]) -> Option<(usize, usize, usize, usize)> {
+/// The marks of the image, if any pixel has ink.
+fn marks(gray: &GrayImage, ink: &[f32; 256]) -> Option<Marks> {
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    let (mut pixels, mut total) = (0, 0.0f64);
     for (x, y, p) in gray.enumerate_pixels() {
-        if ink[p.0[0] as usize] > INK_THRESHOLD {
+        let level = ink[p.0[0] as usize];
+        if level > INK_THRESHOLD {
             let (x, y) = (x as usize, y as usize);
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            pixels += 1;
+            total += level as f64;
         }
     }
-    (x0 != usize::MAX).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    (pixels > 0).then(|| Marks { x0, y0, width: x1 - x0 + 1, height: y1 - y0 + 1, pixels, ink: total })
 }
 
 /// Centre of mass in pixel indices. The patch has ink (its box was found by

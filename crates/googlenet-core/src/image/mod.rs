@@ -11,8 +11,10 @@
 //! 2. [`mnist_fit`]: polarity from the outermost ring of pixels: when most of
 //!    it is brighter than mid-gray the background is light, and the image is
 //!    inverted so the digit is light on dark as in MNIST. The background level
-//!    becomes black, the ink is cropped to its bounding box, scaled (area
-//!    averaging, [`resample`]) and centred by mass.
+//!    becomes black. An image whose ink cannot be a digit (blank, a speck,
+//!    scattered specks, faint shading: see [`NoDigit`]) is reported as
+//!    holding none. Otherwise the ink is cropped to its bounding box, scaled
+//!    (area averaging, [`resample`]) and centred by mass.
 //!
 //! Hostile input fails with an error, never a panic, and decoding is capped
 //! (see [`MAX_SIDE`], [`MAX_DECODED_BYTES`], [`MAX_FILE_BYTES`]) so a header
@@ -22,13 +24,12 @@ mod decode;
 mod mnist_fit;
 mod resample;
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::{Error, Result};
 
 pub use decode::{MAX_DECODED_BYTES, MAX_SIDE};
-pub use mnist_fit::{DIGIT_BOX, SIDE};
+pub use mnist_fit::{NoDigit, DIGIT_BOX, SIDE};
 
 /// The largest image file [`read_digit_image`] reads.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -36,13 +37,16 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// A digit ready for a model trained on MNIST.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digit {
-    /// 28×28 values in [0, 1], row-major, MNIST's polarity (ink bright, background 0).
+    /// 28×28 values in [0, 1], row-major, MNIST's polarity (ink bright,
+    /// background 0); all 0 when no digit was found.
     pub pixels: Vec<f32>,
     /// Whether the image was dark on light and so was inverted.
     pub inverted: bool,
     /// Size of the decoded image, before fitting.
     pub source_width: u32,
     pub source_height: u32,
+    /// Why the image holds no digit; `None` when it holds one.
+    pub no_digit: Option<NoDigit>,
 }
 
 /// Why image bytes could not be turned into a digit.
@@ -59,22 +63,15 @@ pub enum ImageError {
 }
 
 /// Decodes a PNG or JPEG and fits it into a 28×28 MNIST-style digit. An
-/// image without ink (a blank page) gives an all-black digit, not an error.
+/// image without a digit (a blank page, a speck) is not an error: it says
+/// so in [`Digit::no_digit`], and the caller decides.
 pub fn digit_from_image_bytes(bytes: &[u8]) -> Result<Digit, ImageError> {
-    let gray = decode::decode_gray(bytes)?;
-    let (pixels, inverted) = mnist_fit::fit(&gray);
-    Ok(Digit { pixels, inverted, source_width: gray.width(), source_height: gray.height() })
+    decode::decode_gray(bytes).map(|gray| mnist_fit::fit(&gray))
 }
 
 /// Reads an image file and fits it as [`digit_from_image_bytes`] does.
 /// Errors name the file.
 pub fn read_digit_image(path: &Path) -> Result<Digit> {
-    let io_error = |source| Error::Io { path: path.to_path_buf(), source };
-    let mut bytes = Vec::new();
-    // One byte past the cap tells a too-large file from one exactly at it.
-    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)).map_err(io_error)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::data(path, format!("larger than {} MiB, too large for an image of a digit", MAX_FILE_BYTES >> 20)));
-    }
+    let bytes = crate::files::read_regular(path, MAX_FILE_BYTES, "an image of a digit")?;
     digit_from_image_bytes(&bytes).map_err(|e| Error::data(path, e.to_string()))
 }

@@ -8,14 +8,24 @@
 //! model is then recognized by its tensor names.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::Read;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::TensorView;
 
 use super::{build_model_with_depth, load_weights, Model, MODEL_NAMES};
+use crate::files::{open_regular, too_large, write_atomically};
 use crate::{Error, Result};
+
+/// The largest model or checkpoint file read: 256 MiB, over ten times a
+/// checkpoint of the largest model here (a 16-unit ResNet with its momentum
+/// and the training order of a full IDX data set), so a device, a huge file
+/// or a header that lies is refused before its body is read.
+pub const MAX_MODEL_FILE_BYTES: u64 = 256 << 20;
+/// The largest safetensors header read (names, shapes, metadata and a
+/// checkpoint's history): 16 MiB.
+const MAX_HEADER_BYTES: u64 = 16 << 20;
 
 /// What a saved model's metadata records.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -113,12 +123,48 @@ pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, met
         })
         .collect::<Result<Vec<_>>>()?;
     let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Internal(e.to_string()))?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &bytes).map(drop)
 }
 
-/// The bytes of the file at `path`, or an I/O error naming it.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+/// The bytes of the safetensors file at `path` (`what`: "model file").
+/// Only a regular file of at most [`MAX_MODEL_FILE_BYTES`] is read, and its
+/// header is read and checked first: the body is read only when the header
+/// parses and describes exactly the bytes the file has.
+pub(crate) fn read_safetensors_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    let (file, len, mut bytes) = read_header(path, what)?;
+    file.take(len - bytes.len() as u64).read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    Ok(bytes)
+}
+
+/// The `__metadata__` of the safetensors file at `path`, read without its body.
+pub(crate) fn read_safetensors_metadata(path: &Path, what: &str) -> Result<HashMap<String, String>> {
+    let (_, _, bytes) = read_header(path, what)?;
+    let header: safetensors::tensor::Metadata = serde_json::from_slice(&bytes[8..]).expect("checked by read_header");
+    Ok(header.metadata().clone().unwrap_or_default())
+}
+
+/// Opens the safetensors file at `path` and reads its header (see
+/// [`read_safetensors_file`]): the open file, its length, and the bytes
+/// read so far (the length prefix and the header).
+fn read_header(path: &Path, what: &str) -> Result<(std::fs::File, u64, Vec<u8>)> {
+    let (mut file, len) = open_regular(path)?;
+    if len > MAX_MODEL_FILE_BYTES {
+        return Err(too_large(path, MAX_MODEL_FILE_BYTES, &format!("a {what}")));
+    }
+    let damaged = |why: String| Error::data(path, format!("not a complete safetensors {what} ({why})"));
+    let mut bytes = vec![0u8; 8];
+    file.read_exact(&mut bytes).map_err(|_| damaged(format!("{len} bytes, too short for a header")))?;
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    if header_len == 0 || header_len > MAX_HEADER_BYTES || header_len > len - 8 {
+        return Err(damaged(format!("its header length {header_len} does not fit a file of {len} bytes")));
+    }
+    (&mut file).take(header_len).read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let header: safetensors::tensor::Metadata = serde_json::from_slice(&bytes[8..]).map_err(|e| damaged(format!("header: {e}")))?;
+    let described = 8 + header_len + header.data_len() as u64;
+    if described != len {
+        return Err(damaged(format!("its header describes {described} bytes, the file has {len}")));
+    }
+    Ok((file, len, bytes))
 }
 
 /// The metadata and tensors (on the CPU) of safetensors `bytes` read from
@@ -144,7 +190,7 @@ pub(crate) fn read_safetensors(bytes: &[u8], path: &Path, what: &str) -> Result<
 /// Fails with a data error naming the file when it is not a complete
 /// safetensors file or its tensors do not fit the model.
 pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
-    load_model_bytes(&read_file(path)?, path, device)
+    load_model_bytes(&read_safetensors_file(path, "model file")?, path, device)
 }
 
 /// [`load_model`] on the bytes of a file; `path` only names it in errors.
@@ -194,23 +240,4 @@ fn recognize(tensors: &HashMap<String, Tensor>) -> Option<String> {
         own.sort_unstable();
         (own == names).then(|| m.to_string())
     })
-}
-
-/// Writes `bytes` to a temporary file in `path`'s folder, flushes it to
-/// disk and renames it over `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("{} is not a file path", path.display())))?;
-    let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(io)
 }

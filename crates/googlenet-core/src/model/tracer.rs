@@ -7,7 +7,7 @@ use candle_core::Tensor;
 
 use super::{Conv2d, Linear};
 use crate::ops::max_pool2x2_relu;
-use crate::Result;
+use crate::{Error, Result};
 
 /// Reports layers to `on_layer` while a model runs.
 pub struct Tracer<'a> {
@@ -33,6 +33,13 @@ impl<'a> Tracer<'a> {
     /// `conv` (reported under its own name), then relu(max-pool 2×2) as `pool`.
     pub fn conv_pool(&mut self, conv: &Conv2d, x: &Tensor, pool: &str) -> Result<Tensor> {
         let y = self.layer(conv.name(), conv.forward(x)?)?;
+        let &[c, n, h, w] = y.dims() else { unreachable!("a conv's output is 4-D") };
+        if h < 2 || w < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "layer {pool} (2×2 max pool) takes N×{c}×H×W with H, W ≥ 2, got {:?}",
+                [n, c, h, w]
+            )));
+        }
         self.layer(pool, max_pool2x2_relu(&y)?)
     }
 

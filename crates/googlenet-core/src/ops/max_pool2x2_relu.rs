@@ -92,6 +92,9 @@ impl CustomOp1 for MaxPool2x2Relu {
         let (n, c, h, w) = layout.shape().dims4()?;
         let src = f32_slice(self.name(), storage, layout)?;
         let (oh, ow) = (h / 2, w / 2);
+        if oh == 0 || ow == 0 {
+            candle_core::bail!("{}: needs H, W >= 2, got {h}x{w}", self.name());
+        }
         let mut dst = vec![0f32; n * c * oh * ow];
         dst.par_chunks_mut(oh * ow).zip(src.par_chunks(h * w)).for_each(|(d, s)| pool_plane(s, d, w));
         Ok((CpuStorage::F32(dst), Shape::from((n, c, oh, ow))))

@@ -7,6 +7,7 @@ use candle_core::Device;
 
 use super::evaluate::argmax;
 use super::runner::{read_losses, Runner};
+use super::fit::check_batch_size;
 use super::FitConfig;
 use crate::data::{Dataset, NUM_CLASSES};
 use crate::model::Model;
@@ -40,8 +41,9 @@ pub struct BenchResult {
 /// Times `model` on consecutive batches of `data` (wrapping around). Trains
 /// the model in place with the reference recipe's SGD ([`FitConfig`]'s default).
 pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<BenchResult> {
-    if config.batch_size == 0 || config.batches == 0 {
-        return Err(Error::InvalidArgument("benchmark batch size and batch count must be at least 1".into()));
+    check_batch_size(config.batch_size)?;
+    if config.batches == 0 {
+        return Err(Error::InvalidArgument("benchmark batch count must be at least 1".into()));
     }
     if data.is_empty() {
         return Err(Error::InvalidArgument("the benchmark dataset is empty".into()));

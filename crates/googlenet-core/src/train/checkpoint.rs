@@ -16,7 +16,7 @@ use candle_core::{Device, Tensor};
 use super::state::check_momentum;
 use super::{FitConfig, TrainState};
 use crate::model::saved::{
-    model_from_tensors, read_file, read_safetensors, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX,
+    model_from_tensors, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX,
 };
 use crate::model::{Model, ModelInfo};
 use crate::{Error, Result};
@@ -86,21 +86,58 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
     Ok(path)
 }
 
+/// The checkpoint files in `dir` with the progress their names stand for.
+fn checkpoints_in(dir: &Path) -> Result<Vec<((usize, usize), PathBuf)>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        if let Some(progress) = entry.file_name().to_str().and_then(progress_of) {
+            found.push((progress, entry.path()));
+        }
+    }
+    Ok(found)
+}
+
 /// The furthest checkpoint in `dir`.
 /// Fails when `dir` cannot be read or holds no checkpoint.
 pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    let mut best: Option<((usize, usize), PathBuf)> = None;
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-        let name = entry.file_name();
-        if let Some(progress) = name.to_str().and_then(progress_of) {
-            if best.as_ref().is_none_or(|(b, _)| progress > *b) {
-                best = Some((progress, entry.path()));
-            }
-        }
-    }
+    let best = checkpoints_in(dir)?.into_iter().max_by_key(|(progress, _)| *progress);
     best.map(|(_, path)| path).ok_or_else(|| Error::data(dir, "holds no checkpoint (checkpoint-e*.safetensors)"))
+}
+
+/// Makes `dir` ready for a new run's checkpoints. A folder that holds
+/// another run's checkpoints is refused (a new run would overwrite some of
+/// them and leave others, and resuming would then mix two runs), unless
+/// `start_over` asks to delete them first. The error names the folder and
+/// the run found there.
+pub fn prepare_checkpoint_dir(dir: &Path, start_over: bool) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::InvalidArgument(format!("{}: not a folder, so it cannot hold checkpoints", dir.display())));
+    }
+    if !dir.exists() {
+        return Ok(());
+    }
+    let found = checkpoints_in(dir)?;
+    let Some((_, furthest)) = found.iter().max_by_key(|(progress, _)| *progress) else { return Ok(()) };
+    if start_over {
+        for (_, path) in &found {
+            std::fs::remove_file(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+        }
+        return Ok(());
+    }
+    let run = match read_safetensors_metadata(furthest, "checkpoint file") {
+        Ok(m) => format!("{} checkpoint(s) of a {} run, the furthest {}", found.len(), m.get("model").map_or("model's", String::as_str), file_name(furthest)),
+        Err(_) => format!("{} checkpoint file(s), the furthest {}", found.len(), file_name(furthest)),
+    };
+    Err(Error::InvalidArgument(format!(
+        "{}: holds {run}; resume that run, start over (deleting them), or choose another folder",
+        dir.display()
+    )))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Reads a checkpoint: `path` is a checkpoint file, or a folder whose
@@ -109,7 +146,7 @@ pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
 /// checkpoint.
 pub fn load_checkpoint(path: &Path, device: &Device) -> Result<(Box<dyn Model>, Checkpoint)> {
     let path = if path.is_dir() { latest_checkpoint(path)? } else { path.to_path_buf() };
-    load_checkpoint_bytes(&read_file(&path)?, &path, device)
+    load_checkpoint_bytes(&read_safetensors_file(&path, "checkpoint file")?, &path, device)
 }
 
 /// [`load_checkpoint`] on the bytes of a checkpoint file; `path` names it
@@ -153,6 +190,9 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
     check_momentum(model.as_ref(), &momentum).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
     let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
+    if let Some((i, e)) = history.iter().enumerate().find_map(|(i, l)| serde_json::from_str::<serde_json::Map<_, _>>(l).err().map(|e| (i, e))) {
+        return Err(Error::data(&path, format!("checkpoint metadata 'history' is damaged: epoch line {} is not a JSON object ({e})", i + 1)));
+    }
     let state = TrainState {
         epochs_done: info.epochs,
         batches_done: number("batches_done")?,

@@ -1,8 +1,9 @@
 use candle_core::Device;
 
 use super::runner::Runner;
+use super::fit::check_batch_size;
 use super::EVAL_BATCH_SIZE;
-use crate::data::{normalize_unit, Dataset, NUM_CLASSES};
+use crate::data::{normalize_pixel, normalize_unit, Dataset, NUM_CLASSES};
 use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::Model;
 use crate::{Error, Result};
@@ -33,9 +34,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
 /// (what a confusion matrix or a list of mistakes is made from).
 pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
     check_input_size(model, data.height(), data.width())?;
-    if batch_size == 0 {
-        return Err(Error::InvalidArgument("batch size must be at least 1".into()));
-    }
+    check_batch_size(batch_size)?;
     model.set_training(false);
     let mut runner = Runner::new(model, device)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);
@@ -61,11 +60,32 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
 }
 
-/// Class probabilities (softmax of the logits) for `count` images given as
-/// pixels scaled to [0, 1], `height`×`width` each; returns count×10 values.
-pub fn predict_probabilities(
+/// A pixel as callers hand it to [`predict_probabilities`]: a byte (0..255)
+/// or a float already scaled to [0, 1]. Bytes are normalized a batch at a
+/// time, so a large input is never held as floats whole.
+pub trait Pixel: Copy + Send + Sync {
+    /// The pixel normalized as the model's inputs are.
+    fn normalized(self) -> f32;
+}
+
+impl Pixel for u8 {
+    fn normalized(self) -> f32 {
+        normalize_pixel(self)
+    }
+}
+
+impl Pixel for f32 {
+    fn normalized(self) -> f32 {
+        normalize_unit(self)
+    }
+}
+
+/// Class probabilities (softmax of the logits) for `count` images of
+/// `height`×`width` [`Pixel`]s (bytes, or floats scaled to [0, 1]), run in
+/// batches of [`EVAL_BATCH_SIZE`]; returns count×10 values.
+pub fn predict_probabilities<P: Pixel>(
     model: &dyn Model,
-    pixels: &[f32],
+    pixels: &[P],
     count: usize,
     height: usize,
     width: usize,
@@ -80,7 +100,7 @@ pub fn predict_probabilities(
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
-        let normalized: Vec<f32> = chunk.iter().map(|&x| normalize_unit(x)).collect();
+        let normalized: Vec<f32> = chunk.iter().map(|&x| x.normalized()).collect();
         let mut logits = runner.logits(normalized, n, height, width)?;
         logits.chunks_exact_mut(NUM_CLASSES).for_each(softmax_in_place);
         out.extend(logits);

@@ -18,6 +18,20 @@ use crate::{Error, Result};
 /// (batch × 2200 × 64 floats) stays near 36 MB.
 pub const EVAL_BATCH_SIZE: usize = 256;
 
+/// The largest batch for training, evaluation and benchmarks. Memory grows
+/// with the batch (activations, im2col buffers, gradients), so a typo such as
+/// a batch of a million is refused before anything is allocated; 1024 is 16
+/// times the reference recipe's batch.
+pub const MAX_BATCH_SIZE: usize = 1024;
+
+/// Refuses a batch size of 0 or above [`MAX_BATCH_SIZE`].
+pub(crate) fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 || batch_size > MAX_BATCH_SIZE {
+        return Err(Error::InvalidArgument(format!("batch size must be in [1, {MAX_BATCH_SIZE}] (got {batch_size})")));
+    }
+    Ok(())
+}
+
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
 /// lr 0.01, momentum 0.5, seed 0 (as the PyTorch reference script).
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +57,7 @@ impl FitConfig {
         if self.epochs == 0 {
             return Err(Error::InvalidArgument("epochs must be at least 1".into()));
         }
-        if self.batch_size == 0 {
-            return Err(Error::InvalidArgument("batch size must be at least 1".into()));
-        }
-        Ok(())
+        check_batch_size(self.batch_size)
     }
 }
 
