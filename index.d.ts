@@ -113,6 +113,13 @@ export declare class NativeModel {
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
 /**
+ * Checks that a new run may write its checkpoints into `dir`: refuses a
+ * folder that holds another run's (naming the run), or a path that is no
+ * folder. Changes nothing.
+ */
+export declare function checkCheckpointDirFor(dir: string): void
+
+/**
  * Checks that a file can be written at `path` before work starts: refuses
  * a target that is not a regular file (links followed), a missing folder
  * or one where no file can be created. Returns the file that will be

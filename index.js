@@ -773,11 +773,12 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkOutputPathFor, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkOutputPathFor, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchmarkModel }
+export { checkCheckpointDirFor }
 export { checkOutputPathFor }
 export { latestCheckpointIn }
 export { loadMnistSplit }

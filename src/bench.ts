@@ -7,14 +7,14 @@ import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
 import { checkModelName } from './model.js'
 import { nativeBinding } from './native.js'
-import { checkInteger, checkOptionsObject } from './options.js'
+import { checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
 
 /** Options of {@link benchmark}. */
 export interface BenchmarkOptions {
   /** Default `'googlenet'`. */
   model?: ModelName
-  /** Images per batch, for training and inference; integer >= 1, default 64. */
+  /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default 64. */
   batchSize?: number
   /** Batches timed for training and again for inference; integer >= 1, default 100. */
   batches?: number
@@ -48,7 +48,7 @@ export interface BenchmarkResult {
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
   const model = checkModelName(o.model ?? 'googlenet')
-  const batchSize = checkInteger('batchSize', o.batchSize ?? 64, 1)
+  const batchSize = checkBatchSize('batchSize', o.batchSize ?? 64)
   const batches = checkInteger('batches', o.batches ?? 100, 1)
   const warmup = checkInteger('warmup', o.warmup ?? 5, 0)
   const device = resolveDevice(o.device ?? 'auto')

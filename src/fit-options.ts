@@ -8,6 +8,7 @@ import type { Dataset } from './dataset.js'
 import {
   FIT_DEFAULTS,
   checkCallback,
+  checkBatchSize,
   checkInteger,
   checkOptionsObject,
   checkPositive,
@@ -44,7 +45,7 @@ export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: 
   checkCallback('onProgress', o.onProgress)
   const fit: ResolvedFit = {
     epochs: checkInteger('epochs', o.epochs ?? resumed?.epochs ?? FIT_DEFAULTS.epochs, 1),
-    batchSize: checkInteger('batchSize', o.batchSize ?? resumed?.batchSize ?? FIT_DEFAULTS.batchSize, 1),
+    batchSize: checkBatchSize('batchSize', o.batchSize ?? resumed?.batchSize ?? FIT_DEFAULTS.batchSize),
     lr: checkPositive('lr', o.lr ?? resumed?.lr ?? FIT_DEFAULTS.lr),
     momentum: checkUnitInterval('momentum', o.momentum ?? resumed?.momentum ?? FIT_DEFAULTS.momentum),
     seed: checkSeed('seed', o.seed ?? resumed?.seed ?? defaultSeed),

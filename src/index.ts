@@ -37,7 +37,7 @@ export {
 } from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
 export { Model, createModel, modelNames, models } from './model.js'
-export { FIT_DEFAULTS, MAX_SEED } from './options.js'
+export { FIT_DEFAULTS, MAX_COUNT, MAX_SEED, maxBatchSize } from './options.js'
 export { version } from './package-info.js'
 export { renderReport, writeReport } from './report/render.js'
 export type { ReportInput, ReportLossWindow, ReportMisclassified } from './report/types.js'
@@ -52,10 +52,12 @@ export type {
   EpochRecord,
   EvaluateOptions,
   EvaluationResult,
+  DigitPrediction,
   FilePrediction,
   FitOptions,
   FitRecipe,
   ModelName,
+  NoDigitPrediction,
   ModelOptions,
   ParameterInfo,
   PredictOptions,

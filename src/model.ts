@@ -11,7 +11,7 @@ import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { resolveFitOptions } from './fit-options.js'
-import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
+import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
 import type {
@@ -352,7 +352,7 @@ export class Model {
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult>
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult | DetailedEvaluation> {
     const { batchSize, confusion = false } = checkOptionsObject('options', options)
-    if (batchSize !== undefined) checkInteger('batchSize', batchSize, 1)
+    if (batchSize !== undefined) checkBatchSize('batchSize', batchSize)
     if (typeof confusion !== 'boolean') throw new TypeError('confusion must be a boolean')
     const data = this.#checkData(dataset, 'dataset')
     const r = await this.#native.evaluate(data, batchSize, confusion)

@@ -2,9 +2,11 @@
  * Validation of user options, shared by the API and the CLI. Every check
  * throws a `TypeError` (not a number) or a `RangeError` (a number out of
  * range) whose message names the option, e.g.
- * `epochs must be an integer >= 1 (got 0)`.
+ * `epochs must be an integer in [1, 4294967295] (got 0)`.
  * @module
  */
+
+import { nativeBinding } from './native.js'
 
 /**
  * The largest whole number any option takes unless it has a smaller limit:
@@ -56,6 +58,20 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
     fail(name, `an integer in [${min}, ${max}]`, value, shown)
   }
   return value
+}
+
+/**
+ * The largest batch size for training, evaluation and benchmarks (1024):
+ * memory grows with the batch, so the core refuses larger ones before
+ * allocating anything. Read from the addon, where the rule lives.
+ */
+export function maxBatchSize(): number {
+  return nativeBinding().MAX_BATCH_SIZE
+}
+
+/** Checks a batch size: an integer in `[1, maxBatchSize()]`. */
+export function checkBatchSize(name: string, value: unknown, shown?: string): number {
+  return checkInteger(name, value, 1, maxBatchSize(), shown)
 }
 
 /** Checks that `value` is a finite number greater than 0 (learning rates). */

@@ -1,6 +1,7 @@
 /**
  * Every file this package writes for a user (model files, checkpoints,
- * reports) is written by one writer in the core: a symbolic link is followed
+ * reports) is written by one writer in the core, and can be checked before
+ * work starts: a symbolic link is followed
  * and the file it names replaced atomically; a target that exists and is not
  * a regular file (`/dev/null`, a named pipe, a folder) is refused, never
  * replaced; errors name the user's path, not a temporary file.
@@ -28,4 +29,14 @@ export function checkOutputFile(path: string): string {
 export function writeOutputFile(path: string, data: string | Uint8Array): string {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
   return nativeBinding().writeOutputFile(resolve(path), bytes)
+}
+
+/**
+ * Checks that a new training run may write its checkpoints into `dir`: a
+ * folder holding another run's checkpoints is refused (naming that run), as
+ * `fit` itself refuses it unless `startOver` is given. Changes nothing.
+ * @throws Error naming the folder and the run found there
+ */
+export function checkCheckpointFolder(dir: string): void {
+  nativeBinding().checkCheckpointDirFor(resolve(dir))
 }

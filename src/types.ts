@@ -43,9 +43,9 @@ export interface ParameterInfo {
 
 /** Options of {@link Model.fit}. Every field is optional; defaults are the reference recipe. */
 export interface FitOptions {
-  /** Passes over the training set; integer >= 1, default 10. */
+  /** Passes over the training set; integer in [1, 2^32 − 1], default 10. */
   epochs?: number
-  /** Images per SGD step; integer >= 1, default 64. */
+  /** Images per SGD step; integer in [1, {@link maxBatchSize}()] (1024), default 64. */
   batchSize?: number
   /** Learning rate; finite > 0, default 0.01. */
   lr?: number
@@ -117,7 +117,7 @@ export interface CheckpointInfo {
 
 /** Options of {@link Model.evaluate}. */
 export interface EvaluateOptions {
-  /** Images per forward pass; integer >= 1, default 256. */
+  /** Images per forward pass; integer in [1, {@link maxBatchSize}()] (1024), default 256. */
   batchSize?: number
   /** Also return per-class accuracy, the confusion matrix and every prediction ({@link DetailedEvaluation}). */
   confusion?: boolean

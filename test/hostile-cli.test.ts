@@ -102,6 +102,20 @@ describe('trace sizes', () => {
     }
     expect(() => traceShapes('lenet5', { height: 100000 })).toThrow('height must be an integer in [1, 4096] (got 100000)')
   })
+
+  it('gives the shape error of the layer, with exit 2, for inputs too small for the pools (no panic)', async () => {
+    for (const [model, side, layer] of [
+      ['lenet5', '1', 'pool1'],
+      ['googlenet', '5', 'pool1'],
+      ['residual', '5', 'pool1'],
+    ] as const) {
+      const r = await run(['trace', '--model', model, '--height', side, '--width', side])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(new RegExp(`^error: layer ${layer} \\(2×2 max pool\\) takes N×\\d+×H×W with H, W ≥ 2, got \\[1, \\d+, \\d, \\d\\]\n$`))
+      expect(r.stderr).not.toContain('internal error')
+    }
+    expect(() => traceShapes('lenet5', { height: 1, width: 1 })).toThrow(/^layer pool1 \(2×2 max pool\)/)
+  })
 })
 
 describe('datasets know where they came from, and errors name it', () => {

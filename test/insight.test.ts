@@ -60,7 +60,7 @@ describe('summary and trace commands', () => {
     expect(lines(ok.stdout)[0]).toMatch(/^input +1×28×28$/)
     expect(lines(ok.stdout).at(-1)).toMatch(/^fc +10$/)
     const bad = await runCli(['trace', '--height', '20', '--width', '20'])
-    expect(bad.code).toBe(1)
+    expect(bad.code).toBe(2)
     expect(lines(bad.stdout).at(-1)).toMatch(/^flatten +352$/)
     expect(bad.stderr).toBe('error: layer fc takes N×1408 features (out 10), got [1, 352]\n')
     const json = await runCli(['trace', '--json'])

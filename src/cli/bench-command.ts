@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander'
 import { type BenchmarkResult, benchmark } from '../bench.js'
 import { errorMessage } from '../errors.js'
 import { modelNames } from '../model.js'
-import { checkInteger } from '../options.js'
+import { checkBatchSize, checkInteger } from '../options.js'
 import type { Device, ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
 import { formatCount } from './format.js'
@@ -40,7 +40,7 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .action(async (raw: RawFlags) => {
       const options = {
         model: raw.model as ModelName,
-        batchSize: numberFlag(raw, 'batchSize', '--batch-size', atLeastOne, 64),
+        batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, 64),
         batches: numberFlag(raw, 'batches', '--batches', atLeastOne, 100),
         warmup: numberFlag(raw, 'warmup', '--warmup', (name, value, shown) => checkInteger(name, value, 0, undefined, shown), 5),
         device: raw.device as Device,

@@ -2,6 +2,7 @@
  * Parsing of numeric command-line flags, shared by the commands.
  * @module
  */
+import { errorMessage } from '../errors.js'
 import { checkDepth } from '../model.js'
 import { checkInteger } from '../options.js'
 import type { ModelName } from '../types.js'
@@ -47,4 +48,17 @@ export const atLeastOne: Check = (name, value, shown) => checkInteger(name, valu
 export function depthFlag(raw: RawFlags, model: ModelName): number | undefined {
   // numberFlag checks only a given flag, so checkDepth sees a value and returns a number.
   return numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkDepth(model, value, name, shown) as number)
+}
+
+/**
+ * Runs a check of flag `flag`'s value (a path, say) and turns its failure
+ * into a usage error that names the flag, with `hint` after the reason.
+ * @throws UsageError `--flag <reason><hint>`
+ */
+export function checkFlag(flag: string, check: () => unknown, hint = ''): void {
+  try {
+    check()
+  } catch (error) {
+    throw new UsageError(`${flag} ${errorMessage(error)}${hint}`)
+  }
 }

@@ -11,7 +11,7 @@ import type { ModelName } from '../types.js'
 import { type RawFlags, depthFlag, numberFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
-import { EXIT_FAILURE } from './usage-error.js'
+import { EXIT_FAILURE, EXIT_USAGE } from './usage-error.js'
 
 const shape = (dims: readonly number[]): string => dims.join('×')
 
@@ -70,10 +70,11 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
         print(traceShapes(model, { height, width, ...(depth === undefined ? {} : { depth }) }))
         done(0)
       } catch (error) {
-        // Show how far the data got before the layer that does not fit.
+        // Show how far the data got before the layer that does not fit. The
+        // size came from --height/--width, so that is a usage error too.
         if (error instanceof TraceError) print(error.steps)
         io.stderr.write(`error: ${errorMessage(error)}\n`)
-        done(EXIT_FAILURE)
+        done(error instanceof TraceError ? EXIT_USAGE : EXIT_FAILURE)
       }
     })
 }

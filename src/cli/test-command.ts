@@ -8,10 +8,11 @@ import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
 import { loadMnistSplit } from '../mnist.js'
 import { Model } from '../model.js'
+import { checkOutputFile } from '../output-file.js'
 import { testReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
 import type { DetailedEvaluation, Device } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, checkFlag, numberFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
@@ -57,6 +58,8 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
     .action(async (raw: RawFlags) => {
       if (typeof raw.load !== 'string' || raw.load === '') throw new UsageError('test needs --load <file>: the model to evaluate')
       if (raw.report !== undefined && (typeof raw.report !== 'string' || raw.report === '')) throw new UsageError('--report must name a file')
+      const report = raw.report
+      if (typeof report === 'string') checkFlag('--report', () => checkOutputFile(report))
       const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
       try {
         const model = await Model.load(raw.load, { device: raw.device as Device })

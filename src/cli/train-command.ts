@@ -2,19 +2,22 @@
  * The `train` command: the reference recipe on MNIST, from a shell.
  * @module
  */
-import { resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
-import { modelNames } from '../model.js'
+import { type Model, modelNames } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
+import { checkCheckpointFolder, checkOutputFile } from '../output-file.js'
 import { furthestCheckpoint } from '../checkpoint.js'
 import { LossWindows, trainingReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
 import { type TrainOptions, prepareTraining } from '../train.js'
 import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
-import { createReporter } from './reporter.js'
+import { type Reporter, createReporter } from './reporter.js'
 import { StopSignals } from './signals.js'
+import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
@@ -54,6 +57,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))
+    .addOption(new Option('--start-over', "with --checkpoint-dir: delete another run's checkpoints found there (refused otherwise)"))
     .addOption(
       new Option('--resume <path>', 'continue the run of a checkpoint (file, or folder: its furthest one); model and recipe come from it'),
     )
@@ -69,6 +73,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
 
 /** Runs a training job and reports it; resolves to the exit status. */
 export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
+  checkOutputs(flags)
   const reporter = createReporter(flags, io)
   const stop = new StopSignals()
   const { signal } = stop
@@ -105,16 +110,14 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
       },
     })
     reporter.done(history)
-    if (flags.save !== undefined) {
-      await model.save(flags.save)
-      reporter.saved(resolve(flags.save))
-    }
+    let status = 0
+    if (flags.save !== undefined) status = await saveOrFallback(model, flags.save, reporter)
     if (flags.report !== undefined) {
       const input = await trainingReport(model, test, { ...fit, resume }, history, windows.windows, train.length)
       await writeReport(flags.report, input)
       reporter.reported(resolve(flags.report))
     }
-    return 0
+    return status
   } catch (error) {
     if (isAbortError(error)) {
       reporter.stopped(stopPosition(position, checkpointDir))
@@ -144,8 +147,48 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
     ...(flags.data === undefined ? {} : { dir: flags.data }),
     ...(flags.limit === undefined ? {} : { limit: flags.limit }),
     ...(flags.testLimit === undefined ? {} : { testLimit: flags.testLimit }),
-    ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir }),
+    ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir, startOver: flags.startOver }),
     ...(flags.resume === undefined ? {} : { resume: flags.resume }),
+  }
+}
+
+/**
+ * Refuses, before any work, outputs that could not be written: a `--save`
+ * or `--report` target that is not a regular file or whose folder is
+ * missing or read-only, and a `--checkpoint-dir` holding another run's
+ * checkpoints (unless `--start-over`). Training for minutes and then losing
+ * the weights to a typo is what this prevents.
+ * @throws UsageError naming the flag
+ */
+function checkOutputs(flags: TrainFlags): void {
+  const { save, report, checkpointDir: dir } = flags
+  if (save !== undefined) checkFlag('--save', () => checkOutputFile(save))
+  if (report !== undefined) checkFlag('--report', () => checkOutputFile(report))
+  if (dir !== undefined && flags.resume === undefined && !flags.startOver) {
+    checkFlag('--checkpoint-dir', () => checkCheckpointFolder(dir), ` (--resume ${dir} continues it, --start-over deletes them)`)
+  }
+}
+
+/**
+ * Saves the trained model to `path`; when that fails after all (the disk
+ * filled up, the folder went away), saves it to a file in the system's
+ * temporary folder instead and says where, so the training is not lost.
+ * @returns the exit status: 0, or 1 when the model went to the fallback file
+ */
+async function saveOrFallback(model: Model, path: string, reporter: Reporter): Promise<number> {
+  try {
+    await model.save(path)
+    reporter.saved(resolve(path))
+    return 0
+  } catch (error) {
+    const fallback = join(tmpdir(), `googlenet-native-${model.name}-${process.pid}-${Date.now()}.safetensors`)
+    try {
+      await model.save(fallback)
+    } catch (second) {
+      throw new Error(`could not save the model to ${resolve(path)} (${errorMessage(error)}) nor to ${fallback} (${errorMessage(second)})`)
+    }
+    reporter.error(`could not save the model to ${resolve(path)} (${errorMessage(error)}); saved it to ${fallback} instead`)
+    return EXIT_FAILURE
   }
 }
 

@@ -2,7 +2,7 @@
  * Turns the raw `train` flags from commander into validated values.
  * @module
  */
-import { FIT_DEFAULTS, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
+import { FIT_DEFAULTS, checkBatchSize, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
 import type { Device, ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
@@ -21,6 +21,8 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
   resume?: string
   /** `--report`: where the HTML report goes. */
   report?: string
+  /** `--start-over`: delete another run's checkpoints found in `--checkpoint-dir`. */
+  startOver: boolean
   /** The flags given on the command line (the rest are defaults): a resumed run takes those from its checkpoint. */
   given: ReadonlySet<string>
   limit?: number
@@ -39,7 +41,7 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     // commander has already checked it against the choices.
     model: (raw.model as ModelName | undefined) ?? 'googlenet',
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
-    batchSize: numberFlag(raw, 'batchSize', '--batch-size', atLeastOne, FIT_DEFAULTS.batchSize),
+    batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, FIT_DEFAULTS.batchSize),
     lr: numberFlag(raw, 'lr', '--lr', checkPositive, FIT_DEFAULTS.lr),
     momentum: numberFlag(raw, 'momentum', '--momentum', checkUnitInterval, FIT_DEFAULTS.momentum),
     seed: numberFlag(raw, 'seed', '--seed', checkSeed, FIT_DEFAULTS.seed),
@@ -47,6 +49,7 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     device: (raw.device as Device | undefined) ?? 'auto',
     json: raw.json === true,
     quiet: raw.quiet === true,
+    startOver: raw.startOver === true,
     given,
   }
   for (const [key, flag, what] of [
@@ -60,6 +63,8 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name ${what}`)
     flags[key] = value
   }
+  if (flags.startOver && flags.checkpointDir === undefined) throw new UsageError('--start-over needs --checkpoint-dir')
+  if (flags.startOver && flags.resume !== undefined) throw new UsageError('--start-over and --resume contradict each other: a resumed run keeps its checkpoints')
   // A resumed run's model comes from its checkpoint: --depth alone is checked as a number only.
   const depth = flags.resume !== undefined && !given.has('model') ? numberFlag(raw, 'depth', '--depth', atLeastOne) : depthFlag(raw, flags.model)
   if (depth !== undefined) flags.depth = depth

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use googlenet_core::train::{checkpoint_progress, latest_checkpoint, Checkpoint};
+use googlenet_core::train::{checkpoint_progress, latest_checkpoint, prepare_checkpoint_dir, Checkpoint};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -59,4 +59,12 @@ pub fn latest_checkpoint_in(dir: String) -> Result<NativeCheckpointFile> {
         let (epochs, batches) = checkpoint_progress(&path).expect("latest_checkpoint picks files by their progress names");
         Ok(NativeCheckpointFile { path: path.display().to_string(), epochs_done: epochs as u32, batches_done: batches as u32 })
     })
+}
+
+/// Checks that a new run may write its checkpoints into `dir`: refuses a
+/// folder that holds another run's (naming the run), or a path that is no
+/// folder. Changes nothing.
+#[napi(catch_unwind)]
+pub fn check_checkpoint_dir_for(dir: String) -> Result<()> {
+    guarded(|| prepare_checkpoint_dir(Path::new(&dir), false))
 }

@@ -110,7 +110,8 @@ pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
 /// another run's checkpoints is refused (a new run would overwrite some of
 /// them and leave others, and resuming would then mix two runs), unless
 /// `start_over` asks to delete them first. The error names the folder and
-/// the run found there.
+/// the run found there. Without `start_over` it changes nothing, so it also
+/// serves to check a folder before work starts.
 pub fn prepare_checkpoint_dir(dir: &Path, start_over: bool) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
         return Err(Error::InvalidArgument(format!("{}: not a folder, so it cannot hold checkpoints", dir.display())));
