@@ -173,7 +173,7 @@ describe('predict and evaluate', () => {
     expect(r.correct).toBeLessThanOrEqual(500)
     expect(r.accuracy).toBeCloseTo(r.correct / r.total, 12)
     expect(Number.isFinite(r.loss) && r.loss > 0).toBe(true)
-    await expect(model.evaluate(test.take(10), { batchSize: 0 })).rejects.toThrow('batchSize must be an integer in [1, 4294967295] (got 0)')
+    await expect(model.evaluate(test.take(10), { batchSize: 0 })).rejects.toThrow('batchSize must be an integer in [1, 1024] (got 0)')
     await expect(model.evaluate(test.take(0))).rejects.toThrow(/must not be empty/)
     await expect(model.evaluate({} as unknown as typeof test)).rejects.toThrow('dataset must be a Dataset')
   })
@@ -187,7 +187,7 @@ describe('option validation', () => {
     [{ epochs: 0 }, RangeError, 'epochs must be an integer in [1, 4294967295] (got 0)'],
     [{ epochs: 1.5 }, RangeError, 'epochs must be an integer in [1, 4294967295] (got 1.5)'],
     [{ epochs: '10' }, TypeError, 'epochs must be an integer in [1, 4294967295] (got "10")'],
-    [{ batchSize: 0 }, RangeError, 'batchSize must be an integer in [1, 4294967295] (got 0)'],
+    [{ batchSize: 0 }, RangeError, 'batchSize must be an integer in [1, 1024] (got 0)'],
     [{ lr: -1 }, RangeError, 'lr must be a finite number > 0 (got -1)'],
     [{ lr: Number.NaN }, RangeError, 'lr must be a finite number > 0 (got NaN)'],
     [{ lr: Number.POSITIVE_INFINITY }, RangeError, 'lr must be a finite number > 0 (got Infinity)'],

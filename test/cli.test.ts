@@ -51,7 +51,7 @@ describe('help and version', () => {
 
 describe('usage errors exit 2 with one line naming the option', () => {
   it.each([
-    [['train', '--batch-size', '0'], /--batch-size must be an integer in \[1, 4294967295\] \(got 0\)/],
+    [['train', '--batch-size', '0'], /--batch-size must be an integer in \[1, 1024\] \(got 0\)/],
     [['train', '--lr', '-1'], /--lr must be a finite number > 0 \(got -1\)/],
     [['train', '--lr', 'nan'], /--lr must be a finite number > 0 \(got nan\)/],
     [['train', '--epochs', '0'], /--epochs must be an integer in \[1, 4294967295\] \(got 0\)/],

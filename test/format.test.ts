@@ -50,6 +50,7 @@ describe('train flags', () => {
       device: 'auto',
       json: false,
       quiet: false,
+      startOver: false,
       given: new Set(),
     })
   })
@@ -61,7 +62,7 @@ describe('train flags', () => {
 
   it.each([
     [{ epochs: '' }, '--epochs must be an integer in [1, 4294967295] (got "")'],
-    [{ batchSize: '2.5' }, '--batch-size must be an integer in [1, 4294967295] (got 2.5)'],
+    [{ batchSize: '2.5' }, '--batch-size must be an integer in [1, 1024] (got 2.5)'],
     [{ lr: 'Infinity' }, '--lr must be a finite number > 0 (got Infinity)'],
     [{ testLimit: '0' }, '--test-limit must be an integer in [1, 4294967295] (got 0)'],
     [{ logEvery: 'x' }, '--log-every must be an integer in [1, 4294967295] (got x)'],

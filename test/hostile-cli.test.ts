@@ -10,12 +10,10 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Dataset, benchmark, compareModels, createModel, loadMnist, traceShapes, train } from '../dist/index.js'
 import { formatCompareStopped } from '../src/cli/compare-command.js'
-import type { Io } from '../src/cli/io.js'
-import { main } from '../src/cli/main.js'
 import { STOP_SIGNALS } from '../src/cli/signals.js'
 import { CHANCE_ACCURACY, LOSS_MARGIN, UNIFORM_LOSS, trainingWarnings } from '../src/warnings.js'
 import type { EpochRecord } from '../src/types.js'
-import { Fixtures, STACK_OR_PANIC, idxImages, idxLabels, lines, mnistSample, runCli, validFiles } from './helpers.js'
+import { Fixtures, STACK_OR_PANIC, idxImages, idxLabels, lines, mnistSample, runCli, runMain, validFiles } from './helpers.js'
 
 const fixtures = new Fixtures()
 afterAll(() => fixtures.cleanup())
@@ -27,14 +25,7 @@ const gzipped = (() => {
 /** 2,000 training and 200 test images of MNIST. */
 const slice = fixtures.folder('slice', sliceFiles(2000, 200))
 
-/** Runs `main` in this process, capturing what it writes. */
-async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
+const run = runMain
 
 const U32 = 'an integer in \\[1, 4294967295\\]'
 
@@ -43,10 +34,10 @@ describe('integers past 2^32 - 1 are usage errors, not wrapped around', () => {
     [['train', '--model', 'lenet5', '--limit', '4294967496'], `--limit must be ${U32} \\(got 4294967496\\)`],
     [['train', '--model', 'lenet5', '--epochs', '4294967297'], `--epochs must be ${U32} \\(got 4294967297\\)`],
     [['train', '--model', 'lenet5', '--test-limit', '4294967396'], `--test-limit must be ${U32} \\(got 4294967396\\)`],
-    [['train', '--batch-size', '4294967296'], `--batch-size must be ${U32} \\(got 4294967296\\)`],
+    [['train', '--batch-size', '4294967296'], `--batch-size must be an integer in \\[1, 1024\\] \\(got 4294967296\\)`],
     [['train', '--log-every', '1e10'], `--log-every must be ${U32} \\(got 1e10\\)`],
     [['test', '--load', 'nowhere.safetensors', '--test-limit', '4294967296'], `--test-limit must be ${U32}`],
-    [['bench', '--batch-size', '4294967296'], `--batch-size must be ${U32}`],
+    [['bench', '--batch-size', '4294967296'], `--batch-size must be an integer in \\[1, 1024\\]`],
     [['bench', '--batches', '4294967296'], `--batches must be ${U32}`],
     [['bench', '--warmup', '4294967296'], '--warmup must be an integer in \\[0, 4294967295\\]'],
     [['compare', '--epochs', '4294967297'], `--epochs must be ${U32}`],

@@ -13,9 +13,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Model, benchmark, createModel, loadMnist, maxBatchSize } from '../dist/index.js'
-import type { Io } from '../src/cli/io.js'
-import { main } from '../src/cli/main.js'
-import { CLI, Fixtures, STACK_OR_PANIC, idxImages, idxLabels, lines, mnistSample, runCli } from './helpers.js'
+import { CLI, Fixtures, STACK_OR_PANIC, idxImages, idxLabels, lines, mnistSample, runCli, runMain } from './helpers.js'
 
 const fixtures = new Fixtures()
 afterAll(() => fixtures.cleanup())
@@ -32,14 +30,7 @@ const data = (() => {
 /** One lenet5 epoch on 256 images. */
 const QUICK = ['train', '--model', 'lenet5', '--data', data, '--epochs', '1', '--quiet']
 
-/** Runs `main` in this process, capturing what it writes. */
-async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = ''
-  let stderr = ''
-  const io: Io = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: (text: string) => (stderr += text) } }
-  const code = await main(args, io)
-  return { code, stdout, stderr }
-}
+const run = runMain
 
 /** A fresh folder for one test. */
 function folder(name: string): string {

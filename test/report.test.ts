@@ -274,11 +274,11 @@ describe('report of degenerate runs', () => {
     expect(html).toContain('<th scope="row">size</th><td>60,000</td>')
   })
 
-  it('writes atomically: a failed rename leaves no temporary file, a second write replaces the first', async () => {
+  it('writes atomically: a refused target (a folder) is left alone with no temporary file, a second write replaces the first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'googlenet-native-report-'))
     try {
       mkdirSync(join(dir, 'taken'))
-      await expect(writeReport(join(dir, 'taken'), base)).rejects.toThrow(/EISDIR/)
+      await expect(writeReport(join(dir, 'taken'), base)).rejects.toThrow(/taken: is a directory, not a regular file: refusing to replace it$/)
       expect(readdirSync(dir)).toEqual(['taken'])
       await writeReport(join(dir, 'report.html'), base)
       await writeReport(join(dir, 'report.html'), { ...base, title: 'second' })

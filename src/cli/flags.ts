@@ -34,7 +34,9 @@ export function numberFlag(raw: RawFlags, key: string, flag: string, check: Chec
   try {
     return check(flag, toNumber(value), value === '' ? '""' : String(value))
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
+    // A check that could not run (the addon failed to load) is no usage error.
+    if (!(error instanceof RangeError || error instanceof TypeError)) throw error
+    throw new UsageError(error.message)
   }
 }
 

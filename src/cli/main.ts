@@ -69,7 +69,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
 /**
  * Runs the CLI with `argv` (without `node` and the script). Resolves to the
  * exit status: 0 success, 1 failure (bad data, native errors), 2 bad usage,
- * 130 interrupted. Never prints a stack trace.
+ * 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP. Never prints a stack trace.
  */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let code = 0

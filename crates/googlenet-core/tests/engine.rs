@@ -9,7 +9,7 @@ use candle_core::{Device, Tensor};
 use common::{max_rel_err, mnist};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
-use googlenet_core::model::{build_model, load_weights, Model};
+use googlenet_core::model::{build_model, load_weights};
 
 fn fixture() -> HashMap<String, Tensor> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pytorch_gradients.safetensors");

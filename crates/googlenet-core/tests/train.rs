@@ -7,7 +7,9 @@ use candle_core::{Device, Tensor, Var};
 use common::mnist;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
-use googlenet_core::train::{benchmark, evaluate, evaluate_with_predictions, fit, predict_probabilities, BenchConfig, EpochSummary, FitConfig, Sgd, TrainEvent};
+use googlenet_core::train::{
+    benchmark, evaluate, evaluate_with_predictions, fit, predict_probabilities, BenchConfig, EpochSummary, FitConfig, Sgd, TrainEvent,
+};
 use googlenet_core::Error;
 
 fn grads_for(var: &Var, grad: &[f32]) -> GradStore {

@@ -75,9 +75,27 @@ fn model_checkpoint_and_image_readers_refuse_what_is_not_a_regular_file() {
     let dir = temp_dir("not-regular");
     for (path, words) in not_regular_files(&dir) {
         for (reader, text) in [
-            ("load_model", within_time("load_model", { let p = path.clone(); move || message(load_model(&p, &Device::Cpu)) })),
-            ("load_checkpoint", within_time("load_checkpoint", { let p = path.clone(); move || message(load_checkpoint(&p, &Device::Cpu)) })),
-            ("read_digit_image", within_time("read_digit_image", { let p = path.clone(); move || message(read_digit_image(&p)) })),
+            (
+                "load_model",
+                within_time("load_model", {
+                    let p = path.clone();
+                    move || message(load_model(&p, &Device::Cpu))
+                }),
+            ),
+            (
+                "load_checkpoint",
+                within_time("load_checkpoint", {
+                    let p = path.clone();
+                    move || message(load_checkpoint(&p, &Device::Cpu))
+                }),
+            ),
+            (
+                "read_digit_image",
+                within_time("read_digit_image", {
+                    let p = path.clone();
+                    move || message(read_digit_image(&p))
+                }),
+            ),
         ] {
             // A folder given to load_checkpoint is a checkpoint folder: it holds none.
             let words = if reader == "load_checkpoint" && words == "is a directory" { "holds no checkpoint" } else { words };
@@ -91,9 +109,8 @@ fn model_checkpoint_and_image_readers_refuse_what_is_not_a_regular_file() {
 fn an_mnist_file_that_is_not_a_regular_file_says_what_it_is() {
     for (kind, words) in [("folder", "is a directory"), ("pipe", "is a named pipe"), ("dangling", "dangling symbolic link")] {
         let dir = temp_dir(&format!("idx-{kind}"));
-        for name in ["t10k-labels-idx1-ubyte"] {
-            std::fs::copy(mnist_dir().join(name), dir.join(name)).unwrap();
-        }
+        let labels = "t10k-labels-idx1-ubyte";
+        std::fs::copy(mnist_dir().join(labels), dir.join(labels)).unwrap();
         let images = dir.join("t10k-images-idx3-ubyte");
         match kind {
             "folder" => std::fs::create_dir(&images).unwrap(),
@@ -210,17 +227,24 @@ fn rewrite(path: &Path, edit: impl FnOnce(&mut HashMap<String, Tensor>, &mut Has
         .iter()
         .map(|(name, t)| {
             let (dtype, data): (_, Vec<u8>) = match t.dtype() {
-                DType::I64 => (safetensors::Dtype::I64, t.flatten_all().unwrap().to_vec1::<i64>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect()),
-                DType::U32 => (safetensors::Dtype::U32, t.flatten_all().unwrap().to_vec1::<u32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect()),
-                _ => (safetensors::Dtype::F32, t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect()),
+                DType::I64 => (
+                    safetensors::Dtype::I64,
+                    t.flatten_all().unwrap().to_vec1::<i64>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                DType::U32 => (
+                    safetensors::Dtype::U32,
+                    t.flatten_all().unwrap().to_vec1::<u32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
+                _ => (
+                    safetensors::Dtype::F32,
+                    t.flatten_all().unwrap().to_vec1::<f32>().unwrap().iter().flat_map(|v| v.to_le_bytes()).collect(),
+                ),
             };
             (name.clone(), dtype, t.dims().to_vec(), data)
         })
         .collect();
-    let views: Vec<_> = owned
-        .iter()
-        .map(|(n, d, s, b)| (n.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap()))
-        .collect();
+    let views: Vec<_> =
+        owned.iter().map(|(n, d, s, b)| (n.clone(), safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap())).collect();
     std::fs::write(path, safetensors::serialize(views, Some(metadata)).unwrap()).unwrap();
 }
 
@@ -281,7 +305,10 @@ fn a_new_run_refuses_a_folder_of_another_runs_checkpoints_unless_told_to_start_o
     one_checkpointed_epoch(&dir);
     std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
     let text = message(prepare_checkpoint_dir(&dir, false));
-    assert!(text.contains(&dir.display().to_string()) && text.contains("lenet5 run") && text.contains("checkpoint-e0001.safetensors"), "{text}");
+    assert!(
+        text.contains(&dir.display().to_string()) && text.contains("lenet5 run") && text.contains("checkpoint-e0001.safetensors"),
+        "{text}"
+    );
     prepare_checkpoint_dir(&dir, true).unwrap();
     assert!(!dir.join("checkpoint-e0001.safetensors").exists(), "start over deletes the old checkpoints");
     assert!(dir.join("notes.txt").exists(), "and nothing else");
@@ -289,7 +316,9 @@ fn a_new_run_refuses_a_folder_of_another_runs_checkpoints_unless_told_to_start_o
 
 #[test]
 fn too_small_inputs_give_the_shape_error_of_the_layer_not_a_panic() {
-    for (model, side, layer) in [("lenet5", 1, "pool1"), ("lenet5", 5, "conv2"), ("googlenet", 5, "pool1"), ("residual", 5, "pool1"), ("googlenet", 1, "conv1")] {
+    for (model, side, layer) in
+        [("lenet5", 1, "pool1"), ("lenet5", 5, "conv2"), ("googlenet", 5, "pool1"), ("residual", 5, "pool1"), ("googlenet", 1, "conv1")]
+    {
         let m = build_model(model, 0, &Device::Cpu).unwrap();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trace(m.as_ref(), side, side, &Device::Cpu, &mut |_, _| {})));
         let text = message(result.unwrap_or_else(|_| panic!("{model} at {side}x{side} panicked")));

@@ -8,8 +8,8 @@ use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{
-    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir, save_checkpoint, Checkpoint, FitConfig, TrainEvent,
-    TrainState, EVAL_BATCH_SIZE,
+    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir, save_checkpoint, Checkpoint,
+    FitConfig, TrainEvent, TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};

@@ -6,8 +6,8 @@ use std::time::Instant;
 use candle_core::Device;
 
 use super::evaluate::argmax;
-use super::runner::{read_losses, Runner};
 use super::fit::check_batch_size;
+use super::runner::{read_losses, Runner};
 use super::FitConfig;
 use crate::data::{Dataset, NUM_CLASSES};
 use crate::model::Model;

@@ -16,7 +16,8 @@ use candle_core::{Device, Tensor};
 use super::state::check_momentum;
 use super::{FitConfig, TrainState};
 use crate::model::saved::{
-    model_from_tensors, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors, OPTIMIZER_PREFIX, TRAINING_PREFIX,
+    model_from_tensors, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,
+    OPTIMIZER_PREFIX, TRAINING_PREFIX,
 };
 use crate::model::{Model, ModelInfo};
 use crate::{Error, Result};
@@ -128,7 +129,12 @@ pub fn prepare_checkpoint_dir(dir: &Path, start_over: bool) -> Result<()> {
         return Ok(());
     }
     let run = match read_safetensors_metadata(furthest, "checkpoint file") {
-        Ok(m) => format!("{} checkpoint(s) of a {} run, the furthest {}", found.len(), m.get("model").map_or("model's", String::as_str), file_name(furthest)),
+        Ok(m) => format!(
+            "{} checkpoint(s) of a {} run, the furthest {}",
+            found.len(),
+            m.get("model").map_or("model's", String::as_str),
+            file_name(furthest)
+        ),
         Err(_) => format!("{} checkpoint file(s), the furthest {}", found.len(), file_name(furthest)),
     };
     Err(Error::InvalidArgument(format!(
@@ -191,8 +197,13 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
     check_momentum(model.as_ref(), &momentum).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
     let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
-    if let Some((i, e)) = history.iter().enumerate().find_map(|(i, l)| serde_json::from_str::<serde_json::Map<_, _>>(l).err().map(|e| (i, e))) {
-        return Err(Error::data(&path, format!("checkpoint metadata 'history' is damaged: epoch line {} is not a JSON object ({e})", i + 1)));
+    if let Some((i, e)) =
+        history.iter().enumerate().find_map(|(i, l)| serde_json::from_str::<serde_json::Map<_, _>>(l).err().map(|e| (i, e)))
+    {
+        return Err(Error::data(
+            &path,
+            format!("checkpoint metadata 'history' is damaged: epoch line {} is not a JSON object ({e})", i + 1),
+        ));
     }
     let state = TrainState {
         epochs_done: info.epochs,

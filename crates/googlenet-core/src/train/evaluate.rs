@@ -1,7 +1,7 @@
 use candle_core::Device;
 
-use super::runner::Runner;
 use super::fit::check_batch_size;
+use super::runner::Runner;
 use super::EVAL_BATCH_SIZE;
 use crate::data::{normalize_pixel, normalize_unit, Dataset, NUM_CLASSES};
 use crate::engine::{cross_entropy, softmax_in_place};
