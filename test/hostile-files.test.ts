@@ -8,7 +8,7 @@
  * batch sizes do not exhaust memory. Devices are only read here; everything
  * written lives in a temporary folder.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -277,6 +277,56 @@ describe('a save that fails at the end does not lose the model', () => {
     expect(match?.[2]).toContain('is a directory')
     const fallback = match?.[3] as string
     expect((await Model.load(fallback)).epochsTrained).toBe(30)
+  })
+})
+
+/**
+ * Whether this process may mount a tmpfs in a mount namespace of its own
+ * (root in most containers and CI here); the file-system tests need it.
+ */
+const canMount = spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs tmpfs ${JSON.stringify(fixtures.root)}`]).status === 0
+
+/**
+ * Runs the CLI with a fresh tmpfs (mount options `options`) on `dir`, in a
+ * mount namespace that ends with the process: nothing to unmount. Its
+ * stdout ends with a line `left: FILES` listing what the CLI left there.
+ */
+function cliOnTmpfs(options: string, dir: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // After the CLI, list what it left on the tmpfs (which ends with the namespace).
+  const script = 'mount -t tmpfs -o "$0" tmpfs "$1" || exit 99; dir=$1; shift 2; "$@"; status=$?; echo "left: $(ls -A "$dir")"; exit $status'
+  return new Promise((resolve) => {
+    const child = spawn('unshare', ['-m', 'sh', '-c', script, options, dir, process.execPath, CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 120_000,
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d))
+    child.stderr.on('data', (d: Buffer) => (stderr += d))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+describe.skipIf(!canMount)('full and read-only file systems (a tmpfs in a private mount namespace)', () => {
+  it('a read-only folder is refused before training, with exit 2', async () => {
+    const dir = folder('read-only')
+    const r = await cliOnTmpfs('ro', dir, [...QUICK, '--save', join(dir, 'model.safetensors')])
+    expect(r).toEqual({
+      code: 2,
+      stdout: 'left: \n',
+      stderr: `error: --save ${join(dir, 'model.safetensors')}: cannot create a file in ${dir}: Read-only file system (os error 30)\n`,
+    })
+  })
+
+  it('a disk that fills up: the model goes to the fallback file, the report error names the path, no temp files stay', async () => {
+    const dir = folder('full')
+    const r = await cliOnTmpfs('size=16k', dir, [...QUICK, '--test-limit', '64', '--save', join(dir, 'model.safetensors'), '--report', join(dir, 'r.html')])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`could not save the model to ${join(dir, 'model.safetensors')} (${join(dir, 'model.safetensors')}: No space left on device (os error 28)); saved it to `)
+    expect(r.stderr).toContain(`error: ${join(dir, 'r.html')}: No space left on device (os error 28)\n`)
+    expect(r.stdout).toMatch(/\nleft: \n$/)
+    const fallback = /saved it to (\S+\.safetensors) instead/.exec(r.stderr)?.[1] as string
+    expect((await Model.load(fallback)).name).toBe('lenet5')
   })
 })
 
