@@ -134,7 +134,8 @@ describe('training runs', () => {
 
   it("prints the tutorial's lines when stdout is not a terminal", async () => {
     const r = await runCli(['train', '--data', dirs.valid, '--epochs', '2', '--batch-size', '8', '--log-every', '4'])
-    expect(r.stderr).toBe('')
+    // 64 images may leave the model at chance: warnings, and nothing else, may follow.
+    expect(lines(r.stderr).filter((l) => !l.startsWith('warning: '))).toEqual([])
     expect(r.code).toBe(0)
     const out = lines(r.stdout)
     expect(out[0]).toBe('training googlenet (97,298 parameters) on cpu: 64 training images, 32 test images')
@@ -159,7 +160,7 @@ describe('training runs', () => {
     expect(r.code).toBe(0)
     expect(lines(r.stdout)).toHaveLength(1)
     expect(r.stdout).toMatch(/^done: 1 epoch in /)
-    expect(r.stderr).toBe('')
+    expect(lines(r.stderr).filter((l) => !l.startsWith('warning: '))).toEqual([])
   })
 
   it('stops on SIGINT with exit 130 and says where', async () => {
