@@ -34,7 +34,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
 
 /**
  * Validates the `train` flags.
- * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer in [1, 4294967295] (got 0)`
+ * @throws UsageError naming the first bad flag, e.g. `--batch-size must be an integer in [1, 1024] (got 0)`
  */
 export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {

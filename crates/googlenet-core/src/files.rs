@@ -28,34 +28,48 @@ use crate::{Error, Result};
 /// Symbolic links followed before a path counts as a loop (Linux's own limit).
 const MAX_LINKS: usize = 40;
 
-/// What a file type is, in words ("a directory").
-fn describe(file_type: FileType) -> &'static str {
+/// What a file type that is no regular file is, in words ("a directory"),
+/// where the platform tells.
+fn describe(file_type: FileType) -> Option<&'static str> {
     if file_type.is_dir() {
-        return "a directory";
+        return Some("a directory");
     }
     if file_type.is_symlink() {
-        return "a symbolic link";
+        return Some("a symbolic link");
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
         if file_type.is_fifo() {
-            return "a named pipe";
+            return Some("a named pipe");
         }
         if file_type.is_char_device() {
-            return "a character device";
+            return Some("a character device");
         }
         if file_type.is_block_device() {
-            return "a block device";
+            return Some("a block device");
         }
         if file_type.is_socket() {
-            return "a socket";
+            return Some("a socket");
         }
     }
-    "not a regular file"
+    None
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
+/// "is a named pipe, not a regular file", for what `metadata` describes.
+fn kind_message(metadata: &Metadata) -> String {
+    match describe(metadata.file_type()) {
+        Some(kind) => format!("is {kind}, not a regular file"),
+        None => "not a regular file".to_string(),
+    }
+}
+
+/// The data error for reading `path`, which is no regular file.
+fn not_regular(path: &Path, metadata: &Metadata) -> Error {
+    Error::data(path, kind_message(metadata))
+}
+
+pub(crate) fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io { path: path.to_path_buf(), source }
 }
 
@@ -71,15 +85,8 @@ fn open_error(path: &Path, source: std::io::Error) -> Error {
         }
     }
     match std::fs::metadata(path) {
-        Ok(metadata) if !metadata.is_file() => Error::Data { path: path.to_path_buf(), message: kind_message(&metadata) },
+        Ok(metadata) if !metadata.is_file() => not_regular(path, &metadata),
         _ => io_error(path, source),
-    }
-}
-
-fn kind_message(metadata: &Metadata) -> String {
-    match describe(metadata.file_type()) {
-        "not a regular file" => "not a regular file".to_string(),
-        kind => format!("is {kind}, not a regular file"),
     }
 }
 
@@ -97,7 +104,7 @@ pub fn open_regular(path: &Path) -> Result<(File, u64)> {
     let file = options.open(path).map_err(|e| open_error(path, e))?;
     let metadata = file.metadata().map_err(|e| io_error(path, e))?;
     if !metadata.is_file() {
-        return Err(Error::Data { path: path.to_path_buf(), message: kind_message(&metadata) });
+        return Err(not_regular(path, &metadata));
     }
     Ok((file, metadata.len()))
 }

@@ -24,7 +24,3 @@ pub fn check_output_path_for(path: String) -> Result<String> {
 pub fn write_output_file(path: String, data: Buffer) -> Result<String> {
     guarded(|| Ok(write_atomically(Path::new(&path), &data)?.display().to_string()))
 }
-
-/// The largest batch size for training, evaluation and benchmarks.
-#[napi]
-pub const MAX_BATCH_SIZE: u32 = googlenet_core::train::MAX_BATCH_SIZE as u32;

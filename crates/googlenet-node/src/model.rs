@@ -40,6 +40,10 @@ pub struct NativeFitOptions {
     pub seed: u32,
 }
 
+/// The largest batch size for training, evaluation and benchmarks.
+#[napi]
+pub const MAX_BATCH_SIZE: u32 = googlenet_core::train::MAX_BATCH_SIZE as u32;
+
 impl From<&FitConfig> for NativeFitOptions {
     fn from(c: &FitConfig) -> Self {
         Self { epochs: c.epochs as u32, batch_size: c.batch_size as u32, lr: c.lr, momentum: c.momentum, seed: c.seed as u32 }

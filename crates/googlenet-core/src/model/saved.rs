@@ -15,7 +15,7 @@ use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::TensorView;
 
 use super::{build_model_with_depth, load_weights, Model, MODEL_NAMES};
-use crate::files::{open_regular, too_large, write_atomically};
+use crate::files::{io_error, open_regular, too_large, write_atomically};
 use crate::{Error, Result};
 
 /// The largest model or checkpoint file read: 256 MiB, over ten times a
@@ -131,22 +131,21 @@ pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, met
 /// header is read and checked first: the body is read only when the header
 /// parses and describes exactly the bytes the file has.
 pub(crate) fn read_safetensors_file(path: &Path, what: &str) -> Result<Vec<u8>> {
-    let (file, len, mut bytes) = read_header(path, what)?;
-    file.take(len - bytes.len() as u64).read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let (file, len, mut bytes, _) = read_header(path, what)?;
+    file.take(len - bytes.len() as u64).read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
     Ok(bytes)
 }
 
 /// The `__metadata__` of the safetensors file at `path`, read without its body.
 pub(crate) fn read_safetensors_metadata(path: &Path, what: &str) -> Result<HashMap<String, String>> {
-    let (_, _, bytes) = read_header(path, what)?;
-    let header: safetensors::tensor::Metadata = serde_json::from_slice(&bytes[8..]).expect("checked by read_header");
+    let (.., header) = read_header(path, what)?;
     Ok(header.metadata().clone().unwrap_or_default())
 }
 
 /// Opens the safetensors file at `path` and reads its header (see
-/// [`read_safetensors_file`]): the open file, its length, and the bytes
-/// read so far (the length prefix and the header).
-fn read_header(path: &Path, what: &str) -> Result<(std::fs::File, u64, Vec<u8>)> {
+/// [`read_safetensors_file`]): the open file, its length, the bytes read so
+/// far (the length prefix and the header) and the header parsed.
+fn read_header(path: &Path, what: &str) -> Result<(std::fs::File, u64, Vec<u8>, safetensors::tensor::Metadata)> {
     let (mut file, len) = open_regular(path)?;
     if len > MAX_MODEL_FILE_BYTES {
         return Err(too_large(path, MAX_MODEL_FILE_BYTES, &format!("a {what}")));
@@ -158,13 +157,13 @@ fn read_header(path: &Path, what: &str) -> Result<(std::fs::File, u64, Vec<u8>)>
     if header_len == 0 || header_len > MAX_HEADER_BYTES || header_len > len - 8 {
         return Err(damaged(format!("its header length {header_len} does not fit a file of {len} bytes")));
     }
-    (&mut file).take(header_len).read_to_end(&mut bytes).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    (&mut file).take(header_len).read_to_end(&mut bytes).map_err(|e| io_error(path, e))?;
     let header: safetensors::tensor::Metadata = serde_json::from_slice(&bytes[8..]).map_err(|e| damaged(format!("header: {e}")))?;
     let described = 8 + header_len + header.data_len() as u64;
     if described != len {
         return Err(damaged(format!("its header describes {described} bytes, the file has {len}")));
     }
-    Ok((file, len, bytes))
+    Ok((file, len, bytes, header))
 }
 
 /// The metadata and tensors (on the CPU) of safetensors `bytes` read from

@@ -114,11 +114,13 @@ pub fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
 /// the run found there. Without `start_over` it changes nothing, so it also
 /// serves to check a folder before work starts.
 pub fn prepare_checkpoint_dir(dir: &Path, start_over: bool) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::InvalidArgument(format!("{}: not a folder, so it cannot hold checkpoints", dir.display())));
-    }
-    if !dir.exists() {
-        return Ok(());
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::InvalidArgument(format!("{}: not a folder, so it cannot hold checkpoints", dir.display())))
+        }
+        Ok(_) => {}
+        // A folder still to be made holds nothing.
+        Err(_) => return Ok(()),
     }
     let found = checkpoints_in(dir)?;
     let Some((_, furthest)) = found.iter().max_by_key(|(progress, _)| *progress) else { return Ok(()) };
