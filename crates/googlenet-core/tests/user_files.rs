@@ -320,7 +320,7 @@ fn too_small_inputs_give_the_shape_error_of_the_layer_not_a_panic() {
         [("lenet5", 1, "pool1"), ("lenet5", 5, "conv2"), ("googlenet", 5, "pool1"), ("residual", 5, "pool1"), ("googlenet", 1, "conv1")]
     {
         let m = build_model(model, 0, &Device::Cpu).unwrap();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trace(m.as_ref(), side, side, &Device::Cpu, &mut |_, _| {})));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trace(m.description(), side, side, &mut |_, _| {})));
         let text = message(result.unwrap_or_else(|_| panic!("{model} at {side}x{side} panicked")));
         assert!(text.contains(&format!("layer {layer}")), "{model} at {side}x{side}: {text}");
     }

@@ -1,6 +1,6 @@
 //! Model insight: layer summaries and shape traces.
 
-use googlenet_core::model::{build_model_with_depth, summarize, trace, LayerSummary};
+use googlenet_core::model::{catalog, summarize, trace, LayerSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -39,8 +39,8 @@ pub struct NativeTraceStep {
 #[napi(catch_unwind)]
 pub fn summarize_model(model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
     guarded(|| {
-        let m = build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu)?;
-        Ok(summarize(m.as_ref())?.into_iter().map(NativeLayerSummary::from).collect())
+        let description = catalog::describe(&model, depth.map(|d| d as usize))?;
+        Ok(summarize(&description)?.into_iter().map(NativeLayerSummary::from).collect())
     })
 }
 
@@ -51,15 +51,15 @@ pub struct NativeTrace {
     pub error: Option<String>,
 }
 
-/// Runs one `height`×`width` image of zeros through a fresh `model` and
-/// returns each layer's output shape, up to the first layer whose input
+/// Follows one `height`×`width` image through `model` and returns each
+/// layer's output shape, up to the first layer whose input
 /// does not fit (whose error names it and both shapes).
 #[napi(catch_unwind)]
 pub fn trace_model(model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
-    let m = guarded(|| build_model_with_depth(&model, 0, depth.map(|d| d as usize), &candle_core::Device::Cpu))?;
+    let description = guarded(|| catalog::describe(&model, depth.map(|d| d as usize)))?;
     let mut steps = Vec::new();
     let result = guarded(|| {
-        trace(m.as_ref(), height as usize, width as usize, &candle_core::Device::Cpu, &mut |name, shape| {
+        trace(&description, height as usize, width as usize, &mut |name, shape| {
             steps.push(NativeTraceStep { name: name.to_string(), output_shape: shape.iter().map(|&d| d as u32).collect() })
         })
     });

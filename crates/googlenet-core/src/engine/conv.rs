@@ -1,5 +1,7 @@
-//! A stride-1 convolution with bias over channel-major chunks of images
-//! (C×n×H×W), as im2col + GEMM, with its backward pass.
+//! A convolution with bias over channel-major chunks of images (C×n×H×W),
+//! as im2col + GEMM, with its backward pass. Stride 1 uses the shared
+//! im2col kernels; a strided convolution gathers only the pixels its
+//! outputs read (it is computed at its stride, not subsampled).
 
 use super::gemm::{accumulate_row_sums, fill_rows, gemm, Op};
 use super::params::Slot;
@@ -11,27 +13,32 @@ pub(crate) struct ConvLayer {
     pub c_in: usize,
     pub c_out: usize,
     pub k: usize,
+    pub stride: usize,
     pub pad: usize,
     /// Input height and width.
     pub h: usize,
     pub w: usize,
-    /// Output rows that get their bias here (all but the Inception pool
-    /// branch's rows, whose bias is added after the pool).
+    /// Output rows that get their bias here (the first ones; the rest are
+    /// 1×1 convs moved before an average pool, whose bias comes after it).
     pub bias_rows: usize,
 }
 
 impl ConvLayer {
-    pub fn new(slot: Slot, c_in: usize, c_out: usize, k: usize, pad: usize, h: usize, w: usize) -> Self {
-        Self { slot, c_in, c_out, k, pad, h, w, bias_rows: c_out }
+    pub fn out_h(&self) -> usize {
+        (self.h + 2 * self.pad - self.k) / self.stride + 1
     }
 
-    pub fn geometry(&self, n: usize) -> Geometry {
+    pub fn out_w(&self) -> usize {
+        (self.w + 2 * self.pad - self.k) / self.stride + 1
+    }
+
+    fn geometry(&self, n: usize) -> Geometry {
         Geometry { k: self.k, pad: self.pad, n, h: self.h, w: self.w }
     }
 
     /// Output pixels of `n` images, per channel.
     pub fn out_len(&self, n: usize) -> usize {
-        self.geometry(n).row_len()
+        n * self.out_h() * self.out_w()
     }
 
     /// Rows of the column matrix: one per weight of a filter.
@@ -39,8 +46,8 @@ impl ConvLayer {
         self.c_in * self.k * self.k
     }
 
-    /// Floats the column matrix of `n` images needs (none for a 1×1 conv,
-    /// whose input already is its column matrix).
+    /// Floats the column matrix of `n` images needs (none for a 1×1 conv
+    /// with stride 1, whose input already is its column matrix).
     pub fn col_len(&self, n: usize) -> usize {
         if self.pointwise() {
             0
@@ -50,7 +57,60 @@ impl ConvLayer {
     }
 
     fn pointwise(&self) -> bool {
-        self.k == 1 && self.pad == 0
+        self.k == 1 && self.pad == 0 && self.stride == 1
+    }
+
+    /// Input pixel read by column `(oy, ox)` at kernel offset `(ki, kj)`, if
+    /// it is not padding.
+    #[inline(always)]
+    fn source(&self, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<usize> {
+        let y = (oy * self.stride + ki).checked_sub(self.pad).filter(|&y| y < self.h)?;
+        let x = (ox * self.stride + kj).checked_sub(self.pad).filter(|&x| x < self.w)?;
+        Some(y * self.w + x)
+    }
+
+    /// Calls `f(column index, input index)` for every column entry that reads
+    /// an input pixel, for strided convolutions.
+    fn for_each_tap(&self, n: usize, mut f: impl FnMut(usize, usize)) {
+        let (oh, ow, plane) = (self.out_h(), self.out_w(), self.h * self.w);
+        let row_len = self.out_len(n);
+        for c in 0..self.c_in {
+            for ki in 0..self.k {
+                for kj in 0..self.k {
+                    let row = (c * self.k + ki) * self.k + kj;
+                    for img in 0..n {
+                        for oy in 0..oh {
+                            for ox in 0..ow {
+                                if let Some(src) = self.source(oy, ox, ki, kj) {
+                                    f(row * row_len + (img * oh + oy) * ow + ox, (c * n + img) * plane + src);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the column matrix of `x` into `col`.
+    pub fn unfold_into(&self, x: &[f32], col: &mut [f32], n: usize) {
+        if self.stride == 1 {
+            im2col_into(x, col, self.c_in, &self.geometry(n));
+        } else {
+            let col = &mut col[..self.col_len(n)];
+            col.fill(0.0);
+            self.for_each_tap(n, |c, i| col[c] = x[i]);
+        }
+    }
+
+    /// Overwrites `dx` with the adjoint of `unfold` applied to `col`.
+    fn fold(&self, col: &[f32], dx: &mut [f32], n: usize) {
+        if self.stride == 1 {
+            col2im_into(col, dx, self.c_in, &self.geometry(n));
+        } else {
+            dx[..self.c_in * n * self.h * self.w].fill(0.0);
+            self.for_each_tap(n, |c, i| dx[i] += col[c]);
+        }
     }
 
     /// y = W · im2col(x) + b for `n` images; `col` keeps the column matrix
@@ -65,37 +125,49 @@ impl ConvLayer {
         let cols: &[f32] = if self.pointwise() {
             x
         } else {
-            im2col_into(x, col, self.c_in, &self.geometry(n));
+            self.unfold_into(x, col, n);
             col
         };
         gemm(y, Op::N(weight), Op::N(cols), self.c_out, len, self.rows(), true);
     }
 
     /// Adds this layer's weight and bias gradients for output gradient `dy`
-    /// to `grads`; when `dx` is given as (input gradient, scratch of at least
-    /// `col_len(n)` floats), also overwrites the input gradient.
-    pub fn backward(
-        &self,
-        params: &[f32],
-        grads: &mut [f32],
-        x: &[f32],
-        col: &[f32],
-        dy: &[f32],
-        dx: Option<(&mut [f32], &mut [f32])>,
-        n: usize,
-    ) {
+    /// to `grads`.
+    pub fn backward_params(&self, grads: &mut [f32], x: &[f32], col: &[f32], dy: &[f32], n: usize) {
         let len = self.out_len(n);
         let cols = if self.pointwise() { x } else { col };
         let (dw, db) = self.slot.weight_bias_mut(grads, self.c_out);
         gemm(dw, Op::N(dy), Op::T(cols), self.c_out, self.rows(), len, true);
         accumulate_row_sums(&mut db[..self.bias_rows], &dy[..self.bias_rows * len], len);
-        let Some((dx, scratch)) = dx else { return };
+    }
+
+    /// The input gradient for output gradient `dy`: overwrites `dx`, or adds
+    /// to it when `accumulate`. `scratch` holds at least `col_len(n)` floats,
+    /// and `spare` an input's worth when accumulating a non-pointwise conv.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_input(
+        &self,
+        params: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+        accumulate: bool,
+        scratch: &mut [f32],
+        spare: &mut [f32],
+        n: usize,
+    ) {
+        let len = self.out_len(n);
         let (weight, _) = self.slot.weight_bias(params, self.c_out);
         if self.pointwise() {
-            gemm(dx, Op::T(weight), Op::N(dy), self.c_in, len, self.c_out, false);
+            gemm(dx, Op::T(weight), Op::N(dy), self.c_in, len, self.c_out, accumulate);
+            return;
+        }
+        gemm(scratch, Op::T(weight), Op::N(dy), self.rows(), len, self.c_out, false);
+        if accumulate {
+            let size = self.c_in * n * self.h * self.w;
+            self.fold(scratch, spare, n);
+            dx[..size].iter_mut().zip(&spare[..size]).for_each(|(d, s)| *d += s);
         } else {
-            gemm(scratch, Op::T(weight), Op::N(dy), self.rows(), len, self.c_out, false);
-            col2im_into(scratch, dx, self.c_in, &self.geometry(n));
+            self.fold(scratch, dx, n);
         }
     }
 }

@@ -1,76 +1,99 @@
-//! The CPU engine: a hand-written forward and backward pass of the reference
-//! GoogLeNet on plain f32 buffers, with no autograd graph and no allocation
-//! per step.
+//! The CPU engine: forward and backward passes of any model description on
+//! plain f32 buffers, with no autograd graph and no allocation per step.
 //!
-//! Why: through candle's autograd a training step of this small model spent
-//! most of its time outside arithmetic (allocating, zero-filling and adding
-//! gradient tensors, one op at a time). Here each core takes a contiguous
-//! share of the batch and runs it in chunks through buffers it owns, with
-//! single-threaded GEMMs (the `gemm` crate) and the same im2col, pool and
-//! ReLU kernels as the candle ops in [`crate::ops`]; the shares' parameter
-//! gradients are then summed and SGD updates one flat parameter buffer.
-//! The candle model stays the source of truth for names, init, checkpoints
-//! and other devices: the engine reads its weights and writes them back.
+//! Why: through candle's autograd a training step of these small models
+//! spent most of its time outside arithmetic (allocating, zero-filling and
+//! adding gradient tensors, one op at a time). Here a [`plan::Plan`] made
+//! from the model's description fixes every buffer and fuses what the
+//! graph allows; each core takes a contiguous share of the batch and runs
+//! it through buffers it owns, with single-threaded GEMMs (the `gemm`
+//! crate) and the same im2col, pool and ReLU kernels as the candle ops in
+//! [`crate::ops`]; the shares' parameter gradients are then summed and SGD
+//! updates one flat parameter buffer. Without batch norm a share goes
+//! through in small chunks that stay in cache; batch norm in training needs
+//! the whole batch's statistics, so each share goes through at once and the
+//! threads meet at every batch norm (forward and backward) to sum them.
+//! The candle model keeps the weights between runs: the engine reads them
+//! and writes them back.
 
+mod batch_norm;
 mod conv;
 mod gemm;
-mod googlenet;
-mod inception;
 mod loss;
 mod params;
+mod plan;
+mod steps;
 
 use rayon::prelude::*;
 
-use self::googlenet::{GoogLeNetGraph, Workspace};
 use self::params::ParamLayout;
-use crate::data::NUM_CLASSES;
+use self::plan::{Kind, Plan};
+use self::steps::{BatchNormState, Shared, Workspace};
 use crate::model::Model;
 use crate::{Error, Result};
 
 pub(crate) use loss::{cross_entropy, softmax_in_place};
 
-/// Images each thread pushes through the network at once: large enough for
-/// efficient GEMMs, small enough that a chunk's buffers stay in the core's
-/// caches. Training keeps about twice as much per image (activations for
-/// the backward pass, their gradients), hence the smaller chunk. Measured
-/// on a 2-core AMD EPYC with `examples/tune_chunks.rs`.
+/// Images each thread pushes through the network at once (models without
+/// batch norm in training): large enough for efficient GEMMs, small enough
+/// that a chunk's buffers stay in the core's caches. Training keeps about
+/// twice as much per image (activations for the backward pass, their
+/// gradients), hence the smaller chunk. Measured on a 2-core AMD EPYC with
+/// `examples/tune_chunks.rs`.
 const TRAIN_CHUNK: usize = 2;
 const INFER_CHUNK: usize = 6;
 
 /// Trains and runs a [`Model`] on the CPU from a copy of its parameters.
 pub struct Engine {
-    graph: GoogLeNetGraph,
+    plan: Plan,
     layout: ParamLayout,
     params: Vec<f32>,
     grads: Vec<f32>,
     /// SGD momentum buffers, created by the first step.
     momentum: Option<Vec<f32>>,
+    /// The model's buffers (batch norm running statistics), in its order.
+    buffers: Vec<Vec<f32>>,
+    batch_norms: Vec<BatchNormState>,
+    /// Batch norm uses the batch's statistics and updates the running ones.
+    training: bool,
     workspaces: Vec<Workspace>,
     train_chunk: usize,
     infer_chunk: usize,
 }
 
 impl Engine {
-    /// An engine for `model` if it has one (the reference GoogLeNet does),
-    /// holding a copy of its current weights.
+    /// An engine for `model`, holding a copy of its current weights; `None`
+    /// when its description uses an operation the engine has no kernel for.
     pub fn for_model(model: &dyn Model) -> Result<Option<Self>> {
-        if model.name() != "googlenet" {
-            return Ok(None);
-        }
-        let layout = ParamLayout::new(model, &googlenet::layout_names())?;
+        let Some(plan) = Plan::new(model.description()) else { return Ok(None) };
+        let layout = ParamLayout::new(model, &plan.layout)?;
         let params = layout.gather(model)?;
         let grads = vec![0.0; params.len()];
-        let graph = GoogLeNetGraph::new(&layout);
+        let buffers = model.buffers().iter().map(|b| Ok(b.var.as_tensor().flatten_all()?.to_vec1::<f32>()?)).collect::<Result<Vec<_>>>()?;
+        let batch_norms = plan.batch_norms.iter().map(|_| BatchNormState::default()).collect();
         Ok(Some(Self {
-            graph,
+            plan,
             layout,
             params,
             grads,
             momentum: None,
+            buffers,
+            batch_norms,
+            training: false,
             workspaces: Vec::new(),
             train_chunk: TRAIN_CHUNK,
             infer_chunk: INFER_CHUNK,
         }))
+    }
+
+    /// Bytes the buffers of a training step on `batch` images take, all
+    /// threads together (without batch norm, chunks keep this small; with
+    /// it, every activation of the batch is kept for the backward pass).
+    pub fn training_bytes(&self, batch: usize) -> usize {
+        let per_image: usize = self.plan.tensor_lens.iter().sum();
+        let images = if self.plan.has_batch_norm() { batch } else { self.train_chunk.max(self.infer_chunk) * rayon::current_num_threads() };
+        // Activations and their gradients, in f32.
+        2 * per_image * images * std::mem::size_of::<f32>()
     }
 
     /// Sets the images per chunk, for training and inference alike (see
@@ -82,31 +105,140 @@ impl Engine {
         self
     }
 
+    /// Switches batch norm between the batch's statistics (training, which
+    /// also moves the running statistics) and the running ones.
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    /// Whether a pass goes through each share at once (batch norm's batch
+    /// statistics) rather than in chunks.
+    fn whole_shares(&self) -> bool {
+        self.training && self.plan.has_batch_norm()
+    }
+
     /// Splits `count` images into one contiguous share per thread and makes
-    /// sure each share has a workspace. Returns the shares' (start, len).
-    fn shares(&mut self, count: usize) -> Vec<(usize, usize)> {
+    /// sure each share has a workspace for chunks of `chunk` (0: the whole
+    /// share) images, with gradients when `backward`. Returns the shares'
+    /// (start, len) and the chunk size.
+    fn shares(&mut self, count: usize, chunk: usize, backward: bool) -> (Vec<(usize, usize)>, usize) {
         let threads = rayon::current_num_threads().clamp(1, count.max(1));
-        while self.workspaces.len() < threads {
-            let capacity = self.train_chunk.max(self.infer_chunk);
-            self.workspaces.push(self.graph.workspace(capacity, self.params.len()));
-        }
         let (base, extra) = (count / threads, count % threads);
+        let chunk = if chunk == 0 { base + usize::from(extra > 0) } else { chunk };
+        let keep_cols = !self.whole_shares();
+        let fits = |ws: &Workspace| {
+            ws.capacity >= chunk
+                && ws.keeps_cols() == keep_cols
+                && ws.param_grads.len() == if backward { self.params.len() } else { ws.param_grads.len() }
+        };
+        if self.workspaces.len() < threads || !self.workspaces.iter().take(threads).all(fits) {
+            let capacity = chunk.max(self.train_chunk).max(self.infer_chunk);
+            self.workspaces = (0..threads).map(|_| Workspace::new(&self.plan, capacity, self.params.len(), keep_cols, true)).collect();
+        }
         let mut start = 0;
-        (0..threads)
+        let shares = (0..threads)
             .map(|t| {
                 let len = base + usize::from(t < extra);
                 start += len;
                 (start - len, len)
             })
-            .collect()
+            .collect();
+        (shares, chunk)
     }
 
     fn check_images(&self, images: &[f32], count: usize) -> Result<()> {
-        let expected = count * self.graph.image_len();
+        let expected = count * self.plan.input.rows * self.plan.input.plane;
         if images.len() != expected {
-            return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of 28x28", images.len())));
+            return Err(Error::InvalidArgument(format!(
+                "{} pixel values are not {count} images of {} values",
+                images.len(),
+                self.plan.input.rows * self.plan.input.plane
+            )));
         }
         Ok(())
+    }
+
+    /// Per batch norm, its statistics for a pass in evaluation: the running ones.
+    fn use_running_stats(&mut self) {
+        for (state, spec) in self.batch_norms.iter_mut().zip(&self.plan.batch_norms) {
+            state.stats.resize(2 * spec.channels, 0.0);
+            let (mean, var) = (&self.buffers[spec.buffer], &self.buffers[spec.buffer + 1]);
+            batch_norm::running_stats(mean, var, &mut state.stats);
+        }
+    }
+
+    /// The batch's statistics of batch norm `index` from the threads'
+    /// partial sums over `count` values per channel, moving the running ones.
+    fn reduce_moments(&mut self, index: usize, count: usize) -> Result<()> {
+        let spec = &self.plan.batch_norms[index];
+        if count < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "batch norm in training needs more than one value per channel (got {count}): use a larger batch"
+            )));
+        }
+        let sums = sum_partials(&self.workspaces, index);
+        let state = &mut self.batch_norms[index];
+        state.stats.resize(2 * spec.channels, 0.0);
+        let (before, after) = self.buffers.split_at_mut(spec.buffer + 1);
+        batch_norm::finish_moments(&sums, count, &mut state.stats, &mut before[spec.buffer], &mut after[0]);
+        Ok(())
+    }
+
+    /// Runs a training-mode forward (and, with `labels`, backward) pass over
+    /// whole shares, meeting at each batch norm. Returns the shares.
+    fn run_whole_shares(&mut self, images: &[f32], labels: Option<&[u32]>, count: usize) -> Result<Vec<(usize, usize)>> {
+        let (shares, _) = self.shares(count, 0, labels.is_some());
+        let used = shares.iter().filter(|s| s.1 > 0).count();
+        let image_len = self.plan.input.rows * self.plan.input.plane;
+        let bn_steps: Vec<usize> =
+            self.plan.steps.iter().enumerate().filter(|(_, s)| matches!(s.kind, Kind::BatchNorm { .. })).map(|(i, _)| i).collect();
+        let counts: Vec<usize> = bn_steps.iter().map(|&i| count * self.plan.steps[i].inputs[0].plane).collect();
+        let scale = 1.0 / count as f32;
+        let plan = &self.plan;
+        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+            ws.load_images(plan, &images[start * image_len..(start + len) * image_len], len);
+            ws.param_grads.fill(0.0);
+            ws.loss_sum = 0.0;
+        });
+        let mut from = 0;
+        for (k, &i) in bn_steps.iter().enumerate() {
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+            let plan = &self.plan;
+            self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+                ws.forward(plan, from..i, &shared, len);
+                ws.add_moments(plan, i, len);
+            });
+            self.reduce_moments(k, counts[k])?;
+            from = i;
+        }
+        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+        let plan = &self.plan;
+        let steps = plan.steps.len();
+        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+            ws.forward(plan, from..steps, &shared, len);
+            if let Some(labels) = labels {
+                ws.zero_grads(plan, len);
+                ws.loss(plan, &labels[start..start + len], scale, len);
+            }
+        });
+        if labels.is_none() {
+            return Ok(shares);
+        }
+        let mut to = steps;
+        for (k, &i) in bn_steps.iter().enumerate().rev() {
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+            let plan = &self.plan;
+            self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+                ws.backward(plan, i + 1..to, &shared, len);
+                ws.add_grad_sums(plan, i, &shared, len);
+            });
+            self.batch_norms[k].grad_sums = sum_partials(&self.workspaces[..used], k);
+            to = i + 1;
+        }
+        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+        let plan = &self.plan;
+        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| ws.backward(plan, 0..to, &shared, len));
+        Ok(shares)
     }
 
     /// Computes the gradient of the batch's mean cross-entropy into the
@@ -117,25 +249,36 @@ impl Engine {
         if count == 0 {
             return Err(Error::InvalidArgument("a training batch needs at least one image".into()));
         }
-        if let Some(bad) = labels.iter().find(|&&l| l as usize >= NUM_CLASSES) {
-            return Err(Error::InvalidArgument(format!("label {bad} is outside 0-{}", NUM_CLASSES - 1)));
+        if let Some(bad) = labels.iter().find(|&&l| l as usize >= self.plan.classes) {
+            return Err(Error::InvalidArgument(format!("label {bad} is outside 0-{}", self.plan.classes - 1)));
         }
-        let shares = self.shares(count);
-        let (graph, params, chunk, image_len) = (&self.graph, &self.params, self.train_chunk, self.graph.image_len());
-        let scale = 1.0 / count as f32;
-        self.workspaces.par_iter_mut().zip(shares).for_each(|(ws, (start, len))| {
-            ws.grads.fill(0.0);
-            ws.loss_sum = 0.0;
-            for offset in (start..start + len).step_by(chunk) {
-                let n = chunk.min(start + len - offset);
-                let pixels = &images[offset * image_len..(offset + n) * image_len];
-                graph.accumulate_gradients(params, pixels, &labels[offset..offset + n], ws, n, scale);
-            }
-        });
-        let used = self.workspaces.len().min(count);
-        self.grads.copy_from_slice(&self.workspaces[0].grads);
+        let used = if self.whole_shares() {
+            let shares = self.run_whole_shares(images, Some(labels), count)?;
+            shares.iter().filter(|s| s.1 > 0).count()
+        } else {
+            self.use_running_stats();
+            let (shares, chunk) = self.shares(count, self.train_chunk, true);
+            let image_len = self.plan.input.rows * self.plan.input.plane;
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
+            let plan = &self.plan;
+            let scale = 1.0 / count as f32;
+            self.workspaces.par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+                ws.param_grads.fill(0.0);
+                ws.loss_sum = 0.0;
+                for offset in (start..start + len).step_by(chunk) {
+                    let n = chunk.min(start + len - offset);
+                    ws.load_images(plan, &images[offset * image_len..(offset + n) * image_len], n);
+                    ws.forward(plan, 0..plan.steps.len(), &shared, n);
+                    ws.zero_grads(plan, n);
+                    ws.loss(plan, &labels[offset..offset + n], scale, n);
+                    ws.backward(plan, 0..plan.steps.len(), &shared, n);
+                }
+            });
+            self.workspaces.len().min(count)
+        };
+        self.grads.copy_from_slice(&self.workspaces[0].param_grads);
         for ws in &self.workspaces[1..used] {
-            self.grads.iter_mut().zip(&ws.grads).for_each(|(g, w)| *g += w);
+            self.grads.iter_mut().zip(&ws.param_grads).for_each(|(g, w)| *g += w);
         }
         let loss_sum: f64 = self.workspaces[..used].iter().map(|ws| ws.loss_sum).sum();
         Ok((loss_sum / count as f64) as f32)
@@ -164,27 +307,39 @@ impl Engine {
         Ok(loss)
     }
 
-    /// Logits (count × 10) of `count` normalized 28×28 images.
+    /// Logits (count × classes) of `count` normalized images.
     pub fn logits(&mut self, images: &[f32], count: usize) -> Result<Vec<f32>> {
         self.check_images(images, count)?;
-        let mut out = vec![0f32; count * NUM_CLASSES];
+        let classes = self.plan.classes;
+        let mut out = vec![0f32; count * classes];
         if count == 0 {
             return Ok(out);
         }
-        let shares = self.shares(count);
-        let (graph, params, chunk, image_len) = (&self.graph, &self.params, self.infer_chunk, self.graph.image_len());
+        if self.whole_shares() {
+            let shares = self.run_whole_shares(images, None, count)?;
+            for (ws, &(start, len)) in self.workspaces.iter().zip(&shares) {
+                out[start * classes..(start + len) * classes].copy_from_slice(ws.logits(&self.plan, len));
+            }
+            return Ok(out);
+        }
+        self.use_running_stats();
+        let (shares, chunk) = self.shares(count, self.infer_chunk, false);
+        let image_len = self.plan.input.rows * self.plan.input.plane;
+        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
+        let plan = &self.plan;
         let mut outputs: Vec<&mut [f32]> = Vec::with_capacity(shares.len());
         let mut rest = out.as_mut_slice();
         for &(_, len) in &shares {
-            let (head, tail) = rest.split_at_mut(len * NUM_CLASSES);
+            let (head, tail) = rest.split_at_mut(len * classes);
             outputs.push(head);
             rest = tail;
         }
         self.workspaces.par_iter_mut().zip(shares).zip(outputs).for_each(|((ws, (start, len)), out)| {
             for offset in (start..start + len).step_by(chunk) {
                 let n = chunk.min(start + len - offset);
-                graph.forward(params, &images[offset * image_len..(offset + n) * image_len], ws, n);
-                out[(offset - start) * NUM_CLASSES..][..n * NUM_CLASSES].copy_from_slice(&ws.logits[..n * NUM_CLASSES]);
+                ws.load_images(plan, &images[offset * image_len..(offset + n) * image_len], n);
+                ws.forward(plan, 0..plan.steps.len(), &shared, n);
+                out[(offset - start) * classes..][..n * classes].copy_from_slice(ws.logits(plan, n));
             }
         });
         Ok(out)
@@ -195,9 +350,14 @@ impl Engine {
         self.layout.named(&self.grads)
     }
 
-    /// Writes the engine's weights into `model` (the one it was made for).
+    /// Writes the engine's weights and running statistics into `model` (the
+    /// one it was made for).
     pub fn store(&self, model: &dyn Model) -> Result<()> {
-        self.layout.scatter(&self.params, model)
+        self.layout.scatter(&self.params, model)?;
+        for (buffer, values) in model.buffers().iter().zip(&self.buffers) {
+            buffer.var.set(&candle_core::Tensor::from_slice(values, buffer.var.shape(), buffer.var.device())?)?;
+        }
+        Ok(())
     }
 
     /// The SGD momentum buffers under the model's parameter names, once a
@@ -221,4 +381,13 @@ impl Engine {
         self.momentum = Some(flat);
         Ok(())
     }
+}
+
+/// The threads' partial sums of batch norm `index`, added up.
+fn sum_partials(workspaces: &[Workspace], index: usize) -> Vec<f64> {
+    let mut sums = workspaces[0].bn_partial[index].clone();
+    for ws in &workspaces[1..] {
+        sums.iter_mut().zip(&ws.bn_partial[index]).for_each(|(s, p)| *s += p);
+    }
+    sums
 }

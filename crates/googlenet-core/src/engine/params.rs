@@ -61,16 +61,6 @@ impl ParamLayout {
         self.entries.last().map_or(0, |(_, offset, len)| offset + len)
     }
 
-    /// The run from the start of tensor `first` to the end of tensor `last`.
-    pub fn slot(&self, first: &str, last: &str) -> Slot {
-        let find = |name: &str| {
-            self.entries.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no parameter {name} in the engine layout"))
-        };
-        let (_, start, _) = find(first);
-        let (_, offset, len) = find(last);
-        Slot { offset: *start, len: offset + len - start }
-    }
-
     /// The model's current parameter values, flattened.
     pub fn gather(&self, model: &dyn Model) -> Result<Vec<f32>> {
         let mut flat = vec![0f32; self.total_len()];

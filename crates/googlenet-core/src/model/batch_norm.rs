@@ -39,24 +39,20 @@ impl BatchNorm2d {
         &self.name
     }
 
-    /// Channel-major in and out; works in the dtype of its parameters.
+    /// Channel-major in and out (C×N×H×W, its channels checked by the
+    /// model's description); works in the dtype of its parameters.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let channels = self.weight.dim(0)?;
         let dims = x.dims().to_vec();
-        if dims.len() != 4 || dims[0] != channels {
-            let shown = if dims.len() == 4 { vec![dims[1], dims[0], dims[2], dims[3]] } else { dims.clone() };
-            return Err(Error::InvalidArgument(format!(
-                "layer {} (batch norm over {channels} channels) takes N×{channels}×H×W, got {shown:?}",
-                self.name
-            )));
-        }
         let per_channel = dims[1] * dims[2] * dims[3];
         let training = self.training.load(Ordering::Relaxed);
         let (mean, var) = if training {
             if per_channel < 2 {
+                // Shown as PyTorch lays the input out: N×C×H×W.
                 return Err(Error::InvalidArgument(format!(
-                    "layer {}: batch norm in training needs more than one value per channel (got a batch of {:?})",
-                    self.name, dims
+                    "layer {}: batch norm in training needs more than one value per channel (got {:?})",
+                    self.name,
+                    [dims[1], dims[0], dims[2], dims[3]]
                 )));
             }
             let stats = batch_stats(x)?;

@@ -1,65 +1,33 @@
 use candle_core::{Tensor, Var};
 
 use crate::ops::conv2d_gemm;
-use crate::{Error, Result};
+use crate::Result;
 
-/// 2-D convolution, stride 1, with a bias, on channel-major activations
-/// (C×N×H×W, see `conv2d_gemm`); weight is out×in×k×k as in PyTorch.
+/// 2-D convolution with a bias on channel-major activations (C×N×H×W, see
+/// `conv2d_gemm`); weight is out×in×k×k as in PyTorch. Shapes are checked
+/// by the model's description before any layer runs.
 pub struct Conv2d {
-    name: String,
     weight: Var,
     bias: Var,
+    stride: usize,
     padding: usize,
 }
 
 impl Conv2d {
-    /// `name` is the layer's PyTorch name (`incep1.branch5x5_2`), used in errors.
-    pub fn new(name: String, weight: Var, bias: Var, padding: usize) -> Self {
-        Self { name, weight, bias, padding }
+    pub fn new(weight: Var, bias: Var, stride: usize, padding: usize) -> Self {
+        Self { weight, bias, stride, padding }
     }
 
-    /// The layer's PyTorch name (`incep1.branch5x5_2`).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn weight(&self) -> &Var {
-        &self.weight
-    }
-
-    /// Adds the bias to channel-major pre-activations (Cout×N×H×W).
-    pub fn add_bias(&self, y: &Tensor) -> Result<Tensor> {
-        Ok(y.broadcast_add(&self.bias.as_tensor().reshape(((), 1, 1, 1))?)?)
-    }
-
-    /// Channel-major C×N×H×W in, Cout×N×Ho×Wo out. Fails, naming the layer
-    /// and both shapes, when `x` has other channels or is smaller than the kernel.
+    /// Channel-major C×N×H×W in, Cout×N×Ho×Wo out. A strided convolution is
+    /// the stride-1 one subsampled: exact, and this path is the reference
+    /// and the accelerator's, where the waste does not matter.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.check_input(x)?;
-        Ok(conv2d_gemm(x, &self.weight, &self.bias, self.padding)?)
-    }
-
-    /// The check of [`Conv2d::forward`], for callers that run the weights
-    /// themselves (the Inception heads).
-    pub fn check_input(&self, x: &Tensor) -> Result<()> {
-        let (c_out, c_in, k, _) = self.weight.dims4()?;
-        let fits = match x.dims() {
-            &[c, _, h, w] => c == c_in && h + 2 * self.padding >= k && w + 2 * self.padding >= k,
-            _ => false,
-        };
-        if fits {
-            return Ok(());
+        let full = conv2d_gemm(x, &self.weight, &self.bias, self.padding)?;
+        if self.stride == 1 {
+            return Ok(full);
         }
-        // Shown as PyTorch lays the input out: N×C×H×W.
-        let shown: Vec<usize> = match x.dims() {
-            &[c, n, h, w] => vec![n, c, h, w],
-            other => other.to_vec(),
-        };
-        Err(Error::InvalidArgument(format!(
-            "layer {} ({k}×{k} conv, {c_in}→{c_out} channels, padding {}) takes N×{c_in}×H×W with H, W ≥ {}, got {shown:?}",
-            self.name,
-            self.padding,
-            k.saturating_sub(2 * self.padding).max(1)
-        )))
+        let keep = |len: usize| Tensor::arange_step(0u32, len as u32, self.stride as u32, x.device());
+        let (h, w) = (full.dim(2)?, full.dim(3)?);
+        Ok(full.index_select(&keep(h)?, 2)?.index_select(&keep(w)?, 3)?)
     }
 }

@@ -1,66 +1,65 @@
-//! Models and their layers. Layers own named [`Var`]s, created through a
-//! [`ParamBuilder`] so every model lists its parameters in PyTorch's
-//! `state_dict` order and under PyTorch's names.
+//! Models: each one a [`Description`] (layers with PyTorch's names and
+//! init, and a graph over them), the zoo as descriptions in the
+//! [`catalog`], and [`Network`], a description lowered to candle.
 
 mod batch_norm;
+pub mod catalog;
 mod conv;
-mod googlenet;
-mod inception;
-mod init;
-mod lenet5;
+pub mod describe;
 mod linear;
-mod params;
-mod residual;
-mod resnet;
+mod network;
 pub(crate) mod saved;
 mod summary;
-mod tracer;
-mod tutorial_net;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
 
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
+pub use catalog::{DepthRule, Step, UnitDesign, CATALOG};
 pub use conv::Conv2d;
-pub use googlenet::{googlenet, GoogLeNet};
-pub use inception::InceptionA;
-pub use lenet5::LeNet5;
+pub use describe::{Description, LayerKind, Op, Shape};
 pub use linear::Linear;
-pub use params::{NamedParam, ParamBuilder};
-pub use residual::{residual_net, ResidualBlock};
-pub use resnet::{ResNet, Step, UnitDesign, DEFAULT_UNITS_PER_STAGE, MAX_UNITS_PER_STAGE, RESNET_NAMES};
+pub use network::Network;
 pub use saved::{load_model, load_model_bytes, save_model, ModelInfo};
 pub use summary::{summarize, trace, LayerSummary};
-pub use tracer::Tracer;
-pub use tutorial_net::{Block, TutorialNet, Widths};
 pub use weights::load_weights;
 
-use crate::{Error, Result};
+use crate::Result;
+
+/// A tensor a model owns and its PyTorch name (`incep1.branch5x5_2.weight`).
+#[derive(Clone)]
+pub struct NamedParam {
+    pub name: String,
+    pub var: Var,
+}
 
 /// A trainable image classifier.
 pub trait Model: Send + Sync {
-    /// The name it is created by (`googlenet`).
-    fn name(&self) -> &'static str;
-    /// N×1×H×W normalized images in, N×10 logits out; `on_layer` sees every
-    /// layer's name and output as data flows through.
-    fn forward_traced(&self, images: &Tensor, on_layer: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor>;
-
-    /// N×1×H×W normalized images in, N×10 logits out.
-    fn forward(&self, images: &Tensor) -> Result<Tensor> {
-        self.forward_traced(images, &mut |_, _| {})
-    }
+    /// What it is made of.
+    fn description(&self) -> &Description;
+    /// N×C×H×W normalized images in, N×10 logits out. Fails, naming the
+    /// layer and the shapes, when the images do not fit the model.
+    fn forward(&self, images: &Tensor) -> Result<Tensor>;
     /// Every trainable tensor, in PyTorch's `state_dict` order.
     fn parameters(&self) -> &[NamedParam];
     /// Non-trainable state kept with the model (BatchNorm running
-    /// statistics), PyTorch's buffers; none by default.
-    fn buffers(&self) -> &[NamedParam] {
-        &[]
-    }
+    /// statistics), PyTorch's buffers.
+    fn buffers(&self) -> &[NamedParam];
     /// Switches the layers that behave differently while training
     /// (BatchNorm): `fit` turns training on, `evaluate` and prediction off.
-    fn set_training(&self, _training: bool) {}
+    fn set_training(&self, training: bool);
+    /// Whether training is on (see [`Model::set_training`]).
+    fn is_training(&self) -> bool;
+
+    /// The name it is created by (`googlenet`).
+    fn name(&self) -> &str {
+        &self.description().name
+    }
+
     /// The input height and width the model is built for.
-    fn input_size(&self) -> (usize, usize);
+    fn input_size(&self) -> (usize, usize) {
+        self.description().input_size()
+    }
 
     /// Total number of trainable scalars.
     fn param_count(&self) -> usize {
@@ -73,42 +72,14 @@ pub trait Model: Send + Sync {
     }
 }
 
-/// Names accepted by [`build_model`].
-pub const MODEL_NAMES: &[&str] = &[
-    "googlenet",
-    "lenet5",
-    "residual",
-    "resnet",
-    "resnet-original",
-    "resnet-bn-after-add",
-    "resnet-relu-before-add",
-    "resnet-relu-only-preact",
-    "resnet-full-preact",
-];
-
-/// Builds a freshly initialized model by name; `seed` fixes the init.
+/// Builds a freshly initialized zoo model by name; `seed` fixes the init.
 pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
     build_model_with_depth(name, seed, None, device)
 }
 
-/// [`build_model`] with the depth of a ResNet (`depth` residual units per
-/// stage; [`DEFAULT_UNITS_PER_STAGE`] when `None`). Other models have a
-/// fixed depth and refuse one.
+/// [`build_model`] at a depth, for the models that take one (residual
+/// units per stage of a ResNet; its default when `None`). Other models have
+/// a fixed depth and refuse one.
 pub fn build_model_with_depth(name: &str, seed: u64, depth: Option<usize>, device: &Device) -> Result<Box<dyn Model>> {
-    let resnet = match name {
-        "resnet" => Some(UnitDesign::Original),
-        other => RESNET_NAMES.iter().find(|(n, _)| *n == other).map(|(_, d)| *d),
-    };
-    if let Some(design) = resnet {
-        return Ok(Box::new(ResNet::new(design, depth.unwrap_or(DEFAULT_UNITS_PER_STAGE), seed, device)?));
-    }
-    if depth.is_some() {
-        return Err(Error::InvalidArgument(format!("model '{name}' has a fixed depth; only the resnet models take one")));
-    }
-    match name {
-        "googlenet" => Ok(Box::new(googlenet(seed, device)?)),
-        "lenet5" => Ok(Box::new(LeNet5::new(seed, device)?)),
-        "residual" => Ok(Box::new(residual_net(seed, device)?)),
-        other => Err(Error::InvalidArgument(format!("unknown model '{other}' (known: {})", MODEL_NAMES.join(", ")))),
-    }
+    Ok(Box::new(Network::new(catalog::describe(name, depth)?, seed, device)?))
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::TensorView;
 
-use super::{build_model_with_depth, load_weights, Model, MODEL_NAMES};
+use super::{build_model_with_depth, load_weights, Model, CATALOG};
 use crate::files::{io_error, open_regular, too_large, write_atomically};
 use crate::{Error, Result};
 
@@ -233,10 +233,9 @@ fn recognize(tensors: &HashMap<String, Tensor>) -> Option<String> {
     let is_buffer = |n: &str| n.ends_with(".running_mean") || n.ends_with(".running_var") || n.ends_with(".num_batches_tracked");
     let mut names: Vec<&str> = tensors.keys().map(String::as_str).filter(|n| !is_buffer(n)).collect();
     names.sort_unstable();
-    MODEL_NAMES.iter().filter(|&&m| m != "resnet").find_map(|&m| {
-        let model = super::build_model(m, 0, &Device::Cpu).ok()?;
-        let mut own: Vec<&str> = model.parameters().iter().map(|p| p.name.as_str()).collect();
+    CATALOG.iter().find_map(|entry| {
+        let mut own: Vec<String> = entry.describe(None).ok()?.params().into_iter().map(|p| p.name).collect();
         own.sort_unstable();
-        (own == names).then(|| m.to_string())
+        (own == names).then(|| entry.name.to_string())
     })
 }

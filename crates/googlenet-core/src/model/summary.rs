@@ -1,9 +1,7 @@
-//! What a model is made of, layer by layer: output shapes as data flows
-//! (a trace of one dummy image), parameters and multiply-accumulates.
+//! What a model is made of, layer by layer: output shapes as data flows,
+//! parameters and multiply-accumulates, all read from its description.
 
-use candle_core::{DType, Device, Tensor};
-
-use super::Model;
+use super::describe::{Description, LayerKind, Op, Shape};
 use crate::Result;
 
 /// One layer as data flows through it.
@@ -22,38 +20,45 @@ pub struct LayerSummary {
     pub macs: u64,
 }
 
-/// Runs one `height`×`width` image (zeros) through `model`, calling
-/// `on_step` with each layer's name and output shape per image in the order
+/// The named steps of `description` on one `height`×`width` image, calling
+/// `on_step` with each step's name and output shape per image in the order
 /// data flows. Fails on the first layer whose input does not fit, naming it
-/// and both shapes, after reporting every layer before it.
-pub fn trace(model: &dyn Model, height: usize, width: usize, device: &Device, on_step: &mut dyn FnMut(&str, &[usize])) -> Result<()> {
-    let image = Tensor::zeros((1, 1, height, width), DType::F32, device)?;
-    model.forward_traced(&image, &mut |name, t| on_step(name, &t.dims()[1..]))?;
+/// and both shapes, after reporting every step before it.
+pub fn trace(description: &Description, height: usize, width: usize, on_step: &mut dyn FnMut(&str, &[usize])) -> Result<()> {
+    let input = Shape::Map { c: description.input[0], h: height, w: width };
+    description.infer(1, input, &mut |id, shape| {
+        if let Some(name) = description.step_name(id) {
+            on_step(name, &shape.dims());
+        }
+    })?;
     Ok(())
 }
 
 /// The trace at the model's own input size, with each layer's parameters
 /// and multiply-accumulates. The totals over the rows are the model's: every
 /// parameter belongs to exactly one row.
-pub fn summarize(model: &dyn Model) -> Result<Vec<LayerSummary>> {
-    let (height, width) = model.input_size();
-    let mut rows = Vec::new();
-    trace(model, height, width, &Device::Cpu, &mut |name, shape| rows.push((name.to_string(), shape.to_vec())))?;
-    rows.into_iter()
-        .map(|(name, output_shape)| {
-            let own = |suffix: &str| model.parameters().iter().find(|p| p.name == format!("{name}.{suffix}"));
-            let params = ["weight", "bias"].iter().filter_map(|s| own(s)).map(|p| p.var.elem_count()).sum();
-            // A conv or linear weight is out × fan-in (× kernel): each output
-            // element takes fan-in·k² multiply-accumulates. BatchNorm's
-            // weight is a vector: its scaling is not counted.
-            let macs = match own("weight") {
-                Some(w) if w.var.rank() >= 2 => {
-                    let per_output = w.var.elem_count() / w.var.dims()[0];
-                    (output_shape.iter().product::<usize>() * per_output) as u64
+pub fn summarize(description: &Description) -> Result<Vec<LayerSummary>> {
+    let shapes = description.shapes()?;
+    let params = description.params();
+    Ok((0..description.nodes.len())
+        .filter_map(|id| {
+            let name = description.step_name(id)?.to_string();
+            let shape = shapes[id];
+            let (params, macs) = match description.nodes[id].op {
+                Op::Layer(l) => {
+                    let own: usize = params.iter().filter(|p| p.layer == l).map(|p| p.elem_count()).sum();
+                    // Each output element of a conv or linear map takes one
+                    // multiply-accumulate per weight of its filter.
+                    let per_output = match description.layers[l].kind {
+                        LayerKind::Conv2d { in_channels, kernel, .. } => in_channels * kernel * kernel,
+                        LayerKind::Linear { in_features, .. } => in_features,
+                        LayerKind::BatchNorm2d { .. } => 0,
+                    };
+                    (own, (shape.elem_count() * per_output) as u64)
                 }
-                _ => 0,
+                _ => (0, 0),
             };
-            Ok(LayerSummary { name, output_shape, params, macs })
+            Some(LayerSummary { name, output_shape: shape.dims(), params, macs })
         })
-        .collect()
+        .collect())
 }

@@ -50,7 +50,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     }
     let indices = |b: usize| -> Vec<usize> { (0..config.batch_size).map(|i| (b * config.batch_size + i) % data.len()).collect() };
     let recipe = FitConfig::default();
-    let mut runner = Runner::new(model, device)?;
+    let mut runner = Runner::new(model, device, Some(config.batch_size))?;
     let timed = |batches: std::ops::Range<usize>, step: &mut dyn FnMut(usize) -> Result<()>| -> Result<f64> {
         let started = Instant::now();
         for b in batches.clone() {

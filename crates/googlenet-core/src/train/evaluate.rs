@@ -36,7 +36,7 @@ pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: 
     check_input_size(model, data.height(), data.width())?;
     check_batch_size(batch_size)?;
     model.set_training(false);
-    let mut runner = Runner::new(model, device)?;
+    let mut runner = Runner::new(model, device, None)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);
     let mut predictions = Vec::with_capacity(data.len());
     let indices: Vec<usize> = (0..data.len()).collect();
@@ -96,7 +96,7 @@ pub fn predict_probabilities<P: Pixel>(
         return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
     }
     model.set_training(false);
-    let mut runner = Runner::new(model, device)?;
+    let mut runner = Runner::new(model, device, None)?;
     let mut out = Vec::with_capacity(count * NUM_CLASSES);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);

@@ -165,7 +165,7 @@ pub fn fit_from(
     if train.is_empty() {
         return Err(Error::InvalidArgument("the training set is empty".into()));
     }
-    let mut runner = Runner::new(model, device)?;
+    let mut runner = Runner::new(model, device, Some(config.batch_size))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
     let (mut first_epoch, mut skip, mut carried_loss, mut lines, mut accuracy) = (1, 0, 0.0, Vec::new(), None);

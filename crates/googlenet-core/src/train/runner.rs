@@ -71,23 +71,35 @@ impl Resident {
 
 pub(crate) struct Runner<'m> {
     backend: Backend<'m>,
+    model: &'m dyn Model,
     device: Device,
 }
 
+/// The most memory the engine's buffers may take for training: above it
+/// (a deep ResNet on a large batch keeps every activation for its batch
+/// norms) training goes through candle, which frees what it no longer needs.
+const ENGINE_MEMORY_BUDGET: usize = 2 << 30;
+
 impl<'m> Runner<'m> {
-    pub fn new(model: &'m dyn Model, device: &Device) -> Result<Self> {
+    /// Runs `model` on `device`; `train_batch` is the batch size training
+    /// will use, if it will train.
+    pub fn new(model: &'m dyn Model, device: &Device, train_batch: Option<usize>) -> Result<Self> {
         let engine = if device.is_cpu() { Engine::for_model(model)? } else { None };
+        let engine = engine.filter(|e| train_batch.is_none_or(|b| e.training_bytes(b) <= ENGINE_MEMORY_BUDGET));
         let backend = match engine {
             Some(engine) => Backend::Engine(Box::new(engine)),
             None => Backend::Candle { model, sgd: None, resident: None },
         };
-        Ok(Self { backend, device: device.clone() })
+        Ok(Self { backend, model, device: device.clone() })
     }
 
     /// Logits (count × 10) of `count` normalized images laid one after another.
     pub fn logits(&mut self, images: Vec<f32>, count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
         match &mut self.backend {
-            Backend::Engine(engine) => engine.logits(&images, count),
+            Backend::Engine(engine) => {
+                engine.set_training(self.model.is_training());
+                engine.logits(&images, count)
+            }
             Backend::Candle { model, .. } => candle_logits(*model, &Tensor::from_vec(images, (count, 1, height, width), &self.device)?),
         }
     }
@@ -96,7 +108,10 @@ impl<'m> Runner<'m> {
     /// come from the resident copy of `data`, as training batches do.
     pub fn logits_of(&mut self, data: &Dataset, indices: &[usize]) -> Result<Vec<f32>> {
         let logits = match &mut self.backend {
-            Backend::Engine(engine) => engine.logits(&data.gather(indices).0, indices.len())?,
+            Backend::Engine(engine) => {
+                engine.set_training(self.model.is_training());
+                engine.logits(&data.gather(indices).0, indices.len())?
+            }
             Backend::Candle { model, resident, .. } => candle_logits(*model, &device_batch(resident, data, indices, &self.device)?.images)?,
         };
         debug_assert_eq!(logits.len(), indices.len() * NUM_CLASSES);
@@ -120,6 +135,7 @@ impl<'m> Runner<'m> {
         match &mut self.backend {
             Backend::Engine(engine) => {
                 let (images, labels) = data.gather(indices);
+                engine.set_training(self.model.is_training());
                 Ok(StepLoss::Ready(engine.train_step(&images, &labels, lr as f32, momentum as f32)?))
             }
             Backend::Candle { model, sgd, resident } => {

@@ -1,0 +1,333 @@
+//! One thread's buffers and the forward and backward pass of each step of a
+//! [`Plan`] on a chunk of `n` images.
+
+use super::batch_norm as bn;
+use super::gemm::{accumulate_row_sums, add_rows, gemm, Op};
+use super::loss::cross_entropy_backward;
+use super::plan::{Grad, Kind, Loc, Plan, Step};
+use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
+
+/// Per batch norm, shared by every thread of a step: each channel's mean
+/// and 1/√(var + eps) (2 per channel), and in training the batch's sums
+/// for the backward pass (Σdy, Σdy·x̂; 2 per channel).
+#[derive(Default)]
+pub(crate) struct BatchNormState {
+    pub stats: Vec<f64>,
+    pub grad_sums: Vec<f64>,
+}
+
+/// What every thread reads during a pass.
+pub(crate) struct Shared<'a> {
+    pub params: &'a [f32],
+    pub batch_norms: &'a [BatchNormState],
+    /// Batch norms use the batch's statistics (training), not the running ones.
+    pub training: bool,
+    /// Values per channel over the whole batch, for each batch norm
+    /// (training's divisor N in the input gradient).
+    pub bn_counts: &'a [usize],
+}
+
+/// One thread's activations, their gradients and its parameter gradients,
+/// for chunks of up to `capacity` images.
+pub(crate) struct Workspace {
+    pub capacity: usize,
+    values: Vec<Vec<f32>>,
+    grads: Vec<Vec<f32>>,
+    /// Each conv step's column matrix, kept from the forward pass (small
+    /// chunks), or empty when the backward pass unfolds it again into `col`.
+    cols: Vec<Vec<f32>>,
+    col: Vec<f32>,
+    /// An input's worth of floats, for a gradient added rather than written.
+    spare: Vec<f32>,
+    /// This thread's share of the batch's parameter gradients.
+    pub param_grads: Vec<f32>,
+    /// Sum of this thread's per-image losses in the batch.
+    pub loss_sum: f64,
+    /// Per batch norm, this thread's partial sums (2 per channel).
+    pub bn_partial: Vec<Vec<f64>>,
+}
+
+fn conv_of(step: &Step) -> Option<&super::conv::ConvLayer> {
+    match &step.kind {
+        Kind::Conv(conv) => Some(conv),
+        _ => None,
+    }
+}
+
+impl Workspace {
+    /// Buffers for chunks of `capacity` images; `keep_cols` keeps every
+    /// conv's column matrix for the backward pass, `training` allocates gradients.
+    pub fn new(plan: &Plan, capacity: usize, param_len: usize, keep_cols: bool, training: bool) -> Self {
+        let n = capacity;
+        let col_len = |s: &Step| conv_of(s).map_or(0, |c| c.col_len(n));
+        let largest = plan.tensor_lens.iter().max().copied().unwrap_or(0) * n;
+        Workspace {
+            capacity,
+            values: plan.tensor_lens.iter().map(|len| vec![0.0; len * n]).collect(),
+            grads: plan.tensor_lens.iter().map(|len| if training { vec![0.0; len * n] } else { Vec::new() }).collect(),
+            cols: plan.steps.iter().map(|s| vec![0.0; if keep_cols { col_len(s) } else { 0 }]).collect(),
+            col: vec![0.0; plan.steps.iter().map(col_len).max().unwrap_or(0)],
+            spare: vec![0.0; if training { largest } else { 0 }],
+            param_grads: vec![0.0; if training { param_len } else { 0 }],
+            loss_sum: 0.0,
+            bn_partial: plan.batch_norms.iter().map(|b| vec![0.0; 2 * b.channels]).collect(),
+        }
+    }
+
+    pub fn keeps_cols(&self) -> bool {
+        self.cols.iter().any(|c| !c.is_empty())
+    }
+
+    /// Copies `n` images (N×C×H×W, as given) into the input tensor, channel-major.
+    pub fn load_images(&mut self, plan: &Plan, images: &[f32], n: usize) {
+        let input = &mut self.values[plan.input.tensor];
+        let (c, plane) = (plan.input.rows, plan.input.plane);
+        for (img, pixels) in images.chunks_exact(c * plane).take(n).enumerate() {
+            for (ch, channel) in pixels.chunks_exact(plane).enumerate() {
+                input[(ch * n + img) * plane..][..plane].copy_from_slice(channel);
+            }
+        }
+    }
+
+    /// The logits of the last forward pass (n × classes).
+    pub fn logits(&self, plan: &Plan, n: usize) -> &[f32] {
+        &self.values[plan.logits.tensor][plan.logits.range(n)]
+    }
+
+    /// Adds the batch's cross-entropy gradient (scaled) into the logits'
+    /// gradient and the losses to `loss_sum`.
+    pub fn loss(&mut self, plan: &Plan, labels: &[u32], scale: f32, n: usize) {
+        let logits = &self.values[plan.logits.tensor][plan.logits.range(n)];
+        let d_logits = &mut self.grads[plan.logits.tensor][plan.logits.range(n)];
+        self.loss_sum += cross_entropy_backward(logits, labels, plan.classes, scale, d_logits) as f64;
+    }
+
+    /// Zeroes the gradients that several steps add into.
+    pub fn zero_grads(&mut self, plan: &Plan, n: usize) {
+        for &t in &plan.zeroed_grads {
+            self.grads[t][..plan.tensor_lens[t] * n].fill(0.0);
+        }
+    }
+
+    /// The forward pass of steps `range`.
+    pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, n: usize) {
+        for i in range {
+            self.forward_step(plan, i, shared, n);
+        }
+    }
+
+    /// The backward pass of steps `range`, last first. In training a batch
+    /// norm's step here finishes its input gradient with the batch's sums
+    /// (see [`Workspace::add_grad_sums`]).
+    pub fn backward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, n: usize) {
+        for i in range.rev() {
+            self.backward_step(plan, i, shared, n);
+        }
+    }
+
+    /// Adds the share's Σx and Σx² of batch norm step `i`'s input to its partial sums.
+    pub fn add_moments(&mut self, plan: &Plan, i: usize, n: usize) {
+        let step = &plan.steps[i];
+        let Kind::BatchNorm { index, .. } = step.kind else { unreachable!("a batch norm step") };
+        let x = &self.values[step.inputs[0].tensor][step.inputs[0].range(n)];
+        let partial = &mut self.bn_partial[index];
+        partial.fill(0.0);
+        bn::add_moments(x, n * step.inputs[0].plane, partial);
+    }
+
+    /// Adds the share's Σdy and Σdy·x̂ of batch norm step `i` to its partial
+    /// sums, and its γ and β gradients.
+    pub fn add_grad_sums(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
+        let step = &plan.steps[i];
+        let Kind::BatchNorm { index, offset } = step.kind else { unreachable!("a batch norm step") };
+        let (x, y) = (step.inputs[0], step.output);
+        let channels = x.rows;
+        let partial = &mut self.bn_partial[index];
+        partial.fill(0.0);
+        bn::add_grad_sums(
+            &self.values[x.tensor][x.range(n)],
+            &self.grads[y.tensor][y.range(n)],
+            n * x.plane,
+            &shared.batch_norms[index].stats,
+            partial,
+            &mut self.param_grads[offset..offset + 2 * channels],
+        );
+    }
+
+    fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
+        let step = &plan.steps[i];
+        let params = shared.params;
+        let out = step.output;
+        let mut y = std::mem::take(&mut self.values[out.tensor]);
+        let values = &self.values;
+        let x = |k: usize| -> &[f32] { &values[step.inputs[k].tensor][step.inputs[k].range(n)] };
+        let dst = &mut y[out.range(n)];
+        match &step.kind {
+            Kind::Conv(conv) => {
+                let col = if self.cols[i].is_empty() { &mut self.col } else { &mut self.cols[i] };
+                conv.forward(params, x(0), col, dst, n);
+            }
+            Kind::PoolBias { h, w, bias } => {
+                avg_pool3x3_planes(x(0), dst, *h, *w);
+                add_rows(dst, &params[*bias..*bias + out.rows], n * out.plane);
+            }
+            Kind::AvgPool3x3 { h, w } => avg_pool3x3_planes(x(0), dst, *h, *w),
+            Kind::MaxPool2x2Relu { h, w } => max_pool2x2_relu_planes(x(0), dst, *h, *w),
+            Kind::Relu => dst.iter_mut().zip(x(0)).for_each(|(y, &v)| *y = v.max(0.0)),
+            Kind::BatchNorm { index, offset } => {
+                let gamma_beta = &params[*offset..*offset + 2 * out.rows];
+                bn::normalize(x(0), dst, n * out.plane, &shared.batch_norms[*index].stats, gamma_beta);
+            }
+            Kind::GlobalAvgPool => {
+                // C×n×plane to n×C.
+                let (c, plane) = (step.inputs[0].rows, step.inputs[0].plane);
+                for (ch, planes) in x(0).chunks_exact(n * plane).enumerate() {
+                    for (img, p) in planes.chunks_exact(plane).enumerate() {
+                        dst[img * c + ch] = p.iter().sum::<f32>() / plane as f32;
+                    }
+                }
+            }
+            Kind::Flatten => flatten(x(0), dst, step.inputs[0], n),
+            Kind::Linear { slot, in_features, out_features } => {
+                let (weight, bias) = slot.weight_bias(params, *out_features);
+                dst.chunks_exact_mut(*out_features).for_each(|row| row.copy_from_slice(bias));
+                gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true);
+            }
+            Kind::Add => {
+                dst.copy_from_slice(x(0));
+                for k in 1..step.inputs.len() {
+                    dst.iter_mut().zip(x(k)).for_each(|(y, v)| *y += v);
+                }
+            }
+            Kind::Copy => dst.copy_from_slice(x(0)),
+        }
+        self.values[out.tensor] = y;
+    }
+
+    fn backward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
+        let step = &plan.steps[i];
+        let params = shared.params;
+        let out = step.output;
+        // The output's gradient is read while inputs' gradients are written
+        // (other tensors, or other rows of the same one for a concatenation).
+        let d_out_all = std::mem::take(&mut self.grads[out.tensor]);
+        let dy = &d_out_all[out.range(n)];
+        let (loc0, grad0) = (step.inputs[0], step.grads[0]);
+        match &step.kind {
+            Kind::Conv(conv) => {
+                let x = &self.values[loc0.tensor][loc0.range(n)];
+                let kept = !self.cols[i].is_empty();
+                if !kept && conv.col_len(n) > 0 {
+                    conv.unfold_into(x, &mut self.col, n);
+                }
+                let col = if kept { &self.cols[i] } else { &self.col };
+                conv.backward_params(&mut self.param_grads, x, col, dy, n);
+                if grad0 != Grad::None {
+                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
+                    conv.backward_input(params, dy, dx, grad0 == Grad::Add, &mut self.col, &mut self.spare, n);
+                }
+            }
+            Kind::PoolBias { h, w, bias } => {
+                accumulate_row_sums(&mut self.param_grads[*bias..*bias + out.rows], dy, n * out.plane);
+                // The pool is its own adjoint (linear, symmetric stencil, constant divisor).
+                self.write_grad(loc0, grad0, n, |dx| avg_pool3x3_planes(dy, dx, *h, *w));
+            }
+            Kind::AvgPool3x3 { h, w } => self.write_grad(loc0, grad0, n, |dx| avg_pool3x3_planes(dy, dx, *h, *w)),
+            Kind::MaxPool2x2Relu { h, w } => {
+                let x = std::mem::take(&mut self.values[loc0.tensor]);
+                self.write_grad(loc0, grad0, n, |dx| max_pool2x2_relu_grad_planes(&x[loc0.range(n)], dy, dx, *h, *w));
+                self.values[loc0.tensor] = x;
+            }
+            Kind::Relu => {
+                let y = std::mem::take(&mut self.values[out.tensor]);
+                let y_out = &y[out.range(n)];
+                self.write_grad(loc0, grad0, n, |dx| {
+                    dx.iter_mut().zip(dy).zip(y_out).for_each(|((d, &g), &v)| *d = if v > 0.0 { g } else { 0.0 })
+                });
+                self.values[out.tensor] = y;
+            }
+            Kind::BatchNorm { index, offset } => {
+                let state = &shared.batch_norms[*index];
+                let len = n * loc0.plane;
+                if !shared.training {
+                    let partial = &mut self.bn_partial[*index];
+                    let x = &self.values[loc0.tensor][loc0.range(n)];
+                    bn::add_grad_sums(x, dy, len, &state.stats, partial, &mut self.param_grads[*offset..*offset + 2 * out.rows]);
+                }
+                if grad0 != Grad::None {
+                    let sums = shared.training.then(|| (state.grad_sums.as_slice(), shared.bn_counts[*index]));
+                    let gamma = &params[*offset..*offset + out.rows];
+                    let x = std::mem::take(&mut self.values[loc0.tensor]);
+                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
+                    bn::input_grad(&x[loc0.range(n)], dy, dx, grad0 == Grad::Add, len, &state.stats, gamma, sums);
+                    self.values[loc0.tensor] = x;
+                }
+            }
+            Kind::GlobalAvgPool => {
+                let plane = loc0.plane;
+                let c = loc0.rows;
+                self.write_grad(loc0, grad0, n, |dx| {
+                    for (ch, planes) in dx.chunks_exact_mut(n * plane).enumerate() {
+                        for (img, p) in planes.chunks_exact_mut(plane).enumerate() {
+                            p.fill(dy[img * c + ch] / plane as f32);
+                        }
+                    }
+                });
+            }
+            Kind::Flatten => self.write_grad(loc0, grad0, n, |dx| unflatten(dy, dx, loc0, n)),
+            Kind::Linear { slot, in_features, out_features } => {
+                let x = &self.values[loc0.tensor][loc0.range(n)];
+                let (d_weight, d_bias) = slot.weight_bias_mut(&mut self.param_grads, *out_features);
+                gemm(d_weight, Op::T(dy), Op::N(x), *out_features, *in_features, n, true);
+                for row in dy.chunks_exact(*out_features) {
+                    d_bias.iter_mut().zip(row).for_each(|(acc, g)| *acc += g);
+                }
+                if grad0 != Grad::None {
+                    let (weight, _) = slot.weight_bias(params, *out_features);
+                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
+                    gemm(dx, Op::N(dy), Op::N(weight), n, *in_features, *out_features, grad0 == Grad::Add);
+                }
+            }
+            Kind::Add | Kind::Copy => {
+                for (loc, grad) in step.inputs.iter().zip(&step.grads) {
+                    self.write_grad(*loc, *grad, n, |dx| dx.copy_from_slice(dy));
+                }
+            }
+        }
+        self.grads[out.tensor] = d_out_all;
+    }
+
+    /// Runs `write` on input `loc`'s gradient directly, or on spare floats
+    /// added to it afterwards when other steps write it too.
+    fn write_grad(&mut self, loc: Loc, grad: Grad, n: usize, write: impl FnOnce(&mut [f32])) {
+        match grad {
+            Grad::None => {}
+            Grad::Write => write(&mut self.grads[loc.tensor][loc.range(n)]),
+            Grad::Add => {
+                let spare = &mut self.spare[..loc.len(n)];
+                write(spare);
+                self.grads[loc.tensor][loc.range(n)].iter_mut().zip(spare.iter()).for_each(|(d, s)| *d += s);
+            }
+        }
+    }
+}
+
+/// Channel-major C×n×plane to n×(C·plane), image by image as PyTorch flattens.
+fn flatten(x: &[f32], y: &mut [f32], loc: Loc, n: usize) {
+    let (c, plane) = (loc.rows, loc.plane);
+    for (ch, channel) in x.chunks_exact(n * plane).enumerate() {
+        for (img, pixels) in channel.chunks_exact(plane).enumerate() {
+            y[(img * c + ch) * plane..][..plane].copy_from_slice(pixels);
+        }
+    }
+}
+
+/// The adjoint of [`flatten`].
+fn unflatten(dy: &[f32], dx: &mut [f32], loc: Loc, n: usize) {
+    let (c, plane) = (loc.rows, loc.plane);
+    for (ch, channel) in dx.chunks_exact_mut(n * plane).enumerate() {
+        for (img, pixels) in channel.chunks_exact_mut(plane).enumerate() {
+            pixels.copy_from_slice(&dy[(img * c + ch) * plane..][..plane]);
+        }
+    }
+}

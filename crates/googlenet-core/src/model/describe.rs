@@ -1,0 +1,479 @@
+//! A model as data: the layers that own parameters, in PyTorch's
+//! registration order, and a graph of operations over them. Everything
+//! else about a model is derived from this one description: parameter
+//! names, shapes and init ([`Description::params`]), shapes as data flows and
+//! the errors that name the layer that does not fit ([`Description::infer`]),
+//! summaries, the candle lowering ([`super::Network`]) and the CPU engine's
+//! plan ([`crate::engine`]).
+//!
+//! Shapes are per image, as PyTorch lays them out: C×H×W maps, or features.
+
+use std::fmt;
+
+use crate::{Error, Result};
+
+/// Index of a layer in [`Description::layers`].
+pub type LayerId = usize;
+/// Index of a node in [`Description::nodes`]; node 0 is the input.
+pub type NodeId = usize;
+
+/// What a layer with parameters computes. Every convolution and linear
+/// layer has a bias; batch norm is PyTorch's `BatchNorm2d` (affine, running
+/// statistics, momentum 0.1, eps 1e-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerKind {
+    Conv2d { in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: usize },
+    Linear { in_features: usize, out_features: usize },
+    BatchNorm2d { channels: usize },
+}
+
+/// A layer with parameters, under its PyTorch module name (`incep1.branch1x1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub name: String,
+    pub kind: LayerKind,
+}
+
+/// One operation of the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// The images (node 0 only).
+    Input,
+    /// A layer with parameters, applied once.
+    Layer(LayerId),
+    Relu,
+    MaxPool {
+        kernel: usize,
+        stride: usize,
+    },
+    /// Zero padding counted in the divisor, as PyTorch's default
+    /// (`count_include_pad=True`).
+    AvgPool {
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    },
+    /// The mean of each channel: C×H×W to C features.
+    GlobalAvgPool,
+    /// C×H×W to C·H·W features, channel by channel.
+    Flatten,
+    /// The element-wise sum of its inputs (a residual connection).
+    Add,
+    /// Its inputs stacked along the channels, in order.
+    Concat,
+}
+
+/// An operation on the outputs of earlier nodes. Named nodes are the steps
+/// a trace and a summary show (layers show under their own name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub op: Op,
+    pub inputs: Vec<NodeId>,
+    pub name: Option<String>,
+}
+
+/// The shape of one image's activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Channels × height × width.
+    Map { c: usize, h: usize, w: usize },
+    /// A vector of features.
+    Flat(usize),
+}
+
+impl Shape {
+    pub fn dims(&self) -> Vec<usize> {
+        match *self {
+            Shape::Map { c, h, w } => vec![c, h, w],
+            Shape::Flat(f) => vec![f],
+        }
+    }
+
+    pub fn elem_count(&self) -> usize {
+        self.dims().iter().product()
+    }
+
+    /// With a batch of `n` in front, as an error shows it.
+    fn batched(&self, n: usize) -> Vec<usize> {
+        let mut dims = vec![n];
+        dims.extend(self.dims());
+        dims
+    }
+}
+
+/// How a parameter starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Init {
+    /// PyTorch's default for conv and linear weights and biases:
+    /// U(−1/√fan_in, 1/√fan_in).
+    Uniform {
+        fan_in: usize,
+    },
+    Constant(f32),
+}
+
+/// A tensor a layer owns: a trainable parameter or a buffer (running statistics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    /// PyTorch's `state_dict` key (`incep1.branch1x1.weight`).
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub init: Init,
+    pub layer: LayerId,
+}
+
+impl ParamSpec {
+    pub fn elem_count(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+/// A whole model. Built with [`Builder`]; valid by construction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    /// The name it is created by (`googlenet`).
+    pub name: String,
+    /// The image size it is built for: channels, height, width.
+    pub input: [usize; 3],
+    /// Layers in registration order: the order of their parameters in a
+    /// `state_dict` and of the draws that initialize them.
+    pub layers: Vec<Layer>,
+    /// In an order where every node comes after its inputs; the last is the output.
+    pub nodes: Vec<Node>,
+}
+
+impl Description {
+    /// The node that holds the logits.
+    pub fn output(&self) -> NodeId {
+        self.nodes.len() - 1
+    }
+
+    /// The input height and width the model is built for.
+    pub fn input_size(&self) -> (usize, usize) {
+        (self.input[1], self.input[2])
+    }
+
+    /// The trainable parameters, in `state_dict` order.
+    pub fn params(&self) -> Vec<ParamSpec> {
+        self.tensors(false)
+    }
+
+    /// The buffers (batch norm running statistics), in `state_dict` order.
+    pub fn buffers(&self) -> Vec<ParamSpec> {
+        self.tensors(true)
+    }
+
+    fn tensors(&self, buffers: bool) -> Vec<ParamSpec> {
+        let mut specs = Vec::new();
+        for (id, layer) in self.layers.iter().enumerate() {
+            let mut push = |suffix: &str, shape: Vec<usize>, init: Init| {
+                specs.push(ParamSpec { name: format!("{}.{suffix}", layer.name), shape, init, layer: id })
+            };
+            match (layer.kind, buffers) {
+                (LayerKind::Conv2d { in_channels, out_channels, kernel, .. }, false) => {
+                    let fan_in = in_channels * kernel * kernel;
+                    push("weight", vec![out_channels, in_channels, kernel, kernel], Init::Uniform { fan_in });
+                    push("bias", vec![out_channels], Init::Uniform { fan_in });
+                }
+                (LayerKind::Linear { in_features, out_features }, false) => {
+                    push("weight", vec![out_features, in_features], Init::Uniform { fan_in: in_features });
+                    push("bias", vec![out_features], Init::Uniform { fan_in: in_features });
+                }
+                (LayerKind::BatchNorm2d { channels }, false) => {
+                    push("weight", vec![channels], Init::Constant(1.0));
+                    push("bias", vec![channels], Init::Constant(0.0));
+                }
+                (LayerKind::BatchNorm2d { channels }, true) => {
+                    push("running_mean", vec![channels], Init::Constant(0.0));
+                    push("running_var", vec![channels], Init::Constant(1.0));
+                }
+                (_, true) => {}
+            }
+        }
+        specs
+    }
+
+    /// Whether any layer behaves differently in training (batch norm).
+    pub fn has_batch_norm(&self) -> bool {
+        self.layers.iter().any(|l| matches!(l.kind, LayerKind::BatchNorm2d { .. }))
+    }
+
+    /// The node's name, or what it is and where, for errors.
+    pub fn label(&self, id: NodeId) -> String {
+        let node = &self.nodes[id];
+        match (&node.name, node.op) {
+            (Some(name), _) => name.clone(),
+            (None, Op::Layer(l)) => self.layers[l].name.clone(),
+            (None, Op::Input) => "input".into(),
+            (None, op) => format!("{} after {}", op, self.label(node.inputs[0])),
+        }
+    }
+
+    /// The trace's name of a node: its own, or its layer's; `None` for the
+    /// steps a trace does not show.
+    pub fn step_name(&self, id: NodeId) -> Option<&str> {
+        let node = &self.nodes[id];
+        match (&node.name, node.op) {
+            (Some(name), _) => Some(name),
+            (None, Op::Layer(l)) => Some(&self.layers[l].name),
+            _ => None,
+        }
+    }
+
+    /// Every node's output shape for `n` images of `input` (C×H×W), in node
+    /// order, reporting each to `on_node` as it is found. Fails on the first
+    /// node whose input does not fit, naming it and the shapes.
+    pub fn infer(&self, n: usize, input: Shape, on_node: &mut dyn FnMut(NodeId, Shape)) -> Result<Vec<Shape>> {
+        let mut shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
+        for (id, node) in self.nodes.iter().enumerate() {
+            let ins: Vec<Shape> = node.inputs.iter().map(|&i| shapes[i]).collect();
+            let shape = match node.op {
+                Op::Input => input,
+                Op::Layer(l) => self.layer_output(&self.layers[l], ins[0], n)?,
+                op => op_output(op, &ins).map_err(|expects| {
+                    let got: Vec<Vec<usize>> = ins.iter().map(|s| s.batched(n)).collect();
+                    let got = if got.len() == 1 { format!("{:?}", got[0]) } else { format!("{got:?}") };
+                    Error::InvalidArgument(format!("layer {} ({op}) takes {expects}, got {got}", self.label(id)))
+                })?,
+            };
+            on_node(id, shape);
+            shapes.push(shape);
+        }
+        Ok(shapes)
+    }
+
+    /// The output shapes of every node at the model's own input size.
+    pub fn shapes(&self) -> Result<Vec<Shape>> {
+        let [c, h, w] = self.input;
+        self.infer(1, Shape::Map { c, h, w }, &mut |_, _| {})
+    }
+
+    fn layer_output(&self, layer: &Layer, x: Shape, n: usize) -> Result<Shape> {
+        let fits = |expects: String| Error::InvalidArgument(format!("layer {} {expects}, got {:?}", layer.name, x.batched(n)));
+        match (layer.kind, x) {
+            (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, Shape::Map { c, h, w })
+                if c == in_channels && h + 2 * padding >= kernel && w + 2 * padding >= kernel =>
+            {
+                let out = |len: usize| (len + 2 * padding - kernel) / stride + 1;
+                Ok(Shape::Map { c: out_channels, h: out(h), w: out(w) })
+            }
+            (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, _) => {
+                let stride = if stride == 1 { String::new() } else { format!(", stride {stride}") };
+                let min = kernel.saturating_sub(2 * padding).max(1);
+                Err(fits(format!(
+                    "({kernel}×{kernel} conv, {in_channels}→{out_channels} channels, padding {padding}{stride}) takes N×{in_channels}×H×W with H, W ≥ {min}"
+                )))
+            }
+            (LayerKind::Linear { in_features, out_features }, Shape::Flat(f)) if f == in_features => Ok(Shape::Flat(out_features)),
+            (LayerKind::Linear { in_features, out_features }, _) => {
+                Err(fits(format!("takes N×{in_features} features (out {out_features})")))
+            }
+            (LayerKind::BatchNorm2d { channels }, Shape::Map { c, .. }) if c == channels => Ok(x),
+            (LayerKind::BatchNorm2d { channels }, _) => Err(fits(format!("(batch norm over {channels} channels) takes N×{channels}×H×W"))),
+        }
+    }
+}
+
+/// The output shape of an operation without parameters, or what it expects.
+fn op_output(op: Op, ins: &[Shape]) -> std::result::Result<Shape, String> {
+    let map = |s: Shape| match s {
+        Shape::Map { c, h, w } => Some((c, h, w)),
+        Shape::Flat(_) => None,
+    };
+    match op {
+        Op::Input | Op::Layer(_) => unreachable!("handled by infer"),
+        Op::Relu => Ok(ins[0]),
+        Op::MaxPool { kernel, stride } | Op::AvgPool { kernel, stride, padding: _ } => {
+            let padding = if let Op::AvgPool { padding, .. } = op { padding } else { 0 };
+            let min = kernel.saturating_sub(2 * padding).max(1);
+            match map(ins[0]) {
+                Some((c, h, w)) if h + 2 * padding >= kernel && w + 2 * padding >= kernel => {
+                    let out = |len: usize| (len + 2 * padding - kernel) / stride + 1;
+                    Ok(Shape::Map { c, h: out(h), w: out(w) })
+                }
+                Some((c, ..)) => Err(format!("N×{c}×H×W with H, W ≥ {min}")),
+                None => Err(format!("N×C×H×W with H, W ≥ {min}")),
+            }
+        }
+        Op::GlobalAvgPool => map(ins[0]).map(|(c, _, _)| Shape::Flat(c)).ok_or_else(|| "N×C×H×W".to_string()),
+        Op::Flatten => Ok(Shape::Flat(ins[0].elem_count())),
+        Op::Add => {
+            if ins.iter().all(|s| *s == ins[0]) {
+                Ok(ins[0])
+            } else {
+                Err("inputs of one shape".into())
+            }
+        }
+        Op::Concat => {
+            let maps: Option<Vec<_>> = ins.iter().map(|&s| map(s)).collect();
+            match maps {
+                Some(maps) if maps.iter().all(|&(_, h, w)| (h, w) == (maps[0].1, maps[0].2)) => {
+                    Ok(Shape::Map { c: maps.iter().map(|m| m.0).sum(), h: maps[0].1, w: maps[0].2 })
+                }
+                _ => Err("N×C×H×W inputs of one height and width".into()),
+            }
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Op::Input => write!(f, "input"),
+            Op::Layer(_) => write!(f, "layer"),
+            Op::Relu => write!(f, "ReLU"),
+            Op::MaxPool { kernel, stride } if stride == kernel => write!(f, "{kernel}×{kernel} max pool"),
+            Op::MaxPool { kernel, stride } => write!(f, "{kernel}×{kernel} max pool, stride {stride}"),
+            Op::AvgPool { kernel, stride, padding } => write!(f, "{kernel}×{kernel} average pool, stride {stride}, padding {padding}"),
+            Op::GlobalAvgPool => write!(f, "global average pool"),
+            Op::Flatten => write!(f, "flatten"),
+            Op::Add => write!(f, "addition"),
+            Op::Concat => write!(f, "concatenation"),
+        }
+    }
+}
+
+/// Writes a [`Description`] the way a PyTorch module is written: layers are
+/// created (registered) in `state_dict` order, then applied to nodes.
+pub struct Builder {
+    name: String,
+    input: [usize; 3],
+    layers: Vec<Layer>,
+    nodes: Vec<Node>,
+    prefix: Vec<String>,
+}
+
+impl Builder {
+    /// A model called `name` on `input` (C×H×W) images; node 0 is the input.
+    pub fn new(name: &str, input: [usize; 3]) -> Self {
+        let nodes = vec![Node { op: Op::Input, inputs: Vec::new(), name: None }];
+        Self { name: name.to_string(), input, layers: Vec::new(), nodes, prefix: Vec::new() }
+    }
+
+    pub fn input(&self) -> NodeId {
+        0
+    }
+
+    /// Runs `f` with `name` appended to the prefix of the layers and steps it names.
+    pub fn scope<T>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.prefix.push(name.to_string());
+        let out = f(self);
+        self.prefix.pop();
+        out
+    }
+
+    /// `name` under the current prefix, dotted as PyTorch names modules.
+    fn full_name(&self, name: &str) -> String {
+        self.prefix.iter().map(String::as_str).chain((!name.is_empty()).then_some(name)).collect::<Vec<_>>().join(".")
+    }
+
+    fn layer(&mut self, name: &str, kind: LayerKind) -> LayerId {
+        self.layers.push(Layer { name: self.full_name(name), kind });
+        self.layers.len() - 1
+    }
+
+    pub fn conv2d(&mut self, name: &str, in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: usize) -> LayerId {
+        self.layer(name, LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding })
+    }
+
+    pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> LayerId {
+        self.layer(name, LayerKind::Linear { in_features, out_features })
+    }
+
+    pub fn batch_norm(&mut self, name: &str, channels: usize) -> LayerId {
+        self.layer(name, LayerKind::BatchNorm2d { channels })
+    }
+
+    fn node(&mut self, op: Op, inputs: &[NodeId], name: Option<String>) -> NodeId {
+        self.nodes.push(Node { op, inputs: inputs.to_vec(), name });
+        self.nodes.len() - 1
+    }
+
+    /// The output of `layer` applied to `x`.
+    pub fn apply(&mut self, layer: LayerId, x: NodeId) -> NodeId {
+        self.node(Op::Layer(layer), &[x], None)
+    }
+
+    pub fn relu(&mut self, x: NodeId) -> NodeId {
+        self.node(Op::Relu, &[x], None)
+    }
+
+    /// A max pool, shown as `name` (under the prefix).
+    pub fn max_pool(&mut self, name: &str, x: NodeId, kernel: usize, stride: usize) -> NodeId {
+        let name = self.full_name(name);
+        self.node(Op::MaxPool { kernel, stride }, &[x], Some(name))
+    }
+
+    pub fn avg_pool(&mut self, x: NodeId, kernel: usize, stride: usize, padding: usize) -> NodeId {
+        self.node(Op::AvgPool { kernel, stride, padding }, &[x], None)
+    }
+
+    /// A global average pool, shown as `name` (under the prefix).
+    pub fn global_avg_pool(&mut self, name: &str, x: NodeId) -> NodeId {
+        let name = self.full_name(name);
+        self.node(Op::GlobalAvgPool, &[x], Some(name))
+    }
+
+    /// Flattening, shown as `flatten` (under the prefix).
+    pub fn flatten(&mut self, x: NodeId) -> NodeId {
+        let name = self.full_name("flatten");
+        self.node(Op::Flatten, &[x], Some(name))
+    }
+
+    pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
+        self.node(Op::Add, &[a, b], None)
+    }
+
+    pub fn concat(&mut self, xs: &[NodeId]) -> NodeId {
+        self.node(Op::Concat, xs, None)
+    }
+
+    /// Shows node `x` in traces under the current prefix itself (a block's
+    /// output: `incep1`, `layer1.0`).
+    pub fn block_output(&mut self, x: NodeId) -> NodeId {
+        self.nodes[x].name = Some(self.full_name(""));
+        x
+    }
+
+    /// The description, checked: every layer applied exactly once, names
+    /// unique, and the shapes fit at the model's input size.
+    pub fn finish(self) -> Result<Description> {
+        let description = Description { name: self.name, input: self.input, layers: self.layers, nodes: self.nodes };
+        check(&description)?;
+        Ok(description)
+    }
+}
+
+/// The rules a [`Builder`] cannot enforce by its types.
+fn check(d: &Description) -> Result<()> {
+    let invalid = |why: String| Err(Error::InvalidArgument(format!("model '{}': {why}", d.name)));
+    let mut uses = vec![0usize; d.layers.len()];
+    for (id, node) in d.nodes.iter().enumerate() {
+        if node.inputs.iter().any(|&i| i >= id) {
+            return invalid(format!("node {id} reads a node that comes after it"));
+        }
+        let arity_ok = match node.op {
+            Op::Input => id == 0 && node.inputs.is_empty(),
+            Op::Add | Op::Concat => node.inputs.len() >= 2,
+            _ => id > 0 && node.inputs.len() == 1,
+        };
+        if !arity_ok {
+            return invalid(format!("{} has {} inputs", d.label(id), node.inputs.len()));
+        }
+        if let Op::Layer(l) = node.op {
+            uses[l] += 1;
+        }
+    }
+    if let Some(l) = uses.iter().position(|&u| u != 1) {
+        return invalid(format!("layer {} is applied {} times (once is allowed)", d.layers[l].name, uses[l]));
+    }
+    let mut names: Vec<&str> = (0..d.nodes.len()).filter_map(|id| d.step_name(id)).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
+        return invalid(format!("two steps are called {}", pair[0]));
+    }
+    match d.shapes()?.last() {
+        Some(Shape::Flat(_)) => Ok(()),
+        other => invalid(format!("the output must be a vector of class scores, not {:?}", other.map(|s| s.dims()))),
+    }
+}
