@@ -9,10 +9,12 @@
 //! it through buffers it owns, with single-threaded GEMMs (the `gemm`
 //! crate) and the same im2col, pool and ReLU kernels as the candle ops in
 //! [`crate::ops`]; the shares' parameter gradients are then summed and SGD
-//! updates one flat parameter buffer. Without batch norm a share goes
-//! through in small chunks that stay in cache; batch norm in training needs
-//! the whole batch's statistics, so each share goes through at once and the
-//! threads meet at every batch norm (forward and backward) to sum them.
+//! updates one flat parameter buffer. A share goes through in small chunks
+//! whose buffers stay in cache. Without batch norm each chunk runs forward
+//! and backward before the next; batch norm in training needs the whole
+//! batch's statistics, so every activation of the share is kept (chunk
+//! after chunk) and the threads meet at every batch norm, forward and
+//! backward, to sum their chunks' figures.
 //! The candle model keeps the weights between runs: the engine reads them
 //! and writes them back.
 
@@ -28,7 +30,7 @@ use rayon::prelude::*;
 
 use self::params::ParamLayout;
 use self::plan::{Kind, Plan};
-use self::steps::{BatchNormState, Shared, Workspace};
+use self::steps::{BatchNormState, Chunk, Shared, Workspace};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -184,11 +186,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs a training-mode forward (and, with `labels`, backward) pass over
-    /// whole shares, meeting at each batch norm. Returns the shares.
+    /// A training-mode pass of batch norm models: forward (and backward,
+    /// with `labels`) over each thread's whole share, chunk by chunk, every
+    /// activation kept, the threads meeting at each batch norm to sum their
+    /// statistics. Returns the shares.
     fn run_whole_shares(&mut self, images: &[f32], labels: Option<&[u32]>, count: usize) -> Result<Vec<(usize, usize)>> {
         let (shares, _) = self.shares(count, 0, labels.is_some());
         let used = shares.iter().filter(|s| s.1 > 0).count();
+        let chunk = self.train_chunk;
+        let chunks = |len: usize| (0..len).step_by(chunk).map(move |base| Chunk { base, n: chunk.min(len - base) });
         let image_len = self.plan.input.rows * self.plan.input.plane;
         let bn_steps: Vec<usize> =
             self.plan.steps.iter().enumerate().filter(|(_, s)| matches!(s.kind, Kind::BatchNorm { .. })).map(|(i, _)| i).collect();
@@ -196,17 +202,22 @@ impl Engine {
         let scale = 1.0 / count as f32;
         let plan = &self.plan;
         self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
-            ws.load_images(plan, &images[start * image_len..(start + len) * image_len], len);
+            for c in chunks(len) {
+                ws.load_images(plan, &images[(start + c.base) * image_len..], c);
+            }
             ws.param_grads.fill(0.0);
             ws.loss_sum = 0.0;
+            ws.reset_partials();
         });
         let mut from = 0;
         for (k, &i) in bn_steps.iter().enumerate() {
             let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
             let plan = &self.plan;
             self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
-                ws.forward(plan, from..i, &shared, len);
-                ws.add_moments(plan, i, len);
+                for c in chunks(len) {
+                    ws.forward(plan, from..i, &shared, c);
+                    ws.add_moments(plan, i, c);
+                }
             });
             self.reduce_moments(k, counts[k])?;
             from = i;
@@ -215,11 +226,15 @@ impl Engine {
         let plan = &self.plan;
         let steps = plan.steps.len();
         self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
-            ws.forward(plan, from..steps, &shared, len);
-            if let Some(labels) = labels {
-                ws.zero_grads(plan, len);
-                ws.loss(plan, &labels[start..start + len], scale, len);
+            for c in chunks(len) {
+                ws.forward(plan, from..steps, &shared, c);
+                if let Some(labels) = labels {
+                    ws.zero_grads(plan, c);
+                    ws.loss(plan, &labels[start + c.base..], scale, c);
+                }
             }
+            // The backward pass sums other figures into them.
+            ws.reset_partials();
         });
         if labels.is_none() {
             return Ok(shares);
@@ -229,15 +244,21 @@ impl Engine {
             let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
             let plan = &self.plan;
             self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
-                ws.backward(plan, i + 1..to, &shared, len);
-                ws.add_grad_sums(plan, i, &shared, len);
+                for c in chunks(len) {
+                    ws.backward(plan, i + 1..to, &shared, c);
+                    ws.add_grad_sums(plan, i, &shared, c);
+                }
             });
             self.batch_norms[k].grad_sums = sum_partials(&self.workspaces[..used], k);
             to = i + 1;
         }
         let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
         let plan = &self.plan;
-        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| ws.backward(plan, 0..to, &shared, len));
+        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+            for c in chunks(len) {
+                ws.backward(plan, 0..to, &shared, c);
+            }
+        });
         Ok(shares)
     }
 
@@ -265,13 +286,14 @@ impl Engine {
             self.workspaces.par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
                 ws.param_grads.fill(0.0);
                 ws.loss_sum = 0.0;
+                ws.reset_partials();
                 for offset in (start..start + len).step_by(chunk) {
-                    let n = chunk.min(start + len - offset);
-                    ws.load_images(plan, &images[offset * image_len..(offset + n) * image_len], n);
-                    ws.forward(plan, 0..plan.steps.len(), &shared, n);
-                    ws.zero_grads(plan, n);
-                    ws.loss(plan, &labels[offset..offset + n], scale, n);
-                    ws.backward(plan, 0..plan.steps.len(), &shared, n);
+                    let c = Chunk { base: 0, n: chunk.min(start + len - offset) };
+                    ws.load_images(plan, &images[offset * image_len..], c);
+                    ws.forward(plan, 0..plan.steps.len(), &shared, c);
+                    ws.zero_grads(plan, c);
+                    ws.loss(plan, &labels[offset..], scale, c);
+                    ws.backward(plan, 0..plan.steps.len(), &shared, c);
                 }
             });
             self.workspaces.len().min(count)
@@ -317,8 +339,9 @@ impl Engine {
         }
         if self.whole_shares() {
             let shares = self.run_whole_shares(images, None, count)?;
+            // Chunk after chunk, a share's logits are its images' in order.
             for (ws, &(start, len)) in self.workspaces.iter().zip(&shares) {
-                out[start * classes..(start + len) * classes].copy_from_slice(ws.logits(&self.plan, len));
+                out[start * classes..(start + len) * classes].copy_from_slice(ws.logits(&self.plan, Chunk { base: 0, n: len }));
             }
             return Ok(out);
         }
@@ -336,10 +359,10 @@ impl Engine {
         }
         self.workspaces.par_iter_mut().zip(shares).zip(outputs).for_each(|((ws, (start, len)), out)| {
             for offset in (start..start + len).step_by(chunk) {
-                let n = chunk.min(start + len - offset);
-                ws.load_images(plan, &images[offset * image_len..(offset + n) * image_len], n);
-                ws.forward(plan, 0..plan.steps.len(), &shared, n);
-                out[(offset - start) * classes..][..n * classes].copy_from_slice(ws.logits(plan, n));
+                let c = Chunk { base: 0, n: chunk.min(start + len - offset) };
+                ws.load_images(plan, &images[offset * image_len..], c);
+                ws.forward(plan, 0..plan.steps.len(), &shared, c);
+                out[(offset - start) * classes..][..c.n * classes].copy_from_slice(ws.logits(plan, c));
             }
         });
         Ok(out)

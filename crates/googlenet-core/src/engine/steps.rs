@@ -27,8 +27,25 @@ pub(crate) struct Shared<'a> {
     pub bn_counts: &'a [usize],
 }
 
+/// A run of consecutive images of a thread's share: `n` images after the
+/// first `base`. Each tensor holds the share chunk by chunk, every chunk
+/// channel-major (C×n×H×W), so a chunk is contiguous and the kernels see
+/// plain channel-major activations.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chunk {
+    pub base: usize,
+    pub n: usize,
+}
+
+/// The floats of activation `loc` for chunk `c`.
+fn span(plan: &Plan, loc: Loc, c: Chunk) -> std::ops::Range<usize> {
+    let offset = c.base * plan.tensor_lens[loc.tensor];
+    let r = loc.range(c.n);
+    offset + r.start..offset + r.end
+}
+
 /// One thread's activations, their gradients and its parameter gradients,
-/// for chunks of up to `capacity` images.
+/// for up to `capacity` images (a chunk, or a whole share in chunks).
 pub(crate) struct Workspace {
     pub capacity: usize,
     values: Vec<Vec<f32>>,
@@ -79,89 +96,92 @@ impl Workspace {
     }
 
     /// Copies `n` images (N×C×H×W, as given) into the input tensor, channel-major.
-    pub fn load_images(&mut self, plan: &Plan, images: &[f32], n: usize) {
-        let input = &mut self.values[plan.input.tensor];
-        let (c, plane) = (plan.input.rows, plan.input.plane);
-        for (img, pixels) in images.chunks_exact(c * plane).take(n).enumerate() {
+    pub fn load_images(&mut self, plan: &Plan, images: &[f32], c: Chunk) {
+        let input = &mut self.values[plan.input.tensor][span(plan, plan.input, c)];
+        let (channels, plane) = (plan.input.rows, plan.input.plane);
+        for (img, pixels) in images.chunks_exact(channels * plane).take(c.n).enumerate() {
             for (ch, channel) in pixels.chunks_exact(plane).enumerate() {
-                input[(ch * n + img) * plane..][..plane].copy_from_slice(channel);
+                input[(ch * c.n + img) * plane..][..plane].copy_from_slice(channel);
             }
         }
     }
 
     /// The logits of the last forward pass (n × classes).
-    pub fn logits(&self, plan: &Plan, n: usize) -> &[f32] {
-        &self.values[plan.logits.tensor][plan.logits.range(n)]
+    pub fn logits(&self, plan: &Plan, c: Chunk) -> &[f32] {
+        &self.values[plan.logits.tensor][span(plan, plan.logits, c)]
     }
 
     /// Adds the batch's cross-entropy gradient (scaled) into the logits'
     /// gradient and the losses to `loss_sum`.
-    pub fn loss(&mut self, plan: &Plan, labels: &[u32], scale: f32, n: usize) {
-        let logits = &self.values[plan.logits.tensor][plan.logits.range(n)];
-        let d_logits = &mut self.grads[plan.logits.tensor][plan.logits.range(n)];
-        self.loss_sum += cross_entropy_backward(logits, labels, plan.classes, scale, d_logits) as f64;
+    pub fn loss(&mut self, plan: &Plan, labels: &[u32], scale: f32, c: Chunk) {
+        let logits = &self.values[plan.logits.tensor][span(plan, plan.logits, c)];
+        let d_logits = &mut self.grads[plan.logits.tensor][span(plan, plan.logits, c)];
+        self.loss_sum += cross_entropy_backward(logits, &labels[..c.n], plan.classes, scale, d_logits) as f64;
     }
 
     /// Zeroes the gradients that several steps add into.
-    pub fn zero_grads(&mut self, plan: &Plan, n: usize) {
+    pub fn zero_grads(&mut self, plan: &Plan, c: Chunk) {
         for &t in &plan.zeroed_grads {
-            self.grads[t][..plan.tensor_lens[t] * n].fill(0.0);
+            let len = plan.tensor_lens[t];
+            self.grads[t][c.base * len..(c.base + c.n) * len].fill(0.0);
         }
     }
 
     /// The forward pass of steps `range`.
-    pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, n: usize) {
+    pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
         for i in range {
-            self.forward_step(plan, i, shared, n);
+            self.forward_step(plan, i, shared, c);
         }
     }
 
     /// The backward pass of steps `range`, last first. In training a batch
     /// norm's step here finishes its input gradient with the batch's sums
     /// (see [`Workspace::add_grad_sums`]).
-    pub fn backward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, n: usize) {
+    pub fn backward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
         for i in range.rev() {
-            self.backward_step(plan, i, shared, n);
+            self.backward_step(plan, i, shared, c);
         }
     }
 
-    /// Adds the share's Σx and Σx² of batch norm step `i`'s input to its partial sums.
-    pub fn add_moments(&mut self, plan: &Plan, i: usize, n: usize) {
-        let step = &plan.steps[i];
-        let Kind::BatchNorm { index, .. } = step.kind else { unreachable!("a batch norm step") };
-        let x = &self.values[step.inputs[0].tensor][step.inputs[0].range(n)];
-        let partial = &mut self.bn_partial[index];
-        partial.fill(0.0);
-        bn::add_moments(x, n * step.inputs[0].plane, partial);
+    /// Zeroes every batch norm's partial sums.
+    pub fn reset_partials(&mut self) {
+        self.bn_partial.iter_mut().for_each(|p| p.fill(0.0));
     }
 
-    /// Adds the share's Σdy and Σdy·x̂ of batch norm step `i` to its partial
+    /// Adds the chunk's Σx and Σx² of batch norm step `i`'s input to its partial sums.
+    pub fn add_moments(&mut self, plan: &Plan, i: usize, c: Chunk) {
+        let step = &plan.steps[i];
+        let Kind::BatchNorm { index, .. } = step.kind else { unreachable!("a batch norm step") };
+        let x = &self.values[step.inputs[0].tensor][span(plan, step.inputs[0], c)];
+        bn::add_moments(x, c.n * step.inputs[0].plane, &mut self.bn_partial[index]);
+    }
+
+    /// Adds the chunk's Σdy and Σdy·x̂ of batch norm step `i` to its partial
     /// sums, and its γ and β gradients.
-    pub fn add_grad_sums(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
+    pub fn add_grad_sums(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk) {
         let step = &plan.steps[i];
         let Kind::BatchNorm { index, offset } = step.kind else { unreachable!("a batch norm step") };
         let (x, y) = (step.inputs[0], step.output);
         let channels = x.rows;
         let partial = &mut self.bn_partial[index];
-        partial.fill(0.0);
         bn::add_grad_sums(
-            &self.values[x.tensor][x.range(n)],
-            &self.grads[y.tensor][y.range(n)],
-            n * x.plane,
+            &self.values[x.tensor][span(plan, x, c)],
+            &self.grads[y.tensor][span(plan, y, c)],
+            c.n * x.plane,
             &shared.batch_norms[index].stats,
             partial,
             &mut self.param_grads[offset..offset + 2 * channels],
         );
     }
 
-    fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
-        let step = &plan.steps[i];
+    fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk) {
+        let (step, n) = (&plan.steps[i], c.n);
         let params = shared.params;
         let out = step.output;
         let mut y = std::mem::take(&mut self.values[out.tensor]);
         let values = &self.values;
-        let x = |k: usize| -> &[f32] { &values[step.inputs[k].tensor][step.inputs[k].range(n)] };
-        let dst = &mut y[out.range(n)];
+        let x = |k: usize| -> &[f32] { &values[step.inputs[k].tensor][span(plan, step.inputs[k], c)] };
+        let dst = &mut y[span(plan, out, c)];
         match &step.kind {
             Kind::Conv(conv) => {
                 let col = if self.cols[i].is_empty() { &mut self.col } else { &mut self.cols[i] };
@@ -204,18 +224,18 @@ impl Workspace {
         self.values[out.tensor] = y;
     }
 
-    fn backward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, n: usize) {
-        let step = &plan.steps[i];
+    fn backward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk) {
+        let (step, n) = (&plan.steps[i], c.n);
         let params = shared.params;
         let out = step.output;
         // The output's gradient is read while inputs' gradients are written
         // (other tensors, or other rows of the same one for a concatenation).
         let d_out_all = std::mem::take(&mut self.grads[out.tensor]);
-        let dy = &d_out_all[out.range(n)];
+        let dy = &d_out_all[span(plan, out, c)];
         let (loc0, grad0) = (step.inputs[0], step.grads[0]);
         match &step.kind {
             Kind::Conv(conv) => {
-                let x = &self.values[loc0.tensor][loc0.range(n)];
+                let x = &self.values[loc0.tensor][span(plan, loc0, c)];
                 let kept = !self.cols[i].is_empty();
                 if !kept && conv.col_len(n) > 0 {
                     conv.unfold_into(x, &mut self.col, n);
@@ -223,25 +243,25 @@ impl Workspace {
                 let col = if kept { &self.cols[i] } else { &self.col };
                 conv.backward_params(&mut self.param_grads, x, col, dy, n);
                 if grad0 != Grad::None {
-                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
+                    let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
                     conv.backward_input(params, dy, dx, grad0 == Grad::Add, &mut self.col, &mut self.spare, n);
                 }
             }
             Kind::PoolBias { h, w, bias } => {
                 accumulate_row_sums(&mut self.param_grads[*bias..*bias + out.rows], dy, n * out.plane);
                 // The pool is its own adjoint (linear, symmetric stencil, constant divisor).
-                self.write_grad(loc0, grad0, n, |dx| avg_pool3x3_planes(dy, dx, *h, *w));
+                self.write_grad(plan, loc0, grad0, c, |dx| avg_pool3x3_planes(dy, dx, *h, *w));
             }
-            Kind::AvgPool3x3 { h, w } => self.write_grad(loc0, grad0, n, |dx| avg_pool3x3_planes(dy, dx, *h, *w)),
+            Kind::AvgPool3x3 { h, w } => self.write_grad(plan, loc0, grad0, c, |dx| avg_pool3x3_planes(dy, dx, *h, *w)),
             Kind::MaxPool2x2Relu { h, w } => {
                 let x = std::mem::take(&mut self.values[loc0.tensor]);
-                self.write_grad(loc0, grad0, n, |dx| max_pool2x2_relu_grad_planes(&x[loc0.range(n)], dy, dx, *h, *w));
+                self.write_grad(plan, loc0, grad0, c, |dx| max_pool2x2_relu_grad_planes(&x[span(plan, loc0, c)], dy, dx, *h, *w));
                 self.values[loc0.tensor] = x;
             }
             Kind::Relu => {
                 let y = std::mem::take(&mut self.values[out.tensor]);
-                let y_out = &y[out.range(n)];
-                self.write_grad(loc0, grad0, n, |dx| {
+                let y_out = &y[span(plan, out, c)];
+                self.write_grad(plan, loc0, grad0, c, |dx| {
                     dx.iter_mut().zip(dy).zip(y_out).for_each(|((d, &g), &v)| *d = if v > 0.0 { g } else { 0.0 })
                 });
                 self.values[out.tensor] = y;
@@ -251,32 +271,31 @@ impl Workspace {
                 let len = n * loc0.plane;
                 if !shared.training {
                     let partial = &mut self.bn_partial[*index];
-                    let x = &self.values[loc0.tensor][loc0.range(n)];
+                    let x = &self.values[loc0.tensor][span(plan, loc0, c)];
                     bn::add_grad_sums(x, dy, len, &state.stats, partial, &mut self.param_grads[*offset..*offset + 2 * out.rows]);
                 }
                 if grad0 != Grad::None {
                     let sums = shared.training.then(|| (state.grad_sums.as_slice(), shared.bn_counts[*index]));
                     let gamma = &params[*offset..*offset + out.rows];
                     let x = std::mem::take(&mut self.values[loc0.tensor]);
-                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
-                    bn::input_grad(&x[loc0.range(n)], dy, dx, grad0 == Grad::Add, len, &state.stats, gamma, sums);
+                    let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
+                    bn::input_grad(&x[span(plan, loc0, c)], dy, dx, grad0 == Grad::Add, len, &state.stats, gamma, sums);
                     self.values[loc0.tensor] = x;
                 }
             }
             Kind::GlobalAvgPool => {
-                let plane = loc0.plane;
-                let c = loc0.rows;
-                self.write_grad(loc0, grad0, n, |dx| {
+                let (channels, plane) = (loc0.rows, loc0.plane);
+                self.write_grad(plan, loc0, grad0, c, |dx| {
                     for (ch, planes) in dx.chunks_exact_mut(n * plane).enumerate() {
                         for (img, p) in planes.chunks_exact_mut(plane).enumerate() {
-                            p.fill(dy[img * c + ch] / plane as f32);
+                            p.fill(dy[img * channels + ch] / plane as f32);
                         }
                     }
                 });
             }
-            Kind::Flatten => self.write_grad(loc0, grad0, n, |dx| unflatten(dy, dx, loc0, n)),
+            Kind::Flatten => self.write_grad(plan, loc0, grad0, c, |dx| unflatten(dy, dx, loc0, n)),
             Kind::Linear { slot, in_features, out_features } => {
-                let x = &self.values[loc0.tensor][loc0.range(n)];
+                let x = &self.values[loc0.tensor][span(plan, loc0, c)];
                 let (d_weight, d_bias) = slot.weight_bias_mut(&mut self.param_grads, *out_features);
                 gemm(d_weight, Op::T(dy), Op::N(x), *out_features, *in_features, n, true);
                 for row in dy.chunks_exact(*out_features) {
@@ -284,13 +303,13 @@ impl Workspace {
                 }
                 if grad0 != Grad::None {
                     let (weight, _) = slot.weight_bias(params, *out_features);
-                    let dx = &mut self.grads[loc0.tensor][loc0.range(n)];
+                    let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
                     gemm(dx, Op::N(dy), Op::N(weight), n, *in_features, *out_features, grad0 == Grad::Add);
                 }
             }
             Kind::Add | Kind::Copy => {
                 for (loc, grad) in step.inputs.iter().zip(&step.grads) {
-                    self.write_grad(*loc, *grad, n, |dx| dx.copy_from_slice(dy));
+                    self.write_grad(plan, *loc, *grad, c, |dx| dx.copy_from_slice(dy));
                 }
             }
         }
@@ -299,14 +318,14 @@ impl Workspace {
 
     /// Runs `write` on input `loc`'s gradient directly, or on spare floats
     /// added to it afterwards when other steps write it too.
-    fn write_grad(&mut self, loc: Loc, grad: Grad, n: usize, write: impl FnOnce(&mut [f32])) {
+    fn write_grad(&mut self, plan: &Plan, loc: Loc, grad: Grad, c: Chunk, write: impl FnOnce(&mut [f32])) {
         match grad {
             Grad::None => {}
-            Grad::Write => write(&mut self.grads[loc.tensor][loc.range(n)]),
+            Grad::Write => write(&mut self.grads[loc.tensor][span(plan, loc, c)]),
             Grad::Add => {
-                let spare = &mut self.spare[..loc.len(n)];
+                let spare = &mut self.spare[..loc.len(c.n)];
                 write(spare);
-                self.grads[loc.tensor][loc.range(n)].iter_mut().zip(spare.iter()).for_each(|(d, s)| *d += s);
+                self.grads[loc.tensor][span(plan, loc, c)].iter_mut().zip(spare.iter()).for_each(|(d, s)| *d += s);
             }
         }
     }
