@@ -6,10 +6,37 @@
 
 use crate::model::{BN_EPS, BN_MOMENTUM};
 
+/// Lanes of the sums below: independent accumulators, so the additions
+/// need not wait for each other and vectorize. They run in f64: a conv
+/// bias before a batch norm must get a gradient of zero (see
+/// [`add_grad_sums`]), and f32 rounding would not cancel.
+const LANES: usize = 8;
+
+/// Σ f(a, b) and Σ g(a, b) over two equally long slices.
+#[inline(always)]
+fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, f64) {
+    let (mut s, mut t) = ([0f64; LANES], [0f64; LANES]);
+    let (a_lanes, b_lanes) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (a_rest, b_rest) = (a_lanes.remainder(), b_lanes.remainder());
+    for (a, b) in a_lanes.zip(b_lanes) {
+        for l in 0..LANES {
+            let (x, y) = f(a[l] as f64, b[l] as f64);
+            s[l] += x;
+            t[l] += y;
+        }
+    }
+    for (&a, &b) in a_rest.iter().zip(b_rest) {
+        let (x, y) = f(a as f64, b as f64);
+        s[0] += x;
+        t[0] += y;
+    }
+    (s.iter().sum(), t.iter().sum())
+}
+
 /// Adds each channel's Σx and Σx² to `partial` (2 per channel).
 pub(crate) fn add_moments(x: &[f32], len: usize, partial: &mut [f64]) {
     for (row, p) in x.chunks_exact(len).zip(partial.chunks_exact_mut(2)) {
-        let (sum, squares) = row.iter().fold((0f64, 0f64), |(s, q), &v| (s + v as f64, q + (v as f64) * (v as f64)));
+        let (sum, squares) = sum_pairs(row, row, |v, _| (v, v * v));
         p[0] += sum;
         p[1] += squares;
     }
@@ -57,8 +84,7 @@ pub(crate) fn add_grad_sums(x: &[f32], dy: &[f32], len: usize, stats: &[f64], pa
     let c = stats.len() / 2;
     for (ch, (x, dy)) in x.chunks_exact(len).zip(dy.chunks_exact(len)).enumerate() {
         let (mean, inv_std) = (stats[2 * ch], stats[2 * ch + 1]);
-        let (sum_dy, sum_dy_xhat) =
-            x.iter().zip(dy).fold((0f64, 0f64), |(s, p), (&x, &dy)| (s + dy as f64, p + dy as f64 * (x as f64 - mean) * inv_std));
+        let (sum_dy, sum_dy_xhat) = sum_pairs(x, dy, |x, dy| (dy, dy * (x - mean) * inv_std));
         partial[2 * ch] += sum_dy;
         partial[2 * ch + 1] += sum_dy_xhat;
         d_gamma_beta[ch] += sum_dy_xhat as f32;

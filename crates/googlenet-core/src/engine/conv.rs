@@ -60,31 +60,34 @@ impl ConvLayer {
         self.k == 1 && self.pad == 0 && self.stride == 1
     }
 
-    /// Input pixel read by column `(oy, ox)` at kernel offset `(ki, kj)`, if
-    /// it is not padding.
-    #[inline(always)]
-    fn source(&self, oy: usize, ox: usize, ki: usize, kj: usize) -> Option<usize> {
-        let y = (oy * self.stride + ki).checked_sub(self.pad).filter(|&y| y < self.h)?;
-        let x = (ox * self.stride + kj).checked_sub(self.pad).filter(|&x| x < self.w)?;
-        Some(y * self.w + x)
+    /// Output columns along an axis of input length `len` whose kernel
+    /// offset `ki` reads inside the input (the others read padding).
+    fn valid(&self, ki: usize, len: usize, out_len: usize) -> std::ops::Range<usize> {
+        let s = self.stride;
+        let start = self.pad.saturating_sub(ki).div_ceil(s);
+        let end = if len + self.pad > ki { ((len + self.pad - ki - 1) / s + 1).min(out_len) } else { 0 };
+        start..end.max(start)
     }
 
-    /// Calls `f(column index, input index)` for every column entry that reads
-    /// an input pixel, for strided convolutions.
-    fn for_each_tap(&self, n: usize, mut f: impl FnMut(usize, usize)) {
-        let (oh, ow, plane) = (self.out_h(), self.out_w(), self.h * self.w);
-        let row_len = self.out_len(n);
+    /// For strided convolutions: calls `visit(row, out, columns, first)`
+    /// for every output row of every image that reads inside the input: the
+    /// column matrix's row (channel, ki, kj), the output row's offset in a
+    /// column-matrix row, the output columns that read inside the input,
+    /// and the input index the first of them reads (the next ones read every
+    /// `stride`-th). The column matrix is zero everywhere else.
+    #[inline(always)]
+    fn for_each_run(&self, n: usize, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>, usize)) {
+        let (oh, ow, s, plane) = (self.out_h(), self.out_w(), self.stride, self.h * self.w);
         for c in 0..self.c_in {
             for ki in 0..self.k {
+                let rows = self.valid(ki, self.h, oh);
                 for kj in 0..self.k {
+                    let cols = self.valid(kj, self.w, ow);
                     let row = (c * self.k + ki) * self.k + kj;
                     for img in 0..n {
-                        for oy in 0..oh {
-                            for ox in 0..ow {
-                                if let Some(src) = self.source(oy, ox, ki, kj) {
-                                    f(row * row_len + (img * oh + oy) * ow + ox, (c * n + img) * plane + src);
-                                }
-                            }
+                        for oy in rows.clone() {
+                            let first = (c * n + img) * plane + (oy * s + ki - self.pad) * self.w + cols.start * s + kj - self.pad;
+                            visit(row, (img * oh + oy) * ow, cols.clone(), first);
                         }
                     }
                 }
@@ -97,9 +100,13 @@ impl ConvLayer {
         if self.stride == 1 {
             im2col_into(x, col, self.c_in, &self.geometry(n));
         } else {
+            let (row_len, s) = (self.out_len(n), self.stride);
             let col = &mut col[..self.col_len(n)];
             col.fill(0.0);
-            self.for_each_tap(n, |c, i| col[c] = x[i]);
+            self.for_each_run(n, |row, out, cols, first| {
+                let dst = &mut col[row * row_len + out..][cols];
+                dst.iter_mut().zip(x[first..].iter().step_by(s)).for_each(|(d, v)| *d = *v);
+            });
         }
     }
 
@@ -108,8 +115,12 @@ impl ConvLayer {
         if self.stride == 1 {
             col2im_into(col, dx, self.c_in, &self.geometry(n));
         } else {
+            let (row_len, s) = (self.out_len(n), self.stride);
             dx[..self.c_in * n * self.h * self.w].fill(0.0);
-            self.for_each_tap(n, |c, i| dx[i] += col[c]);
+            self.for_each_run(n, |row, out, cols, first| {
+                let src = &col[row * row_len + out..][cols];
+                src.iter().zip(dx[first..].iter_mut().step_by(s)).for_each(|(v, d)| *d += *v);
+            });
         }
     }
 
