@@ -95,14 +95,18 @@ impl ConvLayer {
         }
     }
 
-    /// Writes the column matrix of `x` into `col`.
-    pub fn unfold_into(&self, x: &[f32], col: &mut [f32], n: usize) {
+    /// Writes the column matrix of `x` into `col`; `padding_zeroed`: `col`
+    /// last held this layer's columns for `n` images, so the entries that
+    /// read padding (never written) are zero already.
+    pub fn unfold_into(&self, x: &[f32], col: &mut [f32], n: usize, padding_zeroed: bool) {
         if self.stride == 1 {
-            im2col_into(x, col, self.c_in, &self.geometry(n));
+            im2col_into(x, col, self.c_in, &self.geometry(n), padding_zeroed);
         } else {
             let (row_len, s) = (self.out_len(n), self.stride);
             let col = &mut col[..self.col_len(n)];
-            col.fill(0.0);
+            if !padding_zeroed {
+                col.fill(0.0);
+            }
             self.for_each_run(n, |row, out, cols, first| {
                 let dst = &mut col[row * row_len + out..][cols];
                 dst.iter_mut().zip(x[first..].iter().step_by(s)).for_each(|(d, v)| *d = *v);
@@ -125,8 +129,8 @@ impl ConvLayer {
     }
 
     /// y = W · im2col(x) + b for `n` images; `col` keeps the column matrix
-    /// for the backward pass.
-    pub fn forward(&self, params: &[f32], x: &[f32], col: &mut [f32], y: &mut [f32], n: usize) {
+    /// for the backward pass (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
+    pub fn forward(&self, params: &[f32], x: &[f32], col: &mut [f32], padding_zeroed: bool, y: &mut [f32], n: usize) {
         let (weight, bias) = self.slot.weight_bias(params, self.c_out);
         let len = self.out_len(n);
         let y = &mut y[..self.c_out * len];
@@ -136,7 +140,7 @@ impl ConvLayer {
         let cols: &[f32] = if self.pointwise() {
             x
         } else {
-            self.unfold_into(x, col, n);
+            self.unfold_into(x, col, n, padding_zeroed);
             col
         };
         gemm(y, Op::N(weight), Op::N(cols), self.c_out, len, self.rows(), true);

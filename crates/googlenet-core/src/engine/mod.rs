@@ -120,32 +120,26 @@ impl Engine {
     }
 
     /// Splits `count` images into one contiguous share per thread and makes
-    /// sure each share has a workspace for chunks of `chunk` (0: the whole
-    /// share) images, with gradients when `backward`. Returns the shares'
-    /// (start, len) and the chunk size.
-    fn shares(&mut self, count: usize, chunk: usize, backward: bool) -> (Vec<(usize, usize)>, usize) {
+    /// sure each thread has a workspace, for its whole share (`whole`:
+    /// batch norm in training keeps every activation) or for one chunk.
+    /// Returns the shares' (start, len).
+    fn shares(&mut self, count: usize, whole: bool) -> Vec<(usize, usize)> {
         let threads = rayon::current_num_threads().clamp(1, count.max(1));
         let (base, extra) = (count / threads, count % threads);
-        let chunk = if chunk == 0 { base + usize::from(extra > 0) } else { chunk };
-        let keep_cols = !self.whole_shares();
-        let fits = |ws: &Workspace| {
-            ws.capacity >= chunk
-                && ws.keeps_cols() == keep_cols
-                && ws.param_grads.len() == if backward { self.params.len() } else { ws.param_grads.len() }
-        };
+        let chunk = self.train_chunk.max(self.infer_chunk);
+        let capacity = if whole { (base + usize::from(extra > 0)).max(chunk) } else { chunk };
+        let fits = |ws: &Workspace| ws.capacity >= capacity && ws.chunk >= chunk;
         if self.workspaces.len() < threads || !self.workspaces.iter().take(threads).all(fits) {
-            let capacity = chunk.max(self.train_chunk).max(self.infer_chunk);
-            self.workspaces = (0..threads).map(|_| Workspace::new(&self.plan, capacity, self.params.len(), keep_cols, true)).collect();
+            self.workspaces = (0..threads).map(|_| Workspace::new(&self.plan, capacity, chunk, self.params.len(), true)).collect();
         }
         let mut start = 0;
-        let shares = (0..threads)
+        (0..threads)
             .map(|t| {
                 let len = base + usize::from(t < extra);
                 start += len;
                 (start - len, len)
             })
-            .collect();
-        (shares, chunk)
+            .collect()
     }
 
     fn check_images(&self, images: &[f32], count: usize) -> Result<()> {
@@ -191,7 +185,7 @@ impl Engine {
     /// activation kept, the threads meeting at each batch norm to sum their
     /// statistics. Returns the shares.
     fn run_whole_shares(&mut self, images: &[f32], labels: Option<&[u32]>, count: usize) -> Result<Vec<(usize, usize)>> {
-        let (shares, _) = self.shares(count, 0, labels.is_some());
+        let shares = self.shares(count, true);
         let used = shares.iter().filter(|s| s.1 > 0).count();
         let chunk = self.train_chunk;
         let chunks = |len: usize| (0..len).step_by(chunk).map(move |base| Chunk { base, n: chunk.min(len - base) });
@@ -278,7 +272,7 @@ impl Engine {
             shares.iter().filter(|s| s.1 > 0).count()
         } else {
             self.use_running_stats();
-            let (shares, chunk) = self.shares(count, self.train_chunk, true);
+            let (shares, chunk) = (self.shares(count, false), self.train_chunk);
             let image_len = self.plan.input.rows * self.plan.input.plane;
             let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
             let plan = &self.plan;
@@ -346,7 +340,7 @@ impl Engine {
             return Ok(out);
         }
         self.use_running_stats();
-        let (shares, chunk) = self.shares(count, self.infer_chunk, false);
+        let (shares, chunk) = (self.shares(count, false), self.infer_chunk);
         let image_len = self.plan.input.rows * self.plan.input.plane;
         let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
         let plan = &self.plan;

@@ -48,12 +48,21 @@ fn span(plan: &Plan, loc: Loc, c: Chunk) -> std::ops::Range<usize> {
 /// for up to `capacity` images (a chunk, or a whole share in chunks).
 pub(crate) struct Workspace {
     pub capacity: usize,
+    /// The most images in one chunk.
+    pub chunk: usize,
     values: Vec<Vec<f32>>,
     grads: Vec<Vec<f32>>,
-    /// Each conv step's column matrix, kept from the forward pass (small
-    /// chunks), or empty when the backward pass unfolds it again into `col`.
+    /// Column matrices for one chunk, one per conv geometry (convs of one
+    /// shape share one: fewer buffers stay in cache), and what each holds:
+    /// the step and chunk (its `base`) whose columns they are, and the chunk
+    /// size its padding entries are zero for (they are never written, so
+    /// they stay zero while the size does; 0: not known).
     cols: Vec<Vec<f32>>,
-    col: Vec<f32>,
+    col_holds: Vec<(Option<(usize, usize)>, usize)>,
+    /// Per step, its column buffer.
+    col_of: Vec<usize>,
+    /// A column matrix's worth of floats for the backward pass.
+    scratch: Vec<f32>,
     /// An input's worth of floats, for a gradient added rather than written.
     spare: Vec<f32>,
     /// This thread's share of the batch's parameter gradients.
@@ -72,27 +81,37 @@ fn conv_of(step: &Step) -> Option<&super::conv::ConvLayer> {
 }
 
 impl Workspace {
-    /// Buffers for chunks of `capacity` images; `keep_cols` keeps every
-    /// conv's column matrix for the backward pass, `training` allocates gradients.
-    pub fn new(plan: &Plan, capacity: usize, param_len: usize, keep_cols: bool, training: bool) -> Self {
-        let n = capacity;
-        let col_len = |s: &Step| conv_of(s).map_or(0, |c| c.col_len(n));
-        let largest = plan.tensor_lens.iter().max().copied().unwrap_or(0) * n;
+    /// Buffers for `capacity` images passed in chunks of up to `chunk`;
+    /// `training` allocates gradients.
+    pub fn new(plan: &Plan, capacity: usize, chunk: usize, param_len: usize, training: bool) -> Self {
+        let col_len = |s: &Step| conv_of(s).map_or(0, |c| c.col_len(chunk));
+        let largest = plan.tensor_lens.iter().max().copied().unwrap_or(0) * chunk;
+        // The first step of each geometry, and each step's buffer.
+        let geometry = |s: &Step| conv_of(s).map(|c| (c.c_in, c.k, c.stride, c.pad, c.h, c.w));
+        let mut geometries: Vec<usize> = Vec::new();
+        let col_of = (0..plan.steps.len())
+            .map(|i| match geometries.iter().position(|&g| geometry(&plan.steps[g]) == geometry(&plan.steps[i])) {
+                Some(b) => b,
+                None => {
+                    geometries.push(i);
+                    geometries.len() - 1
+                }
+            })
+            .collect();
         Workspace {
             capacity,
-            values: plan.tensor_lens.iter().map(|len| vec![0.0; len * n]).collect(),
-            grads: plan.tensor_lens.iter().map(|len| if training { vec![0.0; len * n] } else { Vec::new() }).collect(),
-            cols: plan.steps.iter().map(|s| vec![0.0; if keep_cols { col_len(s) } else { 0 }]).collect(),
-            col: vec![0.0; plan.steps.iter().map(col_len).max().unwrap_or(0)],
+            chunk,
+            values: plan.tensor_lens.iter().map(|len| vec![0.0; len * capacity]).collect(),
+            grads: plan.tensor_lens.iter().map(|len| if training { vec![0.0; len * capacity] } else { Vec::new() }).collect(),
+            cols: geometries.iter().map(|&i| vec![0.0; col_len(&plan.steps[i])]).collect(),
+            col_holds: vec![(None, 0); geometries.len()],
+            col_of,
+            scratch: vec![0.0; if training { plan.steps.iter().map(col_len).max().unwrap_or(0) } else { 0 }],
             spare: vec![0.0; if training { largest } else { 0 }],
             param_grads: vec![0.0; if training { param_len } else { 0 }],
             loss_sum: 0.0,
             bn_partial: plan.batch_norms.iter().map(|b| vec![0.0; 2 * b.channels]).collect(),
         }
-    }
-
-    pub fn keeps_cols(&self) -> bool {
-        self.cols.iter().any(|c| !c.is_empty())
     }
 
     /// Copies `n` images (N×C×H×W, as given) into the input tensor, channel-major.
@@ -184,8 +203,10 @@ impl Workspace {
         let dst = &mut y[span(plan, out, c)];
         match &step.kind {
             Kind::Conv(conv) => {
-                let col = if self.cols[i].is_empty() { &mut self.col } else { &mut self.cols[i] };
-                conv.forward(params, x(0), col, dst, n);
+                let b = self.col_of[i];
+                let zeroed = self.col_holds[b].1 == n;
+                conv.forward(params, x(0), &mut self.cols[b], zeroed, dst, n);
+                self.col_holds[b] = (Some((i, c.base)), n);
             }
             Kind::PoolBias { h, w, bias } => {
                 avg_pool3x3_planes(x(0), dst, *h, *w);
@@ -236,15 +257,16 @@ impl Workspace {
         match &step.kind {
             Kind::Conv(conv) => {
                 let x = &self.values[loc0.tensor][span(plan, loc0, c)];
-                let kept = !self.cols[i].is_empty();
-                if !kept && conv.col_len(n) > 0 {
-                    conv.unfold_into(x, &mut self.col, n);
+                // Another step or chunk may have taken the columns since.
+                let b = self.col_of[i];
+                if conv.col_len(n) > 0 && self.col_holds[b] != (Some((i, c.base)), n) {
+                    conv.unfold_into(x, &mut self.cols[b], n, self.col_holds[b].1 == n);
+                    self.col_holds[b] = (Some((i, c.base)), n);
                 }
-                let col = if kept { &self.cols[i] } else { &self.col };
-                conv.backward_params(&mut self.param_grads, x, col, dy, n);
+                conv.backward_params(&mut self.param_grads, x, &self.cols[b], dy, n);
                 if grad0 != Grad::None {
                     let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
-                    conv.backward_input(params, dy, dx, grad0 == Grad::Add, &mut self.col, &mut self.spare, n);
+                    conv.backward_input(params, dy, dx, grad0 == Grad::Add, &mut self.scratch, &mut self.spare, n);
                 }
             }
             Kind::PoolBias { h, w, bias } => {
