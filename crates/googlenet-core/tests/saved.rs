@@ -105,3 +105,27 @@ fn damaged_or_foreign_files_fail_naming_the_file() {
     let err = load_model(&foreign, &Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("match none of the models"), "{err}");
 }
+
+/// A plain `state_dict` file (no metadata) of `model` at `depth`.
+fn bare_state_dict(model: &str, depth: Option<usize>, path: &std::path::Path) -> Box<dyn Model> {
+    let model = build_model_with_depth(model, 2, depth, &Device::Cpu).unwrap();
+    let tensors: std::collections::HashMap<String, Tensor> =
+        model.parameters().iter().chain(model.buffers()).map(|p| (p.name.clone(), p.var.as_tensor().clone())).collect();
+    candle_core::safetensors::save(&tensors, path).unwrap();
+    model
+}
+
+#[test]
+fn a_bare_state_dict_is_recognized_with_its_depth_or_refused_when_ambiguous() {
+    let dir = temp_dir("saved-recognize");
+    let path = dir.join("deep.safetensors");
+    let model = bare_state_dict("resnet-full-preact", Some(3), &path);
+    let (loaded, info) = load_model(&path, &Device::Cpu).unwrap();
+    assert_eq!((info.model.as_str(), info.depth), ("resnet-full-preact", Some(3)));
+    model.set_training(false);
+    assert_eq!(logits(loaded.as_ref(), 8), logits(model.as_ref(), 8));
+    // Three of the ResNet designs have the same tensors: no guessing.
+    bare_state_dict("resnet-bn-after-add", None, &path);
+    let err = load_model(&path, &Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("resnet-original, resnet-bn-after-add, resnet-relu-before-add") && err.contains("model=<name>"), "{err}");
+}

@@ -34,19 +34,25 @@ pub struct CatalogEntry {
 }
 
 impl CatalogEntry {
+    /// The depth a model made with `depth` has: `depth` itself, or the
+    /// rule's default when `None`; `None` for a model of fixed depth.
+    /// Refuses a depth out of the rule's range, and any depth for a model
+    /// of fixed depth.
+    pub fn resolve_depth(&self, depth: Option<usize>) -> Result<Option<usize>> {
+        match (self.depth, depth) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(Error::InvalidArgument(format!("model '{}' has a fixed depth; only the resnet models take one", self.name))),
+            (Some(rule), None) => Ok(Some(rule.default)),
+            (Some(rule), Some(d)) if (rule.min..=rule.max).contains(&d) => Ok(Some(d)),
+            (Some(rule), Some(d)) => {
+                Err(Error::InvalidArgument(format!("ResNet depth must be {} to {} units per stage (got {d})", rule.min, rule.max)))
+            }
+        }
+    }
+
     /// The model's description at `depth` (its default when `None`).
     pub fn describe(&self, depth: Option<usize>) -> Result<Description> {
-        let depth = match (self.depth, depth) {
-            (None, None) => 0,
-            (None, Some(_)) => {
-                return Err(Error::InvalidArgument(format!("model '{}' has a fixed depth; only the resnet models take one", self.name)))
-            }
-            (Some(rule), None) => rule.default,
-            (Some(rule), Some(d)) if (rule.min..=rule.max).contains(&d) => d,
-            (Some(rule), Some(d)) => {
-                return Err(Error::InvalidArgument(format!("ResNet depth must be {} to {} units per stage (got {d})", rule.min, rule.max)))
-            }
-        };
+        let depth = self.resolve_depth(depth)?.unwrap_or(0);
         (self.build)(self.name, depth).finish()
     }
 

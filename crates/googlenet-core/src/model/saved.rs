@@ -220,22 +220,49 @@ pub(crate) fn model_from_tensors(
         ModelInfo::default()
     };
     if info.model.is_empty() {
-        info.model = recognize(tensors).ok_or_else(|| Error::data(path, "its tensors match none of the models this package knows"))?;
+        (info.model, info.depth) = recognize(tensors).map_err(|why| Error::data(path, why))?;
     }
     let model = build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?;
     load_weights(model.as_ref(), tensors).map_err(|e| Error::data(path, e.to_string()))?;
     Ok((model, info))
 }
 
-/// The model whose parameters have exactly the tensor names of `tensors`
-/// (buffers aside).
-fn recognize(tensors: &HashMap<String, Tensor>) -> Option<String> {
+/// The model, and its depth for those that have one, whose parameters have
+/// exactly the tensor names of `tensors` (buffers aside). Models that differ
+/// only in the order of their operations (three of the ResNet designs) have
+/// the same names: such a file is refused rather than guessed.
+fn recognize(tensors: &HashMap<String, Tensor>) -> std::result::Result<(String, Option<usize>), String> {
     let is_buffer = |n: &str| n.ends_with(".running_mean") || n.ends_with(".running_var") || n.ends_with(".num_batches_tracked");
     let mut names: Vec<&str> = tensors.keys().map(String::as_str).filter(|n| !is_buffer(n)).collect();
     names.sort_unstable();
-    CATALOG.iter().find_map(|entry| {
-        let mut own: Vec<String> = entry.describe(None).ok()?.params().into_iter().map(|p| p.name).collect();
-        own.sort_unstable();
-        (own == names).then(|| entry.name.to_string())
-    })
+    let mut found = Vec::new();
+    for entry in CATALOG {
+        let depths: Vec<Option<usize>> = match entry.depth {
+            None => vec![None],
+            Some(rule) => (rule.min..=rule.max).map(Some).collect(),
+        };
+        for depth in depths {
+            let Ok(description) = entry.describe(depth) else { continue };
+            let params = description.params();
+            if params.len() != names.len() {
+                continue;
+            }
+            let mut own: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+            own.sort_unstable();
+            if own == names {
+                found.push((entry.name.to_string(), depth));
+            }
+        }
+    }
+    match found.len() {
+        0 => Err("its tensors match none of the models this package knows".into()),
+        1 => Ok(found.remove(0)),
+        _ => {
+            let models: Vec<&str> = found.iter().map(|(m, _)| m.as_str()).collect();
+            Err(format!(
+                "its tensors fit {} alike (they differ only in the order of their operations); save it with metadata format={FORMAT}, model=<name> (and depth) to say which",
+                models.join(", ")
+            ))
+        }
+    }
 }
