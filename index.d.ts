@@ -49,6 +49,8 @@ export declare class NativeModel {
    * `name`: a model name (`googlenet`); `seed` fixes the initial weights;
    * `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
    * a ResNet.
+   * An unknown name or a depth the model does not take throws a
+   * `RangeError` with the core's message.
    */
   constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
   /**
@@ -106,6 +108,9 @@ export declare class NativeModel {
   debugPanic(during: 'call' | 'task'): Promise<void>
 }
 
+/** The settings `benchmark` uses where an option is not given. */
+export declare function benchDefaults(): NativeBenchDefaults
+
 /**
  * Times steady-state training and inference of a fresh `model` (seed 1)
  * on consecutive batches of `data`, off the event loop.
@@ -120,12 +125,24 @@ export declare function benchmarkModel(model: string, data: NativeDataset, optio
 export declare function checkCheckpointDirFor(dir: string): void
 
 /**
+ * Checks that `name` (or an alias) is a model of the zoo and takes `depth`
+ * (its units per stage; `undefined` for its default). Returns the depth the
+ * model gets: `depth`, or its default; null for a model of fixed depth.
+ * Throws a `RangeError` with the core's message for an unknown name, a
+ * depth out of range or a depth given to a model of fixed depth.
+ */
+export declare function checkModel(name: string, depth?: number | undefined | null): number | null
+
+/**
  * Checks that a file can be written at `path` before work starts: refuses
  * a target that is not a regular file (links followed), a missing folder
  * or one where no file can be created. Returns the file that will be
  * written.
  */
 export declare function checkOutputPathFor(path: string): string
+
+/** The reference recipe `fit` uses where an option is not given. */
+export declare function fitDefaults(): NativeFitOptions
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
@@ -139,6 +156,16 @@ export declare function loadMnistSplit(dir: string, split: 'train' | 'test'): Pr
 /** The largest batch size for training, evaluation and benchmarks. */
 export declare const MAX_BATCH_SIZE: number
 
+/** Every model of the zoo, in the order they are listed to users. */
+export declare function modelCatalog(): Array<NativeCatalogEntry>
+
+/** What `benchmark` times where an option is not given. */
+export interface NativeBenchDefaults {
+  batchSize: number
+  batches: number
+  warmup: number
+}
+
 export interface NativeBenchOptions {
   /** `cpu` or `cuda`. */
   device: string
@@ -150,6 +177,19 @@ export interface NativeBenchOptions {
 export interface NativeBenchResult {
   trainImagesPerSec: number
   inferImagesPerSec: number
+}
+
+/** One model of the zoo. */
+export interface NativeCatalogEntry {
+  /** The name it is created by. */
+  name: string
+  /** Other names for the same model. */
+  aliases: Array<string>
+  /** One line on what it is. */
+  about: string
+  input: NativeInputSize
+  /** The depth option; null for a model of fixed depth. */
+  depth: NativeDepthRule | null
 }
 
 /** A checkpoint file and the progress its name stands for. */
@@ -185,6 +225,13 @@ export interface NativeCheckpointOptions {
   info: NativeModelInfo
   /** Delete another run's checkpoints found in `dir` (a new run refuses such a folder otherwise). */
   startOver?: boolean
+}
+
+/** How deep a model with a depth option may be (residual units per stage). */
+export interface NativeDepthRule {
+  min: number
+  max: number
+  default: number
 }
 
 /** A digit read from an image file, ready for a model trained on MNIST. */
@@ -228,6 +275,13 @@ export interface NativeFitOptions {
   lr: number
   momentum: number
   seed: number
+}
+
+/** The image size a model takes. */
+export interface NativeInputSize {
+  channels: number
+  height: number
+  width: number
 }
 
 /** One layer: PyTorch name, output shape per image, parameters, MACs. */
@@ -302,7 +356,8 @@ export declare function runtimeInfo(): NativeRuntimeInfo
 
 /**
  * Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
- * multiply-accumulates, at the model's input size.
+ * multiply-accumulates, at the model's input size. An unknown model or a
+ * depth it does not take throws a `RangeError` with the core's message.
  */
 export declare function summarizeModel(model: string, depth?: number | undefined | null): Array<NativeLayerSummary>
 

@@ -773,16 +773,20 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkOutputPathFor, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, fitDefaults, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
+export { benchDefaults }
 export { benchmarkModel }
 export { checkCheckpointDirFor }
+export { checkModel }
 export { checkOutputPathFor }
+export { fitDefaults }
 export { latestCheckpointIn }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
+export { modelCatalog }
 export { readDigitImage }
 export { runtimeInfo }
 export { summarizeModel }

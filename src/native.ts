@@ -85,3 +85,38 @@ export function loadedBinary(): LoadedBinary {
   cached ??= load()
   return cached.binary
 }
+
+/**
+ * A frozen object or array whose contents are read from the addon on first
+ * use (a property read, `in`, a listing of its keys), so that importing the
+ * package, building the CLI and `--help` load no addon. `fill` puts the
+ * contents into `empty`, which is then frozen: writes are refused (a
+ * `TypeError` in strict code). A first use where the addon cannot load
+ * throws its error (and the next use tries again).
+ * @internal
+ */
+export function readOnFirstUse<T extends object>(empty: T, fill: (target: T) => void): T {
+  let filled = false
+  const ready = (): T => {
+    if (!filled) {
+      fill(empty)
+      Object.freeze(empty)
+      filled = true
+    }
+    return empty
+  }
+  // Every trap fills the target first, then acts on it: a frozen target
+  // refuses writes by itself, and keeps the proxy's invariants.
+  return new Proxy(empty, {
+    get: (_, key) => Reflect.get(ready(), key),
+    has: (_, key) => Reflect.has(ready(), key),
+    ownKeys: () => Reflect.ownKeys(ready()),
+    getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(ready(), key),
+    isExtensible: () => Reflect.isExtensible(ready()),
+    preventExtensions: () => Reflect.preventExtensions(ready()),
+    set: (_, key, value) => Reflect.set(ready(), key, value),
+    defineProperty: (_, key, descriptor) => Reflect.defineProperty(ready(), key, descriptor),
+    deleteProperty: (_, key) => Reflect.deleteProperty(ready(), key),
+    setPrototypeOf: (_, prototype) => Reflect.setPrototypeOf(ready(), prototype),
+  })
+}

@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use googlenet_core::Error as CoreError;
-use napi::{Error, Status};
+use napi::{Env, Error, Status};
 
 thread_local! {
     /// Whether this thread is inside [`caught`], whose error will carry the
@@ -47,6 +47,23 @@ pub fn to_napi(error: CoreError) -> Error {
         _ => Status::GenericFailure,
     };
     Error::new(status, error.to_string())
+}
+
+/// Throws a usage error (`InvalidArg`: a value the core's rule refuses,
+/// such as an unknown model name or a depth out of range) as a JS
+/// `RangeError` with the core's message and `code: 'InvalidArg'`; other
+/// errors pass through unchanged. For synchronous calls, which own `env`.
+pub fn range_checked<T>(env: &Env, result: napi::Result<T>) -> napi::Result<T> {
+    result.map_err(|error| {
+        if error.status != Status::InvalidArg {
+            return error;
+        }
+        match env.throw_range_error(&error.reason, Some(Status::InvalidArg.as_ref())) {
+            // napi-rs leaves a pending exception in place when the error says so.
+            Ok(()) => Error::new(Status::PendingException, error.reason),
+            Err(_) => error,
+        }
+    })
 }
 
 /// Runs core work, turning both its errors and its panics into JS errors,

@@ -5,6 +5,7 @@
 //! The public, documented API is the TypeScript layer in `src/`.
 
 mod bench;
+mod catalog;
 mod checkpoint;
 mod claim;
 mod dataset;

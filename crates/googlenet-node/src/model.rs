@@ -19,7 +19,7 @@ use crate::checkpoint::NativeCheckpointInfo;
 use crate::claim::{Claim, ModelSlot};
 use crate::dataset::NativeDataset;
 use crate::device::parse_device;
-use crate::errors::{caught, guarded};
+use crate::errors::{caught, guarded, range_checked};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
 use crate::saved::NativeModelInfo;
 
@@ -83,10 +83,12 @@ impl NativeModel {
     /// `name`: a model name (`googlenet`); `seed` fixes the initial weights;
     /// `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
     /// a ResNet.
+    /// An unknown name or a depth the model does not take throws a
+    /// `RangeError` with the core's message.
     #[napi(constructor, catch_unwind)]
-    pub fn new(name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
+    pub fn new(env: Env, name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        let model = guarded(|| build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device))?;
+        let model = range_checked(&env, guarded(|| build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device)))?;
         Ok(Self::wrap(model, device, None))
     }
 

@@ -4,7 +4,7 @@ use googlenet_core::model::{catalog, summarize, trace, LayerSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::guarded;
+use crate::errors::{guarded, range_checked};
 
 /// One layer: PyTorch name, output shape per image, parameters, MACs.
 #[napi(object)]
@@ -35,13 +35,12 @@ pub struct NativeTraceStep {
 }
 
 /// Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
-/// multiply-accumulates, at the model's input size.
+/// multiply-accumulates, at the model's input size. An unknown model or a
+/// depth it does not take throws a `RangeError` with the core's message.
 #[napi(catch_unwind)]
-pub fn summarize_model(model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
-    guarded(|| {
-        let description = catalog::describe(&model, depth.map(|d| d as usize))?;
-        Ok(summarize(&description)?.into_iter().map(NativeLayerSummary::from).collect())
-    })
+pub fn summarize_model(env: Env, model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
+    let description = range_checked(&env, guarded(|| catalog::describe(&model, depth.map(|d| d as usize))))?;
+    guarded(|| Ok(summarize(&description)?.into_iter().map(NativeLayerSummary::from).collect()))
 }
 
 /// A trace: the steps that ran, and the error of the layer that did not fit.
@@ -55,8 +54,8 @@ pub struct NativeTrace {
 /// layer's output shape, up to the first layer whose input
 /// does not fit (whose error names it and both shapes).
 #[napi(catch_unwind)]
-pub fn trace_model(model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
-    let description = guarded(|| catalog::describe(&model, depth.map(|d| d as usize)))?;
+pub fn trace_model(env: Env, model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
+    let description = range_checked(&env, guarded(|| catalog::describe(&model, depth.map(|d| d as usize))))?;
     let mut steps = Vec::new();
     let result = guarded(|| {
         trace(&description, height as usize, width as usize, &mut |name, shape| {
