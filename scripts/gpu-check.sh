@@ -34,8 +34,10 @@ def rows(name):
 ours = rows("ours")
 checks = [r for r in ours if "check" in r]
 epochs = [r for r in ours if r.get("type") == "epoch"]
-bench = next((r for r in ours if r.get("type") == "bench"), {})
-summary = {"checks": len(checks), "checksFailed": [r["check"] for r in checks if not r["ok"]]}
+bench = next((r for r in ours if r.get("type") == "bench" and r.get("model", "googlenet") == "googlenet"), {})
+summary = {"checks": len(checks), "checksFailed": [r["check"] for r in checks if not r["ok"]],
+           "benchByModel": {r["model"]: {k: r[k] for k in ("trainImagesPerSec", "inferImagesPerSec")}
+                            for r in ours if r.get("type") == "bench" and "model" in r}}
 if epochs:
     summary["ours"] = {"finalAccuracy": epochs[-1]["testAccuracy"],
                        "medianEpochSeconds": statistics.median(r["seconds"] for r in epochs),

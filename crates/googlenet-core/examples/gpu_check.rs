@@ -2,13 +2,14 @@
 //! no Node there): `gpu_check DATA_DIR [EPOCHS]`. Prints one JSON object per
 //! line:
 //!
-//! 1. `{"check": …}`: every custom op, forward and backward, and the whole
-//!    model's loss and 34 gradients on 64 MNIST images, CUDA against the
-//!    CPU. These also prove the model is immune to candle 0.11.0's CUDA
-//!    conv2d weight-gradient bug (upstream issue 3893): it never calls
-//!    candle's conv2d.
+//! 1. `{"check": …}`: every custom op, forward and backward, and every zoo
+//!    model's loss, gradients and batch norm running statistics on 64
+//!    MNIST images (batch norm in both modes), CUDA against the CPU. These
+//!    also prove the models are immune to candle 0.11.0's CUDA conv2d
+//!    weight-gradient bug (upstream issue 3893): they never call candle's
+//!    conv2d.
 //! 2. `{"type":"epoch", …}`: the reference recipe trained on the GPU.
-//! 3. `{"type":"bench", …}`: steady-state images/s at batch 64.
+//! 3. `{"type":"bench", …}`: steady-state images/s at batch 64, every model.
 //!
 //! Exits with 1 if any check fails.
 
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 use candle_core::{DType, Device, Tensor, Var};
 use googlenet_core::data::load_mnist;
-use googlenet_core::model::build_model;
+use googlenet_core::model::{build_model, CATALOG};
 use googlenet_core::ops::{avg_pool3x3_same, col2im, conv2d_gemm, im2col, max_pool2x2_relu};
 use googlenet_core::train::{benchmark, fit, BenchConfig, FitConfig, TrainEvent};
 
@@ -60,28 +61,56 @@ fn check_op(
     Ok(ok)
 }
 
-/// The whole model on 64 training images: same init on both devices, loss
-/// and every parameter gradient compared.
-fn check_model(dir: &PathBuf, gpu: &Device) -> googlenet_core::Result<bool> {
+/// Every zoo model on 64 training images: same init on both devices, loss,
+/// every parameter gradient and (batch norm in training) the running
+/// statistics compared, in training and, for batch norm models, evaluation.
+fn check_models(dir: &PathBuf, gpu: &Device) -> googlenet_core::Result<bool> {
     let (train, _) = load_mnist(dir)?;
     let indices: Vec<usize> = (0..64).collect();
-    let mut grads_by_device = Vec::new();
-    for device in [&Device::Cpu, gpu] {
-        let model = build_model("googlenet", 7, device)?;
-        let batch = train.batch(&indices, device)?;
-        let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
-        let grads = loss.backward()?;
-        let mut all = vec![("loss".to_string(), loss.to_device(&Device::Cpu)?)];
-        for p in model.parameters() {
-            all.push((p.name.clone(), grads.get(p.var.as_tensor()).expect("every parameter has a gradient").to_device(&Device::Cpu)?));
-        }
-        grads_by_device.push(all);
-    }
     let mut ok = true;
-    for ((name, cpu), (_, gpu)) in grads_by_device[0].iter().zip(&grads_by_device[1]) {
-        let err = scaled_err(gpu, cpu)?;
-        ok &= err < 1e-4;
-        println!("{{\"check\":\"model {name}\",\"maxScaledErr\":{err:e},\"ok\":{}}}", err < 1e-4);
+    for entry in CATALOG {
+        for training in [true, false] {
+            let mut by_device = Vec::new();
+            let mut has_batch_norm = false;
+            for device in [&Device::Cpu, gpu] {
+                let model = build_model(entry.name, 7, device)?;
+                has_batch_norm = !model.buffers().is_empty();
+                model.set_training(training);
+                let batch = train.batch(&indices, device)?;
+                let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
+                let grads = loss.backward()?;
+                let mut all = vec![("loss".to_string(), loss.to_device(&Device::Cpu)?)];
+                for p in model.parameters() {
+                    all.push((
+                        p.name.clone(),
+                        grads.get(p.var.as_tensor()).expect("every parameter has a gradient").to_device(&Device::Cpu)?,
+                    ));
+                }
+                for b in model.buffers() {
+                    all.push((b.name.clone(), b.var.as_tensor().to_device(&Device::Cpu)?));
+                }
+                by_device.push(all);
+            }
+            if !training && !has_batch_norm {
+                continue;
+            }
+            let mode = if training { "train" } else { "eval" };
+            let mut worst = 0f32;
+            for ((name, cpu), (_, gpu)) in by_device[0].iter().zip(&by_device[1]) {
+                let err = scaled_err(gpu, cpu)?;
+                if err >= 1e-4 {
+                    println!("{{\"check\":\"{} {mode} {name}\",\"maxScaledErr\":{err:e},\"ok\":false}}", entry.name);
+                }
+                worst = worst.max(err);
+            }
+            ok &= worst < 1e-4;
+            println!(
+                "{{\"check\":\"model {} {mode}\",\"tensors\":{},\"maxScaledErr\":{worst:e},\"ok\":{}}}",
+                entry.name,
+                by_device[0].len(),
+                worst < 1e-4
+            );
+        }
     }
     Ok(ok)
 }
@@ -100,7 +129,7 @@ fn main() -> googlenet_core::Result<()> {
     ok &= check_op("avg_pool3x3_same", &[&[24, 3, 12, 12]], &gpu, &|t| avg_pool3x3_same(&t[0]))?;
     ok &= check_op("max_pool2x2_relu", &[&[10, 3, 24, 24]], &gpu, &|t| max_pool2x2_relu(&t[0]))?;
     ok &= check_op("conv2d_gemm 5x5", &[&[88, 3, 12, 12], &[20, 88, 5, 5], &[20]], &gpu, &|t| conv2d_gemm(&t[0], &t[1], &t[2], 0))?;
-    ok &= check_model(&dir, &gpu)?;
+    ok &= check_models(&dir, &gpu)?;
 
     let (train, test) = load_mnist(&dir)?;
     let model = build_model("googlenet", 0, &gpu)?;
@@ -111,11 +140,13 @@ fn main() -> googlenet_core::Result<()> {
         }
         ControlFlow::Continue(())
     })?;
-    let bench = benchmark(build_model("googlenet", 1, &gpu)?.as_ref(), &train, &BenchConfig::default(), &gpu)?;
-    println!(
-        "{{\"type\":\"bench\",\"batchSize\":64,\"trainImagesPerSec\":{:.1},\"inferImagesPerSec\":{:.1}}}",
-        bench.train_images_per_sec, bench.infer_images_per_sec
-    );
+    for entry in CATALOG {
+        let bench = benchmark(build_model(entry.name, 1, &gpu)?.as_ref(), &train, &BenchConfig::default(), &gpu)?;
+        println!(
+            "{{\"type\":\"bench\",\"model\":\"{}\",\"batchSize\":64,\"trainImagesPerSec\":{:.1},\"inferImagesPerSec\":{:.1}}}",
+            entry.name, bench.train_images_per_sec, bench.infer_images_per_sec
+        );
+    }
     if !ok {
         eprintln!("gpu_check: some CUDA results differ from the CPU");
         std::process::exit(1);
