@@ -6,12 +6,37 @@
 //!
 //! - [`files`]: the one way every user-named file is read and written.
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
-//! - [`model`]: the reference GoogLeNet and its layers, with PyTorch's init and names.
+//! - [`model`]: models as descriptions (layers with PyTorch's names and init,
+//!   and a graph), the zoo's catalog, and their lowering to candle.
 //! - [`image`]: PNG and JPEG files fitted into 28×28 MNIST-style digits.
-//! - [`engine`]: the CPU engine, a hand-written forward and backward pass of
-//!   the reference model that training and inference use on the CPU.
+//! - [`engine`]: the CPU engine, forward and backward passes of any model
+//!   description without autograd, which training and inference use on the CPU.
 //! - [`ops`]: custom candle ops (im2col, pools), whose kernels the engine shares.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
+
+/// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has
+/// it (checked at run time) and as compiled for the baseline x86-64
+/// otherwise. The binary stays portable; `$generic` and what it calls must
+/// be `#[inline(always)]` to be compiled into the AVX2 copy.
+macro_rules! with_avx2 {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
+        $(#[$doc])*
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) {
+                    $generic($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2, checked just above.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $generic($($arg),*)
+        }
+    };
+}
 
 pub mod data;
 pub mod engine;

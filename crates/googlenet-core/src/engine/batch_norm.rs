@@ -34,7 +34,8 @@ fn sum_pairs(a: &[f32], b: &[f32], f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, 
 }
 
 /// Adds each channel's Σx and Σx² to `partial` (2 per channel).
-pub(crate) fn add_moments(x: &[f32], len: usize, partial: &mut [f64]) {
+#[inline(always)]
+fn add_moments_generic(x: &[f32], len: usize, partial: &mut [f64]) {
     for (row, p) in x.chunks_exact(len).zip(partial.chunks_exact_mut(2)) {
         let (sum, squares) = sum_pairs(row, row, |v, _| (v, v * v));
         p[0] += sum;
@@ -66,7 +67,8 @@ pub(crate) fn running_stats(running_mean: &[f32], running_var: &[f32], stats: &m
 }
 
 /// y = γ·(x − mean)·inv_std + β per channel; `gamma_beta` is γ then β.
-pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32]) {
+#[inline(always)]
+fn normalize_generic(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32]) {
     let c = stats.len() / 2;
     let (gamma, beta) = gamma_beta.split_at(c);
     for (ch, (x, y)) in x.chunks_exact(len).zip(y.chunks_exact_mut(len)).enumerate() {
@@ -80,7 +82,8 @@ pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gam
 /// the β and γ gradients (`d_gamma_beta`: dγ then dβ). x̂ is computed in
 /// f64: a conv's bias before a batch norm must get a gradient of zero, and
 /// in f32 the rounding of the mean, amplified by 1/σ, would not cancel.
-pub(crate) fn add_grad_sums(x: &[f32], dy: &[f32], len: usize, stats: &[f64], partial: &mut [f64], d_gamma_beta: &mut [f32]) {
+#[inline(always)]
+fn add_grad_sums_generic(x: &[f32], dy: &[f32], len: usize, stats: &[f64], partial: &mut [f64], d_gamma_beta: &mut [f32]) {
     let c = stats.len() / 2;
     for (ch, (x, dy)) in x.chunks_exact(len).zip(dy.chunks_exact(len)).enumerate() {
         let (mean, inv_std) = (stats[2 * ch], stats[2 * ch + 1]);
@@ -96,7 +99,8 @@ pub(crate) fn add_grad_sums(x: &[f32], dy: &[f32], len: usize, stats: &[f64], pa
 /// γ·inv_std·(dy − Σdy/N − x̂·Σ(dy·x̂)/N) with the batch's sums `sums` over
 /// `count` values per channel; in evaluation (`sums` None) γ·inv_std·dy.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn input_grad(
+#[inline(always)]
+fn input_grad_generic(
     x: &[f32],
     dy: &[f32],
     dx: &mut [f32],
@@ -118,4 +122,34 @@ pub(crate) fn input_grad(
             *dx = if accumulate { *dx + g } else { g };
         }
     }
+}
+
+with_avx2! {
+    /// [`add_moments_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn add_moments(x: &[f32], len: usize, partial: &mut [f64]) => add_moments_generic
+}
+
+with_avx2! {
+    /// [`normalize_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32]) => normalize_generic
+}
+
+with_avx2! {
+    /// [`add_grad_sums_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn add_grad_sums(x: &[f32], dy: &[f32], len: usize, stats: &[f64], partial: &mut [f64], d_gamma_beta: &mut [f32]) => add_grad_sums_generic
+}
+
+with_avx2! {
+    /// [`input_grad_generic`], compiled for AVX2 where the CPU has it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn input_grad(
+        x: &[f32],
+        dy: &[f32],
+        dx: &mut [f32],
+        accumulate: bool,
+        len: usize,
+        stats: &[f64],
+        gamma: &[f32],
+        sums: Option<(&[f64], usize)>,
+    ) => input_grad_generic
 }

@@ -3,7 +3,8 @@
 //! im2col kernels; a strided convolution gathers only the pixels its
 //! outputs read (it is computed at its stride, not subsampled).
 
-use super::gemm::{accumulate_row_sums, fill_rows, gemm, Op};
+use super::elementwise::{accumulate_row_sums, add_into};
+use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
 use crate::ops::kernels::{col2im_into, im2col_into, Geometry};
 
@@ -180,7 +181,7 @@ impl ConvLayer {
         if accumulate {
             let size = self.c_in * n * self.h * self.w;
             self.fold(scratch, spare, n);
-            dx[..size].iter_mut().zip(&spare[..size]).for_each(|(d, s)| *d += s);
+            add_into(&mut dx[..size], &spare[..size]);
         } else {
             self.fold(scratch, dx, n);
         }

@@ -72,10 +72,3 @@ pub(crate) fn add_rows(dst: &mut [f32], bias: &[f32], len: usize) {
         row.iter_mut().for_each(|v| *v += b);
     }
 }
-
-/// Adds each row's sum of `src` (rows × `len`) to `acc`: a bias gradient.
-pub(crate) fn accumulate_row_sums(acc: &mut [f32], src: &[f32], len: usize) {
-    for (a, row) in acc.iter_mut().zip(src.chunks_exact(len)) {
-        *a += row.iter().sum::<f32>();
-    }
-}

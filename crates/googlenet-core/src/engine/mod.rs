@@ -20,6 +20,7 @@
 
 mod batch_norm;
 mod conv;
+mod elementwise;
 mod gemm;
 mod loss;
 mod params;

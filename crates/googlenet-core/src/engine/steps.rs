@@ -2,7 +2,8 @@
 //! [`Plan`] on a chunk of `n` images.
 
 use super::batch_norm as bn;
-use super::gemm::{accumulate_row_sums, add_rows, gemm, Op};
+use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad};
+use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
 use super::plan::{Grad, Kind, Loc, Plan, Step};
 use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
@@ -214,7 +215,7 @@ impl Workspace {
             }
             Kind::AvgPool3x3 { h, w } => avg_pool3x3_planes(x(0), dst, *h, *w),
             Kind::MaxPool2x2Relu { h, w } => max_pool2x2_relu_planes(x(0), dst, *h, *w),
-            Kind::Relu => dst.iter_mut().zip(x(0)).for_each(|(y, &v)| *y = v.max(0.0)),
+            Kind::Relu => relu(x(0), dst),
             Kind::BatchNorm { index, offset } => {
                 let gamma_beta = &params[*offset..*offset + 2 * out.rows];
                 bn::normalize(x(0), dst, n * out.plane, &shared.batch_norms[*index].stats, gamma_beta);
@@ -237,7 +238,7 @@ impl Workspace {
             Kind::Add => {
                 dst.copy_from_slice(x(0));
                 for k in 1..step.inputs.len() {
-                    dst.iter_mut().zip(x(k)).for_each(|(y, v)| *y += v);
+                    add_into(dst, x(k));
                 }
             }
             Kind::Copy => dst.copy_from_slice(x(0)),
@@ -283,9 +284,7 @@ impl Workspace {
             Kind::Relu => {
                 let y = std::mem::take(&mut self.values[out.tensor]);
                 let y_out = &y[span(plan, out, c)];
-                self.write_grad(plan, loc0, grad0, c, |dx| {
-                    dx.iter_mut().zip(dy).zip(y_out).for_each(|((d, &g), &v)| *d = if v > 0.0 { g } else { 0.0 })
-                });
+                self.write_grad(plan, loc0, grad0, c, |dx| relu_grad(y_out, dy, dx));
                 self.values[out.tensor] = y;
             }
             Kind::BatchNorm { index, offset } => {
@@ -347,7 +346,7 @@ impl Workspace {
             Grad::Add => {
                 let spare = &mut self.spare[..loc.len(c.n)];
                 write(spare);
-                self.grads[loc.tensor][span(plan, loc, c)].iter_mut().zip(spare.iter()).for_each(|(d, s)| *d += s);
+                add_into(&mut self.grads[loc.tensor][span(plan, loc, c)], spare);
             }
         }
     }

@@ -1,29 +1,5 @@
 //! Custom candle ops, each with a CPU kernel and a backward pass.
 
-/// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has
-/// it (checked at run time) and as compiled for the baseline x86-64
-/// otherwise. The binary stays portable; `$generic` and what it calls must
-/// be `#[inline(always)]` to be compiled into the AVX2 copy.
-macro_rules! with_avx2 {
-    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
-        $(#[$doc])*
-        $vis fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn avx2($($arg: $ty),*) {
-                    $generic($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU has AVX2, checked just above.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $generic($($arg),*)
-        }
-    };
-}
-
 mod avg_pool3x3;
 mod batch_norm;
 mod conv2d;

@@ -1,0 +1,58 @@
+//! The engine's element-wise passes, each compiled for AVX2 where the CPU
+//! has it (the baseline x86-64 build has SSE2 only).
+
+/// y = max(x, 0).
+#[inline(always)]
+fn relu_generic(x: &[f32], y: &mut [f32]) {
+    y.iter_mut().zip(x).for_each(|(y, &v)| *y = v.max(0.0));
+}
+
+/// dx = dy where the ReLU's output `y` is positive, 0 elsewhere.
+#[inline(always)]
+fn relu_grad_generic(y: &[f32], dy: &[f32], dx: &mut [f32]) {
+    dx.iter_mut().zip(dy).zip(y).for_each(|((d, &g), &v)| *d = if v > 0.0 { g } else { 0.0 });
+}
+
+/// y += x.
+#[inline(always)]
+fn add_into_generic(y: &mut [f32], x: &[f32]) {
+    y.iter_mut().zip(x).for_each(|(y, v)| *y += v);
+}
+
+/// Lanes of [`row_sums_generic`]: independent accumulators, so the sums
+/// vectorize (f32 addition is not associative, so a single running sum would not).
+const LANES: usize = 16;
+
+/// Adds each row's sum of `src` (rows × `len`) to `acc`: a bias gradient.
+#[inline(always)]
+fn accumulate_row_sums_generic(acc: &mut [f32], src: &[f32], len: usize) {
+    for (a, row) in acc.iter_mut().zip(src.chunks_exact(len)) {
+        let mut lanes = [0f32; LANES];
+        let chunks = row.chunks_exact(LANES);
+        let rest: f32 = chunks.remainder().iter().sum();
+        for chunk in chunks {
+            lanes.iter_mut().zip(chunk).for_each(|(l, v)| *l += v);
+        }
+        *a += lanes.iter().sum::<f32>() + rest;
+    }
+}
+
+with_avx2! {
+    /// [`relu_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn relu(x: &[f32], y: &mut [f32]) => relu_generic
+}
+
+with_avx2! {
+    /// [`relu_grad_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn relu_grad(y: &[f32], dy: &[f32], dx: &mut [f32]) => relu_grad_generic
+}
+
+with_avx2! {
+    /// [`add_into_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn add_into(y: &mut [f32], x: &[f32]) => add_into_generic
+}
+
+with_avx2! {
+    /// [`accumulate_row_sums_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn accumulate_row_sums(acc: &mut [f32], src: &[f32], len: usize) => accumulate_row_sums_generic
+}
