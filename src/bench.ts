@@ -5,20 +5,20 @@
 import { nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
-import { checkModelName } from './model.js'
+import { checkModelName } from './catalog.js'
 import { nativeBinding } from './native.js'
-import { checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
+import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
 
 /** Options of {@link benchmark}. */
 export interface BenchmarkOptions {
   /** Default `'googlenet'`. */
   model?: ModelName
-  /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default 64. */
+  /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default {@link BENCH_DEFAULTS}`.batchSize` (64). */
   batchSize?: number
-  /** Batches timed for training and again for inference; integer >= 1, default 100. */
+  /** Batches timed for training and again for inference; integer >= 1, default {@link BENCH_DEFAULTS}`.batches` (100). */
   batches?: number
-  /** Untimed batches before each measurement; integer >= 0, default 5. */
+  /** Untimed batches before each measurement; integer >= 0, default {@link BENCH_DEFAULTS}`.warmup` (5). */
   warmup?: number
   /** Default `'auto'`. */
   device?: Device
@@ -48,9 +48,9 @@ export interface BenchmarkResult {
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
   const model = checkModelName(o.model ?? 'googlenet')
-  const batchSize = checkBatchSize('batchSize', o.batchSize ?? 64)
-  const batches = checkInteger('batches', o.batches ?? 100, 1)
-  const warmup = checkInteger('warmup', o.warmup ?? 5, 0)
+  const batchSize = checkBatchSize('batchSize', o.batchSize ?? BENCH_DEFAULTS.batchSize)
+  const batches = checkInteger('batches', o.batches ?? BENCH_DEFAULTS.batches, 1)
+  const warmup = checkInteger('warmup', o.warmup ?? BENCH_DEFAULTS.warmup, 0)
   const device = resolveDevice(o.device ?? 'auto')
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { device, batchSize, batches, warmup })

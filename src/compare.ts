@@ -4,7 +4,8 @@
  * @module
  */
 import { loadMnist } from './mnist.js'
-import { Model, checkModelName } from './model.js'
+import { checkModelName } from './catalog.js'
+import { Model } from './model.js'
 import { FIT_DEFAULTS, checkCallback, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import type { Device, ModelName, ProgressEvent } from './types.js'
 
@@ -48,7 +49,7 @@ export interface ComparisonRow {
 export const COMPARE_EPOCHS = 3
 
 /**
- * Trains each model in turn with the reference recipe (batch 64, lr 0.01,
+ * Trains each model in turn with the reference recipe ({@link FIT_DEFAULTS}: batch 64, lr 0.01,
  * momentum 0.5) on the same data with the same seed and number of epochs,
  * evaluating on the test split after every epoch.
  * @throws (rejects) TypeError/RangeError for bad options, before any training

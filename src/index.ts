@@ -36,8 +36,17 @@ export {
   type TraceStep,
 } from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
-export { Model, createModel, modelNames, models } from './model.js'
-export { FIT_DEFAULTS, MAX_COUNT, MAX_SEED, maxBatchSize } from './options.js'
+export { type DepthRule, type ModelEntry, modelCatalog, modelNames, models } from './catalog.js'
+export { Model, createModel } from './model.js'
+export {
+  BENCH_DEFAULTS,
+  FIT_DEFAULTS,
+  MAX_COUNT,
+  MAX_SEED,
+  maxBatchSize,
+  type BenchDefaults,
+  type FitDefaults,
+} from './options.js'
 export { version } from './package-info.js'
 export { renderReport, writeReport } from './report/render.js'
 export type { ReportInput, ReportLossWindow, ReportMisclassified } from './report/types.js'

@@ -4,7 +4,7 @@
  * for any input size).
  * @module
  */
-import { checkDepth, checkModelName, models } from './model.js'
+import { checkDepth, checkModelName, modelEntry } from './catalog.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 import type { ModelName } from './types.js'
@@ -51,7 +51,7 @@ export class TraceError extends Error {
 /**
  * Every layer of model `name` (`depth`: units per stage of a ResNet):
  * output shape, parameters and multiply-accumulates per image, with the totals.
- * @throws RangeError for an unknown model or a bad depth
+ * @throws RangeError for an unknown model or a depth it does not take (the core's messages)
  */
 export function summarize(name: ModelName = 'googlenet', options?: { depth?: number }): ModelSummary {
   const model = checkModelName(name)
@@ -79,15 +79,16 @@ export function checkTraceSize(name: string, value: unknown, shown?: string): nu
  * Runs one image of zeros of the given size (default: the model's own)
  * through model `name` (`depth`: units per stage of a ResNet) and returns
  * each layer's output shape, in the order data flows.
- * @throws RangeError for an unknown model or a bad size; a {@link TraceError}
+ * @throws RangeError for an unknown model, a depth it does not take or a bad size; a {@link TraceError}
  *   naming the first layer whose input does not fit, with both shapes
  */
 export function traceShapes(name: ModelName = 'googlenet', size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
   const model = checkModelName(name)
   const o = checkOptionsObject('size', size)
   const depth = checkDepth(model, o.depth)
-  const height = checkTraceSize('height', o.height ?? models[model].height)
-  const width = checkTraceSize('width', o.width ?? models[model].width)
+  const { height: modelHeight, width: modelWidth } = modelEntry(model)
+  const height = checkTraceSize('height', o.height ?? modelHeight)
+  const width = checkTraceSize('width', o.width ?? modelWidth)
   const trace = nativeBinding().traceModel(model, height, width, depth)
   const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
   if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)

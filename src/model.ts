@@ -1,5 +1,6 @@
 /**
- * The {@link Model} class and {@link createModel}.
+ * The {@link Model} class and {@link createModel}. What models there are,
+ * and their rules, come from the addon's catalog (see `catalog.ts`).
  * @module
  */
 import { type Dataset, NUM_CLASSES, nativeDataset } from './dataset.js'
@@ -11,6 +12,7 @@ import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { resolveFitOptions } from './fit-options.js'
+import { checkDepth, checkModelName, modelEntry } from './catalog.js'
 import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
@@ -31,53 +33,6 @@ import type {
   Prediction,
   TrainingHistory,
 } from './types.js'
-
-/** The models this build can create, with the image size each takes. */
-export const models: Readonly<Record<ModelName, { readonly height: number; readonly width: number }>> = Object.freeze({
-  /** The reference GoogLeNet of the tutorial: two Inception-A modules, 97,298 parameters. */
-  googlenet: Object.freeze({ height: 28, width: 28 }),
-  /** LeNet-5's shape with ReLU and max-pool, 61,706 parameters. */
-  lenet5: Object.freeze({ height: 28, width: 28 }),
-  /** The tutorial's small residual network: two residual blocks, 41,514 parameters. */
-  residual: Object.freeze({ height: 28, width: 28 }),
-  /** A small MNIST ResNet with He et al. 2016's original unit, Fig. 4(a) (same as `resnet-original`). */
-  resnet: Object.freeze({ height: 28, width: 28 }),
-  /** Fig. 4(a): conv, BN, ReLU, conv, BN, addition, ReLU. */
-  'resnet-original': Object.freeze({ height: 28, width: 28 }),
-  /** Fig. 4(b): BN after the addition. */
-  'resnet-bn-after-add': Object.freeze({ height: 28, width: 28 }),
-  /** Fig. 4(c): ReLU before the addition. */
-  'resnet-relu-before-add': Object.freeze({ height: 28, width: 28 }),
-  /** Fig. 4(d): ReLU-only pre-activation. */
-  'resnet-relu-only-preact': Object.freeze({ height: 28, width: 28 }),
-  /** Fig. 4(e): full pre-activation (BN and ReLU before each conv). */
-  'resnet-full-preact': Object.freeze({ height: 28, width: 28 }),
-})
-
-/** The names accepted by {@link createModel}. */
-export const modelNames: readonly ModelName[] = Object.freeze(Object.keys(models) as ModelName[])
-
-/** Checks that `name` is a model this build can create. @internal */
-export function checkModelName(name: unknown): ModelName {
-  if (typeof name !== 'string') throw new TypeError(`model name must be a string (got ${typeof name})`)
-  if (!Object.hasOwn(models, name)) {
-    throw new RangeError(`unknown model ${JSON.stringify(name)} (available: ${modelNames.join(', ')})`)
-  }
-  return name as ModelName
-}
-
-/** The most residual units per stage a ResNet may have (the core's limit too). */
-export const MAX_DEPTH = 16
-
-/**
- * Checks a ResNet depth (units per stage); other models have a fixed depth.
- * @internal
- */
-export function checkDepth(model: ModelName, depth: unknown, name = 'depth', shown?: string): number | undefined {
-  if (depth === undefined) return undefined
-  if (!model.startsWith('resnet')) throw new RangeError(`${name} applies to the resnet models only (model ${JSON.stringify(model)})`)
-  return checkInteger(name, depth, 1, MAX_DEPTH, shown)
-}
 
 /** An epoch of a checkpoint's history (a JSON line written by the core). */
 function parseHistoryLine(line: string): EpochRecord {
@@ -138,7 +93,8 @@ export class Model {
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
    * @param native - internal: wraps an already loaded native model instead
-   * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` where no CUDA device can be used
+   * @throws RangeError for an unknown name, a depth the model does not take (the core's messages) or a bad seed;
+   *   Error for `device: 'cuda'` where no CUDA device can be used
    */
   constructor(name: ModelName = 'googlenet', options?: ModelOptions, native?: NativeModel) {
     const o = checkOptionsObject('options', options)
@@ -249,7 +205,8 @@ export class Model {
 
   /** The image size the model takes. */
   get inputSize(): { height: number; width: number } {
-    return { ...models[this.#name] }
+    const { height, width } = modelEntry(this.#name)
+    return { height, width }
   }
 
   /** Total number of trainable scalars (97,298 for googlenet). */
@@ -262,9 +219,9 @@ export class Model {
     return summarize(this.#name, this.#depth === undefined ? {} : { depth: this.#depth })
   }
 
-  /** Residual units per stage of a `resnet` model; undefined for the others. */
+  /** Residual units per stage of a model that takes a depth (the ResNets); undefined for a model of fixed depth. */
   get depth(): number | undefined {
-    return this.#depth ?? (this.#name.startsWith('resnet') ? 1 : undefined)
+    return this.#depth ?? modelEntry(this.#name).depth?.default
   }
 
   /** The trainable tensors, in PyTorch's order and with PyTorch's names. */
@@ -368,7 +325,8 @@ export class Model {
    * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
    */
   async predict(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Prediction> {
-    const { height = 28, width = 28 } = checkOptionsObject('options', options)
+    const want = modelEntry(this.#name)
+    const { height = want.height, width = want.width } = checkOptionsObject('options', options)
     checkInteger('height', height, 1)
     checkInteger('width', width, 1)
     this.#checkSize(height, width)
@@ -420,7 +378,7 @@ export class Model {
 
   /** @param source - where the images came from, named in the message (see {@link Dataset.source}) */
   #checkSize(height: number, width: number, source?: string): void {
-    const want = models[this.#name]
+    const want = modelEntry(this.#name)
     if (height !== want.height || width !== want.width) {
       const from = source === undefined ? '' : ` from ${source}`
       throw new RangeError(`model "${this.#name}" takes ${want.height}x${want.width} images (got ${height}x${width}${from})`)
@@ -439,8 +397,9 @@ export class Model {
 
 /**
  * Creates a freshly initialized model.
- * @param name - default `'googlenet'`
- * @throws RangeError for an unknown name or bad seed; Error for `device: 'cuda'` where no CUDA device can be used
+ * @param name - one of {@link modelNames}; default `'googlenet'`
+ * @throws RangeError for an unknown name, a depth the model does not take (the core's messages) or a bad seed;
+ *   Error for `device: 'cuda'` where no CUDA device can be used
  */
 export function createModel(name: ModelName = 'googlenet', options?: ModelOptions): Model {
   return new Model(name, options)

@@ -27,6 +27,9 @@ export type {
   ParameterInfo as NativeParameterInfo,
 } from '../index.js'
 
+/** util.inspect's hook (`util.inspect.custom`), without importing node:util. */
+const inspectCustom = Symbol.for('nodejs.util.inspect.custom')
+
 /** The shape of the generated loader's exports. */
 export type NativeBinding = typeof Binding
 
@@ -97,6 +100,12 @@ export function loadedBinary(): LoadedBinary {
  */
 export function readOnFirstUse<T extends object>(empty: T, fill: (target: T) => void): T {
   let filled = false
+  // util.inspect (console.log) looks at a proxy's target, not through its
+  // traps: show it what a first use would see.
+  Object.defineProperty(empty, inspectCustom, {
+    value: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) =>
+      inspect(Array.isArray(ready()) ? [...(empty as unknown[])] : { ...empty }, options),
+  })
   const ready = (): T => {
     if (!filled) {
       fill(empty)

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { nativeBinding } from './native.js'
+import { nativeBinding, readOnFirstUse } from './native.js'
 
 /**
  * The largest whole number any option takes unless it has a smaller limit:
@@ -19,18 +19,55 @@ export const MAX_COUNT = 2 ** 32 - 1
 /** The largest seed accepted (seeds are unsigned 32-bit integers). */
 export const MAX_SEED = MAX_COUNT
 
+/** The options of `fit` (and `train`) that have a default. */
+export interface FitDefaults {
+  readonly epochs: number
+  readonly batchSize: number
+  readonly lr: number
+  readonly momentum: number
+  /** The seed of initialization and shuffling. */
+  readonly seed: number
+  /** Batches per `'window'` progress event. */
+  readonly logEvery: number
+}
+
 /**
- * The reference training recipe (DESIGN.md §1). The seed defaults to 0, as
- * in the PyTorch reference script (its RNG differs, so runs are not identical).
+ * Batches per `'window'` progress event when `logEvery` is not given: the
+ * tutorial prints its running loss every 300 batches. The windows are made
+ * here, from the batch events, so this default is the TypeScript layer's own.
  */
-export const FIT_DEFAULTS = {
-  epochs: 10,
-  batchSize: 64,
-  lr: 0.01,
-  momentum: 0.5,
-  seed: 0,
-  logEvery: 300,
-} as const
+const LOG_EVERY = 300
+
+/**
+ * The reference training recipe (DESIGN.md §1): what `fit`, `train` and the
+ * CLI use where an option is not given. Read from the addon on first use
+ * (the core's `FitConfig::default()`), but `logEvery`, which is this
+ * layer's own; frozen. The seed defaults to 0, as in the PyTorch reference
+ * script (its RNG differs, so runs are not identical).
+ */
+export const FIT_DEFAULTS: FitDefaults = readOnFirstUse({} as FitDefaults, (target) => {
+  const { epochs, batchSize, lr, momentum, seed } = nativeBinding().fitDefaults()
+  Object.assign(target, { epochs, batchSize, lr, momentum, seed, logEvery: LOG_EVERY })
+})
+
+/** The options of `benchmark` (and `bench`) that have a default. */
+export interface BenchDefaults {
+  /** Images per batch, for training and inference. */
+  readonly batchSize: number
+  /** Batches timed, for training and again for inference. */
+  readonly batches: number
+  /** Untimed batches before each measurement. */
+  readonly warmup: number
+}
+
+/**
+ * What `benchmark` and `bench` use where an option is not given. Read from
+ * the addon on first use (the core's `BenchConfig::default()`); frozen.
+ */
+export const BENCH_DEFAULTS: BenchDefaults = readOnFirstUse({} as BenchDefaults, (target) => {
+  const { batchSize, batches, warmup } = nativeBinding().benchDefaults()
+  Object.assign(target, { batchSize, batches, warmup })
+})
 
 /** How a rejected value is shown in a message: numbers as numbers, strings quoted. */
 function show(value: unknown): string {

@@ -16,7 +16,7 @@ import type { CheckpointInfo, Device, FitOptions, ModelName, TrainingHistory } f
 export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> {
   /** Default `'googlenet'`. */
   model?: ModelName
-  /** Residual units per stage, for the `resnet` models only. */
+  /** Residual units per stage, for the models that take a depth (the ResNets; see {@link models}). */
   depth?: number
   /** Seeds initialization and shuffling; default 0. */
   seed?: number
@@ -109,8 +109,8 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
 
 /**
  * Loads MNIST, creates a model and trains it, evaluating on the test split
- * after every epoch. With no options this is the reference recipe: googlenet,
- * 10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 0.
+ * after every epoch. With no options this is the reference recipe: googlenet
+ * with {@link FIT_DEFAULTS} (10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 0).
  * @throws (rejects) TypeError/RangeError for bad options (before any data is read), data errors,
  *   or an `AbortError` when `signal` aborts
  */

@@ -4,17 +4,13 @@
  */
 import type { Dataset } from './dataset.js'
 
-/** Names of the models this build can create. */
-export type ModelName =
-  | 'googlenet'
-  | 'lenet5'
-  | 'residual'
-  | 'resnet'
-  | 'resnet-original'
-  | 'resnet-bn-after-add'
-  | 'resnet-relu-before-add'
-  | 'resnet-relu-only-preact'
-  | 'resnet-full-preact'
+/**
+ * The name of a model this build can create: one of {@link modelNames}
+ * (e.g. `'googlenet'`, `'resnet-full-preact'`). A string, because the list
+ * lives in the addon's catalog (see {@link modelCatalog}); other names are
+ * refused with a `RangeError` that lists the known ones.
+ */
+export type ModelName = string
 
 /**
  * Where a model runs. `'auto'` picks the first NVIDIA GPU when the CUDA
@@ -25,11 +21,15 @@ export type Device = 'auto' | 'cpu' | 'cuda'
 
 /** Options of {@link createModel} and the {@link Model} constructor. */
 export interface ModelOptions {
-  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default 0. */
+  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default {@link FIT_DEFAULTS}`.seed` (0). */
   seed?: number
   /** Default `'auto'`. */
   device?: Device
-  /** Residual units per stage, for the `resnet` models only: integer in [1, 16], default 1. */
+  /**
+   * Residual units per stage, for the models that take a depth (the ResNets):
+   * within the model's `depth` rule in {@link models} (1 to 16; default 1).
+   * Models of fixed depth refuse one.
+   */
   depth?: number
 }
 
@@ -43,13 +43,13 @@ export interface ParameterInfo {
 
 /** Options of {@link Model.fit}. Every field is optional; defaults are the reference recipe. */
 export interface FitOptions {
-  /** Passes over the training set; integer in [1, 2^32 − 1], default 10. */
+  /** Passes over the training set; integer in [1, 2^32 − 1], default {@link FIT_DEFAULTS}`.epochs` (10). */
   epochs?: number
-  /** Images per SGD step; integer in [1, {@link maxBatchSize}()] (1024), default 64. */
+  /** Images per SGD step; integer in [1, {@link maxBatchSize}()] (1024), default {@link FIT_DEFAULTS}`.batchSize` (64). */
   batchSize?: number
-  /** Learning rate; finite > 0, default 0.01. */
+  /** Learning rate; finite > 0, default {@link FIT_DEFAULTS}`.lr` (0.01). */
   lr?: number
-  /** SGD momentum (PyTorch's form); finite in [0, 1), default 0.5. */
+  /** SGD momentum (PyTorch's form); finite in [0, 1), default {@link FIT_DEFAULTS}`.momentum` (0.5). */
   momentum?: number
   /** Seeds the per-epoch shuffle; integer in [0, 2^32-1], default the model's seed. */
   seed?: number
@@ -59,7 +59,7 @@ export interface FitOptions {
   signal?: AbortSignal
   /** Called with progress while training runs (on the event loop, never blocking training). */
   onProgress?: (event: ProgressEvent) => void
-  /** Batches per `'window'` event (the tutorial's 300); integer >= 1, default 300. */
+  /** Batches per `'window'` event; integer >= 1, default {@link FIT_DEFAULTS}`.logEvery` (the tutorial's 300). */
   logEvery?: number
   /**
    * Write a checkpoint into this folder after every epoch, and when training
@@ -125,9 +125,9 @@ export interface EvaluateOptions {
 
 /** Options of {@link Model.predict}. */
 export interface PredictOptions {
-  /** Image height in pixels; default 28. */
+  /** Image height in pixels; default the model's ({@link Model.inputSize}; 28 for every model of the zoo). */
   height?: number
-  /** Image width in pixels; default 28. */
+  /** Image width in pixels; default the model's ({@link Model.inputSize}). */
   width?: number
 }
 

@@ -67,6 +67,12 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['bench', '--batches', '0'], /--batches must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['bench', '--warmup', '-1'], /--warmup must be an integer in \[0, 4294967295\] \(got -1\)/],
     [['bench', '--model', 'alexnet'], /--model/],
+    // Model names and depth rules are the core's, with its messages.
+    [['train', '--model', 'alexnet'], /^error: --model: unknown model 'alexnet' \(known: googlenet, lenet5, /],
+    [['summary', '--model', 'resnet', '--depth', '17'], /^error: --depth: ResNet depth must be 1 to 16 units per stage \(got 17\)$/m],
+    [['trace', '--model', 'lenet5', '--depth', '2'], /^error: --depth: model 'lenet5' has a fixed depth; only the resnet models take one$/m],
+    [['train', '--model', 'resnet-full-preact', '--depth', '0'], /--depth: ResNet depth must be 1 to 16 units per stage \(got 0\)/],
+    [['train', '--depth', 'x'], /--depth must be an integer in \[0, 4294967295\] \(got x\)/],
   ])('%j', async (args, message) => {
     const r = await runCli(args)
     expect(r.code).toBe(2)

@@ -77,6 +77,6 @@ describe('compare', () => {
     expect(row.accuracy).toHaveLength(1)
     const bad = await runCli(['compare', '--models', 'lenet5,vgg'])
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toMatch(/^error: --models: unknown model "vgg"/)
+    expect(bad.stderr).toMatch(/^error: --models: unknown model 'vgg' \(known: googlenet, /)
   })
 })

@@ -5,10 +5,10 @@
 import { type Command, Option } from 'commander'
 import { type BenchmarkResult, benchmark } from '../bench.js'
 import { errorMessage } from '../errors.js'
-import { modelNames } from '../model.js'
-import { checkBatchSize, checkInteger } from '../options.js'
-import type { Device, ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { BENCH_DEFAULTS, checkBatchSize, checkInteger } from '../options.js'
+import type { Device } from '../types.js'
+import { defaultFromAddon, modelChoices } from './addon-help.js'
+import { type RawFlags, atLeastOne, modelFlag, numberFlag } from './flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -30,19 +30,27 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
   return program
     .command('bench')
     .description('time steady-state training (forward, backward, SGD step) and inference on MNIST batches')
-    .addOption(new Option('--model <name>', 'model to time').choices(modelNames).default('googlenet'))
-    .addOption(new Option('--batch-size <n>', 'images per batch').default(64))
-    .addOption(new Option('--batches <n>', 'batches timed, for training and again for inference').default(100))
-    .addOption(new Option('--warmup <n>', 'untimed batches before each measurement').default(5))
+    .addOption(modelChoices(new Option('--model <name>', 'model to time').default('googlenet')))
+    .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per batch'), () => BENCH_DEFAULTS.batchSize))
+    .addOption(
+      defaultFromAddon(new Option('--batches <n>', 'batches timed, for training and again for inference'), () => BENCH_DEFAULTS.batches),
+    )
+    .addOption(defaultFromAddon(new Option('--warmup <n>', 'untimed batches before each measurement'), () => BENCH_DEFAULTS.warmup))
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (raw: RawFlags) => {
       const options = {
-        model: raw.model as ModelName,
-        batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, 64),
-        batches: numberFlag(raw, 'batches', '--batches', atLeastOne, 100),
-        warmup: numberFlag(raw, 'warmup', '--warmup', (name, value, shown) => checkInteger(name, value, 0, undefined, shown), 5),
+        model: modelFlag(raw, 'model', '--model', 'googlenet'),
+        batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, BENCH_DEFAULTS.batchSize),
+        batches: numberFlag(raw, 'batches', '--batches', atLeastOne, BENCH_DEFAULTS.batches),
+        warmup: numberFlag(
+          raw,
+          'warmup',
+          '--warmup',
+          (name, value, shown) => checkInteger(name, value, 0, undefined, shown),
+          BENCH_DEFAULTS.warmup,
+        ),
         device: raw.device as Device,
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }

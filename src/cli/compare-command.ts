@@ -5,10 +5,11 @@
 import { type Command, Option } from 'commander'
 import { COMPARE_EPOCHS, type ComparisonRow, compareModels } from '../compare.js'
 import { errorMessage, isAbortError } from '../errors.js'
-import { modelNames } from '../model.js'
+import { checkModelName } from '../catalog.js'
 import { FIT_DEFAULTS, checkSeed } from '../options.js'
 import type { ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { defaultFromAddon } from './addon-help.js'
+import { type RawFlags, addonCheck, atLeastOne, numberFlag } from './flags.js'
 import { type StopPosition, formatCount, formatSeconds, formatStopped } from './format.js'
 import type { Io } from './io.js'
 import { StopSignals } from './signals.js'
@@ -18,10 +19,8 @@ const DEFAULT_MODELS = 'googlenet,lenet5,residual,resnet-original,resnet-full-pr
 
 function parseModels(raw: unknown): ModelName[] {
   const names = String(raw ?? DEFAULT_MODELS).split(',').map((m) => m.trim()).filter((m) => m !== '')
-  const unknown = names.find((m) => !(modelNames as readonly string[]).includes(m))
-  if (unknown !== undefined) throw new UsageError(`--models: unknown model "${unknown}" (available: ${modelNames.join(', ')})`)
   if (names.length === 0) throw new UsageError('--models needs at least one model name')
-  return names as ModelName[]
+  return names.map((name) => addonCheck('--models', () => checkModelName(name)))
 }
 
 /** The comparison table, one row per model. */
@@ -62,7 +61,7 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
     .addOption(new Option('--epochs <n>', 'epochs per model').default(COMPARE_EPOCHS))
     .addOption(new Option('--limit <n>', 'train on the first n training images only'))
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
-    .addOption(new Option('--seed <n>', 'seed of every model').default(FIT_DEFAULTS.seed))
+    .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of every model'), () => FIT_DEFAULTS.seed))
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--json', 'one {"model","params","macs","accuracy","seconds"} object per line'))

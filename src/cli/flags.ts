@@ -3,8 +3,8 @@
  * @module
  */
 import { errorMessage } from '../errors.js'
-import { checkDepth } from '../model.js'
-import { checkInteger } from '../options.js'
+import { checkDepth, checkModelName } from '../catalog.js'
+import { MAX_COUNT, checkInteger } from '../options.js'
 import type { ModelName } from '../types.js'
 import { UsageError } from './usage-error.js'
 
@@ -44,12 +44,37 @@ export function numberFlag(raw: RawFlags, key: string, flag: string, check: Chec
 export const atLeastOne: Check = (name, value, shown) => checkInteger(name, value, 1, undefined, shown)
 
 /**
- * The `--depth` flag: residual units per stage, for the resnet models only.
- * @throws UsageError for a bad value or a model with a fixed depth
+ * Runs a check the addon makes, whose message does not name the flag, and
+ * turns its refusal into a usage error that does: `--model: unknown model 'x' (known: …)`.
+ * A check that could not run (the addon failed to load) is no usage error.
+ * @throws UsageError `<flag>: <the addon's message>`
+ */
+export function addonCheck<T>(flag: string, check: () => T): T {
+  try {
+    return check()
+  } catch (error) {
+    if (!(error instanceof RangeError || error instanceof TypeError)) throw error
+    throw new UsageError(`${flag}: ${error.message}`)
+  }
+}
+
+/**
+ * A model name flag (`--model`): one of the catalog's names. Absent, it is `fallback`.
+ * @throws UsageError naming the flag and listing the known names
+ */
+export function modelFlag(raw: RawFlags, key: string, flag: string, fallback: ModelName): ModelName {
+  const value = raw[key]
+  return value === undefined ? fallback : addonCheck(flag, () => checkModelName(value))
+}
+
+/**
+ * The `--depth` flag: residual units per stage, for the models that take a
+ * depth (the core's rule, with its message).
+ * @throws UsageError for a value that is not a whole number, or one `model` does not take
  */
 export function depthFlag(raw: RawFlags, model: ModelName): number | undefined {
-  // numberFlag checks only a given flag, so checkDepth sees a value and returns a number.
-  return numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkDepth(model, value, name, shown) as number)
+  const depth = numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkInteger(name, value, 0, MAX_COUNT, shown))
+  return depth === undefined ? undefined : addonCheck('--depth', () => checkDepth(model, depth))
 }
 
 /**

@@ -6,9 +6,9 @@
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
 import { type ModelSummary, TraceError, type TraceStep, checkTraceSize, summarize, traceShapes } from '../insight.js'
-import { modelNames, models } from '../model.js'
-import type { ModelName } from '../types.js'
-import { type RawFlags, depthFlag, numberFlag } from './flags.js'
+import { modelEntry } from '../catalog.js'
+import { depthRange, modelChoices } from './addon-help.js'
+import { type RawFlags, depthFlag, modelFlag, numberFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE, EXIT_USAGE } from './usage-error.js'
@@ -36,13 +36,14 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
   program
     .command('summary')
     .description("every layer's output shape, parameters and multiply-accumulates, with totals")
-    .addOption(new Option('--model <name>', 'model to describe').choices(modelNames).default('googlenet'))
-    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
+    .addOption(modelChoices(new Option('--model <name>', 'model to describe').default('googlenet')))
+    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(new Option('--json', 'print {"model","params","macs","layers":[…]}'))
     .action((raw: RawFlags) => {
-      const depth = depthFlag(raw, raw.model as ModelName)
+      const model = modelFlag(raw, 'model', '--model', 'googlenet')
+      const depth = depthFlag(raw, model)
       try {
-        const s = summarize(raw.model as ModelName, depth === undefined ? {} : { depth })
+        const s = summarize(model, depth === undefined ? {} : { depth })
         io.stdout.write(raw.json === true ? `${JSON.stringify(s)}\n` : formatSummary(s))
         done(0)
       } catch (error) {
@@ -53,15 +54,15 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
   program
     .command('trace')
     .description("run one dummy image through a model and print each layer's output shape as data flows")
-    .addOption(new Option('--model <name>', 'model to trace').choices(modelNames).default('googlenet'))
-    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
+    .addOption(modelChoices(new Option('--model <name>', 'model to trace').default('googlenet')))
+    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(new Option('--height <n>', "input height (default: the model's)"))
     .addOption(new Option('--width <n>', "input width (default: the model's)"))
     .addOption(new Option('--json', 'print one {"name","outputShape"} object per line'))
     .action((raw: RawFlags) => {
-      const model = raw.model as ModelName
-      const height = numberFlag(raw, 'height', '--height', checkTraceSize, models[model].height)
-      const width = numberFlag(raw, 'width', '--width', checkTraceSize, models[model].width)
+      const model = modelFlag(raw, 'model', '--model', 'googlenet')
+      const height = numberFlag(raw, 'height', '--height', checkTraceSize, modelEntry(model).height)
+      const width = numberFlag(raw, 'width', '--width', checkTraceSize, modelEntry(model).width)
       const depth = depthFlag(raw, model)
       const print = (steps: readonly TraceStep[]): void => {
         io.stdout.write(raw.json === true ? steps.map((s) => `${JSON.stringify(s)}\n`).join('') : formatTrace(height, width, steps))

@@ -7,6 +7,7 @@ import { deviceInfo } from '../device.js'
 import { errorMessage } from '../errors.js'
 import { packageName, version } from '../package-info.js'
 import { type Io, processIo } from './io.js'
+import { addonHelp } from './addon-help.js'
 import { addBenchCommand } from './bench-command.js'
 import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
@@ -47,6 +48,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .helpOption('-h, --help', 'show help')
     .exitOverride()
     .showSuggestionAfterError(true)
+    .configureHelp(addonHelp)
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),

@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
-import { type Model, modelNames } from '../model.js'
+import type { Model } from '../model.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
 import { checkCheckpointFolder, checkOutputFile } from '../output-file.js'
@@ -17,6 +17,7 @@ import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { type Reporter, createReporter } from './reporter.js'
 import { StopSignals } from './signals.js'
+import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -43,17 +44,19 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
   return program
     .command('train')
     .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
-    .addOption(new Option('--model <name>', 'model to train').choices(modelNames).default('googlenet'))
-    .addOption(new Option('--depth <n>', 'residual units per stage (resnet models; default 1)'))
-    .addOption(new Option('--epochs <n>', 'passes over the training set').default(FIT_DEFAULTS.epochs))
-    .addOption(new Option('--batch-size <n>', 'images per SGD step').default(FIT_DEFAULTS.batchSize))
-    .addOption(new Option('--lr <rate>', 'learning rate').default(FIT_DEFAULTS.lr))
-    .addOption(new Option('--momentum <m>', 'SGD momentum, in [0, 1)').default(FIT_DEFAULTS.momentum))
-    .addOption(new Option('--seed <n>', 'seed of initialization and shuffling').default(FIT_DEFAULTS.seed))
+    // Defaults and model names come from the addon, read when they are needed
+    // (see addon-help.ts); parseTrainFlags applies the defaults.
+    .addOption(modelChoices(new Option('--model <name>', 'model to train').default('googlenet')))
+    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
+    .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))
+    .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per SGD step'), () => FIT_DEFAULTS.batchSize))
+    .addOption(defaultFromAddon(new Option('--lr <rate>', 'learning rate'), () => FIT_DEFAULTS.lr))
+    .addOption(defaultFromAddon(new Option('--momentum <m>', 'SGD momentum, in [0, 1)'), () => FIT_DEFAULTS.momentum))
+    .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of initialization and shuffling'), () => FIT_DEFAULTS.seed))
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
     .addOption(new Option('--limit <n>', 'train on the first n training images only'))
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
-    .addOption(new Option('--log-every <n>', 'batches per running-loss line').default(FIT_DEFAULTS.logEvery))
+    .addOption(defaultFromAddon(new Option('--log-every <n>', 'batches per running-loss line'), () => FIT_DEFAULTS.logEvery))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))

@@ -5,7 +5,7 @@
 import { FIT_DEFAULTS, checkBatchSize, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
 import type { Device, ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, depthFlag, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, depthFlag, modelFlag, numberFlag } from './flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
@@ -38,8 +38,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
  */
 export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {
-    // commander has already checked it against the choices.
-    model: (raw.model as ModelName | undefined) ?? 'googlenet',
+    model: modelFlag(raw, 'model', '--model', 'googlenet'),
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, FIT_DEFAULTS.batchSize),
     lr: numberFlag(raw, 'lr', '--lr', checkPositive, FIT_DEFAULTS.lr),

@@ -70,6 +70,24 @@ fn every_design_builds_traces_and_counts_its_parameters() {
 }
 
 #[test]
+fn depth_is_resolved_and_refused_by_the_catalog_rule() {
+    let resnet = catalog::find("resnet").unwrap();
+    assert_eq!(resnet.name, "resnet-original");
+    let rule = resnet.depth.unwrap();
+    assert_eq!(resnet.resolve_depth(None).unwrap(), Some(rule.default));
+    assert_eq!(resnet.resolve_depth(Some(rule.max)).unwrap(), Some(rule.max));
+    for bad in [rule.min - 1, rule.max + 1] {
+        let message = resnet.resolve_depth(Some(bad)).unwrap_err().to_string();
+        assert!(message.contains(&format!("must be {} to {} units per stage (got {bad})", rule.min, rule.max)), "{message}");
+    }
+    let lenet = catalog::find("lenet5").unwrap();
+    assert_eq!(lenet.resolve_depth(None).unwrap(), None);
+    assert!(lenet.resolve_depth(Some(1)).unwrap_err().to_string().contains("model 'lenet5' has a fixed depth"));
+    let unknown = catalog::find("alexnet").err().unwrap().to_string();
+    assert!(unknown.contains("unknown model 'alexnet' (known: googlenet, "), "{unknown}");
+}
+
+#[test]
 fn the_trace_follows_the_units_steps() {
     // In (b) the second BN comes after the addition, so its output is the
     // unit's sum; in (a) the unit's output is relu(bn2 + x).

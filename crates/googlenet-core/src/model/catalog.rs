@@ -41,7 +41,9 @@ impl CatalogEntry {
     pub fn resolve_depth(&self, depth: Option<usize>) -> Result<Option<usize>> {
         match (self.depth, depth) {
             (None, None) => Ok(None),
-            (None, Some(_)) => Err(Error::InvalidArgument(format!("model '{}' has a fixed depth; only the resnet models take one", self.name))),
+            (None, Some(_)) => {
+                Err(Error::InvalidArgument(format!("model '{}' has a fixed depth; only the resnet models take one", self.name)))
+            }
             (Some(rule), None) => Ok(Some(rule.default)),
             (Some(rule), Some(d)) if (rule.min..=rule.max).contains(&d) => Ok(Some(d)),
             (Some(rule), Some(d)) => {

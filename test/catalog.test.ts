@@ -1,0 +1,161 @@
+/**
+ * The catalog and the defaults come from the addon (the Rust core's one
+ * list of models, `FitConfig::default()`, `BenchConfig::default()`): what
+ * the API and the CLI show is what they accept, and the core's refusals
+ * reach JavaScript as RangeErrors with the core's own messages.
+ */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import {
+  BENCH_DEFAULTS,
+  FIT_DEFAULTS,
+  createModel,
+  modelCatalog,
+  modelNames,
+  models,
+  summarize,
+  traceShapes,
+} from '../dist/index.js'
+import * as binding from '../index.js'
+import { ROOT, runCli } from './helpers.js'
+
+/** The message the core gives for a depth out of `rule`'s range. */
+const depthMessage = (rule: { min: number; max: number }, got: number): string =>
+  `ResNet depth must be ${rule.min} to ${rule.max} units per stage (got ${got})`
+
+describe('the catalog', () => {
+  it('is the addon\'s, one entry per model, with every name createModel accepts', () => {
+    const catalog = modelCatalog()
+    expect(catalog.map((m) => m.name)).toEqual(binding.modelCatalog().map((m) => m.name))
+    expect([...modelNames]).toEqual(catalog.flatMap((m) => [m.name, ...m.aliases]))
+    expect(Object.keys(models)).toEqual([...modelNames])
+    expect(new Set(modelNames).size).toBe(modelNames.length)
+    for (const entry of catalog) {
+      expect(entry.about, entry.name).toMatch(/\S/)
+      expect(entry.channels * entry.height * entry.width, entry.name).toBeGreaterThan(0)
+      for (const alias of entry.aliases) expect(models[alias], alias).toBe(entry)
+    }
+    expect(models.resnet?.name).toBe('resnet-original')
+  })
+
+  it('is frozen, and writes to it are refused', () => {
+    expect(Object.isFrozen(models)).toBe(true)
+    expect(Object.isFrozen(modelNames)).toBe(true)
+    expect(Object.isFrozen(FIT_DEFAULTS)).toBe(true)
+    expect(() => (modelNames as string[]).push('alexnet')).toThrow(TypeError)
+    expect(() => Object.assign(FIT_DEFAULTS, { epochs: 1 })).toThrow(TypeError)
+    expect(modelNames).not.toContain('alexnet')
+    expect(FIT_DEFAULTS.epochs).toBe(binding.fitDefaults().epochs)
+  })
+
+  it.each([...modelNames])('creates, summarizes and traces %s at the input size it lists', (name) => {
+    const entry = models[name]
+    if (entry === undefined) throw new Error(`no entry for ${name}`)
+    const model = createModel(name)
+    expect(model.inputSize).toEqual({ height: entry.height, width: entry.width })
+    expect(model.depth).toBe(entry.depth?.default)
+    expect(summarize(name).params).toBe(model.paramCount)
+    expect(traceShapes(name).at(-1)?.outputShape).toEqual([10])
+  })
+
+  it('refuses names outside it, with the core\'s message listing it', () => {
+    const known = `(known: ${modelNames.join(', ')})`
+    for (const name of ['alexnet', 'GoogLeNet', 'googlenet ', '']) {
+      const message = `unknown model '${name}' ${known}`
+      for (const call of [() => createModel(name), () => summarize(name), () => traceShapes(name)]) {
+        expect(call).toThrow(RangeError)
+        expect(call).toThrow(message)
+      }
+    }
+    expect(() => createModel(7 as unknown as string)).toThrow(TypeError)
+  })
+
+  it('gives each model the depths its rule allows, and refuses the others with the core\'s message', () => {
+    for (const entry of modelCatalog()) {
+      const rule = entry.depth
+      if (rule === null) {
+        const message = `model '${entry.name}' has a fixed depth; only the resnet models take one`
+        expect(createModel(entry.name).depth).toBeUndefined()
+        for (const call of [() => createModel(entry.name, { depth: 1 }), () => summarize(entry.name, { depth: 1 })]) {
+          expect(call).toThrow(RangeError)
+          expect(call).toThrow(message)
+        }
+        continue
+      }
+      expect(createModel(entry.name, { depth: rule.min }).depth).toBe(rule.min)
+      expect(summarize(entry.name, { depth: rule.max }).params).toBeGreaterThan(summarize(entry.name).params)
+      for (const depth of [rule.min - 1, rule.max + 1]) {
+        for (const call of [
+          () => createModel(entry.name, { depth }),
+          () => summarize(entry.name, { depth }),
+          () => traceShapes(entry.name, { depth }),
+        ]) {
+          expect(call).toThrow(RangeError)
+          expect(call).toThrow(depthMessage(rule, depth))
+        }
+      }
+      // Not a whole number the addon takes: refused before it is asked.
+      expect(() => createModel(entry.name, { depth: 1.5 })).toThrow('depth must be an integer in [0, 4294967295] (got 1.5)')
+      expect(() => createModel(entry.name, { depth: '2' as unknown as number })).toThrow(TypeError)
+    }
+  })
+})
+
+describe('the defaults', () => {
+  it("are the core's: the reference recipe and the benchmark's settings", () => {
+    // DESIGN.md §1's recipe; logEvery (the tutorial's 300) is the TypeScript layer's own.
+    expect({ ...FIT_DEFAULTS }).toEqual({ ...binding.fitDefaults(), logEvery: 300 })
+    expect({ ...FIT_DEFAULTS }).toEqual({ epochs: 10, batchSize: 64, lr: 0.01, momentum: 0.5, seed: 0, logEvery: 300 })
+    expect({ ...BENCH_DEFAULTS }).toEqual(binding.benchDefaults())
+    expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
+  })
+
+  it('show in the CLI help, with the model names', async () => {
+    const train = await runCli(['train', '--help'])
+    expect(train.code).toBe(0)
+    const help = train.stdout.replace(/\s+/g, ' ')
+    for (const name of modelNames) expect(help).toContain(`"${name}"`)
+    expect(help).toContain(`passes over the training set (default: ${FIT_DEFAULTS.epochs})`)
+    expect(help).toContain(`learning rate (default: ${FIT_DEFAULTS.lr})`)
+    expect(help).toContain(`batches per running-loss line (default: ${FIT_DEFAULTS.logEvery})`)
+    const rule = modelCatalog().find((m) => m.depth !== null)?.depth
+    expect(help).toContain(`depth: ${rule?.min} to ${rule?.max} (default: ${rule?.default})`)
+    const bench = (await runCli(['bench', '--help'])).stdout.replace(/\s+/g, ' ')
+    expect(bench).toContain(`images per batch (default: ${BENCH_DEFAULTS.batchSize})`)
+    expect(bench).toContain(`untimed batches before each measurement (default: ${BENCH_DEFAULTS.warmup})`)
+  })
+})
+
+describe('without an addon', () => {
+  const env = { ...process.env, GOOGLENET_NATIVE_BINARY: 'gpu' }
+
+  it('the package still imports, and the first use of the catalog says why it cannot load', () => {
+    const script = `
+      const g = await import('./dist/index.js')
+      for (const read of [() => g.modelNames.length, () => g.models.googlenet, () => g.FIT_DEFAULTS.epochs, () => g.modelCatalog()]) {
+        try { read(); console.log('read') } catch (e) { console.log(e.message) }
+      }`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' })
+    expect(r.status).toBe(0)
+    expect(r.stdout.trim().split('\n')).toEqual(Array(4).fill('GOOGLENET_NATIVE_BINARY must be cpu or cuda (got "gpu")'))
+  })
+
+  it('help still prints, without what only the addon knows', async () => {
+    const r = await runCli(['train', '--help'], { env: { GOOGLENET_NATIVE_BINARY: 'gpu' } })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('--model <name>')
+    expect(r.stdout).toContain('--epochs <n>')
+    expect(r.stdout).not.toContain('"lenet5"')
+  })
+})
+
+describe('the README', () => {
+  it('lists every model of the catalog in its Models table', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(readme.indexOf('\n## Models\n'), readme.indexOf('\n### Looking inside a model\n'))
+    const listed = [...section.matchAll(/^\| `([a-z0-9-]+)`/gm)].map((m) => m[1])
+    expect(listed).toEqual(modelCatalog().map((m) => m.name))
+  })
+})
