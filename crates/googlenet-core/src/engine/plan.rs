@@ -130,7 +130,7 @@ fn pointwise(kind: LayerKind) -> bool {
     matches!(kind, LayerKind::Conv2d { kernel: 1, stride: 1, padding: 0, .. })
 }
 
-struct Builder<'a> {
+struct PlanBuilder<'a> {
     d: &'a Description,
     shapes: Vec<Shape>,
     readers: Vec<Vec<NodeId>>,
@@ -142,7 +142,7 @@ struct Builder<'a> {
     layout_len: usize,
 }
 
-impl Builder<'_> {
+impl PlanBuilder<'_> {
     fn new_tensor(&mut self, rows: usize, plane: usize) -> Loc {
         self.tensor_lens.push(rows * plane);
         Loc { tensor: self.tensor_lens.len() - 1, start: 0, rows, plane }
@@ -183,7 +183,7 @@ impl Plan {
             node.inputs.iter().for_each(|&i| readers[i].push(id));
         }
         let mut b =
-            Builder { d, shapes, readers, locs: vec![None; d.nodes.len()], tensor_lens: Vec::new(), layout: Vec::new(), layout_len: 0 };
+            PlanBuilder { d, shapes, readers, locs: vec![None; d.nodes.len()], tensor_lens: Vec::new(), layout: Vec::new(), layout_len: 0 };
         let groups = head_groups(&b);
         let group_of = |node: NodeId| groups.iter().position(|g| g.members.contains(&node));
         // A pool moved after its conv is not computed where it stands.
@@ -221,8 +221,8 @@ impl Plan {
         let mut raw_rows: Vec<(NodeId, Loc)> = Vec::new();
         let buffer_names: Vec<String> = d.buffers().into_iter().map(|p| p.name).collect();
         for (id, node) in d.nodes.iter().enumerate() {
-            let input_loc = |b: &Builder, i: usize| b.locs[node.inputs[i]].expect("inputs are placed first");
-            let out_loc = |b: &mut Builder| match b.locs[id] {
+            let input_loc = |b: &PlanBuilder, i: usize| b.locs[node.inputs[i]].expect("inputs are placed first");
+            let out_loc = |b: &mut PlanBuilder| match b.locs[id] {
                 Some(loc) => loc,
                 None => {
                     let loc = b.shape_loc(id);
@@ -357,12 +357,12 @@ impl Plan {
 }
 
 /// Whether node `pool` is a 2×2 max pool read only by a ReLU.
-fn fused_pool(b: &Builder, pool: NodeId) -> bool {
+fn fused_pool(b: &PlanBuilder, pool: NodeId) -> bool {
     b.d.nodes[pool].op == (Op::MaxPool { kernel: 2, stride: 2 }) && matches!(b.readers[pool][..], [r] if b.d.nodes[r].op == Op::Relu)
 }
 
 /// The 1×1 convolution groups of the graph (see the module's comment).
-fn head_groups(b: &Builder) -> Vec<HeadGroup> {
+fn head_groups(b: &PlanBuilder) -> Vec<HeadGroup> {
     let d = b.d;
     let mut groups: Vec<HeadGroup> = Vec::new();
     for (id, node) in d.nodes.iter().enumerate() {
@@ -395,7 +395,7 @@ fn head_groups(b: &Builder) -> Vec<HeadGroup> {
 /// The one GEMM of a head group: its weights side by side, then its
 /// biases; the members' outputs are consecutive rows of one tensor (placed
 /// for plain members, returned for moved ones, whose pool comes next).
-fn group_step(b: &mut Builder, g: &HeadGroup) -> (Step, Vec<(NodeId, Loc)>) {
+fn group_step(b: &mut PlanBuilder, g: &HeadGroup) -> (Step, Vec<(NodeId, Loc)>) {
     let names: Vec<&str> = g.members.iter().map(|&m| b.layer_of(m).unwrap().0).collect();
     let mut ordered: Vec<String> = names.iter().map(|n| format!("{n}.weight")).collect();
     ordered.extend(names.iter().map(|n| format!("{n}.bias")));
