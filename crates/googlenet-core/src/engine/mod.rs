@@ -61,6 +61,8 @@ pub struct Engine {
     /// Batch norm uses the batch's statistics and updates the running ones.
     training: bool,
     workspaces: Vec<Workspace>,
+    /// The parameters with batch norms folded into convs, for inference.
+    folded: Vec<f32>,
     train_chunk: usize,
     infer_chunk: usize,
 }
@@ -85,6 +87,7 @@ impl Engine {
             batch_norms,
             training: false,
             workspaces: Vec::new(),
+            folded: Vec::new(),
             train_chunk: TRAIN_CHUNK,
             infer_chunk: INFER_CHUNK,
         }))
@@ -165,6 +168,29 @@ impl Engine {
         }
     }
 
+    /// `folded`: the parameters with every folded conv's weights scaled and
+    /// bias shifted by its batch norm's running statistics (see [`plan::Fold`]):
+    /// W' = W·s, b' = (b − mean)·s + β per channel, s = γ/√(var + eps).
+    fn fold_batch_norms(&mut self) {
+        self.folded.clear();
+        self.folded.extend_from_slice(&self.params);
+        for fold in &self.plan.folds {
+            let (Kind::Conv(conv), Kind::BatchNorm { index, offset }) =
+                (&self.plan.steps[fold.conv].kind, &self.plan.steps[fold.batch_norm].kind)
+            else {
+                unreachable!("a fold is a conv and a batch norm")
+            };
+            let stats = &self.batch_norms[*index].stats;
+            let (gamma, beta) = self.params[*offset..*offset + 2 * conv.c_out].split_at(conv.c_out);
+            let (weight, bias) = conv.slot.weight_bias_mut(&mut self.folded, conv.c_out);
+            for (co, row) in weight.chunks_exact_mut(conv.rows()).enumerate() {
+                let scale = gamma[co] as f64 * stats[2 * co + 1];
+                row.iter_mut().for_each(|w| *w = (*w as f64 * scale) as f32);
+                bias[co] = ((bias[co] as f64 - stats[2 * co]) * scale + beta[co] as f64) as f32;
+            }
+        }
+    }
+
     /// The batch's statistics of batch norm `index` from the threads'
     /// partial sums over `count` values per channel, moving the running ones.
     fn reduce_moments(&mut self, index: usize, count: usize) -> Result<()> {
@@ -207,7 +233,7 @@ impl Engine {
         });
         let mut from = 0;
         for (k, &i) in bn_steps.iter().enumerate() {
-            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts, folds: &[] };
             let plan = &self.plan;
             self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
                 for c in chunks(len) {
@@ -218,7 +244,7 @@ impl Engine {
             self.reduce_moments(k, counts[k])?;
             from = i;
         }
-        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts, folds: &[] };
         let plan = &self.plan;
         let steps = plan.steps.len();
         self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
@@ -237,7 +263,7 @@ impl Engine {
         }
         let mut to = steps;
         for (k, &i) in bn_steps.iter().enumerate().rev() {
-            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts, folds: &[] };
             let plan = &self.plan;
             self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
                 for c in chunks(len) {
@@ -248,7 +274,7 @@ impl Engine {
             self.batch_norms[k].grad_sums = sum_partials(&self.workspaces[..used], k);
             to = i + 1;
         }
-        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts };
+        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: true, bn_counts: &counts, folds: &[] };
         let plan = &self.plan;
         self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
             for c in chunks(len) {
@@ -276,7 +302,7 @@ impl Engine {
             self.use_running_stats();
             let (shares, chunk) = (self.shares(count, false), self.train_chunk);
             let image_len = self.plan.input.rows * self.plan.input.plane;
-            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
+            let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[], folds: &[] };
             let plan = &self.plan;
             let scale = 1.0 / count as f32;
             self.workspaces.par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
@@ -342,9 +368,11 @@ impl Engine {
             return Ok(out);
         }
         self.use_running_stats();
+        self.fold_batch_norms();
         let (shares, chunk) = (self.shares(count, false), self.infer_chunk);
         let image_len = self.plan.input.rows * self.plan.input.plane;
-        let shared = Shared { params: &self.params, batch_norms: &self.batch_norms, training: false, bn_counts: &[] };
+        let shared =
+            Shared { params: &self.folded, batch_norms: &self.batch_norms, training: false, bn_counts: &[], folds: &self.plan.folds };
         let plan = &self.plan;
         let mut outputs: Vec<&mut [f32]> = Vec::with_capacity(shares.len());
         let mut rest = out.as_mut_slice();

@@ -102,6 +102,16 @@ pub(crate) struct BatchNormSpec {
     pub buffer: usize,
 }
 
+/// A convolution followed by a batch norm that reads only it: in
+/// evaluation the batch norm is an affine map per channel, so the pair is
+/// one convolution with scaled weights and a shifted bias (steps `conv`
+/// and `batch_norm`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fold {
+    pub conv: usize,
+    pub batch_norm: usize,
+}
+
 pub(crate) struct Plan {
     /// Floats per image of each tensor.
     pub tensor_lens: Vec<usize>,
@@ -115,6 +125,8 @@ pub(crate) struct Plan {
     /// steps, or partly written by none).
     pub zeroed_grads: Vec<usize>,
     pub batch_norms: Vec<BatchNormSpec>,
+    /// The conv and batch norm pairs inference runs as one conv.
+    pub folds: Vec<Fold>,
 }
 
 /// The groups of 1×1 convolutions run as one GEMM, found from the graph.
@@ -216,6 +228,7 @@ impl Plan {
 
         let mut steps = Vec::new();
         let mut batch_norms = Vec::new();
+        let mut folds = Vec::new();
         let mut done_groups = vec![false; groups.len()];
         // The GEMM rows of moved convs, before their pool.
         let mut raw_rows: Vec<(NodeId, Loc)> = Vec::new();
@@ -284,6 +297,18 @@ impl Plan {
                             let mean = format!("{}.running_mean", layer.name);
                             let buffer = buffer_names.iter().position(|n| *n == mean)?;
                             batch_norms.push(BatchNormSpec { channels, buffer });
+                            // A plain conv read only by this batch norm: in
+                            // evaluation both are one affine map.
+                            let conv = steps.len().checked_sub(1).filter(|&c: &usize| {
+                                let s: &Step = &steps[c];
+                                matches!(&s.kind, Kind::Conv(conv) if conv.bias_rows == conv.c_out)
+                                    && s.output == x
+                                    && b.readers[node.inputs[0]].len() == 1
+                                    && matches!(d.nodes[node.inputs[0]].op, Op::Layer(_))
+                            });
+                            if let Some(conv) = conv {
+                                folds.push(Fold { conv, batch_norm: steps.len() });
+                            }
                             Kind::BatchNorm { index: batch_norms.len() - 1, offset }
                         }
                         _ => return None,
@@ -347,7 +372,7 @@ impl Plan {
         let zeroed_grads = mark_gradients(&mut steps, input.tensor, &b.tensor_lens);
         let layout = b.layout.into_iter().map(|(name, _)| name).collect();
         let classes = logits.rows;
-        Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms })
+        Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds })
     }
 
     /// Whether batch norm makes training need the whole batch at once.

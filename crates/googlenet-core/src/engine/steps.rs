@@ -5,7 +5,7 @@ use super::batch_norm as bn;
 use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad};
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
-use super::plan::{Grad, Kind, Loc, Plan, Step};
+use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
 use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
 
 /// Per batch norm, shared by every thread of a step: each channel's mean
@@ -26,6 +26,9 @@ pub(crate) struct Shared<'a> {
     /// Values per channel over the whole batch, for each batch norm
     /// (training's divisor N in the input gradient).
     pub bn_counts: &'a [usize],
+    /// Conv and batch norm pairs run as one conv (inference, with `params`
+    /// holding the folded weights); empty otherwise.
+    pub folds: &'a [Fold],
 }
 
 /// A run of consecutive images of a thread's share: `n` images after the
@@ -150,7 +153,12 @@ impl Workspace {
     /// The forward pass of steps `range`.
     pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
         for i in range {
-            self.forward_step(plan, i, shared, c);
+            if shared.folds.iter().any(|f| f.batch_norm == i) {
+                continue;
+            }
+            // A folded conv writes what its batch norm would have.
+            let out = shared.folds.iter().find(|f| f.conv == i).map_or(plan.steps[i].output, |f| plan.steps[f.batch_norm].output);
+            self.forward_step(plan, i, shared, c, out);
         }
     }
 
@@ -194,10 +202,9 @@ impl Workspace {
         );
     }
 
-    fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk) {
+    fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk, out: Loc) {
         let (step, n) = (&plan.steps[i], c.n);
         let params = shared.params;
-        let out = step.output;
         let mut y = std::mem::take(&mut self.values[out.tensor]);
         let values = &self.values;
         let x = |k: usize| -> &[f32] { &values[step.inputs[k].tensor][span(plan, step.inputs[k], c)] };
