@@ -212,8 +212,8 @@ export interface NativeCheckpointInfo {
   batchesDone: number
   /** Size of the training set the run uses. */
   trainSize: number
-  /** Each finished epoch's summary as a JSON line. */
-  history: Array<string>
+  /** Each finished epoch's summary, earlier runs' included. */
+  history: Array<NativeEpochSummary>
 }
 
 /**

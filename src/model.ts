@@ -21,7 +21,6 @@ import type {
   ClassAccuracy,
   DetailedEvaluation,
   Device,
-  EpochRecord,
   EvaluateOptions,
   EvaluationResult,
   FilePrediction,
@@ -33,12 +32,6 @@ import type {
   Prediction,
   TrainingHistory,
 } from './types.js'
-
-/** An epoch of a checkpoint's history (a JSON line written by the core). */
-function parseHistoryLine(line: string): EpochRecord {
-  const { type: _type, ...record } = JSON.parse(line) as EpochRecord & { type: string }
-  return record
-}
 
 /** Per-class accuracy and the confusion matrix of `predictions` against `labels`. */
 function confusionOf(labels: Uint8Array, predictions: Uint8Array): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions'> {
@@ -117,7 +110,7 @@ export class Model {
         batchesDone: checkpoint.batchesDone,
         trainSize: checkpoint.trainSize,
         recipe: { ...checkpoint.config },
-        history: checkpoint.history.map(parseHistoryLine),
+        history: checkpoint.history.map(toEpochRecord),
       })
     }
   }

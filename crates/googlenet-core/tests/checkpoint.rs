@@ -12,7 +12,7 @@ use candle_core::Device;
 use common::{mnist, temp_dir};
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::{build_model, load_model, save_model, Model, ModelInfo};
-use googlenet_core::train::{fit, fit_from, latest_checkpoint, load_checkpoint, save_checkpoint, FitConfig, TrainEvent};
+use googlenet_core::train::{fit, fit_from, latest_checkpoint, load_checkpoint, save_checkpoint, EpochSummary, FitConfig, TrainEvent};
 use googlenet_core::Error;
 
 fn weights(model: &dyn Model) -> Vec<Vec<f32>> {
@@ -110,7 +110,9 @@ fn a_folder_resumes_from_its_furthest_checkpoint() {
     let (_, checkpoint) = load_checkpoint(&dir, &Device::Cpu).unwrap();
     assert_eq!((checkpoint.state.epochs_done, checkpoint.state.batches_done), (1, 2));
     assert_eq!(checkpoint.state.history.len(), 1);
-    assert!(checkpoint.state.history[0].starts_with("{\"type\":\"epoch\",\"epoch\":1,"), "{}", checkpoint.state.history[0]);
+    let epoch = &checkpoint.state.history[0];
+    assert_eq!(epoch.epoch, 1);
+    assert_eq!(EpochSummary::from_json(&epoch.to_json()).as_ref(), Ok(epoch), "the history survives its JSON");
     // A checkpoint's weights load as a model too.
     let (model, info) = load_model(&latest_checkpoint(&dir).unwrap(), &Device::Cpu).unwrap();
     assert_eq!((model.name(), info.epochs), ("lenet5", 1));

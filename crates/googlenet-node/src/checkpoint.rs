@@ -9,6 +9,7 @@ use napi_derive::napi;
 
 use crate::errors::guarded;
 use crate::model::NativeFitOptions;
+use crate::progress::NativeEpochSummary;
 use crate::saved::NativeModelInfo;
 
 /// A checkpoint's recipe and progress (its weights are the model's).
@@ -24,8 +25,8 @@ pub struct NativeCheckpointInfo {
     pub batches_done: u32,
     /// Size of the training set the run uses.
     pub train_size: u32,
-    /// Each finished epoch's summary as a JSON line.
-    pub history: Vec<String>,
+    /// Each finished epoch's summary, earlier runs' included.
+    pub history: Vec<NativeEpochSummary>,
 }
 
 impl From<&Checkpoint> for NativeCheckpointInfo {
@@ -37,7 +38,7 @@ impl From<&Checkpoint> for NativeCheckpointInfo {
             epochs_done: c.state.epochs_done as u32,
             batches_done: c.state.batches_done as u32,
             train_size: c.state.order.len() as u32,
-            history: c.state.history.clone(),
+            history: c.state.history.iter().map(Into::into).collect(),
         }
     }
 }

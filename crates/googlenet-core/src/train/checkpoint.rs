@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 
 use super::state::check_momentum;
-use super::{FitConfig, TrainState};
+use super::{EpochSummary, FitConfig, TrainState};
 use crate::model::saved::{
     model_from_tensors, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,
     OPTIMIZER_PREFIX, TRAINING_PREFIX,
@@ -81,7 +81,7 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
         ("batches_done".to_string(), state.batches_done.to_string()),
         ("rng_word_pos".to_string(), state.rng_word_pos.to_string()),
         ("epoch_loss_sum".to_string(), state.epoch_loss_sum.to_string()),
-        ("history".to_string(), state.history.join("\n")),
+        ("history".to_string(), state.history.iter().map(EpochSummary::to_json).collect::<Vec<_>>().join("\n")),
     ]);
     write_safetensors(&path, tensors, metadata)?;
     Ok(path)
@@ -198,15 +198,15 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
     check_momentum(model.as_ref(), &momentum).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
-    let history: Vec<String> = field("history")?.lines().filter(|l| !l.is_empty()).map(str::to_string).collect();
-    if let Some((i, e)) =
-        history.iter().enumerate().find_map(|(i, l)| serde_json::from_str::<serde_json::Map<_, _>>(l).err().map(|e| (i, e)))
-    {
-        return Err(Error::data(
-            &path,
-            format!("checkpoint metadata 'history' is damaged: epoch line {} is not a JSON object ({e})", i + 1),
-        ));
-    }
+    let history = field("history")?
+        .lines()
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            EpochSummary::from_json(l)
+                .map_err(|why| Error::data(&path, format!("checkpoint metadata 'history' is damaged: epoch line {} {why}", i + 1)))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let state = TrainState {
         epochs_done: info.epochs,
         batches_done: number("batches_done")?,

@@ -93,18 +93,48 @@ pub struct EpochSummary {
 }
 
 impl EpochSummary {
-    /// One JSON object, as the examples print per epoch:
-    /// `{"type":"epoch","epoch","loss","seconds","trainImagesPerSec"}`, plus
-    /// `testAccuracy`, `testLoss` and `evalSeconds` after an evaluation.
+    /// One JSON object, as the examples print per epoch and a checkpoint
+    /// keeps its history: `{"type":"epoch","epoch","loss","seconds",
+    /// "trainImagesPerSec"}`, plus `testAccuracy`, `testCorrect`,
+    /// `testTotal`, `testLoss` and `evalSeconds` after an evaluation.
     pub fn to_json(&self) -> String {
         let mut json = format!(
-            "{{\"type\":\"epoch\",\"epoch\":{},\"loss\":{:.6},\"seconds\":{:.3},\"trainImagesPerSec\":{:.1}",
+            "{{\"type\":\"epoch\",\"epoch\":{},\"loss\":{},\"seconds\":{:.3},\"trainImagesPerSec\":{:.1}",
             self.epoch, self.loss, self.seconds, self.train_images_per_sec
         );
         if let (Some(test), Some(eval_seconds)) = (&self.test, self.eval_seconds) {
-            json += &format!(",\"testAccuracy\":{},\"testLoss\":{:.6},\"evalSeconds\":{:.3}", test.accuracy, test.loss, eval_seconds);
+            json += &format!(
+                ",\"testAccuracy\":{},\"testCorrect\":{},\"testTotal\":{},\"testLoss\":{},\"evalSeconds\":{:.3}",
+                test.accuracy, test.correct, test.total, test.loss, eval_seconds
+            );
         }
         json + "}"
+    }
+
+    /// Reads [`EpochSummary::to_json`]'s line back; says what is wrong with
+    /// a line that is not one ("is not a JSON object (…)", "lacks …").
+    pub fn from_json(line: &str) -> std::result::Result<Self, String> {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| format!("is not a JSON object ({e})"))?;
+        let number = |key: &str| object.get(key).and_then(serde_json::Value::as_f64);
+        let count = |key: &str| object.get(key).and_then(serde_json::Value::as_u64).map(|v| v as usize);
+        let need = |key: &str, value: Option<f64>| value.ok_or_else(|| format!("lacks a number '{key}'"));
+        let test = match (number("testAccuracy"), count("testCorrect"), count("testTotal"), number("testLoss")) {
+            (None, None, None, None) => None,
+            (Some(accuracy), Some(correct), Some(total), Some(loss)) => Some(EvalResult { correct, total, accuracy, loss }),
+            _ => return Err("lacks some of testAccuracy, testCorrect, testTotal and testLoss (they go together)".into()),
+        };
+        Ok(Self {
+            epoch: count("epoch").ok_or("lacks a whole number 'epoch'")?,
+            loss: need("loss", number("loss"))?,
+            seconds: need("seconds", number("seconds"))?,
+            train_images_per_sec: need("trainImagesPerSec", number("trainImagesPerSec"))?,
+            eval_seconds: match &test {
+                Some(_) => Some(need("evalSeconds", number("evalSeconds"))?),
+                None => None,
+            },
+            test,
+        })
     }
 }
 
@@ -168,27 +198,27 @@ pub fn fit_from(
     let mut runner = Runner::new(model, device, Some(config.batch_size))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..train.len()).collect();
-    let (mut first_epoch, mut skip, mut carried_loss, mut lines, mut accuracy) = (1, 0, 0.0, Vec::new(), None);
+    let (mut first_epoch, mut skip, mut carried_loss, mut done, mut accuracy) = (1, 0, 0.0, Vec::new(), None);
     if let Some(state) = start {
         state.check_resumable(config, train.len())?;
         rng.set_word_pos(state.rng_word_pos);
         order = state.order.iter().map(|&i| i as usize).collect();
         runner.restore_momentum(model, &state.momentum, config.lr, config.momentum)?;
         (first_epoch, skip, carried_loss) = (state.epochs_done + 1, state.batches_done, state.epoch_loss_sum);
-        (lines, accuracy) = (state.history.clone(), state.test_accuracy);
+        (done, accuracy) = (state.history.clone(), state.test_accuracy);
     }
     let batches = train.len().div_ceil(config.batch_size);
     let mut history = Vec::with_capacity(config.epochs);
-    let snapshot = |runner: &Runner, rng: &ChaCha8Rng, order: &[usize], done: (usize, usize), loss: f64, lines: &[String], accuracy| {
+    let snapshot = |runner: &Runner, rng: &ChaCha8Rng, order: &[usize], at: (usize, usize), loss: f64, done: &[EpochSummary], accuracy| {
         Ok::<_, Error>(TrainState {
-            epochs_done: done.0,
-            batches_done: done.1,
+            epochs_done: at.0,
+            batches_done: at.1,
             rng_word_pos: rng.get_word_pos(),
             order: order.iter().map(|&i| i as u32).collect(),
             momentum: runner.momentum(model)?,
             epoch_loss_sum: loss,
             test_accuracy: accuracy,
-            history: lines.to_vec(),
+            history: done.to_vec(),
         })
     };
 
@@ -228,7 +258,7 @@ pub fn fit_from(
                     // An aborted run keeps what it learned so far (all of
                     // this group's steps), and says where it stands.
                     runner.sync(model)?;
-                    let state = snapshot(&runner, &rng, &order, (epoch - 1, b + 1), loss_sum, &lines, accuracy)?;
+                    let state = snapshot(&runner, &rng, &order, (epoch - 1, b + 1), loss_sum, &done, accuracy)?;
                     let _ = on_event(TrainEvent::Checkpoint(&state));
                     return Err(Error::Aborted);
                 }
@@ -253,9 +283,9 @@ pub fn fit_from(
             test,
             eval_seconds,
         };
-        lines.push(summary.to_json());
+        done.push(summary.clone());
         accuracy = summary.test.map(|t| t.accuracy).or(accuracy);
-        let state = snapshot(&runner, &rng, &order, (epoch, 0), 0.0, &lines, accuracy)?;
+        let state = snapshot(&runner, &rng, &order, (epoch, 0), 0.0, &done, accuracy)?;
         let _ = on_event(TrainEvent::Checkpoint(&state));
         let stop = on_event(TrainEvent::Epoch(&summary)).is_break();
         history.push(summary);

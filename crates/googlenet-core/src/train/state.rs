@@ -4,7 +4,7 @@
 
 use candle_core::Tensor;
 
-use super::FitConfig;
+use super::{EpochSummary, FitConfig};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -30,9 +30,8 @@ pub struct TrainState {
     pub epoch_loss_sum: f64,
     /// Test accuracy after the last finished epoch, if it was evaluated.
     pub test_accuracy: Option<f64>,
-    /// Every finished epoch's summary as a JSON line
-    /// ([`super::EpochSummary::to_json`]), earlier runs' included.
-    pub history: Vec<String>,
+    /// Every finished epoch's summary, earlier runs' included.
+    pub history: Vec<EpochSummary>,
 }
 
 impl TrainState {
