@@ -193,11 +193,6 @@ impl Description {
         specs
     }
 
-    /// Whether any layer behaves differently in training (batch norm).
-    pub fn has_batch_norm(&self) -> bool {
-        self.layers.iter().any(|l| matches!(l.kind, LayerKind::BatchNorm2d { .. }))
-    }
-
     /// The node's name, or what it is and where, for errors.
     pub fn label(&self, id: NodeId) -> String {
         let node = &self.nodes[id];
