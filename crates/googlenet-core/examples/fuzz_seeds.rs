@@ -16,7 +16,7 @@ use candle_core::Device;
 use googlenet_core::data::idx::{encode_images, encode_labels, IdxImages};
 use googlenet_core::data::{load_mnist_split, Split};
 use googlenet_core::model::{build_model, save_model, ModelInfo};
-use googlenet_core::train::{save_checkpoint, FitConfig, TrainState};
+use googlenet_core::train::{save_checkpoint, EpochSummary, FitConfig, TrainState};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage};
 
@@ -102,7 +102,7 @@ fn checkpoint_seeds(dir: &Path) -> Result<()> {
         momentum,
         epoch_loss_sum: 4.5,
         test_accuracy: Some(0.5),
-        history: vec![r#"{"type":"epoch","epoch":1}"#.into()],
+        history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],
     };
     let config = FitConfig { epochs: 3, batch_size: 4, ..FitConfig::default() };
     let checkpoint_path = save_checkpoint(&temp, model.as_ref(), &info, &config, &state)?;

@@ -17,7 +17,7 @@ use googlenet_core::data::idx::{decode_maybe_gzip, encode_images, encode_labels,
 use googlenet_core::data::Split;
 use googlenet_core::image::digit_from_image_bytes;
 use googlenet_core::model::{build_model, load_model_bytes, save_model, ModelInfo};
-use googlenet_core::train::{load_checkpoint_bytes, save_checkpoint, FitConfig, TrainState};
+use googlenet_core::train::{load_checkpoint_bytes, save_checkpoint, EpochSummary, FitConfig, TrainState};
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -136,7 +136,7 @@ fn checkpoints_and_model_files() {
         momentum,
         epoch_loss_sum: 4.5,
         test_accuracy: Some(0.5),
-        history: vec!["{}".into()],
+        history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],
     };
     let config = FitConfig { epochs: 3, batch_size: 4, ..FitConfig::default() };
     let checkpoint = save_checkpoint(&dir, model.as_ref(), &info, &config, &state).unwrap();
