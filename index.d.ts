@@ -112,8 +112,9 @@ export declare class NativeModel {
 export declare function benchDefaults(): NativeBenchDefaults
 
 /**
- * Times steady-state training and inference of a fresh `model` (seed 1)
- * on consecutive batches of `data`, off the event loop.
+ * Times steady-state training and inference of a fresh `model` (seed 1,
+ * `options.depth` for the models that take one) on consecutive batches of
+ * `data`, off the event loop.
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
@@ -169,6 +170,8 @@ export interface NativeBenchDefaults {
 export interface NativeBenchOptions {
   /** `cpu` or `cuda`. */
   device: string
+  /** Residual units per stage, for the models that take a depth. */
+  depth?: number
   batchSize: number
   batches: number
   warmup: number

@@ -10,6 +10,7 @@
 //   npm run bench:compare                          # every model; PYTHON=/path/to/python to pick the interpreter
 //   npm run bench:compare -- lenet5 residual       # only these
 //   BENCH_BATCHES=200 npm run bench:compare
+//   BENCH_DEPTH=4 npm run bench:compare -- resnet-original   # the models that take a depth, at this one
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -20,9 +21,6 @@ const python = process.env.PYTHON ?? 'python3'
 const batches = Number(process.env.BENCH_BATCHES ?? 200)
 const batchSize = 64
 const rounds = 3
-// Every zoo model but `resnet`, an alias of resnet-original (pytorch_zoo.NAMES).
-const ZOO = ['googlenet', 'lenet5', 'residual', 'resnet-original', 'resnet-bn-after-add', 'resnet-relu-before-add',
-  'resnet-relu-only-preact', 'resnet-full-preact']
 
 function run(command, args) {
   const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
@@ -33,7 +31,16 @@ function run(command, args) {
   return JSON.parse(r.stdout.trim().split('\n').at(-1))
 }
 
-const args = (model) => ['--model', model, '--batches', String(batches), '--batch-size', String(batchSize), '--warmup', '5']
+// Every zoo model (aliases aside) and those that take a depth: the core's
+// catalog, through the built package (scripts/pytorch_zoo.py has a twin of each).
+const { modelCatalog } = await import(join(root, 'dist', 'index.js'))
+const ZOO = modelCatalog().map((m) => m.name)
+const takesDepth = new Set(modelCatalog().filter((m) => m.depth !== null).map((m) => m.name))
+const depth = process.env.BENCH_DEPTH
+const args = (model) => [
+  '--model', model, '--batches', String(batches), '--batch-size', String(batchSize), '--warmup', '5',
+  ...(depth !== undefined && takesDepth.has(model) ? ['--depth', depth] : []),
+]
 const figures = (r) => ({ train: r.trainImagesPerSec, infer: r.inferImagesPerSec, rssMiB: r.peakRssMiB })
 const ours = (model) => figures(run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', ...args(model)]))
 const pytorch = (model) => figures(run(python, [join(root, 'scripts', 'pytorch-zoo-bench.py'), ...args(model)]))
@@ -65,7 +72,8 @@ if (probe.status !== 0) {
 const [torch, threads] = probe.stdout.trim().split(' ')
 const machine = cpu()
 console.log(`${machine.name}; AVX2 ${machine.avx2 ? 'yes' : 'no'}; AVX-512 ${machine.avx512.join(' ') || 'no'}`)
-console.log(`PyTorch ${torch} (${threads} threads); batch ${batchSize}, ${batches} timed batches per figure; images/s and peak RSS in MiB`)
+console.log(`PyTorch ${torch} (${threads} threads); batch ${batchSize}, ${batches} timed batches per figure` +
+  `${depth === undefined ? '' : `, depth ${depth} where a model takes one`}; images/s and peak RSS in MiB`)
 
 const summary = {}
 for (const model of models.length ? models : ZOO) {
@@ -90,4 +98,4 @@ for (const [model, m] of Object.entries(summary)) {
   console.log(row([model, fmt(m.ours.train), fmt(m.pytorch.train), m.ratio.train.toFixed(2) + 'x', fmt(m.ours.infer),
     fmt(m.pytorch.infer), m.ratio.infer.toFixed(2) + 'x', `${fmt(m.ours.rssMiB, 0)}/${fmt(m.pytorch.rssMiB, 0)}`]))
 }
-console.log(JSON.stringify({ cpu: machine.name, torch, threads: Number(threads), batchSize, batches, rounds, models: summary }))
+console.log(JSON.stringify({ cpu: machine.name, torch, threads: Number(threads), batchSize, batches, rounds, depth: depth ?? null, models: summary }))

@@ -5,7 +5,7 @@
 import { nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
-import { checkModelName } from './catalog.js'
+import { checkDepth, checkModelName, modelEntry } from './catalog.js'
 import { nativeBinding } from './native.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
@@ -14,6 +14,8 @@ import type { Device, ModelName } from './types.js'
 export interface BenchmarkOptions {
   /** Default `'googlenet'`. */
   model?: ModelName
+  /** Residual units per stage, for the models that take a depth (the ResNets); default theirs. */
+  depth?: number
   /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default {@link BENCH_DEFAULTS}`.batchSize` (64). */
   batchSize?: number
   /** Batches timed for training and again for inference; integer >= 1, default {@link BENCH_DEFAULTS}`.batches` (100). */
@@ -29,6 +31,8 @@ export interface BenchmarkOptions {
 /** What {@link benchmark} measured. */
 export interface BenchmarkResult {
   model: ModelName
+  /** The depth timed, for the models that take one. */
+  depth?: number
   device: 'cpu' | 'cuda'
   batchSize: number
   batches: number
@@ -48,14 +52,17 @@ export interface BenchmarkResult {
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
   const model = checkModelName(o.model ?? 'googlenet')
+  const depth = checkDepth(model, o.depth)
   const batchSize = checkBatchSize('batchSize', o.batchSize ?? BENCH_DEFAULTS.batchSize)
   const batches = checkInteger('batches', o.batches ?? BENCH_DEFAULTS.batches, 1)
   const warmup = checkInteger('warmup', o.warmup ?? BENCH_DEFAULTS.warmup, 0)
   const device = resolveDevice(o.device ?? 'auto')
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
-  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { device, batchSize, batches, warmup })
+  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })
+  const timedDepth = depth ?? modelEntry(model).depth?.default
   return {
     model,
+    ...(timedDepth === undefined ? {} : { depth: timedDepth }),
     device,
     batchSize,
     batches,

@@ -205,6 +205,15 @@ describe('bench', () => {
     }
   })
 
+  it('times a ResNet at the depth asked for, and refuses a depth for a model of fixed depth', async () => {
+    const r = await runCli(['bench', '--model', 'resnet-full-preact', '--depth', '2', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--json'])
+    expect(r.code).toBe(0)
+    expect(JSON.parse(lines(r.stdout)[0] ?? '')).toMatchObject({ model: 'resnet-full-preact', depth: 2, batchSize: 8 })
+    const refused = await runCli(['bench', '--model', 'lenet5', '--depth', '2'])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("model 'lenet5' has a fixed depth")
+  })
+
   it('prints one line of text without --json', async () => {
     const r = await runCli(['bench', '--batches', '1', '--warmup', '0', '--batch-size', '16'])
     expect(r.code).toBe(0)

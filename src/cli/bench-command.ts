@@ -7,8 +7,8 @@ import { type BenchmarkResult, benchmark } from '../bench.js'
 import { errorMessage } from '../errors.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger } from '../options.js'
 import type { Device } from '../types.js'
-import { defaultFromAddon, modelChoices } from './addon-help.js'
-import { type RawFlags, atLeastOne, modelFlag, numberFlag } from './flags.js'
+import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
+import { type RawFlags, atLeastOne, depthFlag, modelFlag, numberFlag } from './flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -17,7 +17,7 @@ import { EXIT_FAILURE } from './usage-error.js'
 function formatBench(r: BenchmarkResult): string {
   const perSec = (x: number): string => `${formatCount(x)} images/s`
   return (
-    `${r.model} on ${r.device}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
+    `${r.model}${r.depth === undefined ? '' : ` (depth ${r.depth})`} on ${r.device}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
     `inference ${perSec(r.inferImagesPerSec)}, peak RSS ${Math.round(r.peakRssMiB)} MiB`
   )
 }
@@ -31,6 +31,7 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .command('bench')
     .description('time steady-state training (forward, backward, SGD step) and inference on MNIST batches')
     .addOption(modelChoices(new Option('--model <name>', 'model to time').default('googlenet')))
+    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per batch'), () => BENCH_DEFAULTS.batchSize))
     .addOption(
       defaultFromAddon(new Option('--batches <n>', 'batches timed, for training and again for inference'), () => BENCH_DEFAULTS.batches),
@@ -40,8 +41,11 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (raw: RawFlags) => {
+      const model = modelFlag(raw, 'model', '--model', 'googlenet')
+      const depth = depthFlag(raw, model)
       const options = {
-        model: modelFlag(raw, 'model', '--model', 'googlenet'),
+        model,
+        ...(depth === undefined ? {} : { depth }),
         batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, BENCH_DEFAULTS.batchSize),
         batches: numberFlag(raw, 'batches', '--batches', atLeastOne, BENCH_DEFAULTS.batches),
         warmup: numberFlag(

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::build_model;
+use googlenet_core::model::build_model_with_depth;
 use googlenet_core::train::{benchmark, BenchConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -15,6 +15,8 @@ use crate::errors::{caught, guarded};
 pub struct NativeBenchOptions {
     /// `cpu` or `cuda`.
     pub device: String,
+    /// Residual units per stage, for the models that take a depth.
+    pub depth: Option<u32>,
     pub batch_size: u32,
     pub batches: u32,
     pub warmup: u32,
@@ -28,6 +30,7 @@ pub struct NativeBenchResult {
 
 pub struct BenchTask {
     model: String,
+    depth: Option<usize>,
     device: Device,
     data: Arc<Dataset>,
     config: BenchConfig,
@@ -39,7 +42,7 @@ impl Task for BenchTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = build_model(&self.model, 1, &self.device)?;
+            let model = build_model_with_depth(&self.model, 1, self.depth, &self.device)?;
             let r = benchmark(model.as_ref(), &self.data, &self.config, &self.device)?;
             Ok(NativeBenchResult { train_images_per_sec: r.train_images_per_sec, infer_images_per_sec: r.infer_images_per_sec })
         })
@@ -50,12 +53,14 @@ impl Task for BenchTask {
     }
 }
 
-/// Times steady-state training and inference of a fresh `model` (seed 1)
-/// on consecutive batches of `data`, off the event loop.
+/// Times steady-state training and inference of a fresh `model` (seed 1,
+/// `options.depth` for the models that take one) on consecutive batches of
+/// `data`, off the event loop.
 #[napi(catch_unwind, ts_return_type = "Promise<NativeBenchResult>")]
 pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> Result<AsyncTask<BenchTask>> {
     Ok(AsyncTask::new(BenchTask {
         model,
+        depth: options.depth.map(|d| d as usize),
         device: parse_device(&options.device)?,
         data: data.inner.clone(),
         config: BenchConfig { batch_size: options.batch_size as usize, batches: options.batches as usize, warmup: options.warmup as usize },
