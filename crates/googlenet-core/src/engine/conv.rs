@@ -109,8 +109,7 @@ impl ConvLayer {
                 col.fill(0.0);
             }
             self.for_each_run(n, |row, out, cols, first| {
-                let dst = &mut col[row * row_len + out..][cols];
-                dst.iter_mut().zip(x[first..].iter().step_by(s)).for_each(|(d, v)| *d = *v);
+                gather(&mut col[row * row_len + out..][cols], &x[first..], s);
             });
         }
     }
@@ -185,5 +184,28 @@ impl ConvLayer {
         } else {
             self.fold(scratch, dx, n);
         }
+    }
+}
+
+/// `dst[j] = src[j·stride]` for every j of `dst`. Stride 2 at the run
+/// lengths of 28×28 and 14×14 planes is written out for the compiler (the
+/// lengths known, the loads unrolled without bounds checks).
+#[inline(always)]
+fn gather(dst: &mut [f32], src: &[f32], stride: usize) {
+    /// Stride 2, `N` values.
+    #[inline(always)]
+    fn by_two<const N: usize>(dst: &mut [f32], src: &[f32]) {
+        let dst: &mut [f32; N] = dst.try_into().expect("N values");
+        let src = &src[..2 * N - 1];
+        for (j, d) in dst.iter_mut().enumerate() {
+            *d = src[2 * j];
+        }
+    }
+    match (stride, dst.len()) {
+        (2, 14) => by_two::<14>(dst, src),
+        (2, 13) => by_two::<13>(dst, src),
+        (2, 7) => by_two::<7>(dst, src),
+        (2, 6) => by_two::<6>(dst, src),
+        _ => dst.iter_mut().zip(src.iter().step_by(stride)).for_each(|(d, v)| *d = *v),
     }
 }
