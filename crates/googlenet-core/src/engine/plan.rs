@@ -19,7 +19,7 @@
 
 use super::conv::ConvLayer;
 use super::params::Slot;
-use crate::model::describe::{Description, LayerKind, NodeId, Op, Shape};
+use crate::model::describe::{Description, LayerKind, NodeId, Op, ParamSpec, Shape};
 
 /// Where an activation lives: rows `start..start + rows` (channels, or
 /// features) of a tensor whose every row holds `plane` floats per image.
@@ -152,6 +152,8 @@ struct PlanBuilder<'a> {
     /// Offsets of each parameter in the flat buffer, by name.
     layout: Vec<(String, usize)>,
     layout_len: usize,
+    /// The description's parameters, derived once.
+    params: Vec<ParamSpec>,
 }
 
 impl PlanBuilder<'_> {
@@ -170,7 +172,7 @@ impl PlanBuilder<'_> {
     fn place(&mut self, names: impl IntoIterator<Item = String>) -> usize {
         let start = self.layout_len;
         for name in names {
-            let len = self.d.params().iter().find(|p| p.name == name).expect("named by the description").elem_count();
+            let len = self.params.iter().find(|p| p.name == name).expect("named by the description").elem_count();
             self.layout.push((name, self.layout_len));
             self.layout_len += len;
         }
@@ -194,8 +196,16 @@ impl Plan {
         for (id, node) in d.nodes.iter().enumerate() {
             node.inputs.iter().for_each(|&i| readers[i].push(id));
         }
-        let mut b =
-            PlanBuilder { d, shapes, readers, locs: vec![None; d.nodes.len()], tensor_lens: Vec::new(), layout: Vec::new(), layout_len: 0 };
+        let mut b = PlanBuilder {
+            d,
+            shapes,
+            readers,
+            locs: vec![None; d.nodes.len()],
+            tensor_lens: Vec::new(),
+            layout: Vec::new(),
+            layout_len: 0,
+            params: d.params(),
+        };
         let groups = head_groups(&b);
         let group_of = |node: NodeId| groups.iter().position(|g| g.members.contains(&node));
         // A pool moved after its conv is not computed where it stands.
@@ -364,7 +374,7 @@ impl Plan {
             }
         }
         // The remaining parameters (none for the zoo) would be unreachable.
-        if b.layout.len() != d.params().len() {
+        if b.layout.len() != b.params.len() {
             return None;
         }
         let input = b.locs[0].expect("the input is placed");
