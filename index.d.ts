@@ -142,8 +142,21 @@ export declare function checkModel(name: string, depth?: number | undefined | nu
  */
 export declare function checkOutputPathFor(path: string): string
 
+/**
+ * Checks that a run with `options` continues the one `recorded` in a
+ * checkpoint: a `RangeError` names the first setting that differs.
+ */
+export declare function checkResumedRecipe(options: NativeFitOptions, recorded: NativeFitOptions): void
+
 /** The reference recipe `fit` uses where an option is not given. */
 export declare function fitDefaults(): NativeFitOptions
+
+/**
+ * The rule setting `lr` or `momentum` must follow, when `value` breaks it
+ * (`null` when it follows it): TypeScript names the option or flag and
+ * the value as the user wrote it.
+ */
+export declare function fitRule(setting: 'lr' | 'momentum', value: number): string | null
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, fitDefaults, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedRecipe, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -782,7 +782,9 @@ export { benchmarkModel }
 export { checkCheckpointDirFor }
 export { checkModel }
 export { checkOutputPathFor }
+export { checkResumedRecipe }
 export { fitDefaults }
+export { fitRule }
 export { latestCheckpointIn }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }

@@ -10,12 +10,13 @@ import {
   checkCallback,
   checkBatchSize,
   checkInteger,
+  checkLearningRate,
+  checkMomentum,
   checkOptionsObject,
-  checkPositive,
   checkSeed,
   checkSignal,
-  checkUnitInterval,
 } from './options.js'
+import { nativeBinding } from './native.js'
 import type { FitOptions, FitRecipe, ProgressEvent } from './types.js'
 
 /** Validated fit options, with defaults applied. */
@@ -46,8 +47,8 @@ export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: 
   const fit: ResolvedFit = {
     epochs: checkInteger('epochs', o.epochs ?? resumed?.epochs ?? FIT_DEFAULTS.epochs, 1),
     batchSize: checkBatchSize('batchSize', o.batchSize ?? resumed?.batchSize ?? FIT_DEFAULTS.batchSize),
-    lr: checkPositive('lr', o.lr ?? resumed?.lr ?? FIT_DEFAULTS.lr),
-    momentum: checkUnitInterval('momentum', o.momentum ?? resumed?.momentum ?? FIT_DEFAULTS.momentum),
+    lr: checkLearningRate('lr', o.lr ?? resumed?.lr ?? FIT_DEFAULTS.lr),
+    momentum: checkMomentum('momentum', o.momentum ?? resumed?.momentum ?? FIT_DEFAULTS.momentum),
     seed: checkSeed('seed', o.seed ?? resumed?.seed ?? defaultSeed),
     logEvery: checkInteger('logEvery', o.logEvery ?? FIT_DEFAULTS.logEvery, 1),
     validation: o.validation,
@@ -63,12 +64,7 @@ export function resolveFitOptions(options: FitOptions | undefined, defaultSeed: 
     if (o.startOver && fit.checkpointDir === undefined) throw new TypeError('startOver needs checkpointDir')
     fit.startOver = o.startOver
   }
-  if (resumed) {
-    for (const key of ['batchSize', 'lr', 'momentum', 'seed'] as const) {
-      if (fit[key] !== resumed[key]) {
-        throw new RangeError(`${key} ${fit[key]} differs from the checkpoint's ${resumed[key]}: a resumed run keeps its recipe`)
-      }
-    }
-  }
+  // The core's rule: a resumed run keeps its recipe (all but epochs).
+  if (resumed) nativeBinding().checkResumedRecipe(fit, resumed)
   return fit
 }

@@ -47,18 +47,6 @@ function confusionOf(labels: Uint8Array, predictions: Uint8Array): Pick<Detailed
   return { perClass, confusion, predictions }
 }
 
-/** Checks that a fit of `epochs` on `trainSize` images can continue `checkpoint`'s run. */
-function checkResumable(checkpoint: CheckpointInfo, epochs: number, trainSize: number): void {
-  if (epochs <= checkpoint.epochsDone) {
-    throw new RangeError(`the checkpoint has finished ${checkpoint.epochsDone} of ${epochs} epochs: ask for more epochs to go on`)
-  }
-  if (trainSize !== checkpoint.trainSize) {
-    throw new RangeError(
-      `the checkpoint was trained on ${checkpoint.trainSize} images, this training set has ${trainSize}: resume with the same data and limit`,
-    )
-  }
-}
-
 /** Lets callbacks queued by native code run before a fit settles. */
 function drainCallbacks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
@@ -237,7 +225,6 @@ export class Model {
     if (resume && this.#resumed) throw new RangeError('this checkpoint was resumed already: its state has moved on')
     const o = resolveFitOptions(options, this.#seed, resume ? this.#checkpoint?.recipe : undefined)
     const trainData = this.#checkData(train, 'train')
-    if (resume) checkResumable(this.#checkpoint as CheckpointInfo, o.epochs, trainData.length)
     const validation = o.validation === undefined ? null : this.#checkData(o.validation, 'validation')
     const { signal } = o
     if (signal?.aborted) throw abortError(signal)

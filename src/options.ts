@@ -111,19 +111,23 @@ export function checkBatchSize(name: string, value: unknown, shown?: string): nu
   return checkInteger(name, value, 1, maxBatchSize(), shown)
 }
 
-/** Checks that `value` is a finite number greater than 0 (learning rates). */
-export function checkPositive(name: string, value: unknown, shown?: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(name, 'a finite number > 0', value, shown)
-  }
-  return value
+/**
+ * Checks a learning rate against the core's rule (a finite number > 0).
+ * @param shown - how to show the rejected value (the CLI passes the raw text)
+ */
+export function checkLearningRate(name: string, value: unknown, shown?: string): number {
+  return checkFitSetting('lr', name, value, shown)
 }
 
-/** Checks that `value` is a finite number in `[0, 1)` (momentum). */
-export function checkUnitInterval(name: string, value: unknown, shown?: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1) {
-    fail(name, 'a finite number in [0, 1)', value, shown)
-  }
+/** Checks an SGD momentum against the core's rule (a finite number in [0, 1)). */
+export function checkMomentum(name: string, value: unknown, shown?: string): number {
+  return checkFitSetting('momentum', name, value, shown)
+}
+
+function checkFitSetting(setting: 'lr' | 'momentum', name: string, value: unknown, shown?: string): number {
+  if (typeof value !== 'number') fail(name, 'a number', value, shown)
+  const rule = nativeBinding().fitRule(setting, value)
+  if (rule !== null) fail(name, rule, value, shown)
   return value
 }
 

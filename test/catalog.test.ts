@@ -112,6 +112,18 @@ describe('the defaults', () => {
     expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
   })
 
+  it("the recipe's rules are the core's, named as the user wrote them", () => {
+    expect(binding.fitRule('lr', 0.01)).toBeNull()
+    expect(binding.fitRule('lr', 0)).toBe('a finite number > 0')
+    expect(binding.fitRule('momentum', 1)).toBe('a finite number in [0, 1)')
+    expect(() => binding.fitRule('epochs' as 'lr', 1)).toThrow(/no rule for the setting "epochs"/)
+    const recorded = { ...binding.fitDefaults() }
+    expect(() => binding.checkResumedRecipe({ ...recorded, epochs: 20 }, recorded)).not.toThrow()
+    const differs = () => binding.checkResumedRecipe({ ...recorded, batchSize: 32 }, recorded)
+    expect(differs).toThrow(RangeError)
+    expect(differs).toThrow("batch size 32 differs from the checkpoint's 64: a resumed run keeps its recipe")
+  })
+
   it('show in the CLI help, with the model names', async () => {
     const train = await runCli(['train', '--help'])
     expect(train.code).toBe(0)

@@ -2,7 +2,7 @@
  * Turns the raw `train` flags from commander into validated values.
  * @module
  */
-import { FIT_DEFAULTS, checkBatchSize, checkPositive, checkSeed, checkUnitInterval } from '../options.js'
+import { FIT_DEFAULTS, checkBatchSize, checkLearningRate, checkMomentum, checkSeed } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
 import type { Device, ModelName } from '../types.js'
 import { type RawFlags, atLeastOne, depthFlag, modelFlag, numberFlag } from './flags.js'
@@ -41,8 +41,8 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     model: modelFlag(raw, 'model', '--model', 'googlenet'),
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, FIT_DEFAULTS.batchSize),
-    lr: numberFlag(raw, 'lr', '--lr', checkPositive, FIT_DEFAULTS.lr),
-    momentum: numberFlag(raw, 'momentum', '--momentum', checkUnitInterval, FIT_DEFAULTS.momentum),
+    lr: numberFlag(raw, 'lr', '--lr', checkLearningRate, FIT_DEFAULTS.lr),
+    momentum: numberFlag(raw, 'momentum', '--momentum', checkMomentum, FIT_DEFAULTS.momentum),
     seed: numberFlag(raw, 'seed', '--seed', checkSeed, FIT_DEFAULTS.seed),
     logEvery: numberFlag(raw, 'logEvery', '--log-every', atLeastOne, FIT_DEFAULTS.logEvery),
     device: (raw.device as Device | undefined) ?? 'auto',

@@ -38,6 +38,27 @@ fn sgd_refuses_bad_hyperparameters() {
     for (lr, momentum) in [(0.0, 0.5), (-0.1, 0.5), (f64::NAN, 0.5), (f64::INFINITY, 0.5), (0.1, 1.0), (0.1, -0.1)] {
         assert!(matches!(Sgd::new(vec![var.clone()], lr, momentum), Err(Error::InvalidArgument(_))), "{lr} {momentum}");
     }
+    // The rules the binding shows under the option's name, and the message that names them.
+    assert_eq!(Sgd::lr_rule(0.01), None);
+    assert_eq!(Sgd::lr_rule(-1.0), Some("a finite number > 0"));
+    assert_eq!(Sgd::momentum_rule(0.0), None);
+    assert_eq!(Sgd::momentum_rule(1.0), Some("a finite number in [0, 1)"));
+    let msg = Sgd::new(vec![var], 0.1, f64::NAN).err().unwrap().to_string();
+    assert!(msg.contains("momentum must be a finite number in [0, 1) (got NaN)"), "{msg}");
+}
+
+#[test]
+fn a_resumed_run_keeps_its_recipe_but_its_epochs() {
+    let recorded = FitConfig { epochs: 3, ..FitConfig::default() };
+    assert!(FitConfig { epochs: 5, ..recorded.clone() }.check_continues(&recorded).is_ok());
+    let refused = |config: FitConfig| config.check_continues(&recorded).err().unwrap().to_string();
+    assert_eq!(
+        refused(FitConfig { lr: 0.5, ..recorded.clone() }),
+        "lr 0.5 differs from the checkpoint's 0.01: a resumed run keeps its recipe"
+    );
+    assert!(refused(FitConfig { batch_size: 32, ..recorded.clone() }).contains("batch size 32 differs from the checkpoint's 64"));
+    assert!(refused(FitConfig { momentum: 0.9, ..recorded.clone() }).contains("momentum 0.9 differs from the checkpoint's 0.5"));
+    assert!(refused(FitConfig { seed: 7, ..recorded.clone() }).contains("seed 7 differs from the checkpoint's 0"));
 }
 
 /// Trains a fresh model and returns every batch loss and the epoch summaries.

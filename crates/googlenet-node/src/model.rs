@@ -169,6 +169,7 @@ impl NativeModel {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<NativeEpochSummary>>")]
     pub fn fit(
         &self,
+        env: Env,
         train: &NativeDataset,
         validation: Option<&NativeDataset>,
         options: NativeFitOptions,
@@ -177,16 +178,27 @@ impl NativeModel {
         resume: Option<bool>,
         checkpoint: Option<NativeCheckpointOptions>,
     ) -> Result<AsyncTask<FitTask>> {
+        let config = FitConfig::from(&options);
         let start = match (resume.unwrap_or(false), &self.checkpoint) {
             (false, _) => None,
-            (true, Some(c)) => Some(c.state.clone()),
+            (true, Some(c)) => {
+                // Refused here, as a RangeError, before the task starts.
+                range_checked(
+                    &env,
+                    guarded(|| {
+                        config.check_continues(&c.config)?;
+                        c.state.check_resumable(&config, train.inner.len())
+                    }),
+                )?;
+                Some(c.state.clone())
+            }
             (true, None) => return Err(Error::new(Status::InvalidArg, "resume needs a model loaded from a checkpoint")),
         };
         Ok(AsyncTask::new(FitTask {
             claim: Claim::take(&self.slot)?,
             train: train.inner.clone(),
             validation: validation.map(|v| v.inner.clone()),
-            config: FitConfig::from(&options),
+            config,
             on_progress,
             cancel: cancel.map(|c| c.flag.clone()),
             start,

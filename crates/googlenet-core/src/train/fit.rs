@@ -59,6 +59,28 @@ impl FitConfig {
         }
         check_batch_size(self.batch_size)
     }
+
+    /// Refuses to continue a run `recorded` in a checkpoint with another
+    /// recipe: all but the number of epochs must be the same, or the
+    /// resumed run would not be the one that stopped.
+    pub fn check_continues(&self, recorded: &FitConfig) -> Result<()> {
+        let differs = |what: &str, ours: String, theirs: String| {
+            Err(Error::InvalidArgument(format!("{what} {ours} differs from the checkpoint's {theirs}: a resumed run keeps its recipe")))
+        };
+        if self.batch_size != recorded.batch_size {
+            return differs("batch size", self.batch_size.to_string(), recorded.batch_size.to_string());
+        }
+        if self.lr != recorded.lr {
+            return differs("lr", self.lr.to_string(), recorded.lr.to_string());
+        }
+        if self.momentum != recorded.momentum {
+            return differs("momentum", self.momentum.to_string(), recorded.momentum.to_string());
+        }
+        if self.seed != recorded.seed {
+            return differs("seed", self.seed.to_string(), recorded.seed.to_string());
+        }
+        Ok(())
+    }
 }
 
 /// Progress after one training batch.

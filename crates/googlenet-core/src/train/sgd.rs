@@ -13,15 +13,27 @@ pub struct Sgd {
 }
 
 impl Sgd {
-    /// Rejects a learning rate or momentum that cannot train.
+    /// Rejects a learning rate or momentum that cannot train (see
+    /// [`Sgd::lr_rule`] and [`Sgd::momentum_rule`]).
     pub fn check_settings(lr: f64, momentum: f64) -> Result<()> {
-        if !(lr.is_finite() && lr > 0.0) {
-            return Err(Error::InvalidArgument(format!("learning rate must be a finite number > 0 (got {lr})")));
+        if let Some(rule) = Self::lr_rule(lr) {
+            return Err(Error::InvalidArgument(format!("lr must be {rule} (got {lr})")));
         }
-        if !(momentum.is_finite() && (0.0..1.0).contains(&momentum)) {
-            return Err(Error::InvalidArgument(format!("momentum must be in [0, 1) (got {momentum})")));
+        if let Some(rule) = Self::momentum_rule(momentum) {
+            return Err(Error::InvalidArgument(format!("momentum must be {rule} (got {momentum})")));
         }
         Ok(())
+    }
+
+    /// The rule a learning rate must follow, when `lr` breaks it: the
+    /// binding shows it under the option's name (`lr`, `--lr`).
+    pub fn lr_rule(lr: f64) -> Option<&'static str> {
+        (!(lr.is_finite() && lr > 0.0)).then_some("a finite number > 0")
+    }
+
+    /// The rule a momentum must follow, when `momentum` breaks it.
+    pub fn momentum_rule(momentum: f64) -> Option<&'static str> {
+        (!(momentum.is_finite() && (0.0..1.0).contains(&momentum))).then_some("a finite number in [0, 1)")
     }
 
     pub fn new(vars: Vec<Var>, lr: f64, momentum: f64) -> Result<Self> {

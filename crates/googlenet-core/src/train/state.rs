@@ -40,7 +40,7 @@ impl TrainState {
     pub fn check_resumable(&self, config: &FitConfig, train_len: usize) -> Result<()> {
         if self.order.len() != train_len {
             return Err(Error::InvalidArgument(format!(
-                "the checkpoint was trained on {} images, this training set has {train_len}: resume with the same data and --limit",
+                "the checkpoint was trained on {} images, this training set has {train_len}: resume with the same data and limit",
                 self.order.len()
             )));
         }
