@@ -167,6 +167,7 @@ impl NativeModel {
     /// `checkpoint`: write a checkpoint there after every epoch and when
     /// stopped.
     #[napi(catch_unwind, ts_return_type = "Promise<Array<NativeEpochSummary>>")]
+    #[allow(clippy::too_many_arguments)]
     pub fn fit(
         &self,
         env: Env,

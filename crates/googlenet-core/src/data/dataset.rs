@@ -44,7 +44,7 @@ impl Dataset {
             return Err(Error::InvalidArgument(format!("image size {height}x{width} is empty")));
         }
         let image_len = height * width;
-        if pixels.len() % image_len != 0 {
+        if !pixels.len().is_multiple_of(image_len) {
             return Err(Error::InvalidArgument(format!("{} pixel bytes are not a whole number of {height}x{width} images", pixels.len())));
         }
         let count = pixels.len() / image_len;
