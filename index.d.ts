@@ -24,7 +24,8 @@ export declare class CancelToken {
 export declare class NativeDataset {
   /**
    * Copies the arrays into Rust memory. `images`: count×height×width bytes
-   * (0..255); `labels`: count bytes (0..9).
+   * (0..255); `labels`: count bytes (0..9). Mismatched sizes or a label
+   * above 9 throw a `RangeError` with the core's message.
    */
   static fromArrays(images: Uint8Array, labels: Uint8Array, height: number, width: number): NativeDataset
   /**
@@ -53,6 +54,14 @@ export declare class NativeModel {
    * `RangeError` with the core's message.
    */
   constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
+  /**
+   * Checks that the model can run on `dataset` (not empty, images of its
+   * size): a `RangeError` with the core's message names `name` (the
+   * argument) and where the images came from.
+   */
+  checkData(dataset: NativeDataset, name: string): void
+  /** Checks that the model takes images of `height`×`width`: a `RangeError` otherwise. */
+  checkImageSize(height: number, width: number): void
   /**
    * Reads a training checkpoint (a file, or a folder's furthest one)
    * onto `device`; `fit` with `resume` continues the run it records.

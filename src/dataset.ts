@@ -51,14 +51,7 @@ export class Dataset {
     if (!(labels instanceof Uint8Array)) throw new TypeError('labels must be a Uint8Array')
     checkInteger('height', height, 1)
     checkInteger('width', width, 1)
-    const expected = labels.length * height * width
-    if (images.length !== expected) {
-      throw new RangeError(
-        `images has ${images.length} bytes but ${labels.length} labels of ${height}x${width} images need ${expected}`,
-      )
-    }
-    const bad = labels.findIndex((label) => label >= NUM_CLASSES)
-    if (bad !== -1) throw new RangeError(`labels[${bad}] is ${labels[bad]}; labels must be 0..9`)
+    // The core checks the sizes and the labels (RangeError, its message).
     return wrap(nativeBinding().NativeDataset.fromArrays(images, labels, height, width))
   }
 

@@ -309,7 +309,7 @@ export class Model {
     const { height = want.height, width = want.width } = checkOptionsObject('options', options)
     checkInteger('height', height, 1)
     checkInteger('width', width, 1)
-    this.#checkSize(height, width)
+    this.#native.checkImageSize(height, width)
     const size = height * width
     if (images instanceof Float32Array) {
       const bad = images.findIndex((x) => !Number.isFinite(x))
@@ -356,21 +356,10 @@ export class Model {
     return { file: path, found: true, label: labels[0], top, probabilities, inverted: digit.inverted }
   }
 
-  /** @param source - where the images came from, named in the message (see {@link Dataset.source}) */
-  #checkSize(height: number, width: number, source?: string): void {
-    const want = modelEntry(this.#name)
-    if (height !== want.height || width !== want.width) {
-      const from = source === undefined ? '' : ` from ${source}`
-      throw new RangeError(`model "${this.#name}" takes ${want.height}x${want.width} images (got ${height}x${width}${from})`)
-    }
-  }
-
-  /** The native dataset behind argument `name`, once it is known to hold images the model takes; messages name its source. */
+  /** The native dataset behind argument `name`, once the core has checked that the model can run on it (not empty, images of its size); messages name its source. */
   #checkData(dataset: Dataset, name: string): NativeDataset {
     const data = nativeDataset(dataset, name)
-    const { source } = dataset
-    if (data.length === 0) throw new RangeError(`${source === undefined ? name : `${name} (${source})`} must not be empty`)
-    this.#checkSize(data.height, data.width, source)
+    this.#native.checkData(data, name)
     return data
   }
 }

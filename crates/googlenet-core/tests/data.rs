@@ -129,7 +129,7 @@ fn labels_outside_0_to_9_are_refused() {
     labels[3] = 10;
     write(&dir.join("t10k-labels-idx1-ubyte"), &encode_labels(&labels));
     let msg = data_error(load_mnist_split(&dir, Split::Test));
-    assert!(msg.contains("t10k-labels-idx1-ubyte") && msg.contains("label 10 at index 3"), "{msg}");
+    assert!(msg.contains("t10k-labels-idx1-ubyte") && msg.contains("labels[3] is 10; labels must be 0..9"), "{msg}");
 }
 
 #[test]

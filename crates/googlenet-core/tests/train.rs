@@ -143,7 +143,9 @@ fn bad_configs_are_refused() {
     assert!(matches!(go(FitConfig { lr: f64::NAN, ..FitConfig::default() }, &train), Error::InvalidArgument(_)));
     let small = Dataset::new(vec![0; 2 * 20 * 20], vec![1, 2], 20, 20).unwrap();
     let msg = go(FitConfig::default(), &small).to_string();
-    assert!(msg.contains("28x28") && msg.contains("20x20"), "{msg}");
+    assert_eq!(msg, "model \"googlenet\" takes 28x28 images (got 20x20)");
+    let empty = Dataset::new(Vec::new(), Vec::new(), 28, 28).unwrap();
+    assert_eq!(go(FitConfig::default(), &empty).to_string(), "train must not be empty");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use googlenet_core::data::{self, Dataset, Split};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{caught, guarded};
+use crate::errors::{caught, guarded, range_checked};
 
 /// A labelled image set held in Rust memory; JS only ever holds this handle.
 #[napi]
@@ -26,10 +26,11 @@ impl NativeDataset {
 #[napi]
 impl NativeDataset {
     /// Copies the arrays into Rust memory. `images`: count×height×width bytes
-    /// (0..255); `labels`: count bytes (0..9).
+    /// (0..255); `labels`: count bytes (0..9). Mismatched sizes or a label
+    /// above 9 throw a `RangeError` with the core's message.
     #[napi(factory, catch_unwind)]
-    pub fn from_arrays(images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
-        let dataset = guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize))?;
+    pub fn from_arrays(env: Env, images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
+        let dataset = range_checked(&env, guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize)))?;
         Ok(Self::new(dataset, None))
     }
 

@@ -8,8 +8,8 @@ use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{
-    evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir, save_checkpoint, Checkpoint,
-    FitConfig, TrainEvent, TrainState, EVAL_BATCH_SIZE,
+    check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir,
+    save_checkpoint, Checkpoint, FitConfig, TrainEvent, TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -72,6 +72,8 @@ pub struct NativeModel {
     slot: Arc<ModelSlot>,
     name: String,
     param_count: u32,
+    /// The image height and width it takes.
+    input: (usize, usize),
     /// The metadata of the file the model was loaded from.
     loaded: Option<ModelInfo>,
     /// The checkpoint the model was loaded from, kept for `fit` to resume.
@@ -93,8 +95,23 @@ impl NativeModel {
     }
 
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
-        let (name, param_count) = (model.name().to_string(), model.param_count() as u32);
-        Self { slot: ModelSlot::new(model, device), name, param_count, loaded, checkpoint: None }
+        let (name, param_count, input) = (model.name().to_string(), model.param_count() as u32, model.input_size());
+        Self { slot: ModelSlot::new(model, device), name, param_count, input, loaded, checkpoint: None }
+    }
+
+    /// Checks that the model can run on `dataset` (not empty, images of its
+    /// size): a `RangeError` with the core's message names `name` (the
+    /// argument) and where the images came from.
+    #[napi(catch_unwind)]
+    pub fn check_data(&self, env: Env, dataset: &NativeDataset, name: String) -> Result<()> {
+        let source = dataset.source();
+        range_checked(&env, guarded(|| check_dataset(&self.name, self.input, &dataset.inner, &name, source.as_deref())))
+    }
+
+    /// Checks that the model takes images of `height`×`width`: a `RangeError` otherwise.
+    #[napi(catch_unwind)]
+    pub fn check_image_size(&self, env: Env, height: u32, width: u32) -> Result<()> {
+        range_checked(&env, guarded(|| check_input_size(&self.name, self.input, height as usize, width as usize, None)))
     }
 
     /// Reads a training checkpoint (a file, or a folder's furthest one)

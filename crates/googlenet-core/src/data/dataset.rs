@@ -43,16 +43,17 @@ impl Dataset {
         if height == 0 || width == 0 {
             return Err(Error::InvalidArgument(format!("image size {height}x{width} is empty")));
         }
-        let image_len = height * width;
-        if !pixels.len().is_multiple_of(image_len) {
-            return Err(Error::InvalidArgument(format!("{} pixel bytes are not a whole number of {height}x{width} images", pixels.len())));
-        }
-        let count = pixels.len() / image_len;
-        if count != labels.len() {
-            return Err(Error::InvalidArgument(format!("{count} images but {} labels: the counts must match", labels.len())));
+        let expected = labels.len().checked_mul(height).and_then(|n| n.checked_mul(width));
+        if Some(pixels.len()) != expected {
+            let expected = expected.map_or_else(|| "more than can be addressed".to_string(), |n| n.to_string());
+            return Err(Error::InvalidArgument(format!(
+                "images has {} bytes but {} labels of {height}x{width} images need {expected}",
+                pixels.len(),
+                labels.len()
+            )));
         }
         if let Some(i) = labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-            return Err(Error::InvalidArgument(format!("label {} at index {i} is outside 0–{}", labels[i], NUM_CLASSES - 1)));
+            return Err(Error::InvalidArgument(format!("labels[{i}] is {}; labels must be 0..{}", labels[i], NUM_CLASSES - 1)));
         }
         Ok(Self { pixels, labels, height, width })
     }

@@ -17,12 +17,27 @@ pub struct EvalResult {
     pub loss: f64,
 }
 
-pub(crate) fn check_input_size(model: &dyn Model, height: usize, width: usize) -> Result<()> {
-    let (h, w) = model.input_size();
+/// Refuses images of `height`×`width` for the model `model` (which takes
+/// `input` = height × width); `from`, where they came from, is named in the
+/// message.
+pub fn check_input_size(model: &str, input: (usize, usize), height: usize, width: usize, from: Option<&str>) -> Result<()> {
+    let (h, w) = input;
     if (h, w) != (height, width) {
-        return Err(Error::InvalidArgument(format!("model '{}' takes {h}x{w} images, the data has {height}x{width}", model.name())));
+        let from = from.map(|f| format!(" from {f}")).unwrap_or_default();
+        return Err(Error::InvalidArgument(format!("model \"{model}\" takes {h}x{w} images (got {height}x{width}{from})")));
     }
     Ok(())
+}
+
+/// Refuses a dataset the model `model` (taking `input` images) cannot run
+/// on: an empty one, or one of another image size. `name` (the argument)
+/// and `source` (where its images came from) are named in the message.
+pub fn check_dataset(model: &str, input: (usize, usize), data: &Dataset, name: &str, source: Option<&str>) -> Result<()> {
+    if data.is_empty() {
+        let what = source.map_or_else(|| name.to_string(), |s| format!("{name} ({s})"));
+        return Err(Error::InvalidArgument(format!("{what} must not be empty")));
+    }
+    check_input_size(model, input, data.height(), data.width(), source)
 }
 
 /// Runs the model over `data` in batches of `batch_size` (no gradients kept).
@@ -33,7 +48,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
 /// [`evaluate`], plus the predicted class of every image in dataset order
 /// (what a confusion matrix or a list of mistakes is made from).
 pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
-    check_input_size(model, data.height(), data.width())?;
+    check_dataset(model.name(), model.input_size(), data, "dataset", None)?;
     check_batch_size(batch_size)?;
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
@@ -91,7 +106,7 @@ pub fn predict_probabilities<P: Pixel>(
     width: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
-    check_input_size(model, height, width)?;
+    check_input_size(model.name(), model.input_size(), height, width, None)?;
     if pixels.len() != count * height * width {
         return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
     }

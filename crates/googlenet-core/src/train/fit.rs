@@ -6,7 +6,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::evaluate::check_input_size;
+use super::evaluate::check_dataset;
 use super::runner::{read_losses, Runner, StepLoss};
 use super::{evaluate, EvalResult, Sgd, TrainState};
 use crate::data::Dataset;
@@ -210,12 +210,9 @@ pub fn fit_from(
     on_event: &mut dyn FnMut(TrainEvent) -> ControlFlow<()>,
 ) -> Result<Vec<EpochSummary>> {
     config.validate()?;
-    check_input_size(model, train.height(), train.width())?;
+    check_dataset(model.name(), model.input_size(), train, "train", None)?;
     if let Some(v) = validation {
-        check_input_size(model, v.height(), v.width())?;
-    }
-    if train.is_empty() {
-        return Err(Error::InvalidArgument("the training set is empty".into()));
+        check_dataset(model.name(), model.input_size(), v, "validation", None)?;
     }
     let mut runner = Runner::new(model, device, Some(config.batch_size))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
