@@ -152,6 +152,13 @@ export declare function checkModel(name: string, depth?: number | undefined | nu
 export declare function checkOutputPathFor(path: string): string
 
 /**
+ * Checks that a run resumed from a checkpoint of model `actual` (at
+ * `actual_depth`) is not asked to be another model (`asked`, a name or an
+ * alias) or depth: a `RangeError` with the core's message.
+ */
+export declare function checkResumedModel(asked: string | undefined | null, depth: number | undefined | null, actual: string, actualDepth?: number | undefined | null): void
+
+/**
  * Checks that a run with `options` continues the one `recorded` in a
  * checkpoint: a `RangeError` names the first setting that differs.
  */

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedRecipe, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -782,6 +782,7 @@ export { benchmarkModel }
 export { checkCheckpointDirFor }
 export { checkModel }
 export { checkOutputPathFor }
+export { checkResumedModel }
 export { checkResumedRecipe }
 export { fitDefaults }
 export { fitRule }

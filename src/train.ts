@@ -3,12 +3,14 @@
  * @module
  */
 import { dirname } from 'node:path'
+import { checkModelName } from './catalog.js'
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
 import { loadMnist } from './mnist.js'
 import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
+import { nativeBinding } from './native.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import type { CheckpointInfo, Device, FitOptions, ModelName, TrainingHistory } from './types.js'
 
@@ -95,10 +97,10 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
   checkDataOptions(o)
   const model = await Model.loadCheckpoint(path, { device: o.device ?? 'auto' })
   const checkpoint = model.checkpoint as CheckpointInfo
-  if (o.model !== undefined && o.model !== model.name) {
-    throw new RangeError(`model ${JSON.stringify(o.model)} differs from the checkpoint's ${JSON.stringify(model.name)}`)
-  }
-  if (o.depth !== undefined && o.depth !== model.depth) throw new RangeError(`depth ${o.depth} differs from the checkpoint's ${model.depth}`)
+  // The core's rule: the model (by any of its names) and depth are the checkpoint's.
+  const asked = o.model === undefined ? null : checkModelName(o.model)
+  const depth = o.depth === undefined ? null : checkInteger('depth', o.depth, 0)
+  nativeBinding().checkResumedModel(asked, depth, model.name, model.depth ?? null)
   // Checkpoints go on into the folder the run came from.
   const checkpointDir = o.checkpointDir ?? dirname(checkpoint.path)
   const { resume: _, ...fitOptions } = o

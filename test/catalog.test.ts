@@ -122,6 +122,12 @@ describe('the defaults', () => {
     const differs = () => binding.checkResumedRecipe({ ...recorded, batchSize: 32 }, recorded)
     expect(differs).toThrow(RangeError)
     expect(differs).toThrow("batch size 32 differs from the checkpoint's 64: a resumed run keeps its recipe")
+    // The model of a resumed run is its checkpoint's, under any of its names.
+    expect(() => binding.checkResumedModel('resnet', 2, 'resnet-original', 2)).not.toThrow()
+    const other = () => binding.checkResumedModel('lenet5', null, 'googlenet', null)
+    expect(other).toThrow(RangeError)
+    expect(other).toThrow('model "lenet5" differs from the checkpoint\'s "googlenet"')
+    expect(() => binding.checkResumedModel(null, 3, 'resnet-original', 2)).toThrow("depth 3 differs from the checkpoint's 2")
   })
 
   it('show in the CLI help, with the model names', async () => {

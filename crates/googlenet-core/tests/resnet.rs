@@ -88,6 +88,18 @@ fn depth_is_resolved_and_refused_by_the_catalog_rule() {
 }
 
 #[test]
+fn a_resumed_run_keeps_its_checkpoints_model_under_any_of_its_names() {
+    assert!(catalog::check_resumed_model(Some("resnet"), Some(2), "resnet-original", Some(2)).is_ok());
+    assert!(catalog::check_resumed_model(None, None, "lenet5", None).is_ok());
+    let refused =
+        |asked, depth, actual, actual_depth| catalog::check_resumed_model(asked, depth, actual, actual_depth).unwrap_err().to_string();
+    assert_eq!(refused(Some("lenet5"), None, "googlenet", None), "model \"lenet5\" differs from the checkpoint's \"googlenet\"");
+    assert_eq!(refused(None, Some(3), "resnet-full-preact", Some(2)), "depth 3 differs from the checkpoint's 2");
+    assert!(refused(None, Some(1), "lenet5", None).contains("the checkpoint's lenet5 has a fixed depth"));
+    assert!(refused(Some("alexnet"), None, "lenet5", None).contains("unknown model 'alexnet'"));
+}
+
+#[test]
 fn the_trace_follows_the_units_steps() {
     // In (b) the second BN comes after the addition, so its output is the
     // unit's sum; in (a) the unit's output is relu(bn2 + x).

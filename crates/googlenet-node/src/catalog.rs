@@ -124,3 +124,12 @@ pub fn fit_rule(setting: String, value: f64) -> Result<Either<String, Null>> {
 pub fn check_resumed_recipe(env: Env, options: NativeFitOptions, recorded: NativeFitOptions) -> Result<()> {
     range_checked(&env, guarded(|| FitConfig::from(&options).check_continues(&FitConfig::from(&recorded))))
 }
+
+/// Checks that a run resumed from a checkpoint of model `actual` (at
+/// `actual_depth`) is not asked to be another model (`asked`, a name or an
+/// alias) or depth: a `RangeError` with the core's message.
+#[napi(catch_unwind)]
+pub fn check_resumed_model(env: Env, asked: Option<String>, depth: Option<u32>, actual: String, actual_depth: Option<u32>) -> Result<()> {
+    let (depth, actual_depth) = (depth.map(|d| d as usize), actual_depth.map(|d| d as usize));
+    range_checked(&env, guarded(|| catalog::check_resumed_model(asked.as_deref(), depth, &actual, actual_depth)))
+}

@@ -132,6 +132,22 @@ pub fn find(name: &str) -> Result<&'static CatalogEntry> {
     })
 }
 
+/// Refuses to resume a run of model `actual` (at `actual_depth`; `None`
+/// for a model of fixed depth) as the model `asked` (a name or an alias)
+/// or at `depth`, when given: a resumed run's model is its checkpoint's.
+pub fn check_resumed_model(asked: Option<&str>, depth: Option<usize>, actual: &str, actual_depth: Option<usize>) -> Result<()> {
+    if let Some(asked) = asked {
+        if find(asked)?.name != actual {
+            return Err(Error::InvalidArgument(format!("model \"{asked}\" differs from the checkpoint's \"{actual}\"")));
+        }
+    }
+    match (depth, actual_depth) {
+        (Some(d), Some(a)) if d != a => Err(Error::InvalidArgument(format!("depth {d} differs from the checkpoint's {a}"))),
+        (Some(d), None) => Err(Error::InvalidArgument(format!("depth {d} was given, but the checkpoint's {actual} has a fixed depth"))),
+        _ => Ok(()),
+    }
+}
+
 /// The description of zoo model `name` at `depth` (see [`CatalogEntry::describe`]).
 pub fn describe(name: &str, depth: Option<usize>) -> Result<Description> {
     find(name)?.describe(depth)
