@@ -1,11 +1,14 @@
 //! A convolution with bias over channel-major chunks of images (C×n×H×W),
 //! as im2col + GEMM, with its backward pass. Stride 1 uses the shared
 //! im2col kernels; a strided convolution gathers only the pixels its
-//! outputs read (it is computed at its stride, not subsampled).
+//! outputs read (it is computed at its stride, not subsampled). A 3×3
+//! convolution with stride 1 and padding 1 over enough channels runs by
+//! Winograd's minimal filtering instead (see [`super::winograd`]).
 
 use super::elementwise::{accumulate_row_sums, add_into};
 use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
+use super::winograd::{self, Variant, Winograd};
 use crate::ops::kernels::{col2im_into, im2col_into, Geometry};
 
 pub(crate) struct ConvLayer {
@@ -22,6 +25,18 @@ pub(crate) struct ConvLayer {
     /// Output rows that get their bias here (the first ones; the rest are
     /// 1×1 convs moved before an average pool, whose bias comes after it).
     pub bias_rows: usize,
+    /// Where its Winograd-transformed filters sit in the engine's buffer of
+    /// them; `None`: computed by im2col and GEMM.
+    pub winograd: Option<usize>,
+}
+
+/// The Winograd convs' transformed filters for a pass, and the variant they
+/// were transformed for (F(4,3) for inference; F(2,3) for training, whose
+/// gradients F(4,3)'s rounding would move by more than 1e-4).
+#[derive(Clone, Copy)]
+pub(crate) struct Filters<'a> {
+    pub values: &'a [f32],
+    pub variant: Variant,
 }
 
 impl ConvLayer {
@@ -31,6 +46,29 @@ impl ConvLayer {
 
     pub fn out_w(&self) -> usize {
         (self.w + 2 * self.pad - self.k) / self.stride + 1
+    }
+
+    /// Whether Winograd's minimal filtering computes this convolution.
+    pub fn fits_winograd(&self) -> bool {
+        self.k == 3 && self.stride == 1 && self.pad == 1 && Winograd::fits(self.c_in, self.c_out)
+    }
+
+    /// This layer as a Winograd convolution of `variant`, with its filters' offset.
+    fn as_winograd(&self, variant: Variant) -> Option<(Winograd, usize)> {
+        self.winograd.map(|at| (Winograd { c_in: self.c_in, c_out: self.c_out, h: self.h, w: self.w, variant }, at))
+    }
+
+    /// Floats of its transformed filters, for either variant (none for im2col).
+    pub fn filters_len(&self) -> usize {
+        Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.filters_len()).max().unwrap_or(0)
+    }
+
+    /// Writes its filters transformed for `variant` from `params` into `filters`.
+    pub fn transform_filters(&self, params: &[f32], filters: &mut [f32], variant: Variant) {
+        if let Some((wg, at)) = self.as_winograd(variant) {
+            let (weight, _) = self.slot.weight_bias(params, self.c_out);
+            winograd::transform_filters(variant, weight, self.c_out, self.c_in, &mut filters[at..at + wg.filters_len()]);
+        }
     }
 
     fn geometry(&self, n: usize) -> Geometry {
@@ -48,12 +86,23 @@ impl ConvLayer {
     }
 
     /// Floats the column matrix of `n` images needs (none for a 1×1 conv
-    /// with stride 1, whose input already is its column matrix).
+    /// with stride 1, whose input already is its column matrix, nor for
+    /// Winograd, which transforms its input band by band).
     pub fn col_len(&self, n: usize) -> usize {
-        if self.pointwise() {
+        if self.pointwise() || self.winograd.is_some() {
             0
         } else {
             self.rows() * self.out_len(n)
+        }
+    }
+
+    /// Floats of scratch its passes need for `n` images (`training`: the
+    /// backward pass too).
+    pub fn scratch_len(&self, n: usize, training: bool) -> usize {
+        match self.winograd {
+            Some(_) => Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.scratch_len(n)).max().unwrap_or(0),
+            None if training => self.col_len(n),
+            None => 0,
         }
     }
 
@@ -129,9 +178,25 @@ impl ConvLayer {
     }
 
     /// y = W · im2col(x) + b for `n` images; `col` keeps the column matrix
-    /// for the backward pass (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
-    pub fn forward(&self, params: &[f32], x: &[f32], col: &mut [f32], padding_zeroed: bool, y: &mut [f32], n: usize) {
+    /// for the backward pass
+    /// (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(
+        &self,
+        params: &[f32],
+        filters: Filters,
+        x: &[f32],
+        col: &mut [f32],
+        padding_zeroed: bool,
+        y: &mut [f32],
+        scratch: &mut [f32],
+        n: usize,
+    ) {
         let (weight, bias) = self.slot.weight_bias(params, self.c_out);
+        if let Some((wg, at)) = self.as_winograd(filters.variant) {
+            wg.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
+            return;
+        }
         let len = self.out_len(n);
         let y = &mut y[..self.c_out * len];
         let (with_bias, without) = y.split_at_mut(self.bias_rows * len);
@@ -148,12 +213,39 @@ impl ConvLayer {
 
     /// Adds this layer's weight and bias gradients for output gradient `dy`
     /// to `grads`.
-    pub fn backward_params(&self, grads: &mut [f32], x: &[f32], col: &[f32], dy: &[f32], n: usize) {
+    /// A Winograd conv adds its weight gradient to `filter_grads` (at its
+    /// filters' offset, in the transformed domain) instead: see
+    /// [`ConvLayer::finish_filter_grads`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_params(
+        &self,
+        grads: &mut [f32],
+        filter_grads: &mut [f32],
+        filters: Filters,
+        x: &[f32],
+        col: &[f32],
+        dy: &[f32],
+        scratch: &mut [f32],
+        n: usize,
+    ) {
         let len = self.out_len(n);
-        let cols = if self.pointwise() { x } else { col };
         let (dw, db) = self.slot.weight_bias_mut(grads, self.c_out);
-        gemm(dw, Op::N(dy), Op::T(cols), self.c_out, self.rows(), len, true);
+        if let Some((wg, at)) = self.as_winograd(filters.variant) {
+            wg.backward_filters(x, dy, &mut filter_grads[at..at + wg.filter_grads_len()], scratch, n);
+        } else {
+            let cols = if self.pointwise() { x } else { col };
+            gemm(dw, Op::N(dy), Op::T(cols), self.c_out, self.rows(), len, true);
+        }
         accumulate_row_sums(&mut db[..self.bias_rows], &dy[..self.bias_rows * len], len);
+    }
+
+    /// Adds the weight gradient a Winograd conv summed in `filter_grads`
+    /// over a pass's chunks to `grads`.
+    pub fn finish_filter_grads(&self, grads: &mut [f32], filter_grads: &[f32], variant: Variant) {
+        if let Some((wg, at)) = self.as_winograd(variant) {
+            let (dw, _) = self.slot.weight_bias_mut(grads, self.c_out);
+            wg.finish_filter_grads(&filter_grads[at..at + wg.filter_grads_len()], dw);
+        }
     }
 
     /// The input gradient for output gradient `dy`: overwrites `dx`, or adds
@@ -163,6 +255,7 @@ impl ConvLayer {
     pub fn backward_input(
         &self,
         params: &[f32],
+        filters: Filters,
         dy: &[f32],
         dx: &mut [f32],
         accumulate: bool,
@@ -170,6 +263,10 @@ impl ConvLayer {
         spare: &mut [f32],
         n: usize,
     ) {
+        if let Some((wg, at)) = self.as_winograd(filters.variant) {
+            wg.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
+            return;
+        }
         let len = self.out_len(n);
         let (weight, _) = self.slot.weight_bias(params, self.c_out);
         if self.pointwise() {

@@ -127,6 +127,8 @@ pub(crate) struct Plan {
     pub batch_norms: Vec<BatchNormSpec>,
     /// The conv and batch norm pairs inference runs as one conv.
     pub folds: Vec<Fold>,
+    /// Floats of the Winograd convs' transformed filters, all together.
+    pub filters_len: usize,
 }
 
 /// The groups of 1×1 convolutions run as one GEMM, found from the graph.
@@ -296,6 +298,7 @@ impl Plan {
                                 h,
                                 w,
                                 bias_rows: out_channels,
+                                winograd: None,
                             })
                         }
                         (LayerKind::Linear { in_features, out_features }, Shape::Flat(_)) => {
@@ -382,13 +385,29 @@ impl Plan {
         let zeroed_grads = mark_gradients(&mut steps, input.tensor, &b.tensor_lens);
         let layout = b.layout.into_iter().map(|(name, _)| name).collect();
         let classes = logits.rows;
-        Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds })
+        let filters_len = place_winograd_filters(&mut steps);
+        Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds, filters_len })
     }
 
     /// Whether batch norm makes training need the whole batch at once.
     pub fn has_batch_norm(&self) -> bool {
         !self.batch_norms.is_empty()
     }
+}
+
+/// Gives each conv that Winograd computes its place in the buffer of
+/// transformed filters; returns that buffer's length.
+fn place_winograd_filters(steps: &mut [Step]) -> usize {
+    let mut len = 0;
+    for step in steps {
+        if let Kind::Conv(conv) = &mut step.kind {
+            if conv.fits_winograd() {
+                conv.winograd = Some(len);
+                len += conv.filters_len();
+            }
+        }
+    }
+    len
 }
 
 /// Whether node `pool` is a 2×2 max pool read only by a ReLU.
@@ -469,6 +488,7 @@ fn group_step(b: &mut PlanBuilder, g: &HeadGroup) -> (Step, Vec<(NodeId, Loc)>) 
         h,
         w,
         bias_rows: plain_rows,
+        winograd: None,
     };
     let x = b.locs[g.input].expect("the group's input comes first");
     (Step { kind: Kind::Conv(conv), inputs: vec![x], output: out, grads: vec![Grad::Write] }, raw)

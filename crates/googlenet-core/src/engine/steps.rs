@@ -2,6 +2,7 @@
 //! [`Plan`] on a chunk of `n` images.
 
 use super::batch_norm as bn;
+use super::conv::Filters;
 use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad};
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
@@ -29,6 +30,8 @@ pub(crate) struct Shared<'a> {
     /// Conv and batch norm pairs run as one conv (inference, with `params`
     /// holding the folded weights); empty otherwise.
     pub folds: &'a [Fold],
+    /// The Winograd convs' filters, transformed from `params`.
+    pub filters: Filters<'a>,
 }
 
 /// A run of consecutive images of a thread's share: `n` images after the
@@ -65,12 +68,16 @@ pub(crate) struct Workspace {
     col_holds: Vec<(Option<(usize, usize)>, usize)>,
     /// Per step, its column buffer.
     col_of: Vec<usize>,
-    /// A column matrix's worth of floats for the backward pass.
+    /// Floats for a conv's intermediate results: a column matrix's worth
+    /// for the backward pass, and a Winograd conv's transforms.
     scratch: Vec<f32>,
     /// An input's worth of floats, for a gradient added rather than written.
     spare: Vec<f32>,
     /// This thread's share of the batch's parameter gradients.
     pub param_grads: Vec<f32>,
+    /// Its Winograd convs' weight gradients in the transformed domain,
+    /// summed over the pass's chunks (at their filters' offsets).
+    filter_grads: Vec<f32>,
     /// Sum of this thread's per-image losses in the batch.
     pub loss_sum: f64,
     /// Per batch norm, this thread's partial sums (2 per channel).
@@ -110,9 +117,10 @@ impl Workspace {
             cols: geometries.iter().map(|&i| vec![0.0; col_len(&plan.steps[i])]).collect(),
             col_holds: vec![(None, 0); geometries.len()],
             col_of,
-            scratch: vec![0.0; if training { plan.steps.iter().map(col_len).max().unwrap_or(0) } else { 0 }],
+            scratch: vec![0.0; plan.steps.iter().filter_map(conv_of).map(|c| c.scratch_len(chunk, training)).max().unwrap_or(0)],
             spare: vec![0.0; if training { largest } else { 0 }],
             param_grads: vec![0.0; if training { param_len } else { 0 }],
+            filter_grads: vec![0.0; if training { plan.filters_len } else { 0 }],
             loss_sum: 0.0,
             bn_partial: plan.batch_norms.iter().map(|b| vec![0.0; 2 * b.channels]).collect(),
         }
@@ -171,6 +179,22 @@ impl Workspace {
         }
     }
 
+    /// Zeroes the parameter gradients, before a pass.
+    pub fn zero_param_grads(&mut self) {
+        self.param_grads.fill(0.0);
+        self.filter_grads.fill(0.0);
+    }
+
+    /// Adds the Winograd convs' weight gradients, summed in the transformed
+    /// domain over the pass, to the parameter gradients: after a pass.
+    pub fn finish_param_grads(&mut self, plan: &Plan, shared: &Shared) {
+        for step in &plan.steps {
+            if let Kind::Conv(conv) = &step.kind {
+                conv.finish_filter_grads(&mut self.param_grads, &self.filter_grads, shared.filters.variant);
+            }
+        }
+    }
+
     /// Zeroes every batch norm's partial sums.
     pub fn reset_partials(&mut self) {
         self.bn_partial.iter_mut().for_each(|p| p.fill(0.0));
@@ -213,7 +237,7 @@ impl Workspace {
             Kind::Conv(conv) => {
                 let b = self.col_of[i];
                 let zeroed = self.col_holds[b].1 == n;
-                conv.forward(params, x(0), &mut self.cols[b], zeroed, dst, n);
+                conv.forward(params, shared.filters, x(0), &mut self.cols[b], zeroed, dst, &mut self.scratch, n);
                 self.col_holds[b] = (Some((i, c.base)), n);
             }
             Kind::PoolBias { h, w, bias } => {
@@ -271,10 +295,19 @@ impl Workspace {
                     conv.unfold_into(x, &mut self.cols[b], n, self.col_holds[b].1 == n);
                     self.col_holds[b] = (Some((i, c.base)), n);
                 }
-                conv.backward_params(&mut self.param_grads, x, &self.cols[b], dy, n);
+                conv.backward_params(
+                    &mut self.param_grads,
+                    &mut self.filter_grads,
+                    shared.filters,
+                    x,
+                    &self.cols[b],
+                    dy,
+                    &mut self.scratch,
+                    n,
+                );
                 if grad0 != Grad::None {
                     let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
-                    conv.backward_input(params, dy, dx, grad0 == Grad::Add, &mut self.scratch, &mut self.spare, n);
+                    conv.backward_input(params, shared.filters, dy, dx, grad0 == Grad::Add, &mut self.scratch, &mut self.spare, n);
                 }
             }
             Kind::PoolBias { h, w, bias } => {

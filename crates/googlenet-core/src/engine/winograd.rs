@@ -1,0 +1,935 @@
+//! 3×3 convolutions with stride 1 and padding 1 by Winograd's minimal
+//! filtering F(m×m, 3×3) (Lavin & Gray, 2016): each m×m block of outputs
+//! comes from an (m+2)×(m+2) tile of input with (m+2)² products per input
+//! and output channel instead of 9m², so the GEMMs do 2.25× (m = 2) or 4×
+//! (m = 4) fewer multiply-adds than im2col's. Inference runs F(4,3);
+//! training runs F(2,3), whose gradients stay within 1e-4 of PyTorch's
+//! (F(4,3)'s larger coefficients round a batch norm's summed gradients
+//! further). In matrix form, for an input tile d, a filter g and an output
+//! gradient tile e:
+//!
+//! - forward: y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A, summed over input channels;
+//! - input gradient: the same with the filter turned by 180° and its
+//!   channels swapped (a 3×3 "same" convolution's adjoint is one);
+//! - filter gradient: dg = Gᵀ [Σ over tiles (A e Aᵀ) ⊙ (Bᵀ d B)] G, the
+//!   sum kept in the transformed domain over a whole pass.
+//!
+//! Each position p of a tile is one GEMM over channels: with V[p] (tiles ×
+//! channels in) the transformed input and U[p] (in × out) the transformed
+//! filters, M[p] = V[p]·U[p]. The transforms work on 8 channels at once
+//! (one AVX2 register): a band of images is first copied pixel-major
+//! (channels innermost; 8×8 blocks transposed in registers), so a tile's
+//! pixels are whole vectors whatever the size of the map. Along the map's
+//! own rows, 7×7 and 14×14 maps would fill few lanes: an earlier version
+//! that worked that way was slower than im2col.
+
+use std::ops::{Add, Mul, Range, Sub};
+
+use super::gemm::{gemm, Op};
+
+/// Channels transformed at once.
+const LANES: usize = 8;
+/// Floats of one band's buffers (see [`Winograd`]): small enough that they
+/// stay in a core's L2 cache.
+const BAND_FLOATS: usize = 128 * 1024;
+
+/// One value of [`LANES`] channels side by side: the transforms'
+/// arithmetic on it compiles to vector instructions.
+#[derive(Clone, Copy)]
+struct Lanes([f32; LANES]);
+
+impl Add for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn add(mut self, o: Lanes) -> Lanes {
+        for l in 0..LANES {
+            self.0[l] += o.0[l];
+        }
+        self
+    }
+}
+
+impl Sub for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn sub(mut self, o: Lanes) -> Lanes {
+        for l in 0..LANES {
+            self.0[l] -= o.0[l];
+        }
+        self
+    }
+}
+
+impl Mul<f32> for Lanes {
+    type Output = Lanes;
+    #[inline(always)]
+    fn mul(mut self, k: f32) -> Lanes {
+        for l in 0..LANES {
+            self.0[l] *= k;
+        }
+        self
+    }
+}
+
+impl Lanes {
+    const ZERO: Lanes = Lanes([0.0; LANES]);
+
+    #[inline(always)]
+    fn load(src: &[f32], at: usize) -> Lanes {
+        Lanes(src[at..at + LANES].try_into().expect("LANES"))
+    }
+
+    #[inline(always)]
+    fn store(self, dst: &mut [f32], at: usize) {
+        dst[at..at + LANES].copy_from_slice(&self.0);
+    }
+}
+
+/// The 1-D transforms of one F(m, 3); the 2-D ones apply them along rows,
+/// then columns. Slices hold `SIDE` (m + 2) or `OUT` (m) values.
+trait Minimal {
+    const OUT: usize;
+    const SIDE: usize;
+    /// Bᵀ d.
+    fn input(d: &[Lanes], out: &mut [Lanes]);
+    /// Aᵀ m.
+    fn output(m: &[Lanes], out: &mut [Lanes]);
+    /// A e: the adjoint of `output`.
+    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]);
+    /// G g, in f64 (thirds and sixths are not exact in f32).
+    fn filter(g: [f64; 3], out: &mut [f64]);
+    /// Gᵀ v: the adjoint of `filter`.
+    fn filter_adjoint(v: &[f64]) -> [f64; 3];
+}
+
+/// F(2×2, 3×3): Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],
+/// G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
+struct F2;
+
+impl Minimal for F2 {
+    const OUT: usize = 2;
+    const SIDE: usize = 4;
+
+    #[inline(always)]
+    fn input(d: &[Lanes], out: &mut [Lanes]) {
+        out[0] = d[0] - d[2];
+        out[1] = d[1] + d[2];
+        out[2] = d[2] - d[1];
+        out[3] = d[1] - d[3];
+    }
+
+    #[inline(always)]
+    fn output(m: &[Lanes], out: &mut [Lanes]) {
+        out[0] = m[0] + m[1] + m[2];
+        out[1] = m[1] - m[2] - m[3];
+    }
+
+    #[inline(always)]
+    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]) {
+        out[0] = e[0];
+        out[1] = e[0] + e[1];
+        out[2] = e[0] - e[1];
+        out[3] = Lanes::ZERO - e[1];
+    }
+
+    fn filter(g: [f64; 3], out: &mut [f64]) {
+        out.copy_from_slice(&[g[0], (g[0] + g[1] + g[2]) / 2.0, (g[0] - g[1] + g[2]) / 2.0, g[2]]);
+    }
+
+    fn filter_adjoint(v: &[f64]) -> [f64; 3] {
+        [v[0] + (v[1] + v[2]) / 2.0, (v[1] - v[2]) / 2.0, (v[1] + v[2]) / 2.0 + v[3]]
+    }
+}
+
+/// F(4×4, 3×3): Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0;
+/// 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1],
+/// G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1],
+/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1].
+struct F4;
+
+impl Minimal for F4 {
+    const OUT: usize = 4;
+    const SIDE: usize = 6;
+
+    #[inline(always)]
+    fn input(d: &[Lanes], out: &mut [Lanes]) {
+        let (a, b) = (d[4] - d[2], d[3] - d[1]);
+        out[0] = d[0] * 4.0 - d[2] * 5.0 + d[4];
+        out[1] = d[3] + d[4] - (d[1] + d[2]) * 4.0;
+        out[2] = d[4] - d[3] + (d[1] - d[2]) * 4.0;
+        out[3] = a + b * 2.0;
+        out[4] = a - b * 2.0;
+        out[5] = d[1] * 4.0 - d[3] * 5.0 + d[5];
+    }
+
+    #[inline(always)]
+    fn output(m: &[Lanes], out: &mut [Lanes]) {
+        let (a, b, c, d) = (m[1] + m[2], m[1] - m[2], m[3] + m[4], m[3] - m[4]);
+        out[0] = m[0] + a + c;
+        out[1] = b + d * 2.0;
+        out[2] = a + c * 4.0;
+        out[3] = b + d * 8.0 + m[5];
+    }
+
+    #[inline(always)]
+    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]) {
+        let (even, odd) = (e[0] + e[2], e[1] + e[3]);
+        let (even4, odd4) = (e[0] + e[2] * 4.0, (e[1] + e[3] * 4.0) * 2.0);
+        out[0] = e[0];
+        out[1] = even + odd;
+        out[2] = even - odd;
+        out[3] = even4 + odd4;
+        out[4] = even4 - odd4;
+        out[5] = e[3];
+    }
+
+    fn filter(g: [f64; 3], out: &mut [f64]) {
+        let (outer, middle) = (g[0] + g[2], g[1]);
+        out.copy_from_slice(&[
+            g[0] / 4.0,
+            -(outer + middle) / 6.0,
+            -(outer - middle) / 6.0,
+            g[0] / 24.0 + g[1] / 12.0 + g[2] / 6.0,
+            g[0] / 24.0 - g[1] / 12.0 + g[2] / 6.0,
+            g[2],
+        ]);
+    }
+
+    fn filter_adjoint(v: &[f64]) -> [f64; 3] {
+        let (sum, diff, sum24, diff24) = (v[1] + v[2], v[2] - v[1], v[3] + v[4], v[3] - v[4]);
+        [v[0] / 4.0 - sum / 6.0 + sum24 / 24.0, diff / 6.0 + diff24 / 12.0, (sum24 - sum) / 6.0 + v[5]]
+    }
+}
+
+/// The largest tile side (F4's), for stack arrays.
+const MAX_SIDE: usize = 6;
+
+/// Which F(m, 3) a convolution runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Variant {
+    F2,
+    F4,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 2] = [Variant::F2, Variant::F4];
+
+    fn out(self) -> usize {
+        match self {
+            Variant::F2 => F2::OUT,
+            Variant::F4 => F4::OUT,
+        }
+    }
+
+    fn positions(self) -> usize {
+        (self.out() + 2) * (self.out() + 2)
+    }
+}
+
+/// A Winograd convolution's shapes (both channel counts multiples of 8);
+/// its filters come transformed (see [`transform_filters`]). A chunk goes
+/// through in bands of whole images: each band is copied pixel-major,
+/// transformed, multiplied and transformed back while it is in cache
+/// (nothing is kept for the backward pass, which transforms again).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Winograd {
+    pub c_in: usize,
+    pub c_out: usize,
+    pub h: usize,
+    pub w: usize,
+    pub variant: Variant,
+}
+
+/// Where a band's images sit pixel-major: rows of `width` pixels of
+/// `channels` floats, `height` rows per image, the map shifted by `shift`
+/// rows and columns (1: the padding), zero around it.
+#[derive(Clone, Copy)]
+struct Staged {
+    channels: usize,
+    height: usize,
+    width: usize,
+    shift: usize,
+}
+
+impl Staged {
+    fn len(&self, images: usize) -> usize {
+        images * self.height * self.width * self.channels
+    }
+
+    /// Offset of pixel (row, col) of image `img`, in staged coordinates.
+    #[inline(always)]
+    fn at(&self, img: usize, row: usize, col: usize) -> usize {
+        ((img * self.height + row) * self.width + col) * self.channels
+    }
+}
+
+impl Winograd {
+    /// Whether a convolution of these channel counts can run this way.
+    pub fn fits(c_in: usize, c_out: usize) -> bool {
+        c_in.is_multiple_of(LANES) && c_out.is_multiple_of(LANES)
+    }
+
+    fn out(&self) -> usize {
+        self.variant.out()
+    }
+
+    fn rows(&self) -> usize {
+        self.h.div_ceil(self.out())
+    }
+
+    fn cols(&self) -> usize {
+        self.w.div_ceil(self.out())
+    }
+
+    fn tiles_per_image(&self) -> usize {
+        self.rows() * self.cols()
+    }
+
+    /// Staging of an input (shift 1) or an output gradient (shift 0) of
+    /// `channels` channels: every pixel a tile reads, edges included.
+    fn staged(&self, channels: usize, shift: usize) -> Staged {
+        let side = self.out() + 2;
+        Staged { channels, height: self.out() * (self.rows() - 1) + side, width: self.out() * (self.cols() - 1) + side, shift }
+    }
+
+    /// Images per band.
+    fn band_images(&self) -> usize {
+        let c = self.c_in.max(self.c_out);
+        let per_image = self.staged(c, 1).len(1) + 2 * self.variant.positions() * self.tiles_per_image() * c;
+        (BAND_FLOATS / per_image).max(1)
+    }
+
+    fn bands(&self, n: usize) -> impl Iterator<Item = Range<usize>> {
+        let step = self.band_images();
+        (0..n).step_by(step).map(move |start| start..n.min(start + step))
+    }
+
+    /// Floats of its transformed filters: U (forward) then U' (input gradient).
+    pub fn filters_len(&self) -> usize {
+        2 * self.variant.positions() * self.c_in * self.c_out
+    }
+
+    /// Floats of scratch its passes need for `n` images.
+    pub fn scratch_len(&self, n: usize) -> usize {
+        let images = self.band_images().min(n);
+        let c = self.c_in.max(self.c_out);
+        let tiles = images * self.tiles_per_image();
+        let staged = self.staged(c, 1).len(images);
+        staged + self.variant.positions() * tiles * (self.c_in + self.c_out)
+    }
+
+    /// Splits `scratch` into a band's staged pixels (in or out) and its
+    /// transformed matrices of `a` and `b` channels.
+    fn band_buffers<'s>(&self, scratch: &'s mut [f32], images: usize, a: usize, b: usize) -> [&'s mut [f32]; 3] {
+        let staged = self.staged(a.max(b), 1).len(images);
+        let tiles = images * self.tiles_per_image();
+        let positions = self.variant.positions();
+        let (pixels, rest) = scratch.split_at_mut(staged);
+        let (first, rest) = rest.split_at_mut(positions * tiles * a);
+        [pixels, first, &mut rest[..positions * tiles * b]]
+    }
+
+    /// y = conv(x) + bias (the first `bias.len()` channels) for `n` images.
+    pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize) {
+        let u = &filters[..self.filters_len() / 2];
+        match self.variant {
+            Variant::F2 => self.convolve::<F2>(u, x, y, self.c_in, self.c_out, bias, false, scratch, n),
+            Variant::F4 => self.convolve::<F4>(u, x, y, self.c_in, self.c_out, bias, false, scratch, n),
+        }
+    }
+
+    /// The input gradient for output gradient `dy`: written to `dx`, or
+    /// added to it when `accumulate`.
+    pub fn backward_input(&self, filters: &[f32], dy: &[f32], dx: &mut [f32], accumulate: bool, scratch: &mut [f32], n: usize) {
+        let u = &filters[self.filters_len() / 2..];
+        match self.variant {
+            Variant::F2 => self.convolve::<F2>(u, dy, dx, self.c_out, self.c_in, &[], accumulate, scratch, n),
+            Variant::F4 => self.convolve::<F4>(u, dy, dx, self.c_out, self.c_in, &[], accumulate, scratch, n),
+        }
+    }
+
+    /// Floats of the filters' gradient in the transformed domain (see
+    /// [`Winograd::backward_filters`]).
+    pub fn filter_grads_len(&self) -> usize {
+        self.variant.positions() * self.c_out * self.c_in
+    }
+
+    /// Adds the filters' gradient for input `x` and output gradient `dy` to
+    /// `du`, in the transformed domain (one c_out × c_in block per
+    /// position): chunks add up there, and [`Winograd::finish_filter_grads`]
+    /// turns the sum into the filters' gradient once per pass.
+    pub fn backward_filters(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
+        match self.variant {
+            Variant::F2 => self.filter_gradient::<F2>(x, dy, du, scratch, n),
+            Variant::F4 => self.filter_gradient::<F4>(x, dy, du, scratch, n),
+        }
+    }
+
+    /// Adds Gᵀ du G (the gradients `backward_filters` summed in `du`) to the
+    /// filters' gradient `dw` (c_out × c_in × 3 × 3, PyTorch's order).
+    pub fn finish_filter_grads(&self, du: &[f32], dw: &mut [f32]) {
+        let block = self.c_out * self.c_in;
+        match self.variant {
+            Variant::F2 => filter_grads::<F2>(du, dw, block),
+            Variant::F4 => filter_grads::<F4>(du, dw, block),
+        }
+    }
+
+    /// out = conv(src) (+ bias) with transformed filters `u` (positions of
+    /// `from` × `to`), band by band; added to `out` when `accumulate`.
+    #[allow(clippy::too_many_arguments)]
+    fn convolve<W: Minimal>(
+        &self,
+        u: &[f32],
+        src: &[f32],
+        out: &mut [f32],
+        from: usize,
+        to: usize,
+        bias: &[f32],
+        accumulate: bool,
+        scratch: &mut [f32],
+        n: usize,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { self.convolve_avx2::<W>(u, src, out, from, to, bias, accumulate, scratch, n) };
+        }
+        self.convolve_generic::<W>(u, src, out, from, to, bias, accumulate, scratch, n)
+    }
+
+    /// [`Winograd::convolve`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    fn convolve_avx2<W: Minimal>(
+        &self,
+        u: &[f32],
+        src: &[f32],
+        out: &mut [f32],
+        from: usize,
+        to: usize,
+        bias: &[f32],
+        accumulate: bool,
+        scratch: &mut [f32],
+        n: usize,
+    ) {
+        self.convolve_generic::<W>(u, src, out, from, to, bias, accumulate, scratch, n)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn convolve_generic<W: Minimal>(
+        &self,
+        u: &[f32],
+        src: &[f32],
+        out: &mut [f32],
+        from: usize,
+        to: usize,
+        bias: &[f32],
+        accumulate: bool,
+        scratch: &mut [f32],
+        n: usize,
+    ) {
+        let positions = W::SIDE * W::SIDE;
+        for band in self.bands(n) {
+            let tiles = band.len() * self.tiles_per_image();
+            let [pixels, v, m] = self.band_buffers(scratch, band.len(), from, to);
+            let staged = self.staged(from, 1);
+            stage(src, pixels, staged, n, self.h, self.w, band.clone());
+            input_transform::<W>(pixels, v, staged, self, band.len());
+            for p in 0..positions {
+                let v_p = &v[p * tiles * from..][..tiles * from];
+                let u_p = &u[p * from * to..][..from * to];
+                gemm(&mut m[p * tiles * to..][..tiles * to], Op::N(v_p), Op::N(u_p), tiles, to, from, false);
+            }
+            let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
+            output_transform::<W>(m, pixels, staged, self, band.len(), bias);
+            unstage(pixels, out, staged, n, self.h, self.w, band, accumulate);
+        }
+    }
+
+    fn filter_gradient<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { self.filter_gradient_avx2::<W>(x, dy, du, scratch, n) };
+        }
+        self.filter_gradient_generic::<W>(x, dy, du, scratch, n)
+    }
+
+    /// [`Winograd::filter_gradient`] compiled for AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn filter_gradient_avx2<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
+        self.filter_gradient_generic::<W>(x, dy, du, scratch, n)
+    }
+
+    #[inline(always)]
+    fn filter_gradient_generic<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
+        let positions = W::SIDE * W::SIDE;
+        let block = self.c_out * self.c_in;
+        for band in self.bands(n) {
+            let tiles = band.len() * self.tiles_per_image();
+            let [pixels, v, dm] = self.band_buffers(scratch, band.len(), self.c_in, self.c_out);
+            let staged = self.staged(self.c_in, 1);
+            stage(x, pixels, staged, n, self.h, self.w, band.clone());
+            input_transform::<W>(pixels, v, staged, self, band.len());
+            let staged = self.staged(self.c_out, 0);
+            stage(dy, pixels, staged, n, self.h, self.w, band.clone());
+            output_grad_transform::<W>(pixels, dm, staged, self, band.len());
+            for p in 0..positions {
+                let dm_p = &dm[p * tiles * self.c_out..][..tiles * self.c_out];
+                let v_p = &v[p * tiles * self.c_in..][..tiles * self.c_in];
+                gemm(&mut du[p * block..][..block], Op::T(dm_p), Op::N(v_p), self.c_out, self.c_in, tiles, true);
+            }
+        }
+    }
+}
+
+/// Copies images `band` of `src` (channels × n × h × w) pixel-major into
+/// `dst` as `staged` says, zero around the map.
+#[inline(always)]
+fn stage(src: &[f32], dst: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>) {
+    let dst = &mut dst[..staged.len(band.len())];
+    dst.fill(0.0);
+    let plane = h * w;
+    for c in (0..staged.channels).step_by(LANES) {
+        for (i, img) in band.clone().enumerate() {
+            for row in 0..h {
+                let first = staged.at(i, row + staged.shift, staged.shift) + c;
+                // Eight planes' rows into eight-channel pixels: one block transposed.
+                swap_axes(&src[(c * n + img) * plane + row * w..], n * plane, &mut dst[first..], staged.channels, w, false);
+            }
+        }
+    }
+}
+
+/// Copies the pixel-major `pixels` (rows of `width` pixels of `channels`
+/// floats, `height` rows per image) of images `band` into `y` (channels × n
+/// × h × w), or adds them when `accumulate`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn unstage(pixels: &[f32], y: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>, accumulate: bool) {
+    let plane = h * w;
+    for c in (0..staged.channels).step_by(LANES) {
+        for (i, img) in band.clone().enumerate() {
+            for row in 0..h {
+                let first = staged.at(i, row, 0) + c;
+                swap_axes_back(&pixels[first..], staged.channels, &mut y[(c * n + img) * plane + row * w..], n * plane, w, accumulate);
+            }
+        }
+    }
+}
+
+/// `dst[x·dst_pixel + l] = src[l·src_plane + x]` for x < `len`, l < 8:
+/// eight planes' rows (`src_plane` apart) to `len` pixels of eight values
+/// (`dst_pixel` apart), in 8×8 blocks. `_accumulate` is unused (a staged
+/// copy is never added).
+#[inline(always)]
+fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize, _accumulate: bool) {
+    assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
+    let mut x = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        while x + 8 <= len {
+            // SAFETY: AVX is present (checked above); the assert bounds every
+            // row read (l·src_plane + x + 8 ≤ src.len()) and pixel written
+            // ((x + 7)·dst_pixel + 8 ≤ dst.len()).
+            unsafe { transpose8(src.as_ptr().add(x), src_plane, dst.as_mut_ptr().add(x * dst_pixel), dst_pixel) };
+            x += 8;
+        }
+    }
+    for x in x..len {
+        for l in 0..LANES {
+            dst[x * dst_pixel + l] = src[l * src_plane + x];
+        }
+    }
+}
+
+/// The inverse of [`swap_axes`]: `dst[l·dst_plane + x]` (=, or += when
+/// `accumulate`) `src[x·src_pixel + l]`.
+#[inline(always)]
+fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst_plane: usize, len: usize, accumulate: bool) {
+    assert!(dst.len() >= 7 * dst_plane + len && src.len() >= (len.max(1) - 1) * src_pixel + LANES, "swap_axes_back bounds");
+    let mut x = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        let mut block = [0f32; 64];
+        while x + 8 <= len {
+            // SAFETY: AVX is present (checked above); the assert bounds every
+            // pixel read ((x + 7)·src_pixel + 8 ≤ src.len()), and `block`
+            // holds the 8×8 values written.
+            unsafe { transpose8(src.as_ptr().add(x * src_pixel), src_pixel, block.as_mut_ptr(), 8) };
+            for (l, values) in block.chunks_exact(8).enumerate() {
+                let out = &mut dst[l * dst_plane + x..][..8];
+                if accumulate {
+                    out.iter_mut().zip(values).for_each(|(d, v)| *d += v);
+                } else {
+                    out.copy_from_slice(values);
+                }
+            }
+            x += 8;
+        }
+    }
+    for x in x..len {
+        for l in 0..LANES {
+            let v = src[x * src_pixel + l];
+            let out = &mut dst[l * dst_plane + x];
+            *out = if accumulate { *out + v } else { v };
+        }
+    }
+}
+
+/// Transposes an 8×8 block: row r of `src` (`src_stride` apart) becomes
+/// column r of `dst` (rows `dst_stride` apart).
+///
+/// # Safety
+/// The CPU has AVX, and `src + r·src_stride .. + 8` and `dst + r·dst_stride
+/// .. + 8` are valid for r < 8.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn transpose8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller guarantees the eight rows read and written.
+    unsafe {
+        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(src.add(i * src_stride)));
+        let t = [
+            _mm256_unpacklo_ps(r[0], r[1]),
+            _mm256_unpackhi_ps(r[0], r[1]),
+            _mm256_unpacklo_ps(r[2], r[3]),
+            _mm256_unpackhi_ps(r[2], r[3]),
+            _mm256_unpacklo_ps(r[4], r[5]),
+            _mm256_unpackhi_ps(r[4], r[5]),
+            _mm256_unpacklo_ps(r[6], r[7]),
+            _mm256_unpackhi_ps(r[6], r[7]),
+        ];
+        let u = [
+            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+        ];
+        let out = [
+            _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+            _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+            _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+            _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+            _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+            _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+            _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+            _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+        ];
+        for (i, v) in out.into_iter().enumerate() {
+            _mm256_storeu_ps(dst.add(i * dst_stride), v);
+        }
+    }
+}
+
+/// Bᵀ d B for every tile of `images` staged images into `v`: per position,
+/// tiles × channels.
+#[inline(always)]
+// Columns of the 2-D tiles are read by index.
+#[allow(clippy::needless_range_loop)]
+fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
+    let tiles = images * conv.tiles_per_image();
+    // Made once: zeroing them per tile was a twentieth of the time.
+    let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
+    let (mut d, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
+    let mut t = 0;
+    for img in 0..images {
+        for ty in 0..conv.rows() {
+            for tx in 0..conv.cols() {
+                for c in (0..channels).step_by(LANES) {
+                    for (i, row) in across.iter_mut().enumerate().take(side) {
+                        for (j, value) in d.iter_mut().enumerate().take(side) {
+                            *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
+                        }
+                        W::input(&d[..side], &mut row[..side]);
+                    }
+                    for j in 0..side {
+                        for (i, value) in d.iter_mut().enumerate().take(side) {
+                            *value = across[i][j];
+                        }
+                        W::input(&d[..side], &mut col[..side]);
+                        for (a, value) in col.iter().enumerate().take(side) {
+                            value.store(v, ((a * side + j) * tiles + t) * channels + c);
+                        }
+                    }
+                }
+                t += 1;
+            }
+        }
+    }
+}
+
+/// A e Aᵀ for every tile of `images` staged output gradients into `dm`:
+/// per position, tiles × channels.
+#[inline(always)]
+// Columns of the 2-D tiles are read by index.
+#[allow(clippy::needless_range_loop)]
+fn output_grad_transform<W: Minimal>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
+    let tiles = images * conv.tiles_per_image();
+    let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
+    let (mut e, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
+    let mut t = 0;
+    for img in 0..images {
+        for ty in 0..conv.rows() {
+            for tx in 0..conv.cols() {
+                for c in (0..channels).step_by(LANES) {
+                    for (i, row) in across.iter_mut().enumerate().take(out) {
+                        for (j, value) in e.iter_mut().enumerate().take(out) {
+                            *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
+                        }
+                        W::output_adjoint(&e[..out], &mut row[..side]);
+                    }
+                    for j in 0..side {
+                        for (i, value) in e.iter_mut().enumerate().take(out) {
+                            *value = across[i][j];
+                        }
+                        W::output_adjoint(&e[..out], &mut col[..side]);
+                        for (a, value) in col.iter().enumerate().take(side) {
+                            value.store(dm, ((a * side + j) * tiles + t) * channels + c);
+                        }
+                    }
+                }
+                t += 1;
+            }
+        }
+    }
+}
+
+/// Aᵀ m A (plus each channel's bias; channels past `bias` get none) for
+/// every tile of `images` images into `pixels`, pixel-major as `staged`
+/// says (rows of OUT·cols pixels).
+#[inline(always)]
+// Columns of the 2-D tiles are read by index.
+#[allow(clippy::needless_range_loop)]
+fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, conv: &Winograd, images: usize, bias: &[f32]) {
+    let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
+    let tiles = images * conv.tiles_per_image();
+    let mut down = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
+    let (mut d, mut row) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
+    let mut t = 0;
+    for img in 0..images {
+        for ty in 0..conv.rows() {
+            for tx in 0..conv.cols() {
+                for c in (0..channels).step_by(LANES) {
+                    let b = Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0)));
+                    for (j, col) in down.iter_mut().enumerate().take(side) {
+                        for (a, value) in d.iter_mut().enumerate().take(side) {
+                            *value = Lanes::load(m, ((a * side + j) * tiles + t) * channels + c);
+                        }
+                        W::output(&d[..side], &mut col[..out]);
+                    }
+                    for i in 0..out {
+                        for (j, value) in d.iter_mut().enumerate().take(side) {
+                            *value = down[j][i];
+                        }
+                        W::output(&d[..side], &mut row[..out]);
+                        for (k, pixel) in row.iter().enumerate().take(out) {
+                            (*pixel + b).store(pixels, staged.at(img, out * ty + i, out * tx + k) + c);
+                        }
+                    }
+                }
+                t += 1;
+            }
+        }
+    }
+}
+
+/// Writes the transformed filters of `weight` (c_out × c_in × 3 × 3) into
+/// `out` (`filters_len` floats): U[p] (c_in × c_out) for the forward pass,
+/// then U'[p] (c_out × c_in) of the filters turned by 180° for the input
+/// gradient.
+pub(crate) fn transform_filters(variant: Variant, weight: &[f32], c_out: usize, c_in: usize, out: &mut [f32]) {
+    match variant {
+        Variant::F2 => transform_filters_with::<F2>(weight, c_out, c_in, out),
+        Variant::F4 => transform_filters_with::<F4>(weight, c_out, c_in, out),
+    }
+}
+
+fn transform_filters_with<W: Minimal>(weight: &[f32], c_out: usize, c_in: usize, out: &mut [f32]) {
+    let block = c_out * c_in;
+    let positions = W::SIDE * W::SIDE;
+    let (u, u_turned) = out.split_at_mut(positions * block);
+    let mut tile = [0f64; MAX_SIDE * MAX_SIDE];
+    for co in 0..c_out {
+        for ci in 0..c_in {
+            let g: &[f32; 9] = weight[(co * c_in + ci) * 9..][..9].try_into().expect("3×3");
+            filter_transform::<W>(g, &mut tile);
+            for p in 0..positions {
+                u[p * block + ci * c_out + co] = tile[p] as f32;
+            }
+            let mut turned = *g;
+            turned.reverse();
+            filter_transform::<W>(&turned, &mut tile);
+            for p in 0..positions {
+                u_turned[p * block + co * c_in + ci] = tile[p] as f32;
+            }
+        }
+    }
+}
+
+/// G g Gᵀ: a 3×3 filter to its tile (SIDE × SIDE, row-major).
+fn filter_transform<W: Minimal>(g: &[f32; 9], tile: &mut [f64]) {
+    let side = W::SIDE;
+    let mut down = [[0f64; MAX_SIDE]; 3];
+    for (j, col) in down.iter_mut().enumerate() {
+        W::filter([g[j] as f64, g[3 + j] as f64, g[6 + j] as f64], &mut col[..side]);
+    }
+    for a in 0..side {
+        W::filter([down[0][a], down[1][a], down[2][a]], &mut tile[a * side..(a + 1) * side]);
+    }
+}
+
+/// dw += Gᵀ du G for every filter: `du` holds a block of `block` (c_out ×
+/// c_in) values per position, `dw` the filters in the same order.
+fn filter_grads<W: Minimal>(du: &[f32], dw: &mut [f32], block: usize) {
+    let side = W::SIDE;
+    for (f, dg) in dw.chunks_exact_mut(9).take(block).enumerate() {
+        let mut rows = [[0f64; 3]; MAX_SIDE];
+        let mut v = [0f64; MAX_SIDE];
+        for (a, row) in rows.iter_mut().enumerate().take(side) {
+            for (j, value) in v.iter_mut().enumerate().take(side) {
+                *value = du[(a * side + j) * block + f] as f64;
+            }
+            *row = W::filter_adjoint(&v[..side]);
+        }
+        for j in 0..3 {
+            for (a, value) in v.iter_mut().enumerate().take(side) {
+                *value = rows[a][j];
+            }
+            let col = W::filter_adjoint(&v[..side]);
+            for i in 0..3 {
+                dg[i * 3 + j] += col[i] as f32;
+            }
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// A direct 3×3 convolution, stride 1, padding 1, in f64.
+    #[allow(clippy::too_many_arguments)]
+    fn direct(x: &[f32], weight: &[f32], bias: &[f32], c_in: usize, c_out: usize, n: usize, h: usize, w: usize) -> Vec<f64> {
+        let plane = h * w;
+        let mut y = vec![0f64; c_out * n * plane];
+        for co in 0..c_out {
+            for img in 0..n {
+                for oy in 0..h {
+                    for ox in 0..w {
+                        let mut acc = bias.get(co).copied().unwrap_or(0.0) as f64;
+                        for ci in 0..c_in {
+                            for ky in 0..3 {
+                                for kx in 0..3 {
+                                    let (iy, ix) = ((oy + ky) as isize - 1, (ox + kx) as isize - 1);
+                                    if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w {
+                                        continue;
+                                    }
+                                    let xv = x[(ci * n + img) * plane + iy as usize * w + ix as usize];
+                                    acc += xv as f64 * weight[(co * c_in + ci) * 9 + ky * 3 + kx] as f64;
+                                }
+                            }
+                        }
+                        y[(co * n + img) * plane + oy * w + ox] = acc;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn random(len: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<f32> {
+        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    fn assert_close(got: &[f32], want: &[f64], what: &str) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+            assert!((g as f64 - w).abs() <= 1e-4 * (1.0 + w.abs()), "{what}[{i}]: {g} against {w}");
+        }
+    }
+
+    /// Forward, input gradient and filter gradient of both variants against
+    /// the direct convolution and its adjoints, on sizes that fill the
+    /// tiles, overhang them, fit in one tile and take several bands.
+    #[test]
+    fn matches_direct_convolution() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let shapes = [(8, 16, 2, 6, 6), (16, 8, 1, 7, 7), (8, 8, 3, 5, 9), (8, 8, 2, 1, 1), (8, 16, 1, 2, 3), (8, 8, 3, 40, 37)];
+        for (variant, (c_in, c_out, n, h, w)) in [Variant::F2, Variant::F4].into_iter().flat_map(|v| shapes.map(|s| (v, s))) {
+            let conv = Winograd { c_in, c_out, h, w, variant };
+            let (x, weight, bias) = (random(c_in * n * h * w, &mut rng), random(c_out * c_in * 9, &mut rng), random(c_out, &mut rng));
+            let mut filters = vec![0f32; conv.filters_len()];
+            transform_filters(variant, &weight, c_out, c_in, &mut filters);
+            let mut scratch = vec![f32::NAN; conv.scratch_len(n)];
+            let mut y = vec![f32::NAN; c_out * n * h * w];
+            conv.forward(&filters, &x, &mut y, &bias, &mut scratch, n);
+            assert_close(&y, &direct(&x, &weight, &bias, c_in, c_out, n, h, w), &format!("{variant:?} forward {c_in}→{c_out} {n}×{h}×{w}"));
+
+            // The loss Σ y·e: dx = conv with the turned, swapped filters; dw by finite sums.
+            let e = random(c_out * n * h * w, &mut rng);
+            let mut dx = vec![f32::NAN; x.len()];
+            conv.backward_input(&filters, &e, &mut dx, false, &mut scratch, n);
+            let mut turned = vec![0f32; weight.len()];
+            for co in 0..c_out {
+                for ci in 0..c_in {
+                    for k in 0..9 {
+                        turned[(ci * c_out + co) * 9 + 8 - k] = weight[(co * c_in + ci) * 9 + k];
+                    }
+                }
+            }
+            let want_dx = direct(&e, &turned, &[], c_out, c_in, n, h, w);
+            assert_close(&dx, &want_dx, "input gradient");
+            let mut twice = dx.clone();
+            conv.backward_input(&filters, &e, &mut twice, true, &mut scratch, n);
+            assert_close(&twice, &want_dx.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), "input gradient, added");
+
+            let mut dw = vec![1f32; weight.len()];
+            let mut du = vec![0f32; conv.filter_grads_len()];
+            conv.backward_filters(&x, &e, &mut du, &mut scratch, n);
+            conv.finish_filter_grads(&du, &mut dw);
+            let plane = h * w;
+            for co in 0..c_out {
+                for ci in 0..c_in {
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let (mut want, mut terms) = (1f64, 0f64);
+                            for img in 0..n {
+                                for oy in 0..h {
+                                    for ox in 0..w {
+                                        let (iy, ix) = ((oy + ky) as isize - 1, (ox + kx) as isize - 1);
+                                        if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w {
+                                            continue;
+                                        }
+                                        let term = e[(co * n + img) * plane + oy * w + ox] as f64
+                                            * x[(ci * n + img) * plane + iy as usize * w + ix as usize] as f64;
+                                        want += term;
+                                        terms += term.abs();
+                                    }
+                                }
+                            }
+                            // A sum of thousands of terms cancels: its rounding is measured
+                            // against their size (F(4,3)'s larger coefficients round more).
+                            let got = dw[(co * c_in + ci) * 9 + ky * 3 + kx] as f64;
+                            let tolerance = 1e-4 * (1.0 + want.abs()) + 1e-5 * terms;
+                            assert!(
+                                (got - want).abs() <= tolerance,
+                                "{variant:?} {c_in}→{c_out} {n}×{h}×{w} filter gradient: {got} against {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
