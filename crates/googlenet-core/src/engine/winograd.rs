@@ -240,6 +240,19 @@ pub(crate) struct Winograd {
     pub variant: Variant,
 }
 
+/// A convolution by transformed filters `u` (per position, `from` × `to`
+/// channels) of `src`, plus `bias` (the first channels; none when empty),
+/// its result added to the output when `accumulate`.
+#[derive(Clone, Copy)]
+struct Convolution<'a> {
+    u: &'a [f32],
+    src: &'a [f32],
+    from: usize,
+    to: usize,
+    bias: &'a [f32],
+    accumulate: bool,
+}
+
 /// Where a band's images sit pixel-major: rows of `width` pixels of
 /// `channels` floats, `height` rows per image, the map shifted by `shift`
 /// rows and columns (1: the padding), zero around it.
@@ -331,20 +344,20 @@ impl Winograd {
 
     /// y = conv(x) + bias (the first `bias.len()` channels) for `n` images.
     pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize) {
-        let u = &filters[..self.filters_len() / 2];
+        let job = Convolution { u: &filters[..self.filters_len() / 2], src: x, from: self.c_in, to: self.c_out, bias, accumulate: false };
         match self.variant {
-            Variant::F2 => self.convolve::<F2>(u, x, y, self.c_in, self.c_out, bias, false, scratch, n),
-            Variant::F4 => self.convolve::<F4>(u, x, y, self.c_in, self.c_out, bias, false, scratch, n),
+            Variant::F2 => self.convolve::<F2>(job, y, scratch, n),
+            Variant::F4 => self.convolve::<F4>(job, y, scratch, n),
         }
     }
 
     /// The input gradient for output gradient `dy`: written to `dx`, or
     /// added to it when `accumulate`.
     pub fn backward_input(&self, filters: &[f32], dy: &[f32], dx: &mut [f32], accumulate: bool, scratch: &mut [f32], n: usize) {
-        let u = &filters[self.filters_len() / 2..];
+        let job = Convolution { u: &filters[self.filters_len() / 2..], src: dy, from: self.c_out, to: self.c_in, bias: &[], accumulate };
         match self.variant {
-            Variant::F2 => self.convolve::<F2>(u, dy, dx, self.c_out, self.c_in, &[], accumulate, scratch, n),
-            Variant::F4 => self.convolve::<F4>(u, dy, dx, self.c_out, self.c_in, &[], accumulate, scratch, n),
+            Variant::F2 => self.convolve::<F2>(job, dx, scratch, n),
+            Variant::F4 => self.convolve::<F4>(job, dx, scratch, n),
         }
     }
 
@@ -375,77 +388,40 @@ impl Winograd {
         }
     }
 
-    /// out = conv(src) (+ bias) with transformed filters `u` (positions of
-    /// `from` × `to`), band by band; added to `out` when `accumulate`.
-    #[allow(clippy::too_many_arguments)]
-    fn convolve<W: Minimal>(
-        &self,
-        u: &[f32],
-        src: &[f32],
-        out: &mut [f32],
-        from: usize,
-        to: usize,
-        bias: &[f32],
-        accumulate: bool,
-        scratch: &mut [f32],
-        n: usize,
-    ) {
+    /// out = conv(src) (+ bias) as `job` says, band by band.
+    fn convolve<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.convolve_avx2::<W>(u, src, out, from, to, bias, accumulate, scratch, n) };
+            return unsafe { self.convolve_avx2::<W>(job, out, scratch, n) };
         }
-        self.convolve_generic::<W>(u, src, out, from, to, bias, accumulate, scratch, n)
+        self.convolve_generic::<W>(job, out, scratch, n)
     }
 
     /// [`Winograd::convolve`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    #[allow(clippy::too_many_arguments)]
-    fn convolve_avx2<W: Minimal>(
-        &self,
-        u: &[f32],
-        src: &[f32],
-        out: &mut [f32],
-        from: usize,
-        to: usize,
-        bias: &[f32],
-        accumulate: bool,
-        scratch: &mut [f32],
-        n: usize,
-    ) {
-        self.convolve_generic::<W>(u, src, out, from, to, bias, accumulate, scratch, n)
+    fn convolve_avx2<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
+        self.convolve_generic::<W>(job, out, scratch, n)
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn convolve_generic<W: Minimal>(
-        &self,
-        u: &[f32],
-        src: &[f32],
-        out: &mut [f32],
-        from: usize,
-        to: usize,
-        bias: &[f32],
-        accumulate: bool,
-        scratch: &mut [f32],
-        n: usize,
-    ) {
-        let positions = W::SIDE * W::SIDE;
+    fn convolve_generic<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
+        let (positions, from, to) = (W::SIDE * W::SIDE, job.from, job.to);
         for band in self.bands(n) {
             let tiles = band.len() * self.tiles_per_image();
             let [pixels, v, m] = self.band_buffers(scratch, band.len(), from, to);
             let staged = self.staged(from, 1);
-            stage(src, pixels, staged, n, self.h, self.w, band.clone());
+            stage(job.src, pixels, staged, n, self.h, self.w, band.clone());
             input_transform::<W>(pixels, v, staged, self, band.len());
             for p in 0..positions {
                 let v_p = &v[p * tiles * from..][..tiles * from];
-                let u_p = &u[p * from * to..][..from * to];
+                let u_p = &job.u[p * from * to..][..from * to];
                 gemm(&mut m[p * tiles * to..][..tiles * to], Op::N(v_p), Op::N(u_p), tiles, to, from, false);
             }
             let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
-            output_transform::<W>(m, pixels, staged, self, band.len(), bias);
-            unstage(pixels, out, staged, n, self.h, self.w, band, accumulate);
+            output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
+            unstage(pixels, out, staged, n, self.h, self.w, band, job.accumulate);
         }
     }
 
@@ -633,9 +609,32 @@ unsafe fn transpose8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stri
 /// Bᵀ d B for every tile of `images` staged images into `v`: per position,
 /// tiles × channels.
 #[inline(always)]
+fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    tile_transform::<W>(pixels, v, staged, conv, images, W::SIDE, W::input);
+}
+
+/// A e Aᵀ for every tile of `images` staged output gradients into `dm`:
+/// per position, tiles × channels.
+#[inline(always)]
+fn output_grad_transform<W: Minimal>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    tile_transform::<W>(pixels, dm, staged, conv, images, W::OUT, W::output_adjoint);
+}
+
+/// T p Tᵀ for every tile of `images` staged images into `dst` (per
+/// position, tiles × channels): p is the `read` × `read` pixels at the
+/// tile's corner, T the 1-D transform `one_d` from `read` values to SIDE.
+#[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
-fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+fn tile_transform<W: Minimal>(
+    pixels: &[f32],
+    dst: &mut [f32],
+    staged: Staged,
+    conv: &Winograd,
+    images: usize,
+    read: usize,
+    one_d: impl Fn(&[Lanes], &mut [Lanes]),
+) {
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let tiles = images * conv.tiles_per_image();
     // Made once: zeroing them per tile was a twentieth of the time.
@@ -646,56 +645,19 @@ fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, co
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
                 for c in (0..channels).step_by(LANES) {
-                    for (i, row) in across.iter_mut().enumerate().take(side) {
-                        for (j, value) in d.iter_mut().enumerate().take(side) {
+                    for (i, row) in across.iter_mut().enumerate().take(read) {
+                        for (j, value) in d.iter_mut().enumerate().take(read) {
                             *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
                         }
-                        W::input(&d[..side], &mut row[..side]);
+                        one_d(&d[..read], &mut row[..side]);
                     }
                     for j in 0..side {
-                        for (i, value) in d.iter_mut().enumerate().take(side) {
+                        for (i, value) in d.iter_mut().enumerate().take(read) {
                             *value = across[i][j];
                         }
-                        W::input(&d[..side], &mut col[..side]);
+                        one_d(&d[..read], &mut col[..side]);
                         for (a, value) in col.iter().enumerate().take(side) {
-                            value.store(v, ((a * side + j) * tiles + t) * channels + c);
-                        }
-                    }
-                }
-                t += 1;
-            }
-        }
-    }
-}
-
-/// A e Aᵀ for every tile of `images` staged output gradients into `dm`:
-/// per position, tiles × channels.
-#[inline(always)]
-// Columns of the 2-D tiles are read by index.
-#[allow(clippy::needless_range_loop)]
-fn output_grad_transform<W: Minimal>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
-    let tiles = images * conv.tiles_per_image();
-    let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
-    let (mut e, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
-    let mut t = 0;
-    for img in 0..images {
-        for ty in 0..conv.rows() {
-            for tx in 0..conv.cols() {
-                for c in (0..channels).step_by(LANES) {
-                    for (i, row) in across.iter_mut().enumerate().take(out) {
-                        for (j, value) in e.iter_mut().enumerate().take(out) {
-                            *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
-                        }
-                        W::output_adjoint(&e[..out], &mut row[..side]);
-                    }
-                    for j in 0..side {
-                        for (i, value) in e.iter_mut().enumerate().take(out) {
-                            *value = across[i][j];
-                        }
-                        W::output_adjoint(&e[..out], &mut col[..side]);
-                        for (a, value) in col.iter().enumerate().take(side) {
-                            value.store(dm, ((a * side + j) * tiles + t) * channels + c);
+                            value.store(dst, ((a * side + j) * tiles + t) * channels + c);
                         }
                     }
                 }
