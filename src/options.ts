@@ -125,10 +125,11 @@ export function checkMomentum(name: string, value: unknown, shown?: string): num
 }
 
 function checkFitSetting(setting: 'lr' | 'momentum', name: string, value: unknown, shown?: string): number {
-  if (typeof value !== 'number') fail(name, 'a number', value, shown)
-  const rule = nativeBinding().fitRule(setting, value)
+  // A value that is not a number breaks the rule as NaN does, so its
+  // message states the rule too (a TypeError: see `fail`).
+  const rule = nativeBinding().fitRule(setting, typeof value === 'number' ? value : Number.NaN)
   if (rule !== null) fail(name, rule, value, shown)
-  return value
+  return value as number
 }
 
 /** Checks that `value` is a seed: an integer in `[0, 2^32 - 1]`. */

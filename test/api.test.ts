@@ -194,6 +194,8 @@ describe('option validation', () => {
     [{ lr: Number.POSITIVE_INFINITY }, RangeError, 'lr must be a finite number > 0 (got Infinity)'],
     [{ momentum: 1 }, RangeError, 'momentum must be a finite number in [0, 1) (got 1)'],
     [{ momentum: -0.1 }, RangeError, 'momentum must be a finite number in [0, 1) (got -0.1)'],
+    [{ lr: '0.1' }, TypeError, 'lr must be a finite number > 0 (got "0.1")'],
+    [{ momentum: true }, TypeError, 'momentum must be a finite number in [0, 1) (got boolean)'],
     [{ seed: 2 ** 32 }, RangeError, 'seed must be an integer in [0, 4294967295] (got 4294967296)'],
     [{ logEvery: 0 }, RangeError, 'logEvery must be an integer in [1, 4294967295] (got 0)'],
     [{ onProgress: 'x' }, TypeError, 'onProgress must be a function (got "x")'],
