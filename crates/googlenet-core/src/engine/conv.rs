@@ -2,8 +2,9 @@
 //! as im2col + GEMM, with its backward pass. Stride 1 uses the shared
 //! im2col kernels; a strided convolution gathers only the pixels its
 //! outputs read (it is computed at its stride, not subsampled). A 3×3
-//! convolution with stride 1 and padding 1 over enough channels runs by
-//! Winograd's minimal filtering instead (see [`super::winograd`]).
+//! convolution with stride 1 and padding 1 whose channel counts are
+//! multiples of 8 runs by Winograd's minimal filtering instead (see
+//! [`super::winograd`]).
 
 use super::elementwise::{accumulate_row_sums, add_into};
 use super::gemm::{fill_rows, gemm, Op};
@@ -178,8 +179,7 @@ impl ConvLayer {
     }
 
     /// y = W · im2col(x) + b for `n` images; `col` keeps the column matrix
-    /// for the backward pass
-    /// (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
+    /// for the backward pass (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
     #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
@@ -249,8 +249,9 @@ impl ConvLayer {
     }
 
     /// The input gradient for output gradient `dy`: overwrites `dx`, or adds
-    /// to it when `accumulate`. `scratch` holds at least `col_len(n)` floats,
-    /// and `spare` an input's worth when accumulating a non-pointwise conv.
+    /// to it when `accumulate`. `scratch` holds at least `scratch_len(n, true)`
+    /// floats, and `spare` an input's worth when accumulating a non-pointwise
+    /// conv by im2col.
     #[allow(clippy::too_many_arguments)]
     pub fn backward_input(
         &self,

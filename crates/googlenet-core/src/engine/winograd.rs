@@ -96,7 +96,7 @@ trait Minimal {
     fn output(m: &[Lanes], out: &mut [Lanes]);
     /// A e: the adjoint of `output`.
     fn output_adjoint(e: &[Lanes], out: &mut [Lanes]);
-    /// G g, in f64 (thirds and sixths are not exact in f32).
+    /// G g, in f64 (F(4,3)'s sixths, twelfths and twenty-fourths are not exact in f32).
     fn filter(g: [f64; 3], out: &mut [f64]);
     /// Gᵀ v: the adjoint of `filter`.
     fn filter_adjoint(v: &[f64]) -> [f64; 3];
@@ -475,7 +475,7 @@ fn stage(src: &[f32], dst: &mut [f32], staged: Staged, n: usize, h: usize, w: us
             for row in 0..h {
                 let first = staged.at(i, row + staged.shift, staged.shift) + c;
                 // Eight planes' rows into eight-channel pixels: one block transposed.
-                swap_axes(&src[(c * n + img) * plane + row * w..], n * plane, &mut dst[first..], staged.channels, w, false);
+                swap_axes(&src[(c * n + img) * plane + row * w..], n * plane, &mut dst[first..], staged.channels, w);
             }
         }
     }
@@ -500,10 +500,9 @@ fn unstage(pixels: &[f32], y: &mut [f32], staged: Staged, n: usize, h: usize, w:
 
 /// `dst[x·dst_pixel + l] = src[l·src_plane + x]` for x < `len`, l < 8:
 /// eight planes' rows (`src_plane` apart) to `len` pixels of eight values
-/// (`dst_pixel` apart), in 8×8 blocks. `_accumulate` is unused (a staged
-/// copy is never added).
+/// (`dst_pixel` apart), in 8×8 blocks.
 #[inline(always)]
-fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize, _accumulate: bool) {
+fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize) {
     assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
     let mut x = 0;
     #[cfg(target_arch = "x86_64")]
