@@ -16,7 +16,8 @@
 //!
 //! Each position p of a tile is one GEMM over channels: with V[p] (tiles ×
 //! channels in) the transformed input and U[p] (in × out) the transformed
-//! filters, M[p] = V[p]·U[p]. The transforms work on 8 channels at once
+//! filters, M[p] = V[p]·U[p] (V and M are stored tile by tile, see
+//! [`Layout`]). The transforms work on 8 channels at once
 //! (one AVX2 register): a band of images is first copied pixel-major
 //! (channels innermost; 8×8 blocks transposed in registers), so a tile's
 //! pixels are whole vectors whatever the size of the map. Along the map's
@@ -25,7 +26,7 @@
 
 use std::ops::{Add, Mul, Range, Sub};
 
-use super::gemm::{gemm, Op};
+use super::gemm::{gemm, gemm_strided, Op};
 
 /// Channels transformed at once.
 const LANES: usize = 8;
@@ -264,6 +265,31 @@ struct Staged {
     shift: usize,
 }
 
+/// Where a band's transformed tiles sit (V, M and the output gradient's
+/// transform): tile after tile, each tile's positions one after another,
+/// each position's channels contiguous. Position p's GEMM reads row p of
+/// every tile (rows `stride` apart); the transforms write and read a
+/// tile's values close together (a matrix per position put each tile's
+/// stores in 16 or 36 streams far apart, and they waited on the cache).
+#[derive(Clone, Copy)]
+struct Layout {
+    positions: usize,
+    channels: usize,
+}
+
+impl Layout {
+    /// Offset of position `p` of tile `t`.
+    #[inline(always)]
+    fn at(&self, t: usize, p: usize) -> usize {
+        (t * self.positions + p) * self.channels
+    }
+
+    /// Floats from a position of one tile to the same position of the next.
+    fn stride(&self) -> usize {
+        self.positions * self.channels
+    }
+}
+
 impl Staged {
     fn len(&self, images: usize) -> usize {
         images * self.height * self.width * self.channels
@@ -414,10 +440,11 @@ impl Winograd {
             let staged = self.staged(from, 1);
             stage(job.src, pixels, staged, n, self.h, self.w, band.clone());
             input_transform::<W>(pixels, v, staged, self, band.len());
+            let (v_at, m_at) = (Layout { positions, channels: from }, Layout { positions, channels: to });
             for p in 0..positions {
-                let v_p = &v[p * tiles * from..][..tiles * from];
-                let u_p = &job.u[p * from * to..][..from * to];
-                gemm(&mut m[p * tiles * to..][..tiles * to], Op::N(v_p), Op::N(u_p), tiles, to, from, false);
+                let v_p = Op::NStrided(&v[v_at.at(0, p)..], v_at.stride());
+                let u_p = Op::N(&job.u[p * from * to..][..from * to]);
+                gemm_strided(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, tiles, to, from, false);
             }
             let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
             output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
@@ -454,10 +481,11 @@ impl Winograd {
             let staged = self.staged(self.c_out, 0);
             stage(dy, pixels, staged, n, self.h, self.w, band.clone());
             output_grad_transform::<W>(pixels, dm, staged, self, band.len());
+            let (v_at, dm_at) = (Layout { positions, channels: self.c_in }, Layout { positions, channels: self.c_out });
             for p in 0..positions {
-                let dm_p = &dm[p * tiles * self.c_out..][..tiles * self.c_out];
-                let v_p = &v[p * tiles * self.c_in..][..tiles * self.c_in];
-                gemm(&mut du[p * block..][..block], Op::T(dm_p), Op::N(v_p), self.c_out, self.c_in, tiles, true);
+                let dm_p = Op::TStrided(&dm[dm_at.at(0, p)..], dm_at.stride());
+                let v_p = Op::NStrided(&v[v_at.at(0, p)..], v_at.stride());
+                gemm(&mut du[p * block..][..block], dm_p, v_p, self.c_out, self.c_in, tiles, true);
             }
         }
     }
@@ -605,37 +633,50 @@ unsafe fn transpose8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stri
     }
 }
 
-/// Bᵀ d B for every tile of `images` staged images into `v`: per position,
-/// tiles × channels.
+/// Which tiles [`tile_transform`] transforms. (An enum rather than the 1-D
+/// transform as a closure: a closure is a function of its own, compiled
+/// without the caller's AVX2.)
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tiles {
+    /// Input tiles: Bᵀ d B.
+    Input,
+    /// Output gradient tiles: A e Aᵀ.
+    OutputGradient,
+}
+
+impl Tiles {
+    /// The 1-D transform of these tiles (Bᵀ or A) of `d` into `out`.
+    #[inline(always)]
+    fn one_d<W: Minimal>(self, d: &[Lanes], out: &mut [Lanes]) {
+        match self {
+            Tiles::Input => W::input(d, out),
+            Tiles::OutputGradient => W::output_adjoint(d, out),
+        }
+    }
+}
+
+/// Bᵀ d B for every tile of `images` staged images into `v` (see [`Layout`]).
 #[inline(always)]
 fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    tile_transform::<W>(pixels, v, staged, conv, images, W::SIDE, W::input);
+    tile_transform::<W>(pixels, v, staged, conv, images, Tiles::Input);
 }
 
-/// A e Aᵀ for every tile of `images` staged output gradients into `dm`:
-/// per position, tiles × channels.
+/// A e Aᵀ for every tile of `images` staged output gradients into `dm` (see [`Layout`]).
 #[inline(always)]
 fn output_grad_transform<W: Minimal>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    tile_transform::<W>(pixels, dm, staged, conv, images, W::OUT, W::output_adjoint);
+    tile_transform::<W>(pixels, dm, staged, conv, images, Tiles::OutputGradient);
 }
 
-/// T p Tᵀ for every tile of `images` staged images into `dst` (per
-/// position, tiles × channels): p is the `read` × `read` pixels at the
-/// tile's corner, T the 1-D transform `one_d` from `read` values to SIDE.
+/// T p Tᵀ for every tile of `images` staged images into `dst` (see
+/// [`Layout`]): p is the pixels at the tile's corner (SIDE × SIDE of an
+/// input, OUT × OUT of an output gradient), T the 1-D transform to SIDE.
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
-fn tile_transform<W: Minimal>(
-    pixels: &[f32],
-    dst: &mut [f32],
-    staged: Staged,
-    conv: &Winograd,
-    images: usize,
-    read: usize,
-    one_d: impl Fn(&[Lanes], &mut [Lanes]),
-) {
+fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, conv: &Winograd, images: usize, tiles: Tiles) {
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
-    let tiles = images * conv.tiles_per_image();
+    let read = if tiles == Tiles::Input { W::SIDE } else { W::OUT };
+    let layout = Layout { positions: side * side, channels };
     // Made once: zeroing them per tile was a twentieth of the time.
     let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
     let (mut d, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
@@ -648,15 +689,15 @@ fn tile_transform<W: Minimal>(
                         for (j, value) in d.iter_mut().enumerate().take(read) {
                             *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
                         }
-                        one_d(&d[..read], &mut row[..side]);
+                        tiles.one_d::<W>(&d[..read], &mut row[..side]);
                     }
                     for j in 0..side {
                         for (i, value) in d.iter_mut().enumerate().take(read) {
                             *value = across[i][j];
                         }
-                        one_d(&d[..read], &mut col[..side]);
+                        tiles.one_d::<W>(&d[..read], &mut col[..side]);
                         for (a, value) in col.iter().enumerate().take(side) {
-                            value.store(dst, ((a * side + j) * tiles + t) * channels + c);
+                            value.store(dst, layout.at(t, a * side + j) + c);
                         }
                     }
                 }
@@ -674,7 +715,7 @@ fn tile_transform<W: Minimal>(
 #[allow(clippy::needless_range_loop)]
 fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, conv: &Winograd, images: usize, bias: &[f32]) {
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
-    let tiles = images * conv.tiles_per_image();
+    let layout = Layout { positions: side * side, channels };
     let mut down = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
     let (mut d, mut row) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
     let mut t = 0;
@@ -685,7 +726,7 @@ fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, c
                     let b = Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0)));
                     for (j, col) in down.iter_mut().enumerate().take(side) {
                         for (a, value) in d.iter_mut().enumerate().take(side) {
-                            *value = Lanes::load(m, ((a * side + j) * tiles + t) * channels + c);
+                            *value = Lanes::load(m, layout.at(t, a * side + j) + c);
                         }
                         W::output(&d[..side], &mut col[..out]);
                     }
