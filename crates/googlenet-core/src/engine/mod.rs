@@ -25,6 +25,7 @@ mod conv;
 mod elementwise;
 mod gemm;
 mod loss;
+mod narrow_gemm;
 mod params;
 mod plan;
 mod steps;

@@ -26,7 +26,8 @@
 
 use std::ops::{Add, Mul, Range, Sub};
 
-use super::gemm::{gemm, gemm_strided, Op};
+use super::gemm::{gemm, Op};
+use super::narrow_gemm::narrow_gemm;
 
 /// Channels transformed at once.
 const LANES: usize = 8;
@@ -442,9 +443,8 @@ impl Winograd {
             input_transform::<W>(pixels, v, staged, self, band.len());
             let (v_at, m_at) = (Layout { positions, channels: from }, Layout { positions, channels: to });
             for p in 0..positions {
-                let v_p = Op::NStrided(&v[v_at.at(0, p)..], v_at.stride());
-                let u_p = Op::N(&job.u[p * from * to..][..from * to]);
-                gemm_strided(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, tiles, to, from, false);
+                let u_p = &job.u[p * from * to..][..from * to];
+                narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), &v[v_at.at(0, p)..], v_at.stride(), u_p, tiles, to, from);
             }
             let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
             output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
