@@ -1,76 +1,125 @@
-//! The Winograd convolutions' products: many rows (tiles), few columns and
-//! a short inner dimension (channels: 8 to 64). For them the `gemm` crate
-//! packs both operands on every call and, its output row-major, runs its
-//! kernels along the columns: at 16 output channels a kernel of 16×6 with
-//! 16 products per output, mostly loads and stores. Here the right-hand
-//! matrix (at most 64×64 floats) stays in L1 as it is, and each block of
-//! rows keeps its outputs in registers through the whole inner dimension.
+//! The Winograd convolutions' products, whose output has few columns
+//! (channels: 8 to 64): the transforms' products (many rows of tiles, a
+//! short inner dimension of channels) and the filter gradient's (few rows
+//! of channels, summed over many tiles). For them the `gemm` crate packs
+//! both operands on every call and, its output row-major, runs its kernels
+//! along the columns: at 16 channels a kernel of 16×6 outputs, mostly
+//! loads and stores. Here the operands are read where they are (a row of
+//! the right one is at most 64 floats) and each block of outputs stays in
+//! registers through the whole inner dimension.
 
 use super::gemm::{gemm_strided, Op};
 
-/// dst (m × n, rows `dst_stride` apart) = a (m × k, rows `a_stride` apart)
-/// · b (k × n, row-major).
+/// A matrix read in place: element (i, j) at `data[i·rows + j·cols]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a> {
+    pub data: &'a [f32],
+    /// Floats from one row to the next.
+    pub rows: usize,
+    /// Floats from one column to the next.
+    pub cols: usize,
+}
+
+impl Strided<'_> {
+    /// Whether `data` holds every element of a `rows` × `cols` matrix.
+    fn covers(&self, rows: usize, cols: usize) -> bool {
+        rows * cols == 0 || self.data.len() > (rows - 1) * self.rows + (cols - 1) * self.cols
+    }
+}
+
+/// dst (m × n, rows `dst_stride` apart) = a (m × k) · b (k × n, its rows
+/// `b_stride` apart), or `dst +=` it when `accumulate`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn narrow_gemm(dst: &mut [f32], dst_stride: usize, a: &[f32], a_stride: usize, b: &[f32], m: usize, n: usize, k: usize) {
+pub(crate) fn narrow_gemm(
+    dst: &mut [f32],
+    dst_stride: usize,
+    a: Strided,
+    b: &[f32],
+    b_stride: usize,
+    m: usize,
+    n: usize,
+    k: usize,
+    accumulate: bool,
+) {
     if m == 0 || n == 0 {
         return;
     }
     assert!(dst_stride >= n && dst.len() >= (m - 1) * dst_stride + n, "narrow_gemm destination too small");
-    assert!(a_stride >= k && a.len() >= (m - 1) * a_stride + k, "narrow_gemm left operand too small");
-    assert!(b.len() >= k * n, "narrow_gemm right operand too small");
+    assert!(a.covers(m, k), "narrow_gemm left operand too small");
+    assert!(Strided { data: b, rows: b_stride, cols: 1 }.covers(k, n), "narrow_gemm right operand too small");
     #[cfg(target_arch = "x86_64")]
     if n.is_multiple_of(8) && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        let matrices = avx2::Matrices {
+            dst: dst.as_mut_ptr(),
+            dst_stride,
+            a: a.data.as_ptr(),
+            a_rows: a.rows,
+            a_cols: a.cols,
+            b: b.as_ptr(),
+            b_stride,
+            n,
+            k,
+            accumulate,
+        };
         // SAFETY: AVX2 and FMA are present (checked just above); the asserts
-        // bound every row read and written, and n is a multiple of 8.
-        unsafe { avx2::product(dst.as_mut_ptr(), dst_stride, a.as_ptr(), a_stride, b.as_ptr(), m, n, k) };
+        // bound every element read and written, and n is a multiple of 8.
+        unsafe { avx2::product(&matrices, m) };
         return;
     }
-    gemm_strided(dst, dst_stride, Op::NStrided(a, a_stride), Op::N(b), m, n, k, false);
+    // Elsewhere the gemm crate: a left operand whose rows or columns are
+    // contiguous is a plain one or a transposed one.
+    let a = match (a.rows, a.cols) {
+        (rows, 1) => Op::NStrided(a.data, rows),
+        (1, cols) => Op::TStrided(a.data, cols),
+        _ => unreachable!("narrow_gemm's left operand has contiguous rows or columns"),
+    };
+    gemm_strided(dst, dst_stride, a, Op::NStrided(b, b_stride), m, n, k, accumulate);
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use std::arch::x86_64::*;
 
-    /// [`super::narrow_gemm`] in panels of 16 columns (and one of 8 when n
-    /// is an odd multiple of 8), each in blocks of rows: 6 rows × 2 vectors
-    /// (12 accumulators, 2 loads of b and 6 broadcasts of a per step) or
-    /// 8 rows × 1 vector, then single rows.
+    /// The operands of one product (see [`super::narrow_gemm`]).
+    pub(super) struct Matrices {
+        pub dst: *mut f32,
+        pub dst_stride: usize,
+        pub a: *const f32,
+        pub a_rows: usize,
+        pub a_cols: usize,
+        pub b: *const f32,
+        pub b_stride: usize,
+        pub n: usize,
+        pub k: usize,
+        pub accumulate: bool,
+    }
+
+    /// The product in panels of 16 columns (and one of 8 when n is an odd
+    /// multiple of 8), each in blocks of rows: 6 rows × 2 vectors (12
+    /// accumulators, 2 loads of b and 6 broadcasts of a per step) or 8 rows
+    /// × 1 vector, the last rows in one smaller block.
     ///
     /// # Safety
-    /// AVX2 and FMA are present; `dst`, `a` and `b` cover the matrices
-    /// their strides address; n is a multiple of 8.
+    /// AVX2 and FMA are present; the pointers cover the m × n output and
+    /// the operands their strides address; n is a multiple of 8.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn product(dst: *mut f32, dst_stride: usize, a: *const f32, a_stride: usize, b: *const f32, m: usize, n: usize, k: usize) {
-        let matrices = Matrices { dst, dst_stride, a, a_stride, b, n, k };
+    pub(super) unsafe fn product(x: &Matrices, m: usize) {
         let mut col = 0;
-        // SAFETY (all calls): the panels and rows stay inside the m × n
-        // output and the k × n right operand the caller vouches for.
+        // SAFETY (all calls): the panels stay inside the m × n output and
+        // the operands the caller vouches for.
         unsafe {
-            while col + 16 <= n {
-                panel::<2, 6>(&matrices, col, m);
+            while col + 16 <= x.n {
+                panel::<2, 6>(x, col, m);
                 col += 16;
             }
-            if col < n {
-                panel::<1, 8>(&matrices, col, m);
+            if col < x.n {
+                panel::<1, 8>(x, col, m);
             }
         }
     }
 
-    /// The operands of one product.
-    struct Matrices {
-        dst: *mut f32,
-        dst_stride: usize,
-        a: *const f32,
-        a_stride: usize,
-        b: *const f32,
-        n: usize,
-        k: usize,
-    }
-
-    /// Columns `col..col + 8·V` of every row: blocks of `R` rows, then one
-    /// at a time.
+    /// Columns `col..col + 8·V` of every row: blocks of `R` rows, then the
+    /// rest in one block.
     #[inline(always)]
     unsafe fn panel<const V: usize, const R: usize>(x: &Matrices, col: usize, m: usize) {
         let mut row = 0;
@@ -80,32 +129,46 @@ mod avx2 {
                 block::<V, R>(x, row, col);
                 row += R;
             }
-            while row < m {
-                block::<V, 1>(x, row, col);
-                row += 1;
+            match m - row {
+                0 => {}
+                1 => block::<V, 1>(x, row, col),
+                2 => block::<V, 2>(x, row, col),
+                3 => block::<V, 3>(x, row, col),
+                4 => block::<V, 4>(x, row, col),
+                5 => block::<V, 5>(x, row, col),
+                6 => block::<V, 6>(x, row, col),
+                _ => block::<V, 7>(x, row, col),
             }
         }
     }
 
     /// Rows `row..row + R`, columns `col..col + 8·V`, summed over the whole
-    /// inner dimension in registers, then stored.
+    /// inner dimension in registers, then stored (or added).
     #[inline(always)]
     unsafe fn block<const V: usize, const R: usize>(x: &Matrices, row: usize, col: usize) {
         // SAFETY: the caller keeps rows and columns inside the matrices.
         unsafe {
+            let dst = x.dst.add(row * x.dst_stride + col);
             let mut acc = [[_mm256_setzero_ps(); V]; R];
-            let a = x.a.add(row * x.a_stride);
+            if x.accumulate {
+                for (r, sums) in acc.iter_mut().enumerate() {
+                    for (v, sum) in sums.iter_mut().enumerate() {
+                        *sum = _mm256_loadu_ps(dst.add(r * x.dst_stride + 8 * v));
+                    }
+                }
+            }
+            let a = x.a.add(row * x.a_rows);
             let b = x.b.add(col);
             for i in 0..x.k {
-                let bv: [__m256; V] = std::array::from_fn(|v| _mm256_loadu_ps(b.add(i * x.n + 8 * v)));
+                let bv: [__m256; V] = std::array::from_fn(|v| _mm256_loadu_ps(b.add(i * x.b_stride + 8 * v)));
+                let a_i = a.add(i * x.a_cols);
                 for (r, sums) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a.add(r * x.a_stride + i));
+                    let av = _mm256_broadcast_ss(&*a_i.add(r * x.a_rows));
                     for (sum, bv) in sums.iter_mut().zip(bv) {
                         *sum = _mm256_fmadd_ps(av, bv, *sum);
                     }
                 }
             }
-            let dst = x.dst.add(row * x.dst_stride + col);
             for (r, sums) in acc.iter().enumerate() {
                 for (v, sum) in sums.iter().enumerate() {
                     _mm256_storeu_ps(dst.add(r * x.dst_stride + 8 * v), *sum);
@@ -119,25 +182,33 @@ mod avx2 {
 mod tests {
     use super::*;
 
-    /// Every panel and block shape (column counts 8 to 64, rows past a whole
-    /// block) against the definition, with strided rows.
+    /// Every panel and block shape (column counts 8 to 64, rows past whole
+    /// blocks), a left operand read by rows and transposed, strided rows,
+    /// written and added, against the definition.
     #[test]
     fn matches_the_definition() {
-        for (m, n, k) in [(1, 8, 1), (5, 16, 3), (6, 16, 16), (13, 24, 7), (20, 32, 32), (9, 64, 64), (17, 40, 9)] {
-            let (a_stride, dst_stride) = (k + 3, n + 5);
-            let a: Vec<f32> = (0..m * a_stride).map(|i| ((i * 31 % 17) as f32 - 8.0) / 4.0).collect();
-            let b: Vec<f32> = (0..k * n).map(|i| ((i * 13 % 11) as f32 - 5.0) / 2.0).collect();
-            let mut dst = vec![f32::NAN; m * dst_stride];
-            narrow_gemm(&mut dst, dst_stride, &a, a_stride, &b, m, n, k);
-            for r in 0..m {
-                for c in 0..dst_stride {
-                    let got = dst[r * dst_stride + c];
-                    if c >= n {
-                        assert!(got.is_nan(), "{m}×{n}×{k}: wrote past the row at {r},{c}");
-                        continue;
+        for (m, n, k) in [(1, 8, 1), (5, 16, 3), (6, 16, 16), (13, 24, 7), (20, 32, 32), (9, 64, 64), (17, 40, 9), (16, 16, 100)] {
+            let (a_pad, b_stride, dst_stride) = (3, n + 2, n + 5);
+            let stored: Vec<f32> = (0..(m + a_pad) * (k + a_pad)).map(|i| ((i * 31 % 17) as f32 - 8.0) / 4.0).collect();
+            let b: Vec<f32> = (0..k * b_stride).map(|i| ((i * 13 % 11) as f32 - 5.0) / 2.0).collect();
+            let by_rows = Strided { data: &stored, rows: k + a_pad, cols: 1 };
+            let transposed = Strided { data: &stored, rows: 1, cols: m + a_pad };
+            for a in [by_rows, transposed] {
+                for accumulate in [false, true] {
+                    let mut dst = vec![if accumulate { 0.5 } else { f32::NAN }; m * dst_stride];
+                    narrow_gemm(&mut dst, dst_stride, a, &b, b_stride, m, n, k, accumulate);
+                    for r in 0..m {
+                        for c in 0..dst_stride {
+                            let got = dst[r * dst_stride + c];
+                            if c >= n {
+                                assert!(accumulate || got.is_nan(), "{m}×{n}×{k}: wrote past the row at {r},{c}");
+                                continue;
+                            }
+                            let sum: f32 = (0..k).map(|i| a.data[r * a.rows + i * a.cols] * b[i * b_stride + c]).sum();
+                            let want = if accumulate { sum + 0.5 } else { sum };
+                            assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}×{n}×{k} at {r},{c}: {got} against {want}");
+                        }
                     }
-                    let want: f32 = (0..k).map(|i| a[r * a_stride + i] * b[i * n + c]).sum();
-                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{m}×{n}×{k} at {r},{c}: {got} against {want}");
                 }
             }
         }

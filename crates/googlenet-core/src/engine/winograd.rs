@@ -26,8 +26,7 @@
 
 use std::ops::{Add, Mul, Range, Sub};
 
-use super::gemm::{gemm, Op};
-use super::narrow_gemm::narrow_gemm;
+use super::narrow_gemm::{narrow_gemm, Strided};
 
 /// Channels transformed at once.
 const LANES: usize = 8;
@@ -444,7 +443,8 @@ impl Winograd {
             let (v_at, m_at) = (Layout { positions, channels: from }, Layout { positions, channels: to });
             for p in 0..positions {
                 let u_p = &job.u[p * from * to..][..from * to];
-                narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), &v[v_at.at(0, p)..], v_at.stride(), u_p, tiles, to, from);
+                let v_p = Strided { data: &v[v_at.at(0, p)..], rows: v_at.stride(), cols: 1 };
+                narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, to, tiles, to, from, false);
             }
             let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
             output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
@@ -483,9 +483,10 @@ impl Winograd {
             output_grad_transform::<W>(pixels, dm, staged, self, band.len());
             let (v_at, dm_at) = (Layout { positions, channels: self.c_in }, Layout { positions, channels: self.c_out });
             for p in 0..positions {
-                let dm_p = Op::TStrided(&dm[dm_at.at(0, p)..], dm_at.stride());
-                let v_p = Op::NStrided(&v[v_at.at(0, p)..], v_at.stride());
-                gemm(&mut du[p * block..][..block], dm_p, v_p, self.c_out, self.c_in, tiles, true);
+                // du[p] += dm[p]ᵀ · v[p]: dm[p] read down its columns.
+                let dm_p = Strided { data: &dm[dm_at.at(0, p)..], rows: 1, cols: dm_at.stride() };
+                let v_p = &v[v_at.at(0, p)..];
+                narrow_gemm(&mut du[p * block..][..block], self.c_in, dm_p, v_p, v_at.stride(), self.c_out, self.c_in, tiles, true);
             }
         }
     }
@@ -528,22 +529,29 @@ fn unstage(pixels: &[f32], y: &mut [f32], staged: Staged, n: usize, h: usize, w:
 
 /// `dst[x·dst_pixel + l] = src[l·src_plane + x]` for x < `len`, l < 8:
 /// eight planes' rows (`src_plane` apart) to `len` pixels of eight values
-/// (`dst_pixel` apart), in 8×8 blocks.
+/// (`dst_pixel` apart), in 8×8 blocks (the last one partial).
 #[inline(always)]
 fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize) {
     assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
-    let mut x = 0;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        while x + 8 <= len {
-            // SAFETY: AVX is present (checked above); the assert bounds every
-            // row read (l·src_plane + x + 8 ≤ src.len()) and pixel written
-            // ((x + 7)·dst_pixel + 8 ≤ dst.len()).
-            unsafe { transpose8(src.as_ptr().add(x), src_plane, dst.as_mut_ptr().add(x * dst_pixel), dst_pixel) };
-            x += 8;
+    if std::arch::is_x86_feature_detected!("avx2") {
+        let mut x = 0;
+        while x < len {
+            let count = (len - x).min(8);
+            // SAFETY: AVX2 is present (checked above); the assert bounds every
+            // row read (l·src_plane + x + count ≤ src.len()) and pixel
+            // written ((x + count − 1)·dst_pixel + 8 ≤ dst.len()).
+            unsafe {
+                let rows = std::array::from_fn(|l| avx::load(src.as_ptr().add(l * src_plane + x), count));
+                for (i, pixel) in avx::transpose8(rows).into_iter().take(count).enumerate() {
+                    std::arch::x86_64::_mm256_storeu_ps(dst.as_mut_ptr().add((x + i) * dst_pixel), pixel);
+                }
+            }
+            x += count;
         }
+        return;
     }
-    for x in x..len {
+    for x in 0..len {
         for l in 0..LANES {
             dst[x * dst_pixel + l] = src[l * src_plane + x];
         }
@@ -555,27 +563,34 @@ fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, l
 #[inline(always)]
 fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst_plane: usize, len: usize, accumulate: bool) {
     assert!(dst.len() >= 7 * dst_plane + len && src.len() >= (len.max(1) - 1) * src_pixel + LANES, "swap_axes_back bounds");
-    let mut x = 0;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
-        let mut block = [0f32; 64];
-        while x + 8 <= len {
-            // SAFETY: AVX is present (checked above); the assert bounds every
-            // pixel read ((x + 7)·src_pixel + 8 ≤ src.len()), and `block`
-            // holds the 8×8 values written.
-            unsafe { transpose8(src.as_ptr().add(x * src_pixel), src_pixel, block.as_mut_ptr(), 8) };
-            for (l, values) in block.chunks_exact(8).enumerate() {
-                let out = &mut dst[l * dst_plane + x..][..8];
-                if accumulate {
-                    out.iter_mut().zip(values).for_each(|(d, v)| *d += v);
-                } else {
-                    out.copy_from_slice(values);
+    if std::arch::is_x86_feature_detected!("avx2") {
+        use std::arch::x86_64::*;
+        let mut x = 0;
+        while x < len {
+            let count = (len - x).min(8);
+            // SAFETY: AVX2 is present (checked above); the assert bounds every
+            // pixel read ((x + count − 1)·src_pixel + 8 ≤ src.len()) and row
+            // written (l·dst_plane + x + count ≤ dst.len()).
+            unsafe {
+                let pixels = std::array::from_fn(|i| {
+                    if i < count {
+                        _mm256_loadu_ps(src.as_ptr().add((x + i) * src_pixel))
+                    } else {
+                        _mm256_setzero_ps()
+                    }
+                });
+                for (l, row) in avx::transpose8(pixels).into_iter().enumerate() {
+                    let out = dst.as_mut_ptr().add(l * dst_plane + x);
+                    let row = if accumulate { _mm256_add_ps(row, avx::load(out, count)) } else { row };
+                    avx::store(out, row, count);
                 }
             }
-            x += 8;
+            x += count;
         }
+        return;
     }
-    for x in x..len {
+    for x in 0..len {
         for l in 0..LANES {
             let v = src[x * src_pixel + l];
             let out = &mut dst[l * dst_plane + x];
@@ -584,51 +599,89 @@ fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst_plane: usi
     }
 }
 
-/// Transposes an 8×8 block: row r of `src` (`src_stride` apart) becomes
-/// column r of `dst` (rows `dst_stride` apart).
-///
-/// # Safety
-/// The CPU has AVX, and `src + r·src_stride .. + 8` and `dst + r·dst_stride
-/// .. + 8` are valid for r < 8.
+/// 8×8 transposes in AVX registers, and loads and stores of the first
+/// `count` floats of a vector (a partial block at a row's end).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-unsafe fn transpose8(src: *const f32, src_stride: usize, dst: *mut f32, dst_stride: usize) {
+mod avx {
     use std::arch::x86_64::*;
-    // SAFETY: the caller guarantees the eight rows read and written.
-    unsafe {
-        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(src.add(i * src_stride)));
-        let t = [
-            _mm256_unpacklo_ps(r[0], r[1]),
-            _mm256_unpackhi_ps(r[0], r[1]),
-            _mm256_unpacklo_ps(r[2], r[3]),
-            _mm256_unpackhi_ps(r[2], r[3]),
-            _mm256_unpacklo_ps(r[4], r[5]),
-            _mm256_unpackhi_ps(r[4], r[5]),
-            _mm256_unpacklo_ps(r[6], r[7]),
-            _mm256_unpackhi_ps(r[6], r[7]),
-        ];
-        let u = [
-            _mm256_shuffle_ps::<0x44>(t[0], t[2]),
-            _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
-            _mm256_shuffle_ps::<0x44>(t[1], t[3]),
-            _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
-            _mm256_shuffle_ps::<0x44>(t[4], t[6]),
-            _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
-            _mm256_shuffle_ps::<0x44>(t[5], t[7]),
-            _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
-        ];
-        let out = [
-            _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
-            _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
-            _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
-            _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
-            _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
-            _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
-            _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
-            _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
-        ];
-        for (i, v) in out.into_iter().enumerate() {
-            _mm256_storeu_ps(dst.add(i * dst_stride), v);
+
+    /// Lanes below `count` set.
+    #[inline(always)]
+    unsafe fn mask(count: usize) -> __m256i {
+        // SAFETY: the caller has AVX2.
+        unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
+    }
+
+    /// The first `count` (≤ 8) floats at `p`, zero after them.
+    ///
+    /// # Safety
+    /// AVX2 is present and `p .. p + count` is readable.
+    #[inline(always)]
+    pub unsafe fn load(p: *const f32, count: usize) -> __m256 {
+        // SAFETY: as the caller guarantees; a masked load reads no lane past `count`.
+        unsafe {
+            if count == 8 {
+                _mm256_loadu_ps(p)
+            } else {
+                _mm256_maskload_ps(p, mask(count))
+            }
+        }
+    }
+
+    /// Writes the first `count` (≤ 8) lanes of `v` at `p`.
+    ///
+    /// # Safety
+    /// AVX2 is present and `p .. p + count` is writable.
+    #[inline(always)]
+    pub unsafe fn store(p: *mut f32, v: __m256, count: usize) {
+        // SAFETY: as the caller guarantees; a masked store writes no lane past `count`.
+        unsafe {
+            if count == 8 {
+                _mm256_storeu_ps(p, v)
+            } else {
+                _mm256_maskstore_ps(p, mask(count), v)
+            }
+        }
+    }
+
+    /// Row r of the result is column r of `r`.
+    ///
+    /// # Safety
+    /// AVX is present.
+    #[inline(always)]
+    pub unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        // SAFETY: register shuffles only; the caller has AVX.
+        unsafe {
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            [
+                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+            ]
         }
     }
 }
