@@ -28,6 +28,7 @@ mod loss;
 mod narrow_gemm;
 mod params;
 mod plan;
+mod staging;
 mod steps;
 mod winograd;
 

@@ -1,0 +1,227 @@
+//! Channel-major activations (C×n×H×W, as the engine keeps them) copied
+//! pixel-major (each pixel's channels side by side) and back, eight
+//! channels at a time by 8×8 transposes in AVX registers: the layout in
+//! which the Winograd transforms and the strided convolutions work on
+//! whole vectors, whatever the size of the map.
+
+use std::ops::Range;
+
+/// Channels moved at once: one AVX register of f32.
+pub(crate) const LANES: usize = 8;
+
+/// Where a band's images sit pixel-major: rows of `width` pixels of
+/// `channels` floats, `height` rows per image, the map shifted by `shift`
+/// rows and columns (1: the padding), zero around it.
+#[derive(Clone, Copy)]
+pub(crate) struct Staged {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub shift: usize,
+}
+
+impl Staged {
+    pub fn len(&self, images: usize) -> usize {
+        images * self.height * self.width * self.channels
+    }
+
+    /// Offset of pixel (row, col) of image `img`, in staged coordinates.
+    #[inline(always)]
+    pub fn at(&self, img: usize, row: usize, col: usize) -> usize {
+        ((img * self.height + row) * self.width + col) * self.channels
+    }
+}
+
+/// Copies images `band` of `src` (channels × n × h × w) pixel-major into
+/// `dst` as `staged` says, zero around the map.
+#[inline(always)]
+pub(crate) fn stage(src: &[f32], dst: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>) {
+    let dst = &mut dst[..staged.len(band.len())];
+    dst.fill(0.0);
+    let plane = h * w;
+    for c in (0..staged.channels).step_by(LANES) {
+        for (i, img) in band.clone().enumerate() {
+            for row in 0..h {
+                let first = staged.at(i, row + staged.shift, staged.shift) + c;
+                // Eight planes' rows into eight-channel pixels: one block transposed.
+                swap_axes(&src[(c * n + img) * plane + row * w..], n * plane, &mut dst[first..], staged.channels, w);
+            }
+        }
+    }
+}
+
+/// Copies the pixel-major `pixels` (rows of `width` pixels of `channels`
+/// floats, `height` rows per image) of images `band` into `y` (channels × n
+/// × h × w), or adds them when `accumulate`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn unstage(pixels: &[f32], y: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>, accumulate: bool) {
+    let plane = h * w;
+    for c in (0..staged.channels).step_by(LANES) {
+        for (i, img) in band.clone().enumerate() {
+            for row in 0..h {
+                let first = staged.at(i, row, 0) + c;
+                swap_axes_back(&pixels[first..], staged.channels, &mut y[(c * n + img) * plane + row * w..], n * plane, w, accumulate);
+            }
+        }
+    }
+}
+
+/// `dst[x·dst_pixel + l] = src[l·src_plane + x]` for x < `len`, l < 8:
+/// eight planes' rows (`src_plane` apart) to `len` pixels of eight values
+/// (`dst_pixel` apart), in 8×8 blocks (the last one partial).
+#[inline(always)]
+pub(crate) fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize) {
+    assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        let mut x = 0;
+        while x < len {
+            let count = (len - x).min(8);
+            // SAFETY: AVX2 is present (checked above); the assert bounds every
+            // row read (l·src_plane + x + count ≤ src.len()) and pixel
+            // written ((x + count − 1)·dst_pixel + 8 ≤ dst.len()).
+            unsafe {
+                let rows = std::array::from_fn(|l| avx::load(src.as_ptr().add(l * src_plane + x), count));
+                for (i, pixel) in avx::transpose8(rows).into_iter().take(count).enumerate() {
+                    std::arch::x86_64::_mm256_storeu_ps(dst.as_mut_ptr().add((x + i) * dst_pixel), pixel);
+                }
+            }
+            x += count;
+        }
+        return;
+    }
+    for x in 0..len {
+        for l in 0..LANES {
+            dst[x * dst_pixel + l] = src[l * src_plane + x];
+        }
+    }
+}
+
+/// The inverse of [`swap_axes`]: `dst[l·dst_plane + x]` (=, or += when
+/// `accumulate`) `src[x·src_pixel + l]`.
+#[inline(always)]
+pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst_plane: usize, len: usize, accumulate: bool) {
+    assert!(dst.len() >= 7 * dst_plane + len && src.len() >= (len.max(1) - 1) * src_pixel + LANES, "swap_axes_back bounds");
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        use std::arch::x86_64::*;
+        let mut x = 0;
+        while x < len {
+            let count = (len - x).min(8);
+            // SAFETY: AVX2 is present (checked above); the assert bounds every
+            // pixel read ((x + count − 1)·src_pixel + 8 ≤ src.len()) and row
+            // written (l·dst_plane + x + count ≤ dst.len()).
+            unsafe {
+                let pixels = std::array::from_fn(|i| {
+                    if i < count {
+                        _mm256_loadu_ps(src.as_ptr().add((x + i) * src_pixel))
+                    } else {
+                        _mm256_setzero_ps()
+                    }
+                });
+                for (l, row) in avx::transpose8(pixels).into_iter().enumerate() {
+                    let out = dst.as_mut_ptr().add(l * dst_plane + x);
+                    let row = if accumulate { _mm256_add_ps(row, avx::load(out, count)) } else { row };
+                    avx::store(out, row, count);
+                }
+            }
+            x += count;
+        }
+        return;
+    }
+    for x in 0..len {
+        for l in 0..LANES {
+            let v = src[x * src_pixel + l];
+            let out = &mut dst[l * dst_plane + x];
+            *out = if accumulate { *out + v } else { v };
+        }
+    }
+}
+
+/// 8×8 transposes in AVX registers, and loads and stores of the first
+/// `count` floats of a vector (a partial block at a row's end).
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    /// Lanes below `count` set.
+    #[inline(always)]
+    unsafe fn mask(count: usize) -> __m256i {
+        // SAFETY: the caller has AVX2.
+        unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
+    }
+
+    /// The first `count` (≤ 8) floats at `p`, zero after them.
+    ///
+    /// # Safety
+    /// AVX2 is present and `p .. p + count` is readable.
+    #[inline(always)]
+    pub unsafe fn load(p: *const f32, count: usize) -> __m256 {
+        // SAFETY: as the caller guarantees; a masked load reads no lane past `count`.
+        unsafe {
+            if count == 8 {
+                _mm256_loadu_ps(p)
+            } else {
+                _mm256_maskload_ps(p, mask(count))
+            }
+        }
+    }
+
+    /// Writes the first `count` (≤ 8) lanes of `v` at `p`.
+    ///
+    /// # Safety
+    /// AVX2 is present and `p .. p + count` is writable.
+    #[inline(always)]
+    pub unsafe fn store(p: *mut f32, v: __m256, count: usize) {
+        // SAFETY: as the caller guarantees; a masked store writes no lane past `count`.
+        unsafe {
+            if count == 8 {
+                _mm256_storeu_ps(p, v)
+            } else {
+                _mm256_maskstore_ps(p, mask(count), v)
+            }
+        }
+    }
+
+    /// Row r of the result is column r of `r`.
+    ///
+    /// # Safety
+    /// AVX is present.
+    #[inline(always)]
+    pub unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        // SAFETY: register shuffles only; the caller has AVX.
+        unsafe {
+            let t = [
+                _mm256_unpacklo_ps(r[0], r[1]),
+                _mm256_unpackhi_ps(r[0], r[1]),
+                _mm256_unpacklo_ps(r[2], r[3]),
+                _mm256_unpackhi_ps(r[2], r[3]),
+                _mm256_unpacklo_ps(r[4], r[5]),
+                _mm256_unpackhi_ps(r[4], r[5]),
+                _mm256_unpacklo_ps(r[6], r[7]),
+                _mm256_unpackhi_ps(r[6], r[7]),
+            ];
+            let u = [
+                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+            ];
+            [
+                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+            ]
+        }
+    }
+}
