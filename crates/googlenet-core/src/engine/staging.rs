@@ -50,19 +50,14 @@ pub(crate) fn stage(src: &[f32], dst: &mut [f32], staged: Staged, n: usize, h: u
     }
 }
 
-/// Copies the pixel-major `pixels` (rows of `width` pixels of `channels`
-/// floats, `height` rows per image) of images `band` into `y` (channels × n
-/// × h × w), or adds them when `accumulate`.
-#[allow(clippy::too_many_arguments)]
+/// Copies the pixel-major `pixels` (per image, `plane` pixels of
+/// `channels` floats, the map's rows back to back) of images `band` into
+/// `y` (channels × n × plane), or adds them when `accumulate`.
 #[inline(always)]
-pub(crate) fn unstage(pixels: &[f32], y: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>, accumulate: bool) {
-    let plane = h * w;
-    for c in (0..staged.channels).step_by(LANES) {
+pub(crate) fn unstage(pixels: &[f32], y: &mut [f32], channels: usize, n: usize, plane: usize, band: Range<usize>, accumulate: bool) {
+    for c in (0..channels).step_by(LANES) {
         for (i, img) in band.clone().enumerate() {
-            for row in 0..h {
-                let first = staged.at(i, row, 0) + c;
-                swap_axes_back(&pixels[first..], staged.channels, &mut y[(c * n + img) * plane + row * w..], n * plane, w, accumulate);
-            }
+            swap_axes_back(&pixels[i * plane * channels + c..], channels, &mut y[(c * n + img) * plane..], n * plane, plane, accumulate);
         }
     }
 }

@@ -422,9 +422,10 @@ impl Winograd {
                 let v_p = Strided { data: &v[v_at.at(0, p)..], rows: v_at.stride(), cols: 1 };
                 narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, to, tiles, to, from, false);
             }
-            let staged = Staged { channels: to, height: self.out() * self.rows(), width: self.out() * self.cols(), shift: 0 };
+            // Each image's map pixel-major, its rows back to back: one run per plane to unstage.
+            let staged = Staged { channels: to, height: self.h, width: self.w, shift: 0 };
             output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
-            unstage(pixels, out, staged, n, self.h, self.w, band, job.accumulate);
+            unstage(pixels, out, to, n, self.h * self.w, band, job.accumulate);
         }
     }
 
@@ -544,7 +545,8 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
 
 /// Aᵀ m A (plus each channel's bias; channels past `bias` get none) for
 /// every tile of `images` images into `pixels`, pixel-major as `staged`
-/// says (rows of OUT·cols pixels).
+/// says (the map's own size: the outputs of tiles that overhang it are
+/// dropped).
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
@@ -570,8 +572,13 @@ fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, c
                             *value = down[j][i];
                         }
                         W::output(&d[..side], &mut row[..out]);
-                        for (k, pixel) in row.iter().enumerate().take(out) {
-                            (*pixel + b).store(pixels, staged.at(img, out * ty + i, out * tx + k) + c);
+                        let y = out * ty + i;
+                        if y >= staged.height {
+                            continue;
+                        }
+                        let width = out.min(staged.width - out * tx);
+                        for (k, pixel) in row.iter().enumerate().take(width) {
+                            (*pixel + b).store(pixels, staged.at(img, y, out * tx + k) + c);
                         }
                     }
                 }
