@@ -10,7 +10,8 @@
 //! crate) and the same im2col, pool and ReLU kernels as the candle ops in
 //! [`crate::ops`] (3×3 convolutions with stride 1 over channels in
 //! multiples of 8 run by Winograd's minimal filtering instead: 2.25× to 4×
-//! fewer multiply-adds, see `winograd.rs`); the shares' parameter
+//! fewer multiply-adds, see `winograd.rs`, their products by a kernel of
+//! our own, `narrow_gemm.rs`); the shares' parameter
 //! gradients are then summed and SGD updates one flat parameter buffer. A share goes through in small chunks
 //! whose buffers stay in cache. Without batch norm each chunk runs forward
 //! and backward before the next; batch norm in training needs the whole

@@ -74,14 +74,25 @@ impl Mul<f32> for Lanes {
 impl Lanes {
     const ZERO: Lanes = Lanes([0.0; LANES]);
 
+    /// The LANES floats at `src`. (Unchecked: the transforms check their
+    /// buffers' sizes once, not every tile's eight floats.)
+    ///
+    /// # Safety
+    /// `src .. src + LANES` is readable.
     #[inline(always)]
-    fn load(src: &[f32], at: usize) -> Lanes {
-        Lanes(src[at..at + LANES].try_into().expect("LANES"))
+    unsafe fn read(src: *const f32) -> Lanes {
+        // SAFETY: as the caller guarantees; any alignment is fine.
+        Lanes(unsafe { std::ptr::read_unaligned(src as *const [f32; LANES]) })
     }
 
+    /// Writes the LANES floats at `dst`.
+    ///
+    /// # Safety
+    /// `dst .. dst + LANES` is writable.
     #[inline(always)]
-    fn store(self, dst: &mut [f32], at: usize) {
-        dst[at..at + LANES].copy_from_slice(&self.0);
+    unsafe fn write(self, dst: *mut f32) {
+        // SAFETY: as the caller guarantees; any alignment is fine.
+        unsafe { std::ptr::write_unaligned(dst as *mut [f32; LANES], self.0) }
     }
 }
 
@@ -513,6 +524,16 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let read = if tiles == Tiles::Input { W::SIDE } else { W::OUT };
     let layout = Layout { positions: side * side, channels };
+    let tile_reach = |tiles: usize| out * (tiles - 1) + read;
+    assert!(
+        channels.is_multiple_of(LANES)
+            && tile_reach(conv.rows()) <= staged.height
+            && tile_reach(conv.cols()) <= staged.width
+            && pixels.len() >= staged.len(images)
+            && dst.len() >= images * conv.tiles_per_image() * layout.stride(),
+        "tile_transform buffers"
+    );
+    let (pixels, dst) = (pixels.as_ptr(), dst.as_mut_ptr());
     // Made once: zeroing them per tile was a twentieth of the time.
     let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
     let (mut d, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
@@ -523,7 +544,8 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
                 for c in (0..channels).step_by(LANES) {
                     for (i, row) in across.iter_mut().enumerate().take(read) {
                         for (j, value) in d.iter_mut().enumerate().take(read) {
-                            *value = Lanes::load(pixels, staged.at(img, out * ty + i, out * tx + j) + c);
+                            // SAFETY: a pixel of a tile inside the staged images (asserted above).
+                            *value = unsafe { Lanes::read(pixels.add(staged.at(img, out * ty + i, out * tx + j) + c)) };
                         }
                         tiles.one_d::<W>(&d[..read], &mut row[..side]);
                     }
@@ -533,7 +555,8 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
                         }
                         tiles.one_d::<W>(&d[..read], &mut col[..side]);
                         for (a, value) in col.iter().enumerate().take(side) {
-                            value.store(dst, layout.at(t, a * side + j) + c);
+                            // SAFETY: a position of tile t < the tiles `dst` holds (asserted above).
+                            unsafe { value.write(dst.add(layout.at(t, a * side + j) + c)) };
                         }
                     }
                 }
@@ -553,6 +576,13 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
 fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, conv: &Winograd, images: usize, bias: &[f32]) {
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let layout = Layout { positions: side * side, channels };
+    assert!(
+        channels.is_multiple_of(LANES)
+            && m.len() >= images * conv.tiles_per_image() * layout.stride()
+            && pixels.len() >= staged.len(images),
+        "output_transform buffers"
+    );
+    let (m, pixels) = (m.as_ptr(), pixels.as_mut_ptr());
     let mut down = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
     let (mut d, mut row) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
     let mut t = 0;
@@ -563,7 +593,8 @@ fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, c
                     let b = Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0)));
                     for (j, col) in down.iter_mut().enumerate().take(side) {
                         for (a, value) in d.iter_mut().enumerate().take(side) {
-                            *value = Lanes::load(m, layout.at(t, a * side + j) + c);
+                            // SAFETY: a position of tile t < the tiles `m` holds (asserted above).
+                            *value = unsafe { Lanes::read(m.add(layout.at(t, a * side + j) + c)) };
                         }
                         W::output(&d[..side], &mut col[..out]);
                     }
@@ -578,7 +609,8 @@ fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, c
                         }
                         let width = out.min(staged.width - out * tx);
                         for (k, pixel) in row.iter().enumerate().take(width) {
-                            (*pixel + b).store(pixels, staged.at(img, y, out * tx + k) + c);
+                            // SAFETY: y < height and out·tx + k < width (just above): inside the images.
+                            unsafe { (*pixel + b).write(pixels.add(staged.at(img, y, out * tx + k) + c)) };
                         }
                     }
                 }
