@@ -37,7 +37,16 @@ impl Staged {
 #[inline(always)]
 pub(crate) fn stage(src: &[f32], dst: &mut [f32], staged: Staged, n: usize, h: usize, w: usize, band: Range<usize>) {
     let dst = &mut dst[..staged.len(band.len())];
-    dst.fill(0.0);
+    // Zero only around the map: the rest is written below.
+    let (ch, shift) = (staged.channels, staged.shift);
+    for (index, line) in dst.chunks_exact_mut(staged.width * ch).take(band.len() * staged.height).enumerate() {
+        if (shift..shift + h).contains(&(index % staged.height)) {
+            line[..shift * ch].fill(0.0);
+            line[(shift + w) * ch..].fill(0.0);
+        } else {
+            line.fill(0.0);
+        }
+    }
     let plane = h * w;
     for c in (0..staged.channels).step_by(LANES) {
         for (i, img) in band.clone().enumerate() {

@@ -590,7 +590,10 @@ fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, c
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
                 for c in (0..channels).step_by(LANES) {
-                    let b = Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0)));
+                    let b = match bias.get(c..c + LANES) {
+                        Some(values) => Lanes(values.try_into().expect("LANES")),
+                        None => Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0))),
+                    };
                     for (j, col) in down.iter_mut().enumerate().take(side) {
                         for (a, value) in d.iter_mut().enumerate().take(side) {
                             // SAFETY: a position of tile t < the tiles `m` holds (asserted above).
