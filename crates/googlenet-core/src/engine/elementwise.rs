@@ -19,6 +19,12 @@ fn add_into_generic(y: &mut [f32], x: &[f32]) {
     y.iter_mut().zip(x).for_each(|(y, v)| *y += v);
 }
 
+/// y = a + b.
+#[inline(always)]
+fn sum_into_generic(y: &mut [f32], a: &[f32], b: &[f32]) {
+    y.iter_mut().zip(a).zip(b).for_each(|((y, a), b)| *y = a + b);
+}
+
 /// Lanes of [`row_sums_generic`]: independent accumulators, so the sums
 /// vectorize (f32 addition is not associative, so a single running sum would not).
 const LANES: usize = 16;
@@ -50,6 +56,11 @@ with_avx2! {
 with_avx2! {
     /// [`add_into_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn add_into(y: &mut [f32], x: &[f32]) => add_into_generic
+}
+
+with_avx2! {
+    /// [`sum_into_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn sum_into(y: &mut [f32], a: &[f32], b: &[f32]) => sum_into_generic
 }
 
 with_avx2! {

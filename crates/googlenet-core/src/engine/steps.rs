@@ -3,7 +3,7 @@
 
 use super::batch_norm as bn;
 use super::conv::Filters;
-use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad};
+use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, sum_into};
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
 use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
@@ -267,8 +267,12 @@ impl Workspace {
                 gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true);
             }
             Kind::Add => {
-                dst.copy_from_slice(x(0));
-                for k in 1..step.inputs.len() {
+                // One pass for the first two inputs: the usual residual addition.
+                match step.inputs.len() {
+                    1 => dst.copy_from_slice(x(0)),
+                    _ => sum_into(dst, x(0), x(1)),
+                }
+                for k in 2..step.inputs.len() {
                     add_into(dst, x(k));
                 }
             }
@@ -369,8 +373,13 @@ impl Workspace {
                 }
             }
             Kind::Add | Kind::Copy => {
-                for (loc, grad) in step.inputs.iter().zip(&step.grads) {
-                    self.write_grad(plan, *loc, *grad, c, |dx| dx.copy_from_slice(dy));
+                for (&loc, &grad) in step.inputs.iter().zip(&step.grads) {
+                    let dx = &mut self.grads[loc.tensor][span(plan, loc, c)];
+                    match grad {
+                        Grad::None => {}
+                        Grad::Write => dx.copy_from_slice(dy),
+                        Grad::Add => add_into(dx, dy),
+                    }
                 }
             }
         }
