@@ -158,10 +158,33 @@ impl ConvLayer {
             if !padding_zeroed {
                 col.fill(0.0);
             }
+            #[cfg(target_arch = "x86_64")]
+            if s == 2 && std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                unsafe { self.gather_by_two_avx2(x, col, n) };
+                return;
+            }
             self.for_each_run(n, |row, out, cols, first| {
                 gather(&mut col[row * row_len + out..][cols], &x[first..], s);
             });
         }
+    }
+
+    /// The column matrix of a stride-2 convolution, each run of up to 16
+    /// pixels taken by vector shuffles (the others as [`gather`] does).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn gather_by_two_avx2(&self, x: &[f32], col: &mut [f32], n: usize) {
+        let row_len = self.out_len(n);
+        self.for_each_run(n, |row, out, cols, first| {
+            let (dst, src) = (&mut col[row * row_len + out..][cols], &x[first..]);
+            if dst.len() <= 16 && src.len() >= 32 {
+                // SAFETY: AVX2 (this function's); 32 floats of `src`, at most 16 of `dst`.
+                unsafe { by_two_avx2(dst, src) };
+            } else {
+                gather(dst, src, 2);
+            }
+        });
     }
 
     /// Overwrites `dx` with the adjoint of `unfold` applied to `col`.
@@ -305,5 +328,77 @@ fn gather(dst: &mut [f32], src: &[f32], stride: usize) {
         (2, 7) => by_two::<7>(dst, src),
         (2, 6) => by_two::<6>(dst, src),
         _ => dst.iter_mut().zip(src.iter().step_by(stride)).for_each(|(d, v)| *d = *v),
+    }
+}
+
+/// `dst[j] = src[2j]` for the (at most 16) floats of `dst`, from the first
+/// 32 of `src`: the even floats of each pair of vectors picked by one
+/// shuffle and put in order by one permute, stored under a mask past the
+/// run's end.
+///
+/// # Safety
+/// AVX2 is present, `src` holds at least 32 floats and `dst` at most 16.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn by_two_avx2(dst: &mut [f32], src: &[f32]) {
+    use std::arch::x86_64::*;
+    debug_assert!(src.len() >= 32 && dst.len() <= 16);
+    // SAFETY: the caller guarantees AVX2 and the 32 floats read; every
+    // store is masked to the floats of `dst`.
+    unsafe {
+        let (p, q, len) = (src.as_ptr(), dst.as_mut_ptr(), dst.len());
+        let pick = |a: __m256, b: __m256| {
+            let e = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
+            _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(e)))
+        };
+        // The first `count` (≤ 8) lanes of `v` at `q`: all 8, or 4, 2 and
+        // 1 at a time (a masked store is slow on AMD's cores).
+        let part = |q: *mut f32, v: __m256, count: usize| {
+            if count == 8 {
+                _mm256_storeu_ps(q, v);
+                return;
+            }
+            let upper = _mm256_extractf128_ps::<1>(v);
+            let (mut q, mut v, mut count) = (q, _mm256_castps256_ps128(v), count);
+            if count >= 4 {
+                _mm_storeu_ps(q, v);
+                (q, v, count) = (q.add(4), upper, count - 4);
+            }
+            if count >= 2 {
+                _mm_store_sd(q as *mut f64, _mm_castps_pd(v));
+                (q, v, count) = (q.add(2), _mm_movehl_ps(v, v), count - 2);
+            }
+            if count == 1 {
+                _mm_store_ss(q, v);
+            }
+        };
+        let low = pick(_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+        part(q, low, len.min(8));
+        if len > 8 {
+            let high = pick(_mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24)));
+            part(q.add(8), high, len - 8);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vector stride-2 copy against the scalar one, every run length it takes.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn vector_stride_two_copies_match() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let src: Vec<f32> = (0..40).map(|i| i as f32 * 0.5 - 3.0).collect();
+        for len in 0..=16 {
+            let (mut want, mut got) = (vec![f32::NAN; len + 3], vec![f32::NAN; len + 3]);
+            gather(&mut want[..len], &src, 2);
+            // SAFETY: AVX2 checked above; 40 floats read, at most 16 written.
+            unsafe { by_two_avx2(&mut got[..len], &src) };
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "run of {len}");
+        }
     }
 }
