@@ -105,8 +105,8 @@ mod avx2 {
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn product(x: &Matrices, m: usize) {
         let mut col = 0;
-        // SAFETY (all calls): the panels stay inside the m × n output and
-        // the operands the caller vouches for.
+        // SAFETY: every call's panel stays inside the m × n output and the
+        // operands the caller vouches for.
         unsafe {
             while col + 16 <= x.n {
                 panel::<2, 6>(x, col, m);
@@ -120,6 +120,9 @@ mod avx2 {
 
     /// Columns `col..col + 8·V` of every row: blocks of `R` rows, then the
     /// rest in one block.
+    ///
+    /// # Safety
+    /// As [`product`]'s, with `col + 8·V ≤ n` and `m` the output's rows.
     #[inline(always)]
     unsafe fn panel<const V: usize, const R: usize>(x: &Matrices, col: usize, m: usize) {
         let mut row = 0;
@@ -144,6 +147,9 @@ mod avx2 {
 
     /// Rows `row..row + R`, columns `col..col + 8·V`, summed over the whole
     /// inner dimension in registers, then stored (or added).
+    ///
+    /// # Safety
+    /// As [`product`]'s, with the rows and columns inside the output.
     #[inline(always)]
     unsafe fn block<const V: usize, const R: usize>(x: &Matrices, row: usize, col: usize) {
         // SAFETY: the caller keeps rows and columns inside the matrices.

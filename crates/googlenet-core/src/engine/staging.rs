@@ -79,9 +79,7 @@ pub(crate) fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixe
     assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        let mut x = 0;
-        while x < len {
-            let count = (len - x).min(8);
+        for (x, count) in blocks(len) {
             // SAFETY: AVX2 is present (checked above); the assert bounds every
             // row read (l·src_plane + x + count ≤ src.len()) and pixel
             // written ((x + count − 1)·dst_pixel + 8 ≤ dst.len()).
@@ -91,7 +89,6 @@ pub(crate) fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixe
                     std::arch::x86_64::_mm256_storeu_ps(dst.as_mut_ptr().add((x + i) * dst_pixel), pixel);
                 }
             }
-            x += count;
         }
         return;
     }
@@ -110,9 +107,7 @@ pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         use std::arch::x86_64::*;
-        let mut x = 0;
-        while x < len {
-            let count = (len - x).min(8);
+        for (x, count) in blocks(len) {
             // SAFETY: AVX2 is present (checked above); the assert bounds every
             // pixel read ((x + count − 1)·src_pixel + 8 ≤ src.len()) and row
             // written (l·dst_plane + x + count ≤ dst.len()).
@@ -130,7 +125,6 @@ pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst
                     avx::store(out, row, count);
                 }
             }
-            x += count;
         }
         return;
     }
@@ -143,6 +137,14 @@ pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst
     }
 }
 
+/// The 8-pixel blocks of a row of `len`: each block's first pixel and its
+/// pixels (8, or fewer for the last).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn blocks(len: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..len).step_by(LANES).map(move |x| (x, (len - x).min(LANES)))
+}
+
 /// 8×8 transposes in AVX registers, and loads and stores of the first
 /// `count` floats of a vector (a partial block at a row's end).
 #[cfg(target_arch = "x86_64")]
@@ -150,6 +152,9 @@ mod avx {
     use std::arch::x86_64::*;
 
     /// Lanes below `count` set.
+    ///
+    /// # Safety
+    /// AVX2 is present.
     #[inline(always)]
     unsafe fn mask(count: usize) -> __m256i {
         // SAFETY: the caller has AVX2.
