@@ -17,9 +17,9 @@
 //! Each position p of a tile is one GEMM over channels: with V[p] (tiles ×
 //! channels in) the transformed input and U[p] (in × out) the transformed
 //! filters, M[p] = V[p]·U[p] (V and M are stored tile by tile, see
-//! [`Layout`]). The transforms work on 8 channels at once
-//! (one AVX2 register): a band of images is first copied pixel-major
-//! (channels innermost; 8×8 blocks transposed in registers), so a tile's
+//! [`Layout`]; the products run by [`narrow_gemm`]). The transforms work on
+//! 8 channels at once (one AVX2 register): a band of images is first
+//! copied pixel-major (see `staging.rs`), so a tile's
 //! pixels are whole vectors whatever the size of the map. Along the map's
 //! own rows, 7×7 and 14×14 maps would fill few lanes: an earlier version
 //! that worked that way was slower than im2col.
