@@ -38,6 +38,8 @@ macro_rules! with_avx2 {
     };
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx;
 pub mod data;
 pub mod engine;
 pub mod error;

@@ -332,51 +332,25 @@ fn gather(dst: &mut [f32], src: &[f32], stride: usize) {
 }
 
 /// `dst[j] = src[2j]` for the (at most 16) floats of `dst`, from the first
-/// 32 of `src`: the even floats of each pair of vectors picked by one
-/// shuffle and put in order by one permute, stored under a mask past the
-/// run's end.
+/// 32 of `src`: the even floats of each 16 by shuffles, then stored.
 ///
 /// # Safety
 /// AVX2 is present, `src` holds at least 32 floats and `dst` at most 16.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn by_two_avx2(dst: &mut [f32], src: &[f32]) {
-    use std::arch::x86_64::*;
+    use crate::avx;
+    use std::arch::x86_64::_mm256_loadu_ps;
     debug_assert!(src.len() >= 32 && dst.len() <= 16);
-    // SAFETY: the caller guarantees AVX2 and the 32 floats read; every
-    // store is masked to the floats of `dst`.
+    // SAFETY: the caller guarantees AVX2 and the 32 floats read; the
+    // stores write the first `dst.len()` floats of `dst` only.
     unsafe {
         let (p, q, len) = (src.as_ptr(), dst.as_mut_ptr(), dst.len());
-        let pick = |a: __m256, b: __m256| {
-            let e = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
-            _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(e)))
-        };
-        // The first `count` (≤ 8) lanes of `v` at `q`: all 8, or 4, 2 and
-        // 1 at a time (a masked store is slow on AMD's cores).
-        let part = |q: *mut f32, v: __m256, count: usize| {
-            if count == 8 {
-                _mm256_storeu_ps(q, v);
-                return;
-            }
-            let upper = _mm256_extractf128_ps::<1>(v);
-            let (mut q, mut v, mut count) = (q, _mm256_castps256_ps128(v), count);
-            if count >= 4 {
-                _mm_storeu_ps(q, v);
-                (q, v, count) = (q.add(4), upper, count - 4);
-            }
-            if count >= 2 {
-                _mm_store_sd(q as *mut f64, _mm_castps_pd(v));
-                (q, v, count) = (q.add(2), _mm_movehl_ps(v, v), count - 2);
-            }
-            if count == 1 {
-                _mm_store_ss(q, v);
-            }
-        };
-        let low = pick(_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
-        part(q, low, len.min(8));
+        let (low, _) = avx::deinterleave(_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+        avx::store(q, low, len.min(8));
         if len > 8 {
-            let high = pick(_mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24)));
-            part(q.add(8), high, len - 8);
+            let (high, _) = avx::deinterleave(_mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24)));
+            avx::store(q.add(8), high, len - 8);
         }
     }
 }

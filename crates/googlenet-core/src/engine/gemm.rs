@@ -27,12 +27,18 @@ impl Op<'_> {
             Op::TStrided(d, stride) => (d, stride, 1),
         };
         assert!(
-            rows * cols == 0 || data.len() > (rows - 1) * rs + (cols - 1) * cs,
+            covers(data.len(), rows, cols, rs, cs),
             "gemm operand of {} values is smaller than {rows}x{cols} with strides {rs} and {cs}",
             data.len()
         );
         (data.as_ptr(), cs as isize, rs as isize)
     }
+}
+
+/// Whether `len` floats hold every element of a `rows` × `cols` matrix
+/// whose rows are `row_stride` and columns `col_stride` floats apart.
+pub(crate) fn covers(len: usize, rows: usize, cols: usize, row_stride: usize, col_stride: usize) -> bool {
+    rows * cols == 0 || len > (rows - 1) * row_stride + (cols - 1) * col_stride
 }
 
 /// `dst` (m×n) = a (m×k) · b (k×n), or `dst += a · b` when `accumulate`.
@@ -44,7 +50,7 @@ pub(crate) fn gemm(dst: &mut [f32], a: Op, b: Op, m: usize, n: usize, k: usize, 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_strided(dst: &mut [f32], dst_stride: usize, a: Op, b: Op, m: usize, n: usize, k: usize, accumulate: bool) {
     assert!(
-        dst_stride >= n && (m * n == 0 || dst.len() >= (m - 1) * dst_stride + n),
+        dst_stride >= n && covers(dst.len(), m, n, dst_stride, 1),
         "gemm destination of {} values is smaller than {m}x{n} with rows {dst_stride} apart",
         dst.len()
     );

@@ -8,7 +8,7 @@
 //! the right one is at most 64 floats) and each block of outputs stays in
 //! registers through the whole inner dimension.
 
-use super::gemm::{gemm_strided, Op};
+use super::gemm::{covers, gemm_strided, Op};
 
 /// A matrix read in place: element (i, j) at `data[i·rows + j·cols]`.
 #[derive(Clone, Copy)]
@@ -18,13 +18,6 @@ pub(crate) struct Strided<'a> {
     pub rows: usize,
     /// Floats from one column to the next.
     pub cols: usize,
-}
-
-impl Strided<'_> {
-    /// Whether `data` holds every element of a `rows` × `cols` matrix.
-    fn covers(&self, rows: usize, cols: usize) -> bool {
-        rows * cols == 0 || self.data.len() > (rows - 1) * self.rows + (cols - 1) * self.cols
-    }
 }
 
 /// dst (m × n, rows `dst_stride` apart) = a (m × k) · b (k × n, its rows
@@ -44,9 +37,9 @@ pub(crate) fn narrow_gemm(
     if m == 0 || n == 0 {
         return;
     }
-    assert!(dst_stride >= n && dst.len() >= (m - 1) * dst_stride + n, "narrow_gemm destination too small");
-    assert!(a.covers(m, k), "narrow_gemm left operand too small");
-    assert!(Strided { data: b, rows: b_stride, cols: 1 }.covers(k, n), "narrow_gemm right operand too small");
+    assert!(dst_stride >= n && covers(dst.len(), m, n, dst_stride, 1), "narrow_gemm destination too small");
+    assert!(covers(a.data.len(), m, k, a.rows, a.cols), "narrow_gemm left operand too small");
+    assert!(covers(b.len(), k, n, b_stride, 1), "narrow_gemm right operand too small");
     #[cfg(target_arch = "x86_64")]
     if n.is_multiple_of(8) && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         let matrices = avx2::Matrices {

@@ -1,10 +1,13 @@
 //! Channel-major activations (C×n×H×W, as the engine keeps them) copied
 //! pixel-major (each pixel's channels side by side) and back, eight
 //! channels at a time by 8×8 transposes in AVX registers: the layout in
-//! which the Winograd transforms and the strided convolutions work on
-//! whole vectors, whatever the size of the map.
+//! which the Winograd transforms work on whole vectors, whatever the size
+//! of the map.
 
 use std::ops::Range;
+
+#[cfg(target_arch = "x86_64")]
+use crate::avx;
 
 /// Channels moved at once: one AVX register of f32.
 pub(crate) const LANES: usize = 8;
@@ -143,94 +146,4 @@ pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst
 #[inline(always)]
 fn blocks(len: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..len).step_by(LANES).map(move |x| (x, (len - x).min(LANES)))
-}
-
-/// 8×8 transposes in AVX registers, and loads and stores of the first
-/// `count` floats of a vector (a partial block at a row's end).
-#[cfg(target_arch = "x86_64")]
-mod avx {
-    use std::arch::x86_64::*;
-
-    /// Lanes below `count` set.
-    ///
-    /// # Safety
-    /// AVX2 is present.
-    #[inline(always)]
-    unsafe fn mask(count: usize) -> __m256i {
-        // SAFETY: the caller has AVX2.
-        unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
-    }
-
-    /// The first `count` (≤ 8) floats at `p`, zero after them.
-    ///
-    /// # Safety
-    /// AVX2 is present and `p .. p + count` is readable.
-    #[inline(always)]
-    pub unsafe fn load(p: *const f32, count: usize) -> __m256 {
-        // SAFETY: as the caller guarantees; a masked load reads no lane past `count`.
-        unsafe {
-            if count == 8 {
-                _mm256_loadu_ps(p)
-            } else {
-                _mm256_maskload_ps(p, mask(count))
-            }
-        }
-    }
-
-    /// Writes the first `count` (≤ 8) lanes of `v` at `p`.
-    ///
-    /// # Safety
-    /// AVX2 is present and `p .. p + count` is writable.
-    #[inline(always)]
-    pub unsafe fn store(p: *mut f32, v: __m256, count: usize) {
-        // SAFETY: as the caller guarantees; a masked store writes no lane past `count`.
-        unsafe {
-            if count == 8 {
-                _mm256_storeu_ps(p, v)
-            } else {
-                _mm256_maskstore_ps(p, mask(count), v)
-            }
-        }
-    }
-
-    /// Row r of the result is column r of `r`.
-    ///
-    /// # Safety
-    /// AVX is present.
-    #[inline(always)]
-    pub unsafe fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
-        // SAFETY: register shuffles only; the caller has AVX.
-        unsafe {
-            let t = [
-                _mm256_unpacklo_ps(r[0], r[1]),
-                _mm256_unpackhi_ps(r[0], r[1]),
-                _mm256_unpacklo_ps(r[2], r[3]),
-                _mm256_unpackhi_ps(r[2], r[3]),
-                _mm256_unpacklo_ps(r[4], r[5]),
-                _mm256_unpackhi_ps(r[4], r[5]),
-                _mm256_unpacklo_ps(r[6], r[7]),
-                _mm256_unpackhi_ps(r[6], r[7]),
-            ];
-            let u = [
-                _mm256_shuffle_ps::<0x44>(t[0], t[2]),
-                _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
-                _mm256_shuffle_ps::<0x44>(t[1], t[3]),
-                _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
-                _mm256_shuffle_ps::<0x44>(t[4], t[6]),
-                _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
-                _mm256_shuffle_ps::<0x44>(t[5], t[7]),
-                _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
-            ];
-            [
-                _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
-                _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
-                _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
-                _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
-                _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
-                _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
-                _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
-                _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
-            ]
-        }
-    }
 }

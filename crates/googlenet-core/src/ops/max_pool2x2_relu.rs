@@ -106,14 +106,10 @@ pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn unpool_row_avx2(x_top: &[f32], x_bottom: &[f32], g: &[f32], d_top: &mut [f32], d_bottom: &mut [f32]) -> usize {
+    use crate::avx::deinterleave;
     use std::arch::x86_64::*;
     let windows = g.len() / 8 * 8;
     assert!(x_top.len() >= 2 * windows && x_bottom.len() >= 2 * windows && d_top.len() >= 2 * windows && d_bottom.len() >= 2 * windows);
-    // Even and odd lanes of 16 floats, in order.
-    let split = |v: __m256, u: __m256| {
-        let order = |x: __m256| _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(x)));
-        (order(_mm256_shuffle_ps::<0b10_00_10_00>(v, u)), order(_mm256_shuffle_ps::<0b11_01_11_01>(v, u)))
-    };
     // [p0 q0 p1 q1 …] as two vectors.
     let interleave = |p: __m256, q: __m256| {
         let (low, high) = (_mm256_unpacklo_ps(p, q), _mm256_unpackhi_ps(p, q));
@@ -122,8 +118,8 @@ fn unpool_row_avx2(x_top: &[f32], x_bottom: &[f32], g: &[f32], d_top: &mut [f32]
     for o in (0..windows).step_by(8) {
         // SAFETY: 2·o + 16 ≤ 2·windows floats of each row (asserted above).
         unsafe {
-            let (a, b) = split(_mm256_loadu_ps(x_top.as_ptr().add(2 * o)), _mm256_loadu_ps(x_top.as_ptr().add(2 * o + 8)));
-            let (c, e) = split(_mm256_loadu_ps(x_bottom.as_ptr().add(2 * o)), _mm256_loadu_ps(x_bottom.as_ptr().add(2 * o + 8)));
+            let (a, b) = deinterleave(_mm256_loadu_ps(x_top.as_ptr().add(2 * o)), _mm256_loadu_ps(x_top.as_ptr().add(2 * o + 8)));
+            let (c, e) = deinterleave(_mm256_loadu_ps(x_bottom.as_ptr().add(2 * o)), _mm256_loadu_ps(x_bottom.as_ptr().add(2 * o + 8)));
             let b_wins = _mm256_cmp_ps::<_CMP_GT_OQ>(b, a);
             let best = _mm256_blendv_ps(a, b, b_wins);
             let c_wins = _mm256_cmp_ps::<_CMP_GT_OQ>(c, best);
