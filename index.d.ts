@@ -209,6 +209,12 @@ export interface NativeBenchOptions {
 export interface NativeBenchResult {
   trainImagesPerSec: number
   inferImagesPerSec: number
+  /** Nominal GFLOP/s: 6 FLOPs per multiply-accumulate per training image. */
+  trainGflops: number
+  /** Nominal GFLOP/s: 2 FLOPs per multiply-accumulate per inference image. */
+  inferGflops: number
+  /** On the CPU only. */
+  cpu?: NativeCpuFigures
 }
 
 /** One model of the zoo. */
@@ -257,6 +263,14 @@ export interface NativeCheckpointOptions {
   info: NativeModelInfo
   /** Delete another run's checkpoints found in `dir` (a new run refuses such a folder otherwise). */
   startOver?: boolean
+}
+
+/** The CPU path a benchmark ran on. */
+export interface NativeCpuFigures {
+  /** `avx512`, `avx2` or `baseline`. */
+  isa: string
+  threads: number
+  peakGflops: number
 }
 
 /** How deep a model with a depth option may be (residual units per stage). */

@@ -42,7 +42,28 @@ export interface BenchmarkResult {
   inferImagesPerSec: number
   /** Peak resident memory of this process so far, in MiB (the addon's memory included). */
   peakRssMiB: number
+  /**
+   * Nominal GFLOP/s: the model's multiply-accumulates per image (its
+   * summary's total) × 2 FLOPs, × 3 for training (forward, input gradient,
+   * weight gradient), times images per second. Kernels that need fewer
+   * operations (Winograd) count as if they did not.
+   */
+  gflops: { train: number; infer: number }
+  /** CPU only: the vector instructions our kernels used (`GOOGLENET_NATIVE_CPU` caps them). */
+  isa?: CpuIsa
+  /** CPU only: threads the engine split each batch across (`GOOGLENET_NATIVE_THREADS`). */
+  threads?: number
+  /**
+   * CPU only: this machine's single-precision GEMM peak in GFLOP/s, measured
+   * after the timings (half a second) with the same kernels and threads.
+   */
+  peakGflops?: number
+  /** CPU only: {@link BenchmarkResult.gflops} over {@link BenchmarkResult.peakGflops}. */
+  fractionOfPeak?: { train: number; infer: number }
 }
+
+/** Vector instruction sets of the CPU kernels, widest last. */
+export type CpuIsa = 'baseline' | 'avx2' | 'avx512'
 
 /**
  * Times training and inference of a fresh model (seed 1) on consecutive
@@ -69,5 +90,14 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
     trainImagesPerSec: r.trainImagesPerSec,
     inferImagesPerSec: r.inferImagesPerSec,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    gflops: { train: r.trainGflops, infer: r.inferGflops },
+    ...(r.cpu === undefined || r.cpu === null
+      ? {}
+      : {
+          isa: r.cpu.isa as CpuIsa,
+          threads: r.cpu.threads,
+          peakGflops: r.cpu.peakGflops,
+          fractionOfPeak: { train: r.trainGflops / r.cpu.peakGflops, infer: r.inferGflops / r.cpu.peakGflops },
+        }),
   }
 }

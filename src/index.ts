@@ -12,7 +12,7 @@
  * ```
  * @packageDocumentation
  */
-export { benchmark, type BenchmarkOptions, type BenchmarkResult } from './bench.js'
+export { benchmark, type BenchmarkOptions, type BenchmarkResult, type CpuIsa } from './bench.js'
 export { compareModels, COMPARE_EPOCHS, type CompareOptions, type ComparisonRow } from './compare.js'
 export {
   bottleneckCost,

@@ -13,12 +13,18 @@ import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
-/** One line of text: throughputs and peak memory. */
+/** Two lines of text: throughputs and peak memory, then what they make of the machine. */
 function formatBench(r: BenchmarkResult): string {
   const perSec = (x: number): string => `${formatCount(x)} images/s`
+  const gflops = (x: number): string => `${x.toFixed(1)} GFLOP/s`
+  const share = (x: number): string => ` (${Math.round(x * 100)} % of peak)`
+  const peak = r.fractionOfPeak
   return (
-    `${r.model}${r.depth === undefined ? '' : ` (depth ${r.depth})`} on ${r.device}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
-    `inference ${perSec(r.inferImagesPerSec)}, peak RSS ${Math.round(r.peakRssMiB)} MiB`
+    `${r.model}${r.depth === undefined ? '' : ` (depth ${r.depth})`} on ${r.device}` +
+    `${r.isa === undefined ? '' : ` (${r.isa}, ${r.threads} thread${r.threads === 1 ? '' : 's'})`}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
+    `inference ${perSec(r.inferImagesPerSec)}, peak RSS ${Math.round(r.peakRssMiB)} MiB\n` +
+    `nominal ${gflops(r.gflops.train)}${peak ? share(peak.train) : ''} training, ${gflops(r.gflops.infer)}${peak ? share(peak.infer) : ''} inference` +
+    `${r.peakGflops === undefined ? '' : `; SGEMM peak ${gflops(r.peakGflops)}`}`
   )
 }
 

@@ -4,6 +4,7 @@
 //! this crate, so the core can be tested, benchmarked and later built for CUDA
 //! on its own.
 //!
+//! - [`cpu`]: which vector instructions the kernels use (`GOOGLENET_NATIVE_CPU`).
 //! - [`files`]: the one way every user-named file is read and written.
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
 //! - [`model`]: models as descriptions (layers with PyTorch's names and init,
@@ -15,8 +16,8 @@
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
 /// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has
-/// it (checked at run time) and as compiled for the baseline x86-64
-/// otherwise. The binary stays portable; `$generic` and what it calls must
+/// it and [`cpu::isa`] allows it (checked at run time), and as compiled for
+/// the baseline x86-64 otherwise. The binary stays portable; `$generic` and what it calls must
 /// be `#[inline(always)]` to be compiled into the AVX2 copy.
 macro_rules! with_avx2 {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
@@ -28,7 +29,7 @@ macro_rules! with_avx2 {
                 fn avx2($($arg: $ty),*) {
                     $generic($($arg),*)
                 }
-                if std::arch::is_x86_feature_detected!("avx2") {
+                if crate::cpu::avx2() {
                     // SAFETY: the CPU has AVX2, checked just above.
                     return unsafe { avx2($($arg),*) };
                 }
@@ -40,6 +41,7 @@ macro_rules! with_avx2 {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx;
+pub mod cpu;
 pub mod data;
 pub mod engine;
 pub mod error;

@@ -2,6 +2,13 @@
 //! Programs built on the core (the Node addon, the examples) install
 //! [`Allocator`] as their global allocator and call [`configure`] first thing.
 
+use std::sync::OnceLock;
+
+use crate::{cpu, Error, Result};
+
+/// The environment variable that sets how many threads the CPU engine uses.
+pub const THREADS_ENV: &str = "GOOGLENET_NATIVE_THREADS";
+
 /// mimalloc. candle allocates a fresh buffer for every op's output; glibc
 /// hands large ones back to the kernel on free, so each training step paid
 /// for zeroing fresh pages (half the CPU time on 2 cores).
@@ -11,10 +18,50 @@ pub type Allocator = mimalloc::MiMalloc;
 /// Rust bindings do not name it.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Applies both settings; call it before the first tensor op.
+/// Applies the settings; call it before the first tensor op. A wrong
+/// setting is not applied, and [`check`] says why.
 pub fn configure() {
     configure_cpu_threads();
+    configure_engine_threads();
     keep_freed_memory();
+}
+
+/// Whether the environment's settings (`GOOGLENET_NATIVE_THREADS`,
+/// `GOOGLENET_NATIVE_CPU`) can be used: every run checks before it starts,
+/// so a mistyped value is an error, not a silent default.
+pub fn check() -> Result<()> {
+    engine_threads().clone().map(drop).and_then(|()| cpu::check()).map_err(Error::InvalidArgument)
+}
+
+/// Threads the CPU engine splits each batch across.
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// `GOOGLENET_NATIVE_THREADS`, read once: a count, none (the machine's
+/// cores), or why the value is wrong.
+fn engine_threads() -> &'static std::result::Result<Option<usize>, String> {
+    static THREADS: OnceLock<std::result::Result<Option<usize>, String>> = OnceLock::new();
+    THREADS.get_or_init(|| {
+        let Some(value) = std::env::var_os(THREADS_ENV) else { return Ok(None) };
+        let value = value.to_string_lossy();
+        match value.trim().parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => Ok(Some(n)),
+            _ => Err(format!("{THREADS_ENV} must be a whole number of threads from 1 to 1024, not {value:?}")),
+        }
+    })
+}
+
+/// The engine runs on rayon's global pool, one task per thread; its size
+/// is the user's choice or rayon's default (the cores this process may
+/// use). The pool is built lazily, at its first use, from
+/// `RAYON_NUM_THREADS`: building it here instead would start threads while
+/// the addon is still being loaded, and they wait for the loader's lock.
+fn configure_engine_threads() {
+    if let Ok(Some(n)) = engine_threads() {
+        // Called at start-up, before this library has started any thread.
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    }
 }
 
 /// candle 0.11 runs large element-wise ops on a spinning barrier pool of

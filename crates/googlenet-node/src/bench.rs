@@ -26,6 +26,21 @@ pub struct NativeBenchOptions {
 pub struct NativeBenchResult {
     pub train_images_per_sec: f64,
     pub infer_images_per_sec: f64,
+    /// Nominal GFLOP/s: 6 FLOPs per multiply-accumulate per training image.
+    pub train_gflops: f64,
+    /// Nominal GFLOP/s: 2 FLOPs per multiply-accumulate per inference image.
+    pub infer_gflops: f64,
+    /// On the CPU only.
+    pub cpu: Option<NativeCpuFigures>,
+}
+
+/// The CPU path a benchmark ran on.
+#[napi(object)]
+pub struct NativeCpuFigures {
+    /// `avx512`, `avx2` or `baseline`.
+    pub isa: String,
+    pub threads: u32,
+    pub peak_gflops: f64,
 }
 
 pub struct BenchTask {
@@ -44,7 +59,13 @@ impl Task for BenchTask {
         guarded(|| {
             let model = build_model_with_depth(&self.model, 1, self.depth, &self.device)?;
             let r = benchmark(model.as_ref(), &self.data, &self.config, &self.device)?;
-            Ok(NativeBenchResult { train_images_per_sec: r.train_images_per_sec, infer_images_per_sec: r.infer_images_per_sec })
+            Ok(NativeBenchResult {
+                train_images_per_sec: r.train_images_per_sec,
+                infer_images_per_sec: r.infer_images_per_sec,
+                train_gflops: r.train_gflops(),
+                infer_gflops: r.infer_gflops(),
+                cpu: r.cpu.map(|c| NativeCpuFigures { isa: c.isa.name().into(), threads: c.threads as u32, peak_gflops: c.peak_gflops }),
+            })
         })
     }
 

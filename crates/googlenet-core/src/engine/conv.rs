@@ -159,7 +159,7 @@ impl ConvLayer {
                 col.fill(0.0);
             }
             #[cfg(target_arch = "x86_64")]
-            if s == 2 && std::arch::is_x86_feature_detected!("avx2") {
+            if s == 2 && crate::cpu::avx2() {
                 // SAFETY: the CPU has AVX2, checked just above.
                 unsafe { self.gather_by_two_avx2(x, col, n) };
                 return;
@@ -363,7 +363,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vector_stride_two_copies_match() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
+        if !crate::cpu::avx2() {
             return;
         }
         let src: Vec<f32> = (0..40).map(|i| i as f32 * 0.5 - 3.0).collect();

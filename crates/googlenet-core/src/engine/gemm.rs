@@ -1,8 +1,11 @@
 //! Single-threaded f32 matrix products on row-major slices, through the
-//! `gemm` crate (the GEMM candle itself uses). The engine runs one task per
-//! core, so each product stays on the calling thread.
+//! `gemm` crate (the GEMM candle itself uses), with the kernels of the
+//! instruction set [`cpu::isa`] allows. The engine runs one task per core,
+//! so each product stays on the calling thread.
 
 use gemm::Parallelism;
+
+use crate::cpu::{self, Isa};
 
 /// A row-major matrix operand, read either as stored or transposed.
 #[derive(Clone, Copy)]
@@ -60,28 +63,74 @@ pub(crate) fn gemm_strided(dst: &mut [f32], dst_stride: usize, a: Op, b: Op, m: 
     // m×k, k×n and m×n elements its strides address, `dst` is borrowed
     // mutably so it cannot alias the operands, and no other thread runs
     // inside this call (Parallelism::None).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_stride as isize,
-            accumulate,
-            a_ptr,
-            a_cs,
-            a_rs,
-            b_ptr,
-            b_cs,
-            b_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
+    unsafe { product(cpu::isa(), m, n, k, dst.as_mut_ptr(), dst_stride, accumulate, (a_ptr, a_cs, a_rs), (b_ptr, b_cs, b_rs)) }
+}
+
+/// An operand: pointer, column stride, row stride.
+type Strided = (*const f32, isize, isize);
+
+/// The `gemm` crate's product with the kernels of `isa` (which the CPU must have).
+/// `gemm::gemm` picks the widest kernels the CPU has and offers no way to
+/// ask for less, so the lower levels call its generic driver with the
+/// kernels it would pick on a CPU without AVX-512 (FMA) or without AVX2
+/// (scalar), after the same normalization it applies: the driver wants a
+/// column-major destination, so a row-major product runs transposed,
+/// dstᵀ = bᵀ·aᵀ.
+///
+/// # Safety
+/// The CPU has `isa`; `dst` addresses m rows of n floats `dst_stride` apart, `a` and `b` the
+/// m×k and k×n elements their strides address; `dst` overlaps neither.
+#[allow(clippy::too_many_arguments)]
+unsafe fn product(isa: Isa, m: usize, n: usize, k: usize, dst: *mut f32, dst_stride: usize, accumulate: bool, a: Strided, b: Strided) {
+    let stride = dst_stride as isize;
+    macro_rules! driver {
+        // `lanes`: floats per vector, as `gemm_f32` instantiates each family.
+        ($simd:expr, $kernels:ident, $lanes:literal) => {{
+            use gemm_f32::microkernel::$kernels::f32 as ukr;
+            const N: usize = $lanes;
+            gemm_common::gemm::gemm_basic_generic::<
+                _,
+                f32,
+                N,
+                { ukr::MR_DIV_N * N },
+                { ukr::NR },
+                { ukr::MR_DIV_N },
+                { ukr::H_M },
+                { ukr::H_N },
+            >(
+                $simd,
+                n,
+                m,
+                k,
+                dst,
+                stride,
+                1,
+                accumulate,
+                b.0,
+                b.2,
+                b.1,
+                a.0,
+                a.2,
+                a.1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                |x, y, z| x * y + z,
+                &ukr::UKR,
+                &ukr::H_UKR,
+                false,
+                Parallelism::None,
+            )
+        }};
+    }
+    match (isa, gemm_common::simd::V3::try_new()) {
+        (Isa::Avx512, _) => {
+            gemm::gemm(m, n, k, dst, 1, stride, accumulate, a.0, a.1, a.2, b.0, b.1, b.2, 1.0, 1.0, false, false, false, Parallelism::None)
+        }
+        (Isa::Avx2, Some(v3)) => driver!(v3, fma, 8),
+        _ => driver!(gemm_common::simd::Scalar, scalar, 1),
     }
 }
 
@@ -103,10 +152,18 @@ pub(crate) fn add_rows(dst: &mut [f32], bias: &[f32], len: usize) {
 mod tests {
     use super::*;
 
-    /// Every operand form and a strided destination against a plain triple loop.
+    /// Every operand form and a strided destination against a plain triple
+    /// loop, with each kernel family this CPU can run.
     #[test]
     fn strided_operands_match_the_definition() {
-        let (m, n, k) = (5, 7, 3);
+        for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512].into_iter().filter(|&isa| isa <= cpu::detected()) {
+            // Edge kernels only, then whole register blocks with edges.
+            strided_operands_match_with(isa, 5, 7, 3);
+            strided_operands_match_with(isa, 37, 53, 70);
+        }
+    }
+
+    fn strided_operands_match_with(isa: Isa, m: usize, n: usize, k: usize) {
         let value = |i: usize| ((i * 37 % 23) as f32 - 11.0) / 8.0;
         let a: Vec<f32> = (0..m * k).map(value).collect();
         let b: Vec<f32> = (0..k * n).map(|i| value(i + 100)).collect();
@@ -136,13 +193,15 @@ mod tests {
             for (fb, op_b) in forms_b.iter().enumerate() {
                 let stride = n + 2;
                 let mut dst = vec![1f32; m * stride];
-                gemm_strided(&mut dst, stride, *op_a, *op_b, m, n, k, true);
+                let (a, b) = (op_a.strides(m, k), op_b.strides(k, n));
+                // SAFETY: `strides` checked the operands; dst holds m rows of `stride`.
+                unsafe { product(isa, m, n, k, dst.as_mut_ptr(), stride, true, a, b) };
                 for i in 0..m {
                     for j in 0..stride {
                         let expected = if j < n { want[i * n + j] + 1.0 } else { 1.0 };
                         assert!(
-                            (dst[i * stride + j] - expected).abs() < 1e-5,
-                            "forms {fa},{fb} at {i},{j}: {} against {expected}",
+                            (dst[i * stride + j] - expected).abs() < 1e-5 * k as f32,
+                            "{isa:?}, forms {fa},{fb} at {i},{j}: {} against {expected}",
                             dst[i * stride + j]
                         );
                     }

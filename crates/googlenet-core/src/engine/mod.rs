@@ -28,12 +28,15 @@ mod gemm;
 mod loss;
 mod narrow_gemm;
 mod params;
+mod peak;
 mod plan;
 mod staging;
 mod steps;
 mod winograd;
 
 use rayon::prelude::*;
+
+pub use self::peak::peak_gflops;
 
 use self::conv::Filters;
 use self::params::ParamLayout;

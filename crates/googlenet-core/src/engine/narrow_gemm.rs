@@ -41,7 +41,7 @@ pub(crate) fn narrow_gemm(
     assert!(covers(a.data.len(), m, k, a.rows, a.cols), "narrow_gemm left operand too small");
     assert!(covers(b.len(), k, n, b_stride, 1), "narrow_gemm right operand too small");
     #[cfg(target_arch = "x86_64")]
-    if n.is_multiple_of(8) && std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    if n.is_multiple_of(8) && crate::cpu::avx2() {
         let matrices = avx2::Matrices {
             dst: dst.as_mut_ptr(),
             dst_stride,

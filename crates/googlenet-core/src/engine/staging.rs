@@ -81,7 +81,7 @@ pub(crate) fn unstage(pixels: &[f32], y: &mut [f32], channels: usize, n: usize, 
 pub(crate) fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixel: usize, len: usize) {
     assert!(src.len() >= 7 * src_plane + len && dst.len() >= (len.max(1) - 1) * dst_pixel + LANES, "swap_axes bounds");
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if crate::cpu::avx2() {
         for (x, count) in blocks(len) {
             // SAFETY: AVX2 is present (checked above); the assert bounds every
             // row read (l·src_plane + x + count ≤ src.len()) and pixel
@@ -108,7 +108,7 @@ pub(crate) fn swap_axes(src: &[f32], src_plane: usize, dst: &mut [f32], dst_pixe
 pub(crate) fn swap_axes_back(src: &[f32], src_pixel: usize, dst: &mut [f32], dst_plane: usize, len: usize, accumulate: bool) {
     assert!(dst.len() >= 7 * dst_plane + len && src.len() >= (len.max(1) - 1) * src_pixel + LANES, "swap_axes_back bounds");
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    if crate::cpu::avx2() {
         use std::arch::x86_64::*;
         for (x, count) in blocks(len) {
             // SAFETY: AVX2 is present (checked above); the assert bounds every

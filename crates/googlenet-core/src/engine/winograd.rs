@@ -404,7 +404,7 @@ impl Winograd {
     /// out = conv(src) (+ bias) as `job` says, band by band.
     fn convolve<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::cpu::avx2() {
             // SAFETY: the CPU has AVX2, checked just above.
             return unsafe { self.convolve_avx2::<W>(job, out, scratch, n) };
         }
@@ -442,7 +442,7 @@ impl Winograd {
 
     fn filter_gradient<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::cpu::avx2() {
             // SAFETY: the CPU has AVX2, checked just above.
             return unsafe { self.filter_gradient_avx2::<W>(x, dy, du, scratch, n) };
         }

@@ -75,7 +75,7 @@ pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
         let (d_top, d_bottom) = (&mut above[top..][..2 * ow], &mut below[..2 * ow]);
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if crate::cpu::avx2() {
             // SAFETY: the CPU has AVX2, checked just above.
             done = unsafe { unpool_row_avx2(x_top, x_bottom, row, d_top, d_bottom) };
         }

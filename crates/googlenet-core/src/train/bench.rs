@@ -9,9 +9,11 @@ use super::evaluate::argmax;
 use super::fit::check_batch_size;
 use super::runner::{read_losses, Runner};
 use super::FitConfig;
+use crate::cpu::{self, Isa};
 use crate::data::{Dataset, NUM_CLASSES};
-use crate::model::Model;
-use crate::{Error, Result};
+use crate::engine::peak_gflops;
+use crate::model::{summarize, Model};
+use crate::{runtime, Error, Result};
 
 /// How much to measure. [`Default`]: batch 64, 100 timed batches after 5
 /// untimed ones.
@@ -31,15 +33,44 @@ impl Default for BenchConfig {
 }
 
 /// Images per second, training (forward, backward, SGD step, batch
-/// assembly included, as in `fit`) and inference (forward and arg-max).
+/// assembly included, as in `fit`) and inference (forward and arg-max),
+/// and what they make of the machine.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BenchResult {
     pub train_images_per_sec: f64,
     pub infer_images_per_sec: f64,
+    /// The model's multiply-accumulates per image (its summary's total).
+    pub macs_per_image: u64,
+    /// On the CPU: the kernels' instruction set, threads and SGEMM peak.
+    pub cpu: Option<CpuFigures>,
+}
+
+/// The CPU path a benchmark ran on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CpuFigures {
+    pub isa: Isa,
+    pub threads: usize,
+    /// This machine's single-precision GEMM peak on the same kernels and threads ([`peak_gflops`]).
+    pub peak_gflops: f64,
+}
+
+impl BenchResult {
+    /// Nominal GFLOP/s of training: 3 × 2 FLOPs per multiply-accumulate
+    /// (forward, input gradient, weight gradient) per image. Kernels that
+    /// need fewer (Winograd) count as if they did not.
+    pub fn train_gflops(&self) -> f64 {
+        self.train_images_per_sec * self.macs_per_image as f64 * 6.0 / 1e9
+    }
+
+    /// Nominal GFLOP/s of inference: 2 FLOPs per multiply-accumulate per image.
+    pub fn infer_gflops(&self) -> f64 {
+        self.infer_images_per_sec * self.macs_per_image as f64 * 2.0 / 1e9
+    }
 }
 
 /// Times `model` on consecutive batches of `data` (wrapping around). Trains
-/// the model in place with the reference recipe's SGD ([`FitConfig`]'s default).
+/// the model in place with the reference recipe's SGD ([`FitConfig`]'s
+/// default). On the CPU it then calibrates the SGEMM peak (half a second).
 pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<BenchResult> {
     check_batch_size(config.batch_size)?;
     if config.batches == 0 {
@@ -79,5 +110,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     };
     timed(0..config.warmup, &mut infer)?;
     let infer_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut infer)?;
-    Ok(BenchResult { train_images_per_sec, infer_images_per_sec })
+    let macs_per_image = summarize(model.description())?.iter().map(|layer| layer.macs).sum();
+    let cpu = device.is_cpu().then(|| CpuFigures { isa: cpu::isa(), threads: runtime::threads(), peak_gflops: peak_gflops() });
+    Ok(BenchResult { train_images_per_sec, infer_images_per_sec, macs_per_image, cpu })
 }

@@ -9,7 +9,7 @@ mod runner;
 mod sgd;
 mod state;
 
-pub use bench::{benchmark, BenchConfig, BenchResult};
+pub use bench::{benchmark, BenchConfig, BenchResult, CpuFigures};
 pub use checkpoint::{
     checkpoint_file_name, checkpoint_progress, latest_checkpoint, load_checkpoint, load_checkpoint_bytes, prepare_checkpoint_dir,
     save_checkpoint, Checkpoint,

@@ -84,6 +84,7 @@ impl<'m> Runner<'m> {
     /// Runs `model` on `device`; `train_batch` is the batch size training
     /// will use, if it will train.
     pub fn new(model: &'m dyn Model, device: &Device, train_batch: Option<usize>) -> Result<Self> {
+        crate::runtime::check()?;
         let engine = if device.is_cpu() { Engine::for_model(model)? } else { None };
         let engine = engine.filter(|e| train_batch.is_none_or(|b| e.training_bytes(b) <= ENGINE_MEMORY_BUDGET));
         let backend = match engine {
