@@ -11,6 +11,12 @@
 //   npm run bench:compare -- lenet5 residual       # only these
 //   BENCH_BATCHES=200 npm run bench:compare
 //   BENCH_DEPTH=4 npm run bench:compare -- resnet-original   # the models that take a depth, at this one
+//   npm run bench:compare -- --isa avx2            # both sides held to AVX2 (on an AVX-512 machine: what most CPUs run)
+//   npm run bench:compare -- --threads 1 googlenet # both sides on this many threads
+//
+// --isa sets GOOGLENET_NATIVE_CPU for ours and ATEN_CPU_CAPABILITY and
+// ONEDNN_MAX_CPU_ISA for PyTorch (its own kernels and oneDNN's); --threads
+// sets GOOGLENET_NATIVE_THREADS and OMP_NUM_THREADS.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -22,8 +28,50 @@ const batches = Number(process.env.BENCH_BATCHES ?? 200)
 const batchSize = 64
 const rounds = 3
 
-function run(command, args) {
-  const r = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 })
+// What --isa holds each side to: ours, PyTorch's ATen kernels, oneDNN's.
+const ISA_ENV = {
+  avx512: { ours: 'avx512', aten: 'avx512', onednn: 'AVX512_CORE' },
+  avx2: { ours: 'avx2', aten: 'avx2', onednn: 'AVX2' },
+  baseline: { ours: 'baseline', aten: 'default', onednn: 'SSE41' },
+}
+
+function parseArgs(argv) {
+  const parsed = { models: [], isa: null, threads: null }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--isa' || arg === '--threads') {
+      const value = argv[++i]
+      if (arg === '--isa' && !(value in ISA_ENV)) fail(`--isa takes ${Object.keys(ISA_ENV).join(', ')}, not ${value ?? 'nothing'}`)
+      if (arg === '--threads' && !/^[1-9][0-9]*$/.test(value ?? '')) fail(`--threads takes a whole number >= 1, not ${value ?? 'nothing'}`)
+      parsed[arg.slice(2)] = value
+    } else if (arg.startsWith('-')) {
+      fail(`unknown option ${arg} (options: --isa avx512|avx2|baseline, --threads N)`)
+    } else {
+      parsed.models.push(arg)
+    }
+  }
+  return parsed
+}
+
+function fail(message) {
+  console.error(message)
+  process.exit(1)
+}
+
+const { models, isa, threads: threadCount } = parseArgs(process.argv.slice(2))
+const oursEnv = {
+  ...process.env,
+  ...(isa ? { GOOGLENET_NATIVE_CPU: ISA_ENV[isa].ours } : {}),
+  ...(threadCount ? { GOOGLENET_NATIVE_THREADS: threadCount } : {}),
+}
+const pytorchEnv = {
+  ...process.env,
+  ...(isa ? { ATEN_CPU_CAPABILITY: ISA_ENV[isa].aten, ONEDNN_MAX_CPU_ISA: ISA_ENV[isa].onednn } : {}),
+  ...(threadCount ? { OMP_NUM_THREADS: threadCount } : {}),
+}
+
+function run(command, args, env) {
+  const r = spawnSync(command, args, { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 })
   if (r.status !== 0) {
     process.stderr.write(r.stderr)
     throw new Error(`${command} ${args.join(' ')} exited with ${r.status}`)
@@ -42,8 +90,10 @@ const args = (model) => [
   ...(depth !== undefined && takesDepth.has(model) ? ['--depth', depth] : []),
 ]
 const figures = (r) => ({ train: r.trainImagesPerSec, infer: r.inferImagesPerSec, rssMiB: r.peakRssMiB })
-const ours = (model) => figures(run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', ...args(model)]))
-const pytorch = (model) => figures(run(python, [join(root, 'scripts', 'pytorch-zoo-bench.py'), ...args(model)]))
+// Ours also reports the nominal GFLOP/s and their share of this path's SGEMM peak.
+const ourFigures = (r) => ({ ...figures(r), isa: r.isa, trainPeak: r.fractionOfPeak.train, inferPeak: r.fractionOfPeak.infer })
+const ours = (model) => ourFigures(run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', ...args(model)], oursEnv))
+const pytorch = (model) => figures(run(python, [join(root, 'scripts', 'pytorch-zoo-bench.py'), ...args(model)], pytorchEnv))
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const fmt = (x, width = 7) => String(Math.round(x)).padStart(width)
@@ -57,22 +107,26 @@ function cpu() {
   return { name, avx2: flags.includes('avx2'), avx512 }
 }
 
-const models = process.argv.slice(2)
 const unknown = models.filter((m) => !ZOO.includes(m))
 if (unknown.length) {
   console.error(`unknown model ${unknown.join(', ')} (known: ${ZOO.join(', ')})`)
   process.exit(1)
 }
-const probe = spawnSync(python, ['-c', 'import torch, numpy; print(torch.__version__, torch.get_num_threads())'], { encoding: 'utf8' })
+const probe = spawnSync(
+  python,
+  ['-c', 'import torch, numpy; print(torch.__version__, torch.get_num_threads(), torch.backends.cpu.get_cpu_capability())'],
+  { encoding: 'utf8', env: pytorchEnv },
+)
 if (probe.status !== 0) {
   console.error(`PyTorch is not installed for ${python}: install it with "pip install torch numpy" ` +
     '(or point PYTHON at an interpreter that has it), then run npm run bench:compare again.')
   process.exit(1)
 }
-const [torch, threads] = probe.stdout.trim().split(' ')
+const [torch, threads, torchIsa] = probe.stdout.trim().split(' ')
 const machine = cpu()
 console.log(`${machine.name}; AVX2 ${machine.avx2 ? 'yes' : 'no'}; AVX-512 ${machine.avx512.join(' ') || 'no'}`)
-console.log(`PyTorch ${torch} (${threads} threads); batch ${batchSize}, ${batches} timed batches per figure` +
+console.log(`held to: ${isa ?? 'what the CPU offers'}; PyTorch ${torch} (${threads} threads, ATen kernels ${torchIsa}` +
+  `${isa ? `, oneDNN up to ${ISA_ENV[isa].onednn}` : ''}); batch ${batchSize}, ${batches} timed batches per figure` +
   `${depth === undefined ? '' : `, depth ${depth} where a model takes one`}; images/s and peak RSS in MiB`)
 
 const summary = {}
@@ -82,20 +136,26 @@ for (const model of models.length ? models : ZOO) {
     for (const [side, measure] of [['ours', ours], ['pytorch', pytorch]]) {
       const r = measure(model)
       results[side].push(r)
-      console.log(`${model.padEnd(24)} round ${round} ${side.padEnd(8)} train ${fmt(r.train)}  infer ${fmt(r.infer)}  rss ${fmt(r.rssMiB)}`)
+      const peak = side === 'ours' ? `  ${r.isa}, ${Math.round(r.trainPeak * 100)} % / ${Math.round(r.inferPeak * 100)} % of peak` : ''
+      console.log(`${model.padEnd(24)} round ${round} ${side.padEnd(8)} train ${fmt(r.train)}  infer ${fmt(r.infer)}  rss ${fmt(r.rssMiB)}${peak}`)
     }
   }
+  const keys = { ours: ['train', 'infer', 'rssMiB', 'trainPeak', 'inferPeak'], pytorch: ['train', 'infer', 'rssMiB'] }
   const medians = Object.fromEntries(['ours', 'pytorch'].map((side) =>
-    [side, Object.fromEntries(['train', 'infer', 'rssMiB'].map((k) => [k, median(results[side].map((r) => r[k]))]))]))
+    [side, Object.fromEntries(keys[side].map((k) => [k, median(results[side].map((r) => r[k]))]))]))
   medians.ratio = { train: medians.ours.train / medians.pytorch.train, infer: medians.ours.infer / medians.pytorch.infer }
   summary[model] = medians
 }
 
 const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(24) : c.padStart(i === 7 ? 13 : 9))).join(' ')
-console.log('\nmedians, images/s; ratio = ours / PyTorch')
-console.log(row(['model', 'ours trn', 'torch trn', 'ratio', 'ours inf', 'torch inf', 'ratio', 'rss ours/pt']))
+const percent = (x) => `${Math.round(x * 100)} %`
+console.log('\nmedians, images/s; ratio = ours / PyTorch; peak = our nominal GFLOP/s over the SGEMM peak of our path')
+console.log(row(['model', 'ours trn', 'torch trn', 'ratio', 'ours inf', 'torch inf', 'ratio', 'rss ours/pt', 'peak trn', 'peak inf']))
 for (const [model, m] of Object.entries(summary)) {
   console.log(row([model, fmt(m.ours.train), fmt(m.pytorch.train), m.ratio.train.toFixed(2) + 'x', fmt(m.ours.infer),
-    fmt(m.pytorch.infer), m.ratio.infer.toFixed(2) + 'x', `${fmt(m.ours.rssMiB, 0)}/${fmt(m.pytorch.rssMiB, 0)}`]))
+    fmt(m.pytorch.infer), m.ratio.infer.toFixed(2) + 'x', `${fmt(m.ours.rssMiB, 0)}/${fmt(m.pytorch.rssMiB, 0)}`,
+    percent(m.ours.trainPeak), percent(m.ours.inferPeak)]))
 }
-console.log(JSON.stringify({ cpu: machine.name, torch, threads: Number(threads), batchSize, batches, rounds, depth: depth ?? null, models: summary }))
+console.log(JSON.stringify({
+  cpu: machine.name, isa: isa ?? null, torch, torchIsa, threads: Number(threads), batchSize, batches, rounds, depth: depth ?? null, models: summary,
+}))
