@@ -199,9 +199,35 @@ describe('bench', () => {
     expect(out).toHaveLength(1)
     const result = JSON.parse(out[0] ?? '') as Record<string, unknown>
     expect(result).toMatchObject({ model: 'googlenet', device: 'cpu', batchSize: 64, batches: 2 })
-    for (const key of ['trainImagesPerSec', 'inferImagesPerSec', 'peakRssMiB']) {
+    for (const key of ['trainImagesPerSec', 'inferImagesPerSec', 'peakRssMiB', 'peakGflops', 'threads']) {
       expect(result[key]).toBeTypeOf('number')
       expect(result[key]).toBeGreaterThan(0)
+    }
+    expect(['avx512', 'avx2', 'baseline']).toContain(result.isa)
+    // Nominal GFLOP/s are the summary's MACs (6.02 M per image) × 6 for
+    // training and × 2 for inference, times images per second.
+    const gflops = result.gflops as { train: number; infer: number }
+    expect(gflops.train).toBeCloseTo(((result.trainImagesPerSec as number) * 6_019_200 * 6) / 1e9, 6)
+    expect(gflops.infer).toBeCloseTo(((result.inferImagesPerSec as number) * 6_019_200 * 2) / 1e9, 6)
+    expect(result.fractionOfPeak).toEqual({
+      train: gflops.train / (result.peakGflops as number),
+      infer: gflops.infer / (result.peakGflops as number),
+    })
+  })
+
+  it('runs the kernels and threads the environment asks for, and refuses values it cannot use', async () => {
+    const env = { GOOGLENET_NATIVE_CPU: 'baseline', GOOGLENET_NATIVE_THREADS: '1' }
+    const r = await runCli(['bench', '--model', 'lenet5', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--json'], { env })
+    expect(r.code).toBe(0)
+    expect(JSON.parse(lines(r.stdout)[0] ?? '')).toMatchObject({ model: 'lenet5', isa: 'baseline', threads: 1 })
+    for (const [name, value, message] of [
+      ['GOOGLENET_NATIVE_CPU', 'sse4', 'GOOGLENET_NATIVE_CPU must be avx512, avx2 or baseline, not "sse4"'],
+      ['GOOGLENET_NATIVE_THREADS', '0', 'GOOGLENET_NATIVE_THREADS must be a whole number of threads from 1 to 1024, not "0"'],
+    ] as const) {
+      const refused = await runCli(['bench', '--model', 'lenet5', '--batches', '1'], { env: { [name]: value } })
+      expect(refused.code).not.toBe(0)
+      expect(refused.stderr).toContain(message)
+      expect(refused.stderr).not.toMatch(STACK_OR_PANIC)
     }
   })
 
@@ -214,9 +240,14 @@ describe('bench', () => {
     expect(refused.stderr).toContain("model 'lenet5' has a fixed depth")
   })
 
-  it('prints one line of text without --json', async () => {
+  it('prints two lines of text without --json', async () => {
     const r = await runCli(['bench', '--batches', '1', '--warmup', '0', '--batch-size', '16'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^googlenet on cpu, batch 16: training [\d,]+ images\/s, inference [\d,]+ images\/s, peak RSS \d+ MiB\n$/)
+    expect(r.stdout).toMatch(
+      /^googlenet on cpu \((avx512|avx2|baseline), \d+ threads?\), batch 16: training [\d,]+ images\/s, inference [\d,]+ images\/s, peak RSS \d+ MiB\n/,
+    )
+    expect(r.stdout).toMatch(
+      /\nnominal [\d.]+ GFLOP\/s \(\d+ % of peak\) training, [\d.]+ GFLOP\/s \(\d+ % of peak\) inference; SGEMM peak [\d.]+ GFLOP\/s\n$/,
+    )
   })
 })

@@ -190,6 +190,12 @@ fn benchmark_reports_both_throughputs_and_refuses_empty_runs() {
     let config = BenchConfig { batch_size: 64, batches: 3, warmup: 1 };
     let r = benchmark(model.as_ref(), &data, &config, &Device::Cpu).unwrap();
     assert!(r.train_images_per_sec > 0.0 && r.infer_images_per_sec > 0.0, "{r:?}");
+    // The summary's MACs (DESIGN.md §1), and the CPU path it ran on.
+    assert_eq!(r.macs_per_image, 6_019_200);
+    assert!((r.train_gflops() - r.train_images_per_sec * 6_019_200.0 * 6.0 / 1e9).abs() < 1e-9);
+    let cpu = r.cpu.expect("a CPU run reports its path");
+    assert_eq!(cpu.isa, googlenet_core::cpu::isa());
+    assert!(cpu.threads >= 1 && cpu.peak_gflops > 0.0, "{cpu:?}");
     let none = BenchConfig { batches: 0, ..config };
     assert!(matches!(benchmark(model.as_ref(), &data, &none, &Device::Cpu), Err(Error::InvalidArgument(_))));
 }

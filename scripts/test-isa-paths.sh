@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The parity and kernel tests again with the CPU kernels held to each lower
+# instruction set this machine has (GOOGLENET_NATIVE_CPU): an AVX-512 CI
+# machine then also checks the AVX2 path most CPUs run, and every machine the
+# portable one. The test binaries are those `npm run test:rust` built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+levels=(baseline)
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw avx512f /proc/cpuinfo && levels+=(avx2)
+for level in "${levels[@]}"; do
+  echo "== GOOGLENET_NATIVE_CPU=$level"
+  GOOGLENET_NATIVE_CPU=$level cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core \
+    --lib --test zoo_parity --test engine --test pytorch_parity --test resnet --test ops
+done
