@@ -69,20 +69,29 @@ pub(crate) fn gemm_strided(dst: &mut [f32], dst_stride: usize, a: Op, b: Op, m: 
 /// An operand: pointer, column stride, row stride.
 type Strided = (*const f32, isize, isize);
 
-/// The `gemm` crate's product with the kernels of `isa` (which the CPU must have).
-/// `gemm::gemm` picks the widest kernels the CPU has and offers no way to
-/// ask for less, so the lower levels call its generic driver with the
-/// kernels it would pick on a CPU without AVX-512 (FMA) or without AVX2
-/// (scalar), after the same normalization it applies: the driver wants a
-/// column-major destination, so a row-major product runs transposed,
-/// dstᵀ = bᵀ·aᵀ.
+/// The `gemm` crate's product with the kernels of `isa` (which the CPU
+/// must have). `gemm::gemm` picks the widest kernels the CPU has and offers
+/// no way to ask for less, so on x86-64 the lower levels call its generic
+/// driver with the kernels it would pick on a CPU without AVX-512 (FMA) or
+/// without AVX2 (scalar), after the same normalization it applies: the
+/// driver wants a column-major destination, so a row-major product runs
+/// transposed, dstᵀ = bᵀ·aᵀ. Elsewhere `gemm::gemm` chooses (NEON, SIMD128).
 ///
 /// # Safety
-/// The CPU has `isa`; `dst` addresses m rows of n floats `dst_stride` apart, `a` and `b` the
-/// m×k and k×n elements their strides address; `dst` overlaps neither.
+/// The CPU has `isa`; `dst` addresses m rows of n floats `dst_stride`
+/// apart, `a` and `b` the m×k and k×n elements their strides address;
+/// `dst` overlaps neither.
 #[allow(clippy::too_many_arguments)]
 unsafe fn product(isa: Isa, m: usize, n: usize, k: usize, dst: *mut f32, dst_stride: usize, accumulate: bool, a: Strided, b: Strided) {
     let stride = dst_stride as isize;
+    let crate_choice =
+        || gemm::gemm(m, n, k, dst, 1, stride, accumulate, a.0, a.1, a.2, b.0, b.1, b.2, 1.0, 1.0, false, false, false, Parallelism::None);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = isa;
+        crate_choice()
+    }
+    #[cfg(target_arch = "x86_64")]
     macro_rules! driver {
         // `lanes`: floats per vector, as `gemm_f32` instantiates each family.
         ($simd:expr, $kernels:ident, $lanes:literal) => {{
@@ -125,10 +134,9 @@ unsafe fn product(isa: Isa, m: usize, n: usize, k: usize, dst: *mut f32, dst_str
             )
         }};
     }
+    #[cfg(target_arch = "x86_64")]
     match (isa, gemm_common::simd::V3::try_new()) {
-        (Isa::Avx512, _) => {
-            gemm::gemm(m, n, k, dst, 1, stride, accumulate, a.0, a.1, a.2, b.0, b.1, b.2, 1.0, 1.0, false, false, false, Parallelism::None)
-        }
+        (Isa::Avx512, _) => crate_choice(),
         (Isa::Avx2, Some(v3)) => driver!(v3, fma, 8),
         _ => driver!(gemm_common::simd::Scalar, scalar, 1),
     }
