@@ -95,6 +95,7 @@ const ourFigures = (r) => ({ ...figures(r), isa: r.isa, trainPeak: r.fractionOfP
 const ours = (model) => ourFigures(run('node', [join(root, 'dist', 'cli.js'), 'bench', '--json', ...args(model)], oursEnv))
 const pytorch = (model) => figures(run(python, [join(root, 'scripts', 'pytorch-zoo-bench.py'), ...args(model)], pytorchEnv))
 
+const percent = (x) => `${Math.round(x * 100)} %`
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const fmt = (x, width = 7) => String(Math.round(x)).padStart(width)
 
@@ -136,7 +137,7 @@ for (const model of models.length ? models : ZOO) {
     for (const [side, measure] of [['ours', ours], ['pytorch', pytorch]]) {
       const r = measure(model)
       results[side].push(r)
-      const peak = side === 'ours' ? `  ${r.isa}, ${Math.round(r.trainPeak * 100)} % / ${Math.round(r.inferPeak * 100)} % of peak` : ''
+      const peak = side === 'ours' ? `  ${r.isa}, ${percent(r.trainPeak)} / ${percent(r.inferPeak)} of peak` : ''
       console.log(`${model.padEnd(24)} round ${round} ${side.padEnd(8)} train ${fmt(r.train)}  infer ${fmt(r.infer)}  rss ${fmt(r.rssMiB)}${peak}`)
     }
   }
@@ -148,7 +149,6 @@ for (const model of models.length ? models : ZOO) {
 }
 
 const row = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(24) : c.padStart(i === 7 ? 13 : 9))).join(' ')
-const percent = (x) => `${Math.round(x * 100)} %`
 console.log('\nmedians, images/s; ratio = ours / PyTorch; peak = our nominal GFLOP/s over the SGEMM peak of our path')
 console.log(row(['model', 'ours trn', 'torch trn', 'ratio', 'ours inf', 'torch inf', 'ratio', 'rss ours/pt', 'peak trn', 'peak inf']))
 for (const [model, m] of Object.entries(summary)) {

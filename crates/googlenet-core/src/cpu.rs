@@ -75,7 +75,10 @@ fn selected() -> &'static Result<Isa, String> {
 /// The level the kernels use. A wrong `GOOGLENET_NATIVE_CPU` falls back to
 /// the CPU's own level here; [`check`] reports it before any work starts.
 pub fn isa() -> Isa {
-    selected().clone().unwrap_or_else(|_| detected())
+    match selected() {
+        Ok(isa) => *isa,
+        Err(_) => detected(),
+    }
 }
 
 /// Whether the AVX2 kernels run (the CPU has AVX2 and FMA, and they are not

@@ -17,8 +17,9 @@
 
 /// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has
 /// it and [`cpu::isa`] allows it (checked at run time), and as compiled for
-/// the baseline x86-64 otherwise. The binary stays portable; `$generic` and what it calls must
-/// be `#[inline(always)]` to be compiled into the AVX2 copy.
+/// the baseline x86-64 otherwise. The binary stays portable; `$generic` and
+/// what it calls must be `#[inline(always)]` to be compiled into the AVX2
+/// copy.
 macro_rules! with_avx2 {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
         $(#[$doc])*

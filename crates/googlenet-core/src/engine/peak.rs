@@ -9,8 +9,8 @@ use std::time::Instant;
 use super::gemm::{gemm, Op};
 
 /// Side of the square products timed: large enough that the kernels, not
-/// the packing, set the pace; their operands (3 MiB a thread) stay within
-/// the caches of one core.
+/// the packing, set the pace (1 MiB per matrix: the operand, read by every
+/// thread as both factors, and each thread's product).
 const SIDE: usize = 512;
 
 /// Rounds timed; the best one is the peak.
@@ -20,10 +20,11 @@ const ROUNDS: usize = 5;
 /// multiplies two [`SIDE`]² matrices `reps` times, `reps` chosen so that a
 /// round lasts about 50 ms (half a second in all).
 pub fn peak_gflops() -> f64 {
+    // One operand for all threads (read only), made before any timing.
+    let a: Vec<f32> = (0..SIDE * SIDE).map(|i| (i % 7) as f32 * 0.25 - 0.75).collect();
     let round = |reps: usize| -> f64 {
         let started = Instant::now();
         rayon::broadcast(|_| {
-            let a: Vec<f32> = (0..SIDE * SIDE).map(|i| (i % 7) as f32 * 0.25 - 0.75).collect();
             let mut c = vec![0f32; SIDE * SIDE];
             for _ in 0..reps {
                 gemm(&mut c, Op::N(&a), Op::T(&a), SIDE, SIDE, SIDE, false);
