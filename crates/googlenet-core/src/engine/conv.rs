@@ -1,11 +1,14 @@
 //! A convolution with bias over channel-major chunks of images (C×n×H×W),
-//! as im2col + GEMM, with its backward pass. Stride 1 uses the shared
-//! im2col kernels; a strided convolution gathers only the pixels its
-//! outputs read (it is computed at its stride, not subsampled). A 3×3
+//! with its backward pass, computed one of three ways ([`Method`]): a 3×3
 //! convolution with stride 1 and padding 1 whose channel counts are
-//! multiples of 8 runs by Winograd's minimal filtering instead (see
-//! [`super::winograd`]).
+//! multiples of 8 by Winograd's minimal filtering ([`super::winograd`]);
+//! any other one with stride 1 and a kernel wider than 1 directly from its
+//! input planes ([`super::direct`]); the rest (1×1 and strided) as
+//! im2col + GEMM. A 1×1 convolution's input already is its column matrix;
+//! a strided one gathers only the pixels its outputs read (it is computed
+//! at its stride, not subsampled).
 
+use super::direct::Direct;
 use super::elementwise::{accumulate_row_sums, add_into};
 use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
@@ -26,9 +29,18 @@ pub(crate) struct ConvLayer {
     /// Output rows that get their bias here (the first ones; the rest are
     /// 1×1 convs moved before an average pool, whose bias comes after it).
     pub bias_rows: usize,
-    /// Where its Winograd-transformed filters sit in the engine's buffer of
-    /// them; `None`: computed by im2col and GEMM.
-    pub winograd: Option<usize>,
+    /// How it is computed; set by the plan once layers are known.
+    pub method: Method,
+}
+
+/// How a convolution is computed. The two with filters of their own (made
+/// from the weights once per pass) give their offset in the engine's
+/// buffer of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Gemm,
+    Winograd { filters: usize },
+    Direct { filters: usize },
 }
 
 /// The Winograd convs' transformed filters for a pass, and the variant they
@@ -49,26 +61,50 @@ impl ConvLayer {
         (self.w + 2 * self.pad - self.k) / self.stride + 1
     }
 
-    /// Whether Winograd's minimal filtering computes this convolution.
-    pub fn fits_winograd(&self) -> bool {
-        self.k == 3 && self.stride == 1 && self.pad == 1 && Winograd::fits(self.c_in, self.c_out)
+    /// The method that suits it, its filters (if any) at offset `filters`.
+    pub fn choose_method(&self, filters: usize) -> Method {
+        if self.k == 3 && self.stride == 1 && self.pad == 1 && Winograd::fits(self.c_in, self.c_out) {
+            Method::Winograd { filters }
+        } else if self.stride == 1 && self.k > 1 {
+            Method::Direct { filters }
+        } else {
+            Method::Gemm
+        }
     }
 
     /// This layer as a Winograd convolution of `variant`, with its filters' offset.
     fn as_winograd(&self, variant: Variant) -> Option<(Winograd, usize)> {
-        self.winograd.map(|at| (Winograd { c_in: self.c_in, c_out: self.c_out, h: self.h, w: self.w, variant }, at))
+        match self.method {
+            Method::Winograd { filters } => Some((Winograd { c_in: self.c_in, c_out: self.c_out, h: self.h, w: self.w, variant }, filters)),
+            _ => None,
+        }
     }
 
-    /// Floats of its transformed filters, for either variant (none for im2col).
+    /// This layer as a direct convolution, with its filters' offset.
+    fn as_direct(&self) -> Option<(Direct, usize)> {
+        match self.method {
+            Method::Direct { filters } => {
+                let (c_in, c_out, k, pad, h, w) = (self.c_in, self.c_out, self.k, self.pad, self.h, self.w);
+                Some((Direct { c_in, c_out, k, pad, h, w, isa: crate::cpu::isa() }, filters))
+            }
+            _ => None,
+        }
+    }
+
+    /// Floats of its own filters, for either Winograd variant (none for im2col).
     pub fn filters_len(&self) -> usize {
-        Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.filters_len()).max().unwrap_or(0)
+        let winograd = Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.filters_len()).max();
+        winograd.or(self.as_direct().map(|(d, _)| d.filters_len())).unwrap_or(0)
     }
 
-    /// Writes its filters transformed for `variant` from `params` into `filters`.
+    /// Writes its filters for `variant` (Winograd's; the direct ones are
+    /// the same for both) from `params` into `filters`.
     pub fn transform_filters(&self, params: &[f32], filters: &mut [f32], variant: Variant) {
+        let (weight, _) = self.slot.weight_bias(params, self.c_out);
         if let Some((wg, at)) = self.as_winograd(variant) {
-            let (weight, _) = self.slot.weight_bias(params, self.c_out);
             winograd::transform_filters(variant, weight, self.c_out, self.c_in, &mut filters[at..at + wg.filters_len()]);
+        } else if let Some((direct, at)) = self.as_direct() {
+            direct.pack_filters(weight, &mut filters[at..]);
         }
     }
 
@@ -88,9 +124,9 @@ impl ConvLayer {
 
     /// Floats the column matrix of `n` images needs (none for a 1×1 conv
     /// with stride 1, whose input already is its column matrix, nor for
-    /// Winograd, which transforms its input band by band).
+    /// the methods that read their input in place).
     pub fn col_len(&self, n: usize) -> usize {
-        if self.pointwise() || self.winograd.is_some() {
+        if self.pointwise() || self.method != Method::Gemm {
             0
         } else {
             self.rows() * self.out_len(n)
@@ -100,10 +136,11 @@ impl ConvLayer {
     /// Floats of scratch its passes need for `n` images (`training`: the
     /// backward pass too).
     pub fn scratch_len(&self, n: usize, training: bool) -> usize {
-        match self.winograd {
-            Some(_) => Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.scratch_len(n)).max().unwrap_or(0),
-            None if training => self.col_len(n),
-            None => 0,
+        match self.method {
+            Method::Winograd { .. } => Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.scratch_len(n)).max().unwrap_or(0),
+            Method::Direct { .. } => self.as_direct().map_or(0, |(d, _)| d.scratch_len(n, training)),
+            Method::Gemm if training => self.col_len(n),
+            Method::Gemm => 0,
         }
     }
 
@@ -220,6 +257,10 @@ impl ConvLayer {
             wg.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
             return;
         }
+        if let Some((direct, at)) = self.as_direct() {
+            direct.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
+            return;
+        }
         let len = self.out_len(n);
         let y = &mut y[..self.c_out * len];
         let (with_bias, without) = y.split_at_mut(self.bias_rows * len);
@@ -236,8 +277,8 @@ impl ConvLayer {
 
     /// Adds this layer's weight and bias gradients for output gradient `dy`
     /// to `grads`.
-    /// A Winograd conv adds its weight gradient to `filter_grads` (at its
-    /// filters' offset, in the transformed domain) instead: see
+    /// A Winograd or direct conv adds its weight gradient to `filter_grads`
+    /// (at its filters' offset, in its filters' layout) instead: see
     /// [`ConvLayer::finish_filter_grads`].
     #[allow(clippy::too_many_arguments)]
     pub fn backward_params(
@@ -255,6 +296,8 @@ impl ConvLayer {
         let (dw, db) = self.slot.weight_bias_mut(grads, self.c_out);
         if let Some((wg, at)) = self.as_winograd(filters.variant) {
             wg.backward_filters(x, dy, &mut filter_grads[at..at + wg.filter_grads_len()], scratch, n);
+        } else if let Some((direct, at)) = self.as_direct() {
+            direct.backward_filters(x, dy, &mut filter_grads[at..], scratch, n);
         } else {
             let cols = if self.pointwise() { x } else { col };
             gemm(dw, Op::N(dy), Op::T(cols), self.c_out, self.rows(), len, true);
@@ -262,12 +305,14 @@ impl ConvLayer {
         accumulate_row_sums(&mut db[..self.bias_rows], &dy[..self.bias_rows * len], len);
     }
 
-    /// Adds the weight gradient a Winograd conv summed in `filter_grads`
-    /// over a pass's chunks to `grads`.
+    /// Adds the weight gradient a Winograd or direct conv summed in
+    /// `filter_grads` over a pass's chunks to `grads`.
     pub fn finish_filter_grads(&self, grads: &mut [f32], filter_grads: &[f32], variant: Variant) {
+        let (dw, _) = self.slot.weight_bias_mut(grads, self.c_out);
         if let Some((wg, at)) = self.as_winograd(variant) {
-            let (dw, _) = self.slot.weight_bias_mut(grads, self.c_out);
             wg.finish_filter_grads(&filter_grads[at..at + wg.filter_grads_len()], dw);
+        } else if let Some((direct, at)) = self.as_direct() {
+            direct.finish_filter_grads(&filter_grads[at..], dw);
         }
     }
 
@@ -289,6 +334,10 @@ impl ConvLayer {
     ) {
         if let Some((wg, at)) = self.as_winograd(filters.variant) {
             wg.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
+            return;
+        }
+        if let Some((direct, at)) = self.as_direct() {
+            direct.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
             return;
         }
         let len = self.out_len(n);

@@ -23,8 +23,10 @@
 
 mod batch_norm;
 mod conv;
+mod direct;
 mod elementwise;
 mod gemm;
+mod lanes;
 mod loss;
 mod narrow_gemm;
 mod params;

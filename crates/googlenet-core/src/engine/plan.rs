@@ -17,7 +17,7 @@
 //! n×F. A model with an operation the engine has no kernel for gets no
 //! plan (and runs through candle).
 
-use super::conv::ConvLayer;
+use super::conv::{ConvLayer, Method};
 use super::params::Slot;
 use crate::model::describe::{Description, LayerKind, NodeId, Op, ParamSpec, Shape};
 
@@ -298,7 +298,7 @@ impl Plan {
                                 h,
                                 w,
                                 bias_rows: out_channels,
-                                winograd: None,
+                                method: Method::Gemm,
                             })
                         }
                         (LayerKind::Linear { in_features, out_features }, Shape::Flat(_)) => {
@@ -385,7 +385,7 @@ impl Plan {
         let zeroed_grads = mark_gradients(&mut steps, input.tensor, &b.tensor_lens);
         let layout = b.layout.into_iter().map(|(name, _)| name).collect();
         let classes = logits.rows;
-        let filters_len = place_winograd_filters(&mut steps);
+        let filters_len = place_filters(&mut steps);
         Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds, filters_len })
     }
 
@@ -395,16 +395,14 @@ impl Plan {
     }
 }
 
-/// Gives each conv that Winograd computes its place in the buffer of
-/// transformed filters; returns that buffer's length.
-fn place_winograd_filters(steps: &mut [Step]) -> usize {
+/// Chooses each conv's method and gives those with filters of their own
+/// their place in the buffer of them; returns that buffer's length.
+fn place_filters(steps: &mut [Step]) -> usize {
     let mut len = 0;
     for step in steps {
         if let Kind::Conv(conv) = &mut step.kind {
-            if conv.fits_winograd() {
-                conv.winograd = Some(len);
-                len += conv.filters_len();
-            }
+            conv.method = conv.choose_method(len);
+            len += conv.filters_len();
         }
     }
     len
@@ -488,7 +486,7 @@ fn group_step(b: &mut PlanBuilder, g: &HeadGroup) -> (Step, Vec<(NodeId, Loc)>) 
         h,
         w,
         bias_rows: plain_rows,
-        winograd: None,
+        method: Method::Gemm,
     };
     let x = b.locs[g.input].expect("the group's input comes first");
     (Step { kind: Kind::Conv(conv), inputs: vec![x], output: out, grads: vec![Grad::Write] }, raw)

@@ -1,0 +1,209 @@
+//! One vector of f32 lanes per instruction set, so a kernel is written once
+//! and compiled for each (see `direct.rs`): AVX-512's 16 lanes in 32
+//! registers, AVX2's 8 in 16, and 8 plain floats that the compiler
+//! vectorizes for the target's baseline (SSE2, NEON).
+
+/// A vector of [`Lanes::N`] floats.
+///
+/// Every method is `unsafe`: the caller runs on a CPU with the type's
+/// instruction set, and the pointers given are valid for `N` floats.
+pub(crate) trait Lanes: Copy {
+    /// Floats per vector.
+    const N: usize;
+    /// Vector registers the instruction set has: kernels size their tiles
+    /// so that accumulators and operands fit without spilling.
+    const REGISTERS: usize;
+
+    /// # Safety
+    /// The CPU has the type's instruction set.
+    unsafe fn zero() -> Self;
+    /// # Safety
+    /// As [`Lanes::zero`], and `N` floats are readable at `p`.
+    unsafe fn load(p: *const f32) -> Self;
+    /// The float at `p` in every lane.
+    ///
+    /// # Safety
+    /// As [`Lanes::zero`], and `p` is readable.
+    unsafe fn splat(p: *const f32) -> Self;
+    /// # Safety
+    /// As [`Lanes::zero`], and `N` floats are writable at `p`.
+    unsafe fn store(self, p: *mut f32);
+    /// `self + a·b`, lane by lane (fused where the instruction set has it).
+    ///
+    /// # Safety
+    /// As [`Lanes::zero`].
+    unsafe fn mul_add(self, a: Self, b: Self) -> Self;
+    /// # Safety
+    /// As [`Lanes::zero`].
+    unsafe fn add(self, other: Self) -> Self;
+}
+
+/// 8 floats with no intrinsics: the portable path.
+#[derive(Clone, Copy)]
+pub(crate) struct Plain([f32; 8]);
+
+impl Lanes for Plain {
+    const N: usize = 8;
+    const REGISTERS: usize = 16;
+
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Plain([0.0; 8])
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees 8 readable floats at `p`.
+        Plain(unsafe { std::ptr::read_unaligned(p as *const [f32; 8]) })
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn splat(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees `p` is readable.
+        Plain([unsafe { *p }; 8])
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller guarantees 8 writable floats at `p`.
+        unsafe { std::ptr::write_unaligned(p as *mut [f32; 8], self.0) }
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn mul_add(self, a: Self, b: Self) -> Self {
+        let mut out = self.0;
+        out.iter_mut().zip(a.0.iter().zip(&b.0)).for_each(|(o, (a, b))| *o += a * b);
+        Plain(out)
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        let mut out = self.0;
+        out.iter_mut().zip(&other.0).for_each(|(o, b)| *o += b);
+        Plain(out)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{Ymm, Zmm};
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::Lanes;
+
+    /// AVX2 and FMA: 8 floats.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Ymm(__m256);
+
+    /// AVX-512F: 16 floats.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Zmm(__m512);
+
+    // SAFETY (every block below): the caller guarantees the CPU has the
+    // type's instruction set and that the pointers cover the N floats
+    // read or written (the trait's contract).
+    impl Lanes for Ymm {
+        const N: usize = 8;
+        const REGISTERS: usize = 16;
+
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            // SAFETY: see above.
+            Ymm(unsafe { _mm256_setzero_ps() })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: see above.
+            Ymm(unsafe { _mm256_loadu_ps(p) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn splat(p: *const f32) -> Self {
+            // SAFETY: see above.
+            Ymm(unsafe { _mm256_broadcast_ss(&*p) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: see above.
+            unsafe { _mm256_storeu_ps(p, self.0) }
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn mul_add(self, a: Self, b: Self) -> Self {
+            // SAFETY: see above.
+            Ymm(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn add(self, other: Self) -> Self {
+            // SAFETY: see above.
+            Ymm(unsafe { _mm256_add_ps(self.0, other.0) })
+        }
+    }
+
+    impl Lanes for Zmm {
+        const N: usize = 16;
+        const REGISTERS: usize = 32;
+
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            // SAFETY: see above.
+            Zmm(unsafe { _mm512_setzero_ps() })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: see above.
+            Zmm(unsafe { _mm512_loadu_ps(p) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn splat(p: *const f32) -> Self {
+            // SAFETY: see above.
+            Zmm(unsafe { _mm512_set1_ps(*p) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: see above.
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn mul_add(self, a: Self, b: Self) -> Self {
+            // SAFETY: see above.
+            Zmm(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn add(self, other: Self) -> Self {
+            // SAFETY: see above.
+            Zmm(unsafe { _mm512_add_ps(self.0, other.0) })
+        }
+    }
+}
