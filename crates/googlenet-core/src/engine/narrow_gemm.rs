@@ -6,7 +6,8 @@
 //! along the columns: at 16 channels a kernel of 16×6 outputs, mostly
 //! loads and stores. Here the operands are read where they are (a row of
 //! the right one is at most 64 floats) and each block of outputs stays in
-//! registers through the whole inner dimension.
+//! registers through the whole inner dimension: one kernel source,
+//! compiled for AVX2's 8-float and AVX-512's 16-float vectors.
 
 use super::gemm::{covers, gemm_strided, Op};
 
@@ -42,7 +43,7 @@ pub(crate) fn narrow_gemm(
     assert!(covers(b.len(), k, n, b_stride, 1), "narrow_gemm right operand too small");
     #[cfg(target_arch = "x86_64")]
     if n.is_multiple_of(8) && crate::cpu::avx2() {
-        let matrices = avx2::Matrices {
+        let matrices = kernels::Matrices {
             dst: dst.as_mut_ptr(),
             dst_stride,
             a: a.data.as_ptr(),
@@ -54,9 +55,15 @@ pub(crate) fn narrow_gemm(
             k,
             accumulate,
         };
-        // SAFETY: AVX2 and FMA are present (checked just above); the asserts
-        // bound every element read and written, and n is a multiple of 8.
-        unsafe { avx2::product(&matrices, m) };
+        // SAFETY: the CPU has AVX2 and FMA (checked just above), and
+        // AVX-512F where its kernels are chosen; the asserts bound every
+        // element read and written, and n is a multiple of 8.
+        unsafe {
+            match crate::cpu::isa() {
+                crate::cpu::Isa::Avx512 => kernels::product_avx512(&matrices, m),
+                _ => kernels::product_avx2(&matrices, m),
+            }
+        }
         return;
     }
     // Elsewhere the gemm crate: a left operand whose rows or columns are
@@ -70,8 +77,8 @@ pub(crate) fn narrow_gemm(
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
+mod kernels {
+    use crate::engine::lanes::{Lanes, Ymm, Zmm};
 
     /// The operands of one product (see [`super::narrow_gemm`]).
     pub(super) struct Matrices {
@@ -96,81 +103,116 @@ mod avx2 {
     /// AVX2 and FMA are present; the pointers cover the m × n output and
     /// the operands their strides address; n is a multiple of 8.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn product(x: &Matrices, m: usize) {
+    pub(super) unsafe fn product_avx2(x: &Matrices, m: usize) {
         let mut col = 0;
         // SAFETY: every call's panel stays inside the m × n output and the
         // operands the caller vouches for.
         unsafe {
             while col + 16 <= x.n {
-                panel::<2, 6>(x, col, m);
+                panel::<Ymm, 2, 6>(x, col, m);
                 col += 16;
             }
             if col < x.n {
-                panel::<1, 8>(x, col, m);
+                panel::<Ymm, 1, 8>(x, col, m);
             }
         }
     }
 
-    /// Columns `col..col + 8·V` of every row: blocks of `R` rows, then the
+    /// As [`product_avx2`] with 16-float vectors in AVX-512's 32
+    /// registers: panels of 64 columns (6 rows × 4 vectors), then 32 (12
+    /// rows × 2), 16 (12 × 1), and 8 in AVX2's vectors.
+    ///
+    /// # Safety
+    /// As [`product_avx2`]'s, and AVX-512F is present.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn product_avx512(x: &Matrices, m: usize) {
+        let mut col = 0;
+        // SAFETY: every call's panel stays inside the m × n output and the
+        // operands the caller vouches for.
+        unsafe {
+            while col + 64 <= x.n {
+                panel::<Zmm, 4, 6>(x, col, m);
+                col += 64;
+            }
+            if col + 32 <= x.n {
+                panel::<Zmm, 2, 12>(x, col, m);
+                col += 32;
+            }
+            if col + 16 <= x.n {
+                panel::<Zmm, 1, 12>(x, col, m);
+                col += 16;
+            }
+            if col < x.n {
+                panel::<Ymm, 1, 8>(x, col, m);
+            }
+        }
+    }
+
+    /// Columns `col..col + N·V` of every row: blocks of `R` rows, then the
     /// rest in one block.
     ///
     /// # Safety
-    /// As [`product`]'s, with `col + 8·V ≤ n` and `m` the output's rows.
+    /// As [`product_avx2`]'s, with `col + N·V ≤ n`, `m` the output's rows
+    /// and the CPU running `L`'s instruction set.
     #[inline(always)]
-    unsafe fn panel<const V: usize, const R: usize>(x: &Matrices, col: usize, m: usize) {
+    unsafe fn panel<L: Lanes, const V: usize, const R: usize>(x: &Matrices, col: usize, m: usize) {
         let mut row = 0;
-        // SAFETY: rows below m, columns inside the panel (see `product`).
+        // SAFETY: rows below m, columns inside the panel (see `product_avx2`).
         unsafe {
             while row + R <= m {
-                block::<V, R>(x, row, col);
+                block::<L, V, R>(x, row, col);
                 row += R;
             }
             match m - row {
                 0 => {}
-                1 => block::<V, 1>(x, row, col),
-                2 => block::<V, 2>(x, row, col),
-                3 => block::<V, 3>(x, row, col),
-                4 => block::<V, 4>(x, row, col),
-                5 => block::<V, 5>(x, row, col),
-                6 => block::<V, 6>(x, row, col),
-                _ => block::<V, 7>(x, row, col),
+                1 => block::<L, V, 1>(x, row, col),
+                2 => block::<L, V, 2>(x, row, col),
+                3 => block::<L, V, 3>(x, row, col),
+                4 => block::<L, V, 4>(x, row, col),
+                5 => block::<L, V, 5>(x, row, col),
+                6 => block::<L, V, 6>(x, row, col),
+                7 => block::<L, V, 7>(x, row, col),
+                8 => block::<L, V, 8>(x, row, col),
+                9 => block::<L, V, 9>(x, row, col),
+                10 => block::<L, V, 10>(x, row, col),
+                _ => block::<L, V, 11>(x, row, col),
             }
         }
     }
 
-    /// Rows `row..row + R`, columns `col..col + 8·V`, summed over the whole
+    /// Rows `row..row + R`, columns `col..col + N·V`, summed over the whole
     /// inner dimension in registers, then stored (or added).
     ///
     /// # Safety
-    /// As [`product`]'s, with the rows and columns inside the output.
+    /// As [`panel`]'s, with the rows and columns inside the output.
     #[inline(always)]
-    unsafe fn block<const V: usize, const R: usize>(x: &Matrices, row: usize, col: usize) {
+    unsafe fn block<L: Lanes, const V: usize, const R: usize>(x: &Matrices, row: usize, col: usize) {
         // SAFETY: the caller keeps rows and columns inside the matrices.
         unsafe {
             let dst = x.dst.add(row * x.dst_stride + col);
-            let mut acc = [[_mm256_setzero_ps(); V]; R];
+            let mut acc = [[L::zero(); V]; R];
             if x.accumulate {
                 for (r, sums) in acc.iter_mut().enumerate() {
                     for (v, sum) in sums.iter_mut().enumerate() {
-                        *sum = _mm256_loadu_ps(dst.add(r * x.dst_stride + 8 * v));
+                        *sum = L::load(dst.add(r * x.dst_stride + L::N * v));
                     }
                 }
             }
             let a = x.a.add(row * x.a_rows);
             let b = x.b.add(col);
             for i in 0..x.k {
-                let bv: [__m256; V] = std::array::from_fn(|v| _mm256_loadu_ps(b.add(i * x.b_stride + 8 * v)));
+                let bv: [L; V] = std::array::from_fn(|v| L::load(b.add(i * x.b_stride + L::N * v)));
                 let a_i = a.add(i * x.a_cols);
                 for (r, sums) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_ss(&*a_i.add(r * x.a_rows));
+                    let av = L::splat(a_i.add(r * x.a_rows));
                     for (sum, bv) in sums.iter_mut().zip(bv) {
-                        *sum = _mm256_fmadd_ps(av, bv, *sum);
+                        *sum = sum.mul_add(av, bv);
                     }
                 }
             }
             for (r, sums) in acc.iter().enumerate() {
                 for (v, sum) in sums.iter().enumerate() {
-                    _mm256_storeu_ps(dst.add(r * x.dst_stride + 8 * v), *sum);
+                    sum.store(dst.add(r * x.dst_stride + L::N * v));
                 }
             }
         }
@@ -186,7 +228,7 @@ mod tests {
     /// written and added, against the definition.
     #[test]
     fn matches_the_definition() {
-        for (m, n, k) in [(1, 8, 1), (5, 16, 3), (6, 16, 16), (13, 24, 7), (20, 32, 32), (9, 64, 64), (17, 40, 9), (16, 16, 100)] {
+        for (m, n, k) in [(1, 8, 1), (5, 16, 3), (6, 16, 16), (13, 24, 7), (20, 32, 32), (9, 64, 64), (17, 40, 9), (16, 16, 100), (25, 120, 5), (30, 88, 11)] {
             let (a_pad, b_stride, dst_stride) = (3, n + 2, n + 5);
             let stored: Vec<f32> = (0..(m + a_pad) * (k + a_pad)).map(|i| ((i * 31 % 17) as f32 - 8.0) / 4.0).collect();
             let b: Vec<f32> = (0..k * b_stride).map(|i| ((i * 13 % 11) as f32 - 5.0) / 2.0).collect();
