@@ -37,15 +37,21 @@ pub(crate) struct Direct {
 }
 
 /// A correlation as the kernel runs it: `src` holds `channels` planes of
-/// `n` images, each `rows` × `cols` and already padded; the filters are
-/// packed [src channel][ki][kj][output channel, `out_pad` of them]; the
-/// output is `out_channels` × n × out_h × out_w.
+/// `n` images, each `rows` × `cols` and already padded (zero outside its
+/// `border`-wide frame); the filters are packed [src channel][ki][kj]
+/// [output channel, `out_pad` of them]; the output is `out_channels` × n ×
+/// out_h × out_w.
 #[derive(Clone, Copy)]
 struct Correlation<'a> {
     src: &'a [f32],
     channels: usize,
     rows: usize,
     cols: usize,
+    /// Rows and columns of padding around every plane: the kernel skips
+    /// the kernel rows and columns that would read only those zeros (the
+    /// input gradient of a 5×5 conv on an 8×8 output reads its output
+    /// gradient padded by 4: more than half of it zeros).
+    border: usize,
     filters: &'a [f32],
     k: usize,
     out_channels: usize,
@@ -76,6 +82,7 @@ struct Gradient<'a> {
     channels: usize,
     rows: usize,
     cols: usize,
+    border: usize,
     k: usize,
     dy: &'a [f32],
     out_pad: usize,
@@ -199,6 +206,7 @@ impl Direct {
             channels: self.c_in,
             rows,
             cols,
+            border: self.pad,
             filters: &filters[..self.forward_filters_len()],
             k: self.k,
             out_channels: self.c_out,
@@ -226,6 +234,7 @@ impl Direct {
             channels: self.c_out,
             rows,
             cols,
+            border: q,
             filters: &filters[self.forward_filters_len()..self.filters_len()],
             k: self.k,
             out_channels: self.c_in,
@@ -257,7 +266,7 @@ impl Direct {
             let (hp, wp) = Self::pad_planes(x, padded, self.c_in * n, self.h, self.w, self.pad);
             (&padded[..], hp, wp)
         };
-        let job = Gradient { src, channels: self.c_in, rows, cols, k: self.k, dy: transposed, out_pad, n };
+        let job = Gradient { src, channels: self.c_in, rows, cols, border: self.pad, k: self.k, dy: transposed, out_pad, n };
         accumulate_gradient(self.isa, &job, &mut du[..self.filter_grads_len()]);
     }
 
@@ -378,6 +387,11 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
 unsafe fn tile<L: Lanes, const CV: usize, const P: usize>(job: &Correlation, img: usize, v0: usize, oy: usize, ox: usize, out: &mut [f32]) {
     let (k, kk, pad) = (job.k, job.k * job.k, job.out_pad);
     let plane = job.rows * job.cols;
+    // The kernel rows that read row oy + ki inside the frame, and the
+    // kernel columns that do for at least one of the tile's pixels.
+    let b = job.border;
+    let kis = b.saturating_sub(oy)..k.min((job.rows - b).saturating_sub(oy));
+    let kjs = b.saturating_sub(ox + P - 1)..k.min((job.cols - b).saturating_sub(ox));
     // SAFETY: for every read below, source pixel (c, img, oy + ki, ox + q + kj)
     // with q < P, ki, kj < k lies inside its padded plane, as ox + P ≤
     // out_w = cols + 1 − k; weight (c, ki, kj, lanes of vectors v0 .. v0 +
@@ -387,9 +401,9 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize>(job: &Correlation, img
         for c in 0..job.channels {
             let at = job.src.as_ptr().add((c * job.n + img) * plane + oy * job.cols + ox);
             let weights = job.filters.as_ptr().add(c * kk * pad + v0 * L::N);
-            for ki in 0..k {
+            for ki in kis.clone() {
                 let row = at.add(ki * job.cols);
-                for kj in 0..k {
+                for kj in kjs.clone() {
                     let w_at = weights.add((ki * k + kj) * pad);
                     let mut w = [L::zero(); CV];
                     for (v, w) in w.iter_mut().enumerate() {
@@ -518,8 +532,10 @@ unsafe fn columns<L: Lanes, const CV: usize, const R: usize>(job: &Gradient, c: 
     // among them; the writes stay inside weight (c, ki, kj + r)'s `pad`.
     unsafe {
         let mut acc = [[L::zero(); CV]; R];
+        // The output rows whose input row oy + ki lies inside the frame.
+        let oys = job.border.saturating_sub(ki)..oh.min((job.rows - job.border).saturating_sub(ki));
         for img in 0..job.n {
-            for oy in 0..oh {
+            for oy in oys.clone() {
                 let row = job.src.as_ptr().add(((c * job.n + img) * job.rows + oy + ki) * job.cols + kj);
                 let grads = job.dy.as_ptr().add((img * oh + oy) * ow * pad + v0 * L::N);
                 for ox in 0..ow {
