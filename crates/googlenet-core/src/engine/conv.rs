@@ -1,19 +1,18 @@
 //! A convolution with bias over channel-major chunks of images (C×n×H×W),
 //! with its backward pass, computed one of three ways ([`Method`]): a 3×3
 //! convolution with stride 1 and padding 1 whose channel counts are
-//! multiples of 8 by Winograd's minimal filtering ([`super::winograd`]);
-//! any other one with stride 1 and a kernel wider than 1 directly from its
-//! input planes ([`super::direct`]); the rest (1×1 and strided) as
-//! im2col + GEMM. A 1×1 convolution's input already is its column matrix;
-//! a strided one gathers only the pixels its outputs read (it is computed
-//! at its stride, not subsampled).
+//! multiples of 8 by Winograd's minimal filtering ([`super::winograd`]); a
+//! 1×1 convolution with stride 1 as one GEMM (its input is its own column
+//! matrix); every other one directly from its input planes
+//! ([`super::direct`]), no column matrix built. A strided convolution's
+//! input gradient is no correlation: it is Wᵀ · dy by GEMM, scattered back
+//! to the pixels each column read.
 
 use super::direct::Direct;
 use super::elementwise::{accumulate_row_sums, add_into};
 use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
 use super::winograd::{self, Variant, Winograd};
-use crate::ops::kernels::{col2im_into, im2col_into, Geometry};
 
 pub(crate) struct ConvLayer {
     /// Weight (c_out × c_in·k·k, PyTorch's order) followed by the bias.
@@ -65,10 +64,10 @@ impl ConvLayer {
     pub fn choose_method(&self, filters: usize) -> Method {
         if self.k == 3 && self.stride == 1 && self.pad == 1 && Winograd::fits(self.c_in, self.c_out) {
             Method::Winograd { filters }
-        } else if self.stride == 1 && self.k > 1 {
-            Method::Direct { filters }
-        } else {
+        } else if self.pointwise() {
             Method::Gemm
+        } else {
+            Method::Direct { filters }
         }
     }
 
@@ -84,8 +83,8 @@ impl ConvLayer {
     fn as_direct(&self) -> Option<(Direct, usize)> {
         match self.method {
             Method::Direct { filters } => {
-                let (c_in, c_out, k, pad, h, w) = (self.c_in, self.c_out, self.k, self.pad, self.h, self.w);
-                Some((Direct { c_in, c_out, k, pad, h, w, isa: crate::cpu::isa() }, filters))
+                let (c_in, c_out, k, stride, pad, h, w) = (self.c_in, self.c_out, self.k, self.stride, self.pad, self.h, self.w);
+                Some((Direct { c_in, c_out, k, stride, pad, h, w, isa: crate::cpu::isa() }, filters))
             }
             _ => None,
         }
@@ -108,38 +107,28 @@ impl ConvLayer {
         }
     }
 
-    fn geometry(&self, n: usize) -> Geometry {
-        Geometry { k: self.k, pad: self.pad, n, h: self.h, w: self.w }
-    }
-
     /// Output pixels of `n` images, per channel.
     pub fn out_len(&self, n: usize) -> usize {
         n * self.out_h() * self.out_w()
     }
 
-    /// Rows of the column matrix: one per weight of a filter.
+    /// Weights per filter: the rows of Wᵀ · dy for a strided input gradient.
     pub fn rows(&self) -> usize {
         self.c_in * self.k * self.k
-    }
-
-    /// Floats the column matrix of `n` images needs (none for a 1×1 conv
-    /// with stride 1, whose input already is its column matrix, nor for
-    /// the methods that read their input in place).
-    pub fn col_len(&self, n: usize) -> usize {
-        if self.pointwise() || self.method != Method::Gemm {
-            0
-        } else {
-            self.rows() * self.out_len(n)
-        }
     }
 
     /// Floats of scratch its passes need for `n` images (`training`: the
     /// backward pass too).
     pub fn scratch_len(&self, n: usize, training: bool) -> usize {
         match self.method {
-            Method::Winograd { .. } => Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.scratch_len(n)).max().unwrap_or(0),
-            Method::Direct { .. } => self.as_direct().map_or(0, |(d, _)| d.scratch_len(n, training)),
-            Method::Gemm if training => self.col_len(n),
+            Method::Winograd { .. } => {
+                Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.scratch_len(n)).max().unwrap_or(0)
+            }
+            Method::Direct { .. } => {
+                let direct = self.as_direct().map_or(0, |(d, _)| d.scratch_len(n, training));
+                let strided_input_grad = if training && self.stride > 1 { self.rows() * self.out_len(n) } else { 0 };
+                direct.max(strided_input_grad)
+            }
             Method::Gemm => 0,
         }
     }
@@ -157,25 +146,25 @@ impl ConvLayer {
         start..end.max(start)
     }
 
-    /// For strided convolutions: calls `visit(row, out, columns, first)`
-    /// for every output row of every image that reads inside the input: the
-    /// column matrix's row (channel, ki, kj), the output row's offset in a
-    /// column-matrix row, the output columns that read inside the input,
-    /// and the input index the first of them reads (the next ones read every
-    /// `stride`-th). The column matrix is zero everywhere else.
-    #[inline(always)]
-    fn for_each_run(&self, n: usize, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>, usize)) {
+    /// Overwrites `dx` with the sum, for every weight (channel, ki, kj) and
+    /// every output pixel, of that weight's row of `wt_dy` (Wᵀ · dy,
+    /// c_in·k·k × pixels) at the input pixel the weight read for it
+    /// (padding reads nothing back).
+    fn scatter_back(&self, wt_dy: &[f32], dx: &mut [f32], n: usize) {
         let (oh, ow, s, plane) = (self.out_h(), self.out_w(), self.stride, self.h * self.w);
+        let row_len = self.out_len(n);
+        dx[..self.c_in * n * plane].fill(0.0);
         for c in 0..self.c_in {
             for ki in 0..self.k {
                 let rows = self.valid(ki, self.h, oh);
                 for kj in 0..self.k {
                     let cols = self.valid(kj, self.w, ow);
-                    let row = (c * self.k + ki) * self.k + kj;
+                    let row = &wt_dy[((c * self.k + ki) * self.k + kj) * row_len..][..row_len];
                     for img in 0..n {
                         for oy in rows.clone() {
                             let first = (c * n + img) * plane + (oy * s + ki - self.pad) * self.w + cols.start * s + kj - self.pad;
-                            visit(row, (img * oh + oy) * ow, cols.clone(), first);
+                            let src = &row[(img * oh + oy) * ow..][cols.clone()];
+                            src.iter().zip(dx[first..].iter_mut().step_by(s)).for_each(|(v, d)| *d += *v);
                         }
                     }
                 }
@@ -183,96 +172,21 @@ impl ConvLayer {
         }
     }
 
-    /// Writes the column matrix of `x` into `col`; `padding_zeroed`: `col`
-    /// last held this layer's columns for `n` images, so the entries that
-    /// read padding (never written) are zero already.
-    pub fn unfold_into(&self, x: &[f32], col: &mut [f32], n: usize, padding_zeroed: bool) {
-        if self.stride == 1 {
-            im2col_into(x, col, self.c_in, &self.geometry(n), padding_zeroed);
-        } else {
-            let (row_len, s) = (self.out_len(n), self.stride);
-            let col = &mut col[..self.col_len(n)];
-            if !padding_zeroed {
-                col.fill(0.0);
-            }
-            #[cfg(target_arch = "x86_64")]
-            if s == 2 && crate::cpu::avx2() {
-                // SAFETY: the CPU has AVX2, checked just above.
-                unsafe { self.gather_by_two_avx2(x, col, n) };
-                return;
-            }
-            self.for_each_run(n, |row, out, cols, first| {
-                gather(&mut col[row * row_len + out..][cols], &x[first..], s);
-            });
-        }
-    }
-
-    /// The column matrix of a stride-2 convolution, each run of up to 16
-    /// pixels taken by vector shuffles (the others as [`gather`] does).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn gather_by_two_avx2(&self, x: &[f32], col: &mut [f32], n: usize) {
-        let row_len = self.out_len(n);
-        self.for_each_run(n, |row, out, cols, first| {
-            let (dst, src) = (&mut col[row * row_len + out..][cols], &x[first..]);
-            if dst.len() <= 16 && src.len() >= 32 {
-                // SAFETY: AVX2 (this function's); 32 floats of `src`, at most 16 of `dst`.
-                unsafe { by_two_avx2(dst, src) };
-            } else {
-                gather(dst, src, 2);
-            }
-        });
-    }
-
-    /// Overwrites `dx` with the adjoint of `unfold` applied to `col`.
-    fn fold(&self, col: &[f32], dx: &mut [f32], n: usize) {
-        if self.stride == 1 {
-            col2im_into(col, dx, self.c_in, &self.geometry(n));
-        } else {
-            let (row_len, s) = (self.out_len(n), self.stride);
-            dx[..self.c_in * n * self.h * self.w].fill(0.0);
-            self.for_each_run(n, |row, out, cols, first| {
-                let src = &col[row * row_len + out..][cols];
-                src.iter().zip(dx[first..].iter_mut().step_by(s)).for_each(|(v, d)| *d += *v);
-            });
-        }
-    }
-
-    /// y = W · im2col(x) + b for `n` images; `col` keeps the column matrix
-    /// for the backward pass (`padding_zeroed`: see [`ConvLayer::unfold_into`]).
-    #[allow(clippy::too_many_arguments)]
-    pub fn forward(
-        &self,
-        params: &[f32],
-        filters: Filters,
-        x: &[f32],
-        col: &mut [f32],
-        padding_zeroed: bool,
-        y: &mut [f32],
-        scratch: &mut [f32],
-        n: usize,
-    ) {
+    /// y = conv(x) + b for `n` images.
+    pub fn forward(&self, params: &[f32], filters: Filters, x: &[f32], y: &mut [f32], scratch: &mut [f32], n: usize) {
         let (weight, bias) = self.slot.weight_bias(params, self.c_out);
         if let Some((wg, at)) = self.as_winograd(filters.variant) {
             wg.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
-            return;
-        }
-        if let Some((direct, at)) = self.as_direct() {
+        } else if let Some((direct, at)) = self.as_direct() {
             direct.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
-            return;
-        }
-        let len = self.out_len(n);
-        let y = &mut y[..self.c_out * len];
-        let (with_bias, without) = y.split_at_mut(self.bias_rows * len);
-        fill_rows(with_bias, bias, len);
-        without.fill(0.0);
-        let cols: &[f32] = if self.pointwise() {
-            x
         } else {
-            self.unfold_into(x, col, n, padding_zeroed);
-            col
-        };
-        gemm(y, Op::N(weight), Op::N(cols), self.c_out, len, self.rows(), true);
+            let len = self.out_len(n);
+            let y = &mut y[..self.c_out * len];
+            let (with_bias, without) = y.split_at_mut(self.bias_rows * len);
+            fill_rows(with_bias, bias, len);
+            without.fill(0.0);
+            gemm(y, Op::N(weight), Op::N(x), self.c_out, len, self.c_in, true);
+        }
     }
 
     /// Adds this layer's weight and bias gradients for output gradient `dy`
@@ -287,7 +201,6 @@ impl ConvLayer {
         filter_grads: &mut [f32],
         filters: Filters,
         x: &[f32],
-        col: &[f32],
         dy: &[f32],
         scratch: &mut [f32],
         n: usize,
@@ -299,8 +212,7 @@ impl ConvLayer {
         } else if let Some((direct, at)) = self.as_direct() {
             direct.backward_filters(x, dy, &mut filter_grads[at..], scratch, n);
         } else {
-            let cols = if self.pointwise() { x } else { col };
-            gemm(dw, Op::N(dy), Op::T(cols), self.c_out, self.rows(), len, true);
+            gemm(dw, Op::N(dy), Op::T(x), self.c_out, self.c_in, len, true);
         }
         accumulate_row_sums(&mut db[..self.bias_rows], &dy[..self.bias_rows * len], len);
     }
@@ -318,8 +230,7 @@ impl ConvLayer {
 
     /// The input gradient for output gradient `dy`: overwrites `dx`, or adds
     /// to it when `accumulate`. `scratch` holds at least `scratch_len(n, true)`
-    /// floats, and `spare` an input's worth when accumulating a non-pointwise
-    /// conv by im2col.
+    /// floats, and `spare` an input's worth when accumulating a strided conv.
     #[allow(clippy::too_many_arguments)]
     pub fn backward_input(
         &self,
@@ -332,96 +243,23 @@ impl ConvLayer {
         spare: &mut [f32],
         n: usize,
     ) {
-        if let Some((wg, at)) = self.as_winograd(filters.variant) {
-            wg.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
-            return;
-        }
-        if let Some((direct, at)) = self.as_direct() {
-            direct.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
-            return;
-        }
         let len = self.out_len(n);
         let (weight, _) = self.slot.weight_bias(params, self.c_out);
-        if self.pointwise() {
+        if let Some((wg, at)) = self.as_winograd(filters.variant) {
+            wg.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
+        } else if self.pointwise() {
             gemm(dx, Op::T(weight), Op::N(dy), self.c_in, len, self.c_out, accumulate);
-            return;
-        }
-        gemm(scratch, Op::T(weight), Op::N(dy), self.rows(), len, self.c_out, false);
-        if accumulate {
-            let size = self.c_in * n * self.h * self.w;
-            self.fold(scratch, spare, n);
-            add_into(&mut dx[..size], &spare[..size]);
+        } else if let Some((direct, at)) = self.as_direct().filter(|_| self.stride == 1) {
+            direct.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
         } else {
-            self.fold(scratch, dx, n);
-        }
-    }
-}
-
-/// `dst[j] = src[j·stride]` for every j of `dst`. Stride 2 at the run
-/// lengths of 28×28 and 14×14 planes is written out for the compiler (the
-/// lengths known, the loads unrolled without bounds checks).
-#[inline(always)]
-fn gather(dst: &mut [f32], src: &[f32], stride: usize) {
-    /// Stride 2, `N` values.
-    #[inline(always)]
-    fn by_two<const N: usize>(dst: &mut [f32], src: &[f32]) {
-        let dst: &mut [f32; N] = dst.try_into().expect("N values");
-        let src = &src[..2 * N - 1];
-        for (j, d) in dst.iter_mut().enumerate() {
-            *d = src[2 * j];
-        }
-    }
-    match (stride, dst.len()) {
-        (2, 14) => by_two::<14>(dst, src),
-        (2, 13) => by_two::<13>(dst, src),
-        (2, 7) => by_two::<7>(dst, src),
-        (2, 6) => by_two::<6>(dst, src),
-        _ => dst.iter_mut().zip(src.iter().step_by(stride)).for_each(|(d, v)| *d = *v),
-    }
-}
-
-/// `dst[j] = src[2j]` for the (at most 16) floats of `dst`, from the first
-/// 32 of `src`: the even floats of each 16 by shuffles, then stored.
-///
-/// # Safety
-/// AVX2 is present, `src` holds at least 32 floats and `dst` at most 16.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-unsafe fn by_two_avx2(dst: &mut [f32], src: &[f32]) {
-    use crate::avx;
-    use std::arch::x86_64::_mm256_loadu_ps;
-    debug_assert!(src.len() >= 32 && dst.len() <= 16);
-    // SAFETY: the caller guarantees AVX2 and the 32 floats read; the
-    // stores write the first `dst.len()` floats of `dst` only.
-    unsafe {
-        let (p, q, len) = (src.as_ptr(), dst.as_mut_ptr(), dst.len());
-        let (low, _) = avx::deinterleave(_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
-        avx::store(q, low, len.min(8));
-        if len > 8 {
-            let (high, _) = avx::deinterleave(_mm256_loadu_ps(p.add(16)), _mm256_loadu_ps(p.add(24)));
-            avx::store(q.add(8), high, len - 8);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The vector stride-2 copy against the scalar one, every run length it takes.
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn vector_stride_two_copies_match() {
-        if !crate::cpu::avx2() {
-            return;
-        }
-        let src: Vec<f32> = (0..40).map(|i| i as f32 * 0.5 - 3.0).collect();
-        for len in 0..=16 {
-            let (mut want, mut got) = (vec![f32::NAN; len + 3], vec![f32::NAN; len + 3]);
-            gather(&mut want[..len], &src, 2);
-            // SAFETY: AVX2 checked above; 40 floats read, at most 16 written.
-            unsafe { by_two_avx2(&mut got[..len], &src) };
-            assert_eq!(format!("{got:?}"), format!("{want:?}"), "run of {len}");
+            gemm(scratch, Op::T(weight), Op::N(dy), self.rows(), len, self.c_out, false);
+            if accumulate {
+                let size = self.c_in * n * self.h * self.w;
+                self.scatter_back(scratch, spare, n);
+                add_into(&mut dx[..size], &spare[..size]);
+            } else {
+                self.scatter_back(scratch, dx, n);
+            }
         }
     }
 }

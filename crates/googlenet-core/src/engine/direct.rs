@@ -21,13 +21,16 @@
 use super::lanes::{Lanes, Plain};
 use crate::cpu::Isa;
 
-/// A stride-1 convolution computed directly; channel-major chunks
-/// (C × n × H × W) as everywhere in the engine.
+/// A convolution computed directly; channel-major chunks (C × n × H × W)
+/// as everywhere in the engine. With a stride above 1 only its forward
+/// pass and weight gradient are (the input gradient of a strided
+/// convolution is no correlation; `conv.rs` computes it by GEMM).
 #[derive(Clone, Copy)]
 pub(crate) struct Direct {
     pub c_in: usize,
     pub c_out: usize,
     pub k: usize,
+    pub stride: usize,
     pub pad: usize,
     /// Input height and width.
     pub h: usize,
@@ -54,6 +57,7 @@ struct Correlation<'a> {
     border: usize,
     filters: &'a [f32],
     k: usize,
+    stride: usize,
     out_channels: usize,
     out_pad: usize,
     n: usize,
@@ -65,11 +69,11 @@ struct Correlation<'a> {
 
 impl Correlation<'_> {
     fn out_h(&self) -> usize {
-        self.rows + 1 - self.k
+        (self.rows - self.k) / self.stride + 1
     }
 
     fn out_w(&self) -> usize {
-        self.cols + 1 - self.k
+        (self.cols - self.k) / self.stride + 1
     }
 }
 
@@ -84,9 +88,20 @@ struct Gradient<'a> {
     cols: usize,
     border: usize,
     k: usize,
+    stride: usize,
     dy: &'a [f32],
     out_pad: usize,
     n: usize,
+}
+
+impl Gradient<'_> {
+    fn out_h(&self) -> usize {
+        (self.rows - self.k) / self.stride + 1
+    }
+
+    fn out_w(&self) -> usize {
+        (self.cols - self.k) / self.stride + 1
+    }
 }
 
 impl Direct {
@@ -99,11 +114,11 @@ impl Direct {
     }
 
     fn out_h(&self) -> usize {
-        self.h + 2 * self.pad + 1 - self.k
+        (self.h + 2 * self.pad - self.k) / self.stride + 1
     }
 
     fn out_w(&self) -> usize {
-        self.w + 2 * self.pad + 1 - self.k
+        (self.w + 2 * self.pad - self.k) / self.stride + 1
     }
 
     /// Output channels rounded up to whole vectors.
@@ -153,7 +168,7 @@ impl Direct {
             return forward;
         }
         let q = self.back_pad();
-        let padded_dy = if q == 0 { 0 } else { self.c_out * n * (self.out_h() + 2 * q) * (self.out_w() + 2 * q) };
+        let padded_dy = if q == 0 || self.stride > 1 { 0 } else { self.c_out * n * (self.out_h() + 2 * q) * (self.out_w() + 2 * q) };
         let transposed_dy = n * self.out_h() * self.out_w() * self.out_pad();
         forward.max(padded_dy).max(forward + transposed_dy)
     }
@@ -209,6 +224,7 @@ impl Direct {
             border: self.pad,
             filters: &filters[..self.forward_filters_len()],
             k: self.k,
+            stride: self.stride,
             out_channels: self.c_out,
             out_pad: self.out_pad(),
             n,
@@ -219,8 +235,9 @@ impl Direct {
     }
 
     /// The input gradient for output gradient `dy`: overwrites `dx`, or
-    /// adds to it when `accumulate`.
+    /// adds to it when `accumulate`. Stride 1 only.
     pub fn backward_input(&self, filters: &[f32], dy: &[f32], dx: &mut [f32], accumulate: bool, scratch: &mut [f32], n: usize) {
+        assert_eq!(self.stride, 1, "a strided convolution's input gradient is not a correlation");
         let q = self.back_pad();
         let (oh, ow) = (self.out_h(), self.out_w());
         let (src, rows, cols) = if q == 0 {
@@ -237,6 +254,7 @@ impl Direct {
             border: q,
             filters: &filters[self.forward_filters_len()..self.filters_len()],
             k: self.k,
+            stride: 1,
             out_channels: self.c_in,
             out_pad: self.in_pad(),
             n,
@@ -266,7 +284,8 @@ impl Direct {
             let (hp, wp) = Self::pad_planes(x, padded, self.c_in * n, self.h, self.w, self.pad);
             (&padded[..], hp, wp)
         };
-        let job = Gradient { src, channels: self.c_in, rows, cols, border: self.pad, k: self.k, dy: transposed, out_pad, n };
+        let job =
+            Gradient { src, channels: self.c_in, rows, cols, border: self.pad, k: self.k, stride: self.stride, dy: transposed, out_pad, n };
         accumulate_gradient(self.isa, &job, &mut du[..self.filter_grads_len()]);
     }
 
@@ -389,17 +408,17 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize>(job: &Correlation, img
     let plane = job.rows * job.cols;
     // The kernel rows that read row oy + ki inside the frame, and the
     // kernel columns that do for at least one of the tile's pixels.
-    let b = job.border;
-    let kis = b.saturating_sub(oy)..k.min((job.rows - b).saturating_sub(oy));
-    let kjs = b.saturating_sub(ox + P - 1)..k.min((job.cols - b).saturating_sub(ox));
-    // SAFETY: for every read below, source pixel (c, img, oy + ki, ox + q + kj)
-    // with q < P, ki, kj < k lies inside its padded plane, as ox + P ≤
-    // out_w = cols + 1 − k; weight (c, ki, kj, lanes of vectors v0 .. v0 +
-    // CV) lies inside the packed filters.
+    let (b, s) = (job.border, job.stride);
+    let kis = b.saturating_sub(oy * s)..k.min((job.rows - b).saturating_sub(oy * s));
+    let kjs = b.saturating_sub((ox + P - 1) * s)..k.min((job.cols - b).saturating_sub(ox * s));
+    // SAFETY: for every read below, source pixel (c, img, oy·s + ki,
+    // (ox + q)·s + kj) with q < P, ki, kj < k lies inside its padded plane,
+    // as ox + P ≤ out_w = (cols − k) / s + 1; weight (c, ki, kj, lanes of
+    // vectors v0 .. v0 + CV) lies inside the packed filters.
     unsafe {
         let mut acc = [[L::zero(); CV]; P];
         for c in 0..job.channels {
-            let at = job.src.as_ptr().add((c * job.n + img) * plane + oy * job.cols + ox);
+            let at = job.src.as_ptr().add((c * job.n + img) * plane + oy * s * job.cols + ox * s);
             let weights = job.filters.as_ptr().add(c * kk * pad + v0 * L::N);
             for ki in kis.clone() {
                 let row = at.add(ki * job.cols);
@@ -410,7 +429,7 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize>(job: &Correlation, img
                         *w = L::load(w_at.add(v * L::N));
                     }
                     for (q, acc) in acc.iter_mut().enumerate() {
-                        let x = L::splat(row.add(q + kj));
+                        let x = L::splat(row.add(q * s + kj));
                         for (a, &w) in acc.iter_mut().zip(&w) {
                             *a = a.mul_add(w, x);
                         }
@@ -441,7 +460,7 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize>(job: &Correlation, img
 
 /// Adds `job`'s weight gradient into `du` with the kernels of `isa`.
 fn accumulate_gradient(isa: Isa, job: &Gradient, du: &mut [f32]) {
-    let (oh, ow) = (job.rows + 1 - job.k, job.cols + 1 - job.k);
+    let (oh, ow) = (job.out_h(), job.out_w());
     assert!(job.src.len() >= job.channels * job.n * job.rows * job.cols, "direct conv: input too small");
     assert!(job.dy.len() >= job.n * oh * ow * job.out_pad, "direct conv: output gradient too small");
     assert!(du.len() >= job.channels * job.k * job.k * job.out_pad, "direct conv: gradient too small");
@@ -525,18 +544,19 @@ unsafe fn gradient_with<L: Lanes>(job: &Gradient, du: &mut [f32]) {
 /// As [`gradient_with`]; `kj + R` ≤ k and `v0 + CV` ≤ the channel vectors.
 #[inline(always)]
 unsafe fn columns<L: Lanes, const CV: usize, const R: usize>(job: &Gradient, c: usize, ki: usize, kj: usize, v0: usize, du: &mut [f32]) {
-    let (oh, ow, pad) = (job.rows + 1 - job.k, job.cols + 1 - job.k, job.out_pad);
-    // SAFETY: for every read below, source pixel (c, img, oy + ki, ox + kj + r)
-    // lies inside its padded plane (ox < out_w, kj + r < k); the output
+    let (oh, ow, pad, s) = (job.out_h(), job.out_w(), job.out_pad, job.stride);
+    // SAFETY: for every read below, source pixel (c, img, oy·s + ki,
+    // ox·s + kj + r) lies inside its padded plane (oy < out_h, ox < out_w,
+    // kj + r < k); the output
     // gradient's pixel (img, oy, ox) holds `pad` floats, the vectors read
     // among them; the writes stay inside weight (c, ki, kj + r)'s `pad`.
     unsafe {
         let mut acc = [[L::zero(); CV]; R];
         // The output rows whose input row oy + ki lies inside the frame.
-        let oys = job.border.saturating_sub(ki)..oh.min((job.rows - job.border).saturating_sub(ki));
+        let oys = job.border.saturating_sub(ki).div_ceil(s)..oh.min((job.rows - job.border).saturating_sub(ki).div_ceil(s));
         for img in 0..job.n {
             for oy in oys.clone() {
-                let row = job.src.as_ptr().add(((c * job.n + img) * job.rows + oy + ki) * job.cols + kj);
+                let row = job.src.as_ptr().add(((c * job.n + img) * job.rows + oy * s + ki) * job.cols + kj);
                 let grads = job.dy.as_ptr().add((img * oh + oy) * ow * pad + v0 * L::N);
                 for ox in 0..ow {
                     let mut g = [L::zero(); CV];
@@ -544,7 +564,7 @@ unsafe fn columns<L: Lanes, const CV: usize, const R: usize>(job: &Gradient, c: 
                         *g = L::load(grads.add(ox * pad + v * L::N));
                     }
                     for (r, acc) in acc.iter_mut().enumerate() {
-                        let x = L::splat(row.add(ox + r));
+                        let x = L::splat(row.add(ox * s + r));
                         for (a, &g) in acc.iter_mut().zip(&g) {
                             *a = a.mul_add(g, x);
                         }
@@ -583,7 +603,8 @@ mod tests {
                         for i in 0..d.c_in {
                             for ki in 0..d.k {
                                 for kj in 0..d.k {
-                                    let (iy, ix) = ((oy + ki) as isize - d.pad as isize, (ox + kj) as isize - d.pad as isize);
+                                    let (iy, ix) =
+                                        ((oy * d.stride + ki) as isize - d.pad as isize, (ox * d.stride + kj) as isize - d.pad as isize);
                                     if iy >= 0 && ix >= 0 && (iy as usize) < d.h && (ix as usize) < d.w {
                                         let xi = ((i * n + img) * d.h + iy as usize) * d.w + ix as usize;
                                         let wi = ((o * d.c_in + i) * d.k + ki) * d.k + kj;
@@ -603,7 +624,9 @@ mod tests {
     }
 
     fn values(len: usize, seed: u32) -> Vec<f32> {
-        (0..len).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed.wrapping_mul(40503)) >> 8) % 2001) as f32 / 1000.0 - 1.0).collect()
+        (0..len)
+            .map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed.wrapping_mul(40503)) >> 8) % 2001) as f32 / 1000.0 - 1.0)
+            .collect()
     }
 
     fn close(got: &[f32], want: &[f64], what: &str) {
@@ -618,13 +641,24 @@ mod tests {
     /// partial tiles and partial channel vectors.
     #[test]
     fn matches_a_plain_correlation() {
-        let shapes = [(1, 10, 5, 0, 12, 12), (3, 20, 5, 0, 12, 12), (16, 24, 5, 2, 12, 12), (5, 7, 3, 1, 9, 7), (2, 33, 5, 2, 4, 4), (6, 17, 7, 3, 8, 9)];
+        let shapes = [
+            (1, 10, 5, 1, 0, 12, 12),
+            (3, 20, 5, 1, 0, 12, 12),
+            (16, 24, 5, 1, 2, 12, 12),
+            (5, 7, 3, 1, 1, 9, 7),
+            (2, 33, 5, 1, 2, 4, 4),
+            (6, 17, 7, 1, 3, 8, 9),
+            (16, 32, 3, 2, 1, 28, 28),
+            (5, 9, 3, 2, 1, 7, 7),
+            (8, 16, 1, 2, 0, 14, 14),
+            (3, 5, 5, 3, 2, 11, 10),
+        ];
         for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= cpu::detected()) {
-            for &(c_in, c_out, k, pad, h, w) in &shapes {
-                let d = Direct { c_in, c_out, k, pad, h, w, isa };
+            for &(c_in, c_out, k, stride, pad, h, w) in &shapes {
+                let d = Direct { c_in, c_out, k, stride, pad, h, w, isa };
                 let n = 2;
                 let (oh, ow) = (d.out_h(), d.out_w());
-                let what = format!("{} {c_in}->{c_out} k{k} pad{pad} {h}x{w}", isa.name());
+                let what = format!("{} {c_in}->{c_out} k{k} stride{stride} pad{pad} {h}x{w}", isa.name());
                 let weight = values(c_out * c_in * k * k, 1);
                 let bias = values(c_out, 2);
                 let x = values(c_in * n * h * w, 3);
@@ -639,12 +673,14 @@ mod tests {
                 d.forward(&filters, &x, &mut y, &bias, &mut scratch, n);
                 close(&y, &want_y, &format!("{what} forward"));
 
-                let mut dx = vec![f32::NAN; x.len()];
-                d.backward_input(&filters, &dy, &mut dx, false, &mut scratch, n);
-                close(&dx, &want_dx, &format!("{what} input gradient"));
-                let mut twice = dx.clone();
-                d.backward_input(&filters, &dy, &mut twice, true, &mut scratch, n);
-                close(&twice, &want_dx.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), &format!("{what} input gradient added"));
+                if stride == 1 {
+                    let mut dx = vec![f32::NAN; x.len()];
+                    d.backward_input(&filters, &dy, &mut dx, false, &mut scratch, n);
+                    close(&dx, &want_dx, &format!("{what} input gradient"));
+                    let mut twice = dx.clone();
+                    d.backward_input(&filters, &dy, &mut twice, true, &mut scratch, n);
+                    close(&twice, &want_dx.iter().map(|v| 2.0 * v).collect::<Vec<_>>(), &format!("{what} input gradient added"));
+                }
 
                 // Two calls add up.
                 let mut du = vec![0.0; d.filter_grads_len()];

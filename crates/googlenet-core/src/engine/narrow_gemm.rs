@@ -228,7 +228,18 @@ mod tests {
     /// written and added, against the definition.
     #[test]
     fn matches_the_definition() {
-        for (m, n, k) in [(1, 8, 1), (5, 16, 3), (6, 16, 16), (13, 24, 7), (20, 32, 32), (9, 64, 64), (17, 40, 9), (16, 16, 100), (25, 120, 5), (30, 88, 11)] {
+        for (m, n, k) in [
+            (1, 8, 1),
+            (5, 16, 3),
+            (6, 16, 16),
+            (13, 24, 7),
+            (20, 32, 32),
+            (9, 64, 64),
+            (17, 40, 9),
+            (16, 16, 100),
+            (25, 120, 5),
+            (30, 88, 11),
+        ] {
             let (a_pad, b_stride, dst_stride) = (3, n + 2, n + 5);
             let stored: Vec<f32> = (0..(m + a_pad) * (k + a_pad)).map(|i| ((i * 31 % 17) as f32 - 8.0) / 4.0).collect();
             let b: Vec<f32> = (0..k * b_stride).map(|i| ((i * 13 % 11) as f32 - 5.0) / 2.0).collect();

@@ -59,17 +59,8 @@ pub(crate) struct Workspace {
     pub chunk: usize,
     values: Vec<Vec<f32>>,
     grads: Vec<Vec<f32>>,
-    /// Column matrices for one chunk, one per conv geometry (convs of one
-    /// shape share one: fewer buffers stay in cache), and what each holds:
-    /// the step and chunk (its `base`) whose columns they are, and the chunk
-    /// size its padding entries are zero for (they are never written, so
-    /// they stay zero while the size does; 0: not known).
-    cols: Vec<Vec<f32>>,
-    col_holds: Vec<(Option<(usize, usize)>, usize)>,
-    /// Per step, its column buffer.
-    col_of: Vec<usize>,
-    /// Floats for a conv's intermediate results: a column matrix's worth
-    /// for the backward pass, and a Winograd conv's transforms.
+    /// Floats for a conv's intermediate results: padded planes, Winograd's
+    /// transforms, a strided input gradient's Wᵀ · dy.
     scratch: Vec<f32>,
     /// An input's worth of floats, for a gradient added rather than written.
     spare: Vec<f32>,
@@ -95,28 +86,12 @@ impl Workspace {
     /// Buffers for `capacity` images passed in chunks of up to `chunk`;
     /// `training` allocates gradients.
     pub fn new(plan: &Plan, capacity: usize, chunk: usize, param_len: usize, training: bool) -> Self {
-        let col_len = |s: &Step| conv_of(s).map_or(0, |c| c.col_len(chunk));
         let largest = plan.tensor_lens.iter().max().copied().unwrap_or(0) * chunk;
-        // The first step of each geometry, and each step's buffer.
-        let geometry = |s: &Step| conv_of(s).map(|c| (c.c_in, c.k, c.stride, c.pad, c.h, c.w));
-        let mut geometries: Vec<usize> = Vec::new();
-        let col_of = (0..plan.steps.len())
-            .map(|i| match geometries.iter().position(|&g| geometry(&plan.steps[g]) == geometry(&plan.steps[i])) {
-                Some(b) => b,
-                None => {
-                    geometries.push(i);
-                    geometries.len() - 1
-                }
-            })
-            .collect();
         Workspace {
             capacity,
             chunk,
             values: plan.tensor_lens.iter().map(|len| vec![0.0; len * capacity]).collect(),
             grads: plan.tensor_lens.iter().map(|len| if training { vec![0.0; len * capacity] } else { Vec::new() }).collect(),
-            cols: geometries.iter().map(|&i| vec![0.0; col_len(&plan.steps[i])]).collect(),
-            col_holds: vec![(None, 0); geometries.len()],
-            col_of,
             scratch: vec![0.0; plan.steps.iter().filter_map(conv_of).map(|c| c.scratch_len(chunk, training)).max().unwrap_or(0)],
             spare: vec![0.0; if training { largest } else { 0 }],
             param_grads: vec![0.0; if training { param_len } else { 0 }],
@@ -235,10 +210,7 @@ impl Workspace {
         let dst = &mut y[span(plan, out, c)];
         match &step.kind {
             Kind::Conv(conv) => {
-                let b = self.col_of[i];
-                let zeroed = self.col_holds[b].1 == n;
-                conv.forward(params, shared.filters, x(0), &mut self.cols[b], zeroed, dst, &mut self.scratch, n);
-                self.col_holds[b] = (Some((i, c.base)), n);
+                conv.forward(params, shared.filters, x(0), dst, &mut self.scratch, n);
             }
             Kind::PoolBias { h, w, bias } => {
                 avg_pool3x3_planes(x(0), dst, *h, *w);
@@ -293,22 +265,7 @@ impl Workspace {
         match &step.kind {
             Kind::Conv(conv) => {
                 let x = &self.values[loc0.tensor][span(plan, loc0, c)];
-                // Another step or chunk may have taken the columns since.
-                let b = self.col_of[i];
-                if conv.col_len(n) > 0 && self.col_holds[b] != (Some((i, c.base)), n) {
-                    conv.unfold_into(x, &mut self.cols[b], n, self.col_holds[b].1 == n);
-                    self.col_holds[b] = (Some((i, c.base)), n);
-                }
-                conv.backward_params(
-                    &mut self.param_grads,
-                    &mut self.filter_grads,
-                    shared.filters,
-                    x,
-                    &self.cols[b],
-                    dy,
-                    &mut self.scratch,
-                    n,
-                );
+                conv.backward_params(&mut self.param_grads, &mut self.filter_grads, shared.filters, x, dy, &mut self.scratch, n);
                 if grad0 != Grad::None {
                     let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
                     conv.backward_input(params, shared.filters, dy, dx, grad0 == Grad::Add, &mut self.scratch, &mut self.spare, n);

@@ -156,42 +156,6 @@ fn fold_plane(src: &[f32], d: &mut [f32], plane: usize, g: &Geometry) {
     }
 }
 
-#[inline(always)]
-fn im2col_generic(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry, padding_zeroed: bool) {
-    let rows = c * g.k * g.k;
-    let dst = &mut dst[..rows * g.row_len()];
-    if g.pad > 0 && !padding_zeroed {
-        dst.fill(0.0);
-    }
-    for (row, d) in dst.chunks_exact_mut(g.row_len()).enumerate() {
-        unfold_row(src, d, row, g);
-    }
-}
-
-#[inline(always)]
-fn col2im_generic(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) {
-    let dst = &mut dst[..c * g.n * g.h * g.w];
-    dst.fill(0.0);
-    for (plane, d) in dst.chunks_exact_mut(g.h * g.w).enumerate() {
-        fold_plane(src, d, plane, g);
-    }
-}
-
-with_avx2! {
-    /// Single-threaded im2col of `c` channels into `dst` (at least
-    /// c·k²·row_len long), for callers that already run one task per core.
-    /// The entries that read padding are zeroed unless `padding_zeroed`
-    /// says they already are (`dst` last held the same geometry's columns:
-    /// those entries are never written).
-    pub(crate) fn im2col_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry, padding_zeroed: bool) => im2col_generic
-}
-
-with_avx2! {
-    /// Single-threaded col2im: overwrites `dst` (c·n·h·w) with the adjoint
-    /// of [`im2col_into`] applied to `src`.
-    pub(crate) fn col2im_into(src: &[f32], dst: &mut [f32], c: usize, g: &Geometry) => col2im_generic
-}
-
 struct Im2Col(Geometry);
 struct Col2Im(Geometry);
 

@@ -21,7 +21,6 @@ pub use max_pool2x2_relu::max_pool2x2_relu;
 /// The same kernels on plain slices, single-threaded, for the CPU engine.
 pub(crate) mod kernels {
     pub(crate) use super::avg_pool3x3::pool_planes as avg_pool3x3_planes;
-    pub(crate) use super::im2col::{col2im_into, im2col_into, Geometry};
     pub(crate) use super::max_pool2x2_relu::{pool_planes as max_pool2x2_relu_planes, unpool_planes as max_pool2x2_relu_grad_planes};
 }
 
