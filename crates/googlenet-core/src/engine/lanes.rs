@@ -25,6 +25,27 @@ pub(crate) trait Lanes: Copy {
     /// # Safety
     /// As [`Lanes::zero`], and `p` is readable.
     unsafe fn splat(p: *const f32) -> Self;
+    /// The two floats at `p`, alternating: lane 2j holds the first and
+    /// lane 2j + 1 the second (one 64-bit broadcast).
+    ///
+    /// # Safety
+    /// As [`Lanes::zero`], and 2 floats are readable at `p`.
+    unsafe fn splat_pair(p: *const f32) -> Self;
+    /// [`Lanes::splat`] for `I` = 1, [`Lanes::splat_pair`] for `I` = 2.
+    ///
+    /// # Safety
+    /// As theirs.
+    #[inline(always)]
+    unsafe fn splat_group<const I: usize>(p: *const f32) -> Self {
+        // SAFETY: as the caller guarantees for the one chosen.
+        unsafe {
+            if I == 1 {
+                Self::splat(p)
+            } else {
+                Self::splat_pair(p)
+            }
+        }
+    }
     /// # Safety
     /// As [`Lanes::zero`], and `N` floats are writable at `p`.
     unsafe fn store(self, p: *mut f32);
@@ -65,6 +86,14 @@ impl Lanes for Plain {
     unsafe fn splat(p: *const f32) -> Self {
         // SAFETY: the caller guarantees `p` is readable.
         Plain([unsafe { *p }; 8])
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
+    unsafe fn splat_pair(p: *const f32) -> Self {
+        // SAFETY: the caller guarantees 2 readable floats at `p`.
+        let (a, b) = unsafe { (*p, *p.add(1)) };
+        Plain([a, b, a, b, a, b, a, b])
     }
     /// # Safety
     /// The trait's contract.
@@ -139,6 +168,13 @@ mod x86 {
         /// # Safety
         /// The trait's contract.
         #[inline(always)]
+        unsafe fn splat_pair(p: *const f32) -> Self {
+            // SAFETY: see above; an unaligned 8-byte read.
+            Ymm(unsafe { _mm256_castpd_ps(_mm256_set1_pd(std::ptr::read_unaligned(p as *const f64))) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
             // SAFETY: see above.
             unsafe { _mm256_storeu_ps(p, self.0) }
@@ -183,6 +219,13 @@ mod x86 {
         unsafe fn splat(p: *const f32) -> Self {
             // SAFETY: see above.
             Zmm(unsafe { _mm512_set1_ps(*p) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn splat_pair(p: *const f32) -> Self {
+            // SAFETY: see above; an unaligned 8-byte read.
+            Zmm(unsafe { _mm512_castpd_ps(_mm512_set1_pd(std::ptr::read_unaligned(p as *const f64))) })
         }
         /// # Safety
         /// The trait's contract.
