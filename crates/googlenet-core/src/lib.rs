@@ -12,7 +12,7 @@
 //! - [`image`]: PNG and JPEG files fitted into 28×28 MNIST-style digits.
 //! - [`engine`]: the CPU engine, forward and backward passes of any model
 //!   description without autograd, which training and inference use on the CPU.
-//! - [`ops`]: custom candle ops (im2col, pools), whose kernels the engine shares.
+//! - [`ops`]: custom candle ops (im2col, pools); the engine shares their pool kernels.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
 /// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has

@@ -6,12 +6,13 @@
 //! adding gradient tensors, one op at a time). Here a [`plan::Plan`] made
 //! from the model's description fixes every buffer and fuses what the
 //! graph allows; each core takes a contiguous share of the batch and runs
-//! it through buffers it owns, with single-threaded GEMMs (the `gemm`
-//! crate) and the same im2col, pool and ReLU kernels as the candle ops in
-//! [`crate::ops`] (3×3 convolutions with stride 1 over channels in
-//! multiples of 8 run by Winograd's minimal filtering instead: 2.25× to 4×
-//! fewer multiply-adds, see `winograd.rs`, their products by a kernel of
-//! our own, `narrow_gemm.rs`); the shares' parameter
+//! it through buffers it owns, with single-threaded kernels: 3×3
+//! convolutions with stride 1 over channels in multiples of 8 by
+//! Winograd's minimal filtering (2.25× to 4× fewer multiply-adds, see
+//! `winograd.rs`, their products by a kernel of our own, `narrow_gemm.rs`),
+//! 1×1 convolutions by the `gemm` crate, every other convolution directly
+//! from its input planes (`direct.rs`), and the same pool and ReLU kernels
+//! as the candle ops in [`crate::ops`]; the shares' parameter
 //! gradients are then summed and SGD updates one flat parameter buffer. A share goes through in small chunks
 //! whose buffers stay in cache. Without batch norm each chunk runs forward
 //! and backward before the next; batch norm in training needs the whole
@@ -65,13 +66,14 @@ macro_rules! shared {
     };
 }
 
-/// Images each thread pushes through the network at once: large enough for
-/// efficient GEMMs, small enough that a chunk's buffers (above all its
-/// column matrices) stay in the core's caches. Training keeps about twice
-/// as much per image (activations for the backward pass, their gradients),
-/// hence the smaller chunk. Measured on a 2-core AMD EPYC with
-/// `examples/tune_chunks.rs`: GoogLeNet infers as fast at 4 as at 6, the
-/// ResNets (3×3 convs at 28×28: large column matrices) 10 % faster.
+/// Images each thread pushes through the network at once: large enough
+/// for efficient kernels, small enough that a chunk's buffers stay in the
+/// core's caches. Training keeps about twice as much per image (activations
+/// for the backward pass, their gradients), hence the smaller chunk. Chosen
+/// with `examples/tune_chunks.rs` on a 2-core AMD EPYC when convolutions
+/// still built column matrices; on an Intel Xeon with the direct
+/// convolutions, GoogLeNet trained and inferred within noise of these at
+/// chunks of 1 to 16.
 const TRAIN_CHUNK: usize = 2;
 const INFER_CHUNK: usize = 4;
 
