@@ -15,24 +15,31 @@
 //! - [`ops`]: custom candle ops (im2col, pools); the engine shares their pool kernels.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
-/// Defines `$name`, which runs `$generic` compiled for AVX2 where the CPU has
-/// it and [`cpu::isa`] allows it (checked at run time), and as compiled for
-/// the baseline x86-64 otherwise. The binary stays portable; `$generic` and
-/// what it calls must be `#[inline(always)]` to be compiled into the AVX2
-/// copy.
-macro_rules! with_avx2 {
+/// Defines `$name`, which runs `$generic` compiled for the widest vector
+/// instructions the CPU has and [`cpu::isa`] allows (AVX-512, AVX2; checked
+/// at run time), and as compiled for the baseline x86-64 otherwise. The
+/// binary stays portable; `$generic` and what it calls must be
+/// `#[inline(always)]` to be compiled into each copy.
+macro_rules! with_simd {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $generic:ident) => {
         $(#[$doc])*
         $vis fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
-                #[target_feature(enable = "avx2")]
+                #[target_feature(enable = "avx2,fma")]
                 fn avx2($($arg: $ty),*) {
                     $generic($($arg),*)
                 }
-                if crate::cpu::avx2() {
-                    // SAFETY: the CPU has AVX2, checked just above.
-                    return unsafe { avx2($($arg),*) };
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                fn avx512($($arg: $ty),*) {
+                    $generic($($arg),*)
+                }
+                match crate::cpu::isa() {
+                    // SAFETY: the CPU has AVX-512F and VL, as cpu::isa says.
+                    crate::cpu::Isa::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: the CPU has AVX2 and FMA, as cpu::isa says.
+                    crate::cpu::Isa::Avx2 => return unsafe { avx2($($arg),*) },
+                    crate::cpu::Isa::Baseline => {}
                 }
             }
             $generic($($arg),*)

@@ -124,22 +124,22 @@ fn input_grad_generic(
     }
 }
 
-with_avx2! {
+with_simd! {
     /// [`add_moments_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn add_moments(x: &[f32], len: usize, partial: &mut [f64]) => add_moments_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`normalize_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32]) => normalize_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`add_grad_sums_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn add_grad_sums(x: &[f32], dy: &[f32], len: usize, stats: &[f64], partial: &mut [f64], d_gamma_beta: &mut [f32]) => add_grad_sums_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`input_grad_generic`], compiled for AVX2 where the CPU has it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn input_grad(

@@ -43,27 +43,27 @@ fn accumulate_row_sums_generic(acc: &mut [f32], src: &[f32], len: usize) {
     }
 }
 
-with_avx2! {
+with_simd! {
     /// [`relu_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn relu(x: &[f32], y: &mut [f32]) => relu_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`relu_grad_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn relu_grad(y: &[f32], dy: &[f32], dx: &mut [f32]) => relu_grad_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`add_into_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn add_into(y: &mut [f32], x: &[f32]) => add_into_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`sum_into_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn sum_into(y: &mut [f32], a: &[f32], b: &[f32]) => sum_into_generic
 }
 
-with_avx2! {
+with_simd! {
     /// [`accumulate_row_sums_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn accumulate_row_sums(acc: &mut [f32], src: &[f32], len: usize) => accumulate_row_sums_generic
 }

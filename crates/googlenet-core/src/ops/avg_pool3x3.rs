@@ -41,7 +41,7 @@ fn pool_planes_generic(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
     }
 }
 
-with_avx2! {
+with_simd! {
     /// [`pool_plane`] over every h×w plane of `src`, single-threaded.
     pub(crate) fn pool_planes(src: &[f32], dst: &mut [f32], h: usize, w: usize) => pool_planes_generic
 }

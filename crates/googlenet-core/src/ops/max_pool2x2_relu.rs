@@ -45,12 +45,12 @@ fn unpool_planes_generic(x: &[f32], dy: &[f32], dx: &mut [f32], h: usize, w: usi
     }
 }
 
-with_avx2! {
+with_simd! {
     /// [`pool_plane`] over every h×w plane of `src`, single-threaded.
     pub(crate) fn pool_planes(src: &[f32], dst: &mut [f32], h: usize, w: usize) => pool_planes_generic
 }
 
-with_avx2! {
+with_simd! {
     /// The gradient of [`pool_planes`] with input `x`: overwrites the first
     /// `x.len()` floats of `dx`.
     pub(crate) fn unpool_planes(x: &[f32], dy: &[f32], dx: &mut [f32], h: usize, w: usize) => unpool_planes_generic
