@@ -25,7 +25,7 @@
 //! with each pixel's two images adjacent, so one 64-bit broadcast gives
 //! every lane its image's value.
 
-use super::lanes::{Lanes, Plain};
+use super::lanes::{run_on, Kernel, Lanes};
 use crate::cpu::Isa;
 
 /// A convolution computed directly; channel-major chunks (C × n × H × W)
@@ -383,35 +383,18 @@ fn correlate(isa: Isa, job: &Correlation, out: &mut [f32]) {
     assert!(job.src.len() >= job.channels * job.groups() * job.per * job.rows * job.cols, "direct conv: input too small");
     assert!(job.filters.len() >= job.channels * job.k * job.k * job.out_pad, "direct conv: filters too small");
     assert!(out.len() >= job.out_channels * job.n * oh * ow, "direct conv: output too small");
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: `isa` is at most what the CPU has (cpu::isa, or a test's
-        // choice below cpu::detected); the asserts above bound every access.
-        Isa::Avx512 => unsafe { correlate_avx512(job, out) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Isa::Avx2 => unsafe { correlate_avx2(job, out) },
-        // SAFETY: plain floats need no instruction set; the asserts bound every access.
-        _ => unsafe { correlate_with::<Plain>(job, out) },
+    // SAFETY: the asserts above bound every access `correlate_with` makes.
+    unsafe { run_on(isa, job, out) }
+}
+
+impl Kernel for Correlation<'_> {
+    /// # Safety
+    /// [`Kernel::run`]'s.
+    #[inline(always)]
+    unsafe fn run<L: Lanes>(&self, out: &mut [f32]) {
+        // SAFETY: as `run_on`'s caller guarantees.
+        unsafe { correlate_with::<L>(self, out) }
     }
-}
-
-/// # Safety
-/// The CPU has AVX-512F, AVX2 and FMA; the buffers hold what [`correlate`] checks.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn correlate_avx512(job: &Correlation, out: &mut [f32]) {
-    // SAFETY: AVX-512F, this function's; the caller's checks bound the accesses.
-    unsafe { correlate_with::<super::lanes::Zmm>(job, out) }
-}
-
-/// # Safety
-/// The CPU has AVX2 and FMA; the buffers hold what [`correlate`] checks.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn correlate_avx2(job: &Correlation, out: &mut [f32]) {
-    // SAFETY: AVX2 and FMA, this function's; the caller's checks bound the accesses.
-    unsafe { correlate_with::<super::lanes::Ymm>(job, out) }
 }
 
 /// Channel vectors per tile: at most 4, and fewer where `extra` more
@@ -427,26 +410,26 @@ fn tile_width<L: Lanes>(vectors: usize, left: usize) -> usize {
     [24, 12, 8, 6, 4, 3, 2, 1].into_iter().find(|&p| p <= fit && p <= left).unwrap_or(1)
 }
 
-/// Calls `$tile::<$lanes, CV, P, I>($args)` for the runtime `($cv, $p,
-/// $i)`: CV from 1 to 4, P one of [`tile_width`]'s widths, I (images per
-/// vector) 1 or 2.
-macro_rules! dispatch_tile {
-    ($tile:ident::<$lanes:ty>($cv:expr, $p:expr, $i:expr)($($arg:expr),*)) => {
+/// Calls `$kernel::<$lanes, CV, W, I>($args)` for the runtime `($cv, $w,
+/// $i)`: CV (channel vectors) from 1 to 4, W one of `$width`s (a tile's
+/// pixels, or kernel columns at once), I (images per vector) 1 or 2.
+macro_rules! dispatch {
+    ($kernel:ident::<$lanes:ty>($cv:expr, $w:expr, $i:expr; $($width:literal)*)($($arg:expr),*)) => {
         match $i {
-            1 => dispatch_tile!(@cv $tile, $lanes, 1, $cv, $p, ($($arg),*); 1 2 3 4),
-            _ => dispatch_tile!(@cv $tile, $lanes, 2, $cv, $p, ($($arg),*); 1 2 3 4),
+            1 => dispatch!(@cv $kernel, $lanes, 1, $cv, $w, ($($arg),*), ($($width)*); 1 2 3 4),
+            _ => dispatch!(@cv $kernel, $lanes, 2, $cv, $w, ($($arg),*), ($($width)*); 1 2 3 4),
         }
     };
-    (@cv $tile:ident, $lanes:ty, $i:literal, $cv:expr, $p:expr, $args:tt; $($c:literal)*) => {
+    (@cv $kernel:ident, $lanes:ty, $i:literal, $cv:expr, $w:expr, $args:tt, $widths:tt; $($c:literal)*) => {
         match $cv {
-            $($c => dispatch_tile!(@p $tile, $lanes, $i, $c, $p, $args; 24 12 8 6 4 3 2 1),)*
-            _ => unreachable!("at most 4 channel vectors per tile"),
+            $($c => dispatch!(@w $kernel, $lanes, $i, $c, $w, $args, $widths),)*
+            _ => unreachable!("at most 4 channel vectors"),
         }
     };
-    (@p $tile:ident, $lanes:ty, $i:literal, $c:literal, $p:expr, $args:tt; $($w:literal)*) => {
-        match $p {
-            $($w => $tile::<$lanes, $c, $w, $i> $args,)*
-            _ => unreachable!("a tile width tile_width gives"),
+    (@w $kernel:ident, $lanes:ty, $i:literal, $c:literal, $w:expr, $args:tt, ($($width:literal)*)) => {
+        match $w {
+            $($width => $kernel::<$lanes, $c, $width, $i> $args,)*
+            _ => unreachable!("a width the kernel is compiled for"),
         }
     };
 }
@@ -467,7 +450,7 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
                 while ox < ow {
                     let p = tile_width::<L>(cv, ow - ox);
                     // SAFETY: the caller's guarantees; the tile lies inside the output.
-                    unsafe { dispatch_tile!(tile::<L>(cv, p, job.per)(job, group, v0, oy, ox, &mut *out)) };
+                    unsafe { dispatch!(tile::<L>(cv, p, job.per; 24 12 8 6 4 3 2 1)(job, group, v0, oy, ox, &mut *out)) };
                     ox += p;
                 }
             }
@@ -555,58 +538,18 @@ fn accumulate_gradient(isa: Isa, job: &Gradient, du: &mut [f32]) {
     assert!(job.src.len() >= job.channels * job.groups() * job.per * job.rows * job.cols, "direct conv: input too small");
     assert!(job.dy.len() >= job.groups() * oh * ow * job.out_pad, "direct conv: output gradient too small");
     assert!(du.len() >= job.channels * job.k * job.k * job.out_pad, "direct conv: gradient too small");
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as in `correlate`.
-        Isa::Avx512 => unsafe { gradient_avx512(job, du) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as in `correlate`.
-        Isa::Avx2 => unsafe { gradient_avx2(job, du) },
-        // SAFETY: plain floats need no instruction set; the asserts bound every access.
-        _ => unsafe { gradient_with::<Plain>(job, du) },
+    // SAFETY: the asserts above bound every access `gradient_with` makes.
+    unsafe { run_on(isa, job, du) }
+}
+
+impl Kernel for Gradient<'_> {
+    /// # Safety
+    /// [`Kernel::run`]'s.
+    #[inline(always)]
+    unsafe fn run<L: Lanes>(&self, out: &mut [f32]) {
+        // SAFETY: as `run_on`'s caller guarantees.
+        unsafe { gradient_with::<L>(self, out) }
     }
-}
-
-/// # Safety
-/// The CPU has AVX-512F, AVX2 and FMA; the buffers hold what [`accumulate_gradient`] checks.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn gradient_avx512(job: &Gradient, du: &mut [f32]) {
-    // SAFETY: AVX-512F, this function's; the caller's checks bound the accesses.
-    unsafe { gradient_with::<super::lanes::Zmm>(job, du) }
-}
-
-/// # Safety
-/// The CPU has AVX2 and FMA; the buffers hold what [`accumulate_gradient`] checks.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn gradient_avx2(job: &Gradient, du: &mut [f32]) {
-    // SAFETY: AVX2 and FMA, this function's; the caller's checks bound the accesses.
-    unsafe { gradient_with::<super::lanes::Ymm>(job, du) }
-}
-
-/// Calls `$tile::<$lanes, CV, R, I>($args)` for the runtime `($cv, $r,
-/// $i)`: CV from 1 to 4, R (kernel columns at once) 5, 3 or 1, I (images
-/// per vector) 1 or 2.
-macro_rules! dispatch_columns {
-    ($tile:ident::<$lanes:ty>($cv:expr, $r:expr, $i:expr)($($arg:expr),*)) => {
-        match $i {
-            1 => dispatch_columns!(@cv $tile, $lanes, 1, $cv, $r, ($($arg),*); 1 2 3 4),
-            _ => dispatch_columns!(@cv $tile, $lanes, 2, $cv, $r, ($($arg),*); 1 2 3 4),
-        }
-    };
-    (@cv $tile:ident, $lanes:ty, $i:literal, $cv:expr, $r:expr, $args:tt; $($c:literal)*) => {
-        match $cv {
-            $($c => dispatch_columns!(@r $tile, $lanes, $i, $c, $r, $args; 5 3 1),)*
-            _ => unreachable!("at most 4 channel vectors per tile"),
-        }
-    };
-    (@r $tile:ident, $lanes:ty, $i:literal, $c:literal, $r:expr, $args:tt; $($w:literal)*) => {
-        match $r {
-            $($w => $tile::<$lanes, $c, $w, $i> $args,)*
-            _ => unreachable!("5, 3 or 1 kernel columns"),
-        }
-    };
 }
 
 /// # Safety
@@ -624,7 +567,7 @@ unsafe fn gradient_with<L: Lanes>(job: &Gradient, du: &mut [f32]) {
                 while v0 < vectors {
                     let cv = (vectors - v0).min(most);
                     // SAFETY: the caller's guarantees; the columns and vectors lie inside the kernel and channels.
-                    unsafe { dispatch_columns!(columns::<L>(cv, r, job.per)(job, c, ki, kj, v0, &mut *du)) };
+                    unsafe { dispatch!(columns::<L>(cv, r, job.per; 5 3 1)(job, c, ki, kj, v0, &mut *du)) };
                     v0 += cv;
                 }
             }

@@ -59,6 +59,38 @@ pub(crate) trait Lanes: Copy {
     unsafe fn add(self, other: Self) -> Self;
 }
 
+/// A kernel written once over [`Lanes`], run by [`run_on`] with the
+/// vectors of an instruction set.
+pub(crate) trait Kernel {
+    /// Runs the kernel into `out` with vectors `L`; `#[inline(always)]` in
+    /// every implementation, so it is compiled into [`run_on`]'s copies.
+    ///
+    /// # Safety
+    /// The CPU has `L`'s instruction set, and the kernel's buffers and
+    /// `out` hold every element it reads and writes.
+    unsafe fn run<L: Lanes>(&self, out: &mut [f32]);
+}
+
+/// Runs `kernel` with the vectors of `isa`: AVX-512's, AVX2's, or plain
+/// floats.
+///
+/// # Safety
+/// `isa` is at most what the CPU has ([`crate::cpu::isa`], or a test's
+/// choice below [`crate::cpu::detected`]), and the kernel's buffers and
+/// `out` hold every element it reads and writes.
+pub(crate) unsafe fn run_on<K: Kernel>(isa: crate::cpu::Isa, kernel: &K, out: &mut [f32]) {
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX-512F (the caller's guarantee).
+        crate::cpu::Isa::Avx512 => unsafe { x86::run_avx512(kernel, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2 and FMA (the caller's guarantee).
+        crate::cpu::Isa::Avx2 => unsafe { x86::run_avx2(kernel, out) },
+        // SAFETY: plain floats need no instruction set; the caller vouches for the buffers.
+        _ => unsafe { kernel.run::<Plain>(out) },
+    }
+}
+
 /// 8 floats with no intrinsics: the portable path.
 #[derive(Clone, Copy)]
 pub(crate) struct Plain([f32; 8]);
@@ -127,7 +159,23 @@ pub(crate) use x86::{Ymm, Zmm};
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::Lanes;
+    use super::{Kernel, Lanes};
+
+    /// # Safety
+    /// The CPU has AVX-512F, AVX2 and FMA; as [`Kernel::run`]'s otherwise.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub(super) unsafe fn run_avx512<K: Kernel>(kernel: &K, out: &mut [f32]) {
+        // SAFETY: AVX-512F, this function's; the caller vouches for the buffers.
+        unsafe { kernel.run::<Zmm>(out) }
+    }
+
+    /// # Safety
+    /// The CPU has AVX2 and FMA; as [`Kernel::run`]'s otherwise.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn run_avx2<K: Kernel>(kernel: &K, out: &mut [f32]) {
+        // SAFETY: AVX2 and FMA, this function's; the caller vouches for the buffers.
+        unsafe { kernel.run::<Ymm>(out) }
+    }
 
     /// AVX2 and FMA: 8 floats.
     #[derive(Clone, Copy)]
@@ -137,116 +185,94 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub(crate) struct Zmm(__m512);
 
-    // SAFETY (every block below): the caller guarantees the CPU has the
-    // type's instruction set and that the pointers cover the N floats
-    // read or written (the trait's contract).
-    impl Lanes for Ymm {
-        const N: usize = 8;
-        const REGISTERS: usize = 16;
+    /// Implements [`Lanes`] for `$name` (a vector of `$n` floats among
+    /// `$registers` registers) with its instruction set's intrinsics.
+    macro_rules! impl_lanes {
+        ($name:ident, $n:literal, $registers:literal, $zero:ident, $load:ident, $set1:ident, $store:ident, $fmadd:ident, $add:ident, $cast:ident, $set1_pd:ident) => {
+            // SAFETY (every block below): the caller guarantees the CPU has
+            // the type's instruction set and that the pointers cover the
+            // floats read or written (the trait's contract).
+            impl Lanes for $name {
+                const N: usize = $n;
+                const REGISTERS: usize = $registers;
 
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn zero() -> Self {
-            // SAFETY: see above.
-            Ymm(unsafe { _mm256_setzero_ps() })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: see above.
-            Ymm(unsafe { _mm256_loadu_ps(p) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn splat(p: *const f32) -> Self {
-            // SAFETY: see above.
-            Ymm(unsafe { _mm256_broadcast_ss(&*p) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn splat_pair(p: *const f32) -> Self {
-            // SAFETY: see above; an unaligned 8-byte read.
-            Ymm(unsafe { _mm256_castpd_ps(_mm256_set1_pd(std::ptr::read_unaligned(p as *const f64))) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn store(self, p: *mut f32) {
-            // SAFETY: see above.
-            unsafe { _mm256_storeu_ps(p, self.0) }
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn mul_add(self, a: Self, b: Self) -> Self {
-            // SAFETY: see above.
-            Ymm(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn add(self, other: Self) -> Self {
-            // SAFETY: see above.
-            Ymm(unsafe { _mm256_add_ps(self.0, other.0) })
-        }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn zero() -> Self {
+                    // SAFETY: see above.
+                    $name(unsafe { $zero() })
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn load(p: *const f32) -> Self {
+                    // SAFETY: see above.
+                    $name(unsafe { $load(p) })
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn splat(p: *const f32) -> Self {
+                    // SAFETY: see above (one broadcast from memory).
+                    $name(unsafe { $set1(*p) })
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn splat_pair(p: *const f32) -> Self {
+                    // SAFETY: see above; an unaligned 8-byte read.
+                    $name(unsafe { $cast($set1_pd(std::ptr::read_unaligned(p as *const f64))) })
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn store(self, p: *mut f32) {
+                    // SAFETY: see above.
+                    unsafe { $store(p, self.0) }
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn mul_add(self, a: Self, b: Self) -> Self {
+                    // SAFETY: see above.
+                    $name(unsafe { $fmadd(a.0, b.0, self.0) })
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
+                unsafe fn add(self, other: Self) -> Self {
+                    // SAFETY: see above.
+                    $name(unsafe { $add(self.0, other.0) })
+                }
+            }
+        };
     }
 
-    impl Lanes for Zmm {
-        const N: usize = 16;
-        const REGISTERS: usize = 32;
-
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn zero() -> Self {
-            // SAFETY: see above.
-            Zmm(unsafe { _mm512_setzero_ps() })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn load(p: *const f32) -> Self {
-            // SAFETY: see above.
-            Zmm(unsafe { _mm512_loadu_ps(p) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn splat(p: *const f32) -> Self {
-            // SAFETY: see above.
-            Zmm(unsafe { _mm512_set1_ps(*p) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn splat_pair(p: *const f32) -> Self {
-            // SAFETY: see above; an unaligned 8-byte read.
-            Zmm(unsafe { _mm512_castpd_ps(_mm512_set1_pd(std::ptr::read_unaligned(p as *const f64))) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn store(self, p: *mut f32) {
-            // SAFETY: see above.
-            unsafe { _mm512_storeu_ps(p, self.0) }
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn mul_add(self, a: Self, b: Self) -> Self {
-            // SAFETY: see above.
-            Zmm(unsafe { _mm512_fmadd_ps(a.0, b.0, self.0) })
-        }
-        /// # Safety
-        /// The trait's contract.
-        #[inline(always)]
-        unsafe fn add(self, other: Self) -> Self {
-            // SAFETY: see above.
-            Zmm(unsafe { _mm512_add_ps(self.0, other.0) })
-        }
-    }
+    impl_lanes!(
+        Ymm,
+        8,
+        16,
+        _mm256_setzero_ps,
+        _mm256_loadu_ps,
+        _mm256_set1_ps,
+        _mm256_storeu_ps,
+        _mm256_fmadd_ps,
+        _mm256_add_ps,
+        _mm256_castpd_ps,
+        _mm256_set1_pd
+    );
+    impl_lanes!(
+        Zmm,
+        16,
+        32,
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_set1_ps,
+        _mm512_storeu_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps,
+        _mm512_castpd_ps,
+        _mm512_set1_pd
+    );
 }
