@@ -90,7 +90,7 @@ impl ConvLayer {
         }
     }
 
-    /// Floats of its own filters, for either Winograd variant (none for im2col).
+    /// Floats of its own filters, for either Winograd variant (none for a 1×1 GEMM).
     pub fn filters_len(&self) -> usize {
         let winograd = Variant::ALL.iter().filter_map(|&v| self.as_winograd(v)).map(|(wg, _)| wg.filters_len()).max();
         winograd.or(self.as_direct().map(|(d, _)| d.filters_len())).unwrap_or(0)
