@@ -46,40 +46,30 @@ pub(crate) struct Direct {
     pub isa: Isa,
 }
 
-/// A correlation as the kernel runs it: `src` holds `channels` planes of
-/// `n` images, each `rows` × `cols` and already padded (zero outside its
-/// `border`-wide frame); the filters are packed [src channel][ki][kj]
-/// [output channel, `out_pad` of them]; the output is `out_channels` × n ×
-/// out_h × out_w.
+/// The planes a kernel reads: `src` holds `channels` planes of `n`
+/// images (in groups of `per`), each `rows` × `cols` and already padded
+/// (zero outside its `border`-wide frame), read by a `k` × `k` window at
+/// `stride`.
 #[derive(Clone, Copy)]
-struct Correlation<'a> {
+struct Planes<'a> {
     src: &'a [f32],
     channels: usize,
     rows: usize,
     cols: usize,
-    /// Rows and columns of padding around every plane: the kernel skips
+    /// Rows and columns of padding around every plane: the kernels skip
     /// the kernel rows and columns that would read only those zeros (the
     /// input gradient of a 5×5 conv on an 8×8 output reads its output
     /// gradient padded by 4: more than half of it zeros).
     border: usize,
-    filters: &'a [f32],
     k: usize,
     stride: usize,
-    out_channels: usize,
-    /// Floats per pixel of the filters' last dimension (see [`Lanes`]'s
-    /// layout in [`Direct::lane_pad`]).
-    out_pad: usize,
     n: usize,
     /// Images per vector: 1, or 2 when `src` holds image pairs (see
     /// [`stage_planes`]) and each channel has two adjacent lanes.
     per: usize,
-    /// Added to the first output channels (the others get none).
-    bias: &'a [f32],
-    /// Add to the output instead of overwriting it.
-    accumulate: bool,
 }
 
-impl Correlation<'_> {
+impl Planes<'_> {
     /// Image groups (images, or pairs of them) in `src`.
     fn groups(&self) -> usize {
         self.n.div_ceil(self.per)
@@ -92,38 +82,37 @@ impl Correlation<'_> {
     fn out_w(&self) -> usize {
         (self.cols - self.k) / self.stride + 1
     }
+
+    /// Panics unless `src` holds every plane it says.
+    fn check(&self) {
+        assert!(self.src.len() >= self.channels * self.groups() * self.per * self.rows * self.cols, "direct conv: input too small");
+    }
 }
 
-/// The weight gradient's operands: the input, padded, as in
-/// [`Correlation`], and the output gradient as n × out_h × out_w pixels of
-/// `out_pad` channels each.
+/// A correlation as the kernel runs it: the filters are packed [src
+/// channel][ki][kj][output channel, `out_pad` of them]; the output is
+/// `out_channels` × n × out_h × out_w.
+#[derive(Clone, Copy)]
+struct Correlation<'a> {
+    input: Planes<'a>,
+    filters: &'a [f32],
+    out_channels: usize,
+    /// Floats per pixel of the filters' last dimension (see
+    /// [`Direct::lane_pad`]).
+    out_pad: usize,
+    /// Added to the first output channels (the others get none).
+    bias: &'a [f32],
+    /// Add to the output instead of overwriting it.
+    accumulate: bool,
+}
+
+/// The weight gradient's operands: the input, and the output gradient as
+/// image groups × out_h × out_w pixels of `out_pad` lanes each.
 #[derive(Clone, Copy)]
 struct Gradient<'a> {
-    src: &'a [f32],
-    channels: usize,
-    rows: usize,
-    cols: usize,
-    border: usize,
-    k: usize,
-    stride: usize,
+    input: Planes<'a>,
     dy: &'a [f32],
     out_pad: usize,
-    n: usize,
-    per: usize,
-}
-
-impl Gradient<'_> {
-    fn groups(&self) -> usize {
-        self.n.div_ceil(self.per)
-    }
-
-    fn out_h(&self) -> usize {
-        (self.rows - self.k) / self.stride + 1
-    }
-
-    fn out_w(&self) -> usize {
-        (self.cols - self.k) / self.stride + 1
-    }
 }
 
 impl Direct {
@@ -242,19 +231,12 @@ impl Direct {
     pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize) {
         let per = self.per(self.c_out);
         let (src, rows, cols) = stage_planes(x, scratch, self.c_in, n, self.h, self.w, self.pad, per);
+        let (channels, border, k, stride) = (self.c_in, self.pad, self.k, self.stride);
         let job = Correlation {
-            src,
-            channels: self.c_in,
-            rows,
-            cols,
-            border: self.pad,
+            input: Planes { src, channels, rows, cols, border, k, stride, n, per },
             filters: &filters[..self.forward_filters_len()],
-            k: self.k,
-            stride: self.stride,
             out_channels: self.c_out,
             out_pad: self.out_pad(),
-            n,
-            per,
             bias,
             accumulate: false,
         };
@@ -270,18 +252,10 @@ impl Direct {
         let per = self.per(self.c_in);
         let (src, rows, cols) = stage_planes(dy, scratch, self.c_out, n, oh, ow, q, per);
         let job = Correlation {
-            src,
-            channels: self.c_out,
-            rows,
-            cols,
-            border: q,
+            input: Planes { src, channels: self.c_out, rows, cols, border: q, k: self.k, stride: 1, n, per },
             filters: &filters[self.forward_filters_len()..self.filters_len()],
-            k: self.k,
-            stride: 1,
             out_channels: self.c_in,
             out_pad: self.in_pad(),
-            n,
-            per,
             bias: &[],
             accumulate,
         };
@@ -307,8 +281,9 @@ impl Direct {
             }
         }
         let (src, rows, cols) = stage_planes(x, staged, self.c_in, n, self.h, self.w, self.pad, per);
-        let (border, k, stride) = (self.pad, self.k, self.stride);
-        let job = Gradient { src, channels: self.c_in, rows, cols, border, k, stride, dy: transposed, out_pad, n, per };
+        let (channels, border, k, stride) = (self.c_in, self.pad, self.k, self.stride);
+        let input = Planes { src, channels, rows, cols, border, k, stride, n, per };
+        let job = Gradient { input, dy: transposed, out_pad };
         accumulate_gradient(self.isa, &job, &mut du[..self.filter_grads_len()]);
     }
 
@@ -379,10 +354,10 @@ fn stage_planes<'a>(
 
 /// Runs `job` into `out` with the kernels of `isa`.
 fn correlate(isa: Isa, job: &Correlation, out: &mut [f32]) {
-    let (oh, ow) = (job.out_h(), job.out_w());
-    assert!(job.src.len() >= job.channels * job.groups() * job.per * job.rows * job.cols, "direct conv: input too small");
-    assert!(job.filters.len() >= job.channels * job.k * job.k * job.out_pad, "direct conv: filters too small");
-    assert!(out.len() >= job.out_channels * job.n * oh * ow, "direct conv: output too small");
+    let (oh, ow) = (job.input.out_h(), job.input.out_w());
+    job.input.check();
+    assert!(job.filters.len() >= job.input.channels * job.input.k * job.input.k * job.out_pad, "direct conv: filters too small");
+    assert!(out.len() >= job.out_channels * job.input.n * oh * ow, "direct conv: output too small");
     // SAFETY: the asserts above bound every access `correlate_with` makes.
     unsafe { run_on(isa, job, out) }
 }
@@ -439,9 +414,9 @@ macro_rules! dispatch {
 /// its sizes say (checked by [`correlate`]).
 #[inline(always)]
 unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
-    let (oh, ow) = (job.out_h(), job.out_w());
+    let (oh, ow) = (job.input.out_h(), job.input.out_w());
     let vectors = job.out_pad / L::N;
-    for group in 0..job.groups() {
+    for group in 0..job.input.groups() {
         let mut v0 = 0;
         while v0 < vectors {
             let cv = (vectors - v0).min(max_vectors::<L>(3));
@@ -450,7 +425,7 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
                 while ox < ow {
                     let p = tile_width::<L>(cv, ow - ox);
                     // SAFETY: the caller's guarantees; the tile lies inside the output.
-                    unsafe { dispatch!(tile::<L>(cv, p, job.per; 24 12 8 6 4 3 2 1)(job, group, v0, oy, ox, &mut *out)) };
+                    unsafe { dispatch!(tile::<L>(cv, p, job.input.per; 24 12 8 6 4 3 2 1)(job, group, v0, oy, ox, &mut *out)) };
                     ox += p;
                 }
             }
@@ -460,7 +435,7 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
 }
 
 /// Outputs (image group, lanes of vectors v0 .. v0 + CV, row oy, pixels
-/// ox .. ox + P); `I` = `job.per`.
+/// ox .. ox + P); `I` = `job.input.per`.
 ///
 /// # Safety
 /// As [`correlate_with`]; `ox + P` ≤ the output width and `v0 + CV` ≤ the
@@ -474,24 +449,24 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize>(
     ox: usize,
     out: &mut [f32],
 ) {
-    let (k, kk, pad) = (job.k, job.k * job.k, job.out_pad);
-    let plane = job.rows * job.cols * I;
+    let (k, kk, pad) = (job.input.k, job.input.k * job.input.k, job.out_pad);
+    let plane = job.input.rows * job.input.cols * I;
     // The kernel rows that read row oy + ki inside the frame, and the
     // kernel columns that do for at least one of the tile's pixels.
-    let (b, s) = (job.border, job.stride);
-    let kis = b.saturating_sub(oy * s)..k.min((job.rows - b).saturating_sub(oy * s));
-    let kjs = b.saturating_sub((ox + P - 1) * s)..k.min((job.cols - b).saturating_sub(ox * s));
+    let (b, s) = (job.input.border, job.input.stride);
+    let kis = b.saturating_sub(oy * s)..k.min((job.input.rows - b).saturating_sub(oy * s));
+    let kjs = b.saturating_sub((ox + P - 1) * s)..k.min((job.input.cols - b).saturating_sub(ox * s));
     // SAFETY: for every read below, source pixel (c, img, oy·s + ki,
     // (ox + q)·s + kj) with q < P, ki, kj < k lies inside its padded plane,
     // as ox + P ≤ out_w = (cols − k) / s + 1; weight (c, ki, kj, lanes of
     // vectors v0 .. v0 + CV) lies inside the packed filters.
     unsafe {
         let mut acc = [[L::zero(); CV]; P];
-        for c in 0..job.channels {
-            let at = job.src.as_ptr().add((c * job.groups() + group) * plane + (oy * s * job.cols + ox * s) * I);
+        for c in 0..job.input.channels {
+            let at = job.input.src.as_ptr().add((c * job.input.groups() + group) * plane + (oy * s * job.input.cols + ox * s) * I);
             let weights = job.filters.as_ptr().add(c * kk * pad + v0 * L::N);
             for ki in kis.clone() {
-                let row = at.add(ki * job.cols * I);
+                let row = at.add(ki * job.input.cols * I);
                 for kj in kjs.clone() {
                     let w_at = weights.add((ki * k + kj) * pad);
                     let mut w = [L::zero(); CV];
@@ -514,14 +489,14 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize>(
                 a.store(lanes[q].as_mut_ptr().add(v * L::N));
             }
         }
-        let (oh, ow) = (job.out_h(), job.out_w());
+        let (oh, ow) = (job.input.out_h(), job.input.out_w());
         let first = v0 * L::N;
         for lane in first..(job.out_channels * I).min(first + CV * L::N) {
             let (o, img) = (lane / I, group * I + lane % I);
-            if img >= job.n {
+            if img >= job.input.n {
                 continue;
             }
-            let dst = &mut out[((o * job.n + img) * oh + oy) * ow + ox..][..P];
+            let dst = &mut out[((o * job.input.n + img) * oh + oy) * ow + ox..][..P];
             if job.accumulate {
                 dst.iter_mut().zip(&lanes).for_each(|(d, l)| *d += l[lane - first]);
             } else {
@@ -534,10 +509,10 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize>(
 
 /// Adds `job`'s weight gradient into `du` with the kernels of `isa`.
 fn accumulate_gradient(isa: Isa, job: &Gradient, du: &mut [f32]) {
-    let (oh, ow) = (job.out_h(), job.out_w());
-    assert!(job.src.len() >= job.channels * job.groups() * job.per * job.rows * job.cols, "direct conv: input too small");
-    assert!(job.dy.len() >= job.groups() * oh * ow * job.out_pad, "direct conv: output gradient too small");
-    assert!(du.len() >= job.channels * job.k * job.k * job.out_pad, "direct conv: gradient too small");
+    let (oh, ow) = (job.input.out_h(), job.input.out_w());
+    job.input.check();
+    assert!(job.dy.len() >= job.input.groups() * oh * ow * job.out_pad, "direct conv: output gradient too small");
+    assert!(du.len() >= job.input.channels * job.input.k * job.input.k * job.out_pad, "direct conv: gradient too small");
     // SAFETY: the asserts above bound every access `gradient_with` makes.
     unsafe { run_on(isa, job, du) }
 }
@@ -558,16 +533,16 @@ impl Kernel for Gradient<'_> {
 unsafe fn gradient_with<L: Lanes>(job: &Gradient, du: &mut [f32]) {
     let vectors = job.out_pad / L::N;
     // Every kernel column at once where the kernel is 5 or 3 wide.
-    let r = if matches!(job.k, 3 | 5) { job.k } else { 1 };
+    let r = if matches!(job.input.k, 3 | 5) { job.input.k } else { 1 };
     let most = max_vectors::<L>(r);
-    for c in 0..job.channels {
-        for ki in 0..job.k {
-            for kj in (0..job.k).step_by(r) {
+    for c in 0..job.input.channels {
+        for ki in 0..job.input.k {
+            for kj in (0..job.input.k).step_by(r) {
                 let mut v0 = 0;
                 while v0 < vectors {
                     let cv = (vectors - v0).min(most);
                     // SAFETY: the caller's guarantees; the columns and vectors lie inside the kernel and channels.
-                    unsafe { dispatch!(columns::<L>(cv, r, job.per; 5 3 1)(job, c, ki, kj, v0, &mut *du)) };
+                    unsafe { dispatch!(columns::<L>(cv, r, job.input.per; 5 3 1)(job, c, ki, kj, v0, &mut *du)) };
                     v0 += cv;
                 }
             }
@@ -589,7 +564,7 @@ unsafe fn columns<L: Lanes, const CV: usize, const R: usize, const I: usize>(
     v0: usize,
     du: &mut [f32],
 ) {
-    let (oh, ow, pad, s) = (job.out_h(), job.out_w(), job.out_pad, job.stride);
+    let (oh, ow, pad, s) = (job.input.out_h(), job.input.out_w(), job.out_pad, job.input.stride);
     // SAFETY: for every read below, source pixel (c, img, oy·s + ki,
     // ox·s + kj + r) lies inside its padded plane (oy < out_h, ox < out_w,
     // kj + r < k); the output
@@ -598,10 +573,15 @@ unsafe fn columns<L: Lanes, const CV: usize, const R: usize, const I: usize>(
     unsafe {
         let mut acc = [[L::zero(); CV]; R];
         // The output rows whose input row oy + ki lies inside the frame.
-        let oys = job.border.saturating_sub(ki).div_ceil(s)..oh.min((job.rows - job.border).saturating_sub(ki).div_ceil(s));
-        for group in 0..job.groups() {
+        let oys =
+            job.input.border.saturating_sub(ki).div_ceil(s)..oh.min((job.input.rows - job.input.border).saturating_sub(ki).div_ceil(s));
+        for group in 0..job.input.groups() {
             for oy in oys.clone() {
-                let row = job.src.as_ptr().add((((c * job.groups() + group) * job.rows + oy * s + ki) * job.cols + kj) * I);
+                let row = job
+                    .input
+                    .src
+                    .as_ptr()
+                    .add((((c * job.input.groups() + group) * job.input.rows + oy * s + ki) * job.input.cols + kj) * I);
                 let grads = job.dy.as_ptr().add((group * oh + oy) * ow * pad + v0 * L::N);
                 for ox in 0..ow {
                     let mut g = [L::zero(); CV];
@@ -617,7 +597,7 @@ unsafe fn columns<L: Lanes, const CV: usize, const R: usize, const I: usize>(
                 }
             }
         }
-        let k = job.k;
+        let k = job.input.k;
         for (r, acc) in acc.iter().enumerate() {
             let at = du.as_mut_ptr().add(((c * k + ki) * k + kj + r) * pad + v0 * L::N);
             for (v, a) in acc.iter().enumerate() {
