@@ -54,12 +54,16 @@ fn backprop(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, probe: &Tensor) -> Vec<f3
 
 #[test]
 fn avg_pool_forward_matches_padded_candle_pool() {
-    let x = random(&[2, 3, 5, 7], 1);
-    let ours = avg_pool3x3_same(&x).unwrap();
-    let padded = x.pad_with_zeros(2, 1, 1).unwrap().pad_with_zeros(3, 1, 1).unwrap();
-    let reference = padded.avg_pool2d_with_stride(3, 1).unwrap();
-    assert_eq!(ours.dims(), x.dims());
-    assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL);
+    // Planes one pixel high or wide, GoogLeNet's 4×4 and 12×12, and more
+    // planes than one task of the op takes.
+    for (seed, dims) in [[2, 3, 5, 7], [1, 2, 1, 1], [1, 3, 1, 6], [2, 2, 5, 1], [4, 5, 4, 4], [2, 10, 12, 12]].iter().enumerate() {
+        let x = random(dims, seed as u64 + 1);
+        let ours = avg_pool3x3_same(&x).unwrap();
+        let padded = x.pad_with_zeros(2, 1, 1).unwrap().pad_with_zeros(3, 1, 1).unwrap();
+        let reference = padded.avg_pool2d_with_stride(3, 1).unwrap();
+        assert_eq!(ours.dims(), x.dims());
+        assert!(max_rel_err(&values(&ours), &values(&reference)) < TOL, "{dims:?}");
+    }
 }
 
 #[test]

@@ -270,13 +270,17 @@ impl Direct {
         let pixels = oh * ow;
         let transposed = &mut rest[..n.div_ceil(per) * pixels * out_pad];
         // Image groups × pixels × lanes (channel, image of the group), the
-        // padding lanes zero.
-        transposed.fill(0.0);
+        // padding lanes zero: lanes past the channels, and an odd last
+        // image's partner.
+        if self.c_out * per < out_pad || n % per != 0 {
+            transposed.fill(0.0);
+        }
         for (o, planes) in dy[..self.c_out * n * pixels].chunks_exact(n * pixels).enumerate() {
             for (img, plane) in planes.chunks_exact(pixels).enumerate() {
-                let at = (img / per) * pixels * out_pad + o * per + img % per;
-                for (p, &v) in plane.iter().enumerate() {
-                    transposed[at + p * out_pad] = v;
+                let group = &mut transposed[(img / per) * pixels * out_pad..][..pixels * out_pad];
+                let lane = o * per + img % per;
+                for (cell, &v) in group.chunks_exact_mut(out_pad).zip(plane) {
+                    cell[lane] = v;
                 }
             }
         }
@@ -671,6 +675,7 @@ mod tests {
             (1, 10, 5, 1, 0, 12, 12),
             (3, 20, 5, 1, 0, 12, 12),
             (16, 24, 5, 1, 2, 12, 12),
+            (4, 12, 5, 1, 2, 6, 6),
             (5, 7, 3, 1, 1, 9, 7),
             (2, 33, 5, 1, 2, 4, 4),
             (6, 17, 7, 1, 3, 8, 9),
@@ -680,8 +685,9 @@ mod tests {
             (3, 5, 5, 3, 2, 11, 10),
         ];
         for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= cpu::detected()) {
-            // One image and three: an odd one left over where images go in pairs.
-            for (&(c_in, c_out, k, stride, pad, h, w), n) in shapes.iter().flat_map(|s| [(s, 1), (s, 3)]) {
+            // One image, two, and three: an odd one left over where images
+            // go in pairs.
+            for (&(c_in, c_out, k, stride, pad, h, w), n) in shapes.iter().flat_map(|s| [(s, 1), (s, 2), (s, 3)]) {
                 let d = Direct { c_in, c_out, k, stride, pad, h, w, isa };
                 let (oh, ow) = (d.out_h(), d.out_w());
                 let what = format!("{} {c_in}->{c_out} k{k} stride{stride} pad{pad} {h}x{w}, {n} images", isa.name());

@@ -10,39 +10,40 @@ use super::f32_slice;
 
 struct AvgPool3x3Same;
 
-/// Sums the 3×3 neighbourhood of every pixel of one H×W plane (zeros outside)
-/// and divides by 9. The box is separable: column sums of three rows first
-/// (whole rows at a time, which vectorizes), then three neighbours along
-/// each row.
-#[inline(always)]
-pub(crate) fn pool_plane(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
-    for i in 0..h {
-        let out = &mut dst[i * w..(i + 1) * w];
-        out.copy_from_slice(&src[i * w..(i + 1) * w]);
-        for r in [i.wrapping_sub(1), i + 1] {
-            if r < h {
-                out.iter_mut().zip(&src[r * w..(r + 1) * w]).for_each(|(o, v)| *o += v);
-            }
-        }
-        let mut left = 0.0;
-        for j in 0..w {
-            let centre = out[j];
-            let right = if j + 1 < w { out[j + 1] } else { 0.0 };
-            out[j] = (left + centre + right) / 9.0;
-            left = centre;
-        }
-    }
-}
-
+/// Sums the 3×3 neighbourhood of every pixel of each h×w plane of `src`
+/// (zeros outside) and divides by 9. The box is separable: column sums of
+/// three rows first, then three neighbours along each row. Both passes run
+/// over a whole plane at once, so they vectorize even when planes are a few
+/// pixels wide; masks zero the neighbours across a row's ends. The sums keep
+/// the order (centre + above) + below, then (left + centre) + right.
 #[inline(always)]
 fn pool_planes_generic(src: &[f32], dst: &mut [f32], h: usize, w: usize) {
-    for (s, d) in src.chunks_exact(h * w).zip(dst.chunks_exact_mut(h * w)) {
-        pool_plane(s, d, h, w);
+    let hw = h * w;
+    if hw == 0 {
+        return;
+    }
+    // One plane's column sums with a zero either side, so the row pass reads
+    // its neighbours without index checks.
+    let mut sums = vec![0f32; hw + 2];
+    let edge_mask = |keep: bool| if keep { u32::MAX } else { 0 };
+    let has_left: Vec<u32> = (0..hw).map(|k| edge_mask(k % w != 0)).collect();
+    let has_right: Vec<u32> = (0..hw).map(|k| edge_mask(k % w != w - 1)).collect();
+    let masked = |v: f32, mask: u32| f32::from_bits(v.to_bits() & mask);
+    for (s, d) in src.chunks_exact(hw).zip(dst.chunks_exact_mut(hw)) {
+        let column = &mut sums[1..=hw];
+        column.copy_from_slice(s);
+        column[w..].iter_mut().zip(&s[..hw - w]).for_each(|(o, above)| *o += above);
+        column[..hw - w].iter_mut().zip(&s[w..]).for_each(|(o, below)| *o += below);
+        let neighbours = sums[..hw].iter().zip(&sums[1..=hw]).zip(&sums[2..]);
+        for ((o, ((&left, &centre), &right)), (&l, &r)) in d.iter_mut().zip(neighbours).zip(has_left.iter().zip(&has_right)) {
+            *o = (masked(left, l) + centre + masked(right, r)) / 9.0;
+        }
     }
 }
 
 with_simd! {
-    /// [`pool_plane`] over every h×w plane of `src`, single-threaded.
+    /// The 3×3 average pool (stride 1, padding 1) of every h×w plane of
+    /// `src`, single-threaded.
     pub(crate) fn pool_planes(src: &[f32], dst: &mut [f32], h: usize, w: usize) => pool_planes_generic
 }
 
@@ -55,7 +56,9 @@ impl CustomOp1 for AvgPool3x3Same {
         let (_, _, h, w) = layout.shape().dims4()?;
         let src = f32_slice(self.name(), storage, layout)?;
         let mut dst = vec![0f32; src.len()];
-        dst.par_chunks_mut(h * w).zip(src.par_chunks(h * w)).for_each(|(d, s)| pool_plane(s, d, h, w));
+        // Several planes a task: the masks and sums are set up once a call.
+        let span = (16 * h * w).max(1);
+        dst.par_chunks_mut(span).zip(src.par_chunks(span)).for_each(|(d, s)| pool_planes(s, d, h, w));
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 
