@@ -337,12 +337,20 @@ fn stage_planes<'a>(
     }
     let groups = n.div_ceil(per);
     let dst = &mut dst[..channels * groups * per * hp * wp];
-    dst.fill(0.0);
     let plane = |c: usize, img: usize| src.get((c * n + img) * h * w..(c * n + img + 1) * h * w);
+    let (row_len, inside) = (wp * per, pad * per..(pad + w) * per);
     for (c, planes) in dst.chunks_exact_mut(groups * per * hp * wp).enumerate() {
         for (group, out) in planes.chunks_exact_mut(per * hp * wp).enumerate() {
-            // The rows inside the frame, each `per` floats per pixel.
-            let rows = out[pad * wp * per..].chunks_exact_mut(wp * per).take(h).map(|r| &mut r[pad * per..][..w * per]);
+            // Only the frame is zeroed: the pixels inside are all written.
+            let (top, rest) = out.split_at_mut(pad * row_len);
+            let (middle, bottom) = rest.split_at_mut(h * row_len);
+            top.fill(0.0);
+            bottom.fill(0.0);
+            let rows = middle.chunks_exact_mut(row_len).map(|r| {
+                r[..inside.start].fill(0.0);
+                r[inside.end..].fill(0.0);
+                &mut r[inside.clone()]
+            });
             match (per, plane(c, group * per), plane(c, group * per + 1)) {
                 (1, Some(a), _) => rows.zip(a.chunks_exact(w)).for_each(|(d, a)| d.copy_from_slice(a)),
                 (_, Some(a), Some(b)) => {
@@ -356,7 +364,10 @@ fn stage_planes<'a>(
                 // The odd last image, beside zeros.
                 (_, Some(a), None) => {
                     for (d, a) in rows.zip(a.chunks_exact(w)) {
-                        d.chunks_exact_mut(2).zip(a).for_each(|(d, a)| d[0] = *a);
+                        d.chunks_exact_mut(2).zip(a).for_each(|(d, a)| {
+                            d[0] = *a;
+                            d[1] = 0.0;
+                        });
                     }
                 }
                 _ => unreachable!("every group holds at least one image"),
