@@ -14,7 +14,10 @@
 //! pass, output channels innermost) and multiplies it by each pixel's input
 //! value, broadcast. The same kernel computes the input gradient: the
 //! correlation of the output gradient, padded by k − 1 − pad, with the
-//! filters flipped and their channels swapped. The weight gradient sums,
+//! filters flipped and their channels swapped; where the forward padding
+//! is less than "same", that correlation would read mostly padding, and
+//! `spread.rs` computes the input gradient from the unpadded output
+//! gradient instead. The weight gradient sums,
 //! per (input channel, kernel row), each kernel column's shifted input
 //! times the output gradient transposed to pixels × channels.
 //!
@@ -25,8 +28,11 @@
 //! with each pixel's two images adjacent, so one 64-bit broadcast gives
 //! every lane its image's value.
 
+mod spread;
+
 use super::lanes::{run_on, Kernel, Lanes};
 use crate::cpu::Isa;
+use spread::Spread;
 
 /// A convolution computed directly; channel-major chunks (C × n × H × W)
 /// as everywhere in the engine. With a stride above 1 only its forward
@@ -250,10 +256,17 @@ impl Direct {
         let q = self.back_pad();
         let (oh, ow) = (self.out_h(), self.out_w());
         let per = self.per(self.c_in);
+        let filters = &filters[self.forward_filters_len()..self.filters_len()];
+        if spread::pays(self.k, self.pad, self.stride) {
+            let (src, rows, cols) = stage_planes(dy, scratch, self.c_out, n, oh, ow, 0, per);
+            let input = Planes { src, channels: self.c_out, rows, cols, border: 0, k: self.k, stride: 1, n, per };
+            let (c_in, in_pad, pad, h, w) = (self.c_in, self.in_pad(), self.pad, self.h, self.w);
+            return spread::spread(self.isa, &Spread { input, filters, c_in, in_pad, pad, h, w, accumulate }, dx);
+        }
         let (src, rows, cols) = stage_planes(dy, scratch, self.c_out, n, oh, ow, q, per);
         let job = Correlation {
             input: Planes { src, channels: self.c_out, rows, cols, border: q, k: self.k, stride: 1, n, per },
-            filters: &filters[self.forward_filters_len()..self.filters_len()],
+            filters,
             out_channels: self.c_in,
             out_pad: self.in_pad(),
             bias: &[],
@@ -698,6 +711,9 @@ mod tests {
             (16, 24, 5, 1, 2, 12, 12),
             (4, 12, 5, 1, 2, 6, 6),
             (5, 7, 3, 1, 1, 9, 7),
+            (5, 7, 3, 1, 0, 9, 7),
+            (4, 9, 5, 1, 1, 13, 15),
+            (40, 6, 5, 1, 0, 12, 12),
             (2, 33, 5, 1, 2, 4, 4),
             (6, 17, 7, 1, 3, 8, 9),
             (16, 32, 3, 2, 1, 28, 28),
