@@ -285,7 +285,7 @@ impl Direct {
         // Image groups × pixels × lanes (channel, image of the group), the
         // padding lanes zero: lanes past the channels, and an odd last
         // image's partner.
-        if self.c_out * per < out_pad || n % per != 0 {
+        if self.c_out * per < out_pad || !n.is_multiple_of(per) {
             transposed.fill(0.0);
         }
         // A block of pixels at a time, so that the lanes written one channel
