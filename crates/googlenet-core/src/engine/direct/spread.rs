@@ -9,7 +9,7 @@
 //! a tile of P gradient pixels reaches P + k − 1 input columns, all of them
 //! inside the plane when pad = 0: no multiply-add is wasted.
 //!
-//! A tile keeps those P + k − 1 input pixels × up to 2 vectors of input
+//! A tile keeps those P + k − 1 input pixels × one vector of input
 //! channels in registers, for one input row, through every output-gradient
 //! channel and every kernel row that reaches that input row.
 
@@ -54,15 +54,16 @@ pub(super) fn pays(k: usize, pad: usize, stride: usize) -> bool {
     stride == 1 && matches!(k, 3 | 5) && 2 * pad < k - 1
 }
 
-/// Input-channel vectors per tile on `L`: the tile's accumulators, one
-/// register per vector for weights and one for the broadcast must fit.
-fn vectors<L: Lanes>(k: usize) -> usize {
-    ((L::REGISTERS - 1) / (8 + k - 1 + 1)).clamp(1, 2)
-}
-
-/// Gradient pixels per tile for `left` pixels of the row.
-fn tile_width(left: usize) -> usize {
-    [8, 4, 2, 1].into_iter().find(|&p| p <= left).unwrap_or(1)
+/// Gradient pixels per tile on `L` for `left` pixels of the row and a
+/// k-wide kernel: the widest whose tile fits the registers, counting what
+/// the compiler keeps there (it loads the tile's P broadcast gradient
+/// values once per kernel row and reuses them across the kernel columns):
+/// P + k − 1 accumulators, P broadcasts and one weight vector. A tile
+/// spans one vector of input channels: two would need fewer pixels, and
+/// the tiles' overlapping columns and their transposed stores cost more
+/// than the extra weight loads of one vector.
+fn tile_width<L: Lanes>(k: usize, left: usize) -> usize {
+    [8, 4, 2, 1].into_iter().find(|&p| p <= left && (p + k - 1) + p + 1 <= L::REGISTERS).unwrap_or(1)
 }
 
 /// Runs `job` into `out` with the kernels of `isa`.
@@ -83,77 +84,62 @@ pub(super) fn spread(isa: Isa, job: &Spread, out: &mut [f32]) {
 #[inline(always)]
 unsafe fn spread_with<L: Lanes>(job: &Spread, out: &mut [f32]) {
     let (ow, k) = (job.input.cols, job.input.k);
-    let all = job.in_pad / L::N;
-    let most = vectors::<L>(k);
     for group in 0..job.input.groups() {
-        let mut v0 = 0;
-        while v0 < all {
-            let cv = (all - v0).min(most);
+        for v in 0..job.in_pad / L::N {
             for iy in 0..job.h {
                 let mut ox = 0;
                 while ox < ow {
-                    let p = tile_width(ow - ox);
+                    let p = tile_width::<L>(k, ow - ox);
                     // SAFETY: the caller's guarantees; the tile lies inside the gradient's row.
-                    unsafe { dispatch::<L>(job, group, v0, iy, ox, cv, p, &mut *out) };
+                    unsafe { dispatch::<L>(job, group, v, iy, ox, p, &mut *out) };
                     ox += p;
                 }
             }
-            v0 += cv;
         }
     }
 }
 
-/// Calls [`tile`] with the runtime vectors, width, images per vector and
-/// kernel size as constants.
+/// Calls [`tile`] with the runtime width, images per vector and kernel
+/// size as constants.
 ///
 /// # Safety
 /// As [`tile`]'s.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn dispatch<L: Lanes>(job: &Spread, group: usize, v0: usize, iy: usize, ox: usize, cv: usize, p: usize, out: &mut [f32]) {
+unsafe fn dispatch<L: Lanes>(job: &Spread, group: usize, v: usize, iy: usize, ox: usize, p: usize, out: &mut [f32]) {
     macro_rules! widths {
-        ($cv:literal, $i:literal, $k:literal) => {
+        ($i:literal, $k:literal) => {
             match p {
-                8 => tile::<L, $cv, 8, $i, $k>(job, group, v0, iy, ox, out),
-                4 => tile::<L, $cv, 4, $i, $k>(job, group, v0, iy, ox, out),
-                2 => tile::<L, $cv, 2, $i, $k>(job, group, v0, iy, ox, out),
-                _ => tile::<L, $cv, 1, $i, $k>(job, group, v0, iy, ox, out),
-            }
-        };
-    }
-    macro_rules! images {
-        ($cv:literal, $k:literal) => {
-            match job.input.per {
-                1 => widths!($cv, 1, $k),
-                _ => widths!($cv, 2, $k),
+                8 => tile::<L, 8, $i, $k>(job, group, v, iy, ox, out),
+                4 => tile::<L, 4, $i, $k>(job, group, v, iy, ox, out),
+                2 => tile::<L, 2, $i, $k>(job, group, v, iy, ox, out),
+                _ => tile::<L, 1, $i, $k>(job, group, v, iy, ox, out),
             }
         };
     }
     // SAFETY: as the caller guarantees.
     unsafe {
-        match (cv, job.input.k) {
-            (1, 5) => images!(1, 5),
-            (_, 5) => images!(2, 5),
-            (1, _) => images!(1, 3),
-            (_, _) => images!(2, 3),
+        match (job.input.per, job.input.k) {
+            (1, 5) => widths!(1, 5),
+            (_, 5) => widths!(2, 5),
+            (1, _) => widths!(1, 3),
+            (_, _) => widths!(2, 3),
         }
     }
 }
 
-/// Input gradient of (image group, input row iy, lanes of vectors v0 ..
-/// v0 + CV) from gradient pixels ox .. ox + P of every row and channel
+/// Input gradient of (image group, input row iy, lanes of vector v) from gradient pixels ox .. ox + P of every row and channel
 /// that reach it: input columns ox − pad .. ox − pad + P + K − 1, those
 /// inside the plane. A tile after the row's first adds into the K − 1
 /// columns the one before it wrote.
 ///
 /// # Safety
-/// As [`spread_with`]; ox + P ≤ the gradient's width, v0 + CV ≤ the
+/// As [`spread_with`]; ox + P ≤ the gradient's width, v < the
 /// input-channel vectors, K = `job.input.k`.
 #[inline(always)]
-unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize, const K: usize>(
+unsafe fn tile<L: Lanes, const P: usize, const I: usize, const K: usize>(
     job: &Spread,
     group: usize,
-    v0: usize,
+    v: usize,
     iy: usize,
     ox: usize,
     out: &mut [f32],
@@ -164,42 +150,34 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize, const 
     let kis = (iy + pad + 1).saturating_sub(oh)..K.min(iy + pad + 1);
     // SAFETY: gradient pixel (c, group, iy + pad − ki, ox + q) with q < P
     // lies inside its plane (ki in `kis`, ox + P ≤ ow); weights (c, ki, kj,
-    // lanes of vectors v0 .. v0 + CV) inside the packed filters; the lane
-    // buffer holds MAX_SPAN × 64 floats and span ≤ MAX_SPAN, CV·N ≤ 64.
+    // lanes of vector v) inside the packed filters; the lane buffer holds
+    // MAX_SPAN × 16 floats and span ≤ MAX_SPAN, N ≤ 16.
     unsafe {
-        let mut acc = [[L::zero(); CV]; MAX_SPAN];
+        let mut acc = [L::zero(); MAX_SPAN];
         for c in 0..job.input.channels {
             let plane = job.input.src.as_ptr().add((c * job.input.groups() + group) * oh * ow * I);
-            let weights = job.filters.as_ptr().add(c * K * K * job.in_pad + v0 * L::N);
+            let weights = job.filters.as_ptr().add(c * K * K * job.in_pad + v * L::N);
             for ki in kis.clone() {
                 let row = plane.add(((iy + pad - ki) * ow + ox) * I);
                 for kj in 0..K {
                     // The filters are packed flipped, for the correlation.
-                    let w_at = weights.add(((K - 1 - ki) * K + (K - 1 - kj)) * job.in_pad);
-                    let mut w = [L::zero(); CV];
-                    for (v, w) in w.iter_mut().enumerate() {
-                        *w = L::load(w_at.add(v * L::N));
-                    }
+                    let w = L::load(weights.add(((K - 1 - ki) * K + (K - 1 - kj)) * job.in_pad));
                     for q in 0..P {
                         let g = L::splat_group::<I>(row.add(q * I));
-                        for (a, &w) in acc[q + kj].iter_mut().zip(&w) {
-                            *a = a.mul_add(w, g);
-                        }
+                        acc[q + kj] = acc[q + kj].mul_add(w, g);
                     }
                 }
             }
         }
-        let mut lanes = [[0.0f32; 64]; MAX_SPAN];
-        for (t, acc) in acc.iter().enumerate().take(span) {
-            for (v, a) in acc.iter().enumerate() {
-                a.store(lanes[t].as_mut_ptr().add(v * L::N));
-            }
+        let mut lanes = [[0.0f32; 16]; MAX_SPAN];
+        for (t, a) in acc.iter().enumerate().take(span) {
+            a.store(lanes[t].as_mut_ptr());
         }
         // Input columns ox − pad + t inside the plane.
         let ts = pad.saturating_sub(ox)..span.min(job.w + pad - ox);
         let overlap = if ox > 0 { K - 1 } else { 0 };
-        let first = v0 * L::N;
-        for lane in first..(job.c_in * I).min(first + CV * L::N) {
+        let first = v * L::N;
+        for lane in first..(job.c_in * I).min(first + L::N) {
             let (i, img) = (lane / I, group * I + lane % I);
             if img >= job.input.n {
                 continue;
