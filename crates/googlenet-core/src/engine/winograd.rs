@@ -18,7 +18,7 @@
 //! channels in) the transformed input and U[p] (in × out) the transformed
 //! filters, M[p] = V[p]·U[p] (V and M are stored tile by tile, see
 //! [`Layout`]; the products run by [`narrow_gemm`]). The transforms work on
-//! 8 channels at once (one AVX2 register): a band of images is first
+//! 8 channels at once (one AVX2 register; 16 with AVX-512): a band of images is first
 //! copied pixel-major (see `staging.rs`), so a tile's
 //! pixels are whole vectors whatever the size of the map. Along the map's
 //! own rows, 7×7 and 14×14 maps would fill few lanes: an earlier version
@@ -33,66 +33,66 @@ use super::staging::{stage, unstage, Staged, LANES};
 /// stay in a core's L2 cache.
 const BAND_FLOATS: usize = 128 * 1024;
 
-/// One value of [`LANES`] channels side by side: the transforms'
-/// arithmetic on it compiles to vector instructions.
+/// One value of `N` channels side by side (8, or 16 with AVX-512): the
+/// transforms' arithmetic on it compiles to vector instructions.
 #[derive(Clone, Copy)]
-struct Lanes([f32; LANES]);
+struct Lanes<const N: usize>([f32; N]);
 
-impl Add for Lanes {
-    type Output = Lanes;
+impl<const N: usize> Add for Lanes<N> {
+    type Output = Self;
     #[inline(always)]
-    fn add(mut self, o: Lanes) -> Lanes {
-        for l in 0..LANES {
+    fn add(mut self, o: Self) -> Self {
+        for l in 0..N {
             self.0[l] += o.0[l];
         }
         self
     }
 }
 
-impl Sub for Lanes {
-    type Output = Lanes;
+impl<const N: usize> Sub for Lanes<N> {
+    type Output = Self;
     #[inline(always)]
-    fn sub(mut self, o: Lanes) -> Lanes {
-        for l in 0..LANES {
+    fn sub(mut self, o: Self) -> Self {
+        for l in 0..N {
             self.0[l] -= o.0[l];
         }
         self
     }
 }
 
-impl Mul<f32> for Lanes {
-    type Output = Lanes;
+impl<const N: usize> Mul<f32> for Lanes<N> {
+    type Output = Self;
     #[inline(always)]
-    fn mul(mut self, k: f32) -> Lanes {
-        for l in 0..LANES {
+    fn mul(mut self, k: f32) -> Self {
+        for l in 0..N {
             self.0[l] *= k;
         }
         self
     }
 }
 
-impl Lanes {
-    const ZERO: Lanes = Lanes([0.0; LANES]);
+impl<const N: usize> Lanes<N> {
+    const ZERO: Self = Lanes([0.0; N]);
 
-    /// The LANES floats at `src`. (Unchecked: the transforms check their
-    /// buffers' sizes once, not every tile's eight floats.)
+    /// The N floats at `src`. (Unchecked: the transforms check their
+    /// buffers' sizes once, not every tile's N floats.)
     ///
     /// # Safety
-    /// `src .. src + LANES` is readable.
+    /// `src .. src + N` is readable.
     #[inline(always)]
-    unsafe fn read(src: *const f32) -> Lanes {
+    unsafe fn read(src: *const f32) -> Self {
         // SAFETY: as the caller guarantees; any alignment is fine.
-        Lanes(unsafe { std::ptr::read_unaligned(src as *const [f32; LANES]) })
+        Lanes(unsafe { std::ptr::read_unaligned(src as *const [f32; N]) })
     }
 
-    /// Writes the LANES floats at `dst`.
+    /// Writes the N floats at `dst`.
     ///
     /// # Safety
-    /// `dst .. dst + LANES` is writable.
+    /// `dst .. dst + N` is writable.
     #[inline(always)]
     unsafe fn write(self, dst: *mut f32) {
         // SAFETY: as the caller guarantees; any alignment is fine.
-        unsafe { std::ptr::write_unaligned(dst as *mut [f32; LANES], self.0) }
+        unsafe { std::ptr::write_unaligned(dst as *mut [f32; N], self.0) }
     }
 }
 
@@ -102,11 +102,11 @@ trait Minimal {
     const OUT: usize;
     const SIDE: usize;
     /// Bᵀ d.
-    fn input(d: &[Lanes], out: &mut [Lanes]);
+    fn input<const N: usize>(d: &[Lanes<N>], out: &mut [Lanes<N>]);
     /// Aᵀ m.
-    fn output(m: &[Lanes], out: &mut [Lanes]);
+    fn output<const N: usize>(m: &[Lanes<N>], out: &mut [Lanes<N>]);
     /// A e: the adjoint of `output`.
-    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]);
+    fn output_adjoint<const N: usize>(e: &[Lanes<N>], out: &mut [Lanes<N>]);
     /// G g, in f64 (F(4,3)'s sixths, twelfths and twenty-fourths are not exact in f32).
     fn filter(g: [f64; 3], out: &mut [f64]);
     /// Gᵀ v: the adjoint of `filter`.
@@ -122,7 +122,7 @@ impl Minimal for F2 {
     const SIDE: usize = 4;
 
     #[inline(always)]
-    fn input(d: &[Lanes], out: &mut [Lanes]) {
+    fn input<const N: usize>(d: &[Lanes<N>], out: &mut [Lanes<N>]) {
         out[0] = d[0] - d[2];
         out[1] = d[1] + d[2];
         out[2] = d[2] - d[1];
@@ -130,13 +130,13 @@ impl Minimal for F2 {
     }
 
     #[inline(always)]
-    fn output(m: &[Lanes], out: &mut [Lanes]) {
+    fn output<const N: usize>(m: &[Lanes<N>], out: &mut [Lanes<N>]) {
         out[0] = m[0] + m[1] + m[2];
         out[1] = m[1] - m[2] - m[3];
     }
 
     #[inline(always)]
-    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]) {
+    fn output_adjoint<const N: usize>(e: &[Lanes<N>], out: &mut [Lanes<N>]) {
         out[0] = e[0];
         out[1] = e[0] + e[1];
         out[2] = e[0] - e[1];
@@ -163,7 +163,7 @@ impl Minimal for F4 {
     const SIDE: usize = 6;
 
     #[inline(always)]
-    fn input(d: &[Lanes], out: &mut [Lanes]) {
+    fn input<const N: usize>(d: &[Lanes<N>], out: &mut [Lanes<N>]) {
         let (a, b) = (d[4] - d[2], d[3] - d[1]);
         out[0] = d[0] * 4.0 - d[2] * 5.0 + d[4];
         out[1] = d[3] + d[4] - (d[1] + d[2]) * 4.0;
@@ -174,7 +174,7 @@ impl Minimal for F4 {
     }
 
     #[inline(always)]
-    fn output(m: &[Lanes], out: &mut [Lanes]) {
+    fn output<const N: usize>(m: &[Lanes<N>], out: &mut [Lanes<N>]) {
         let (a, b, c, d) = (m[1] + m[2], m[1] - m[2], m[3] + m[4], m[3] - m[4]);
         out[0] = m[0] + a + c;
         out[1] = b + d * 2.0;
@@ -183,7 +183,7 @@ impl Minimal for F4 {
     }
 
     #[inline(always)]
-    fn output_adjoint(e: &[Lanes], out: &mut [Lanes]) {
+    fn output_adjoint<const N: usize>(e: &[Lanes<N>], out: &mut [Lanes<N>]) {
         let (even, odd) = (e[0] + e[2], e[1] + e[3]);
         let (even4, odd4) = (e[0] + e[2] * 4.0, (e[1] + e[3] * 4.0) * 2.0);
         out[0] = e[0];
@@ -412,34 +412,34 @@ impl Winograd {
             crate::cpu::Isa::Avx2 => return unsafe { self.convolve_avx2::<W>(job, out, scratch, n) },
             crate::cpu::Isa::Baseline => {}
         }
-        self.convolve_generic::<W>(job, out, scratch, n)
+        self.convolve_generic::<W, LANES>(job, out, scratch, n)
     }
 
     /// [`Winograd::convolve`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn convolve_avx2<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
-        self.convolve_generic::<W>(job, out, scratch, n)
+        self.convolve_generic::<W, LANES>(job, out, scratch, n)
     }
 
-    /// [`Winograd::convolve`] compiled for AVX-512: the same 8-float vectors,
-    /// in 32 registers rather than 16 (a 6×6 tile's transform no longer
-    /// spills).
+    /// [`Winograd::convolve`] compiled for AVX-512: the transforms in 16-float
+    /// vectors where the channels allow (a ResNet's training step +5 % over
+    /// 8-float ones), in 32 registers (a 6×6 tile's transform does not spill).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     fn convolve_avx512<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
-        self.convolve_generic::<W>(job, out, scratch, n)
+        self.convolve_generic::<W, 16>(job, out, scratch, n)
     }
 
     #[inline(always)]
-    fn convolve_generic<W: Minimal>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
+    fn convolve_generic<W: Minimal, const N: usize>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
         let (positions, from, to) = (W::SIDE * W::SIDE, job.from, job.to);
         for band in self.bands(n) {
             let tiles = band.len() * self.tiles_per_image();
             let [pixels, v, m] = self.band_buffers(scratch, band.len(), from, to);
             let staged = self.staged(from, 1);
             stage(job.src, pixels, staged, n, self.h, self.w, band.clone());
-            input_transform::<W>(pixels, v, staged, self, band.len());
+            input_transform::<W, N>(pixels, v, staged, self, band.len());
             let (v_at, m_at) = (Layout { positions, channels: from }, Layout { positions, channels: to });
             for p in 0..positions {
                 let u_p = &job.u[p * from * to..][..from * to];
@@ -448,7 +448,7 @@ impl Winograd {
             }
             // Each image's map pixel-major, its rows back to back: one run per plane to unstage.
             let staged = Staged { channels: to, height: self.h, width: self.w, shift: 0 };
-            output_transform::<W>(m, pixels, staged, self, band.len(), job.bias);
+            output_transforms::<W, N>(m, pixels, staged, self, band.len(), job.bias);
             unstage(pixels, out, to, n, self.h * self.w, band, job.accumulate);
         }
     }
@@ -463,27 +463,27 @@ impl Winograd {
             crate::cpu::Isa::Avx2 => return unsafe { self.filter_gradient_avx2::<W>(x, dy, du, scratch, n) },
             crate::cpu::Isa::Baseline => {}
         }
-        self.filter_gradient_generic::<W>(x, dy, du, scratch, n)
+        self.filter_gradient_generic::<W, LANES>(x, dy, du, scratch, n)
     }
 
     /// [`Winograd::filter_gradient`] compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn filter_gradient_avx2<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
-        self.filter_gradient_generic::<W>(x, dy, du, scratch, n)
+        self.filter_gradient_generic::<W, LANES>(x, dy, du, scratch, n)
     }
 
-    /// [`Winograd::filter_gradient`] compiled for AVX-512: the same 8-float vectors,
-    /// in 32 registers rather than 16 (a 6×6 tile's transform no longer
-    /// spills).
+    /// [`Winograd::filter_gradient`] compiled for AVX-512: the transforms in 16-float
+    /// vectors where the channels allow (a ResNet's training step +5 % over
+    /// 8-float ones), in 32 registers (a 6×6 tile's transform does not spill).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
     fn filter_gradient_avx512<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
-        self.filter_gradient_generic::<W>(x, dy, du, scratch, n)
+        self.filter_gradient_generic::<W, 16>(x, dy, du, scratch, n)
     }
 
     #[inline(always)]
-    fn filter_gradient_generic<W: Minimal>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
+    fn filter_gradient_generic<W: Minimal, const N: usize>(&self, x: &[f32], dy: &[f32], du: &mut [f32], scratch: &mut [f32], n: usize) {
         let positions = W::SIDE * W::SIDE;
         let block = self.c_out * self.c_in;
         for band in self.bands(n) {
@@ -491,10 +491,10 @@ impl Winograd {
             let [pixels, v, dm] = self.band_buffers(scratch, band.len(), self.c_in, self.c_out);
             let staged = self.staged(self.c_in, 1);
             stage(x, pixels, staged, n, self.h, self.w, band.clone());
-            input_transform::<W>(pixels, v, staged, self, band.len());
+            input_transform::<W, N>(pixels, v, staged, self, band.len());
             let staged = self.staged(self.c_out, 0);
             stage(dy, pixels, staged, n, self.h, self.w, band.clone());
-            output_grad_transform::<W>(pixels, dm, staged, self, band.len());
+            output_grad_transform::<W, N>(pixels, dm, staged, self, band.len());
             let (v_at, dm_at) = (Layout { positions, channels: self.c_in }, Layout { positions, channels: self.c_out });
             for p in 0..positions {
                 // du[p] += dm[p]ᵀ · v[p]: dm[p] read down its columns.
@@ -520,7 +520,7 @@ enum Tiles {
 impl Tiles {
     /// The 1-D transform of these tiles (Bᵀ or A) of `d` into `out`.
     #[inline(always)]
-    fn one_d<W: Minimal>(self, d: &[Lanes], out: &mut [Lanes]) {
+    fn one_d<W: Minimal, const N: usize>(self, d: &[Lanes<N>], out: &mut [Lanes<N>]) {
         match self {
             Tiles::Input => W::input(d, out),
             Tiles::OutputGradient => W::output_adjoint(d, out),
@@ -528,31 +528,58 @@ impl Tiles {
     }
 }
 
-/// Bᵀ d B for every tile of `images` staged images into `v` (see [`Layout`]).
-#[inline(always)]
-fn input_transform<W: Minimal>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    tile_transform::<W>(pixels, v, staged, conv, images, Tiles::Input);
+/// `channels` split into the part that `N`-wide vectors cover and the
+/// rest, a multiple of [`LANES`] (24 channels in 16-float vectors: 16 and 8).
+fn split_channels<const N: usize>(channels: usize) -> [Range<usize>; 2] {
+    let wide = channels / N * N;
+    [0..wide, wide..channels]
 }
 
-/// A e Aᵀ for every tile of `images` staged output gradients into `dm` (see [`Layout`]).
+/// Bᵀ d B for every tile of `images` staged images into `v` (see
+/// [`Layout`]), `N` channels a vector.
 #[inline(always)]
-fn output_grad_transform<W: Minimal>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    tile_transform::<W>(pixels, dm, staged, conv, images, Tiles::OutputGradient);
+fn input_transform<W: Minimal, const N: usize>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    let [wide, rest] = split_channels::<N>(staged.channels);
+    tile_transform::<W, N>(pixels, v, staged, conv, images, Tiles::Input, wide);
+    tile_transform::<W, LANES>(pixels, v, staged, conv, images, Tiles::Input, rest);
 }
 
-/// T p Tᵀ for every tile of `images` staged images into `dst` (see
-/// [`Layout`]): p is the pixels at the tile's corner (SIDE × SIDE of an
-/// input, OUT × OUT of an output gradient), T the 1-D transform to SIDE.
+/// A e Aᵀ for every tile of `images` staged output gradients into `dm`
+/// (see [`Layout`]), `N` channels a vector.
+#[inline(always)]
+fn output_grad_transform<W: Minimal, const N: usize>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
+    let [wide, rest] = split_channels::<N>(staged.channels);
+    tile_transform::<W, N>(pixels, dm, staged, conv, images, Tiles::OutputGradient, wide);
+    tile_transform::<W, LANES>(pixels, dm, staged, conv, images, Tiles::OutputGradient, rest);
+}
+
+/// T p Tᵀ of channels `lanes` (`N` at a time) for every tile of `images`
+/// staged images into `dst` (see [`Layout`]): p is the pixels at the
+/// tile's corner (SIDE × SIDE of an input, OUT × OUT of an output
+/// gradient), T the 1-D transform to SIDE.
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
-fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, conv: &Winograd, images: usize, tiles: Tiles) {
+fn tile_transform<W: Minimal, const N: usize>(
+    pixels: &[f32],
+    dst: &mut [f32],
+    staged: Staged,
+    conv: &Winograd,
+    images: usize,
+    tiles: Tiles,
+    lanes: Range<usize>,
+) {
+    if lanes.is_empty() {
+        return;
+    }
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let read = if tiles == Tiles::Input { W::SIDE } else { W::OUT };
     let layout = Layout { positions: side * side, channels };
     let tile_reach = |tiles: usize| out * (tiles - 1) + read;
     assert!(
         channels.is_multiple_of(LANES)
+            && lanes.end <= channels
+            && lanes.len().is_multiple_of(N)
             && tile_reach(conv.rows()) <= staged.height
             && tile_reach(conv.cols()) <= staged.width
             && pixels.len() >= staged.len(images)
@@ -561,25 +588,25 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
     );
     let (pixels, dst) = (pixels.as_ptr(), dst.as_mut_ptr());
     // Made once: zeroing them per tile was a twentieth of the time.
-    let mut across = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
-    let (mut d, mut col) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
+    let mut across = [[Lanes::<N>::ZERO; MAX_SIDE]; MAX_SIDE];
+    let (mut d, mut col) = ([Lanes::<N>::ZERO; MAX_SIDE], [Lanes::<N>::ZERO; MAX_SIDE]);
     let mut t = 0;
     for img in 0..images {
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
-                for c in (0..channels).step_by(LANES) {
+                for c in lanes.clone().step_by(N) {
                     for (i, row) in across.iter_mut().enumerate().take(read) {
                         for (j, value) in d.iter_mut().enumerate().take(read) {
                             // SAFETY: a pixel of a tile inside the staged images (asserted above).
                             *value = unsafe { Lanes::read(pixels.add(staged.at(img, out * ty + i, out * tx + j) + c)) };
                         }
-                        tiles.one_d::<W>(&d[..read], &mut row[..side]);
+                        tiles.one_d::<W, N>(&d[..read], &mut row[..side]);
                     }
                     for j in 0..side {
                         for (i, value) in d.iter_mut().enumerate().take(read) {
                             *value = across[i][j];
                         }
-                        tiles.one_d::<W>(&d[..read], &mut col[..side]);
+                        tiles.one_d::<W, N>(&d[..read], &mut col[..side]);
                         for (a, value) in col.iter().enumerate().take(side) {
                             // SAFETY: a position of tile t < the tiles `dst` holds (asserted above).
                             unsafe { value.write(dst.add(layout.at(t, a * side + j) + c)) };
@@ -592,32 +619,60 @@ fn tile_transform<W: Minimal>(pixels: &[f32], dst: &mut [f32], staged: Staged, c
     }
 }
 
-/// Aᵀ m A (plus each channel's bias; channels past `bias` get none) for
-/// every tile of `images` images into `pixels`, pixel-major as `staged`
-/// says (the map's own size: the outputs of tiles that overhang it are
-/// dropped).
+/// [`output_transform`] of every channel, `N` at a time as far as they go.
+#[inline(always)]
+fn output_transforms<W: Minimal, const N: usize>(
+    m: &[f32],
+    pixels: &mut [f32],
+    staged: Staged,
+    conv: &Winograd,
+    images: usize,
+    bias: &[f32],
+) {
+    let [wide, rest] = split_channels::<N>(staged.channels);
+    output_transform::<W, N>(m, pixels, staged, conv, images, bias, wide);
+    output_transform::<W, LANES>(m, pixels, staged, conv, images, bias, rest);
+}
+
+/// Aᵀ m A (plus each channel's bias; channels past `bias` get none) of
+/// channels `lanes` (`N` at a time) for every tile of `images` images into
+/// `pixels`, pixel-major as `staged` says (the map's own size: the outputs
+/// of tiles that overhang it are dropped).
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
-fn output_transform<W: Minimal>(m: &[f32], pixels: &mut [f32], staged: Staged, conv: &Winograd, images: usize, bias: &[f32]) {
+fn output_transform<W: Minimal, const N: usize>(
+    m: &[f32],
+    pixels: &mut [f32],
+    staged: Staged,
+    conv: &Winograd,
+    images: usize,
+    bias: &[f32],
+    lanes: Range<usize>,
+) {
+    if lanes.is_empty() {
+        return;
+    }
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let layout = Layout { positions: side * side, channels };
     assert!(
         channels.is_multiple_of(LANES)
+            && lanes.end <= channels
+            && lanes.len().is_multiple_of(N)
             && m.len() >= images * conv.tiles_per_image() * layout.stride()
             && pixels.len() >= staged.len(images),
         "output_transform buffers"
     );
     let (m, pixels) = (m.as_ptr(), pixels.as_mut_ptr());
-    let mut down = [[Lanes::ZERO; MAX_SIDE]; MAX_SIDE];
-    let (mut d, mut row) = ([Lanes::ZERO; MAX_SIDE], [Lanes::ZERO; MAX_SIDE]);
+    let mut down = [[Lanes::<N>::ZERO; MAX_SIDE]; MAX_SIDE];
+    let (mut d, mut row) = ([Lanes::<N>::ZERO; MAX_SIDE], [Lanes::<N>::ZERO; MAX_SIDE]);
     let mut t = 0;
     for img in 0..images {
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
-                for c in (0..channels).step_by(LANES) {
-                    let b = match bias.get(c..c + LANES) {
-                        Some(values) => Lanes(values.try_into().expect("LANES")),
+                for c in lanes.clone().step_by(N) {
+                    let b = match bias.get(c..c + N) {
+                        Some(values) => Lanes(values.try_into().expect("N")),
                         None => Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0))),
                     };
                     for (j, col) in down.iter_mut().enumerate().take(side) {
@@ -770,7 +825,17 @@ mod tests {
     #[test]
     fn matches_direct_convolution() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let shapes = [(8, 16, 2, 6, 6), (16, 8, 1, 7, 7), (8, 8, 3, 5, 9), (8, 8, 2, 1, 1), (8, 16, 1, 2, 3), (8, 8, 3, 40, 37)];
+        // 24 channels: 16-float vectors then an 8-float one with AVX-512.
+        let shapes = [
+            (8, 16, 2, 6, 6),
+            (16, 8, 1, 7, 7),
+            (8, 8, 3, 5, 9),
+            (8, 8, 2, 1, 1),
+            (8, 16, 1, 2, 3),
+            (8, 8, 3, 40, 37),
+            (24, 16, 2, 6, 6),
+            (16, 24, 1, 5, 5),
+        ];
         for (variant, (c_in, c_out, n, h, w)) in [Variant::F2, Variant::F4].into_iter().flat_map(|v| shapes.map(|s| (v, s))) {
             let conv = Winograd { c_in, c_out, h, w, variant };
             let (x, weight, bias) = (random(c_in * n * h * w, &mut rng), random(c_out * c_in * 9, &mut rng), random(c_out, &mut rng));
