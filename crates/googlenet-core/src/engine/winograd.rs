@@ -528,11 +528,16 @@ impl Tiles {
     }
 }
 
-/// `channels` split into the part that `N`-wide vectors cover and the
-/// rest, a multiple of [`LANES`] (24 channels in 16-float vectors: 16 and 8).
+/// `channels` as the transforms take them: all in `N`-wide vectors where
+/// those cover them exactly (the first range), else all in [`LANES`]-wide
+/// ones (the second). Splitting 24 channels into 16 and 8 passed over every
+/// tile twice, and GoogLeNet's training lost 3 %.
 fn split_channels<const N: usize>(channels: usize) -> [Range<usize>; 2] {
-    let wide = channels / N * N;
-    [0..wide, wide..channels]
+    if channels.is_multiple_of(N) {
+        [0..channels, 0..0]
+    } else {
+        [0..0, 0..channels]
+    }
 }
 
 /// Bᵀ d B for every tile of `images` staged images into `v` (see
@@ -825,7 +830,7 @@ mod tests {
     #[test]
     fn matches_direct_convolution() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        // 24 channels: 16-float vectors then an 8-float one with AVX-512.
+        // 24 channels: 8-float vectors where AVX-512 takes 16 elsewhere.
         let shapes = [
             (8, 16, 2, 6, 6),
             (16, 8, 1, 7, 7),
