@@ -13,6 +13,19 @@ fn relu_grad_generic(y: &[f32], dy: &[f32], dx: &mut [f32]) {
     dx.iter_mut().zip(dy).zip(y).for_each(|((d, &g), &v)| *d = if v > 0.0 { g } else { 0.0 });
 }
 
+/// y = max(y, 0), in place.
+#[inline(always)]
+fn relu_in_place_generic(y: &mut [f32]) {
+    y.iter_mut().for_each(|v| *v = v.max(0.0));
+}
+
+/// dy = 0 where the ReLU's output `y` is not positive, in place: the
+/// gradient through a ReLU that a batch norm computed.
+#[inline(always)]
+fn relu_mask_generic(y: &[f32], dy: &mut [f32]) {
+    dy.iter_mut().zip(y).for_each(|(g, &v)| *g = if v > 0.0 { *g } else { 0.0 });
+}
+
 /// y += x.
 #[inline(always)]
 fn add_into_generic(y: &mut [f32], x: &[f32]) {
@@ -51,6 +64,16 @@ with_simd! {
 with_simd! {
     /// [`relu_grad_generic`], compiled for AVX2 where the CPU has it.
     pub(crate) fn relu_grad(y: &[f32], dy: &[f32], dx: &mut [f32]) => relu_grad_generic
+}
+
+with_simd! {
+    /// [`relu_in_place_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn relu_in_place(y: &mut [f32]) => relu_in_place_generic
+}
+
+with_simd! {
+    /// [`relu_mask_generic`], compiled for AVX2 where the CPU has it.
+    pub(crate) fn relu_mask(y: &[f32], dy: &mut [f32]) => relu_mask_generic
 }
 
 with_simd! {

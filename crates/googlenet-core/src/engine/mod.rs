@@ -215,7 +215,7 @@ impl Engine {
         self.folded.clear();
         self.folded.extend_from_slice(&self.params);
         for fold in &self.plan.folds {
-            let (Kind::Conv(conv), Kind::BatchNorm { index, offset }) =
+            let (Kind::Conv(conv), Kind::BatchNorm { index, offset, .. }) =
                 (&self.plan.steps[fold.conv].kind, &self.plan.steps[fold.batch_norm].kind)
             else {
                 unreachable!("a fold is a conv and a batch norm")

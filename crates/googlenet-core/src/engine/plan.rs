@@ -72,9 +72,12 @@ pub(crate) enum Kind {
     },
     Relu,
     /// γ then β at `offset`; `index` numbers the model's batch norms.
+    /// `relu`: the ReLU that alone reads it is computed in its passes (its
+    /// output is the ReLU's; the backward pass masks the gradient first).
     BatchNorm {
         index: usize,
         offset: usize,
+        relu: bool,
     },
     GlobalAvgPool,
     Flatten,
@@ -242,6 +245,8 @@ impl Plan {
         let mut batch_norms = Vec::new();
         let mut folds = Vec::new();
         let mut done_groups = vec![false; groups.len()];
+        // ReLUs their batch norm computes.
+        let mut fused_relu = vec![false; d.nodes.len()];
         // The GEMM rows of moved convs, before their pool.
         let mut raw_rows: Vec<(NodeId, Loc)> = Vec::new();
         let buffer_names: Vec<String> = d.buffers().into_iter().map(|p| p.name).collect();
@@ -322,14 +327,24 @@ impl Plan {
                             if let Some(conv) = conv {
                                 folds.push(Fold { conv, batch_norm: steps.len() });
                             }
-                            Kind::BatchNorm { index: batch_norms.len() - 1, offset }
+                            // A ReLU that alone reads it, and is not placed
+                            // elsewhere (a concatenation's rows), is done in
+                            // its passes: two fewer passes over memory.
+                            let relu = match b.readers[id][..] {
+                                [r] if d.nodes[r].op == Op::Relu && b.locs[r].is_none() => {
+                                    fused_relu[r] = true;
+                                    true
+                                }
+                                _ => false,
+                            };
+                            Kind::BatchNorm { index: batch_norms.len() - 1, offset, relu }
                         }
                         _ => return None,
                     };
                     steps.push(Step { kind, inputs: vec![x], output: out, grads: vec![Grad::Write] });
                 }
-                Op::Relu if fused_pool(&b, node.inputs[0]) => {
-                    // Its max pool computed it.
+                Op::Relu if fused_pool(&b, node.inputs[0]) || fused_relu[id] => {
+                    // Its max pool or batch norm computed it.
                     b.locs[id] = b.locs[node.inputs[0]];
                 }
                 Op::AvgPool { .. } if moved_pool(id) => {}

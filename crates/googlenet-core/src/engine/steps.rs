@@ -3,7 +3,7 @@
 
 use super::batch_norm as bn;
 use super::conv::Filters;
-use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, sum_into};
+use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, relu_in_place, relu_mask, sum_into};
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
 use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
@@ -137,6 +137,11 @@ impl Workspace {
     pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
         for i in range {
             if shared.folds.iter().any(|f| f.batch_norm == i) {
+                // Its conv wrote the normalized values; only its ReLU is left.
+                if let Kind::BatchNorm { relu: true, .. } = plan.steps[i].kind {
+                    let out = plan.steps[i].output;
+                    relu_in_place(&mut self.values[out.tensor][span(plan, out, c)]);
+                }
                 continue;
             }
             // A folded conv writes what its batch norm would have.
@@ -187,9 +192,12 @@ impl Workspace {
     /// sums, and its γ and β gradients.
     pub fn add_grad_sums(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk) {
         let step = &plan.steps[i];
-        let Kind::BatchNorm { index, offset } = step.kind else { unreachable!("a batch norm step") };
+        let Kind::BatchNorm { index, offset, relu } = step.kind else { unreachable!("a batch norm step") };
         let (x, y) = (step.inputs[0], step.output);
         let channels = x.rows;
+        if relu {
+            relu_mask(&self.values[y.tensor][span(plan, y, c)], &mut self.grads[y.tensor][span(plan, y, c)]);
+        }
         let partial = &mut self.bn_partial[index];
         bn::add_grad_sums(
             &self.values[x.tensor][span(plan, x, c)],
@@ -219,9 +227,9 @@ impl Workspace {
             Kind::AvgPool3x3 { h, w } => avg_pool3x3_planes(x(0), dst, *h, *w),
             Kind::MaxPool2x2Relu { h, w } => max_pool2x2_relu_planes(x(0), dst, *h, *w),
             Kind::Relu => relu(x(0), dst),
-            Kind::BatchNorm { index, offset } => {
+            Kind::BatchNorm { index, offset, relu } => {
                 let gamma_beta = &params[*offset..*offset + 2 * out.rows];
-                bn::normalize(x(0), dst, n * out.plane, &shared.batch_norms[*index].stats, gamma_beta);
+                bn::normalize(x(0), dst, n * out.plane, &shared.batch_norms[*index].stats, gamma_beta, *relu);
             }
             Kind::GlobalAvgPool => {
                 // C×n×plane to n×C.
@@ -259,7 +267,11 @@ impl Workspace {
         let out = step.output;
         // The output's gradient is read while inputs' gradients are written
         // (other tensors, or other rows of the same one for a concatenation).
-        let d_out_all = std::mem::take(&mut self.grads[out.tensor]);
+        let mut d_out_all = std::mem::take(&mut self.grads[out.tensor]);
+        if let (Kind::BatchNorm { relu: true, .. }, false) = (&step.kind, shared.training) {
+            // Training masked it before the batch's sums (add_grad_sums).
+            relu_mask(&self.values[out.tensor][span(plan, out, c)], &mut d_out_all[span(plan, out, c)]);
+        }
         let dy = &d_out_all[span(plan, out, c)];
         let (loc0, grad0) = (step.inputs[0], step.grads[0]);
         match &step.kind {
@@ -288,7 +300,7 @@ impl Workspace {
                 self.write_grad(plan, loc0, grad0, c, |dx| relu_grad(y_out, dy, dx));
                 self.values[out.tensor] = y;
             }
-            Kind::BatchNorm { index, offset } => {
+            Kind::BatchNorm { index, offset, .. } => {
                 let state = &shared.batch_norms[*index];
                 let len = n * loc0.plane;
                 if !shared.training {
