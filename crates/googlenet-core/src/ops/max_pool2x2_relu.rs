@@ -101,21 +101,26 @@ pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
 
 /// [`unpool_plane`] on one row of windows, eight at a time: each pair of
 /// input rows split into its even and odd columns by shuffles, the same
-/// selects on vectors, the gradients interleaved back. Returns the windows
-/// done (a multiple of 8); the caller does the rest.
+/// selects on vectors, the gradients interleaved back. A row of 8 or more
+/// windows ends with the last eight (overlapping the eight before: their
+/// entries are written, not added, so writing some twice is harmless; a
+/// 12-window row of conv1's pool had left 4 to the scalar loop). Returns
+/// the windows done: all of them, or none in a row of fewer than 8; the
+/// caller does the rest.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn unpool_row_avx2(x_top: &[f32], x_bottom: &[f32], g: &[f32], d_top: &mut [f32], d_bottom: &mut [f32]) -> usize {
     use crate::avx::deinterleave;
     use std::arch::x86_64::*;
-    let windows = g.len() / 8 * 8;
+    let windows = if g.len() < 8 { 0 } else { g.len() };
     assert!(x_top.len() >= 2 * windows && x_bottom.len() >= 2 * windows && d_top.len() >= 2 * windows && d_bottom.len() >= 2 * windows);
     // [p0 q0 p1 q1 …] as two vectors.
     let interleave = |p: __m256, q: __m256| {
         let (low, high) = (_mm256_unpacklo_ps(p, q), _mm256_unpackhi_ps(p, q));
         (_mm256_permute2f128_ps::<0x20>(low, high), _mm256_permute2f128_ps::<0x31>(low, high))
     };
-    for o in (0..windows).step_by(8) {
+    let starts = (0..windows / 8 * 8).step_by(8).chain((!windows.is_multiple_of(8)).then(|| windows - 8));
+    for o in starts {
         // SAFETY: 2·o + 16 ≤ 2·windows floats of each row (asserted above).
         unsafe {
             let (a, b) = deinterleave(_mm256_loadu_ps(x_top.as_ptr().add(2 * o)), _mm256_loadu_ps(x_top.as_ptr().add(2 * o + 8)));

@@ -63,7 +63,8 @@ pub(super) fn pays(k: usize, pad: usize, stride: usize) -> bool {
 /// the tiles' overlapping columns and their transposed stores cost more
 /// than the extra weight loads of one vector.
 fn tile_width<L: Lanes>(k: usize, left: usize) -> usize {
-    [8, 4, 2, 1].into_iter().find(|&p| p <= left && (p + k - 1) + p + 1 <= L::REGISTERS).unwrap_or(1)
+    let registers = |p: usize| (p + k - 1) + p + 1;
+    [8, 4, 2, 1].into_iter().find(|&p| p <= left && registers(p) <= L::REGISTERS).unwrap_or(1)
 }
 
 /// Runs `job` into `out` with the kernels of `isa`.
