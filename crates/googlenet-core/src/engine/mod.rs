@@ -68,13 +68,14 @@ macro_rules! shared {
 
 /// Images each thread pushes through the network at once: large enough
 /// for efficient kernels, small enough that a chunk's buffers stay in the
-/// core's caches. Training keeps about twice as much per image (activations
-/// for the backward pass, their gradients), hence the smaller chunk. Chosen
-/// with `examples/tune_chunks.rs` on a 2-core AMD EPYC when convolutions
-/// still built column matrices; on an Intel Xeon with the direct
-/// convolutions, GoogLeNet trained and inferred within noise of these at
-/// chunks of 1 to 16.
-const TRAIN_CHUNK: usize = 2;
+/// core's caches. Chosen with `examples/tune_chunks.rs`. On the Intel Xeon
+/// (2026-12-01), once conv2's input gradient was spread, GoogLeNet trained
+/// 5–7 % faster in chunks of 8 than of 2 with AVX-512 (6,650 against
+/// 7,000 images/s), and within noise with AVX2; lenet5 +4 %, the residual
+/// net and resnet-original within noise. Inference was within noise from 2
+/// to 16 (4 was chosen on an AMD EPYC when convolutions built column
+/// matrices).
+const TRAIN_CHUNK: usize = 8;
 const INFER_CHUNK: usize = 4;
 
 /// Trains and runs a [`Model`] on the CPU from a copy of its parameters.
