@@ -263,3 +263,40 @@ impl ConvLayer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Strides 2 and 3, kernels 1 to 5, odd and even widths, padding that
+    /// leaves some input pixels unread: against one strided add per weight
+    /// and output pixel.
+    #[test]
+    fn scatter_back_adds_each_column_where_it_was_read() {
+        for (c_in, k, stride, pad, h, w, n) in
+            [(2, 3, 2, 1, 7, 9, 2), (3, 1, 2, 0, 6, 5, 1), (1, 3, 3, 1, 8, 10, 3), (2, 5, 2, 2, 9, 11, 2), (1, 3, 2, 0, 8, 8, 1)]
+        {
+            let slot = Slot { offset: 0, len: 0 };
+            let conv = ConvLayer { slot, c_in, c_out: 1, k, stride, pad, h, w, bias_rows: 1, method: Method::Gemm };
+            let (oh, ow, row_len) = (conv.out_h(), conv.out_w(), conv.out_len(n));
+            let wt_dy: Vec<f32> = (0..conv.rows() * row_len).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
+            let mut want = vec![0f64; c_in * n * h * w];
+            for c in 0..c_in {
+                for (ki, kj) in (0..k).flat_map(|ki| (0..k).map(move |kj| (ki, kj))) {
+                    for (img, oy, ox) in (0..n).flat_map(|img| (0..oh).flat_map(move |oy| (0..ow).map(move |ox| (img, oy, ox)))) {
+                        let (iy, ix) = ((oy * stride + ki) as isize - pad as isize, (ox * stride + kj) as isize - pad as isize);
+                        if (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix) {
+                            let v = wt_dy[((c * k + ki) * k + kj) * row_len + (img * oh + oy) * ow + ox];
+                            want[((c * n + img) * h + iy as usize) * w + ix as usize] += v as f64;
+                        }
+                    }
+                }
+            }
+            let mut got = vec![f32::NAN; want.len()];
+            conv.scatter_back(&wt_dy, &mut got, n);
+            for (got, want) in got.iter().zip(&want) {
+                assert!((*got as f64 - want).abs() < 1e-5, "k{k} stride {stride} pad {pad} {h}×{w}: {got} against {want}");
+            }
+        }
+    }
+}
