@@ -95,9 +95,12 @@ mod kernels {
     }
 
     /// The product in panels of 16 columns (and one of 8 when n is an odd
-    /// multiple of 8), each in blocks of rows: 6 rows × 2 vectors (12
-    /// accumulators, 2 loads of b and 6 broadcasts of a per step) or 8 rows
-    /// × 1 vector, the last rows in one smaller block.
+    /// multiple of 8), each in blocks of rows: 5 rows × 2 vectors (10
+    /// accumulators, 2 loads of b and 5 broadcasts of a per step) or 8 rows
+    /// × 1 vector, the last rows in one smaller block. (6 rows × 2 vectors
+    /// left the compiler one register short: it kept an accumulator on the
+    /// stack inside the loop, and the kernel's speed then moved by a quarter
+    /// with where the linker happened to place the code.)
     ///
     /// # Safety
     /// AVX2 and FMA are present; the pointers cover the m × n output and
@@ -109,7 +112,7 @@ mod kernels {
         // operands the caller vouches for.
         unsafe {
             while col + 16 <= x.n {
-                panel::<Ymm, 2, 6>(x, col, m);
+                panel::<Ymm, 2, 5>(x, col, m);
                 col += 16;
             }
             if col < x.n {

@@ -29,6 +29,20 @@ use std::ops::{Add, Mul, Range, Sub};
 use super::narrow_gemm::{narrow_gemm, Strided};
 use super::staging::{stage, unstage, Staged, LANES};
 
+/// Runs `$transform::<W, N>` where `N`-wide vectors cover `$channels`
+/// exactly, else `$transform::<W, LANES>`. (All channels one width:
+/// splitting 24 channels into 16 and 8 passed over every tile twice, and
+/// GoogLeNet's training lost 3 %.)
+macro_rules! widest {
+    ($channels:expr, $transform:ident::<$w:ty, $n:ident>($($arg:expr),*)) => {
+        if $channels.is_multiple_of($n) {
+            $transform::<$w, $n>($($arg),*)
+        } else {
+            $transform::<$w, LANES>($($arg),*)
+        }
+    };
+}
+
 /// Floats of one band's buffers (see [`Winograd`]): small enough that they
 /// stay in a core's L2 cache.
 const BAND_FLOATS: usize = 128 * 1024;
@@ -448,7 +462,7 @@ impl Winograd {
             }
             // Each image's map pixel-major, its rows back to back: one run per plane to unstage.
             let staged = Staged { channels: to, height: self.h, width: self.w, shift: 0 };
-            output_transforms::<W, N>(m, pixels, staged, self, band.len(), job.bias);
+            widest!(to, output_transform::<W, N>(m, pixels, staged, self, band.len(), job.bias));
             unstage(pixels, out, to, n, self.h * self.w, band, job.accumulate);
         }
     }
@@ -528,40 +542,24 @@ impl Tiles {
     }
 }
 
-/// `channels` as the transforms take them: all in `N`-wide vectors where
-/// those cover them exactly (the first range), else all in [`LANES`]-wide
-/// ones (the second). Splitting 24 channels into 16 and 8 passed over every
-/// tile twice, and GoogLeNet's training lost 3 %.
-fn split_channels<const N: usize>(channels: usize) -> [Range<usize>; 2] {
-    if channels.is_multiple_of(N) {
-        [0..channels, 0..0]
-    } else {
-        [0..0, 0..channels]
-    }
-}
-
 /// Bᵀ d B for every tile of `images` staged images into `v` (see
-/// [`Layout`]), `N` channels a vector.
+/// [`Layout`]), `N` channels a vector where they allow.
 #[inline(always)]
 fn input_transform<W: Minimal, const N: usize>(pixels: &[f32], v: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    let [wide, rest] = split_channels::<N>(staged.channels);
-    tile_transform::<W, N>(pixels, v, staged, conv, images, Tiles::Input, wide);
-    tile_transform::<W, LANES>(pixels, v, staged, conv, images, Tiles::Input, rest);
+    widest!(staged.channels, tile_transform::<W, N>(pixels, v, staged, conv, images, Tiles::Input));
 }
 
 /// A e Aᵀ for every tile of `images` staged output gradients into `dm`
-/// (see [`Layout`]), `N` channels a vector.
+/// (see [`Layout`]), `N` channels a vector where they allow.
 #[inline(always)]
 fn output_grad_transform<W: Minimal, const N: usize>(pixels: &[f32], dm: &mut [f32], staged: Staged, conv: &Winograd, images: usize) {
-    let [wide, rest] = split_channels::<N>(staged.channels);
-    tile_transform::<W, N>(pixels, dm, staged, conv, images, Tiles::OutputGradient, wide);
-    tile_transform::<W, LANES>(pixels, dm, staged, conv, images, Tiles::OutputGradient, rest);
+    widest!(staged.channels, tile_transform::<W, N>(pixels, dm, staged, conv, images, Tiles::OutputGradient));
 }
 
-/// T p Tᵀ of channels `lanes` (`N` at a time) for every tile of `images`
-/// staged images into `dst` (see [`Layout`]): p is the pixels at the
-/// tile's corner (SIDE × SIDE of an input, OUT × OUT of an output
-/// gradient), T the 1-D transform to SIDE.
+/// T p Tᵀ, `N` channels at a time, for every tile of `images` staged
+/// images into `dst` (see [`Layout`]): p is the pixels at the tile's
+/// corner (SIDE × SIDE of an input, OUT × OUT of an output gradient), T
+/// the 1-D transform to SIDE.
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
@@ -572,19 +570,13 @@ fn tile_transform<W: Minimal, const N: usize>(
     conv: &Winograd,
     images: usize,
     tiles: Tiles,
-    lanes: Range<usize>,
 ) {
-    if lanes.is_empty() {
-        return;
-    }
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let read = if tiles == Tiles::Input { W::SIDE } else { W::OUT };
     let layout = Layout { positions: side * side, channels };
     let tile_reach = |tiles: usize| out * (tiles - 1) + read;
     assert!(
-        channels.is_multiple_of(LANES)
-            && lanes.end <= channels
-            && lanes.len().is_multiple_of(N)
+        channels.is_multiple_of(N)
             && tile_reach(conv.rows()) <= staged.height
             && tile_reach(conv.cols()) <= staged.width
             && pixels.len() >= staged.len(images)
@@ -599,7 +591,7 @@ fn tile_transform<W: Minimal, const N: usize>(
     for img in 0..images {
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
-                for c in lanes.clone().step_by(N) {
+                for c in (0..channels).step_by(N) {
                     for (i, row) in across.iter_mut().enumerate().take(read) {
                         for (j, value) in d.iter_mut().enumerate().take(read) {
                             // SAFETY: a pixel of a tile inside the staged images (asserted above).
@@ -624,25 +616,10 @@ fn tile_transform<W: Minimal, const N: usize>(
     }
 }
 
-/// [`output_transform`] of every channel, `N` at a time as far as they go.
-#[inline(always)]
-fn output_transforms<W: Minimal, const N: usize>(
-    m: &[f32],
-    pixels: &mut [f32],
-    staged: Staged,
-    conv: &Winograd,
-    images: usize,
-    bias: &[f32],
-) {
-    let [wide, rest] = split_channels::<N>(staged.channels);
-    output_transform::<W, N>(m, pixels, staged, conv, images, bias, wide);
-    output_transform::<W, LANES>(m, pixels, staged, conv, images, bias, rest);
-}
-
-/// Aᵀ m A (plus each channel's bias; channels past `bias` get none) of
-/// channels `lanes` (`N` at a time) for every tile of `images` images into
-/// `pixels`, pixel-major as `staged` says (the map's own size: the outputs
-/// of tiles that overhang it are dropped).
+/// Aᵀ m A (plus each channel's bias; channels past `bias` get none), `N`
+/// channels at a time, for every tile of `images` images into `pixels`,
+/// pixel-major as `staged` says (the map's own size: the outputs of tiles
+/// that overhang it are dropped).
 #[inline(always)]
 // Columns of the 2-D tiles are read by index.
 #[allow(clippy::needless_range_loop)]
@@ -653,19 +630,11 @@ fn output_transform<W: Minimal, const N: usize>(
     conv: &Winograd,
     images: usize,
     bias: &[f32],
-    lanes: Range<usize>,
 ) {
-    if lanes.is_empty() {
-        return;
-    }
     let (side, out, channels) = (W::SIDE, W::OUT, staged.channels);
     let layout = Layout { positions: side * side, channels };
     assert!(
-        channels.is_multiple_of(LANES)
-            && lanes.end <= channels
-            && lanes.len().is_multiple_of(N)
-            && m.len() >= images * conv.tiles_per_image() * layout.stride()
-            && pixels.len() >= staged.len(images),
+        channels.is_multiple_of(N) && m.len() >= images * conv.tiles_per_image() * layout.stride() && pixels.len() >= staged.len(images),
         "output_transform buffers"
     );
     let (m, pixels) = (m.as_ptr(), pixels.as_mut_ptr());
@@ -675,7 +644,7 @@ fn output_transform<W: Minimal, const N: usize>(
     for img in 0..images {
         for ty in 0..conv.rows() {
             for tx in 0..conv.cols() {
-                for c in lanes.clone().step_by(N) {
+                for c in (0..channels).step_by(N) {
                     let b = match bias.get(c..c + N) {
                         Some(values) => Lanes(values.try_into().expect("N")),
                         None => Lanes(std::array::from_fn(|l| bias.get(c + l).copied().unwrap_or(0.0))),
