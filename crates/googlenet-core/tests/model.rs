@@ -32,13 +32,11 @@ fn has_pytorchs_parameters_names_and_shapes() {
             (format!("{p}.branch_pool.bias"), vec![24]),
         ]
     };
-    let mut expected = vec![
-        ("conv1.weight".to_string(), vec![10, 1, 5, 5]),
-        ("conv1.bias".to_string(), vec![10]),
-        ("conv2.weight".to_string(), vec![20, 88, 5, 5]),
-        ("conv2.bias".to_string(), vec![20]),
-    ];
+    // In the order the layers appear in the description (the zoo's spec).
+    let mut expected = vec![("conv1.weight".to_string(), vec![10, 1, 5, 5]), ("conv1.bias".to_string(), vec![10])];
     expected.extend(inception("incep1", 10));
+    expected.push(("conv2.weight".to_string(), vec![20, 88, 5, 5]));
+    expected.push(("conv2.bias".to_string(), vec![20]));
     expected.extend(inception("incep2", 20));
     expected.push(("fc.weight".to_string(), vec![10, 1408]));
     expected.push(("fc.bias".to_string(), vec![10]));
@@ -199,8 +197,8 @@ fn lenet5_and_residual_have_the_tutorials_layers() {
 
 #[test]
 fn the_residual_block_adds_its_input_before_the_last_relu() {
-    use googlenet_core::model::describe::Builder;
-    use googlenet_core::model::{build_model, load_weights, Network};
+    use googlenet_core::model::spec::Step;
+    use googlenet_core::model::{build_model, load_weights, lower, ModelSpec, Network};
     // With every rblock1 weight and bias zero, conv2(relu(conv1(x))) = 0, so
     // the block must pass relu(x) = x (x is already ≥ 0 after pool1) on: the
     // model computes what the same network without rblock1 does.
@@ -208,24 +206,23 @@ fn the_residual_block_adds_its_input_before_the_last_relu() {
     for p in model.parameters().iter().filter(|p| p.name.starts_with("rblock1.")) {
         p.var.set(&p.var.zeros_like().unwrap()).unwrap();
     }
-    let mut b = Builder::new("residual-without-rblock1", [1, 28, 28]);
-    let (conv1, conv2) = (b.conv2d("conv1", 1, 16, 5, 1, 0), b.conv2d("conv2", 16, 32, 5, 1, 0));
-    let (block1, block2) = (b.conv2d("rblock2.conv1", 32, 32, 3, 1, 1), b.conv2d("rblock2.conv2", 32, 32, 3, 1, 1));
-    let fc = b.linear("fc", 512, 10);
-    let mut x = b.input();
-    for (conv, pool) in [(conv1, "pool1"), (conv2, "pool2")] {
-        x = b.apply(conv, x);
-        x = b.max_pool(pool, x, 2, 2);
-        x = b.relu(x);
-    }
-    let y = b.apply(block1, x);
-    let y = b.relu(y);
-    let y = b.apply(block2, y);
-    let sum = b.add(x, y);
-    let x = b.relu(sum);
-    let x = b.flatten(x);
-    b.apply(fc, x);
-    let without = Network::new(b.finish().unwrap(), 0, &Device::Cpu).unwrap();
+    let rblock2 = Step::sequential(vec![
+        Step::residual(Step::sequential(vec![Step::conv2d("conv1", 32, 3, 1, 1), Step::relu(), Step::conv2d("conv2", 32, 3, 1, 1)]), None),
+        Step::relu(),
+    ]);
+    let layers = Step::sequential(vec![
+        Step::conv2d("conv1", 16, 5, 1, 0),
+        Step::max_pool(2).named("pool1"),
+        Step::relu(),
+        Step::conv2d("conv2", 32, 5, 1, 0),
+        Step::max_pool(2).named("pool2"),
+        Step::relu(),
+        rblock2.named("rblock2"),
+        Step::flatten(),
+        Step::linear("fc", 10),
+    ]);
+    let spec = ModelSpec { name: "residual-without-rblock1".into(), input: [1, 28, 28], layers };
+    let without = Network::new(lower(&spec).unwrap(), 0, &Device::Cpu).unwrap();
     let weights =
         model.parameters().iter().filter(|p| !p.name.starts_with("rblock1.")).map(|p| (p.name.clone(), p.var.as_tensor().clone()));
     load_weights(&without, &weights.collect()).unwrap();

@@ -4,23 +4,23 @@
 mod common;
 
 use candle_core::{DType, Device, Tensor, Var};
-use googlenet_core::model::{build_model, catalog, summarize, trace, BatchNorm2d, Model, Op, Step, UnitDesign};
+use googlenet_core::model::{build_model, catalog, summarize, trace, BatchNorm2d, Model, Op, UnitDesign, UnitStep};
 
 /// The steps of unit `layer1.0` (identity shortcut) as the description has them.
-fn unit_steps(model: &str) -> Vec<Step> {
+fn unit_steps(model: &str) -> Vec<UnitStep> {
     let d = catalog::describe(model, None).unwrap();
     let last = (0..d.nodes.len()).find(|&id| d.step_name(id) == Some("layer1.0")).unwrap();
     // The unit's input is what its addition adds: the identity shortcut.
     let add = (0..=last).rev().find(|&id| d.nodes[id].op == Op::Add).unwrap();
     (d.nodes[add].inputs[1] + 1..=last)
         .map(|id| match d.nodes[id].op {
-            Op::Relu => Step::Relu,
-            Op::Add => Step::Add,
+            Op::Relu => UnitStep::Relu,
+            Op::Add => UnitStep::Add,
             Op::Layer(l) => match d.layers[l].name.as_str() {
-                "layer1.0.conv1" => Step::Conv1,
-                "layer1.0.bn1" => Step::Bn1,
-                "layer1.0.conv2" => Step::Conv2,
-                "layer1.0.bn2" => Step::Bn2,
+                "layer1.0.conv1" => UnitStep::Conv1,
+                "layer1.0.bn1" => UnitStep::Bn1,
+                "layer1.0.conv2" => UnitStep::Conv2,
+                "layer1.0.bn2" => UnitStep::Bn2,
                 other => panic!("{other} in the unit"),
             },
             other => panic!("{other} in the unit"),
@@ -30,8 +30,8 @@ fn unit_steps(model: &str) -> Vec<Step> {
 
 #[test]
 fn each_design_orders_bn_relu_and_addition_as_the_paper() {
-    use Step::*;
-    let expected: [(UnitDesign, &str, &[Step]); 5] = [
+    use UnitStep::*;
+    let expected: [(UnitDesign, &str, &[UnitStep]); 5] = [
         // (a) original: addition before the final ReLU.
         (UnitDesign::Original, "resnet-original", &[Conv1, Bn1, Relu, Conv2, Bn2, Add, Relu]),
         // (b) BN after addition.

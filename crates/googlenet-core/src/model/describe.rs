@@ -1,5 +1,6 @@
-//! A model as data: the layers that own parameters, in PyTorch's
-//! registration order, and a graph of operations over them. Everything
+//! A model as a graph: the layers that own parameters, in registration
+//! order (the order they appear in the [`ModelSpec`] it is lowered from),
+//! and the operations over them. Everything
 //! else about a model is derived from this one description: parameter
 //! names, shapes and init ([`Description::params`]), shapes as data flows and
 //! the errors that name the layer that does not fit ([`Description::infer`]),
@@ -10,6 +11,7 @@
 
 use std::fmt;
 
+use super::spec::ModelSpec;
 use crate::{Error, Result};
 
 /// Index of a layer in [`Description::layers`].
@@ -94,7 +96,7 @@ impl Shape {
     }
 
     /// With a batch of `n` in front, as an error shows it.
-    fn batched(&self, n: usize) -> Vec<usize> {
+    pub(crate) fn batched(&self, n: usize) -> Vec<usize> {
         let mut dims = vec![n];
         dims.extend(self.dims());
         dims
@@ -128,9 +130,12 @@ impl ParamSpec {
     }
 }
 
-/// A whole model. Built with [`Builder`]; valid by construction.
+/// A whole model, lowered from its [`ModelSpec`] (see [`super::lower`]);
+/// valid by construction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Description {
+    /// What it was lowered from: what files and `describe` write.
+    pub spec: ModelSpec,
     /// The name it is created by (`googlenet`).
     pub name: String,
     /// The image size it is built for: channels, height, width.
@@ -224,7 +229,7 @@ impl Description {
             let ins: Vec<Shape> = node.inputs.iter().map(|&i| shapes[i]).collect();
             let shape = match node.op {
                 Op::Input => input,
-                Op::Layer(l) => self.layer_output(&self.layers[l], ins[0], n)?,
+                Op::Layer(l) => layer_output(&self.layers[l], ins[0], n)?,
                 op => op_output(op, &ins).map_err(|expects| {
                     let got: Vec<Vec<usize>> = ins.iter().map(|s| s.batched(n)).collect();
                     let got = if got.len() == 1 { format!("{:?}", got[0]) } else { format!("{got:?}") };
@@ -242,35 +247,35 @@ impl Description {
         let [c, h, w] = self.input;
         self.infer(1, Shape::Map { c, h, w }, &mut |_, _| {})
     }
+}
 
-    fn layer_output(&self, layer: &Layer, x: Shape, n: usize) -> Result<Shape> {
-        let fits = |expects: String| Error::InvalidArgument(format!("layer {} {expects}, got {:?}", layer.name, x.batched(n)));
-        match (layer.kind, x) {
-            (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, Shape::Map { c, h, w })
-                if c == in_channels && h + 2 * padding >= kernel && w + 2 * padding >= kernel =>
-            {
-                let out = |len: usize| (len + 2 * padding - kernel) / stride + 1;
-                Ok(Shape::Map { c: out_channels, h: out(h), w: out(w) })
-            }
-            (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, _) => {
-                let stride = if stride == 1 { String::new() } else { format!(", stride {stride}") };
-                let min = kernel.saturating_sub(2 * padding).max(1);
-                Err(fits(format!(
-                    "({kernel}×{kernel} conv, {in_channels}→{out_channels} channels, padding {padding}{stride}) takes N×{in_channels}×H×W with H, W ≥ {min}"
-                )))
-            }
-            (LayerKind::Linear { in_features, out_features }, Shape::Flat(f)) if f == in_features => Ok(Shape::Flat(out_features)),
-            (LayerKind::Linear { in_features, out_features }, _) => {
-                Err(fits(format!("takes N×{in_features} features (out {out_features})")))
-            }
-            (LayerKind::BatchNorm2d { channels }, Shape::Map { c, .. }) if c == channels => Ok(x),
-            (LayerKind::BatchNorm2d { channels }, _) => Err(fits(format!("(batch norm over {channels} channels) takes N×{channels}×H×W"))),
+/// The output shape of `layer` on `x` (with a batch of `n`, for the error),
+/// or an error naming the layer and the shapes.
+pub(crate) fn layer_output(layer: &Layer, x: Shape, n: usize) -> Result<Shape> {
+    let fits = |expects: String| Error::InvalidArgument(format!("layer {} {expects}, got {:?}", layer.name, x.batched(n)));
+    match (layer.kind, x) {
+        (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, Shape::Map { c, h, w })
+            if c == in_channels && h + 2 * padding >= kernel && w + 2 * padding >= kernel =>
+        {
+            let out = |len: usize| (len + 2 * padding - kernel) / stride + 1;
+            Ok(Shape::Map { c: out_channels, h: out(h), w: out(w) })
         }
+        (LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding }, _) => {
+            let stride = if stride == 1 { String::new() } else { format!(", stride {stride}") };
+            let min = kernel.saturating_sub(2 * padding).max(1);
+            Err(fits(format!(
+                "({kernel}×{kernel} conv, {in_channels}→{out_channels} channels, padding {padding}{stride}) takes N×{in_channels}×H×W with H, W ≥ {min}"
+            )))
+        }
+        (LayerKind::Linear { in_features, out_features }, Shape::Flat(f)) if f == in_features => Ok(Shape::Flat(out_features)),
+        (LayerKind::Linear { in_features, out_features }, _) => Err(fits(format!("takes N×{in_features} features (out {out_features})"))),
+        (LayerKind::BatchNorm2d { channels }, Shape::Map { c, .. }) if c == channels => Ok(x),
+        (LayerKind::BatchNorm2d { channels }, _) => Err(fits(format!("(batch norm over {channels} channels) takes N×{channels}×H×W"))),
     }
 }
 
 /// The output shape of an operation without parameters, or what it expects.
-fn op_output(op: Op, ins: &[Shape]) -> std::result::Result<Shape, String> {
+pub(crate) fn op_output(op: Op, ins: &[Shape]) -> std::result::Result<Shape, String> {
     let map = |s: Shape| match s {
         Shape::Map { c, h, w } => Some((c, h, w)),
         Shape::Flat(_) => None,
@@ -328,119 +333,10 @@ impl fmt::Display for Op {
     }
 }
 
-/// Writes a [`Description`] the way a PyTorch module is written: layers are
-/// created (registered) in `state_dict` order, then applied to nodes.
-pub struct Builder {
-    name: String,
-    input: [usize; 3],
-    layers: Vec<Layer>,
-    nodes: Vec<Node>,
-    prefix: Vec<String>,
-}
-
-impl Builder {
-    /// A model called `name` on `input` (C×H×W) images; node 0 is the input.
-    pub fn new(name: &str, input: [usize; 3]) -> Self {
-        let nodes = vec![Node { op: Op::Input, inputs: Vec::new(), name: None }];
-        Self { name: name.to_string(), input, layers: Vec::new(), nodes, prefix: Vec::new() }
-    }
-
-    pub fn input(&self) -> NodeId {
-        0
-    }
-
-    /// Runs `f` with `name` appended to the prefix of the layers and steps it names.
-    pub fn scope<T>(&mut self, name: &str, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.prefix.push(name.to_string());
-        let out = f(self);
-        self.prefix.pop();
-        out
-    }
-
-    /// `name` under the current prefix, dotted as PyTorch names modules.
-    fn full_name(&self, name: &str) -> String {
-        self.prefix.iter().map(String::as_str).chain((!name.is_empty()).then_some(name)).collect::<Vec<_>>().join(".")
-    }
-
-    fn layer(&mut self, name: &str, kind: LayerKind) -> LayerId {
-        self.layers.push(Layer { name: self.full_name(name), kind });
-        self.layers.len() - 1
-    }
-
-    pub fn conv2d(&mut self, name: &str, in_channels: usize, out_channels: usize, kernel: usize, stride: usize, padding: usize) -> LayerId {
-        self.layer(name, LayerKind::Conv2d { in_channels, out_channels, kernel, stride, padding })
-    }
-
-    pub fn linear(&mut self, name: &str, in_features: usize, out_features: usize) -> LayerId {
-        self.layer(name, LayerKind::Linear { in_features, out_features })
-    }
-
-    pub fn batch_norm(&mut self, name: &str, channels: usize) -> LayerId {
-        self.layer(name, LayerKind::BatchNorm2d { channels })
-    }
-
-    fn node(&mut self, op: Op, inputs: &[NodeId], name: Option<String>) -> NodeId {
-        self.nodes.push(Node { op, inputs: inputs.to_vec(), name });
-        self.nodes.len() - 1
-    }
-
-    /// The output of `layer` applied to `x`.
-    pub fn apply(&mut self, layer: LayerId, x: NodeId) -> NodeId {
-        self.node(Op::Layer(layer), &[x], None)
-    }
-
-    pub fn relu(&mut self, x: NodeId) -> NodeId {
-        self.node(Op::Relu, &[x], None)
-    }
-
-    /// A max pool, shown as `name` (under the prefix).
-    pub fn max_pool(&mut self, name: &str, x: NodeId, kernel: usize, stride: usize) -> NodeId {
-        let name = self.full_name(name);
-        self.node(Op::MaxPool { kernel, stride }, &[x], Some(name))
-    }
-
-    pub fn avg_pool(&mut self, x: NodeId, kernel: usize, stride: usize, padding: usize) -> NodeId {
-        self.node(Op::AvgPool { kernel, stride, padding }, &[x], None)
-    }
-
-    /// A global average pool, shown as `name` (under the prefix).
-    pub fn global_avg_pool(&mut self, name: &str, x: NodeId) -> NodeId {
-        let name = self.full_name(name);
-        self.node(Op::GlobalAvgPool, &[x], Some(name))
-    }
-
-    /// Flattening, shown as `flatten` (under the prefix).
-    pub fn flatten(&mut self, x: NodeId) -> NodeId {
-        let name = self.full_name("flatten");
-        self.node(Op::Flatten, &[x], Some(name))
-    }
-
-    pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
-        self.node(Op::Add, &[a, b], None)
-    }
-
-    pub fn concat(&mut self, xs: &[NodeId]) -> NodeId {
-        self.node(Op::Concat, xs, None)
-    }
-
-    /// Shows node `x` in traces under the current prefix itself (a block's
-    /// output: `incep1`, `layer1.0`).
-    pub fn block_output(&mut self, x: NodeId) -> NodeId {
-        self.nodes[x].name = Some(self.full_name(""));
-        x
-    }
-
-    /// The description, checked: every layer applied exactly once, names
-    /// unique, and the shapes fit at the model's input size.
-    pub fn finish(self) -> Result<Description> {
-        let description = Description { name: self.name, input: self.input, layers: self.layers, nodes: self.nodes };
-        check(&description)?;
-        Ok(description)
-    }
-}
-
-/// The rules a [`Builder`] cannot enforce by its types.
-fn check(d: &Description) -> Result<()> {
+/// The rules of a description the lowering does not enforce by its
+/// construction: nodes in order, arities, every layer applied once, unique
+/// step names, and an output of class scores.
+pub(crate) fn check(d: &Description) -> Result<()> {
     let invalid = |why: String| Err(Error::InvalidArgument(format!("model '{}': {why}", d.name)));
     let mut uses = vec![0usize; d.layers.len()];
     for (id, node) in d.nodes.iter().enumerate() {

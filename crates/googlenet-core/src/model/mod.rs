@@ -7,20 +7,24 @@ pub mod catalog;
 mod conv;
 pub mod describe;
 mod linear;
+mod lower;
 mod network;
 pub(crate) mod saved;
+pub mod spec;
 mod summary;
 mod weights;
 
 use candle_core::{Device, Tensor, Var};
 
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
-pub use catalog::{DepthRule, Step, UnitDesign, CATALOG};
+pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG};
 pub use conv::Conv2d;
 pub use describe::{Description, LayerKind, Op, Shape};
 pub use linear::Linear;
+pub use lower::lower;
 pub use network::Network;
 pub use saved::{load_model, load_model_bytes, save_model, ModelInfo};
+pub use spec::ModelSpec;
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
@@ -75,6 +79,13 @@ pub trait Model: Send + Sync {
 /// Builds a freshly initialized zoo model by name; `seed` fixes the init.
 pub fn build_model(name: &str, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
     build_model_with_depth(name, seed, None, device)
+}
+
+/// Builds a freshly initialized model from its spec (a user's, or one read
+/// from JSON); `seed` fixes the init. Fails at construction, naming the
+/// step, where a layer does not fit the shape that reaches it.
+pub fn build_model_from_spec(spec: &ModelSpec, seed: u64, device: &Device) -> Result<Box<dyn Model>> {
+    Ok(Box::new(Network::new(lower(spec)?, seed, device)?))
 }
 
 /// [`build_model`] at a depth, for the models that take one (residual

@@ -14,7 +14,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::TensorView;
 
-use super::{build_model_with_depth, load_weights, Model, CATALOG};
+use super::{build_model_from_spec, build_model_with_depth, load_weights, Model, ModelSpec, CATALOG};
 use crate::files::{io_error, open_regular, too_large, write_atomically};
 use crate::{Error, Result};
 
@@ -43,6 +43,8 @@ pub struct ModelInfo {
 }
 
 const FORMAT: &str = "googlenet-native";
+/// The metadata key of the model's description (docs/model-description.md).
+const DESCRIPTION: &str = "description";
 
 impl ModelInfo {
     pub(crate) fn to_metadata(&self) -> HashMap<String, String> {
@@ -96,7 +98,16 @@ pub(crate) fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
 /// beside the target and renamed into place, so a crash never leaves half a
 /// file at `path`.
 pub fn save_model(model: &dyn Model, info: &ModelInfo, path: &Path) -> Result<()> {
-    write_safetensors(path, state_dict(model)?, info.to_metadata())
+    write_safetensors(path, state_dict(model)?, model_metadata(model, info))
+}
+
+/// The metadata of a file holding `model`: `info`, and the model's
+/// description, so that any model (the zoo's or a user's) is rebuilt from
+/// the file alone.
+pub(crate) fn model_metadata(model: &dyn Model, info: &ModelInfo) -> HashMap<String, String> {
+    let mut metadata = info.to_metadata();
+    metadata.insert(DESCRIPTION.to_string(), model.description().spec.to_json());
+    metadata
 }
 
 /// Writes `tensors` (f32, u32 or i64; others are stored as f32) with
@@ -214,15 +225,22 @@ pub(crate) fn model_from_tensors(
     tensors: &HashMap<String, Tensor>,
     device: &Device,
 ) -> Result<(Box<dyn Model>, ModelInfo)> {
-    let mut info = if metadata.get("format").map(String::as_str) == Some(FORMAT) {
-        ModelInfo::from_metadata(metadata, path)?
-    } else {
-        ModelInfo::default()
+    let ours = metadata.get("format").map(String::as_str) == Some(FORMAT);
+    let mut info = if ours { ModelInfo::from_metadata(metadata, path)? } else { ModelInfo::default() };
+    let model = match metadata.get(DESCRIPTION).filter(|_| ours) {
+        Some(json) => {
+            let spec = ModelSpec::parse(json).map_err(|e| Error::data(path, format!("its model description: {e}")))?;
+            info.model.clone_from(&spec.name);
+            build_model_from_spec(&spec, 0, device).map_err(|e| Error::data(path, format!("its model description: {e}")))?
+        }
+        None => {
+            // Files from before descriptions were saved, and PyTorch's: a zoo model by name or by its tensors.
+            if info.model.is_empty() {
+                (info.model, info.depth) = recognize(tensors).map_err(|why| Error::data(path, why))?;
+            }
+            build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?
+        }
     };
-    if info.model.is_empty() {
-        (info.model, info.depth) = recognize(tensors).map_err(|why| Error::data(path, why))?;
-    }
-    let model = build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?;
     load_weights(model.as_ref(), tensors).map_err(|e| Error::data(path, e.to_string()))?;
     Ok((model, info))
 }

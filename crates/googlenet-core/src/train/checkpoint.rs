@@ -16,7 +16,7 @@ use candle_core::{Device, Tensor};
 use super::state::check_momentum;
 use super::{EpochSummary, FitConfig, TrainState};
 use crate::model::saved::{
-    model_from_tensors, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,
+    model_from_tensors, model_metadata, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,
     OPTIMIZER_PREFIX, TRAINING_PREFIX,
 };
 use crate::model::{Model, ModelInfo};
@@ -70,7 +70,7 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
     tensors.extend(state.momentum.iter().map(|(name, t)| (format!("{MOMENTUM_PREFIX}{name}"), t.clone())));
     tensors.push((ORDER.to_string(), Tensor::from_slice(&state.order, state.order.len(), &Device::Cpu)?));
     let info = ModelInfo { epochs: state.epochs_done, test_accuracy: state.test_accuracy, ..info.clone() };
-    let mut metadata = info.to_metadata();
+    let mut metadata = model_metadata(model, &info);
     metadata.extend([
         ("kind".to_string(), KIND.to_string()),
         ("epochs_planned".to_string(), config.epochs.to_string()),
