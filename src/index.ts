@@ -25,6 +25,44 @@ export {
 export { latestCheckpoint } from './checkpoint.js'
 export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
 export { deviceInfo, type DeviceInfo } from './device.js'
+export {
+  avgPool,
+  batchNorm,
+  concat,
+  conv2d,
+  flatten,
+  globalAvgPool,
+  linear,
+  maxPool,
+  model,
+  relu,
+  residual,
+  sequential,
+  type AvgPoolOptions,
+  type AvgPoolStep,
+  type BatchNormStep,
+  type CombinatorStep,
+  type ConcatStep,
+  type Conv2dOptions,
+  type Conv2dStep,
+  type FlattenStep,
+  type GlobalAvgPoolStep,
+  type LayerStep,
+  type LinearOptions,
+  type LinearStep,
+  type MaxPoolOptions,
+  type MaxPoolStep,
+  type ModelDescription,
+  type ModelDescriptionOptions,
+  type NamedSteps,
+  type ReluStep,
+  type ResidualOptions,
+  type ResidualStep,
+  type SequentialStep,
+  type Step,
+  type Steps,
+  type StepType,
+} from './describe/index.js'
 export { abortError, isAbortError } from './errors.js'
 export { readDigitImage, type DigitImage } from './image.js'
 export {
