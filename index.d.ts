@@ -47,13 +47,17 @@ export declare class NativeDataset {
 /** A model held in Rust; training and inference run on libuv's thread pool. */
 export declare class NativeModel {
   /**
-   * `name`: a model name (`googlenet`); `seed` fixes the initial weights;
+   * `name`: a model name (`googlenet`) or a description's JSON (the format
+   * of docs/model-description.md); `seed` fixes the initial weights;
    * `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
    * a ResNet.
-   * An unknown name or a depth the model does not take throws a
-   * `RangeError` with the core's message.
+   * An unknown name, a depth the model does not take or a description
+   * that breaks a rule or does not fit its input throws a `RangeError`
+   * with the core's message (naming the JSON path at fault).
    */
   constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
+  /** The model's description, as canonical JSON. */
+  get description(): string
   /**
    * Checks that the model can run on `dataset` (not empty, images of its
    * size): a `RangeError` with the core's message names `name` (the
@@ -122,7 +126,7 @@ export declare function benchDefaults(): NativeBenchDefaults
 
 /**
  * Times steady-state training and inference of a fresh `model` (seed 1,
- * `options.depth` for the models that take one) on consecutive batches of
+ * `options.depth` for the models that take one; `model` may be a description's JSON) on consecutive batches of
  * `data`, off the event loop.
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
@@ -133,6 +137,12 @@ export declare function benchmarkModel(model: string, data: NativeDataset, optio
  * folder. Changes nothing.
  */
 export declare function checkCheckpointDirFor(dir: string): void
+
+/**
+ * Checks the description `json` (every rule, limit and shape) and returns
+ * it in canonical form: fields in a fixed order, defaults left out.
+ */
+export declare function checkDescription(json: string): string
 
 /**
  * Checks that `name` (or an alias) is a model of the zoo and takes `depth`
@@ -163,6 +173,12 @@ export declare function checkResumedModel(asked: string | undefined | null, dept
  * checkpoint: a `RangeError` names the first setting that differs.
  */
 export declare function checkResumedRecipe(options: NativeFitOptions, recorded: NativeFitOptions): void
+
+/**
+ * The description of zoo model `name` (or an alias) at `depth` (its
+ * default when left out), as canonical JSON.
+ */
+export declare function describeModel(name: string, depth?: number | undefined | null): string
 
 /** The reference recipe `fit` uses where an option is not given. */
 export declare function fitDefaults(): NativeFitOptions
@@ -401,14 +417,16 @@ export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 export declare function runtimeInfo(): NativeRuntimeInfo
 
 /**
- * Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
+ * Every layer of a fresh `model` (a zoo name, or a description's JSON;
+ * `depth`: units per stage of a ResNet) with its output shape, parameters and
  * multiply-accumulates, at the model's input size. An unknown model or a
  * depth it does not take throws a `RangeError` with the core's message.
  */
 export declare function summarizeModel(model: string, depth?: number | undefined | null): Array<NativeLayerSummary>
 
 /**
- * Follows one `height`×`width` image through `model` and returns each
+ * Follows one `height`×`width` image through `model` (a zoo name, or a
+ * description's JSON) and returns each
  * layer's output shape, up to the first layer whose input
  * does not fit (whose error names it and both shapes).
  */

@@ -773,17 +773,19 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
 export { benchDefaults }
 export { benchmarkModel }
 export { checkCheckpointDirFor }
+export { checkDescription }
 export { checkModel }
 export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
+export { describeModel }
 export { fitDefaults }
 export { fitRule }
 export { latestCheckpointIn }

@@ -8,7 +8,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Model, avgPool, concat, conv2d, flatten, linear, maxPool, model, relu, train } from 'googlenet-native'
+import { Model, avgPool, concat, conv2d, flatten, linear, maxPool, network, relu, train } from 'googlenet-native'
 
 // The tutorial's InceptionA: the branches' convs are named, the branches are not.
 const inception = () =>
@@ -24,7 +24,7 @@ const inception = () =>
   ])
 
 // Net: keys name the layers as PyTorch does (conv1.weight, incep1.branch5x5_2.bias, fc.weight, …).
-const description = model(
+const description = network(
   [
     { conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) },
     relu(),

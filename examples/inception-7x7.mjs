@@ -11,7 +11,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { avgPool, batchNorm, concat, conv2d, globalAvgPool, linear, maxPool, model, relu, train } from 'googlenet-native'
+import { avgPool, batchNorm, concat, conv2d, globalAvgPool, linear, maxPool, network, relu, train } from 'googlenet-native'
 
 // Output channels: 16 + 24 + 24 + 16 = 80, at the input's height and width.
 const inception7x7 = () =>
@@ -22,7 +22,7 @@ const inception7x7 = () =>
     [avgPool({ kernel: 3, stride: 1, padding: 1 }), { branch_pool: conv2d({ outChannels: 16, kernel: 1 }) }],
   ])
 
-const description = model(
+const description = network(
   [
     { conv1: conv2d({ outChannels: 32, kernel: 3, padding: 1 }), bn1: batchNorm() },
     relu(),

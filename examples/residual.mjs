@@ -10,7 +10,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { batchNorm, conv2d, globalAvgPool, linear, model, relu, residual, train } from 'googlenet-native'
+import { batchNorm, conv2d, globalAvgPool, linear, network, relu, residual, train } from 'googlenet-native'
 
 // conv-bn-relu-conv-bn; the first conv strides when the unit downsamples.
 const body = (channels, stride) => [
@@ -24,7 +24,7 @@ const downsample = (channels) => ({
   downsample: [{ '0': conv2d({ outChannels: channels, kernel: 1, stride: 2 }) }, { '1': batchNorm() }],
 })
 
-const description = model(
+const description = network(
   [
     { conv1: conv2d({ outChannels: 16, kernel: 3, padding: 1 }), bn1: batchNorm() },
     relu(),

@@ -34,7 +34,7 @@ export {
   globalAvgPool,
   linear,
   maxPool,
-  model,
+  network,
   relu,
   residual,
   sequential,
@@ -53,7 +53,7 @@ export {
   type MaxPoolOptions,
   type MaxPoolStep,
   type ModelDescription,
-  type ModelDescriptionOptions,
+  type NetworkOptions,
   type NamedSteps,
   type ReluStep,
   type ResidualOptions,
@@ -63,6 +63,7 @@ export {
   type Steps,
   type StepType,
 } from './describe/index.js'
+export { checkDescription, describeModel, descriptions, type ModelSource } from './describe/source.js'
 export { abortError, isAbortError } from './errors.js'
 export { readDigitImage, type DigitImage } from './image.js'
 export {

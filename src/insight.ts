@@ -4,7 +4,8 @@
  * for any input size).
  * @module
  */
-import { checkDepth, checkModelName, modelEntry } from './catalog.js'
+import { checkDepth, modelEntry } from './catalog.js'
+import { type ModelSource, resolveSource } from './describe/source.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 import type { ModelName } from './types.js'
@@ -48,16 +49,27 @@ export class TraceError extends Error {
   }
 }
 
+/** A model source resolved for the addon, with its depth checked (descriptions take none). */
+function sourceWithDepth(source: unknown, depth: unknown): { arg: string; name: string; input: readonly number[]; depth: number | undefined } {
+  const { arg, description } = resolveSource(source)
+  if (description) {
+    if (depth !== undefined) throw new RangeError("depth applies to the zoo's ResNets; a description is written at its depth")
+    return { arg, name: description.name, input: description.input, depth: undefined }
+  }
+  const { channels, height, width } = modelEntry(arg)
+  return { arg, name: arg, input: [channels, height, width], depth: checkDepth(arg, depth) }
+}
+
 /**
- * Every layer of model `name` (`depth`: units per stage of a ResNet):
- * output shape, parameters and multiply-accumulates per image, with the totals.
- * @throws RangeError for an unknown model or a depth it does not take (the core's messages)
+ * Every layer of a model (a zoo name, `depth`: units per stage of a ResNet;
+ * or a description): output shape, parameters and multiply-accumulates per
+ * image, with the totals.
+ * @throws RangeError for an unknown model, a depth it does not take or a description the core refuses (the core's messages)
  */
-export function summarize(name: ModelName = 'googlenet', options?: { depth?: number }): ModelSummary {
-  const model = checkModelName(name)
-  const depth = checkDepth(model, checkOptionsObject('options', options).depth)
+export function summarize(source: ModelSource = 'googlenet', options?: { depth?: number }): ModelSummary {
+  const { arg, name: model, depth } = sourceWithDepth(source, checkOptionsObject('options', options).depth)
   const layers = nativeBinding()
-    .summarizeModel(model, depth)
+    .summarizeModel(arg, depth)
     .map((l) => ({ name: l.name, outputShape: [...l.outputShape], params: l.params, macs: l.macs }))
   const sum = (key: 'params' | 'macs'): number => layers.reduce((total, l) => total + l[key], 0)
   return { model, params: sum('params'), macs: sum('macs'), layers }
@@ -77,19 +89,17 @@ export function checkTraceSize(name: string, value: unknown, shown?: string): nu
 
 /**
  * Runs one image of zeros of the given size (default: the model's own)
- * through model `name` (`depth`: units per stage of a ResNet) and returns
- * each layer's output shape, in the order data flows.
- * @throws RangeError for an unknown model, a depth it does not take or a bad size; a {@link TraceError}
- *   naming the first layer whose input does not fit, with both shapes
+ * through a model (a zoo name, `depth`: units per stage of a ResNet; or a
+ * description) and returns each layer's output shape, in the order data flows.
+ * @throws RangeError for an unknown model, a depth it does not take, a description the core refuses or a bad
+ *   size; a {@link TraceError} naming the first layer whose input does not fit, with both shapes
  */
-export function traceShapes(name: ModelName = 'googlenet', size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
-  const model = checkModelName(name)
+export function traceShapes(source: ModelSource = 'googlenet', size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
   const o = checkOptionsObject('size', size)
-  const depth = checkDepth(model, o.depth)
-  const { height: modelHeight, width: modelWidth } = modelEntry(model)
-  const height = checkTraceSize('height', o.height ?? modelHeight)
-  const width = checkTraceSize('width', o.width ?? modelWidth)
-  const trace = nativeBinding().traceModel(model, height, width, depth)
+  const { arg, input, depth } = sourceWithDepth(source, o.depth)
+  const height = checkTraceSize('height', o.height ?? input[1])
+  const width = checkTraceSize('width', o.width ?? input[2])
+  const trace = nativeBinding().traceModel(arg, height, width, depth)
   const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
   if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)
   return steps

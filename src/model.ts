@@ -12,7 +12,9 @@ import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { resolveFitOptions } from './fit-options.js'
-import { checkDepth, checkModelName, modelEntry } from './catalog.js'
+import { checkDepth, modelEntry, models } from './catalog.js'
+import { type ModelSource, describeModel, parseDescription, resolveSource } from './describe/source.js'
+import type { ModelDescription } from './describe/types.js'
 import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
@@ -60,6 +62,9 @@ function drainCallbacks(): Promise<void> {
 export class Model {
   readonly #native: NativeModel
   readonly #name: ModelName
+  /** Whether the model is exactly a zoo model (its name at its depth), not one of the user's own. */
+  readonly #zoo: boolean
+  readonly #description: ModelDescription
   readonly #seed: number
   readonly #device: 'cpu' | 'cuda'
   readonly #parameters: readonly ParameterInfo[]
@@ -73,17 +78,28 @@ export class Model {
 
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
+   * @param model - a zoo name ({@link modelNames}) or a description (see {@link network}, {@link descriptions})
    * @param native - internal: wraps an already loaded native model instead
-   * @throws RangeError for an unknown name, a depth the model does not take (the core's messages) or a bad seed;
+   * @throws TypeError for a model that is neither a name nor a description; RangeError for an unknown
+   *   name, a depth the model does not take, a description the core refuses (its message names the JSON
+   *   path at fault, or the layer that does not fit and both shapes) or a bad seed;
    *   Error for `device: 'cuda'` where no CUDA device can be used
    */
-  constructor(name: ModelName = 'googlenet', options?: ModelOptions, native?: NativeModel) {
+  constructor(model: ModelSource = 'googlenet', options?: ModelOptions, native?: NativeModel) {
     const o = checkOptionsObject('options', options)
-    this.#name = checkModelName(name)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
-    this.#depth = checkDepth(this.#name, o.depth)
-    this.#native = native ?? new (nativeBinding().NativeModel)(this.#name, this.#seed, this.#device, this.#depth)
+    if (native) {
+      this.#depth = o.depth
+    } else {
+      const resolved = resolveSource(withInput(model, o.input))
+      this.#depth = resolved.description ? refuseDepth(o.depth) : checkDepth(resolved.arg, o.depth)
+      native = new (nativeBinding().NativeModel)(resolved.arg, this.#seed, this.#device, this.#depth)
+    }
+    this.#native = native
+    this.#name = native.name
+    this.#description = parseDescription(native.description)
+    this.#zoo = isZooModel(this.#name, this.#depth, this.#description)
     this.#parameters = this.#native.parameters().map((p) => Object.freeze({ name: p.name, shape: [...p.shape] }))
     const loaded = this.#native.loadedInfo
     if (loaded) {
@@ -117,10 +133,8 @@ export class Model {
   }
 
   static #fromNative(native: NativeModel, device: 'cpu' | 'cuda'): Model {
-    const info = native.loadedInfo
-    const name = checkModelName(info?.model || native.name)
-    const depth = info?.depth ?? undefined
-    return new Model(name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
+    const depth = native.loadedInfo?.depth ?? undefined
+    return new Model(native.name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
   }
 
   /** What the checkpoint this model was loaded from records; undefined for other models. */
@@ -169,9 +183,18 @@ export class Model {
     return this.#epochsTrained
   }
 
-  /** The model's name, e.g. `'googlenet'`. */
+  /** The model's name, e.g. `'googlenet'` (a description's `name` for a model of one's own). */
   get name(): ModelName {
     return this.#name
+  }
+
+  /**
+   * What the model is made of, in the JSON format of `describe` and
+   * `--model-file` (canonical, frozen): a zoo model's description, or the
+   * one it was created from. Saved with the weights.
+   */
+  get description(): ModelDescription {
+    return this.#description
   }
 
   /** The seed the weights were initialized with (also the default shuffle seed of `fit`). */
@@ -186,7 +209,7 @@ export class Model {
 
   /** The image size the model takes. */
   get inputSize(): { height: number; width: number } {
-    const { height, width } = modelEntry(this.#name)
+    const [, height, width] = this.#description.input
     return { height, width }
   }
 
@@ -197,12 +220,12 @@ export class Model {
 
   /** Every layer's output shape, parameters and multiply-accumulates (see {@link summarize}). */
   summary(): ModelSummary {
-    return summarize(this.#name, this.#depth === undefined ? {} : { depth: this.#depth })
+    return summarize(this.#description)
   }
 
   /** Residual units per stage of a model that takes a depth (the ResNets); undefined for a model of fixed depth. */
   get depth(): number | undefined {
-    return this.#depth ?? modelEntry(this.#name).depth?.default
+    return this.#depth ?? (this.#zoo ? modelEntry(this.#name).depth?.default : undefined)
   }
 
   /** The trainable tensors, in PyTorch's order and with PyTorch's names. */
@@ -305,7 +328,7 @@ export class Model {
    * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
    */
   async predict(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Prediction> {
-    const want = modelEntry(this.#name)
+    const want = this.inputSize
     const { height = want.height, width = want.width } = checkOptionsObject('options', options)
     checkInteger('height', height, 1)
     checkInteger('width', width, 1)
@@ -365,11 +388,42 @@ export class Model {
 }
 
 /**
- * Creates a freshly initialized model.
- * @param name - one of {@link modelNames}; default `'googlenet'`
- * @throws RangeError for an unknown name, a depth the model does not take (the core's messages) or a bad seed;
- *   Error for `device: 'cuda'` where no CUDA device can be used
+ * Creates a freshly initialized model: one of the zoo by name, or one of
+ * your own from a description (built with {@link network}, read from JSON,
+ * or a zoo model's from {@link descriptions}, changed).
+ * @param model - one of {@link modelNames}, or a description; default `'googlenet'`
+ * @example
+ * ```ts
+ * const net = createModel(network([{ conv: conv2d({ outChannels: 8, kernel: 3 }) }, relu(), flatten(), { fc: linear({ outFeatures: 10 }) }]), { seed: 1 })
+ * ```
+ * @throws TypeError for a model that is neither a name nor a description; RangeError for an unknown name,
+ *   a depth the model does not take, a description the core refuses (naming the JSON path at fault, or the
+ *   layer that does not fit and both shapes) or a bad seed; Error for `device: 'cuda'` where no CUDA device can be used
  */
-export function createModel(name: ModelName = 'googlenet', options?: ModelOptions): Model {
-  return new Model(name, options)
+export function createModel(model: ModelSource = 'googlenet', options?: ModelOptions): Model {
+  return new Model(model, options)
+}
+
+/** `model` with its input replaced by `input`, where given (descriptions only). */
+function withInput(model: unknown, input: unknown): unknown {
+  if (input === undefined) return model
+  if (typeof model === 'string') throw new RangeError(`input applies to descriptions; the zoo's ${model} is built for its own input`)
+  if (!Array.isArray(input) || input.length !== 3) throw new TypeError('input must be [channels, height, width]')
+  return { ...(model as object), input }
+}
+
+/** A description has no depth option: it is written at its depth. */
+function refuseDepth(depth: unknown): undefined {
+  if (depth !== undefined) throw new RangeError('depth applies to the zoo\'s ResNets; a description is written at its depth')
+  return undefined
+}
+
+/**
+ * Whether `description` is exactly zoo model `name` at `depth`, not a model
+ * of one's own (which may keep a zoo model's name after a change).
+ */
+function isZooModel(name: string, depth: number | undefined, description: ModelDescription): boolean {
+  if (!Object.hasOwn(models, name)) return false
+  const zoo = describeModel(name, depth === undefined ? {} : { depth })
+  return JSON.stringify(zoo) === JSON.stringify(description)
 }

@@ -4,6 +4,7 @@
  */
 import { dirname } from 'node:path'
 import { checkModelName } from './catalog.js'
+import { type ModelSource, checkDescription } from './describe/source.js'
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
 import { loadMnist } from './mnist.js'
@@ -12,12 +13,15 @@ import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { nativeBinding } from './native.js'
 import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
-import type { CheckpointInfo, Device, FitOptions, ModelName, TrainingHistory } from './types.js'
+import type { CheckpointInfo, Device, FitOptions, TrainingHistory } from './types.js'
 
 /** Options of {@link train}: the fit options (less `validation`) plus where the data comes from. */
 export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> {
-  /** Default `'googlenet'`. */
-  model?: ModelName
+  /**
+   * A zoo name, or a description of one's own (see {@link network},
+   * {@link descriptions}); default `'googlenet'`.
+   */
+  model?: ModelSource
   /** Residual units per stage, for the models that take a depth (the ResNets; see {@link models}). */
   depth?: number
   /** Seeds initialization and shuffling; default 0. */
@@ -98,7 +102,10 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
   const model = await Model.loadCheckpoint(path, { device: o.device ?? 'auto' })
   const checkpoint = model.checkpoint as CheckpointInfo
   // The core's rule: the model (by any of its names) and depth are the checkpoint's.
-  const asked = o.model === undefined ? null : checkModelName(o.model)
+  const asked = o.model === undefined || typeof o.model === 'object' ? null : checkModelName(o.model)
+  if (typeof o.model === 'object' && JSON.stringify(checkDescription(o.model)) !== JSON.stringify(model.description)) {
+    throw new RangeError(`the model's description differs from the checkpoint's ${model.name}`)
+  }
   const depth = o.depth === undefined ? null : checkInteger('depth', o.depth, 0)
   nativeBinding().checkResumedModel(asked, depth, model.name, model.depth ?? null)
   // Checkpoints go on into the folder the run came from.

@@ -28,9 +28,15 @@ export interface ModelOptions {
   /**
    * Residual units per stage, for the models that take a depth (the ResNets):
    * within the model's `depth` rule in {@link models} (1 to 16; default 1).
-   * Models of fixed depth refuse one.
+   * Models of fixed depth refuse one, and so do descriptions (written at their depth).
    */
   depth?: number
+  /**
+   * For a description: the images it takes, `[channels, height, width]`,
+   * replacing the description's own `input`. The zoo's models are built for
+   * their own input and refuse one.
+   */
+  input?: readonly [number, number, number]
 }
 
 /** One trainable tensor of a model, named as PyTorch names it. */

@@ -13,7 +13,7 @@ import {
   globalAvgPool,
   linear,
   maxPool,
-  model,
+  network,
   relu,
   residual,
   sequential,
@@ -34,7 +34,7 @@ const inception = () =>
   ])
 
 const googlenet = () =>
-  model(
+  network(
     [
       { conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) },
       relu(),
@@ -143,7 +143,7 @@ describe('the model-description builder', () => {
     ])
     // Fresh objects each call: naming one copy leaves the others alone.
     expect(relu()).not.toBe(relu())
-    expect(Object.keys((model({ fc: linear({ outFeatures: 10 }) }).layers as readonly object[])[0] as object)).toEqual([
+    expect(Object.keys((network({ fc: linear({ outFeatures: 10 }) }).layers as readonly object[])[0] as object)).toEqual([
       'type',
       'name',
       'outFeatures',
@@ -154,7 +154,7 @@ describe('the model-description builder', () => {
     expect(conv2d({ outChannels: 0, kernel: 0, stride: -1 })).toStrictEqual({ type: 'conv2d', outChannels: 0, kernel: 0, stride: -1 })
     const misspelt = { outChannels: 8, kernal: 3 } as unknown as Parameters<typeof conv2d>[0]
     expect(conv2d(misspelt)).toStrictEqual({ type: 'conv2d', outChannels: 8, kernal: 3 })
-    expect(model([relu()], { name: 'not a valid name!', input: [0, 0, 0] })).toMatchObject({ name: 'not a valid name!', input: [0, 0, 0] })
+    expect(network([relu()], { name: 'not a valid name!', input: [0, 0, 0] })).toMatchObject({ name: 'not a valid name!', input: [0, 0, 0] })
   })
 
   it('names steps by their keys, in key order, keys with dots included', () => {
@@ -173,7 +173,7 @@ describe('the model-description builder', () => {
   })
 
   it('makes a named sequential of an array or object of named steps under a key, which adds a level', () => {
-    const description = model({
+    const description = network({
       layer1: {
         conv1: conv2d({ outChannels: 4, kernel: 3, padding: 1 }),
         block: [{ bn: batchNorm() }, relu()],
@@ -208,7 +208,7 @@ describe('the model-description builder', () => {
       'head.fc',
     ])
     // One named step under a key is still a sequential: its name is a level.
-    expect(model({ stem: { conv: conv2d({ outChannels: 4, kernel: 1 }) } }).layers).toStrictEqual([
+    expect(network({ stem: { conv: conv2d({ outChannels: 4, kernel: 1 }) } }).layers).toStrictEqual([
       { type: 'sequential', name: 'stem', steps: [{ type: 'conv2d', name: 'conv', outChannels: 4, kernel: 1 }] },
     ])
   })
@@ -281,7 +281,7 @@ describe('the model-description builder', () => {
         ],
       },
     })
-    const description = model([{ 'layer2.0': unit }, relu(), { pool: globalAvgPool(), fc: linear({ outFeatures: 10 }) }])
+    const description = network([{ 'layer2.0': unit }, relu(), { pool: globalAvgPool(), fc: linear({ outFeatures: 10 }) }])
     expect(fullNames(description.layers)).toEqual([
       'layer2.0',
       'layer2.0.conv1',
@@ -296,8 +296,8 @@ describe('the model-description builder', () => {
     ])
   })
 
-  it("model() defaults to the name 'custom' and MNIST's input, and always writes layers as an array", () => {
-    const description: ModelDescription = model({ flatten: flatten(), fc: linear({ outFeatures: 10 }) })
+  it("network() defaults to the name 'custom' and MNIST's input, and always writes layers as an array", () => {
+    const description: ModelDescription = network({ flatten: flatten(), fc: linear({ outFeatures: 10 }) })
     expect(description).toStrictEqual({
       format: 'googlenet-native/model',
       version: 1,
@@ -308,20 +308,20 @@ describe('the model-description builder', () => {
         { type: 'linear', name: 'fc', outFeatures: 10 },
       ],
     })
-    expect(model({ fc: linear({ outFeatures: 10 }) }).layers).toStrictEqual([{ type: 'linear', name: 'fc', outFeatures: 10 }])
+    expect(network({ fc: linear({ outFeatures: 10 }) }).layers).toStrictEqual([{ type: 'linear', name: 'fc', outFeatures: 10 }])
     const input = [3, 32, 32] as const
-    const named = model([flatten(), { fc: linear({ outFeatures: 10 }) }], { name: 'cifar-like', input })
+    const named = network([flatten(), { fc: linear({ outFeatures: 10 }) }], { name: 'cifar-like', input })
     expect(named).toMatchObject({ name: 'cifar-like', input: [3, 32, 32] })
     expect(named.input).not.toBe(input)
     // Two descriptions share no default input array.
-    expect(model(relu()).input).not.toBe(model(relu()).input)
+    expect(network(relu()).input).not.toBe(network(relu()).input)
   })
 
   it('refuses an object with an integer-like key among several, pointing to an array of named steps', () => {
     const refused = () => sequential([relu(), { '0': conv2d({ outChannels: 4, kernel: 1 }), '1': batchNorm() }])
     expect(refused).toThrow(TypeError)
     expect(refused).toThrow(/sequential\[1\]: the key "0" is integer-like.*array of named steps/)
-    expect(() => model({ conv: conv2d({ outChannels: 4, kernel: 1 }), '7': relu() })).toThrow(/model: layers: the key "7"/)
+    expect(() => network({ conv: conv2d({ outChannels: 4, kernel: 1 }), '7': relu() })).toThrow(/network: layers: the key "7"/)
     expect(() => concat([{ a: relu(), '10': relu() }, relu()])).toThrow(TypeError)
     // Not integer-like: dots, leading zeros, signs, and numbers past the array-index range keep their order.
     expect(sequential({ 'layer1.0': relu(), 'layer1.1': relu(), '01': relu(), '-1': relu(), '4294967295': relu() })).toHaveLength(5)
@@ -329,9 +329,9 @@ describe('the model-description builder', () => {
 
   it('refuses to name a step twice, saying which names', () => {
     const named = sequential({ conv1: conv2d({ outChannels: 4, kernel: 1 }) })[0] as Step
-    expect(() => model({ conv2: named })).toThrow(TypeError)
-    expect(() => model({ conv2: named })).toThrow(
-      'model: layers.conv2: this conv2d step is already named "conv1" and cannot also be named "conv2"',
+    expect(() => network({ conv2: named })).toThrow(TypeError)
+    expect(() => network({ conv2: named })).toThrow(
+      'network: layers.conv2: this conv2d step is already named "conv1" and cannot also be named "conv2"',
     )
     expect(() => concat([{ b: { type: 'relu', name: 'b' } }, relu()])).toThrow(/concat: branches\[0\]\.b: this relu step is already named "b"/)
   })
@@ -339,17 +339,17 @@ describe('the model-description builder', () => {
   it('refuses with a TypeError what is not a step, an array or an object of named steps', () => {
     const bad: unknown[] = [undefined, null, 3, 'conv2d', relu, new Map(), new Date(), { type: 3 }]
     for (const value of bad) {
-      expect(() => model(value as Step), String(value)).toThrow(TypeError)
+      expect(() => network(value as Step), String(value)).toThrow(TypeError)
       expect(() => concat([relu(), value as Step]), String(value)).toThrow(TypeError)
       expect(() => residual(value as Step), String(value)).toThrow(TypeError)
       expect(() => sequential({ key: value as Step }), String(value)).toThrow(TypeError)
     }
-    expect(() => model([relu(), relu as unknown as Step])).toThrow(/model: layers\[1\]: .*got a function \(call it: relu\(\), not relu\)/)
+    expect(() => network([relu(), relu as unknown as Step])).toThrow(/network: layers\[1\]: .*got a function \(call it: relu\(\), not relu\)/)
     expect(() => sequential({ a: { b: 'x' as unknown as Step } })).toThrow(/sequential\.a\.b: .*got the string "x"/)
     expect(() => concat({ a: relu(), b: relu() } as unknown as Step[])).toThrow(/concat: expected an array of branches/)
     expect(() => conv2d(undefined as unknown as { outChannels: number; kernel: number })).toThrow(/conv2d: expected an options object/)
     expect(() => maxPool(2 as unknown as { kernel: number })).toThrow(TypeError)
-    expect(() => model([relu()], 'net' as unknown as { name: string })).toThrow(/model: expected an options object/)
+    expect(() => network([relu()], 'net' as unknown as { name: string })).toThrow(/network: expected an options object/)
     expect(() => residual(relu(), null as unknown as object)).toThrow(/residual: expected an options object/)
   })
 
@@ -359,7 +359,7 @@ describe('the model-description builder', () => {
     expect(JSON.parse(text)).toStrictEqual(description)
     expect(text).toContain('{"type":"conv2d","name":"conv1","outChannels":10,"kernel":5}')
     // A description read from JSON is a step the builder takes as it is.
-    const again = model(JSON.parse(JSON.stringify(description.layers)) as Step, { name: 'googlenet' })
+    const again = network(JSON.parse(JSON.stringify(description.layers)) as Step, { name: 'googlenet' })
     expect(again).toStrictEqual(description)
   })
 })
@@ -391,13 +391,13 @@ export function typeChecks(): void {
   // @ts-expect-error maxPool needs its kernel
   maxPool()
   // @ts-expect-error a key must hold steps
-  model({ conv1: 3 })
+  network({ conv1: 3 })
   // @ts-expect-error a function is not a step
-  model([relu])
+  network([relu])
   // @ts-expect-error input is [channels, height, width]
-  model(relu(), { input: [28, 28] })
+  network(relu(), { input: [28, 28] })
   // @ts-expect-error the format's nodes are read-only
   relu().name = 'x'
   const steps: Steps = [{ a: relu() }, relu(), [{ b: relu() }, [relu()]], { c: { d: relu(), e: [relu()] } }]
-  model(steps)
+  network(steps)
 }

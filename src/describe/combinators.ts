@@ -57,7 +57,7 @@ export function sequential(steps: Steps): readonly Step[] {
  *     { branch5x5_1: conv2d({ outChannels: 16, kernel: 1 }), branch5x5_2: conv2d({ outChannels: 24, kernel: 5, padding: 2 }) },
  *     [avgPool({ kernel: 3, stride: 1, padding: 1 }), { branch_pool: conv2d({ outChannels: 24, kernel: 1 }) }],
  *   ])
- * model([{ conv1: conv2d({ outChannels: 10, kernel: 5 }) }, relu(), { incep1: inception() }, …])
+ * network([{ conv1: conv2d({ outChannels: 10, kernel: 5 }) }, relu(), { incep1: inception() }, …])
  * ```
  * @throws TypeError when `branches` is not an array, or for a branch the builder cannot read (see {@link sequential})
  */
@@ -86,7 +86,7 @@ export interface ResidualOptions {
  *    { conv2: conv2d({ outChannels: 32, kernel: 3, padding: 1 }), bn2: batchNorm() }],
  *   { shortcut: { downsample: [{ '0': conv2d({ outChannels: 32, kernel: 1, stride: 2 }) }, { '1': batchNorm() }] } },
  * )
- * model([…, { 'layer2.0': unit }, relu(), …])   // layer2.0.conv1.weight, layer2.0.downsample.0.weight, …
+ * network([…, { 'layer2.0': unit }, relu(), …])   // layer2.0.conv1.weight, layer2.0.downsample.0.weight, …
  * ```
  * @throws TypeError for a body or shortcut the builder cannot read (see {@link sequential}), or options that are not an object
  */
@@ -100,7 +100,7 @@ export function residual(body: Steps, options?: ResidualOptions): ResidualStep {
 }
 
 /** Options of {@link model}. */
-export interface ModelDescriptionOptions {
+export interface NetworkOptions {
   /** What the model is called in summaries, files and progress. Default `'custom'`. */
   readonly name?: string
   /** The images it takes, `[channels, height, width]`. Default `[1, 28, 28]` (MNIST). */
@@ -122,7 +122,7 @@ const DEFAULT_MODEL_INPUT: readonly [channels: number, height: number, width: nu
  * the offending place by its JSON path (`layers[3].branches[1][0].kernel`).
  * @example
  * ```ts
- * const description = model(
+ * const description = network(
  *   [{ conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) }, relu(),
  *    { flatten: flatten(), fc: linear({ outFeatures: 10 }) }],
  *   { name: 'tiny' },
@@ -131,14 +131,14 @@ const DEFAULT_MODEL_INPUT: readonly [channels: number, height: number, width: nu
  * ```
  * @throws TypeError for layers the builder cannot read (see {@link sequential}), or options that are not an object
  */
-export function model(layers: Steps, options?: ModelDescriptionOptions): ModelDescription {
-  const { name, input } = optionsObject<ModelDescriptionOptions>('model', options)
+export function network(layers: Steps, options?: NetworkOptions): ModelDescription {
+  const { name, input } = optionsObject<NetworkOptions>('network', options)
   return {
     format: 'googlenet-native/model',
     version: 1,
     name: name ?? DEFAULT_MODEL_NAME,
     input: input === undefined ? [...DEFAULT_MODEL_INPUT] : Array.isArray(input) ? [...input] : input,
-    layers: sequenceOf(layers, 'model: layers'),
+    layers: sequenceOf(layers, 'network: layers'),
   } as ModelDescription
 }
 

@@ -4,8 +4,8 @@
  * format; this folder only shapes it.
  * @module
  */
-export { concat, model, residual, sequential } from './combinators.js'
-export type { ModelDescriptionOptions, ResidualOptions } from './combinators.js'
+export { concat, network, residual, sequential } from './combinators.js'
+export type { NetworkOptions, ResidualOptions } from './combinators.js'
 export { avgPool, batchNorm, conv2d, flatten, globalAvgPool, linear, maxPool, relu } from './layers.js'
 export type { AvgPoolOptions, Conv2dOptions, LinearOptions, MaxPoolOptions } from './layers.js'
 export type { NamedSteps, Steps } from './steps.js'

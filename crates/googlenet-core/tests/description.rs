@@ -190,10 +190,9 @@ fn hostile_descriptions_are_refused_before_anything_is_allocated() {
 fn a_saved_model_carries_its_description_and_loads_without_code() {
     use candle_core::{Device, Tensor};
     use googlenet_core::model::{build_model_from_spec, load_model, save_model, ModelInfo};
-    let text = doc(
-        r#"[{"type":"conv2d","name":"stem","outChannels":6,"kernel":7,"padding":3},{"type":"batchNorm","name":"bn"},{"type":"relu"},
-            {"type":"maxPool","kernel":2},{"type":"globalAvgPool","name":"pool"},{"type":"linear","name":"head","outFeatures":10}]"#,
-    );
+    let text =
+        doc(r#"[{"type":"conv2d","name":"stem","outChannels":6,"kernel":7,"padding":3},{"type":"batchNorm","name":"bn"},{"type":"relu"},
+            {"type":"maxPool","kernel":2},{"type":"globalAvgPool","name":"pool"},{"type":"linear","name":"head","outFeatures":10}]"#);
     let spec = ModelSpec::parse(&text).unwrap();
     let model = build_model_from_spec(&spec, 7, &Device::Cpu).unwrap();
     let dir = std::env::temp_dir().join(format!("googlenet-description-{}", std::process::id()));

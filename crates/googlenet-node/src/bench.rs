@@ -2,12 +2,12 @@ use std::sync::Arc;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::build_model_with_depth;
 use googlenet_core::train::{benchmark, BenchConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::dataset::NativeDataset;
+use crate::description::build;
 use crate::device::parse_device;
 use crate::errors::{caught, guarded};
 
@@ -45,7 +45,7 @@ pub struct NativeCpuFigures {
 
 pub struct BenchTask {
     model: String,
-    depth: Option<usize>,
+    depth: Option<u32>,
     device: Device,
     data: Arc<Dataset>,
     config: BenchConfig,
@@ -57,7 +57,7 @@ impl Task for BenchTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = build_model_with_depth(&self.model, 1, self.depth, &self.device)?;
+            let model = build(&self.model, 1, self.depth, &self.device)?;
             let r = benchmark(model.as_ref(), &self.data, &self.config, &self.device)?;
             Ok(NativeBenchResult {
                 train_images_per_sec: r.train_images_per_sec,
@@ -74,14 +74,14 @@ impl Task for BenchTask {
     }
 }
 
-/// Times steady-state training and inference of a fresh `model` (seed 1,
-/// `options.depth` for the models that take one) on consecutive batches of
-/// `data`, off the event loop.
+/// Times steady-state training and inference of a fresh `model` (a zoo
+/// name, or a description's JSON; seed 1, `options.depth` for the models
+/// that take one) on consecutive batches of `data`, off the event loop.
 #[napi(catch_unwind, ts_return_type = "Promise<NativeBenchResult>")]
 pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> Result<AsyncTask<BenchTask>> {
     Ok(AsyncTask::new(BenchTask {
         model,
-        depth: options.depth.map(|d| d as usize),
+        depth: options.depth,
         device: parse_device(&options.device)?,
         data: data.inner.clone(),
         config: BenchConfig { batch_size: options.batch_size as usize, batches: options.batches as usize, warmup: options.warmup as usize },

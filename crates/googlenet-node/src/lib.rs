@@ -9,6 +9,7 @@ mod catalog;
 mod checkpoint;
 mod claim;
 mod dataset;
+mod description;
 mod device;
 mod errors;
 mod files;

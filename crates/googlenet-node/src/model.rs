@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::{build_model_with_depth, load_model, save_model, Model, ModelInfo};
+use googlenet_core::model::{load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{
     check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir,
     save_checkpoint, Checkpoint, FitConfig, TrainEvent, TrainState, EVAL_BATCH_SIZE,
@@ -18,6 +18,7 @@ use napi_derive::napi;
 use crate::checkpoint::NativeCheckpointInfo;
 use crate::claim::{Claim, ModelSlot};
 use crate::dataset::NativeDataset;
+use crate::description::build;
 use crate::device::parse_device;
 use crate::errors::{caught, guarded, range_checked};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
@@ -74,6 +75,8 @@ pub struct NativeModel {
     param_count: u32,
     /// The image height and width it takes.
     input: (usize, usize),
+    /// Its description, as canonical JSON.
+    description: String,
     /// The metadata of the file the model was loaded from.
     loaded: Option<ModelInfo>,
     /// The checkpoint the model was loaded from, kept for `fit` to resume.
@@ -82,21 +85,30 @@ pub struct NativeModel {
 
 #[napi]
 impl NativeModel {
-    /// `name`: a model name (`googlenet`); `seed` fixes the initial weights;
+    /// `name`: a model name (`googlenet`) or a description's JSON (the format
+    /// of docs/model-description.md); `seed` fixes the initial weights;
     /// `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
     /// a ResNet.
-    /// An unknown name or a depth the model does not take throws a
-    /// `RangeError` with the core's message.
+    /// An unknown name, a depth the model does not take or a description
+    /// that breaks a rule or does not fit its input throws a `RangeError`
+    /// with the core's message (naming the JSON path at fault).
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        let model = range_checked(&env, guarded(|| build_model_with_depth(&name, seed as u64, depth.map(|d| d as usize), &device)))?;
+        let model = range_checked(&env, guarded(|| build(&name, seed as u64, depth, &device)))?;
         Ok(Self::wrap(model, device, None))
     }
 
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
         let (name, param_count, input) = (model.name().to_string(), model.param_count() as u32, model.input_size());
-        Self { slot: ModelSlot::new(model, device), name, param_count, input, loaded, checkpoint: None }
+        let description = model.description().spec.to_json();
+        Self { slot: ModelSlot::new(model, device), name, param_count, input, description, loaded, checkpoint: None }
+    }
+
+    /// The model's description, as canonical JSON.
+    #[napi(getter, catch_unwind)]
+    pub fn description(&self) -> String {
+        self.description.clone()
     }
 
     /// Checks that the model can run on `dataset` (not empty, images of its

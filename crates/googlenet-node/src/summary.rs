@@ -1,9 +1,10 @@
 //! Model insight: layer summaries and shape traces.
 
-use googlenet_core::model::{catalog, summarize, trace, LayerSummary};
+use googlenet_core::model::{summarize, trace, LayerSummary};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::description::resolve;
 use crate::errors::{guarded, range_checked};
 
 /// One layer: PyTorch name, output shape per image, parameters, MACs.
@@ -34,12 +35,13 @@ pub struct NativeTraceStep {
     pub output_shape: Vec<u32>,
 }
 
-/// Every layer of a fresh `model` (`depth`: units per stage of a ResNet) with its output shape, parameters and
+/// Every layer of a fresh `model` (a zoo name, or a description's JSON;
+/// `depth`: units per stage of a ResNet) with its output shape, parameters and
 /// multiply-accumulates, at the model's input size. An unknown model or a
 /// depth it does not take throws a `RangeError` with the core's message.
 #[napi(catch_unwind)]
 pub fn summarize_model(env: Env, model: String, depth: Option<u32>) -> Result<Vec<NativeLayerSummary>> {
-    let description = range_checked(&env, guarded(|| catalog::describe(&model, depth.map(|d| d as usize))))?;
+    let description = range_checked(&env, guarded(|| resolve(&model, depth)))?;
     guarded(|| Ok(summarize(&description)?.into_iter().map(NativeLayerSummary::from).collect()))
 }
 
@@ -50,12 +52,13 @@ pub struct NativeTrace {
     pub error: Option<String>,
 }
 
-/// Follows one `height`×`width` image through `model` and returns each
+/// Follows one `height`×`width` image through `model` (a zoo name, or a
+/// description's JSON) and returns each
 /// layer's output shape, up to the first layer whose input
 /// does not fit (whose error names it and both shapes).
 #[napi(catch_unwind)]
 pub fn trace_model(env: Env, model: String, height: u32, width: u32, depth: Option<u32>) -> Result<NativeTrace> {
-    let description = range_checked(&env, guarded(|| catalog::describe(&model, depth.map(|d| d as usize))))?;
+    let description = range_checked(&env, guarded(|| resolve(&model, depth)))?;
     let mut steps = Vec::new();
     let result = guarded(|| {
         trace(&description, height as usize, width as usize, &mut |name, shape| {
