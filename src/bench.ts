@@ -5,15 +5,16 @@
 import { nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
-import { checkDepth, checkModelName, modelEntry } from './catalog.js'
+import { checkDepth, modelEntry } from './catalog.js'
+import { type ModelSource, resolveSource } from './describe/source.js'
 import { nativeBinding } from './native.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
 
 /** Options of {@link benchmark}. */
 export interface BenchmarkOptions {
-  /** Default `'googlenet'`. */
-  model?: ModelName
+  /** A zoo name or a description of one's own (see {@link network}); default `'googlenet'`. */
+  model?: ModelSource
   /** Residual units per stage, for the models that take a depth (the ResNets); default theirs. */
   depth?: number
   /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default {@link BENCH_DEFAULTS}`.batchSize` (64). */
@@ -30,6 +31,7 @@ export interface BenchmarkOptions {
 
 /** What {@link benchmark} measured. */
 export interface BenchmarkResult {
+  /** The model's name (a description's `name`). */
   model: ModelName
   /** The depth timed, for the models that take one. */
   depth?: number
@@ -72,15 +74,17 @@ export type CpuIsa = 'baseline' | 'avx2' | 'avx512'
  */
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
-  const model = checkModelName(o.model ?? 'googlenet')
-  const depth = checkDepth(model, o.depth)
+  const { arg, description } = resolveSource(o.model ?? 'googlenet')
+  if (description && o.depth !== undefined) throw new RangeError("depth applies to the zoo's ResNets; a description is written at its depth")
+  const depth = description ? undefined : checkDepth(arg, o.depth)
+  const model = description?.name ?? arg
   const batchSize = checkBatchSize('batchSize', o.batchSize ?? BENCH_DEFAULTS.batchSize)
   const batches = checkInteger('batches', o.batches ?? BENCH_DEFAULTS.batches, 1)
   const warmup = checkInteger('warmup', o.warmup ?? BENCH_DEFAULTS.warmup, 0)
   const device = resolveDevice(o.device ?? 'auto')
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
-  const r = await nativeBinding().benchmarkModel(model, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })
-  const timedDepth = depth ?? modelEntry(model).depth?.default
+  const r = await nativeBinding().benchmarkModel(arg, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })
+  const timedDepth = description ? undefined : (depth ?? modelEntry(arg).depth?.default)
   return {
     model,
     ...(timedDepth === undefined ? {} : { depth: timedDepth }),

@@ -8,7 +8,8 @@ import { errorMessage } from '../errors.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger } from '../options.js'
 import type { Device } from '../types.js'
 import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
-import { type RawFlags, atLeastOne, depthFlag, modelFlag, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { modelFileOption, modelFlags } from './model-flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
@@ -38,6 +39,7 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .description('time steady-state training (forward, backward, SGD step) and inference on MNIST batches')
     .addOption(modelChoices(new Option('--model <name>', 'model to time').default('googlenet')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
+    .addOption(modelFileOption())
     .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per batch'), () => BENCH_DEFAULTS.batchSize))
     .addOption(
       defaultFromAddon(new Option('--batches <n>', 'batches timed, for training and again for inference'), () => BENCH_DEFAULTS.batches),
@@ -46,9 +48,8 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(new Option('--json', 'print one JSON object'))
-    .action(async (raw: RawFlags) => {
-      const model = modelFlag(raw, 'model', '--model', 'googlenet')
-      const depth = depthFlag(raw, model)
+    .action(async (raw: RawFlags, command: Command) => {
+      const { model, depth } = modelFlags(raw, command.getOptionValueSource('model') === 'cli')
       const options = {
         model,
         ...(depth === undefined ? {} : { depth }),

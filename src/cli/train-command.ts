@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import type { Model } from '../model.js'
+import { modelFileOption } from './model-flags.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { FIT_DEFAULTS } from '../options.js'
 import { checkCheckpointFolder, checkOutputFile } from '../output-file.js'
@@ -48,6 +49,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     // (see addon-help.ts); parseTrainFlags applies the defaults.
     .addOption(modelChoices(new Option('--model <name>', 'model to train').default('googlenet')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
+    .addOption(modelFileOption())
     .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))
     .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per SGD step'), () => FIT_DEFAULTS.batchSize))
     .addOption(defaultFromAddon(new Option('--lr <rate>', 'learning rate'), () => FIT_DEFAULTS.lr))

@@ -4,13 +4,16 @@
  */
 import { FIT_DEFAULTS, checkBatchSize, checkLearningRate, checkMomentum, checkSeed } from '../options.js'
 import type { ResolvedFit } from '../fit-options.js'
-import type { Device, ModelName } from '../types.js'
-import { type RawFlags, atLeastOne, depthFlag, modelFlag, numberFlag } from './flags.js'
+import type { ModelSource } from '../describe/source.js'
+import type { Device } from '../types.js'
+import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { modelFlags } from './model-flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
 export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'seed' | 'logEvery'> {
-  model: ModelName
+  /** `--model`, or the description `--model-file` holds. */
+  model: ModelSource
   depth?: number
   data?: string
   /** Where `--save` writes the trained model. */
@@ -38,7 +41,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
  */
 export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {
-    model: modelFlag(raw, 'model', '--model', 'googlenet'),
+    model: 'googlenet',
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, FIT_DEFAULTS.batchSize),
     lr: numberFlag(raw, 'lr', '--lr', checkLearningRate, FIT_DEFAULTS.lr),
@@ -64,9 +67,17 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
   }
   if (flags.startOver && flags.checkpointDir === undefined) throw new UsageError('--start-over needs --checkpoint-dir')
   if (flags.startOver && flags.resume !== undefined) throw new UsageError('--start-over and --resume contradict each other: a resumed run keeps its checkpoints')
-  // A resumed run's model comes from its checkpoint: --depth alone is checked as a number only.
-  const depth = flags.resume !== undefined && !given.has('model') ? numberFlag(raw, 'depth', '--depth', atLeastOne) : depthFlag(raw, flags.model)
-  if (depth !== undefined) flags.depth = depth
+  if (flags.resume !== undefined && !given.has('model') && raw.modelFile === undefined) {
+    // A resumed run's model comes from its checkpoint: --depth alone is checked as a number only.
+    const depth = numberFlag(raw, 'depth', '--depth', atLeastOne)
+    if (depth !== undefined) flags.depth = depth
+  } else {
+    const { model, depth } = modelFlags(raw, given.has('model'))
+    flags.model = model
+    if (depth !== undefined) flags.depth = depth
+    // A description file is the model, resumed or not: the run checks it against the checkpoint's.
+    if (raw.modelFile !== undefined) flags.given = new Set([...flags.given, 'model'])
+  }
   const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
   if (limit !== undefined) flags.limit = limit
   const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
