@@ -125,9 +125,9 @@ export declare class NativeModel {
 export declare function benchDefaults(): NativeBenchDefaults
 
 /**
- * Times steady-state training and inference of a fresh `model` (seed 1,
- * `options.depth` for the models that take one; `model` may be a description's JSON) on consecutive batches of
- * `data`, off the event loop.
+ * Times steady-state training and inference of a fresh `model` (a zoo
+ * name, or a description's JSON; seed 1, `options.depth` for the models
+ * that take one) on consecutive batches of `data`, off the event loop.
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
@@ -201,6 +201,12 @@ export declare function loadMnistSplit(dir: string, split: 'train' | 'test'): Pr
 
 /** The largest batch size for training, evaluation and benchmarks. */
 export declare const MAX_BATCH_SIZE: number
+
+/**
+ * The longest description read, in bytes of JSON: a file over it is
+ * refused before it is read.
+ */
+export declare const MAX_DESCRIPTION_BYTES: number
 
 /** Every model of the zoo, in the order they are listed to users. */
 export declare function modelCatalog(): Array<NativeCatalogEntry>

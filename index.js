@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -791,6 +791,7 @@ export { fitRule }
 export { latestCheckpointIn }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
+export { MAX_DESCRIPTION_BYTES }
 export { modelCatalog }
 export { readDigitImage }
 export { runtimeInfo }

@@ -2,30 +2,34 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { Dataset, type MnistData, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
+/** One Inception-A module's parameters, on `c` input channels. */
+function inception(m: string, c: number): [string, number[]][] {
+  return [
+    [`${m}.branch1x1.weight`, [16, c, 1, 1]],
+    [`${m}.branch1x1.bias`, [16]],
+    [`${m}.branch5x5_1.weight`, [16, c, 1, 1]],
+    [`${m}.branch5x5_1.bias`, [16]],
+    [`${m}.branch5x5_2.weight`, [24, 16, 5, 5]],
+    [`${m}.branch5x5_2.bias`, [24]],
+    [`${m}.branch3x3_1.weight`, [16, c, 1, 1]],
+    [`${m}.branch3x3_1.bias`, [16]],
+    [`${m}.branch3x3_2.weight`, [24, 16, 3, 3]],
+    [`${m}.branch3x3_2.bias`, [24]],
+    [`${m}.branch3x3_3.weight`, [24, 24, 3, 3]],
+    [`${m}.branch3x3_3.bias`, [24]],
+    [`${m}.branch_pool.weight`, [24, c, 1, 1]],
+    [`${m}.branch_pool.bias`, [24]],
+  ]
+}
+
+/** googlenet's parameters: PyTorch's names and shapes, in the order its layers appear in its description. */
 const PYTORCH_PARAMETERS: [string, number[]][] = [
   ['conv1.weight', [10, 1, 5, 5]],
   ['conv1.bias', [10]],
+  ...inception('incep1', 10),
   ['conv2.weight', [20, 88, 5, 5]],
   ['conv2.bias', [20]],
-  ...(['incep1', 'incep2'] as const).flatMap((m): [string, number[]][] => {
-    const c = m === 'incep1' ? 10 : 20
-    return [
-      [`${m}.branch1x1.weight`, [16, c, 1, 1]],
-      [`${m}.branch1x1.bias`, [16]],
-      [`${m}.branch5x5_1.weight`, [16, c, 1, 1]],
-      [`${m}.branch5x5_1.bias`, [16]],
-      [`${m}.branch5x5_2.weight`, [24, 16, 5, 5]],
-      [`${m}.branch5x5_2.bias`, [24]],
-      [`${m}.branch3x3_1.weight`, [16, c, 1, 1]],
-      [`${m}.branch3x3_1.bias`, [16]],
-      [`${m}.branch3x3_2.weight`, [24, 16, 3, 3]],
-      [`${m}.branch3x3_2.bias`, [24]],
-      [`${m}.branch3x3_3.weight`, [24, 24, 3, 3]],
-      [`${m}.branch3x3_3.bias`, [24]],
-      [`${m}.branch_pool.weight`, [24, c, 1, 1]],
-      [`${m}.branch_pool.bias`, [24]],
-    ]
-  }),
+  ...inception('incep2', 20),
   ['fc.weight', [10, 1408]],
   ['fc.bias', [10]],
 ]

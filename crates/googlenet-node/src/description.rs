@@ -67,3 +67,8 @@ fn refuse_depth(depth: Option<usize>) -> googlenet_core::Result<()> {
         None => Ok(()),
     }
 }
+
+/// The longest description read, in bytes of JSON: a file over it is
+/// refused before it is read.
+#[napi]
+pub const MAX_DESCRIPTION_BYTES: u32 = googlenet_core::model::spec::MAX_TEXT_BYTES as u32;

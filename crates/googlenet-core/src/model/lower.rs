@@ -98,11 +98,16 @@ impl Lowering {
         }
         let out = self.composite(step, x, path);
         if step.name.is_some() {
-            // A named block's output shows under the block's name (`incep1`, `layer1.0`).
+            // A named block's output shows under the block's name (`incep1`,
+            // `layer1.0`), unless its last step shows under a name of its own
+            // (a layer, or a named step), which it keeps.
             let full = self.full_name("");
             self.prefix.pop();
             let out = out?;
-            self.nodes[out].name = Some(full);
+            let node = &mut self.nodes[out];
+            if node.name.is_none() && !matches!(node.op, Op::Layer(_)) {
+                node.name = Some(full);
+            }
             return Ok(out);
         }
         out

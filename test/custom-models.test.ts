@@ -1,0 +1,175 @@
+/**
+ * Models of one's own: a description built in TypeScript trains through the
+ * same engine as the zoo (the tutorial's Net bit for bit as the zoo's
+ * googlenet), fails at construction where it does not fit, and travels in
+ * its saved file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type Dataset,
+  type ModelDescription,
+  Model,
+  avgPool,
+  batchNorm,
+  checkDescription,
+  concat,
+  conv2d,
+  createModel,
+  describeModel,
+  descriptions,
+  flatten,
+  globalAvgPool,
+  linear,
+  loadMnist,
+  maxPool,
+  network,
+  relu,
+  residual,
+  summarize,
+  traceShapes,
+} from '../dist/index.js'
+
+/** The first `count` images of `data`, one after another. */
+function firstImages(data: Dataset, count: number): Uint8Array {
+  const images = Array.from({ length: count }, (_, i) => data.image(i))
+  const out = new Uint8Array(images.reduce((n, image) => n + image.length, 0))
+  images.forEach((image, i) => out.set(image, i * image.length))
+  return out
+}
+
+/** The tutorial's Net, as the README writes it. */
+const inceptionA = () =>
+  concat([
+    { branch1x1: conv2d({ outChannels: 16, kernel: 1 }) },
+    { branch5x5_1: conv2d({ outChannels: 16, kernel: 1 }), branch5x5_2: conv2d({ outChannels: 24, kernel: 5, padding: 2 }) },
+    {
+      branch3x3_1: conv2d({ outChannels: 16, kernel: 1 }),
+      branch3x3_2: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
+      branch3x3_3: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
+    },
+    [avgPool({ kernel: 3, stride: 1, padding: 1 }), { branch_pool: conv2d({ outChannels: 24, kernel: 1 }) }],
+  ])
+
+const Net = network(
+  [
+    { conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) },
+    relu(),
+    { incep1: inceptionA(), conv2: conv2d({ outChannels: 20, kernel: 5 }), pool2: maxPool({ kernel: 2 }) },
+    relu(),
+    { incep2: inceptionA(), flatten: flatten(), fc: linear({ outFeatures: 10 }) },
+  ],
+  { name: 'googlenet' },
+)
+
+/** A small ResNet-style net with a 1×1 projection shortcut. */
+const smallResNet = network(
+  [
+    { stem: conv2d({ outChannels: 8, kernel: 3, padding: 1 }), bn: batchNorm() },
+    relu(),
+    {
+      unit: residual(
+        { conv1: conv2d({ outChannels: 16, kernel: 3, stride: 2, padding: 1 }), bn1: batchNorm(), relu: relu(), conv2: conv2d({ outChannels: 16, kernel: 3, padding: 1 }) },
+        { shortcut: { down: conv2d({ outChannels: 16, kernel: 1, stride: 2 }) } },
+      ),
+    },
+    relu(),
+    { pool: globalAvgPool(), fc: linear({ outFeatures: 10 }) },
+  ],
+  { name: 'small-resnet' },
+)
+
+describe('models of your own', () => {
+  let train: Dataset
+  let test: Dataset
+  let dir: string
+  beforeAll(async () => {
+    const mnist = await loadMnist()
+    train = mnist.train.take(512)
+    test = mnist.test.take(256)
+    dir = mkdtempSync(join(tmpdir(), 'googlenet-custom-'))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it("writes the tutorial's Net exactly as the zoo's googlenet", () => {
+    expect(checkDescription(Net)).toEqual(descriptions.googlenet())
+    expect(describeModel('googlenet')).toEqual(descriptions.googlenet())
+    expect(createModel(Net).description).toEqual(createModel('googlenet').description)
+    expect(Object.isFrozen(descriptions.googlenet().layers)).toBe(true)
+  })
+
+  it('trains bit for bit as createModel("googlenet") with the same seed', async () => {
+    const mine = createModel(Net, { seed: 5, device: 'cpu' })
+    const zoo = createModel('googlenet', { seed: 5, device: 'cpu' })
+    expect(mine.parameters()).toEqual(zoo.parameters())
+    expect(mine.parameters().map((p) => p.name)).toContain('incep1.branch5x5_2.weight')
+    const options = { epochs: 1, batchSize: 64, validation: test }
+    const [a, b] = [await mine.fit(train, options), await zoo.fit(train, options)]
+    expect(a.epochs.map((e) => [e.loss, e.testLoss, e.testCorrect])).toEqual(b.epochs.map((e) => [e.loss, e.testLoss, e.testCorrect]))
+    const pixels = firstImages(test, 8)
+    expect((await mine.predict(pixels)).probabilities).toEqual((await zoo.predict(pixels)).probabilities)
+  })
+
+  it('starts from a zoo description, changed: a 7×7 branch in each Inception module', async () => {
+    const changed = structuredClone(descriptions.googlenet()) as { name: string; layers: unknown[] }
+    changed.name = 'googlenet-7x7'
+    for (const step of changed.layers as { type: string; branches?: unknown[] }[]) {
+      if (step.type === 'concat') step.branches?.push({ type: 'conv2d', name: 'branch7x7', outChannels: 8, kernel: 7, padding: 3 })
+    }
+    // conv2 and fc take their inputs from the shapes: 96 channels, then 96·4·4 features.
+    const model = createModel(changed as unknown as ModelDescription, { seed: 1 })
+    const params = new Map(model.parameters().map((p) => [p.name, p.shape]))
+    expect(params.get('incep1.branch7x7.weight')).toEqual([8, 10, 7, 7])
+    expect(params.get('conv2.weight')).toEqual([20, 96, 5, 5])
+    expect(params.get('fc.weight')).toEqual([10, 96 * 4 * 4])
+    expect(model.summary().model).toBe('googlenet-7x7')
+    const before = await model.evaluate(test)
+    const history = await model.fit(train, { epochs: 1, lr: 0.05 })
+    expect(Number.isFinite(history.epochs[0].loss)).toBe(true)
+    expect((await model.evaluate(test)).loss).toBeLessThan(before.loss)
+  })
+
+  it('trains a residual net, saves it and loads it back with no code', async () => {
+    const model = createModel(smallResNet, { seed: 2 })
+    expect(model.name).toBe('small-resnet')
+    expect(model.depth).toBeUndefined()
+    expect(model.parameters().map((p) => p.name)).toEqual([
+      'stem.weight', 'stem.bias', 'bn.weight', 'bn.bias',
+      'unit.conv1.weight', 'unit.conv1.bias', 'unit.bn1.weight', 'unit.bn1.bias', 'unit.conv2.weight', 'unit.conv2.bias',
+      'unit.down.weight', 'unit.down.bias', 'fc.weight', 'fc.bias',
+    ])
+    await model.fit(train, { epochs: 1, batchSize: 32 })
+    const file = join(dir, 'small-resnet.safetensors')
+    await model.save(file)
+    const loaded = await Model.load(file)
+    expect(loaded.name).toBe('small-resnet')
+    expect(loaded.description).toEqual(model.description)
+    expect(loaded.epochsTrained).toBe(1)
+    const pixels = firstImages(test, 16)
+    expect((await loaded.predict(pixels)).probabilities).toEqual((await model.predict(pixels)).probabilities)
+    expect(await loaded.evaluate(test)).toEqual(await model.evaluate(test))
+  })
+
+  it('summarizes and traces a description like a zoo model', () => {
+    const s = summarize(smallResNet)
+    expect(s.model).toBe('small-resnet')
+    expect(s.params).toBe(createModel(smallResNet).paramCount)
+    expect(s.layers.map((l) => l.name)).toContain('unit')
+    const steps = traceShapes(smallResNet, { height: 32, width: 32 })
+    expect(steps.find((l) => l.name === 'unit')?.outputShape).toEqual([16, 16, 16])
+    expect(createModel(network([{ c: conv2d({ outChannels: 4, kernel: 3 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }]), { input: [1, 20, 20] }).inputSize).toEqual({ height: 20, width: 20 })
+  })
+
+  it('fails at construction where a layer does not fit, naming it and both shapes', () => {
+    const tooSmall = network([{ conv: conv2d({ outChannels: 4, kernel: 5 }) }, { pool: maxPool({ kernel: 8 }) }, { big: conv2d({ outChannels: 4, kernel: 5 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }])
+    expect(() => createModel(tooSmall)).toThrow(RangeError)
+    expect(() => createModel(tooSmall)).toThrow('layers[2]: layer big (5×5 conv, 4→4 channels, padding 0) takes N×4×H×W with H, W ≥ 5, got [1, 4, 3, 3]')
+    expect(() => createModel(network([{ fc: linear({ outFeatures: 10 }) }]))).toThrow(/layer fc takes N×F features, got \[1, 1, 28, 28\]: flatten or globalAvgPool first/)
+    expect(() => createModel(network([{ conv: conv2d({ outChannels: 4, kernel: 0 }) }]))).toThrow('layers[0].kernel: must be an integer from 1 to 15 (got 0)')
+    expect(() => createModel([relu()] as unknown as ModelDescription)).toThrow(TypeError)
+    expect(() => createModel('googlenet', { input: [1, 32, 32] })).toThrow(RangeError)
+    expect(() => createModel(Net, { depth: 2 })).toThrow(/depth applies to the zoo's ResNets/)
+  })
+})
