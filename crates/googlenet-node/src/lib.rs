@@ -15,6 +15,7 @@ mod files;
 mod image;
 mod model;
 mod progress;
+mod recipe;
 mod saved;
 mod summary;
 
