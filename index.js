@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, modelCatalog, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -784,6 +784,7 @@ export { checkModel }
 export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
+export { fitChoices }
 export { fitDefaults }
 export { fitRule }
 export { latestCheckpointIn }
@@ -791,7 +792,9 @@ export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
 export { modelCatalog }
 export { readDigitImage }
+export { resolveFitRecipe }
 export { runtimeInfo }
+export { scheduleDefaults }
 export { summarizeModel }
 export { traceModel }
 export { writeOutputFile }

@@ -126,6 +126,7 @@ pub struct NativeFitChoices {
     pub schedules: Vec<String>,
 }
 
+/// The optimizers and schedules `fit` takes, by name.
 #[napi(catch_unwind)]
 pub fn fit_choices() -> NativeFitChoices {
     let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect();
@@ -140,6 +141,7 @@ pub struct NativeScheduleDefaults {
     pub warmup_start_factor: f64,
 }
 
+/// What the step schedule and the warm-up use where a setting is not given.
 #[napi(catch_unwind)]
 pub fn schedule_defaults() -> NativeScheduleDefaults {
     NativeScheduleDefaults {
