@@ -490,7 +490,7 @@ impl Engine {
 
     /// Sets the optimizer's state (from a checkpoint): per slot, values
     /// for every parameter, named once each; and the updates made so far.
-    pub fn set_optimizer_state<'a>(&mut self, slots: Vec<Vec<(&'a str, Vec<f32>)>>, step: u64) -> Result<()> {
+    pub fn set_optimizer_state(&mut self, slots: Vec<Vec<(&str, Vec<f32>)>>, step: u64) -> Result<()> {
         let mut state = Vec::with_capacity(slots.len());
         for buffers in slots {
             let mut flat = vec![0f32; self.params.len()];
