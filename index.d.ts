@@ -180,15 +180,23 @@ export declare function checkResumedRecipe(options: NativeFitOptions, recorded: 
  */
 export declare function describeModel(name: string, depth?: number | undefined | null): string
 
-/** The reference recipe `fit` uses where an option is not given. */
-export declare function fitDefaults(): NativeFitOptions
+/** The optimizers and schedules `fit` takes, by name. */
+export declare function fitChoices(): NativeFitChoices
 
 /**
- * The rule setting `lr` or `momentum` must follow, when `value` breaks it
- * (`null` when it follows it): TypeScript names the option or flag and
- * the value as the user wrote it.
+ * The recipe `fit` uses where an option is not given: the reference
+ * recipe, or with `optimizer` that optimizer's defaults (PyTorch's for
+ * Adam and AdamW). An unknown optimizer throws a `RangeError`.
  */
-export declare function fitRule(setting: 'lr' | 'momentum', value: number): string | null
+export declare function fitDefaults(optimizer?: string | undefined | null): NativeFitRecipe
+
+/**
+ * The rule a numeric recipe setting (`lr`, `momentum`, `weightDecay`,
+ * `beta1`, `beta2`, `eps`, `stepGamma`, `warmupStartFactor`) must follow,
+ * when `value` breaks it (`null` when it follows it): TypeScript names the
+ * option or flag and the value as the user wrote it.
+ */
+export declare function fitRule(setting: 'lr' | 'momentum' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'stepGamma' | 'warmupStartFactor', value: number): string | null
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
@@ -266,7 +274,7 @@ export interface NativeCheckpointInfo {
   path: string
   model: NativeModelInfo
   /** The recipe being followed (`epochs` is the run's planned total). */
-  config: NativeFitOptions
+  config: NativeFitRecipe
   epochsDone: number
   /** Batches of the next epoch already trained (a run stopped mid-epoch). */
   batchesDone: number
@@ -337,12 +345,59 @@ export interface NativeEvalResult {
   predictions?: Buffer
 }
 
+/** The names of the optimizers and schedules, for help and messages. */
+export interface NativeFitChoices {
+  optimizers: Array<string>
+  schedules: Array<string>
+}
+
+/**
+ * The options of `fit`: epochs, batch size and seed resolved; the
+ * optimizer's and schedule's settings as given (unset ones take the
+ * defaults of the optimizer and schedule chosen).
+ */
 export interface NativeFitOptions {
   epochs: number
   batchSize: number
-  lr: number
-  momentum: number
   seed: number
+  /** `sgd` (the default), `adam` or `adamw`. */
+  optimizer?: string
+  lr?: number
+  momentum?: number
+  nesterov?: boolean
+  weightDecay?: number
+  beta1?: number
+  beta2?: number
+  eps?: number
+  /** `constant` (the default), `step` or `cosine`. */
+  schedule?: string
+  stepEpochs?: number
+  stepGamma?: number
+  warmupEpochs?: number
+  warmupStartFactor?: number
+}
+
+/**
+ * A resolved recipe: every setting its optimizer and schedule use, and
+ * only those (`momentum` for SGD, `beta1` for Adam…).
+ */
+export interface NativeFitRecipe {
+  epochs: number
+  batchSize: number
+  seed: number
+  optimizer: string
+  lr: number
+  momentum?: number
+  nesterov?: boolean
+  weightDecay: number
+  beta1?: number
+  beta2?: number
+  eps?: number
+  schedule: string
+  stepEpochs?: number
+  stepGamma?: number
+  warmupEpochs: number
+  warmupStartFactor?: number
 }
 
 /** The image size a model takes. */
@@ -397,6 +452,13 @@ export interface NativeRuntimeInfo {
   cudaError?: string
 }
 
+/** The defaults of the schedules' own settings, for help. */
+export interface NativeScheduleDefaults {
+  stepEpochs: number
+  stepGamma: number
+  warmupStartFactor: number
+}
+
 /** A trace: the steps that ran, and the error of the layer that did not fit. */
 export interface NativeTrace {
   steps: Array<NativeTraceStep>
@@ -420,7 +482,16 @@ export interface ParameterInfo {
  */
 export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 
+/**
+ * The recipe `options` make, every default applied; a `RangeError` with
+ * the core's message names the first option it refuses.
+ */
+export declare function resolveFitRecipe(options: NativeFitOptions): NativeFitRecipe
+
 export declare function runtimeInfo(): NativeRuntimeInfo
+
+/** What the step schedule and the warm-up use where a setting is not given. */
+export declare function scheduleDefaults(): NativeScheduleDefaults
 
 /**
  * Every layer of a fresh `model` (a zoo name, or a description's JSON;

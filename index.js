@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, runtimeInfo, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -786,6 +786,7 @@ export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
 export { describeModel }
+export { fitChoices }
 export { fitDefaults }
 export { fitRule }
 export { latestCheckpointIn }
@@ -794,7 +795,9 @@ export { MAX_BATCH_SIZE }
 export { MAX_DESCRIPTION_BYTES }
 export { modelCatalog }
 export { readDigitImage }
+export { resolveFitRecipe }
 export { runtimeInfo }
+export { scheduleDefaults }
 export { summarizeModel }
 export { traceModel }
 export { writeOutputFile }

@@ -11,11 +11,11 @@ import { abortError, isNativeAbort } from './errors.js'
 import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
-import { resolveFitOptions } from './fit-options.js'
+import { recipeOfFit, resolveFitOptions } from './fit-options.js'
 import { checkDepth, modelEntry, models } from './catalog.js'
 import { type ModelSource, describeModel, parseDescription, resolveSource } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
-import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed } from './options.js'
+import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
 import type {
@@ -113,7 +113,7 @@ export class Model {
         epochsDone: checkpoint.epochsDone,
         batchesDone: checkpoint.batchesDone,
         trainSize: checkpoint.trainSize,
-        recipe: { ...checkpoint.config },
+        recipe: recipeOf(checkpoint.config),
         history: checkpoint.history.map(toEpochRecord),
       })
     }
@@ -274,7 +274,7 @@ export class Model {
       const pending = this.#native.fit(
         trainData,
         validation,
-        { epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, momentum: o.momentum, seed: o.seed },
+        recipeOfFit(o),
         tracker ? (event) => tracker.handle(event) : null,
         token,
         resume,

@@ -7,6 +7,7 @@
  */
 
 import { nativeBinding, readOnFirstUse } from './native.js'
+import type { FitRecipe } from './types.js'
 
 /**
  * The largest whole number any option takes unless it has a smaller limit:
@@ -19,12 +20,19 @@ export const MAX_COUNT = 2 ** 32 - 1
 /** The largest seed accepted (seeds are unsigned 32-bit integers). */
 export const MAX_SEED = MAX_COUNT
 
-/** The options of `fit` (and `train`) that have a default. */
+/** The options of `fit` (and `train`) that have a default: the reference recipe's. */
 export interface FitDefaults {
   readonly epochs: number
   readonly batchSize: number
+  /** `'sgd'`; Adam's and AdamW's defaults are {@link fitDefaultsFor}'s. */
+  readonly optimizer: string
   readonly lr: number
   readonly momentum: number
+  readonly nesterov: boolean
+  readonly weightDecay: number
+  /** `'constant'`. */
+  readonly schedule: string
+  readonly warmupEpochs: number
   /** The seed of initialization and shuffling. */
   readonly seed: number
   /** Batches per `'window'` progress event. */
@@ -46,9 +54,24 @@ const LOG_EVERY = 300
  * script (its RNG differs, so runs are not identical).
  */
 export const FIT_DEFAULTS: FitDefaults = readOnFirstUse({} as FitDefaults, (target) => {
-  const { epochs, batchSize, lr, momentum, seed } = nativeBinding().fitDefaults()
-  Object.assign(target, { epochs, batchSize, lr, momentum, seed, logEvery: LOG_EVERY })
+  const { epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed } = nativeBinding().fitDefaults()
+  Object.assign(target, { epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed, logEvery: LOG_EVERY })
 })
+
+/**
+ * The recipe `fit` uses with `optimizer` where an option is not given
+ * (the reference recipe for `'sgd'`, PyTorch's defaults for `'adam'` and
+ * `'adamw'`): read from the addon, where the defaults live.
+ * @throws RangeError for an unknown optimizer
+ */
+export function fitDefaultsFor(optimizer: string): FitRecipe {
+  return recipeOf(nativeBinding().fitDefaults(optimizer))
+}
+
+/** `recipe` without the settings its optimizer and schedule do not use (the addon leaves them undefined). */
+export function recipeOf(recipe: FitRecipe): FitRecipe {
+  return Object.fromEntries(Object.entries(recipe).filter(([, value]) => value !== undefined && value !== null)) as unknown as FitRecipe
+}
 
 /** The options of `benchmark` (and `bench`) that have a default. */
 export interface BenchDefaults {
@@ -124,12 +147,38 @@ export function checkMomentum(name: string, value: unknown, shown?: string): num
   return checkFitSetting('momentum', name, value, shown)
 }
 
-function checkFitSetting(setting: 'lr' | 'momentum', name: string, value: unknown, shown?: string): number {
+/** A numeric setting of the optimizer or schedule whose rule lives in the core. */
+export type RecipeNumber = 'lr' | 'momentum' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'stepGamma' | 'warmupStartFactor'
+
+/**
+ * Checks a numeric optimizer or schedule setting against the core's rule,
+ * e.g. `weightDecay must be a finite number >= 0 (got -1)`.
+ * @param setting - which rule (the option's name in the API)
+ * @param name - the name to show (the option, or the CLI's flag)
+ */
+export function checkFitSetting(setting: RecipeNumber, name: string, value: unknown, shown?: string): number {
   // A value that is not a number breaks the rule as NaN does, so its
   // message states the rule too (a TypeError: see `fail`).
   const rule = nativeBinding().fitRule(setting, typeof value === 'number' ? value : Number.NaN)
   if (rule !== null) fail(name, rule, value, shown)
   return value as number
+}
+
+/**
+ * Checks that `value` names one of `known` (an optimizer or a schedule, the
+ * addon's lists): a `TypeError` for a value that is no string, a
+ * `RangeError` for an unknown name, both listing the known ones.
+ */
+export function checkChoice(name: string, value: unknown, known: readonly string[]): string {
+  if (typeof value === 'string' && known.includes(value)) return value
+  const message = `${name} must be one of ${known.join(', ')} (got ${show(value)})`
+  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message)
+}
+
+/** Checks that `value` is a boolean. */
+export function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean (got ${show(value)})`)
+  return value
 }
 
 /** Checks that `value` is a seed: an integer in `[0, 2^32 - 1]`. */

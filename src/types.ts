@@ -19,6 +19,22 @@ export type ModelName = string
  */
 export type Device = 'auto' | 'cpu' | 'cuda'
 
+/**
+ * An optimizer: `'sgd'` (the reference recipe's, the default), `'adam'` or
+ * `'adamw'`, as `torch.optim` defines them (see the README's "Training
+ * options"). A string, because the list lives in the addon; other names are
+ * refused with a `RangeError` that lists the known ones.
+ */
+export type OptimizerName = string
+
+/**
+ * A learning-rate schedule: `'constant'` (the default), `'step'` (times
+ * `stepGamma` every `stepEpochs` epochs) or `'cosine'` (down to 0 at the
+ * last batch), each after an optional linear warm-up (`warmupEpochs`).
+ * Schedules step once per batch.
+ */
+export type ScheduleName = string
+
 /** Options of {@link createModel} and the {@link Model} constructor. */
 export interface ModelOptions {
   /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default {@link FIT_DEFAULTS}`.seed` (0). */
@@ -53,10 +69,36 @@ export interface FitOptions {
   epochs?: number
   /** Images per SGD step; integer in [1, {@link maxBatchSize}()] (1024), default {@link FIT_DEFAULTS}`.batchSize` (64). */
   batchSize?: number
-  /** Learning rate; finite > 0, default {@link FIT_DEFAULTS}`.lr` (0.01). */
+  /** The optimizer; default `'sgd'`. Settings another optimizer uses (`momentum` with `'adam'`) are refused. */
+  optimizer?: OptimizerName
+  /** Base learning rate; finite > 0, default 0.01 with SGD ({@link FIT_DEFAULTS}`.lr`), 0.001 (PyTorch's) with Adam and AdamW. */
   lr?: number
-  /** SGD momentum (PyTorch's form); finite in [0, 1), default {@link FIT_DEFAULTS}`.momentum` (0.5). */
+  /** SGD only: momentum (PyTorch's form, no dampening); finite in [0, 1), default {@link FIT_DEFAULTS}`.momentum` (0.5). */
   momentum?: number
+  /** SGD only: Nesterov momentum (needs `momentum` > 0); default false. */
+  nesterov?: boolean
+  /**
+   * Weight decay λ, finite >= 0. SGD and Adam add λ·p to the gradient (L2);
+   * AdamW decays the weights apart from it, p ← p·(1 − lr·λ). Default 0, or
+   * 0.01 with AdamW (PyTorch's defaults).
+   */
+  weightDecay?: number
+  /** Adam and AdamW only: decay of the gradient's running mean; finite in [0, 1), default 0.9. */
+  beta1?: number
+  /** Adam and AdamW only: decay of the squared gradient's running mean; finite in [0, 1), default 0.999. */
+  beta2?: number
+  /** Adam and AdamW only: added to the denominator; finite > 0, default 1e-8. */
+  eps?: number
+  /** The learning-rate schedule; default `'constant'`. */
+  schedule?: ScheduleName
+  /** `'step'` schedule only: epochs between two decays; integer >= 1, default 1. */
+  stepEpochs?: number
+  /** `'step'` schedule only: the factor of each decay; finite in (0, 1], default 0.1 (PyTorch's `StepLR`). */
+  stepGamma?: number
+  /** Epochs of linear warm-up before the schedule; integer >= 0 and below `epochs`, default 0. */
+  warmupEpochs?: number
+  /** With `warmupEpochs`: the warm-up starts at this fraction of `lr`; finite in (0, 1], default 1/3 (PyTorch's `LinearLR`). */
+  warmupStartFactor?: number
   /** Seeds the per-epoch shuffle; integer in [0, 2^32-1], default the model's seed. */
   seed?: number
   /** Evaluated after every epoch; its results land in each {@link EpochRecord}. */
@@ -69,8 +111,9 @@ export interface FitOptions {
   logEvery?: number
   /**
    * Write a checkpoint into this folder after every epoch, and when training
-   * stops early (abort, or an error in `onProgress`): weights, momentum
-   * buffers, the shuffle generator's state and the recipe, in
+   * stops early (abort, or an error in `onProgress`): weights, the
+   * optimizer's buffers (momentum, or Adam's moments) and step count, the
+   * shuffle generator's state and the recipe, in
    * `checkpoint-e0003.safetensors` (after 3 epochs) or
    * `checkpoint-e0003-b00412.safetensors` (412 batches into the fourth).
    * Each file is written beside its name and renamed into place. A new
@@ -88,22 +131,41 @@ export interface FitOptions {
   /**
    * Continue the run of the checkpoint this model was loaded from
    * ({@link Model.loadCheckpoint}) instead of starting a new one. The
-   * recipe (batch size, learning rate, momentum, seed, epochs) defaults to
-   * the checkpoint's; only `epochs` may differ (to train longer). On the CPU
+   * recipe (batch size, optimizer and schedule settings, seed, epochs)
+   * defaults to the checkpoint's; only `epochs` may differ (to train
+   * longer; not with a cosine schedule, which ends with them). On the CPU
    * the result equals an uninterrupted run's, bit for bit.
    */
   resume?: boolean
 }
 
-/** The settings of an SGD run: what a checkpoint keeps so it can be resumed. */
+/**
+ * The settings of a run: what a checkpoint keeps so it can be resumed.
+ * Every setting its optimizer and schedule use is there, and only those
+ * (`momentum` and `nesterov` for SGD; `beta1`, `beta2` and `eps` for Adam
+ * and AdamW; `stepEpochs` and `stepGamma` for the step schedule;
+ * `warmupStartFactor` with a warm-up). See {@link FitOptions}.
+ */
 export interface FitRecipe {
   /** Planned total epochs. */
   epochs: number
   batchSize: number
-  lr: number
-  momentum: number
   /** Seed of the shuffle. */
   seed: number
+  optimizer: OptimizerName
+  /** Base learning rate (the schedule scales it). */
+  lr: number
+  momentum?: number
+  nesterov?: boolean
+  weightDecay: number
+  beta1?: number
+  beta2?: number
+  eps?: number
+  schedule: ScheduleName
+  stepEpochs?: number
+  stepGamma?: number
+  warmupEpochs: number
+  warmupStartFactor?: number
 }
 
 /** What a training checkpoint records (see {@link Model.loadCheckpoint}). */

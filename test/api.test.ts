@@ -204,6 +204,25 @@ describe('option validation', () => {
     [{ logEvery: 0 }, RangeError, 'logEvery must be an integer in [1, 4294967295] (got 0)'],
     [{ onProgress: 'x' }, TypeError, 'onProgress must be a function (got "x")'],
     [{ signal: {} }, TypeError, 'signal must be an AbortSignal (got object)'],
+    [{ optimizer: 'lamb' }, RangeError, 'optimizer must be one of sgd, adam, adamw (got "lamb")'],
+    [{ optimizer: 1 }, TypeError, 'optimizer must be one of sgd, adam, adamw (got 1)'],
+    [{ schedule: 'exp' }, RangeError, 'schedule must be one of constant, step, cosine (got "exp")'],
+    [{ nesterov: 'yes' }, TypeError, 'nesterov must be a boolean (got "yes")'],
+    [{ weightDecay: -0.1 }, RangeError, 'weightDecay must be a finite number >= 0 (got -0.1)'],
+    [{ weightDecay: '0.1' }, TypeError, 'weightDecay must be a finite number >= 0 (got "0.1")'],
+    [{ optimizer: 'adam', beta2: 1 }, RangeError, 'beta2 must be a finite number in [0, 1) (got 1)'],
+    [{ optimizer: 'adamw', eps: 0 }, RangeError, 'eps must be a finite number > 0 (got 0)'],
+    [{ schedule: 'step', stepEpochs: 0.5 }, RangeError, 'stepEpochs must be an integer in [1, 4294967295] (got 0.5)'],
+    [{ schedule: 'step', stepGamma: 0 }, RangeError, 'stepGamma must be a finite number in (0, 1] (got 0)'],
+    [{ warmupEpochs: -1 }, RangeError, 'warmupEpochs must be an integer in [0, 4294967295] (got -1)'],
+    [{ warmupEpochs: 1, warmupStartFactor: 2 }, RangeError, 'warmupStartFactor must be a finite number in (0, 1] (got 2)'],
+    // Settings that do not fit together, refused by the core.
+    [{ optimizer: 'adam', momentum: 0.9 }, RangeError, 'momentum does not apply to the adam optimizer (it has beta1 and beta2)'],
+    [{ beta1: 0.8 }, RangeError, 'beta1 does not apply to the sgd optimizer'],
+    [{ nesterov: true, momentum: 0 }, RangeError, 'nesterov needs a momentum > 0'],
+    [{ schedule: 'cosine', stepGamma: 0.5 }, RangeError, 'stepGamma does not apply to the cosine schedule (only to step)'],
+    [{ warmupStartFactor: 0.5 }, RangeError, 'warmupStartFactor does not apply to a run without warm-up (set warmupEpochs)'],
+    [{ epochs: 2, warmupEpochs: 2 }, RangeError, 'warmupEpochs must be fewer than the epochs (got 2 of 2)'],
   ])('fit rejects %o before training', async (options, type, message) => {
     const rejection = model.fit(data, options as never)
     await expect(rejection).rejects.toThrow(type)

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest'
 import {
   BENCH_DEFAULTS,
   FIT_DEFAULTS,
+  fitDefaultsFor,
   createModel,
   modelCatalog,
   modelNames,
@@ -107,7 +108,24 @@ describe('the defaults', () => {
   it("are the core's: the reference recipe and the benchmark's settings", () => {
     // DESIGN.md §1's recipe; logEvery (the tutorial's 300) is the TypeScript layer's own.
     expect({ ...FIT_DEFAULTS }).toEqual({ ...binding.fitDefaults(), logEvery: 300 })
-    expect({ ...FIT_DEFAULTS }).toEqual({ epochs: 10, batchSize: 64, lr: 0.01, momentum: 0.5, seed: 0, logEvery: 300 })
+    expect({ ...FIT_DEFAULTS }).toEqual({
+      epochs: 10,
+      batchSize: 64,
+      optimizer: 'sgd',
+      lr: 0.01,
+      momentum: 0.5,
+      nesterov: false,
+      weightDecay: 0,
+      schedule: 'constant',
+      warmupEpochs: 0,
+      seed: 0,
+      logEvery: 300,
+    })
+    // Adam's and AdamW's are PyTorch's.
+    expect(fitDefaultsFor('adamw')).toMatchObject({ optimizer: 'adamw', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 })
+    expect(fitDefaultsFor('adam')).not.toHaveProperty('momentum')
+    expect(() => fitDefaultsFor('lamb')).toThrow(RangeError)
+    expect(() => fitDefaultsFor('lamb')).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
     expect({ ...BENCH_DEFAULTS }).toEqual(binding.benchDefaults())
     expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
   })
@@ -116,6 +134,8 @@ describe('the defaults', () => {
     expect(binding.fitRule('lr', 0.01)).toBeNull()
     expect(binding.fitRule('lr', 0)).toBe('a finite number > 0')
     expect(binding.fitRule('momentum', 1)).toBe('a finite number in [0, 1)')
+    expect(binding.fitRule('weightDecay', -1)).toBe('a finite number >= 0')
+    expect(binding.fitRule('warmupStartFactor', 0)).toBe('a finite number in (0, 1]')
     expect(() => binding.fitRule('epochs' as 'lr', 1)).toThrow(/no rule for the setting "epochs"/)
     const recorded = { ...binding.fitDefaults() }
     expect(() => binding.checkResumedRecipe({ ...recorded, epochs: 20 }, recorded)).not.toThrow()
@@ -136,7 +156,9 @@ describe('the defaults', () => {
     const help = train.stdout.replace(/\s+/g, ' ')
     for (const name of modelNames) expect(help).toContain(`"${name}"`)
     expect(help).toContain(`passes over the training set (default: ${FIT_DEFAULTS.epochs})`)
-    expect(help).toContain(`learning rate (default: ${FIT_DEFAULTS.lr})`)
+    expect(help).toContain(`learning rate (default: ${FIT_DEFAULTS.lr}; ${fitDefaultsFor('adam').lr} with adam and adamw)`)
+    expect(help).toContain('--optimizer <name> sgd, adam or adamw, as torch.optim computes them (choices: "sgd", "adam", "adamw", default: "sgd")')
+    expect(help).toContain('(choices: "constant", "step", "cosine", default: "constant")')
     expect(help).toContain(`batches per running-loss line (default: ${FIT_DEFAULTS.logEvery})`)
     const rule = modelCatalog().find((m) => m.depth !== null)?.depth
     expect(help).toContain(`depth: ${rule?.min} to ${rule?.max} (default: ${rule?.default})`)

@@ -42,7 +42,18 @@ describe('resume through the API', () => {
     const resumed = await Model.loadCheckpoint(folder)
     const checkpoint = resumed.checkpoint
     expect(checkpoint).toMatchObject({ epochsDone: 1, batchesDone: 0, trainSize: 640 })
-    expect(checkpoint?.recipe).toEqual({ epochs: 1, batchSize: 32, lr: 0.02, momentum: 0.5, seed: 4 })
+    expect(checkpoint?.recipe).toEqual({
+      epochs: 1,
+      batchSize: 32,
+      seed: 4,
+      optimizer: 'sgd',
+      lr: 0.02,
+      momentum: 0.5,
+      nesterov: false,
+      weightDecay: 0,
+      schedule: 'constant',
+      warmupEpochs: 0,
+    })
     expect(checkpoint?.history).toHaveLength(1)
     expect(checkpoint?.history[0]?.testAccuracy).toBeTypeOf('number')
     expect(resumed.epochsTrained).toBe(1)
@@ -50,6 +61,31 @@ describe('resume through the API', () => {
     const history = await resumed.fit(train, { resume: true, epochs: 2 })
     expect(history.epochs.map((e) => e.epoch)).toEqual([2])
     expect(resumed.epochsTrained).toBe(2)
+    expect(await probabilities(resumed)).toEqual(await probabilities(straight))
+  })
+
+  it('an AdamW run with a warm-up and a cosine schedule resumes exactly, its recipe from the checkpoint', async () => {
+    const recipe = { optimizer: 'adamw', weightDecay: 0.05, schedule: 'cosine', warmupEpochs: 1, epochs: 2, batchSize: 64 } as const
+    const straight = createModel('lenet5', { seed: 2 })
+    await straight.fit(train, recipe)
+    const folder = join(dir, 'adamw')
+    const controller = new AbortController()
+    const first = createModel('lenet5', { seed: 2 })
+    const stopped = first.fit(train, {
+      ...recipe,
+      checkpointDir: folder,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'batch' && e.epoch === 2 && e.batch === 3) controller.abort()
+      },
+    })
+    await expect(stopped).rejects.toThrow(/abort/i)
+    const resumed = await Model.loadCheckpoint(folder)
+    expect(resumed.checkpoint?.recipe).toMatchObject({ ...recipe, lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, warmupStartFactor: 1 / 3 })
+    expect(resumed.checkpoint?.recipe).not.toHaveProperty('momentum')
+    // A cosine schedule ends with the planned epochs: more are refused.
+    await expect(resumed.fit(train, { resume: true, epochs: 3 })).rejects.toThrow(/epochs 3 differs from the checkpoint's 2: a cosine schedule/)
+    await resumed.fit(train, { resume: true })
     expect(await probabilities(resumed)).toEqual(await probabilities(straight))
   })
 

@@ -57,6 +57,10 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', '--epochs', '0'], /--epochs must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--epochs', 'ten'], /--epochs must be an integer in \[1, 4294967295\] \(got ten\)/],
     [['train', '--momentum', '1'], /--momentum must be a finite number in \[0, 1\) \(got 1\)/],
+    [['train', '--optimizer', 'lamb'], /--optimizer must be one of sgd, adam, adamw \(got "lamb"\)/],
+    [['train', '--weight-decay', 'x'], /--weight-decay must be a finite number >= 0 \(got x\)/],
+    [['train', '--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to the adam optimizer/],
+    [['train', '--epochs', '1', '--warmup-epochs', '1'], /--warmup-epochs must be fewer than the epochs \(got 1 of 1\)/],
     [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
     [['train', '--limit', '0'], /--limit must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--device', 'gpu'], /--device/],
@@ -137,6 +141,15 @@ describe('training runs', () => {
     expect(epoch.trainImagesPerSec).toBeGreaterThan(0)
     expect(done).toMatchObject({ epochs: 1, testAccuracy: epoch.testAccuracy })
     expect(done.seconds).toBeGreaterThanOrEqual(epoch.seconds as number)
+  })
+
+  it('trains with another optimizer and schedule, and says which', async () => {
+    const args = ['--optimizer', 'adamw', '--weight-decay', '0.05', '--schedule', 'cosine', '--warmup-epochs', '1', '--log-every', '100']
+    const r = await runCli(['train', '--data', dirs.valid, '--epochs', '2', '--batch-size', '16', ...args])
+    expect(r.code).toBe(0)
+    expect(lines(r.stdout)[1]).toBe(
+      '2 epochs, batch size 16, adamw, lr 0.001, betas 0.9, 0.999, eps 1e-8, weight decay 0.05, cosine schedule, 1 warm-up epoch from ×0.3333333333333333, seed 0',
+    )
   })
 
   it("prints the tutorial's lines when stdout is not a terminal", async () => {

@@ -113,7 +113,7 @@ describe('models of your own', () => {
   })
 
   it('starts from a zoo description, changed: a 7×7 branch in each Inception module', async () => {
-    const changed = structuredClone(descriptions.googlenet()) as { name: string; layers: unknown[] }
+    const changed = structuredClone(descriptions.googlenet()) as unknown as { name: string; layers: unknown[] }
     changed.name = 'googlenet-7x7'
     for (const step of changed.layers as { type: string; branches?: unknown[] }[]) {
       if (step.type === 'concat') step.branches?.push({ type: 'conv2d', name: 'branch7x7', outChannels: 8, kernel: 7, padding: 3 })

@@ -43,8 +43,7 @@ describe('train flags', () => {
       model: 'googlenet',
       epochs: 10,
       batchSize: 64,
-      lr: 0.01,
-      momentum: 0.5,
+      recipe: {},
       seed: 0,
       logEvery: 300,
       device: 'auto',
@@ -57,7 +56,11 @@ describe('train flags', () => {
 
   it('parses given values', () => {
     const flags = parseTrainFlags({ epochs: '3', batchSize: '32', lr: '1e-3', momentum: '0', seed: '0', limit: '640', data: 'd', json: true })
-    expect(flags).toMatchObject({ epochs: 3, batchSize: 32, lr: 0.001, momentum: 0, seed: 0, limit: 640, data: 'd', json: true })
+    expect(flags).toMatchObject({ epochs: 3, batchSize: 32, recipe: { lr: 0.001, momentum: 0 }, seed: 0, limit: 640, data: 'd', json: true })
+    const adamw = parseTrainFlags({ optimizer: 'adamw', weightDecay: '0.05', beta2: '0.99', schedule: 'cosine', warmupEpochs: '1', warmupStartFactor: '0.1' })
+    expect(adamw.recipe).toEqual({ optimizer: 'adamw', weightDecay: 0.05, beta2: 0.99, schedule: 'cosine', warmupEpochs: 1, warmupStartFactor: 0.1 })
+    const sgd = parseTrainFlags({ nesterov: true, momentum: '0.9', schedule: 'step', stepEpochs: '3', stepGamma: '0.5' })
+    expect(sgd.recipe).toEqual({ nesterov: true, momentum: 0.9, schedule: 'step', stepEpochs: 3, stepGamma: 0.5 })
   })
 
   it.each([
@@ -66,6 +69,22 @@ describe('train flags', () => {
     [{ lr: 'Infinity' }, '--lr must be a finite number > 0 (got Infinity)'],
     [{ testLimit: '0' }, '--test-limit must be an integer in [1, 4294967295] (got 0)'],
     [{ logEvery: 'x' }, '--log-every must be an integer in [1, 4294967295] (got x)'],
+    [{ optimizer: 'lamb' }, '--optimizer must be one of sgd, adam, adamw (got "lamb")'],
+    [{ schedule: 'linear' }, '--schedule must be one of constant, step, cosine (got "linear")'],
+    [{ weightDecay: '-1' }, '--weight-decay must be a finite number >= 0 (got -1)'],
+    [{ optimizer: 'adam', beta1: '1' }, '--beta1 must be a finite number in [0, 1) (got 1)'],
+    [{ optimizer: 'adam', eps: '0' }, '--eps must be a finite number > 0 (got 0)'],
+    [{ schedule: 'step', stepEpochs: '0' }, '--step-epochs must be an integer in [1, 4294967295] (got 0)'],
+    [{ schedule: 'step', stepGamma: '1.5' }, '--step-gamma must be a finite number in (0, 1] (got 1.5)'],
+    [{ warmupEpochs: '-1' }, '--warmup-epochs must be an integer in [0, 4294967295] (got -1)'],
+    [{ warmupEpochs: '1', warmupStartFactor: '0' }, '--warmup-start-factor must be a finite number in (0, 1] (got 0)'],
+    // Settings that do not fit together: the core's rules, under the flags' names.
+    [{ optimizer: 'adam', momentum: '0.9' }, '--momentum does not apply to the adam optimizer (it has beta1 and beta2)'],
+    [{ beta1: '0.8' }, '--beta1 does not apply to the sgd optimizer'],
+    [{ nesterov: true, momentum: '0' }, '--nesterov needs a momentum > 0'],
+    [{ stepGamma: '0.5' }, '--step-gamma does not apply to the constant schedule (only to step)'],
+    [{ warmupStartFactor: '0.5' }, '--warmup-start-factor does not apply to a run without warm-up (set warmupEpochs)'],
+    [{ epochs: '2', warmupEpochs: '2' }, '--warmup-epochs must be fewer than the epochs (got 2 of 2)'],
   ])('rejects %o', (raw, message) => {
     expect(() => parseTrainFlags(raw)).toThrow(UsageError)
     expect(() => parseTrainFlags(raw)).toThrow(message)

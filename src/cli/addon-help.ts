@@ -11,13 +11,26 @@ import { Help, type HelpConfiguration, type Option } from 'commander'
 import { modelCatalog, modelNames } from '../catalog.js'
 
 /** What help shows of a flag, read from the addon. */
-type Shown = { description?: string; defaultValue?: unknown; argChoices?: string[] }
+type Shown = { description?: string; defaultValue?: unknown; defaultValueDescription?: string; argChoices?: string[] }
 
 const fromAddon = new WeakMap<Option, () => Shown>()
 
 /** `option`, whose help shows `(default: …)` from `read()` (not applied: the command falls back to it itself). */
 export function defaultFromAddon(option: Option, read: () => unknown): Option {
   fromAddon.set(option, () => ({ defaultValue: read() }))
+  return option
+}
+
+/** `option`, whose help shows `(default: …)` with the text `read()` gives (defaults that depend on another flag). */
+export function defaultTextFromAddon(option: Option, read: () => string): Option {
+  fromAddon.set(option, () => ({ defaultValue: true, defaultValueDescription: read() }))
+  return option
+}
+
+/** `option`, whose help lists the names `read()` gives (checked by the command, not by commander). */
+export function choicesFromAddon(option: Option, read: () => string[]): Option {
+  const before = fromAddon.get(option)
+  fromAddon.set(option, () => ({ ...before?.(), argChoices: read() }))
   return option
 }
 

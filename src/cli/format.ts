@@ -2,7 +2,7 @@
  * Text formats of the CLI's output lines.
  * @module
  */
-import type { EpochRecord, TrainingHistory } from '../types.js'
+import type { EpochRecord, FitRecipe, TrainingHistory } from '../types.js'
 
 /** What a training run is about to do, for the header line. */
 export interface RunInfo {
@@ -13,9 +13,9 @@ export interface RunInfo {
   testSize: number
   epochs: number
   batchSize: number
-  lr: number
-  momentum: number
   seed: number
+  /** The optimizer and schedule (and the rest of the recipe). */
+  recipe: FitRecipe
   /** The checkpoint a resumed run continues. */
   resumedFrom?: { path: string; epochsDone: number; batchesDone: number }
 }
@@ -82,13 +82,30 @@ export function formatEpoch(record: EpochRecord, epochs: number): string[] {
   return lines
 }
 
+/**
+ * The optimizer and schedule in words, the reference recipe's as
+ * `lr 0.01, momentum 0.5`; others name the optimizer and what differs
+ * from plain, e.g. `adamw, lr 0.001, betas 0.9, 0.999, eps 1e-8, weight decay 0.01, cosine schedule`.
+ */
+export function formatRecipe(r: FitRecipe): string {
+  const parts = r.optimizer === 'sgd' ? [] : [r.optimizer]
+  parts.push(`lr ${r.lr}`)
+  if (r.momentum !== undefined) parts.push(`momentum ${r.momentum}${r.nesterov === true ? ' (Nesterov)' : ''}`)
+  if (r.beta1 !== undefined) parts.push(`betas ${r.beta1}, ${r.beta2}, eps ${r.eps}`)
+  if (r.weightDecay !== 0) parts.push(`weight decay ${r.weightDecay}`)
+  if (r.schedule === 'step') parts.push(`lr × ${r.stepGamma} every ${r.stepEpochs} epoch${r.stepEpochs === 1 ? '' : 's'}`)
+  if (r.schedule === 'cosine') parts.push('cosine schedule')
+  if (r.warmupEpochs > 0) parts.push(`${r.warmupEpochs} warm-up epoch${r.warmupEpochs === 1 ? '' : 's'} from ×${r.warmupStartFactor}`)
+  return parts.join(', ')
+}
+
 /** The header lines printed before training (a third for a resumed run). */
 export function formatStart(info: RunInfo): string[] {
   const lines = [
     `training ${info.model} (${formatCount(info.paramCount)} parameters) on ${info.device}: ` +
       `${info.trainSize} training images, ${info.testSize} test images`,
     `${info.epochs} epoch${info.epochs === 1 ? '' : 's'}, batch size ${info.batchSize}, ` +
-      `lr ${info.lr}, momentum ${info.momentum}, seed ${info.seed}`,
+      `${formatRecipe(info.recipe)}, seed ${info.seed}`,
   ]
   const from = info.resumedFrom
   if (from) {

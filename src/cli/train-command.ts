@@ -21,6 +21,8 @@ import { StopSignals } from './signals.js'
 import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
+import { addRecipeOptions } from './recipe-options.js'
+import { recipeOfFit } from '../fit-options.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
 const EXAMPLES = `
@@ -31,9 +33,11 @@ Examples:
   $ googlenet-native train --checkpoint-dir runs/a       # Ctrl-C, then:
   $ googlenet-native train --resume runs/a               # goes on where it stopped
   $ googlenet-native train --report report.html --save model.safetensors
+  $ googlenet-native train --optimizer adamw --weight-decay 0.01 --schedule cosine --warmup-epochs 1
 
-With --resume, the model and recipe (batch size, lr, momentum, seed, epochs)
-come from the checkpoint; --epochs may raise the total. Use the same --data
+With --resume, the model and recipe (batch size, optimizer and schedule
+settings, seed, epochs) come from the checkpoint; --epochs may raise the
+total (not with a cosine schedule, which ends with it). Use the same --data
 and --limit. On the CPU a resumed run ends with the weights of a run that
 never stopped.`
 
@@ -42,18 +46,18 @@ never stopped.`
  * @param done - receives the command's exit status
  */
 export function addTrainCommand(program: Command, io: Io, done: (code: number) => void): Command {
-  return program
-    .command('train')
-    .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
-    // Defaults and model names come from the addon, read when they are needed
-    // (see addon-help.ts); parseTrainFlags applies the defaults.
-    .addOption(modelChoices(new Option('--model <name>', 'model to train').default('googlenet')))
-    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
-    .addOption(modelFileOption())
-    .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))
-    .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per SGD step'), () => FIT_DEFAULTS.batchSize))
-    .addOption(defaultFromAddon(new Option('--lr <rate>', 'learning rate'), () => FIT_DEFAULTS.lr))
-    .addOption(defaultFromAddon(new Option('--momentum <m>', 'SGD momentum, in [0, 1)'), () => FIT_DEFAULTS.momentum))
+  return addRecipeOptions(
+    program
+      .command('train')
+      .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
+      // Defaults and model names come from the addon, read when they are needed
+      // (see addon-help.ts); parseTrainFlags applies the defaults.
+      .addOption(modelChoices(new Option('--model <name>', 'model to train').default('googlenet')))
+      .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
+      .addOption(modelFileOption())
+      .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))
+      .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per optimizer step'), () => FIT_DEFAULTS.batchSize)),
+  )
     .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of initialization and shuffling'), () => FIT_DEFAULTS.seed))
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
     .addOption(new Option('--limit <n>', 'train on the first n training images only'))
@@ -96,9 +100,8 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
       testSize: test.length,
       epochs: fit.epochs,
       batchSize: fit.batchSize,
-      lr: fit.lr,
-      momentum: fit.momentum,
       seed: fit.seed,
+      recipe: recipeOfFit(fit),
       ...(resumedFrom ? { resumedFrom: { path: resumedFrom.path, epochsDone: resumedFrom.epochsDone, batchesDone: resumedFrom.batchesDone } } : {}),
     })
     const windows = new LossWindows()
@@ -143,8 +146,7 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
     ...(flags.depth === undefined ? {} : { depth: flags.depth }),
     ...(take('epochs') ? { epochs: flags.epochs } : {}),
     ...(take('batchSize') ? { batchSize: flags.batchSize } : {}),
-    ...(take('lr') ? { lr: flags.lr } : {}),
-    ...(take('momentum') ? { momentum: flags.momentum } : {}),
+    ...flags.recipe,
     ...(take('seed') ? { seed: flags.seed } : {}),
     logEvery: flags.logEvery,
     device: flags.device,

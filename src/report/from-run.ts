@@ -112,8 +112,7 @@ export async function trainingReport(
       'training images': trainSize,
       epochs: recipe.epochs,
       'batch size': recipe.batchSize,
-      lr: recipe.lr,
-      momentum: recipe.momentum,
+      ...recipeConfig(recipe),
       seed: recipe.seed,
       ...(recipe.resume && model.checkpoint ? { 'resumed from': model.checkpoint.path } : {}),
     },
@@ -141,4 +140,25 @@ export async function testReport(
     evaluation,
     misclassified: await misclassified(model, test, evaluation),
   }
+}
+
+/** The optimizer and schedule settings of `recipe` that it uses, as the report lists them. */
+function recipeConfig(recipe: FitRecipe): Record<string, string | number | boolean> {
+  const { optimizer, lr, momentum, nesterov, weightDecay, beta1, beta2, eps, schedule, stepEpochs, stepGamma, warmupEpochs, warmupStartFactor } = recipe
+  const entries: [string, string | number | boolean | undefined][] = [
+    ['optimizer', optimizer],
+    ['lr', lr],
+    ['momentum', momentum],
+    ['nesterov', nesterov],
+    ['weight decay', weightDecay],
+    ['beta1', beta1],
+    ['beta2', beta2],
+    ['eps', eps],
+    ['schedule', schedule],
+    ['step epochs', stepEpochs],
+    ['step gamma', stepGamma],
+    ['warm-up epochs', warmupEpochs],
+    ['warm-up start factor', warmupStartFactor],
+  ]
+  return Object.fromEntries(entries.filter((e): e is [string, string | number | boolean] => e[1] !== undefined))
 }

@@ -102,13 +102,15 @@ fn checkpoint_seeds(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&temp)?;
     let model_path = temp.join("model.safetensors");
     save_model(model.as_ref(), &info, &model_path)?;
-    let momentum = model.parameters().iter().map(|p| Ok((p.name.clone(), p.var.as_tensor().zeros_like()?))).collect::<Result<_>>()?;
+    let optimizer =
+        model.parameters().iter().map(|p| Ok((format!("momentum.{}", p.name), p.var.as_tensor().zeros_like()?))).collect::<Result<_>>()?;
     let state = TrainState {
         epochs_done: 1,
         batches_done: 2,
         rng_word_pos: 64,
         order: (0..8).rev().collect(),
-        momentum,
+        optimizer,
+        optimizer_step: 10,
         epoch_loss_sum: 4.5,
         test_accuracy: Some(0.5),
         history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],

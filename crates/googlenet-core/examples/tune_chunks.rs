@@ -12,6 +12,7 @@ use std::time::Instant;
 use googlenet_core::data::{load_mnist_split, Split};
 use googlenet_core::engine::Engine;
 use googlenet_core::model::build_model;
+use googlenet_core::train::Optimizer;
 
 const BATCH: usize = 64;
 const BATCHES: usize = 100;
@@ -37,11 +38,11 @@ fn main() -> googlenet_core::Result<()> {
         let mut engine = Engine::for_model(model.as_ref())?.expect("every zoo model has an engine").with_chunk(chunk);
         engine.set_training(true);
         for (images, labels) in &batches[..5] {
-            engine.train_step(images, labels, 0.01, 0.5)?;
+            engine.train_step(images, labels, &Optimizer::default(), 0.01)?;
         }
         let started = Instant::now();
         for (images, labels) in &batches {
-            engine.train_step(images, labels, 0.01, 0.5)?;
+            engine.train_step(images, labels, &Optimizer::default(), 0.01)?;
         }
         let train = (BATCH * BATCHES) as f64 / started.elapsed().as_secs_f64();
         engine.set_training(false);

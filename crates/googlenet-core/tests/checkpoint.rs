@@ -12,7 +12,9 @@ use candle_core::Device;
 use common::{mnist, temp_dir};
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::{build_model, load_model, save_model, Model, ModelInfo};
-use googlenet_core::train::{fit, fit_from, latest_checkpoint, load_checkpoint, save_checkpoint, EpochSummary, FitConfig, TrainEvent};
+use googlenet_core::train::{
+    fit, fit_from, latest_checkpoint, load_checkpoint, save_checkpoint, Checkpoint, EpochSummary, FitConfig, RecipeSettings, TrainEvent,
+};
 use googlenet_core::Error;
 
 fn weights(model: &dyn Model) -> Vec<Vec<f32>> {
@@ -54,8 +56,14 @@ fn train_until(name: &str, data: &Dataset, config: &FitConfig, dir: &Path, stop:
 /// Stops a run at `stop`, resumes it from its folder, and checks the final
 /// weights equal those of an uninterrupted run, bit for bit.
 fn resumed_equals_uninterrupted(name: &str, images: usize, stop: Stop) {
+    resumed_with_recipe_equals_uninterrupted(name, images, stop, &FitConfig { epochs: 3, batch_size: 32, ..FitConfig::default() });
+}
+
+/// [`resumed_equals_uninterrupted`] with `config` (3 epochs); returns the
+/// checkpoint the run resumed from.
+fn resumed_with_recipe_equals_uninterrupted(name: &str, images: usize, stop: Stop, config: &FitConfig) -> Checkpoint {
     let data = mnist(Split::Train, images);
-    let config = FitConfig { epochs: 3, batch_size: 32, ..FitConfig::default() };
+    let config = config.clone();
     let straight = build_model(name, 3, &Device::Cpu).unwrap();
     let straight_history = fit(straight.as_ref(), &data, None, &config, &Device::Cpu, &mut |_| ControlFlow::Continue(())).unwrap();
 
@@ -72,6 +80,40 @@ fn resumed_equals_uninterrupted(name: &str, images: usize, stop: Stop) {
     let last = history.last().unwrap();
     assert_eq!(last.epoch, 3);
     assert!((last.loss - straight_history[2].loss).abs() < 1e-9, "{} vs {}", last.loss, straight_history[2].loss);
+    checkpoint
+}
+
+#[test]
+fn other_optimizers_and_schedules_resume_exactly() {
+    let recipe = |settings: RecipeSettings| FitConfig::from_settings(3, 32, 0, &settings).unwrap();
+    let adamw = recipe(RecipeSettings {
+        optimizer: Some("adamw".into()),
+        weight_decay: Some(0.05),
+        schedule: Some("cosine".into()),
+        warmup_epochs: Some(1),
+        ..RecipeSettings::default()
+    });
+    // 96 images in batches of 32: stopped after 3 + 2 updates.
+    let checkpoint = resumed_with_recipe_equals_uninterrupted("lenet5", 96, Stop::AtBatch { epoch: 2, batch: 2 }, &adamw);
+    assert_eq!(checkpoint.config, adamw, "the recipe survives the checkpoint");
+    assert_eq!(checkpoint.state.optimizer_step, 5);
+    let (model, _) = load_checkpoint(&checkpoint.path, &Device::Cpu).unwrap();
+    let names: Vec<&String> = checkpoint.state.optimizer.iter().map(|(n, _)| n).collect();
+    for p in model.parameters() {
+        for slot in ["exp_avg", "exp_avg_sq"] {
+            assert!(names.contains(&&format!("{slot}.{}", p.name)), "{slot} of {} is in the checkpoint", p.name);
+        }
+    }
+    assert_eq!(names.len(), 2 * model.parameters().len());
+    let sgd = recipe(RecipeSettings {
+        momentum: Some(0.9),
+        nesterov: Some(true),
+        weight_decay: Some(0.001),
+        schedule: Some("step".into()),
+        step_gamma: Some(0.5),
+        ..RecipeSettings::default()
+    });
+    resumed_with_recipe_equals_uninterrupted("lenet5", 96, Stop::AfterEpoch(1), &sgd);
 }
 
 #[test]

@@ -34,19 +34,19 @@ fn logits_match_the_candle_model() {
 
 #[test]
 fn sgd_steps_match_the_candle_optimizer() {
-    use googlenet_core::train::Sgd;
+    use googlenet_core::train::{CandleOptimizer, Optimizer};
     let model = build_model("googlenet", 4, &Device::Cpu).unwrap();
     let reference = build_model("googlenet", 4, &Device::Cpu).unwrap();
     let data = mnist(Split::Train, 64);
     let mut engine = Engine::for_model(model.as_ref()).unwrap().unwrap();
-    let mut sgd = Sgd::new(reference.vars(), 0.01, 0.5).unwrap();
+    let mut sgd = CandleOptimizer::new(reference.vars(), Optimizer::default()).unwrap();
     for step in 0..3 {
         let indices: Vec<usize> = (step * 20..step * 20 + 20).collect();
         let (images, labels) = data.gather(&indices);
-        engine.train_step(&images, &labels, 0.01, 0.5).unwrap();
+        engine.train_step(&images, &labels, &Optimizer::default(), 0.01).unwrap();
         let batch = data.batch(&indices, &Device::Cpu).unwrap();
         let loss = candle_nn::loss::cross_entropy(&reference.forward(&batch.images).unwrap(), &batch.labels).unwrap();
-        sgd.step(&loss.backward().unwrap()).unwrap();
+        sgd.step(&loss.backward().unwrap(), 0.01).unwrap();
     }
     engine.store(model.as_ref()).unwrap();
     for (ours, theirs) in model.parameters().iter().zip(reference.parameters()) {

@@ -127,13 +127,14 @@ fn checkpoints_and_model_files() {
     let model = build_model("lenet5", 0, &Device::Cpu).unwrap();
     let info = ModelInfo { model: "lenet5".into(), version: "test".into(), ..ModelInfo::default() };
     save_model(model.as_ref(), &info, &dir.join("model.safetensors")).unwrap();
-    let momentum = model.parameters().iter().map(|p| (p.name.clone(), p.var.as_tensor().zeros_like().unwrap())).collect();
+    let optimizer = model.parameters().iter().map(|p| (format!("momentum.{}", p.name), p.var.as_tensor().zeros_like().unwrap())).collect();
     let state = TrainState {
         epochs_done: 1,
         batches_done: 2,
         rng_word_pos: 64,
         order: (0..8).collect(),
-        momentum,
+        optimizer,
+        optimizer_step: 10,
         epoch_loss_sum: 4.5,
         test_accuracy: Some(0.5),
         history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],
@@ -145,7 +146,7 @@ fn checkpoints_and_model_files() {
 
     // Momentum that does not fit its parameter fails at load, not at resume.
     let mut wrong = state.clone();
-    wrong.momentum[0].1 = Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap();
+    wrong.optimizer[0].1 = Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap();
     let wrong = save_checkpoint(&dir.join("wrong"), model.as_ref(), &info, &config, &wrong).unwrap();
     let err = load_checkpoint_bytes(&std::fs::read(wrong).unwrap(), Path::new("wrong"), &Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("momentum for 'conv1.weight' has shape [3]"), "{err}");

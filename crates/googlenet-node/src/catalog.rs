@@ -1,16 +1,15 @@
-//! The model catalog, the defaults and the training recipe's rules, as the
-//! TypeScript layer shows them. The rules live in the core
-//! (`model::catalog`, `FitConfig`, `Sgd`, `BenchConfig::default()`);
-//! TypeScript reads them from here and keeps no copy.
+//! The model catalog and the benchmark's defaults, as the TypeScript layer
+//! shows them (the training recipe's are in `recipe.rs`). The rules live in
+//! the core (`model::catalog`, `BenchConfig::default()`); TypeScript reads
+//! them from here and keeps no copy.
 
 use googlenet_core::model::catalog::{self, DepthRule};
 use googlenet_core::model::CATALOG;
-use googlenet_core::train::{BenchConfig, FitConfig, Sgd};
+use googlenet_core::train::BenchConfig;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{guarded, range_checked};
-use crate::model::NativeFitOptions;
 
 /// The image size a model takes.
 #[napi(object)]
@@ -84,12 +83,6 @@ pub fn check_model(env: Env, name: String, depth: Option<u32>) -> Result<Either<
     })
 }
 
-/// The reference recipe `fit` uses where an option is not given.
-#[napi(catch_unwind)]
-pub fn fit_defaults() -> NativeFitOptions {
-    NativeFitOptions::from(&FitConfig::default())
-}
-
 /// What `benchmark` times where an option is not given.
 #[napi(object)]
 pub struct NativeBenchDefaults {
@@ -103,26 +96,6 @@ pub struct NativeBenchDefaults {
 pub fn bench_defaults() -> NativeBenchDefaults {
     let c = BenchConfig::default();
     NativeBenchDefaults { batch_size: c.batch_size as u32, batches: c.batches as u32, warmup: c.warmup as u32 }
-}
-
-/// The rule setting `lr` or `momentum` must follow, when `value` breaks it
-/// (`null` when it follows it): TypeScript names the option or flag and
-/// the value as the user wrote it.
-#[napi(catch_unwind, ts_args_type = "setting: 'lr' | 'momentum', value: number", ts_return_type = "string | null")]
-pub fn fit_rule(setting: String, value: f64) -> Result<Either<String, Null>> {
-    let rule = match setting.as_str() {
-        "lr" => Sgd::lr_rule(value),
-        "momentum" => Sgd::momentum_rule(value),
-        _ => return Err(Error::new(Status::InvalidArg, format!("no rule for the setting {setting:?}"))),
-    };
-    Ok(rule.map_or(Either::B(Null), |r| Either::A(r.to_string())))
-}
-
-/// Checks that a run with `options` continues the one `recorded` in a
-/// checkpoint: a `RangeError` names the first setting that differs.
-#[napi(catch_unwind)]
-pub fn check_resumed_recipe(env: Env, options: NativeFitOptions, recorded: NativeFitOptions) -> Result<()> {
-    range_checked(&env, guarded(|| FitConfig::from(&options).check_continues(&FitConfig::from(&recorded))))
 }
 
 /// Checks that a run resumed from a checkpoint of model `actual` (at

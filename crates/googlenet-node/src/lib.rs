@@ -16,6 +16,7 @@ mod files;
 mod image;
 mod model;
 mod progress;
+mod recipe;
 mod saved;
 mod summary;
 

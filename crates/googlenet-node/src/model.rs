@@ -22,6 +22,7 @@ use crate::description::build;
 use crate::device::parse_device;
 use crate::errors::{caught, guarded, range_checked};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
+use crate::recipe::NativeFitOptions;
 use crate::saved::NativeModelInfo;
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
@@ -32,30 +33,9 @@ pub struct ParameterInfo {
     pub shape: Vec<u32>,
 }
 
-#[napi(object)]
-pub struct NativeFitOptions {
-    pub epochs: u32,
-    pub batch_size: u32,
-    pub lr: f64,
-    pub momentum: f64,
-    pub seed: u32,
-}
-
 /// The largest batch size for training, evaluation and benchmarks.
 #[napi]
 pub const MAX_BATCH_SIZE: u32 = googlenet_core::train::MAX_BATCH_SIZE as u32;
-
-impl From<&FitConfig> for NativeFitOptions {
-    fn from(c: &FitConfig) -> Self {
-        Self { epochs: c.epochs as u32, batch_size: c.batch_size as u32, lr: c.lr, momentum: c.momentum, seed: c.seed as u32 }
-    }
-}
-
-impl From<&NativeFitOptions> for FitConfig {
-    fn from(o: &NativeFitOptions) -> Self {
-        Self { epochs: o.epochs as usize, batch_size: o.batch_size as usize, lr: o.lr, momentum: o.momentum, seed: o.seed as u64 }
-    }
-}
 
 /// Where `fit` writes a checkpoint after every epoch (and when stopped),
 /// with the metadata of the model files it holds.
@@ -208,7 +188,7 @@ impl NativeModel {
         resume: Option<bool>,
         checkpoint: Option<NativeCheckpointOptions>,
     ) -> Result<AsyncTask<FitTask>> {
-        let config = FitConfig::from(&options);
+        let config = range_checked(&env, guarded(|| options.to_config()))?;
         let start = match (resume.unwrap_or(false), &self.checkpoint) {
             (false, _) => None,
             (true, Some(c)) => {

@@ -13,7 +13,7 @@
 //! 1×1 convolutions by the `gemm` crate, every other convolution directly
 //! from its input planes (`direct.rs`), and the same pool and ReLU kernels
 //! as the candle ops in [`crate::ops`]; the shares' parameter
-//! gradients are then summed and SGD updates one flat parameter buffer. A share goes through in small chunks
+//! gradients are then summed and the optimizer updates one flat parameter buffer. A share goes through in small chunks
 //! whose buffers stay in cache. Without batch norm each chunk runs forward
 //! and backward before the next; batch norm in training needs the whole
 //! batch's statistics, so every activation of the share is kept (chunk
@@ -47,6 +47,7 @@ use self::plan::{Kind, Plan};
 use self::steps::{BatchNormState, Chunk, Shared, Workspace};
 use self::winograd::Variant;
 use crate::model::Model;
+use crate::train::Optimizer;
 use crate::{Error, Result};
 
 pub(crate) use loss::{cross_entropy, softmax_in_place};
@@ -84,8 +85,11 @@ pub struct Engine {
     layout: ParamLayout,
     params: Vec<f32>,
     grads: Vec<f32>,
-    /// SGD momentum buffers, created by the first step.
-    momentum: Option<Vec<f32>>,
+    /// The optimizer's buffers, one flat buffer per slot (see
+    /// [`Optimizer::slots`]), created by the first step.
+    optimizer_state: Vec<Vec<f32>>,
+    /// Optimizer updates made so far.
+    optimizer_step: u64,
     /// The model's buffers (batch norm running statistics), in its order.
     buffers: Vec<Vec<f32>>,
     batch_norms: Vec<BatchNormState>,
@@ -120,7 +124,8 @@ impl Engine {
             layout,
             params,
             grads,
-            momentum: None,
+            optimizer_state: Vec::new(),
+            optimizer_step: 0,
             buffers,
             batch_norms,
             training: false,
@@ -400,27 +405,18 @@ impl Engine {
         Ok((loss_sum / count as f64) as f32)
     }
 
-    /// SGD with momentum in PyTorch's form on the last computed gradients:
-    /// buf = μ·buf + g (the first buf is g), p −= lr·buf.
-    pub fn sgd_step(&mut self, lr: f32, momentum: f32) {
-        let direction = match &mut self.momentum {
-            Some(buf) if momentum != 0.0 => {
-                buf.iter_mut().zip(&self.grads).for_each(|(b, g)| *b = momentum * *b + g);
-                buf
-            }
-            _ => {
-                let buf = self.momentum.insert(self.grads.clone());
-                &*buf
-            }
-        };
-        self.params.iter_mut().zip(direction.iter()).for_each(|(p, d)| *p -= lr * d);
+    /// One update by `optimizer` at learning rate `lr` on the last
+    /// computed gradients (see [`Optimizer::update`]).
+    pub fn optimizer_step(&mut self, optimizer: &Optimizer, lr: f32) {
+        self.optimizer_step += 1;
+        optimizer.update(&mut self.params, &self.grads, &mut self.optimizer_state, self.optimizer_step, lr);
         self.version += 1;
     }
 
     /// One training step on a batch; returns its mean loss.
-    pub fn train_step(&mut self, images: &[f32], labels: &[u32], lr: f32, momentum: f32) -> Result<f32> {
+    pub fn train_step(&mut self, images: &[f32], labels: &[u32], optimizer: &Optimizer, lr: f32) -> Result<f32> {
         let loss = self.compute_gradients(images, labels)?;
-        self.sgd_step(lr, momentum);
+        self.optimizer_step(optimizer, lr);
         Ok(loss)
     }
 
@@ -480,25 +476,35 @@ impl Engine {
         Ok(())
     }
 
-    /// The SGD momentum buffers under the model's parameter names, once a
-    /// step has created them.
-    pub fn momentum(&self) -> Option<impl Iterator<Item = (&str, &[f32])>> {
-        self.momentum.as_deref().map(|m| self.layout.named(m))
+    /// The optimizer's buffers, per slot (in the order of
+    /// [`Optimizer::slots`]) each tensor under its parameter's name; empty
+    /// before the first step.
+    pub fn optimizer_buffers(&self) -> impl Iterator<Item = impl Iterator<Item = (&str, &[f32])>> {
+        self.optimizer_state.iter().map(|flat| self.layout.named(flat))
     }
 
-    /// Sets the momentum buffers (from a checkpoint): `buffers` must name
-    /// every parameter once, with its number of values.
-    pub fn set_momentum<'a>(&mut self, buffers: impl IntoIterator<Item = (&'a str, Vec<f32>)>) -> Result<()> {
-        let mut flat = vec![0f32; self.params.len()];
-        let mut filled = 0;
-        for (name, values) in buffers {
-            self.layout.fill(&mut flat, name, &values)?;
-            filled += values.len();
+    /// Updates made so far.
+    pub fn optimizer_steps(&self) -> u64 {
+        self.optimizer_step
+    }
+
+    /// Sets the optimizer's state (from a checkpoint): per slot, values
+    /// for every parameter, named once each; and the updates made so far.
+    pub fn set_optimizer_state(&mut self, slots: Vec<Vec<(&str, Vec<f32>)>>, step: u64) -> Result<()> {
+        let mut state = Vec::with_capacity(slots.len());
+        for buffers in slots {
+            let mut flat = vec![0f32; self.params.len()];
+            let mut filled = 0;
+            for (name, values) in buffers {
+                self.layout.fill(&mut flat, name, &values)?;
+                filled += values.len();
+            }
+            if filled != flat.len() {
+                return Err(Error::InvalidArgument(format!("optimizer buffers hold {filled} values, the model has {}", flat.len())));
+            }
+            state.push(flat);
         }
-        if filled != flat.len() {
-            return Err(Error::InvalidArgument(format!("momentum buffers hold {filled} values, the model has {}", flat.len())));
-        }
-        self.momentum = Some(flat);
+        (self.optimizer_state, self.optimizer_step) = (state, step);
         Ok(())
     }
 }

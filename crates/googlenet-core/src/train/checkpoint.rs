@@ -1,7 +1,11 @@
 //! Checkpoints on disk: a safetensors file holding the model's weights
 //! (PyTorch names, so `Model.load` and PyTorch read them like a saved
-//! model) plus the optimizer's momentum buffers and the training order,
-//! with the recipe and the rest of [`TrainState`] in the metadata.
+//! model) plus the optimizer's buffers (`optimizer.momentum.<parameter>`
+//! for SGD, `optimizer.exp_avg.…` and `optimizer.exp_avg_sq.…` for Adam)
+//! and the training order, with the recipe (optimizer and schedule
+//! settings included), the optimizer's step count and the rest of
+//! [`TrainState`] in the metadata. A checkpoint written before there was a
+//! choice of optimizer reads as SGD at a constant rate.
 //!
 //! A folder of checkpoints holds one file per point reached,
 //! `checkpoint-e0003.safetensors` after 3 epochs and
@@ -13,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 
-use super::state::check_momentum;
-use super::{EpochSummary, FitConfig, TrainState};
+use super::state::check_optimizer_buffers;
+use super::{EpochSummary, FitConfig, RecipeSettings, TrainState};
 use crate::model::saved::{
     model_from_tensors, model_metadata, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,
     OPTIMIZER_PREFIX, TRAINING_PREFIX,
@@ -22,7 +26,6 @@ use crate::model::saved::{
 use crate::model::{Model, ModelInfo};
 use crate::{Error, Result};
 
-const MOMENTUM_PREFIX: &str = "optimizer.momentum.";
 const ORDER: &str = "training.order";
 const KIND: &str = "checkpoint";
 
@@ -67,7 +70,7 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
     std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
     let path = dir.join(checkpoint_file_name(state));
     let mut tensors = state_dict(model)?;
-    tensors.extend(state.momentum.iter().map(|(name, t)| (format!("{MOMENTUM_PREFIX}{name}"), t.clone())));
+    tensors.extend(state.optimizer.iter().map(|(name, t)| (format!("{OPTIMIZER_PREFIX}{name}"), t.clone())));
     tensors.push((ORDER.to_string(), Tensor::from_slice(&state.order, state.order.len(), &Device::Cpu)?));
     let info = ModelInfo { epochs: state.epochs_done, test_accuracy: state.test_accuracy, ..info.clone() };
     let mut metadata = model_metadata(model, &info);
@@ -75,14 +78,14 @@ pub fn save_checkpoint(dir: &Path, model: &dyn Model, info: &ModelInfo, config: 
         ("kind".to_string(), KIND.to_string()),
         ("epochs_planned".to_string(), config.epochs.to_string()),
         ("batch_size".to_string(), config.batch_size.to_string()),
-        ("lr".to_string(), config.lr.to_string()),
-        ("momentum".to_string(), config.momentum.to_string()),
         ("seed".to_string(), config.seed.to_string()),
+        ("optimizer_step".to_string(), state.optimizer_step.to_string()),
         ("batches_done".to_string(), state.batches_done.to_string()),
         ("rng_word_pos".to_string(), state.rng_word_pos.to_string()),
         ("epoch_loss_sum".to_string(), state.epoch_loss_sum.to_string()),
         ("history".to_string(), state.history.iter().map(EpochSummary::to_json).collect::<Vec<_>>().join("\n")),
     ]);
+    metadata.extend(config.settings().entries().into_iter().filter_map(|(_, key, value)| Some((key.to_string(), value?))));
     write_safetensors(&path, tensors, metadata)?;
     Ok(path)
 }
@@ -174,30 +177,29 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     }
     let number = |key: &str| -> Result<usize> { parse(&path, key, field(key)?) };
     let real = |key: &str| -> Result<f64> { parse(&path, key, field(key)?) };
-    let config = FitConfig {
-        epochs: number("epochs_planned")?,
-        batch_size: number("batch_size")?,
-        lr: real("lr")?,
-        momentum: real("momentum")?,
-        seed: parse(&path, "seed", field("seed")?)?,
-    };
-    config.validate().map_err(|e| Error::data(&path, format!("checkpoint recipe: {e}")))?;
+    let settings = RecipeSettings::from_metadata(|key| metadata.get(key)).map_err(|why| Error::data(&path, why))?;
+    if settings.lr.is_none() {
+        field("lr")?;
+    }
+    let (epochs, batch_size, seed) = (number("epochs_planned")?, number("batch_size")?, parse(&path, "seed", field("seed")?)?);
+    let config =
+        FitConfig::from_settings(epochs, batch_size, seed, &settings).map_err(|e| Error::data(&path, format!("checkpoint recipe: {e}")))?;
+    // Written since there was a choice of optimizer; before, SGD kept no count.
+    let optimizer_step = metadata.get("optimizer_step").map_or(Ok(0), |v| parse(&path, "optimizer_step", v))?;
     let order = tensors.remove(ORDER).ok_or_else(|| Error::data(&path, format!("checkpoint lacks '{ORDER}'")))?;
     let order = order
         .to_dtype(candle_core::DType::U32)
         .and_then(|t| t.flatten_all()?.to_vec1::<u32>())
         .map_err(|e| Error::data(&path, e.to_string()))?;
-    let mut momentum: Vec<(String, Tensor)> =
-        tensors.iter().filter_map(|(name, t)| name.strip_prefix(MOMENTUM_PREFIX).map(|n| (n.to_string(), t.clone()))).collect();
-    momentum.sort_by(|a, b| a.0.cmp(&b.0));
-    if let Some(unknown) =
-        tensors.keys().find(|n| n.starts_with(TRAINING_PREFIX) || (n.starts_with(OPTIMIZER_PREFIX) && !n.starts_with(MOMENTUM_PREFIX)))
-    {
+    let mut optimizer: Vec<(String, Tensor)> =
+        tensors.iter().filter_map(|(name, t)| name.strip_prefix(OPTIMIZER_PREFIX).map(|n| (n.to_string(), t.clone()))).collect();
+    optimizer.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(unknown) = tensors.keys().find(|n| n.starts_with(TRAINING_PREFIX)) {
         return Err(Error::data(&path, format!("checkpoint holds unknown training state '{unknown}'")));
     }
     tensors.retain(|name, _| !name.starts_with(OPTIMIZER_PREFIX));
     let (model, info) = model_from_tensors(&path, &metadata, &tensors, device)?;
-    check_momentum(model.as_ref(), &momentum).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
+    check_optimizer_buffers(model.as_ref(), &config.optimizer, &optimizer).map_err(|e| Error::data(&path, format!("checkpoint's {e}")))?;
     let history = field("history")?
         .lines()
         .filter(|l| !l.is_empty())
@@ -212,7 +214,8 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
         batches_done: number("batches_done")?,
         rng_word_pos: parse(&path, "rng_word_pos", field("rng_word_pos")?)?,
         order,
-        momentum,
+        optimizer,
+        optimizer_step,
         epoch_loss_sum: real("epoch_loss_sum")?,
         test_accuracy: info.test_accuracy,
         history,

@@ -7,8 +7,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::evaluate::check_dataset;
+use super::optimizer::{check, lr_rule, Optimizer};
+use super::recipe::RecipeSettings;
 use super::runner::{read_losses, Runner, StepLoss};
-use super::{evaluate, EvalResult, Sgd, TrainState};
+use super::schedule::Schedule;
+use super::{evaluate, EvalResult, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
 use crate::{Error, Result};
@@ -33,31 +36,55 @@ pub(crate) fn check_batch_size(batch_size: usize) -> Result<()> {
 }
 
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
-/// lr 0.01, momentum 0.5, seed 0 (as the PyTorch reference script).
+/// SGD at a constant lr 0.01 with momentum 0.5, seed 0 (as the PyTorch
+/// reference script).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitConfig {
     pub epochs: usize,
     pub batch_size: usize,
+    /// The base learning rate, which `schedule` scales batch by batch.
     pub lr: f64,
-    pub momentum: f64,
+    pub optimizer: Optimizer,
+    pub schedule: Schedule,
     /// Seeds the per-epoch shuffle.
     pub seed: u64,
 }
 
 impl Default for FitConfig {
     fn default() -> Self {
-        Self { epochs: 10, batch_size: 64, lr: 0.01, momentum: 0.5, seed: 0 }
+        Self { epochs: 10, batch_size: 64, lr: 0.01, optimizer: Optimizer::default(), schedule: Schedule::default(), seed: 0 }
     }
 }
 
 impl FitConfig {
+    /// The recipe of `settings` (the unset ones at their defaults), checked.
+    pub fn from_settings(epochs: usize, batch_size: usize, seed: u64, settings: &RecipeSettings) -> Result<Self> {
+        let (lr, optimizer, schedule) = settings.resolve()?;
+        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The optimizer and schedule settings of this recipe, every one they use.
+    pub fn settings(&self) -> RecipeSettings {
+        RecipeSettings::of(self.lr, &self.optimizer, &self.schedule)
+    }
+
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
-        Sgd::check_settings(self.lr, self.momentum)?;
+        check("lr", self.lr, lr_rule(self.lr))?;
+        self.optimizer.validate()?;
         if self.epochs == 0 {
             return Err(Error::InvalidArgument("epochs must be at least 1".into()));
         }
+        self.schedule.validate(self.epochs)?;
         check_batch_size(self.batch_size)
+    }
+
+    /// The learning rate of batch `step` (0-based over the whole run) with
+    /// `batches` batches per epoch.
+    pub fn lr_at(&self, step: usize, batches: usize) -> f64 {
+        self.schedule.lr_at(self.lr, step, batches, self.epochs)
     }
 
     /// Refuses to continue a run `recorded` in a checkpoint with another
@@ -70,14 +97,21 @@ impl FitConfig {
         if self.batch_size != recorded.batch_size {
             return differs("batch size", self.batch_size.to_string(), recorded.batch_size.to_string());
         }
-        if self.lr != recorded.lr {
-            return differs("lr", self.lr.to_string(), recorded.lr.to_string());
-        }
-        if self.momentum != recorded.momentum {
-            return differs("momentum", self.momentum.to_string(), recorded.momentum.to_string());
+        let (ours, theirs) = (self.settings().entries(), recorded.settings().entries());
+        for ((name, _, ours), (_, _, theirs)) in ours.into_iter().zip(theirs) {
+            if ours != theirs {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "(none)".into());
+                return differs(name, show(ours), show(theirs));
+            }
         }
         if self.seed != recorded.seed {
             return differs("seed", self.seed.to_string(), recorded.seed.to_string());
+        }
+        if self.epochs != recorded.epochs && self.schedule.depends_on_epochs() {
+            return Err(Error::InvalidArgument(format!(
+                "epochs {} differs from the checkpoint's {}: a cosine schedule ends with the planned epochs, so a resumed run keeps them",
+                self.epochs, recorded.epochs
+            )));
         }
         Ok(())
     }
@@ -179,7 +213,8 @@ struct PendingBatch {
     elapsed_secs: f64,
 }
 
-/// Trains `model` in place on `train` with SGD and momentum, reshuffling the
+/// Trains `model` in place on `train` with the recipe's optimizer and
+/// learning-rate schedule, reshuffling the
 /// data every epoch with a generator seeded by `config.seed`, and evaluates
 /// on `validation` after each epoch. On an accelerator, batch events (and so
 /// the chance to stop) come in groups of 16 batches: reading a loss back
@@ -197,7 +232,7 @@ pub fn fit(
 
 /// [`fit`], continuing from `start` (a checkpoint's state, with the model
 /// holding its weights) when given: the shuffle generator, the training
-/// order and the momentum buffers are restored, and training goes on from
+/// order and the optimizer's buffers and step count are restored, and training goes on from
 /// the next batch. Returns the summaries of the epochs finished in this
 /// call.
 pub fn fit_from(
@@ -222,7 +257,7 @@ pub fn fit_from(
         state.check_resumable(config, train.len())?;
         rng.set_word_pos(state.rng_word_pos);
         order = state.order.iter().map(|&i| i as usize).collect();
-        runner.restore_momentum(model, &state.momentum, config.lr, config.momentum)?;
+        runner.restore_optimizer(model, &config.optimizer, &state.optimizer, state.optimizer_step)?;
         (first_epoch, skip, carried_loss) = (state.epochs_done + 1, state.batches_done, state.epoch_loss_sum);
         (done, accuracy) = (state.history.clone(), state.test_accuracy);
     }
@@ -234,7 +269,8 @@ pub fn fit_from(
             batches_done: at.1,
             rng_word_pos: rng.get_word_pos(),
             order: order.iter().map(|&i| i as u32).collect(),
-            momentum: runner.momentum(model)?,
+            optimizer: runner.optimizer_buffers(model, &config.optimizer)?,
+            optimizer_step: runner.optimizer_step(),
             epoch_loss_sum: loss,
             test_accuracy: accuracy,
             history: done.to_vec(),
@@ -253,7 +289,8 @@ pub fn fit_from(
         let mut seen = resumed_batches * config.batch_size;
         let mut pending: Vec<PendingBatch> = Vec::new();
         for (b, indices) in order.chunks(config.batch_size).enumerate().skip(resumed_batches) {
-            let loss = runner.train_step(train, indices, config.lr, config.momentum)?;
+            let lr = config.lr_at((epoch - 1) * batches + b, batches);
+            let loss = runner.train_step(train, indices, &config.optimizer, lr)?;
             seen += indices.len();
             pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
             if pending.len() < runner.loss_read_interval() && b + 1 < batches {

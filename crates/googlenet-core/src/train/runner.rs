@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 
-use super::state::check_momentum;
-use super::Sgd;
+use super::state::check_optimizer_buffers;
+use super::{CandleOptimizer, Optimizer};
 use crate::data::{Batch, Dataset, NUM_CLASSES};
 use crate::engine::Engine;
 use crate::model::{Model, NamedParam};
@@ -45,7 +45,7 @@ pub(crate) fn read_losses(losses: &[&StepLoss]) -> Result<Vec<f32>> {
 
 enum Backend<'m> {
     Engine(Box<Engine>),
-    Candle { model: &'m dyn Model, sgd: Option<Sgd>, resident: Option<Resident> },
+    Candle { model: &'m dyn Model, optimizer: Option<CandleOptimizer>, resident: Option<Resident> },
 }
 
 /// A whole dataset uploaded to an accelerator once, so that a batch is an
@@ -89,7 +89,7 @@ impl<'m> Runner<'m> {
         let engine = engine.filter(|e| train_batch.is_none_or(|b| e.training_bytes(b) <= ENGINE_MEMORY_BUDGET));
         let backend = match engine {
             Some(engine) => Backend::Engine(Box::new(engine)),
-            None => Backend::Candle { model, sgd: None, resident: None },
+            None => Backend::Candle { model, optimizer: None, resident: None },
         };
         Ok(Self { backend, model, device: device.clone() })
     }
@@ -130,71 +130,104 @@ impl<'m> Runner<'m> {
         }
     }
 
-    /// One SGD step (PyTorch's momentum form) on the samples at `indices`;
-    /// returns the batch's mean cross-entropy.
-    pub fn train_step(&mut self, data: &Dataset, indices: &[usize], lr: f64, momentum: f64) -> Result<StepLoss> {
+    /// One step of `optimizer` at learning rate `lr` on the samples at
+    /// `indices`; returns the batch's mean cross-entropy.
+    pub fn train_step(&mut self, data: &Dataset, indices: &[usize], optimizer: &Optimizer, lr: f64) -> Result<StepLoss> {
         match &mut self.backend {
             Backend::Engine(engine) => {
                 let (images, labels) = data.gather(indices);
                 engine.set_training(self.model.is_training());
-                Ok(StepLoss::Ready(engine.train_step(&images, &labels, lr as f32, momentum as f32)?))
+                Ok(StepLoss::Ready(engine.train_step(&images, &labels, optimizer, lr as f32)?))
             }
-            Backend::Candle { model, sgd, resident } => {
-                let sgd = match sgd {
-                    Some(sgd) => sgd,
-                    None => sgd.insert(Sgd::new(model.vars(), lr, momentum)?),
+            Backend::Candle { model, optimizer: state, resident } => {
+                let state = match state {
+                    Some(state) => state,
+                    None => state.insert(CandleOptimizer::new(model.vars(), *optimizer)?),
                 };
                 let batch = device_batch(resident, data, indices, &self.device)?;
                 let logits = model.forward(&batch.images)?;
                 let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
-                sgd.step(&loss.backward()?)?;
+                state.step(&loss.backward()?, lr)?;
                 Ok(if self.device.is_cpu() { StepLoss::Ready(loss.to_scalar::<f32>()?) } else { StepLoss::OnDevice(loss.detach()) })
             }
         }
     }
 
-    /// The SGD momentum buffers under their parameters' names, on the CPU;
-    /// empty before the first step (and with momentum 0 on candle).
-    pub fn momentum(&self, model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
+    /// The buffers of `optimizer` (the one training uses) on the CPU, named
+    /// `<slot>.<parameter>` (see [`super::TrainState::optimizer`]); empty
+    /// before the first step.
+    pub fn optimizer_buffers(&self, model: &dyn Model, optimizer: &Optimizer) -> Result<Vec<(String, Tensor)>> {
+        let mut named = Vec::new();
         match &self.backend {
-            Backend::Engine(engine) => engine
-                .momentum()
-                .into_iter()
-                .flatten()
-                .map(|(name, values)| {
-                    Ok((name.to_string(), Tensor::from_slice(values, parameter(model, name)?.var.shape(), &Device::Cpu)?))
-                })
-                .collect(),
-            Backend::Candle { sgd, .. } => sgd
-                .iter()
-                .flat_map(|sgd| model.parameters().iter().zip(sgd.buffers()))
-                .filter_map(|(p, buffer)| buffer.as_ref().map(|b| Ok((p.name.clone(), b.to_device(&Device::Cpu)?))))
-                .collect(),
+            Backend::Engine(engine) => {
+                for (slot, buffers) in optimizer.slots().iter().zip(engine.optimizer_buffers()) {
+                    for (name, values) in buffers {
+                        named.push((
+                            format!("{slot}.{name}"),
+                            Tensor::from_slice(values, parameter(model, name)?.var.shape(), &Device::Cpu)?,
+                        ));
+                    }
+                }
+            }
+            Backend::Candle { optimizer: Some(state), .. } => {
+                for (p, buffers) in model.parameters().iter().zip(state.buffers()) {
+                    for (slot, buffer) in optimizer.slots().iter().zip(buffers) {
+                        named.push((format!("{slot}.{}", p.name), buffer.to_device(&Device::Cpu)?));
+                    }
+                }
+            }
+            Backend::Candle { optimizer: None, .. } => {}
+        }
+        Ok(named)
+    }
+
+    /// Optimizer updates made so far.
+    pub fn optimizer_step(&self) -> u64 {
+        match &self.backend {
+            Backend::Engine(engine) => engine.optimizer_steps(),
+            Backend::Candle { optimizer, .. } => optimizer.as_ref().map_or(0, CandleOptimizer::step_count),
         }
     }
 
-    /// Continues from saved momentum buffers (see [`Runner::momentum`]);
-    /// every name must be one of the model's parameters, with its shape.
-    pub fn restore_momentum(&mut self, model: &dyn Model, buffers: &[(String, Tensor)], lr: f64, momentum: f64) -> Result<()> {
-        check_momentum(model, buffers)?;
-        if buffers.is_empty() {
-            return Ok(());
-        }
+    /// Continues from saved optimizer state (see [`Runner::optimizer_buffers`]);
+    /// every name must be a slot of `optimizer` and one of the model's
+    /// parameters, with its shape.
+    pub fn restore_optimizer(&mut self, model: &dyn Model, optimizer: &Optimizer, buffers: &[(String, Tensor)], step: u64) -> Result<()> {
+        check_optimizer_buffers(model, optimizer, buffers)?;
+        let by_name: HashMap<&str, &Tensor> = buffers.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        // The slots that were saved (none before the first step; SGD on candle keeps none without momentum).
+        let slots: Vec<&str> =
+            optimizer.slots().iter().copied().filter(|s| buffers.iter().any(|(n, _)| n.starts_with(&format!("{s}.")))).collect();
         match &mut self.backend {
             Backend::Engine(engine) => {
-                let flat = buffers.iter().map(|(n, t)| Ok((n.as_str(), t.flatten_all()?.to_vec1::<f32>()?))).collect::<Result<Vec<_>>>()?;
-                engine.set_momentum(flat)
+                let flat = slots
+                    .iter()
+                    .map(|slot| {
+                        model
+                            .parameters()
+                            .iter()
+                            .filter_map(|p| by_name.get(format!("{slot}.{}", p.name).as_str()).map(|t| (p.name.as_str(), *t)))
+                            .map(|(n, t)| Ok((n, t.flatten_all()?.to_vec1::<f32>()?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                engine.set_optimizer_state(flat, step)
             }
-            Backend::Candle { sgd, .. } => {
-                let mut restored = Sgd::new(model.vars(), lr, momentum)?;
-                let by_name: HashMap<&str, &Tensor> = buffers.iter().map(|(n, t)| (n.as_str(), t)).collect();
-                let ordered = model
+            Backend::Candle { optimizer: state, .. } => {
+                let mut restored = CandleOptimizer::new(model.vars(), *optimizer)?;
+                let per_var = model
                     .parameters()
                     .iter()
-                    .map(|p| by_name.get(p.name.as_str()).map(|t| t.to_device(&self.device)).transpose())
+                    .map(|p| {
+                        slots
+                            .iter()
+                            .filter_map(|slot| by_name.get(format!("{slot}.{}", p.name).as_str()))
+                            .map(|t| t.to_device(&self.device))
+                            .collect::<candle_core::Result<Vec<_>>>()
+                    })
                     .collect::<candle_core::Result<Vec<_>>>()?;
-                restored.set_buffers(ordered)?;
-                *sgd = Some(restored);
+                restored.set_state(per_var, step)?;
+                *state = Some(restored);
                 Ok(())
             }
         }

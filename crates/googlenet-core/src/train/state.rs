@@ -4,7 +4,7 @@
 
 use candle_core::Tensor;
 
-use super::{EpochSummary, FitConfig};
+use super::{EpochSummary, FitConfig, Optimizer};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -22,9 +22,12 @@ pub struct TrainState {
     /// The training order of the current epoch; the next shuffle permutes it
     /// in place, as an uninterrupted run does.
     pub order: Vec<u32>,
-    /// SGD momentum buffers by parameter name, on the CPU (empty before
-    /// the first step).
-    pub momentum: Vec<(String, Tensor)>,
+    /// The optimizer's buffers, on the CPU, each named
+    /// `<slot>.<parameter>` (`momentum.conv1.weight`, `exp_avg.fc.bias`;
+    /// see [`Optimizer::slots`]); empty before the first step.
+    pub optimizer: Vec<(String, Tensor)>,
+    /// Updates the optimizer has made (Adam's bias correction counts them).
+    pub optimizer_step: u64,
     /// Sum of the batch losses of the unfinished epoch, so its mean covers
     /// the batches trained before the stop too.
     pub epoch_loss_sum: f64,
@@ -68,15 +71,23 @@ impl TrainState {
     }
 }
 
-/// Checks that `momentum` names parameters of `model`, each with its shape.
-pub(crate) fn check_momentum(model: &dyn Model, momentum: &[(String, Tensor)]) -> Result<()> {
-    for (name, buffer) in momentum {
-        let Some(p) = model.parameters().iter().find(|p| &p.name == name) else {
-            return Err(Error::InvalidArgument(format!("momentum for '{name}': model '{}' has no such parameter", model.name())));
+/// Checks that each of `buffers` is named `<slot>.<parameter>` for a slot
+/// of `optimizer` and a parameter of `model`, and has its shape.
+pub(crate) fn check_optimizer_buffers(model: &dyn Model, optimizer: &Optimizer, buffers: &[(String, Tensor)]) -> Result<()> {
+    for (key, buffer) in buffers {
+        let Some((slot, name)) = optimizer.slots().iter().find_map(|s| Some((*s, key.strip_prefix(s)?.strip_prefix('.')?))) else {
+            return Err(Error::InvalidArgument(format!(
+                "optimizer buffer '{key}' is none of the {} optimizer's ({})",
+                optimizer.name(),
+                optimizer.slots().join(", ")
+            )));
+        };
+        let Some(p) = model.parameters().iter().find(|p| p.name == name) else {
+            return Err(Error::InvalidArgument(format!("{slot} for '{name}': model '{}' has no such parameter", model.name())));
         };
         if buffer.dims() != p.var.dims() {
             return Err(Error::InvalidArgument(format!(
-                "momentum for '{name}' has shape {:?}, the parameter {:?}",
+                "{slot} for '{name}' has shape {:?}, the parameter {:?}",
                 buffer.dims(),
                 p.var.dims()
             )));
