@@ -12,10 +12,8 @@ import {
   type Dataset,
   type ModelDescription,
   Model,
-  avgPool,
   batchNorm,
   checkDescription,
-  concat,
   conv2d,
   createModel,
   describeModel,
@@ -31,6 +29,7 @@ import {
   summarize,
   traceShapes,
 } from '../dist/index.js'
+import { tutorialNet } from './tutorial-net.js'
 
 /** The first `count` images of `data`, one after another. */
 function firstImages(data: Dataset, count: number): Uint8Array {
@@ -40,29 +39,7 @@ function firstImages(data: Dataset, count: number): Uint8Array {
   return out
 }
 
-/** The tutorial's Net, as the README writes it. */
-const inceptionA = () =>
-  concat([
-    { branch1x1: conv2d({ outChannels: 16, kernel: 1 }) },
-    { branch5x5_1: conv2d({ outChannels: 16, kernel: 1 }), branch5x5_2: conv2d({ outChannels: 24, kernel: 5, padding: 2 }) },
-    {
-      branch3x3_1: conv2d({ outChannels: 16, kernel: 1 }),
-      branch3x3_2: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
-      branch3x3_3: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
-    },
-    [avgPool({ kernel: 3, stride: 1, padding: 1 }), { branch_pool: conv2d({ outChannels: 24, kernel: 1 }) }],
-  ])
-
-const Net = network(
-  [
-    { conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) },
-    relu(),
-    { incep1: inceptionA(), conv2: conv2d({ outChannels: 20, kernel: 5 }), pool2: maxPool({ kernel: 2 }) },
-    relu(),
-    { incep2: inceptionA(), flatten: flatten(), fc: linear({ outFeatures: 10 }) },
-  ],
-  { name: 'googlenet' },
-)
+const Net = tutorialNet()
 
 /** A small ResNet-style net with a 1×1 projection shortcut. */
 const smallResNet = network(

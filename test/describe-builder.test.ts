@@ -19,31 +19,9 @@ import {
   sequential,
 } from '../dist/index.js'
 import { ROOT } from './helpers.js'
+import { tutorialNet } from './tutorial-net.js'
 
-/** The tutorial's InceptionA, as in the tutorial: the branches' convs are named, the branches are not. */
-const inception = () =>
-  concat([
-    { branch1x1: conv2d({ outChannels: 16, kernel: 1 }) },
-    { branch5x5_1: conv2d({ outChannels: 16, kernel: 1 }), branch5x5_2: conv2d({ outChannels: 24, kernel: 5, padding: 2 }) },
-    {
-      branch3x3_1: conv2d({ outChannels: 16, kernel: 1 }),
-      branch3x3_2: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
-      branch3x3_3: conv2d({ outChannels: 24, kernel: 3, padding: 1 }),
-    },
-    [avgPool({ kernel: 3, stride: 1, padding: 1 }), { branch_pool: conv2d({ outChannels: 24, kernel: 1 }) }],
-  ])
-
-const googlenet = () =>
-  network(
-    [
-      { conv1: conv2d({ outChannels: 10, kernel: 5 }), pool1: maxPool({ kernel: 2 }) },
-      relu(),
-      { incep1: inception(), conv2: conv2d({ outChannels: 20, kernel: 5 }), pool2: maxPool({ kernel: 2 }) },
-      relu(),
-      { incep2: inception(), flatten: flatten(), fc: linear({ outFeatures: 10 }) },
-    ],
-    { name: 'googlenet' },
-  )
+const googlenet = () => tutorialNet()
 
 /** The layers the core's zoo writes for googlenet (docs/model-description.md). */
 const INCEPTION_BRANCHES = [

@@ -238,15 +238,12 @@ fn write_step(step: &Step, level: usize, out: &mut String) {
             list(branches, out);
         }
         StepKind::Residual { ref body, ref shortcut } => {
-            out.push_str(",\n");
-            out.push_str(&pad);
-            out.push_str("  \"body\": ");
-            write_step(body, level + 1, out);
-            if let Some(shortcut) = shortcut {
-                out.push_str(",\n");
-                out.push_str(&pad);
-                out.push_str("  \"shortcut\": ");
-                write_step(shortcut, level + 1, out);
+            // Body and shortcut on lines of their own, one level in.
+            for (key, part) in [("body", Some(body)), ("shortcut", shortcut.as_ref())] {
+                if let Some(part) = part {
+                    out.push_str(&format!(",\n{pad}  \"{key}\": "));
+                    write_step(part, level + 1, out);
+                }
             }
             out.push('\n');
             out.push_str(&pad);
