@@ -21,7 +21,10 @@ import type { Step } from './types.js'
  * `[{ '0': conv2d(…) }, { '1': batchNorm() }]`.
  */
 export interface NamedSteps {
-  readonly [name: string]: Steps
+  // `undefined` only so that TypeScript's widening of an array of objects with
+  // different keys (`[{ conv1: … }, relu(), { conv2: … }]`, typed with optional
+  // `undefined` fields) type-checks; a key holding `undefined` is a TypeError.
+  readonly [name: string]: Steps | undefined
 }
 
 /**
@@ -31,11 +34,6 @@ export interface NamedSteps {
  * - an array of any of these, mixed: a sequence. Each object of named steps
  *   contributes its entries, in order, and each nested array its steps
  *   (an unnamed sequence adds no level of names).
- *
- * A function that returns steps for later use is best declared to return
- * `Steps`: otherwise TypeScript widens an array of objects with different
- * keys (`[{ conv1: … }, relu(), { conv2: … }]`) to one with optional
- * `undefined` fields, which this type does not take.
  *
  * @example
  * ```ts
