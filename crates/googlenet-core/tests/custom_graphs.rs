@@ -1,0 +1,115 @@
+//! Graphs no zoo model has, as a user may write them: nested
+//! concatenations, a residual whose body is a concatenation, a residual in
+//! a residual, batch norm after a concatenation, ReLU between linear
+//! layers. The CPU engine plans each (or, for an operation it has no kernel
+//! for, declines and candle trains it) and must compute what the candle
+//! lowering computes: the same logits and the same weights after SGD steps,
+//! batch norm in training mode.
+
+mod common;
+
+use candle_core::{Device, Tensor};
+use common::{max_rel_err, mnist};
+use googlenet_core::data::Split;
+use googlenet_core::engine::Engine;
+use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
+use googlenet_core::train::{CandleOptimizer, Optimizer};
+
+fn doc(layers: &str) -> ModelSpec {
+    ModelSpec::parse(&format!(r#"{{"format":"googlenet-native/model","version":1,"name":"g","input":[1,28,28],"layers":{layers}}}"#)).unwrap()
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+}
+
+/// Whether the engine plans `spec`; where it does, three SGD steps on real
+/// digits leave the engine's weights where candle's autograd leaves them.
+fn engine_matches_candle(spec: &ModelSpec) -> bool {
+    let model = build_model_from_spec(spec, 9, &Device::Cpu).unwrap();
+    let reference = build_model_from_spec(spec, 9, &Device::Cpu).unwrap();
+    let Some(mut engine) = Engine::for_model(model.as_ref()).unwrap() else {
+        return false;
+    };
+    let data = mnist(Split::Train, 48);
+    let optimizer = Optimizer::default();
+    let mut sgd = CandleOptimizer::new(reference.vars(), optimizer).unwrap();
+    reference.set_training(true);
+    engine.set_training(true);
+    for step in 0..3 {
+        let indices: Vec<usize> = (step * 16..step * 16 + 16).collect();
+        let (images, labels) = data.gather(&indices);
+        let ours = engine.train_step(&images, &labels, &optimizer, 0.05).unwrap();
+        let batch = data.batch(&indices, &Device::Cpu).unwrap();
+        let loss = candle_nn::loss::cross_entropy(&reference.forward(&batch.images).unwrap(), &batch.labels).unwrap();
+        let theirs = loss.to_scalar::<f32>().unwrap();
+        assert!((ours - theirs).abs() < 1e-4 * theirs.max(1.0), "step {step}: loss {ours} against {theirs}");
+        sgd.step(&loss.backward().unwrap(), 0.05).unwrap();
+    }
+    engine.store(model.as_ref()).unwrap();
+    for (ours, theirs) in model.parameters().iter().zip(reference.parameters()) {
+        let err = max_rel_err(&values(ours.var.as_tensor()), &values(theirs.var.as_tensor()));
+        assert!(err < 1e-4, "{}: weights after 3 steps differ by {err:e}", ours.name);
+    }
+    true
+}
+
+const HEAD: &str = r#"{"type":"globalAvgPool"},{"type":"linear","name":"fc","outFeatures":10}"#;
+
+#[test]
+fn nested_concatenations() {
+    let spec = doc(&format!(
+        r#"[{{"type":"conv2d","name":"stem","outChannels":6,"kernel":5}},{{"type":"maxPool","kernel":2}},{{"type":"relu"}},
+           {{"type":"concat","name":"mix","branches":[
+              {{"type":"conv2d","name":"a","outChannels":4,"kernel":1}},
+              [{{"type":"avgPool","kernel":3,"stride":1,"padding":1}},{{"type":"conv2d","name":"b","outChannels":4,"kernel":1}}],
+              {{"type":"concat","branches":[{{"type":"conv2d","name":"c","outChannels":3,"kernel":3,"padding":1}},
+                                             {{"type":"conv2d","name":"d","outChannels":5,"kernel":5,"padding":2}}]}}]}},
+           {{"type":"conv2d","name":"down","outChannels":8,"kernel":3,"stride":2}},{{"type":"relu"}},
+           {{"type":"flatten"}},{{"type":"linear","name":"fc","outFeatures":10}}]"#
+    ));
+    assert!(engine_matches_candle(&spec), "the engine plans nested concatenations");
+}
+
+#[test]
+fn a_residual_around_a_concatenation_and_batch_norm_after_it() {
+    let spec = doc(&format!(
+        r#"[{{"type":"conv2d","name":"stem","outChannels":8,"kernel":3,"padding":1}},{{"type":"maxPool","kernel":2}},{{"type":"relu"}},
+           {{"type":"residual","name":"unit","body":{{"type":"concat","branches":[
+               {{"type":"conv2d","name":"a","outChannels":4,"kernel":1}},
+               {{"type":"conv2d","name":"b","outChannels":4,"kernel":3,"padding":1}}]}}}},
+           {{"type":"batchNorm","name":"bn"}},{{"type":"relu"}},
+           {{"type":"residual","name":"outer","body":[
+               {{"type":"residual","name":"inner","body":{{"type":"conv2d","name":"c","outChannels":8,"kernel":3,"padding":1}}}},
+               {{"type":"relu"}},{{"type":"conv2d","name":"d","outChannels":8,"kernel":1}}]}},
+           {HEAD}]"#
+    ));
+    assert!(engine_matches_candle(&spec), "the engine plans residuals around concatenations");
+}
+
+#[test]
+fn relu_between_linear_layers_after_a_global_pool() {
+    let spec = doc(
+        r#"[{"type":"conv2d","name":"stem","outChannels":12,"kernel":3,"stride":2},{"type":"batchNorm","name":"bn"},{"type":"relu"},
+            {"type":"globalAvgPool"},{"type":"linear","name":"fc1","outFeatures":16},{"type":"relu"},
+            {"type":"linear","name":"fc2","outFeatures":10}]"#,
+    );
+    assert!(engine_matches_candle(&spec), "the engine plans linear layers with ReLU between them");
+}
+
+#[test]
+fn what_the_engine_has_no_kernel_for_trains_through_candle() {
+    // A 3×3 max pool (stride 3) and a 2×2 average pool: the engine declines, candle differentiates them.
+    let spec = doc(&format!(
+        r#"[{{"type":"conv2d","name":"stem","outChannels":4,"kernel":3,"padding":1}},{{"type":"maxPool","kernel":3}},
+           {{"type":"avgPool","kernel":2}},{{"type":"relu"}},{HEAD}]"#
+    ));
+    assert!(!engine_matches_candle(&spec));
+    let model = build_model_from_spec(&spec, 1, &Device::Cpu).unwrap();
+    model.set_training(true);
+    let data = mnist(Split::Train, 8);
+    let batch = data.batch(&(0..8).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+    let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images).unwrap(), &batch.labels).unwrap();
+    let grads = loss.backward().unwrap();
+    assert!(model.parameters().iter().all(|p| grads.get(p.var.as_tensor()).is_some()), "every parameter gets a gradient");
+}
