@@ -16,7 +16,8 @@ use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
 use googlenet_core::train::{CandleOptimizer, Optimizer};
 
 fn doc(layers: &str) -> ModelSpec {
-    ModelSpec::parse(&format!(r#"{{"format":"googlenet-native/model","version":1,"name":"g","input":[1,28,28],"layers":{layers}}}"#)).unwrap()
+    ModelSpec::parse(&format!(r#"{{"format":"googlenet-native/model","version":1,"name":"g","input":[1,28,28],"layers":{layers}}}"#))
+        .unwrap()
 }
 
 fn values(t: &Tensor) -> Vec<f32> {
@@ -89,11 +90,10 @@ fn a_residual_around_a_concatenation_and_batch_norm_after_it() {
 
 #[test]
 fn relu_between_linear_layers_after_a_global_pool() {
-    let spec = doc(
-        r#"[{"type":"conv2d","name":"stem","outChannels":12,"kernel":3,"stride":2},{"type":"batchNorm","name":"bn"},{"type":"relu"},
+    let spec =
+        doc(r#"[{"type":"conv2d","name":"stem","outChannels":12,"kernel":3,"stride":2},{"type":"batchNorm","name":"bn"},{"type":"relu"},
             {"type":"globalAvgPool"},{"type":"linear","name":"fc1","outFeatures":16},{"type":"relu"},
-            {"type":"linear","name":"fc2","outFeatures":10}]"#,
-    );
+            {"type":"linear","name":"fc2","outFeatures":10}]"#);
     assert!(engine_matches_candle(&spec), "the engine plans linear layers with ReLU between them");
 }
 
