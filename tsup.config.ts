@@ -1,15 +1,33 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
-  splitting: true,
-  sourcemap: false,
-  // The napi-generated loader (../index.js) and the .node binary beside it
-  // stay outside the bundle: src/native.ts loads them at run time.
-  external: [/^\.\.\/index\.js$/, /\.node$/],
-})
+// Two builds that run side by side, so neither cleans dist/ (build:ts does
+// first). The napi-generated loader (../index.js) and the .node binary beside it
+// stay outside the bundle: src/native.ts loads them at run time.
+const external = [/^\.\.\/index\.js$/, /\.node$/]
+
+export default defineConfig([
+  // ESM: the API (dist/index.js, index.d.ts) and the CLI.
+  {
+    entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    dts: { entry: { index: 'src/index.ts' } },
+    splitting: true,
+    sourcemap: false,
+    external,
+  },
+  // CommonJS, for require('googlenet-native'): dist/index.cjs and its own
+  // types (index.d.cts). `shims` gives it import.meta.url, with which
+  // src/native.ts finds the addon.
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    target: 'node20',
+    platform: 'node',
+    dts: { entry: { index: 'src/index.ts' } },
+    shims: true,
+    sourcemap: false,
+    external,
+  },
+])

@@ -79,16 +79,18 @@ export class Model {
   /**
    * Creates a freshly initialized model (PyTorch's default initialization).
    * @param model - a zoo name ({@link modelNames}) or a description (see {@link network}, {@link descriptions})
-   * @param native - internal: wraps an already loaded native model instead
+   * @param handle - internal: wraps an already loaded native model instead (typed opaquely, so that the
+   *   public types need not import the addon's loader, which is an ES module CommonJS types cannot import)
    * @throws TypeError for a model that is neither a name nor a description; RangeError for an unknown
    *   name, a depth the model does not take, a description the core refuses (its message names the JSON
    *   path at fault, or the layer that does not fit and both shapes) or a bad seed;
    *   Error for `device: 'cuda'` where no CUDA device can be used
    */
-  constructor(model: ModelSource = 'googlenet', options?: ModelOptions, native?: NativeModel) {
+  constructor(model: ModelSource = 'googlenet', options?: ModelOptions, handle?: object) {
     const o = checkOptionsObject('options', options)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
+    let native = handle as NativeModel | undefined
     if (native) {
       this.#depth = o.depth
     } else {

@@ -46,9 +46,18 @@ describe('npm run pack:all', () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
     expect(main.name).toBe(`googlenet-native-${version}.tgz`)
     const files = contents(main.file)
-    expect(files).toEqual(expect.arrayContaining(['package/dist/cli.js', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/index.js']))
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/cli.js',
+        'package/dist/index.js',
+        'package/dist/index.d.ts',
+        'package/dist/index.cjs',
+        'package/dist/index.d.cts',
+        'package/index.js',
+      ]),
+    )
     for (const file of files) {
-      expect(file).toMatch(/^package\/(dist\/[\w.-]+\.(js|d\.ts)|index\.js|index\.d\.ts|package\.json|README\.md)$/)
+      expect(file).toMatch(/^package\/(dist\/[\w.-]+\.(js|cjs|d\.ts|d\.cts)|index\.js|index\.d\.ts|package\.json|README\.md)$/)
     }
     expect(main.bytes).toBeLessThan(300_000)
     const pkg = manifest(main.file)
@@ -89,6 +98,49 @@ describe('npm run pack:all', () => {
     const done = JSON.parse(lines(run.stdout).at(-1) ?? '') as { type: string; testAccuracy: number }
     expect(done.type).toBe('done')
     expect(done.testAccuracy).toBeGreaterThan(0.7)
+  })
+
+  it('works from CommonJS and from ESM, with types for each under strict TypeScript (module node16)', () => {
+    const app = join(dir, 'app')
+    const env = { ...process.env, PATH: PATH_WITHOUT_RUST }
+    // The same use from both module systems: a model, its summary, and an evaluation on real digits.
+    const use = (load: string): string => `${load}
+const model = createModel('lenet5', { seed: 1 })
+loadMnist().then(({ test }) => model.evaluate(test.take(100))).then((r) => {
+  console.log(JSON.stringify({ params: model.summary().params, total: r.total, names: modelNames.length }))
+})
+`
+    writeFileSync(join(app, 'use.cjs'), use("const { createModel, loadMnist, modelNames } = require('googlenet-native')"))
+    writeFileSync(join(app, 'use.mjs'), use("import { createModel, loadMnist, modelNames } from 'googlenet-native'"))
+    for (const script of ['use.cjs', 'use.mjs']) {
+      const run = spawnSync(process.execPath, [script], { cwd: app, env, encoding: 'utf8', timeout: 60_000 })
+      expect(run.stderr, script).toBe('')
+      expect(JSON.parse(run.stdout), script).toEqual({ params: 61_706, total: 100, names: expect.any(Number) })
+    }
+    // Types: one file of each kind in a strict node16 project; a type error in either fails.
+    const typed = (load: string): string => `${load}
+const description: ModelDescription = network([{ conv: conv2d({ outChannels: 4, kernel: 3 }) }, relu(), flatten(), { fc: linear({ outFeatures: 10 }) }])
+const model: Model = createModel(description, { seed: 1 })
+const params: number = model.paramCount
+// @ts-expect-error: kernel is required
+conv2d({ outChannels: 4 })
+export { params }
+`
+    const names = 'type Model, type ModelDescription, conv2d, createModel, flatten, linear, network, relu'
+    writeFileSync(join(app, 'typed.cts'), typed(`import { ${names} } from 'googlenet-native'`))
+    writeFileSync(join(app, 'typed.mts'), typed(`import { ${names} } from 'googlenet-native'`))
+    const tsconfig = {
+      compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', noEmit: true, typeRoots: [join(ROOT, 'node_modules', '@types')], types: ['node'] },
+      files: ['typed.cts', 'typed.mts'],
+    }
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig))
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app], { cwd: app, env, encoding: 'utf8' })
+    expect(tsc.stdout + tsc.stderr).toBe('')
+    expect(tsc.status).toBe(0)
+    // TypeScript resolved each file to its own declarations.
+    const traced = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', app, '--traceResolution'], { cwd: app, env, encoding: 'utf8' })
+    expect(traced.stdout).toMatch(/googlenet-native\/dist\/index\.d\.cts/)
+    expect(traced.stdout).toMatch(/googlenet-native\/dist\/index\.d\.ts/)
   })
 
   it('has no high or critical advisories among its production dependencies', () => {
