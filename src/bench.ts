@@ -7,7 +7,7 @@ import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
 import { checkDepth, modelEntry } from './catalog.js'
 import { type ModelSource, resolveSource } from './describe/source.js'
-import { nativeBinding } from './native.js'
+import { loadedBinary, nativeBinding } from './native.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
 
@@ -36,6 +36,8 @@ export interface BenchmarkResult {
   /** The depth timed, for the models that take one. */
   depth?: number
   device: 'cpu' | 'cuda'
+  /** The build of the addon that ran: native (`cpu`, `cuda`) or WebAssembly (`wasm`; `npm run build:wasm`). */
+  binary: 'cpu' | 'cuda' | 'wasm'
   batchSize: number
   batches: number
   /** Forward, backward and SGD step (with batch assembly), as in `fit`. */
@@ -89,6 +91,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
     model,
     ...(timedDepth === undefined ? {} : { depth: timedDepth }),
     device,
+    binary: loadedBinary().kind,
     batchSize,
     batches,
     trainImagesPerSec: r.trainImagesPerSec,

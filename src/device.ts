@@ -10,8 +10,8 @@ const KNOWN: readonly Device[] = ['auto', 'cpu', 'cuda']
 
 /** What this process can run on, and why CUDA is missing when it is. */
 export interface DeviceInfo {
-  /** The build of the addon that is loaded. */
-  binary: 'cpu' | 'cuda'
+  /** The build of the addon that is loaded: native (`cpu`, `cuda`) or WebAssembly (`wasm`, on the CPU). */
+  binary: 'cpu' | 'cuda' | 'wasm'
   /** The device `'auto'` resolves to. */
   auto: 'cpu' | 'cuda'
   /** Whether a CUDA device can be used. */

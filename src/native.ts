@@ -11,6 +11,7 @@
  * @module
  */
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type * as Binding from '../index.js'
@@ -35,7 +36,8 @@ export type NativeBinding = typeof Binding
 
 /** Which build of the addon is loaded, and why the CUDA one is not. */
 export interface LoadedBinary {
-  kind: 'cpu' | 'cuda'
+  /** `wasm`: the WebAssembly build (`npm run build:wasm`), where no native one loads or `NAPI_RS_FORCE_WASI` asks for it. */
+  kind: 'cpu' | 'cuda' | 'wasm'
   /** Set when the CUDA build was absent or failed to load. */
   cudaUnavailable?: string
 }
@@ -68,8 +70,14 @@ function load(): { binding: NativeBinding; binary: LoadedBinary } {
     }
   }
   if (forced === 'cuda') throw new Error(cudaUnavailable)
+  // The WebAssembly build cannot see the host's cores or process id (WASI
+  // has neither): it reads Node's from here.
+  process.env.GOOGLENET_NATIVE_HOST_THREADS ??= String(availableParallelism())
+  process.env.GOOGLENET_NATIVE_HOST_PID = String(process.pid)
   try {
-    return { binding: require('../index.js') as NativeBinding, binary: { kind: 'cpu', cudaUnavailable } }
+    const binding = require('../index.js') as NativeBinding & { __napiBindingTarget?: string }
+    const kind = binding.__napiBindingTarget === 'wasm32-wasi' ? 'wasm' : 'cpu'
+    return { binding, binary: { kind, cudaUnavailable } }
   } catch (cause) {
     throw new Error(`the googlenet-native addon could not be loaded (${firstLine(cause)}); build it with "npm run build:native"`, {
       cause,

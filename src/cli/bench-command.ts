@@ -21,7 +21,7 @@ function formatBench(r: BenchmarkResult): string {
   const share = (x: number): string => ` (${Math.round(x * 100)} % of peak)`
   const peak = r.fractionOfPeak
   return (
-    `${r.model}${r.depth === undefined ? '' : ` (depth ${r.depth})`} on ${r.device}` +
+    `${r.model}${r.depth === undefined ? '' : ` (depth ${r.depth})`} on ${r.device}${r.binary === 'wasm' ? ' (WebAssembly build)' : ''}` +
     `${r.isa === undefined ? '' : ` (${r.isa}, ${r.threads} thread${r.threads === 1 ? '' : 's'})`}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
     `inference ${perSec(r.inferImagesPerSec)}, peak RSS ${Math.round(r.peakRssMiB)} MiB\n` +
     `nominal ${gflops(r.gflops.train)}${peak ? share(peak.train) : ''} training, ${gflops(r.gflops.infer)}${peak ? share(peak.infer) : ''} inference` +

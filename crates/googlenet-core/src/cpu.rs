@@ -86,6 +86,7 @@ pub fn isa() -> Isa {
 /// Whether the AVX2 kernels run (the CPU has AVX2 and FMA, and they are not
 /// switched off).
 #[inline]
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn avx2() -> bool {
     isa() >= Isa::Avx2
 }

@@ -237,7 +237,17 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 fn temp_path(target: &Path) -> PathBuf {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    folder_of(target).join(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    folder_of(target).join(format!(".{name}.{}.{n}.tmp", process_id().unwrap_or(0)))
+}
+
+/// This process's id: the system's, or on WebAssembly, where WASI has none
+/// (`std::process::id` panics there), the Node.js host's, which the
+/// TypeScript loader passes in `GOOGLENET_NATIVE_HOST_PID`.
+fn process_id() -> Option<u32> {
+    #[cfg(not(target_family = "wasm"))]
+    return Some(std::process::id());
+    #[cfg(target_family = "wasm")]
+    return std::env::var("GOOGLENET_NATIVE_HOST_PID").ok()?.parse().ok();
 }
 
 /// The process id in a temporary file name of [`temp_path`] for `name`
@@ -256,6 +266,7 @@ fn temp_owner(file_name: &str, name: &str) -> Option<u32> {
 /// save killed mid-way). Only where `/proc` tells which processes live.
 fn remove_stale_temps(target: &Path) {
     let proc = Path::new("/proc");
+    let Some(me) = process_id() else { return };
     if !proc.join("self").exists() {
         return;
     }
@@ -264,7 +275,7 @@ fn remove_stale_temps(target: &Path) {
     for entry in entries.flatten() {
         let file_name = entry.file_name();
         let Some(pid) = file_name.to_str().and_then(|f| temp_owner(f, name)) else { continue };
-        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+        if pid != me && !proc.join(pid.to_string()).exists() {
             let _ = std::fs::remove_file(entry.path());
         }
     }

@@ -12,10 +12,17 @@ pub const THREADS_ENV: &str = "GOOGLENET_NATIVE_THREADS";
 /// mimalloc. candle allocates a fresh buffer for every op's output; glibc
 /// hands large ones back to the kernel on free, so each training step paid
 /// for zeroing fresh pages (half the CPU time on 2 cores).
+#[cfg(not(target_family = "wasm"))]
 pub type Allocator = mimalloc::MiMalloc;
+
+/// Rust's own allocator on WebAssembly, where mimalloc (C) does not build
+/// and a linear memory never goes back to the system anyway.
+#[cfg(target_family = "wasm")]
+pub type Allocator = std::alloc::System;
 
 /// `mi_option_purge_delay` in mimalloc.h (the same in its v2 and v3); the
 /// Rust bindings do not name it.
+#[cfg(not(target_family = "wasm"))]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Applies the settings; call it before the first tensor op. A wrong
@@ -23,6 +30,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 pub fn configure() {
     configure_cpu_threads();
     configure_engine_threads();
+    #[cfg(not(target_family = "wasm"))]
     keep_freed_memory();
 }
 
@@ -61,8 +69,18 @@ fn configure_engine_threads() {
     if let Ok(Some(n)) = engine_threads() {
         // Called at start-up, before this library has started any thread.
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    } else if cfg!(target_family = "wasm") && std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        // WASI cannot see the host's cores (rayon would find one): the
+        // TypeScript loader passes Node's count.
+        if let Some(n) = std::env::var_os(HOST_THREADS_ENV) {
+            std::env::set_var("RAYON_NUM_THREADS", n);
+        }
     }
 }
+
+/// Where the TypeScript loader puts the host's core count
+/// (`os.availableParallelism()`), for the WebAssembly build.
+const HOST_THREADS_ENV: &str = "GOOGLENET_NATIVE_HOST_THREADS";
 
 /// candle 0.11 runs large element-wise ops on a spinning barrier pool of
 /// (threads − 1) workers beside its rayon pools. On small machines the
@@ -81,6 +99,7 @@ fn configure_cpu_threads() {
 /// default mimalloc returns freed memory to the OS after 10 ms, so every
 /// step faulted it back in, page by zeroed page. Keeping it caps resident
 /// memory at the step's high-water mark instead.
+#[cfg(not(target_family = "wasm"))]
 fn keep_freed_memory() {
     // SAFETY: mi_option_set only stores an integer in mimalloc's option table;
     // 15 is mi_option_purge_delay in the bundled mimalloc.h, and −1 means "never purge".

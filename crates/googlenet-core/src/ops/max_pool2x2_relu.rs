@@ -73,6 +73,7 @@ pub(crate) fn unpool_plane(x: &[f32], g: &[f32], d: &mut [f32], w: usize) {
         let (x_top, x_bottom) = (&x[top..][..2 * ow], &x[bottom..][..2 * ow]);
         let (above, below) = d.split_at_mut(bottom);
         let (d_top, d_bottom) = (&mut above[top..][..2 * ow], &mut below[..2 * ow]);
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut done = 0;
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::avx2() {
