@@ -4,6 +4,9 @@
  * @module
  */
 import { main } from './cli/main.js'
+import { quietWasiWarnings } from './cli/quiet-wasi.js'
+
+quietWasiWarnings()
 
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   // A closed pipe (e.g. `| head`) ends the run quietly.

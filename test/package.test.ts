@@ -127,7 +127,7 @@ describe('npm run pack:all', () => {
       expect([pkg.cpu, pkg.os, pkg.scripts]).toEqual([undefined, undefined, undefined])
       const app = join(dir, 'app')
       expect(existsSync(join(app, 'node_modules', 'googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm'))).toBe(true)
-      const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: 'error', NODE_NO_WARNINGS: '1' }
+      const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: 'error' }
       const isolate = process.getuid?.() === 0 ? ['unshare', '-n'] : []
       const train = ['npx', '--offline', 'googlenet-native', 'train', '--limit', '10000', '--epochs', '1', '--json']
       const [command = '', ...args] = [...isolate, ...train]
