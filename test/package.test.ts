@@ -26,6 +26,23 @@ interface Tarball {
 /** A PATH with node and the system tools but no Rust toolchain (cargo lives in ~/.cargo/bin). */
 const PATH_WITHOUT_RUST = [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter)
 
+/**
+ * Runs `npx googlenet-native train --limit 10000 --epochs 1` in `app` with
+ * no network (as root, as here and in CI, `unshare -n` takes it away
+ * entirely) and checks that the model learns, with nothing on stderr.
+ */
+function trainsOffline(app: string, env: NodeJS.ProcessEnv, timeout: number): void {
+  const isolate = process.getuid?.() === 0 ? ['unshare', '-n'] : []
+  const train = ['npx', '--offline', 'googlenet-native', 'train', '--limit', '10000', '--epochs', '1', '--json']
+  const [command = '', ...args] = [...isolate, ...train]
+  const run = spawnSync(command, args, { cwd: app, env, encoding: 'utf8', timeout })
+  expect(run.stderr).toBe('')
+  expect(run.status).toBe(0)
+  const done = JSON.parse(lines(run.stdout).at(-1) ?? '') as { type: string; testAccuracy: number }
+  expect(done.type).toBe('done')
+  expect(done.testAccuracy).toBeGreaterThan(0.7)
+}
+
 function contents(tarball: string): string[] {
   return lines(execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })).sort()
 }
@@ -95,16 +112,7 @@ describe('npm run pack:all', () => {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], { cwd: app, env, stdio: 'pipe' })
     expect(existsSync(join(app, 'node_modules', 'googlenet-native-linux-x64-gnu', 'googlenet-native.linux-x64-gnu.node'))).toBe(true)
 
-    // Run as root (as here and in CI), `unshare -n` takes the network away entirely.
-    const isolate = process.getuid?.() === 0 ? ['unshare', '-n'] : []
-    const train = ['npx', '--offline', 'googlenet-native', 'train', '--limit', '10000', '--epochs', '1', '--json']
-    const [command = '', ...args] = [...isolate, ...train]
-    const run = spawnSync(command, args, { cwd: app, env, encoding: 'utf8', timeout: 240_000 })
-    expect(run.stderr).toBe('')
-    expect(run.status).toBe(0)
-    const done = JSON.parse(lines(run.stdout).at(-1) ?? '') as { type: string; testAccuracy: number }
-    expect(done.type).toBe('done')
-    expect(done.testAccuracy).toBeGreaterThan(0.7)
+    trainsOffline(app, env, 240_000)
   })
 
   it.skipIf(!existsSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm')))(
@@ -128,15 +136,7 @@ describe('npm run pack:all', () => {
       const app = join(dir, 'app')
       expect(existsSync(join(app, 'node_modules', 'googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm'))).toBe(true)
       const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: 'error' }
-      const isolate = process.getuid?.() === 0 ? ['unshare', '-n'] : []
-      const train = ['npx', '--offline', 'googlenet-native', 'train', '--limit', '10000', '--epochs', '1', '--json']
-      const [command = '', ...args] = [...isolate, ...train]
-      const run = spawnSync(command, args, { cwd: app, env, encoding: 'utf8', timeout: 400_000 })
-      expect(run.stderr).toBe('')
-      expect(run.status).toBe(0)
-      const done = JSON.parse(lines(run.stdout).at(-1) ?? '') as { type: string; testAccuracy: number }
-      expect(done.type).toBe('done')
-      expect(done.testAccuracy).toBeGreaterThan(0.7)
+      trainsOffline(app, env, 400_000)
       const version = spawnSync('npx', ['--offline', 'googlenet-native', '--version'], { cwd: app, env, encoding: 'utf8' })
       expect(version.stdout).toMatch(/native build: wasm/)
     },
