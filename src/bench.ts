@@ -5,8 +5,8 @@
 import { nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
-import { checkDepth, modelEntry } from './catalog.js'
-import { type ModelSource, resolveSource } from './describe/source.js'
+import { modelEntry } from './catalog.js'
+import { type ModelSource, checkSourceDepth, resolveSource } from './describe/source.js'
 import { loadedBinary, nativeBinding } from './native.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
@@ -76,9 +76,9 @@ export type CpuIsa = 'baseline' | 'avx2' | 'avx512'
  */
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
-  const { arg, description } = resolveSource(o.model ?? 'googlenet')
-  if (description && o.depth !== undefined) throw new RangeError("depth applies to the zoo's ResNets; a description is written at its depth")
-  const depth = description ? undefined : checkDepth(arg, o.depth)
+  const resolved = resolveSource(o.model ?? 'googlenet')
+  const depth = checkSourceDepth(resolved, o.depth)
+  const { arg, description } = resolved
   const model = description?.name ?? arg
   const batchSize = checkBatchSize('batchSize', o.batchSize ?? BENCH_DEFAULTS.batchSize)
   const batches = checkInteger('batches', o.batches ?? BENCH_DEFAULTS.batches, 1)

@@ -4,8 +4,8 @@
  * for any input size).
  * @module
  */
-import { checkDepth, modelEntry } from './catalog.js'
-import { type ModelSource, resolveSource } from './describe/source.js'
+import { modelEntry } from './catalog.js'
+import { type ModelSource, checkSourceDepth, resolveSource } from './describe/source.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 import type { ModelName } from './types.js'
@@ -51,13 +51,12 @@ export class TraceError extends Error {
 
 /** A model source resolved for the addon, with its depth checked (descriptions take none). */
 function sourceWithDepth(source: unknown, depth: unknown): { arg: string; name: string; input: readonly number[]; depth: number | undefined } {
-  const { arg, description } = resolveSource(source)
-  if (description) {
-    if (depth !== undefined) throw new RangeError("depth applies to the zoo's ResNets; a description is written at its depth")
-    return { arg, name: description.name, input: description.input, depth: undefined }
-  }
+  const resolved = resolveSource(source)
+  const checked = checkSourceDepth(resolved, depth)
+  const { arg, description } = resolved
+  if (description) return { arg, name: description.name, input: description.input, depth: checked }
   const { channels, height, width } = modelEntry(arg)
-  return { arg, name: arg, input: [channels, height, width], depth: checkDepth(arg, depth) }
+  return { arg, name: arg, input: [channels, height, width], depth: checked }
 }
 
 /**

@@ -12,8 +12,8 @@ import { readDigitImage } from './image.js'
 import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { recipeOfFit, resolveFitOptions } from './fit-options.js'
-import { checkDepth, modelEntry, models } from './catalog.js'
-import { type ModelSource, describeModel, parseDescription, resolveSource } from './describe/source.js'
+import { modelEntry, models } from './catalog.js'
+import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
 import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
@@ -95,7 +95,7 @@ export class Model {
       this.#depth = o.depth
     } else {
       const resolved = resolveSource(withInput(model, o.input))
-      this.#depth = resolved.description ? refuseDepth(o.depth) : checkDepth(resolved.arg, o.depth)
+      this.#depth = checkSourceDepth(resolved, o.depth)
       native = new (nativeBinding().NativeModel)(resolved.arg, this.#seed, this.#device, this.#depth)
     }
     this.#native = native
@@ -412,12 +412,6 @@ function withInput(model: unknown, input: unknown): unknown {
   if (typeof model === 'string') throw new RangeError(`input applies to descriptions; the zoo's ${model} is built for its own input`)
   if (!Array.isArray(input) || input.length !== 3) throw new TypeError('input must be [channels, height, width]')
   return { ...(model as object), input }
-}
-
-/** A description has no depth option: it is written at its depth. */
-function refuseDepth(depth: unknown): undefined {
-  if (depth !== undefined) throw new RangeError('depth applies to the zoo\'s ResNets; a description is written at its depth')
-  return undefined
 }
 
 /**

@@ -69,6 +69,19 @@ export function resolveSource(source: unknown, what = 'model'): ResolvedSource {
 }
 
 /**
+ * The depth option checked for a resolved source: a zoo name's, by its
+ * depth rule; a description takes none (it is written at its depth).
+ * @returns `depth`, or undefined when none was given
+ * @throws RangeError for a depth the zoo model does not take, or any depth given with a description
+ * @internal
+ */
+export function checkSourceDepth(source: ResolvedSource, depth: unknown): number | undefined {
+  if (!source.description) return checkDepth(source.arg, depth)
+  if (depth !== undefined) throw new RangeError("depth applies to the zoo's ResNets; a description is written at its depth")
+  return undefined
+}
+
+/**
  * The description of zoo model `name` at `depth` (the ResNets' units per
  * stage; their default when left out): the JSON format `describe` prints
  * and `--model-file` reads, to start a model of one's own from. Frozen;
