@@ -4,6 +4,7 @@
  * @module
  */
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 
 interface PackageJson {
   name: string
@@ -17,3 +18,6 @@ export const packageName: string = pkg.name
 
 /** The package version. */
 export const version: string = pkg.version
+
+/** The folder holding package.json (this file is one level below it, in src/ or dist/). */
+export const packageRoot: string = fileURLToPath(new URL('..', import.meta.url))

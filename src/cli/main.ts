@@ -13,6 +13,7 @@ import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
 import { addInsightCommands } from './insight-commands.js'
 import { addPredictCommand } from './predict-command.js'
+import { addServeCommand } from './serve-command.js'
 import { addTestCommand } from './test-command.js'
 import { addTrainCommand } from './train-command.js'
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './usage-error.js'
@@ -65,6 +66,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   addInsightCommands(program, io, done)
   addCompareCommand(program, io, done)
   addPredictCommand(program, io, done)
+  addServeCommand(program, io, done)
   return program
 }
 

@@ -46,6 +46,19 @@ pub fn threads() -> usize {
     rayon::current_num_threads()
 }
 
+/// Sizes the engine's pool to `count` threads when nothing has used it yet,
+/// and returns the size in effect. For hosts that cannot pass the core count
+/// in the environment: a browser tab gives the WebAssembly build no
+/// environment, and WASI shows it one core. `GOOGLENET_NATIVE_THREADS`,
+/// where set, wins.
+pub fn use_threads(count: usize) -> usize {
+    if !matches!(engine_threads(), Ok(Some(_))) && count > 0 {
+        // Fails when the pool exists already; its size then stands.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(count.min(1024)).build_global();
+    }
+    threads()
+}
+
 /// `GOOGLENET_NATIVE_THREADS`, read once: a count, none (the machine's
 /// cores), or why the value is wrong.
 fn engine_threads() -> &'static std::result::Result<Option<usize>, String> {

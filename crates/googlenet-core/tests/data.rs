@@ -5,7 +5,7 @@ use std::path::Path;
 
 use common::{mnist, temp_dir};
 use googlenet_core::data::idx::{encode_images, encode_labels, parse_images, parse_labels, IdxImages};
-use googlenet_core::data::{load_mnist, load_mnist_split, normalize_pixel, Dataset, Split};
+use googlenet_core::data::{dataset_from_idx_bytes, load_mnist, load_mnist_split, normalize_pixel, Dataset, Split};
 use googlenet_core::Error;
 
 fn write(path: &Path, bytes: &[u8]) {
@@ -151,4 +151,29 @@ fn batches_are_normalized_like_pytorch() {
     let first = batch.images.get(1).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let expected: Vec<f32> = data.image(0).iter().map(|&p| normalize_pixel(p)).collect();
     assert_eq!(first, expected);
+}
+
+/// A browser tab fetches IDX files and hands over their bytes: the same
+/// checks as for files, the same dataset, raw or gzipped.
+#[test]
+fn idx_bytes_make_the_dataset_the_files_make() {
+    let (dir, images, labels) = small_split("idx-bytes", 20);
+    let from_files = load_mnist_split(&dir, Split::Test).unwrap();
+    let (image_bytes, label_bytes) = (encode_images(&images), encode_labels(&labels));
+    let (images_name, labels_name) = (Path::new("test images"), Path::new("test labels"));
+    for (i, l) in [(image_bytes.clone(), label_bytes.clone()), (gzip(&image_bytes), gzip(&label_bytes))] {
+        let from_bytes = dataset_from_idx_bytes(i, l, images_name, labels_name).unwrap();
+        assert_eq!(from_bytes.labels(), from_files.labels());
+        assert_eq!((from_bytes.len(), from_bytes.height(), from_bytes.width()), (20, 28, 28));
+        assert!((0..20).all(|k| from_bytes.image(k) == from_files.image(k)));
+    }
+
+    let short = encode_labels(&labels[..19]);
+    let message = data_error(dataset_from_idx_bytes(image_bytes.clone(), short, images_name, labels_name));
+    assert_eq!(message, "test labels: 19 labels, but test images holds 20 images");
+    let none = encode_images(&IdxImages { count: 0, rows: 28, cols: 28, pixels: vec![] });
+    let message = data_error(dataset_from_idx_bytes(none, encode_labels(&[]), images_name, labels_name));
+    assert_eq!(message, "test images: holds no images");
+    let message = data_error(dataset_from_idx_bytes(label_bytes.clone(), label_bytes, images_name, labels_name));
+    assert!(message.starts_with("test images: "), "{message}");
 }

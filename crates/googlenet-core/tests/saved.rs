@@ -6,7 +6,7 @@ mod common;
 use candle_core::{Device, Tensor};
 use common::{max_rel_err, mnist, temp_dir};
 use googlenet_core::data::Split;
-use googlenet_core::model::{build_model, build_model_with_depth, load_model, save_model, Model, ModelInfo};
+use googlenet_core::model::{build_model, build_model_with_depth, load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
 use googlenet_core::train::{evaluate, fit, FitConfig};
 
 fn logits(model: &dyn Model, n: usize) -> Vec<f32> {
@@ -28,6 +28,26 @@ fn a_saved_model_loads_with_the_same_weights_and_metadata() {
     let (loaded, read) = load_model(&path, &Device::Cpu).unwrap();
     assert_eq!(read, info);
     assert_eq!(logits(loaded.as_ref(), 16), logits(model.as_ref(), 16));
+}
+
+/// The browser tab has no file system: it downloads the bytes `model_bytes`
+/// gives, and `test --load` reads them as a file.
+#[test]
+fn model_bytes_are_a_model_file() {
+    let dir = temp_dir("saved-bytes");
+    let model = build_model_with_depth("resnet", 3, Some(2), &Device::Cpu).unwrap();
+    let config = FitConfig { epochs: 1, ..FitConfig::default() };
+    fit(model.as_ref(), &mnist(Split::Train, 128), None, &config, &Device::Cpu, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+    model.set_training(false);
+    let info = ModelInfo { model: model.name().into(), depth: Some(2), epochs: 1, test_accuracy: None, version: "0.1.0".into() };
+    let bytes = model_bytes(model.as_ref(), &info).unwrap();
+    let path = dir.join("downloaded.safetensors");
+    std::fs::write(&path, &bytes).unwrap();
+    for (loaded, read) in [load_model(&path, &Device::Cpu).unwrap(), load_model_bytes(&bytes, &path, &Device::Cpu).unwrap()] {
+        assert_eq!(read, info);
+        assert_eq!(loaded.description().spec, model.description().spec);
+        assert_eq!(logits(loaded.as_ref(), 8), logits(model.as_ref(), 8));
+    }
 }
 
 #[test]

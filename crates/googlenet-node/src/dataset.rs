@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use googlenet_core::data::{self, Dataset, Split};
@@ -32,6 +32,16 @@ impl NativeDataset {
     pub fn from_arrays(env: Env, images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
         let dataset = range_checked(&env, guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize)))?;
         Ok(Self::new(dataset, None))
+    }
+
+    /// A dataset from the bytes of an IDX images file and an IDX labels
+    /// file (each raw or gzipped), for hosts with no file system (a browser
+    /// tab); `imagesName` and `labelsName` stand for the files in errors.
+    #[napi(factory, catch_unwind)]
+    pub fn from_idx(images: Uint8Array, labels: Uint8Array, images_name: String, labels_name: String) -> Result<Self> {
+        let dataset =
+            guarded(|| data::dataset_from_idx_bytes(images.to_vec(), labels.to_vec(), Path::new(&images_name), Path::new(&labels_name)))?;
+        Ok(Self::new(dataset, Some(images_name)))
     }
 
     /// Where the images came from, for messages about them: the IDX file,

@@ -36,6 +36,16 @@ pub fn runtime_info() -> NativeRuntimeInfo {
     NativeRuntimeInfo { cuda_build: cfg!(feature = "cuda"), cuda_available: cuda.is_ok(), cuda_error: cuda.as_ref().err().cloned() }
 }
 
+/// Sizes the CPU engine's thread pool before its first use and returns the
+/// size in effect: for a browser tab, where the WebAssembly build sees one
+/// core and no environment (pass `navigator.hardwareConcurrency`).
+/// `GOOGLENET_NATIVE_THREADS`, where set, wins; once the pool has run, its
+/// size stands.
+#[napi(catch_unwind)]
+pub fn use_threads(count: u32) -> u32 {
+    googlenet_core::runtime::use_threads(count as usize) as u32
+}
+
 /// `cpu` or `cuda` (the first GPU).
 pub(crate) fn parse_device(name: &str) -> Result<Device> {
     match name {

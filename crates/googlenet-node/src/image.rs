@@ -35,16 +35,21 @@ impl Task for ReadDigitTask {
     }
 
     fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
-        caught(|| {
-            Ok(NativeDigitImage {
-                pixels: Float32Array::new(digit.pixels),
-                inverted: digit.inverted,
-                width: digit.source_width,
-                height: digit.source_height,
-                no_digit: digit.no_digit.map(|why| why.to_string()),
-            })
-        })
+        digit_to_js(digit)
     }
+}
+
+/// The digit as JS sees it.
+fn digit_to_js(digit: Digit) -> Result<NativeDigitImage> {
+    caught(|| {
+        Ok(NativeDigitImage {
+            pixels: Float32Array::new(digit.pixels),
+            inverted: digit.inverted,
+            width: digit.source_width,
+            height: digit.source_height,
+            no_digit: digit.no_digit.map(|why| why.to_string()),
+        })
+    })
 }
 
 /// Reads a PNG or JPEG file and fits the digit in it into 28×28, off the
@@ -52,4 +57,28 @@ impl Task for ReadDigitTask {
 #[napi(catch_unwind, ts_return_type = "Promise<NativeDigitImage>")]
 pub fn read_digit_image(path: String) -> AsyncTask<ReadDigitTask> {
     AsyncTask::new(ReadDigitTask { path: PathBuf::from(path) })
+}
+
+pub struct DecodeDigitTask {
+    bytes: Vec<u8>,
+}
+
+impl Task for DecodeDigitTask {
+    type Output = Digit;
+    type JsValue = NativeDigitImage;
+
+    fn compute(&mut self) -> Result<Digit> {
+        googlenet_core::image::digit_from_image_bytes(&self.bytes).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
+        digit_to_js(digit)
+    }
+}
+
+/// [`read_digit_image`] on the bytes of a PNG or JPEG (a canvas drawn in a
+/// browser tab, an upload), off the event loop.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeDigitImage>")]
+pub fn decode_digit_image(bytes: Uint8Array) -> AsyncTask<DecodeDigitTask> {
+    AsyncTask::new(DecodeDigitTask { bytes: bytes.to_vec() })
 }

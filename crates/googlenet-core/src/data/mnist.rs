@@ -54,22 +54,38 @@ pub fn load_mnist_split_from(dir: &Path, split: Split) -> Result<(Dataset, PathB
     let labels_path = find_file(dir, labels_name)?;
     let images = idx::read_images(&images_path)?;
     let labels = idx::read_labels(&labels_path)?;
+    let which = if split == Split::Train { "training" } else { "test" };
+    let empty = format!("holds no images: the {which} split must not be empty");
+    Ok((pair(images, labels, &images_path, &labels_path, &empty)?, images_path))
+}
+
+/// A dataset from the bytes of an IDX images file and an IDX labels file,
+/// each raw or gzipped, for hosts with no file system (a browser tab that
+/// fetched them); the paths only name the files in errors. Checked as
+/// [`load_mnist_split`] checks files.
+pub fn dataset_from_idx_bytes(images: Vec<u8>, labels: Vec<u8>, images_path: &Path, labels_path: &Path) -> Result<Dataset> {
+    let images = idx::parse_images(&idx::decode_maybe_gzip(images, images_path)?, images_path)?;
+    let labels = idx::parse_labels(&idx::decode_maybe_gzip(labels, labels_path)?, labels_path)?;
+    pair(images, labels, images_path, labels_path, "holds no images")
+}
+
+/// Images and the labels that go with them, as one dataset: one label per
+/// image, and at least one image (else `empty` says why, against the images).
+fn pair(images: idx::IdxImages, labels: Vec<u8>, images_path: &Path, labels_path: &Path, empty: &str) -> Result<Dataset> {
     if images.count != labels.len() {
         return Err(Error::data(
-            &labels_path,
+            labels_path,
             format!("{} labels, but {} holds {} images", labels.len(), images_path.display(), images.count),
         ));
     }
     if images.count == 0 {
-        let which = if split == Split::Train { "training" } else { "test" };
-        return Err(Error::data(&images_path, format!("holds no images: the {which} split must not be empty")));
+        return Err(Error::data(images_path, empty));
     }
     // Dataset::new re-checks sizes and labels; report its complaints against the label file.
-    let dataset = Dataset::new(images.pixels, labels, images.rows, images.cols).map_err(|e| match e {
-        Error::InvalidArgument(message) => Error::data(&labels_path, message),
+    Dataset::new(images.pixels, labels, images.rows, images.cols).map_err(|e| match e {
+        Error::InvalidArgument(message) => Error::data(labels_path, message),
         other => other,
-    })?;
-    Ok((dataset, images_path))
+    })
 }
 
 /// Loads both splits of an MNIST-format folder.

@@ -98,7 +98,13 @@ pub(crate) fn state_dict(model: &dyn Model) -> Result<Vec<(String, Tensor)>> {
 /// beside the target and renamed into place, so a crash never leaves half a
 /// file at `path`.
 pub fn save_model(model: &dyn Model, info: &ModelInfo, path: &Path) -> Result<()> {
-    write_safetensors(path, state_dict(model)?, model_metadata(model, info))
+    write_atomically(path, &model_bytes(model, info)?).map(drop)
+}
+
+/// The bytes [`save_model`] writes, for callers with no file system (a
+/// browser tab downloads them; [`load_model_bytes`] reads them back).
+pub fn model_bytes(model: &dyn Model, info: &ModelInfo) -> Result<Vec<u8>> {
+    safetensors_bytes(state_dict(model)?, model_metadata(model, info))
 }
 
 /// The metadata of a file holding `model`: `info`, and the model's
@@ -110,9 +116,14 @@ pub(crate) fn model_metadata(model: &dyn Model, info: &ModelInfo) -> HashMap<Str
     metadata
 }
 
-/// Writes `tensors` (f32, u32 or i64; others are stored as f32) with
-/// `metadata` to `path`, atomically.
+/// Writes `tensors` with `metadata` to `path` as [`safetensors_bytes`], atomically.
 pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, metadata: HashMap<String, String>) -> Result<()> {
+    write_atomically(path, &safetensors_bytes(tensors, metadata)?).map(drop)
+}
+
+/// `tensors` (f32, u32 or i64; others are stored as f32) with `metadata`,
+/// as a safetensors file's bytes.
+fn safetensors_bytes(tensors: Vec<(String, Tensor)>, metadata: HashMap<String, String>) -> Result<Vec<u8>> {
     let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
         .map(|(name, t)| {
@@ -133,8 +144,7 @@ pub(crate) fn write_safetensors(path: &Path, tensors: Vec<(String, Tensor)>, met
             Ok((name.clone(), view))
         })
         .collect::<Result<Vec<_>>>()?;
-    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Internal(e.to_string()))?;
-    write_atomically(path, &bytes).map(drop)
+    safetensors::serialize(views, Some(metadata)).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// The bytes of the safetensors file at `path` (`what`: "model file").

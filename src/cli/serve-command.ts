@@ -1,0 +1,89 @@
+/**
+ * The `serve` command: the page that classifies a digit as it is drawn and
+ * trains a model in the tab, on a local server.
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import type { Command } from 'commander'
+import { errorMessage } from '../errors.js'
+import { Model } from '../model.js'
+import { checkInteger } from '../options.js'
+import { DEFAULT_MODEL, pageDir, wasmFile } from '../serve/assets.js'
+import { type RunningServer, startServer } from '../serve/server.js'
+import { numberFlag, type RawFlags } from './flags.js'
+import type { Io } from './io.js'
+import { StopSignals } from './signals.js'
+import { EXIT_FAILURE } from './usage-error.js'
+
+const DETAILS = `
+The page has two panels. In the first, draw a digit with the mouse or a
+finger: it is fitted into 28×28 the way MNIST was made and classified as
+you draw, by the model --load names (by default the one bundled with the
+package: googlenet trained by the reference recipe; the page shows its
+test accuracy). In the second, train a googlenet in the tab on MNIST, which
+this server sends, with a live chart of the loss and test accuracy, a stop
+button, and the trained model to download as a safetensors file that
+test --load and predict --load read.
+
+Both panels run the WebAssembly build of the Rust core in a web worker:
+the same engine as the native build, with threads. Nothing is fetched from
+anywhere but this server, and it listens on 127.0.0.1 unless --host says
+otherwise. Ctrl+C stops it.
+
+Examples:
+  $ googlenet-native serve
+  $ googlenet-native serve --load model.safetensors --port 3000`
+
+/** A TCP port; 0 asks the system for a free one. */
+const port = (name: string, value: unknown, shown?: string): number => checkInteger(name, value, 0, 65535, shown)
+
+/** The model file to serve, checked by loading it here first: a page that cannot load it would fail in silence. */
+async function modelToServe(path: string): Promise<{ bytes: Uint8Array; name: string }> {
+  const model = await Model.load(path)
+  const { height, width } = model.inputSize
+  if (height !== 28 || width !== 28) throw new Error(`${path}: the page draws 28×28 digits, but this model takes ${height}×${width} images`)
+  return { bytes: await readFile(path), name: basename(path) }
+}
+
+function listenError(error: unknown, port: number): string {
+  const code = (error as { code?: unknown }).code
+  if (code === 'EADDRINUSE') return `port ${port} is in use: choose another with --port (0 picks a free one)`
+  if (code === 'EACCES') return `port ${port} needs privileges this user lacks: choose one above 1023 with --port`
+  return errorMessage(error)
+}
+
+/**
+ * Adds `serve` to `program`.
+ * @param done - receives the command's exit status
+ */
+export function addServeCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('serve')
+    .description('serve a page that classifies digits as you draw them and trains a model in the browser tab')
+    .option('--load <file>', 'the model the drawing panel uses (default: the bundled googlenet trained by the reference recipe)')
+    .option('--port <port>', 'the port to listen on (0: any free port)', '8080')
+    .option('--host <address>', 'the address to listen on (0.0.0.0 opens it to the network)', '127.0.0.1')
+    .addHelpText('after', DETAILS)
+    .action(async (raw: RawFlags) => {
+      const listenPort = numberFlag(raw, 'port', '--port', port, 8080)
+      let server: RunningServer
+      try {
+        const model = await modelToServe(typeof raw.load === 'string' ? raw.load : DEFAULT_MODEL)
+        const assets = { pageDir: pageDir(), wasmFile: wasmFile() }
+        server = await startServer({ host: String(raw.host), port: listenPort, model, ...assets }).catch((error: unknown) => {
+          throw new Error(listenError(error, listenPort))
+        })
+        io.stdout.write(`Serving the page on ${server.url} (model: ${model.name}). Ctrl+C stops it.\n`)
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+        return
+      }
+      const signals = new StopSignals()
+      await new Promise((resolve) => signals.signal.addEventListener('abort', resolve, { once: true }))
+      signals.dispose()
+      await server.close()
+      done(0)
+    })
+}

@@ -1,0 +1,58 @@
+/**
+ * The messages between the page (`page.ts`) and the engine worker
+ * (`engine-worker.ts`), which runs the WebAssembly build of the addon off
+ * the page's thread.
+ * @module
+ */
+
+/** A model's file and the name that stands for it in messages. */
+export interface ModelFile {
+  bytes: ArrayBuffer
+  name: string
+}
+
+/** What the page asks of the engine. */
+export type EngineRequest =
+  /** Make `file` the model the drawing panel predicts with. */
+  | { type: 'load'; file: ModelFile }
+  /** Classify the digit in a PNG (the drawing pad), with the loaded model. */
+  | { type: 'predict'; id: number; png: ArrayBuffer }
+  /** Train a fresh googlenet on the first `trainCount` training images. */
+  | { type: 'train'; settings: TrainSettings }
+  /** Stop training after the current batch. */
+  | { type: 'stop' }
+  /** Predict with the model trained in the tab from now on. */
+  | { type: 'use-trained' }
+
+/** What a training run in the tab uses. */
+export interface TrainSettings {
+  trainCount: number
+  testCount: number
+  epochs: number
+  batchSize: number
+  /** `sgd`, `adam` or `adamw`. */
+  optimizer: string
+  lr: number
+  seed: number
+}
+
+/** The three likeliest labels. */
+export interface TopPrediction {
+  label: number
+  probability: number
+}
+
+/** What the engine tells the page. */
+export type EngineReply =
+  /** `learningRates`: each optimizer's default, from the core's recipe. */
+  | { type: 'ready'; threads: number; learningRates: Record<string, number> }
+  | { type: 'loaded'; name: string; model: string; params: number; testAccuracy: number | null; epochs: number }
+  | { type: 'prediction'; id: number; top: TopPrediction[] }
+  /** The pad holds no digit (blank, a speck): nothing is classified. */
+  | { type: 'no-digit'; id: number; reason: string }
+  | { type: 'data'; trainCount: number; testCount: number }
+  | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; imagesPerSecond: number }
+  | { type: 'epoch'; epoch: number; loss: number; testAccuracy: number; testLoss: number; seconds: number }
+  /** Training ended (all epochs, or stopped); `file` is the model as a safetensors file. */
+  | { type: 'trained'; stopped: boolean; epochs: number; testAccuracy: number | null; file: ArrayBuffer }
+  | { type: 'error'; during: EngineRequest['type'] | 'start'; message: string }

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs'
+import { defineConfig } from 'tsup'
+
+// The page of `googlenet-native serve` (src/web/), bundled for browsers
+// into dist-web/: the page's script, the engine worker with napi-rs's
+// browser loader and its runtime inside, and the loader's own thread
+// worker. The loader (googlenet-native.wasi-browser.js) is what
+// `npm run build:wasm` generates, so this build runs after that one; the
+// .wasm itself is served from the WebAssembly package at run time.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
+
+export default defineConfig({
+  entry: {
+    page: 'src/web/page.ts',
+    'engine-worker': 'src/web/engine-worker.ts',
+    // The loader starts its threads with new URL('./wasi-worker-browser.mjs', import.meta.url).
+    'wasi-worker-browser': 'wasi-worker-browser.mjs',
+  },
+  outDir: 'dist-web',
+  clean: true,
+  format: ['esm'],
+  // .mjs throughout: the loader asks for wasi-worker-browser.mjs by that name.
+  outExtension: () => ({ js: '.mjs' }),
+  platform: 'browser',
+  target: 'es2022',
+  tsconfig: 'src/web/tsconfig.json',
+  publicDir: 'src/web/public',
+  // Everything in: the browser fetches nothing but these files.
+  noExternal: [/.*/],
+  splitting: false,
+  sourcemap: false,
+  minify: true,
+  define: { PACKAGE_VERSION: JSON.stringify(version) },
+  esbuildOptions(options) {
+    options.alias = { 'googlenet-native-wasm32-wasi': './googlenet-native.wasi-browser.js' }
+  },
+})
