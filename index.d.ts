@@ -29,6 +29,12 @@ export declare class NativeDataset {
    */
   static fromArrays(images: Uint8Array, labels: Uint8Array, height: number, width: number): NativeDataset
   /**
+   * A dataset from the bytes of an IDX images file and an IDX labels
+   * file (each raw or gzipped), for hosts with no file system (a browser
+   * tab); `imagesName` and `labelsName` stand for the files in errors.
+   */
+  static fromIdx(images: Uint8Array, labels: Uint8Array, imagesName: string, labelsName: string): NativeDataset
+  /**
    * Where the images came from, for messages about them: the IDX file,
    * or "the first N images of FILE" after `take`; null for arrays.
    */
@@ -78,7 +84,17 @@ export declare class NativeModel {
    * with safetensors) onto `device` (`cpu` by default).
    */
   static load(path: string, device?: string | undefined | null): NativeModel
-  /** The metadata of the file the model came from, if it was loaded. */
+  /**
+   * The metadata of the file the model came from, if it was loaded.
+   * [`load`](Self::load) on a file's bytes, for hosts with no file system
+   * (a browser tab): `name` stands for the file in errors.
+   */
+  static fromBytes(bytes: Uint8Array, name: string, device?: string | undefined | null): NativeModel
+  /**
+   * The bytes [`save`](Self::save) writes, for hosts with no file system.
+   * A Uint8Array, not a Buffer: browsers have no Buffer.
+   */
+  toBytes(info: NativeModelInfo): Uint8Array
   get loadedInfo(): NativeModelInfo | null
   /**
    * Writes the weights (and BatchNorm statistics) with `info` to `path`
@@ -173,6 +189,12 @@ export declare function checkResumedModel(asked: string | undefined | null, dept
  * checkpoint: a `RangeError` names the first setting that differs.
  */
 export declare function checkResumedRecipe(options: NativeFitOptions, recorded: NativeFitOptions): void
+
+/**
+ * [`read_digit_image`] on the bytes of a PNG or JPEG (a canvas drawn in a
+ * browser tab, an upload), off the event loop.
+ */
+export declare function decodeDigitImage(bytes: Uint8Array): Promise<NativeDigitImage>
 
 /**
  * The description of zoo model `name` (or an alias) at `depth` (its
@@ -508,6 +530,15 @@ export declare function summarizeModel(model: string, depth?: number | undefined
  * does not fit (whose error names it and both shapes).
  */
 export declare function traceModel(model: string, height: number, width: number, depth?: number | undefined | null): NativeTrace
+
+/**
+ * Sizes the CPU engine's thread pool before its first use and returns the
+ * size in effect: for a browser tab, where the WebAssembly build sees one
+ * core and no environment (pass `navigator.hardwareConcurrency`).
+ * `GOOGLENET_NATIVE_THREADS`, where set, wins; once the pool has run, its
+ * size stands.
+ */
+export declare function useThreads(count: number): number
 
 /**
  * Writes `data` to `path` atomically (links followed; a target that is not

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -785,6 +785,7 @@ export { checkModel }
 export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
+export { decodeDigitImage }
 export { describeModel }
 export { fitChoices }
 export { fitDefaults }
@@ -800,5 +801,6 @@ export { runtimeInfo }
 export { scheduleDefaults }
 export { summarizeModel }
 export { traceModel }
+export { useThreads }
 export { writeOutputFile }
 export const __napiBindingTarget = __napiLoadedBindingTarget
