@@ -67,23 +67,29 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
     .addHelpText('after', DETAILS)
     .action(async (raw: RawFlags) => {
       const listenPort = numberFlag(raw, 'port', '--port', port, 8080)
-      let server: RunningServer
-      try {
-        const model = await modelToServe(typeof raw.load === 'string' ? raw.load : DEFAULT_MODEL)
-        const assets = { pageDir: pageDir(), wasmFile: wasmFile() }
-        server = await startServer({ host: String(raw.host), port: listenPort, model, ...assets }).catch((error: unknown) => {
-          throw new Error(listenError(error, listenPort))
-        })
-        io.stdout.write(`Serving the page on ${server.url} (model: ${model.name}). Ctrl+C stops it.\n`)
-      } catch (error) {
-        io.stderr.write(`error: ${errorMessage(error)}\n`)
-        done(EXIT_FAILURE)
-        return
-      }
+      // Before the URL is printed: a Ctrl+C the moment it shows must stop the server, not kill the process.
       const signals = new StopSignals()
-      await new Promise((resolve) => signals.signal.addEventListener('abort', resolve, { once: true }))
-      signals.dispose()
-      await server.close()
-      done(0)
+      try {
+        let server: RunningServer
+        let modelName: string
+        try {
+          const model = await modelToServe(typeof raw.load === 'string' ? raw.load : DEFAULT_MODEL)
+          const assets = { pageDir: pageDir(), wasmFile: wasmFile() }
+          server = await startServer({ host: String(raw.host), port: listenPort, model, ...assets }).catch((error: unknown) => {
+            throw new Error(listenError(error, listenPort))
+          })
+          modelName = model.name
+        } catch (error) {
+          io.stderr.write(`error: ${errorMessage(error)}\n`)
+          done(EXIT_FAILURE)
+          return
+        }
+        io.stdout.write(`Serving the page on ${server.url} (model: ${modelName}). Ctrl+C stops it.\n`)
+        if (!signals.signal.aborted) await new Promise((resolve) => signals.signal.addEventListener('abort', resolve, { once: true }))
+        await server.close()
+        done(0)
+      } finally {
+        signals.dispose()
+      }
     })
 }

@@ -48,14 +48,14 @@ const TYPES: Record<string, string> = {
  * Cross-origin isolation (COOP and COEP) is what lets the page and its
  * workers share WebAssembly memory between threads; the content policy
  * keeps every request on this server ('wasm-unsafe-eval' compiles the
- * module, blob: is the trained model's download link).
+ * module; blob: is the trained model's download link).
  */
 const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' data: blob:; connect-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; img-src 'self' data: blob:; connect-src 'self' blob:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',

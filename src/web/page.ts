@@ -42,11 +42,16 @@ const chart = new TrainingChart(element<HTMLCanvasElement>('chart'))
 const engine = new Worker(new URL('./engine-worker.mjs', import.meta.url), { type: 'module', name: 'googlenet-native engine' })
 const send = (request: EngineRequest, transfer: Transferable[] = []): void => engine.postMessage(request, transfer)
 
-// Predictions: one pad in flight at a time; the engine keeps only the latest waiting.
+// Predictions: every change to the pad is sent; the engine predicts one at a
+// time and keeps only the latest waiting.
+// #top's data attributes say how many predictions were shown and whether the
+// latest is of the pad as it is now (for tests and assistive tools alike).
 let padId = 0
 let shownId = 0
+let shown = 0
 const pad = new DrawingPad(element<HTMLCanvasElement>('pad'), () => {
   const id = ++padId
+  topList.dataset.current = 'false'
   pad
     .png()
     .then((png) => send({ type: 'predict', id, png }, [png]))
@@ -54,7 +59,9 @@ const pad = new DrawingPad(element<HTMLCanvasElement>('pad'), () => {
 })
 element<HTMLButtonElement>('clear').addEventListener('click', () => {
   pad.clear()
-  padId++
+  // Replies to the pads before the clear are stale from now on.
+  shownId = ++padId
+  topList.dataset.current = 'true'
   showTop([])
   noDigit.textContent = ''
 })
@@ -146,6 +153,8 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
       // A reply to an older pad (or to one since cleared) is stale.
       if (reply.id < shownId || reply.id > padId) return
       shownId = reply.id
+      topList.dataset.current = String(reply.id === padId)
+      topList.dataset.shown = String(++shown)
       if (reply.type === 'prediction') {
         showTop(reply.top)
         noDigit.textContent = ''

@@ -1,0 +1,54 @@
+/** `googlenet-native serve` as a child process, for the tests of the page and its server. */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { CLI, ROOT } from './helpers.js'
+
+/** The page and the WebAssembly build it runs: `npm run build:wasm` makes both. */
+export const PAGE_BUILT = existsSync(join(ROOT, 'dist-web', 'index.html')) && existsSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm'))
+
+/**
+ * Whether the suite runs: CI must have built the page (missing is an
+ * error there); a checkout without it skips, saying so.
+ */
+export function pageBuiltOrSkip(suite: string): boolean {
+  if (!PAGE_BUILT && process.env.CI) throw new Error(`CI must build the page and the WebAssembly addon first (npm run build:wasm): ${suite} needs them`)
+  if (!PAGE_BUILT) console.warn(`${suite} skipped: no dist-web/ or no WebAssembly build (npm run build:wasm builds both)`)
+  return PAGE_BUILT
+}
+
+/** A running `serve`: its URL, its output so far, and how to stop it. */
+export interface Served {
+  url: string
+  child: ChildProcess
+  stderr(): string
+  /** SIGINT, as Ctrl+C; resolves to the exit status. */
+  stop(): Promise<number | null>
+}
+
+/** Starts `serve --port 0` with `args`; resolves once it prints its URL. */
+export function serve(args: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      const url = /http:\/\/\S+\//.exec(stdout)?.[0]
+      if (url) {
+        resolve({
+          url,
+          child,
+          stderr: () => stderr,
+          stop: () => {
+            child.kill('SIGINT')
+            return exited
+          },
+        })
+      }
+    })
+    void exited.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)))
+  })
+}
