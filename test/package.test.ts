@@ -5,7 +5,7 @@
  * there without network access. Also: what the tarballs ship, and the
  * production dependencies' security audit.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
@@ -76,10 +76,19 @@ describe('npm run pack:all', () => {
         'package/index.js',
       ]),
     )
-    for (const file of files) {
-      expect(file).toMatch(/^package\/(dist\/[\w.-]+\.(js|cjs|d\.ts|d\.cts)|index\.js|index\.d\.ts|package\.json|README\.md)$/)
+    // The model the page of serve predicts with, and (with the WebAssembly build) the page itself.
+    expect(files).toContain('package/models/googlenet-mnist.safetensors')
+    if (wasm) {
+      const page = ['index.html', 'style.css', 'page.mjs', 'engine-worker.mjs', 'wasi-worker-browser.mjs'].map((f) => `package/dist-web/${f}`)
+      expect(files).toEqual(expect.arrayContaining(page))
     }
-    expect(main.bytes).toBeLessThan(300_000)
+    for (const file of files) {
+      expect(file).toMatch(
+        /^package\/(dist\/[\w.-]+\.(js|cjs|d\.ts|d\.cts)|dist-web\/[\w.-]+\.(mjs|html|css)|models\/googlenet-mnist\.safetensors|index\.js|index\.d\.ts|package\.json|README\.md)$/,
+      )
+    }
+    // The code is some 250 kB packed, the page's bundle about 150 kB and the model 360 kB (its weights barely compress).
+    expect(main.bytes).toBeLessThan(1_000_000)
     const pkg = manifest(main.file)
     expect(pkg.optionalDependencies).toEqual({
       'googlenet-native-linux-x64-gnu': version,
@@ -141,6 +150,39 @@ describe('npm run pack:all', () => {
       expect(version.stdout).toMatch(/native build: wasm/)
     },
     420_000,
+  )
+
+  it.skipIf(!existsSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm')))(
+    'serves the page from the installed packages: the bundle, the WebAssembly module of the fallback package and the bundled model',
+    async () => {
+      const app = join(dir, 'app')
+      const installed = (...path: string[]): Buffer => readFileSync(join(app, 'node_modules', ...path))
+      const cli = join(app, 'node_modules', 'googlenet-native', 'dist', 'cli.js')
+      const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: app, env: { ...process.env, PATH: PATH_WITHOUT_RUST } })
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = ''
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString()
+            const found = /http:\/\/\S+\//.exec(out)?.[0]
+            if (found) resolve(found)
+          })
+          child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)))
+        })
+        const bytes = async (path: string): Promise<Buffer> => {
+          const response = await fetch(new URL(path, url))
+          expect(response.status, path).toBe(200)
+          return Buffer.from(await response.arrayBuffer())
+        }
+        expect((await bytes('/')).toString()).toContain('<title>googlenet-native in the browser</title>')
+        expect((await bytes('/app/page.mjs')).equals(installed('googlenet-native', 'dist-web', 'page.mjs'))).toBe(true)
+        const module = installed('googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm')
+        expect((await bytes('/app/googlenet-native.wasm32-wasi.wasm')).equals(module)).toBe(true)
+        expect((await bytes('/model.safetensors')).equals(installed('googlenet-native', 'models', 'googlenet-mnist.safetensors'))).toBe(true)
+      } finally {
+        child.kill('SIGINT')
+      }
+    },
   )
 
   it('works from CommonJS and from ESM, with types for each under strict TypeScript (module node16)', () => {
