@@ -23,36 +23,11 @@ use prost::Message;
 const STANDARD_OPS: &[&str] =
     &["Conv", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Add", "Concat", "Flatten", "Gemm"];
 
-/// A model of one's own: a residual block with batch norm and a projection
-/// shortcut, a concat of a conv and an average pool, global average pooling.
-const CUSTOM: &str = r#"{
-  "format": "googlenet-native/model", "version": 1, "name": "custom-net", "input": [1, 28, 28],
-  "layers": [
-    { "type": "conv2d", "name": "stem", "outChannels": 8, "kernel": 3, "padding": 1 },
-    { "type": "batchNorm", "name": "stem_bn" },
-    { "type": "relu" },
-    { "type": "maxPool", "name": "pool", "kernel": 2 },
-    { "type": "residual", "name": "block",
-      "body": [
-        { "type": "conv2d", "name": "conv1", "outChannels": 12, "kernel": 3, "stride": 2, "padding": 1 },
-        { "type": "batchNorm", "name": "bn1" },
-        { "type": "relu" },
-        { "type": "conv2d", "name": "conv2", "outChannels": 12, "kernel": 3, "padding": 1 },
-        { "type": "batchNorm", "name": "bn2" }
-      ],
-      "shortcut": [
-        { "type": "conv2d", "name": "down", "outChannels": 12, "kernel": 1, "stride": 2 },
-        { "type": "batchNorm", "name": "down_bn" }
-      ] },
-    { "type": "relu" },
-    { "type": "concat", "name": "mix", "branches": [
-      { "type": "conv2d", "name": "a", "outChannels": 6, "kernel": 1 },
-      { "type": "avgPool", "kernel": 3, "stride": 1, "padding": 1 }
-    ] },
-    { "type": "globalAvgPool", "name": "gap" },
-    { "type": "linear", "name": "fc", "outFeatures": 10 }
-  ]
-}"#;
+/// A model of one's own (shared with test/onnx-export.test.ts and
+/// scripts/onnx-check-prepare.mjs): a residual block with batch norm and a
+/// projection shortcut, a concat of a conv and a padded average pool,
+/// global average pooling.
+const CUSTOM: &str = include_str!("../../../test/fixtures/onnx-custom-net.json");
 
 fn info() -> ModelInfo {
     ModelInfo { model: String::new(), depth: None, epochs: 3, test_accuracy: Some(0.25), version: "9.8.7".into() }
