@@ -7,12 +7,15 @@
  * written, and the `export` command.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, extname, join } from 'node:path'
 import * as ort from 'onnxruntime-web'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Dataset, type ModelDescription, Model, createModel, loadMnist, modelCatalog, onnxFormat } from '../dist/index.js'
+import { launchChromium } from './chromium.js'
 import { ROOT, STACK_OR_PANIC, lines, runCli } from './helpers.js'
 
 /** The issue's bar: logits within this of ours, on this many test images. */
@@ -20,6 +23,8 @@ const TOLERANCE = 1e-4
 const TEST_IMAGES = 256
 /** Training images for the brief fit: a few SGD steps, so batch norm's running statistics move. */
 const TRAIN_IMAGES = 512
+/** Training images for the README example's model. */
+const APP_TRAIN_IMAGES = 4096
 
 /** A model of one's own: a residual block with batch norm and a projection shortcut, a concat with a padded average pool. */
 const CUSTOM = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'onnx-custom-net.json'), 'utf8')) as ModelDescription
@@ -114,6 +119,23 @@ describe('ONNX Runtime runs the exported file with our logits', () => {
 })
 
 describe("the README's example", () => {
+  /** An app folder as a user's: the README's block as `classify.mjs`, beside the model and the digits to classify. */
+  let app: string
+  const count = 32
+  let expected: number[]
+
+  beforeAll(async () => {
+    // Trained long enough to tell digits apart, so that agreeing with predict means something.
+    const model = createModel('googlenet', { seed: 2 })
+    await model.fit((await loadMnist()).train.take(APP_TRAIN_IMAGES), { epochs: 1, batchSize: 64 })
+    app = mkdtempSync(join(dir, 'app-'))
+    await model.exportOnnx(join(app, 'model.onnx'))
+    writeFileSync(join(app, 'classify.mjs'), readmeExample())
+    writeFileSync(join(app, 'digits.bin'), images.subarray(0, count * height * width))
+    expected = [...(await model.predict(images.subarray(0, count * height * width))).labels]
+    expect(new Set(expected).size).toBeGreaterThan(count / 8)
+  })
+
   /** The JavaScript block that follows the README's marker comment. */
   function readmeExample(): string {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
@@ -124,27 +146,24 @@ describe("the README's example", () => {
     return block[1]
   }
 
-  it('runs as written (Node here; the same code runs in a browser) and names the digits predict names', async () => {
-    const model = createModel('googlenet', { seed: 2 })
-    await model.fit(train, { epochs: 1, batchSize: 64 })
-    const app = mkdtempSync(join(dir, 'app-'))
-    await model.exportOnnx(join(app, 'model.onnx'))
-    // An app folder as a user's: the example beside the model, onnxruntime-web installed.
-    writeFileSync(join(app, 'classify.mjs'), readmeExample())
+  /** Classifies every digit of digits.bin with the example, one call each: the script both runs. */
+  const driver = (size: number): string =>
+    [
+      "import { classify } from './classify.mjs'",
+      `const size = ${size}`,
+      'export async function classifyAll(pixels) {',
+      '  const digits = []',
+      '  for (let i = 0; i < pixels.length / size; i++) digits.push(await classify(pixels.subarray(i * size, (i + 1) * size)))',
+      '  return digits',
+      '}',
+    ].join('\n')
+
+  it('runs as written under Node and names the digits predict names', async () => {
+    // onnxruntime-web installed in the app, as `npm install onnxruntime-web` would.
     symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir')
-    const count = 32
-    writeFileSync(join(app, 'digits.bin'), images.subarray(0, count * height * width))
-    writeFileSync(
-      join(app, 'main.mjs'),
-      [
-        "import { readFileSync } from 'node:fs'",
-        "import { classify } from './classify.mjs'",
-        `const pixels = readFileSync('digits.bin'), size = ${height * width}`,
-        'const digits = []',
-        'for (let i = 0; i < pixels.length / size; i++) digits.push(await classify(pixels.subarray(i * size, (i + 1) * size)))',
-        'console.log(JSON.stringify(digits))',
-      ].join('\n'),
-    )
+    writeFileSync(join(app, 'all.mjs'), driver(height * width))
+    const main = "import { readFileSync } from 'node:fs'\nimport { classifyAll } from './all.mjs'\nconsole.log(JSON.stringify(await classifyAll(readFileSync('digits.bin'))))\n"
+    writeFileSync(join(app, 'main.mjs'), main)
     const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['main.mjs'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] })
       let stdout = ''
@@ -156,8 +175,57 @@ describe("the README's example", () => {
     })
     expect(out.stderr).toBe('')
     expect(out.code).toBe(0)
-    const { labels } = await model.predict(images.subarray(0, count * height * width))
-    expect(JSON.parse(out.stdout)).toEqual([...labels])
+    expect(JSON.parse(out.stdout)).toEqual(expected)
+  })
+
+  it('runs as written in a web page (headless Chromium) and names the digits predict names', async () => {
+    writeFileSync(join(app, 'all.mjs'), driver(height * width))
+    // No bundler: an import map resolves 'onnxruntime-web' to the build a bundler picks for browsers.
+    const page = [
+      '<!doctype html><link rel="icon" href="data:,">',
+      '<script type="importmap">{"imports":{"onnxruntime-web":"/onnxruntime-web/ort.bundle.min.mjs"}}</script>',
+      '<script type="module">',
+      "import { classifyAll } from './all.mjs'",
+      'try {',
+      "  window.digits = await classifyAll(new Uint8Array(await (await fetch('digits.bin')).arrayBuffer()))",
+      '} catch (error) {',
+      '  window.failure = String(error)',
+      '}',
+      '</script>',
+    ].join('\n')
+    const ortDist = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist')
+    const types: Record<string, string> = { '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' }
+    const server = createServer((request, response) => {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname
+      const file = path === '/' ? undefined : path.startsWith('/onnxruntime-web/') ? join(ortDist, basename(path)) : join(app, basename(path))
+      if (file !== undefined && !existsSync(file)) {
+        response.writeHead(404).end()
+        return
+      }
+      response.writeHead(200, { 'content-type': types[file === undefined ? '.html' : extname(file)] ?? 'application/octet-stream' })
+      response.end(file === undefined ? page : readFileSync(file))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const browser = await launchChromium()
+    try {
+      const tab = await browser.newPage()
+      const problems: string[] = []
+      tab.on('pageerror', (error) => problems.push(`page error: ${String(error)}`))
+      tab.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`console error: ${message.text()}`)
+      })
+      tab.on('requestfailed', (request) => problems.push(`failed request: ${request.url()}`))
+      const { port } = server.address() as AddressInfo
+      await tab.goto(`http://127.0.0.1:${port}/`)
+      // No time limit of its own: the page sets one of the two, and the test's timeout covers a hang.
+      await tab.waitForFunction("'digits' in window || 'failure' in window", { timeout: 0 })
+      expect(await tab.evaluate('window.failure')).toBeUndefined()
+      expect(problems).toEqual([])
+      expect(await tab.evaluate('window.digits')).toEqual(expected)
+    } finally {
+      await browser.close()
+      server.close()
+    }
   })
 })
 
