@@ -64,33 +64,27 @@ impl Graph<'_> {
                     LayerKind::Conv2d { kernel, stride, padding, .. } => self.emit(
                         id,
                         "Conv",
-                        "Conv",
                         vec![x(), param("weight"), param("bias")],
                         vec![ints("kernel_shape", &[kernel; 2]), ints("strides", &[stride; 2]), ints("pads", &[padding; 4])],
                     ),
-                    LayerKind::Linear { .. } => {
-                        self.emit(id, "Gemm", "Gemm", vec![x(), param("weight"), param("bias")], vec![int("transB", 1)])
-                    }
+                    LayerKind::Linear { .. } => self.emit(id, "Gemm", vec![x(), param("weight"), param("bias")], vec![int("transB", 1)]),
                     LayerKind::BatchNorm2d { .. } => self.emit(
                         id,
-                        "BatchNormalization",
                         "BatchNormalization",
                         vec![x(), param("weight"), param("bias"), param("running_mean"), param("running_var")],
                         vec![float("epsilon", BN_EPS as f32)],
                     ),
                 }
             }
-            Op::Relu => self.emit(id, "Relu", "Relu", inputs, vec![]),
+            Op::Relu => self.emit(id, "Relu", inputs, vec![]),
             Op::MaxPool { kernel, stride } => self.emit(
                 id,
-                "MaxPool",
                 "MaxPool",
                 inputs,
                 vec![ints("kernel_shape", &[kernel; 2]), ints("strides", &[stride; 2]), int("ceil_mode", 0)],
             ),
             Op::AvgPool { kernel, stride, padding } => self.emit(
                 id,
-                "AveragePool",
                 "AveragePool",
                 inputs,
                 vec![
@@ -102,27 +96,32 @@ impl Graph<'_> {
                 ],
             ),
             Op::GlobalAvgPool => {
-                let pooled = self.emit(id, "GlobalAveragePool", "GlobalAveragePool", inputs, vec![]);
-                self.emit(id, "Flatten", "Flatten", vec![pooled], vec![int("axis", 1)])
+                let pooled = self.emit(id, "GlobalAveragePool", inputs, vec![]);
+                self.emit(id, "Flatten", vec![pooled], vec![int("axis", 1)])
             }
-            Op::Flatten => self.emit(id, "Flatten", "Flatten", inputs, vec![int("axis", 1)]),
+            Op::Flatten => self.emit(id, "Flatten", inputs, vec![int("axis", 1)]),
             // A residual connection adds two tensors; a sum of more is a chain of additions.
             Op::Add => {
                 let mut sum = x();
                 for (k, term) in inputs.iter().enumerate().skip(1) {
                     let label = if k == 1 { "Add".to_string() } else { format!("Add_{}", k - 1) };
-                    sum = self.emit(id, &label, "Add", vec![sum, term.clone()], vec![]);
+                    sum = self.emit_as(id, &label, "Add", vec![sum, term.clone()], vec![]);
                 }
                 sum
             }
-            Op::Concat => self.emit(id, "Concat", "Concat", inputs, vec![int("axis", 1)]),
+            Op::Concat => self.emit(id, "Concat", inputs, vec![int("axis", 1)]),
         }
     }
 
     /// Adds an `op_type` node for description node `id`, named by the
-    /// step's name (or `id`) and `label`, unique in the node; returns the
-    /// tensor it writes.
-    fn emit(&mut self, id: NodeId, label: &str, op_type: &str, input: Vec<String>, attribute: Vec<AttributeProto>) -> String {
+    /// step's name (or `id`) and its operator; returns the tensor it writes.
+    fn emit(&mut self, id: NodeId, op_type: &str, input: Vec<String>, attribute: Vec<AttributeProto>) -> String {
+        self.emit_as(id, op_type, op_type, input, attribute)
+    }
+
+    /// [`Self::emit`] under `label` instead of the operator's name, for a
+    /// second node of one operator in a description node.
+    fn emit_as(&mut self, id: NodeId, label: &str, op_type: &str, input: Vec<String>, attribute: Vec<AttributeProto>) -> String {
         // Step names are unique and never hold a slash, so a named step's
         // nodes (two or more slashes) and unnamed ones (one) never clash.
         let name = match self.description.step_name(id) {
@@ -156,4 +155,32 @@ fn ints(name: &str, values: &[usize]) -> AttributeProto {
 
 fn float(name: &str, value: f32) -> AttributeProto {
     AttributeProto { f: Some(value), ..attribute(name, AttributeType::Float) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::describe::Node;
+    use crate::model::{lower, ModelSpec};
+
+    /// No step of the JSON format adds more than two tensors, but a
+    /// description may: such a sum is exported as a chain of additions.
+    #[test]
+    fn a_sum_of_three_is_a_chain_of_additions() {
+        let spec = r#"{ "format": "googlenet-native/model", "version": 1, "name": "sum", "input": [1, 4, 4],
+            "layers": [ { "type": "residual", "body": { "type": "relu" } }, { "type": "flatten" } ] }"#;
+        let mut description = lower(&ModelSpec::parse(spec).unwrap()).unwrap();
+        // input, relu, add(relu, input), flatten: the addition gets a third term, the ReLU again.
+        let add = description.nodes.iter().position(|n| n.op == Op::Add).unwrap();
+        description.nodes[add] = Node { op: Op::Add, inputs: vec![1, 0, 1], name: None };
+        let nodes = nodes(&description, "x", "y");
+        let adds: Vec<(&str, &[String])> = nodes
+            .iter()
+            .filter(|n| n.op_type.as_deref() == Some("Add"))
+            .map(|n| (n.name.as_deref().unwrap(), n.input.as_slice()))
+            .collect();
+        let relu = "/Relu_1_output_0".to_string();
+        assert_eq!(adds, [("/Add_2", &[relu.clone(), "x".to_string()][..]), ("/Add_1_2", &["/Add_2_output_0".to_string(), relu][..])]);
+        assert_eq!(nodes.last().unwrap().output, ["y"]);
+    }
 }
