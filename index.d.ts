@@ -102,6 +102,12 @@ export declare class NativeModel {
    * the moment a fit, evaluate or predict call returns its promise).
    */
   save(path: string, info: NativeModelInfo): void
+  /**
+   * Writes the model to `path` as an ONNX file (input `images`, output
+   * `logits`; `info` goes into its metadata), atomically. Refused while
+   * the model is busy.
+   */
+  exportOnnx(path: string, info: NativeModelInfo): void
   get name(): string
   get paramCount(): number
   /**
@@ -128,6 +134,11 @@ export declare class NativeModel {
    * Resolves to count×10 softmax probabilities, row-major.
    */
   predict(pixels: Uint8Array | Float32Array, count: number, height: number, width: number): Promise<Float32Array>
+  /**
+   * The logits of `predict`'s images: count×10 class scores before
+   * softmax, row-major, as an exported ONNX file's `logits` output gives them.
+   */
+  logits(pixels: Uint8Array | Float32Array, count: number, height: number, width: number): Promise<Float32Array>
   /**
    * Internal, for the tests only (not in the TypeScript API): panics on
    * purpose, in this call (`call`) or in a task that holds the model's
@@ -449,6 +460,23 @@ export interface NativeModelInfo {
   version: string
 }
 
+/** The input and output of every exported file, and its opset. */
+export interface NativeOnnxContract {
+  opset: number
+  /** The input's name (`images`). */
+  input: string
+  /** The output's name (`logits`). */
+  output: string
+  /** The symbolic name of the batch dimension. */
+  batchDim: string
+  /**
+   * The normalization of a pixel scaled to [0, 1]: (x − mean) / std, as
+   * the file's metadata writes them.
+   */
+  mean: number
+  std: number
+}
+
 /**
  * `kind` is `batch` after every training batch (`loss` is that batch's
  * mean) or `epoch` after each epoch (`summary` set).
@@ -492,6 +520,8 @@ export interface NativeTraceStep {
   name: string
   outputShape: Array<number>
 }
+
+export declare function onnxContract(): NativeOnnxContract
 
 export interface ParameterInfo {
   name: string

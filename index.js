@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -795,6 +795,7 @@ export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
 export { MAX_DESCRIPTION_BYTES }
 export { modelCatalog }
+export { onnxContract }
 export { readDigitImage }
 export { resolveFitRecipe }
 export { runtimeInfo }

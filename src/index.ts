@@ -77,6 +77,7 @@ export {
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
 export { type DepthRule, type ModelEntry, modelCatalog, modelNames, models } from './catalog.js'
 export { Model, createModel } from './model.js'
+export { onnxFormat, type OnnxFormat } from './onnx.js'
 export {
   BENCH_DEFAULTS,
   FIT_DEFAULTS,

@@ -169,6 +169,24 @@ export class Model {
     this.#native.save(resolvePath(path), this.#info())
   }
 
+  /**
+   * Writes the model to `path` as an ONNX file that ONNX Runtime and other
+   * ONNX runtimes run with this model's predictions (the contract, opset
+   * included, is {@link onnxFormat}): input `images`, `N × channels × height × width`
+   * float32 with any batch size N, each pixel normalized as in training,
+   * `(pixel / 255 - mean) / std`; output `logits`, `N × 10` scores before
+   * softmax ({@link Model.logits}). Standard operators only (Conv, Gemm,
+   * BatchNormalization in inference form, pools, Relu, Add, Concat, Flatten);
+   * parameters under their PyTorch names. The file's metadata holds the
+   * mean, std, class labels (`"0"`..`"9"`), the model's description and
+   * what {@link Model.save} records. Written beside `path` and renamed into place.
+   * @throws (rejects) Error when the file cannot be written or the model is busy
+   */
+  async exportOnnx(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+    this.#native.exportOnnx(resolvePath(path), this.#info())
+  }
+
   /** The metadata saved with the weights. */
   #info(): NativeModelInfo {
     return {
@@ -330,6 +348,38 @@ export class Model {
    * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
    */
   async predict(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Prediction> {
+    const { count, height, width } = this.#checkImages(images, options)
+    if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
+    // Bytes cross as bytes: the core normalizes them a batch at a time, so
+    // no float copy of the whole input is ever made (in JS or in Rust).
+    const probabilities = await this.#native.predict(images, count, height, width)
+    const labels = new Uint8Array(count)
+    for (let i = 0; i < count; i++) {
+      let best = 0
+      for (let c = 1; c < NUM_CLASSES; c++) {
+        if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c
+      }
+      labels[i] = best
+    }
+    return { labels, probabilities }
+  }
+
+  /**
+   * The logits of images: 10 class scores per image before softmax
+   * (`count × 10`, row-major), the numbers the `logits` output of an
+   * exported ONNX file ({@link Model.exportOnnx}) gives for them. Their
+   * softmax is {@link Model.predict}'s probabilities.
+   * @param images - as {@link Model.predict} takes them: raw bytes (0..255) or floats scaled to [0, 1]
+   * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
+   */
+  async logits(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Float32Array> {
+    const { count, height, width } = this.#checkImages(images, options)
+    if (count === 0) return new Float32Array(0)
+    return this.#native.logits(images, count, height, width)
+  }
+
+  /** The number of images in `images` and their size, once they are checked to be whole images the model takes. */
+  #checkImages(images: Uint8Array | Float32Array, options: PredictOptions | undefined): { count: number; height: number; width: number } {
     const want = this.inputSize
     const { height = want.height, width = want.width } = checkOptionsObject('options', options)
     checkInteger('height', height, 1)
@@ -345,20 +395,7 @@ export class Model {
     if (images.length % size !== 0) {
       throw new RangeError(`images has ${images.length} values, not a multiple of ${height}x${width} = ${size}`)
     }
-    const count = images.length / size
-    if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
-    // Bytes cross as bytes: the core normalizes them a batch at a time, so
-    // no float copy of the whole input is ever made (in JS or in Rust).
-    const probabilities = await this.#native.predict(images, count, height, width)
-    const labels = new Uint8Array(count)
-    for (let i = 0; i < count; i++) {
-      let best = 0
-      for (let c = 1; c < NUM_CLASSES; c++) {
-        if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c
-      }
-      labels[i] = best
-    }
-    return { labels, probabilities }
+    return { count: images.length / size, height, width }
   }
 
   /**

@@ -11,6 +11,7 @@ import { addonHelp } from './addon-help.js'
 import { addBenchCommand } from './bench-command.js'
 import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
+import { addExportCommand } from './export-command.js'
 import { addInsightCommands } from './insight-commands.js'
 import { addPredictCommand } from './predict-command.js'
 import { addServeCommand } from './serve-command.js'
@@ -66,6 +67,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   addInsightCommands(program, io, done)
   addCompareCommand(program, io, done)
   addPredictCommand(program, io, done)
+  addExportCommand(program, io, done)
   addServeCommand(program, io, done)
   return program
 }

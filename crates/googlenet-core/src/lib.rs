@@ -9,6 +9,7 @@
 //! - [`data`]: IDX reading (raw or gzip) and in-memory datasets.
 //! - [`model`]: models as descriptions (layers with PyTorch's names and init,
 //!   and a graph), the zoo's catalog, and their lowering to candle.
+//! - [`onnx`]: ONNX export of any model, from its description.
 //! - [`image`]: PNG and JPEG files fitted into 28×28 MNIST-style digits.
 //! - [`engine`]: the CPU engine, forward and backward passes of any model
 //!   description without autograd, which training and inference use on the CPU.
@@ -56,6 +57,7 @@ pub mod error;
 pub mod files;
 pub mod image;
 pub mod model;
+pub mod onnx;
 pub mod ops;
 pub mod runtime;
 pub mod train;

@@ -15,6 +15,7 @@ mod errors;
 mod files;
 mod image;
 mod model;
+mod onnx;
 mod progress;
 mod recipe;
 mod saved;

@@ -7,9 +7,10 @@ use std::time::Duration;
 use candle_core::Device;
 use googlenet_core::data::Dataset;
 use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo, MAX_MODEL_FILE_BYTES};
+use googlenet_core::onnx::export_onnx;
 use googlenet_core::train::{
-    check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_probabilities, prepare_checkpoint_dir,
-    save_checkpoint, Checkpoint, FitConfig, TrainEvent, TrainState, EVAL_BATCH_SIZE,
+    check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
+    prepare_checkpoint_dir, save_checkpoint, Checkpoint, FitConfig, Pixel, TrainEvent, TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -168,6 +169,15 @@ impl NativeModel {
         guarded(|| save_model(claim.model().as_ref(), &info.into(), Path::new(&path)))
     }
 
+    /// Writes the model to `path` as an ONNX file (input `images`, output
+    /// `logits`; `info` goes into its metadata), atomically. Refused while
+    /// the model is busy.
+    #[napi(catch_unwind)]
+    pub fn export_onnx(&self, path: String, info: NativeModelInfo) -> Result<()> {
+        let claim = Claim::take(&self.slot)?;
+        guarded(|| export_onnx(claim.model().as_ref(), &info.into(), Path::new(&path)))
+    }
+
     #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
         self.name.clone()
@@ -259,16 +269,14 @@ impl NativeModel {
     /// Resolves to count×10 softmax probabilities, row-major.
     #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
     pub fn predict(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
-        Ok(AsyncTask::new(PredictTask {
-            claim: Claim::take(&self.slot)?,
-            pixels: match pixels {
-                Either::A(bytes) => Pixels::Bytes(bytes.to_vec()),
-                Either::B(floats) => Pixels::Floats(floats.to_vec()),
-            },
-            count: count as usize,
-            height: height as usize,
-            width: width as usize,
-        }))
+        PredictTask::new(&self.slot, pixels, count, height, width, Scores::Probabilities)
+    }
+
+    /// The logits of `predict`'s images: count×10 class scores before
+    /// softmax, row-major, as an exported ONNX file's `logits` output gives them.
+    #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
+    pub fn logits(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
+        PredictTask::new(&self.slot, pixels, count, height, width, Scores::Logits)
     }
 
     /// Internal, for the tests only (not in the TypeScript API): panics on
@@ -396,12 +404,52 @@ enum Pixels {
     Floats(Vec<f32>),
 }
 
+/// What a prediction gives for each image.
+#[derive(Clone, Copy)]
+enum Scores {
+    Probabilities,
+    Logits,
+}
+
 pub struct PredictTask {
     claim: Claim,
     pixels: Pixels,
     count: usize,
     height: usize,
     width: usize,
+    scores: Scores,
+}
+
+impl PredictTask {
+    fn new(
+        slot: &Arc<ModelSlot>,
+        pixels: Either<Uint8Array, Float32Array>,
+        count: u32,
+        height: u32,
+        width: u32,
+        scores: Scores,
+    ) -> Result<AsyncTask<Self>> {
+        Ok(AsyncTask::new(Self {
+            claim: Claim::take(slot)?,
+            pixels: match pixels {
+                Either::A(bytes) => Pixels::Bytes(bytes.to_vec()),
+                Either::B(floats) => Pixels::Floats(floats.to_vec()),
+            },
+            count: count as usize,
+            height: height as usize,
+            width: width as usize,
+            scores,
+        }))
+    }
+
+    fn run<P: Pixel>(&self, pixels: &[P]) -> googlenet_core::Result<Vec<f32>> {
+        let (model, device) = (self.claim.model(), self.claim.device());
+        let predict = match self.scores {
+            Scores::Probabilities => predict_probabilities::<P>,
+            Scores::Logits => predict_logits::<P>,
+        };
+        predict(model.as_ref(), pixels, self.count, self.height, self.width, device)
+    }
 }
 
 impl Task for PredictTask {
@@ -409,12 +457,9 @@ impl Task for PredictTask {
     type JsValue = Float32Array;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| {
-            let (model, device) = (self.claim.model(), self.claim.device());
-            match &self.pixels {
-                Pixels::Bytes(p) => predict_probabilities(model.as_ref(), p, self.count, self.height, self.width, device),
-                Pixels::Floats(p) => predict_probabilities(model.as_ref(), p, self.count, self.height, self.width, device),
-            }
+        guarded(|| match &self.pixels {
+            Pixels::Bytes(p) => self.run(p),
+            Pixels::Floats(p) => self.run(p),
         })
     }
 

@@ -75,9 +75,10 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
 }
 
-/// A pixel as callers hand it to [`predict_probabilities`]: a byte (0..255)
-/// or a float already scaled to [0, 1]. Bytes are normalized a batch at a
-/// time, so a large input is never held as floats whole.
+/// A pixel as callers hand it to [`predict_probabilities`] and
+/// [`predict_logits`]: a byte (0..255) or a float already scaled to [0, 1].
+/// Bytes are normalized a batch at a time, so a large input is never held
+/// as floats whole.
 pub trait Pixel: Copy + Send + Sync {
     /// The pixel normalized as the model's inputs are.
     fn normalized(self) -> f32;
@@ -106,6 +107,22 @@ pub fn predict_probabilities<P: Pixel>(
     width: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
+    let mut out = predict_logits(model, pixels, count, height, width, device)?;
+    out.chunks_exact_mut(NUM_CLASSES).for_each(softmax_in_place);
+    Ok(out)
+}
+
+/// The logits (class scores before softmax, what an exported ONNX file's
+/// `logits` output holds) of `count` images, as [`predict_probabilities`]
+/// takes them; returns count×10 values.
+pub fn predict_logits<P: Pixel>(
+    model: &dyn Model,
+    pixels: &[P],
+    count: usize,
+    height: usize,
+    width: usize,
+    device: &Device,
+) -> Result<Vec<f32>> {
     check_input_size(model.name(), model.input_size(), height, width, None)?;
     if pixels.len() != count * height * width {
         return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
@@ -116,9 +133,7 @@ pub fn predict_probabilities<P: Pixel>(
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
         let normalized: Vec<f32> = chunk.iter().map(|&x| x.normalized()).collect();
-        let mut logits = runner.logits(normalized, n, height, width)?;
-        logits.chunks_exact_mut(NUM_CLASSES).for_each(softmax_in_place);
-        out.extend(logits);
+        out.extend(runner.logits(normalized, n, height, width)?);
     }
     Ok(out)
 }

@@ -19,7 +19,9 @@ pub use checkpoint::{
     checkpoint_file_name, checkpoint_progress, latest_checkpoint, load_checkpoint, load_checkpoint_bytes, prepare_checkpoint_dir,
     save_checkpoint, Checkpoint,
 };
-pub use evaluate::{check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_probabilities, EvalResult, Pixel};
+pub use evaluate::{
+    check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
+};
 pub use fit::{fit, fit_from, BatchProgress, EpochSummary, FitConfig, TrainEvent, EVAL_BATCH_SIZE, MAX_BATCH_SIZE};
 pub use optimizer::{
     beta_rule, default_lr, eps_rule, lr_rule, momentum_rule, weight_decay_rule, AdamSettings, Optimizer, SgdSettings, DEFAULT_ADAM,

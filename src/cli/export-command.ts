@@ -1,0 +1,80 @@
+/**
+ * The `export` command: a saved model written as an ONNX file, for ONNX
+ * Runtime and every other runtime that reads ONNX.
+ * @module
+ */
+import { resolve } from 'node:path'
+import { type Command, Option } from 'commander'
+import { errorMessage } from '../errors.js'
+import { Model } from '../model.js'
+import { type OnnxFormat, onnxFormat } from '../onnx.js'
+import { checkOutputFile } from '../output-file.js'
+import { type RawFlags, checkFlag } from './flags.js'
+import type { Io } from './io.js'
+import { EXIT_FAILURE, UsageError } from './usage-error.js'
+
+const EXAMPLES = `
+Examples:
+  $ googlenet-native train --save model.safetensors
+  $ googlenet-native export --load model.safetensors --onnx model.onnx
+
+A missing or damaged model file exits with status 1; a missing flag or an
+output path that cannot be written exits with status 2, before anything is read.`
+
+/** What the file takes and gives, in words (the figures come from the addon, when it loads). */
+function contractHelp(): string {
+  let format: OnnxFormat | undefined
+  try {
+    format = { ...onnxFormat }
+  } catch {
+    // --help works where no addon loads; the figures are then left out.
+  }
+  const opset = format ? ` (opset ${format.opset})` : ''
+  const normalization = format ? `(p / 255 - ${format.mean}) / ${format.std}` : '(p / 255 - mean) / std'
+  return `
+The ONNX file${opset} uses standard operators only (Conv, Gemm,
+BatchNormalization in inference form, MaxPool, AveragePool,
+GlobalAveragePool, Relu, Add, Concat, Flatten). Its input "${format?.input ?? 'images'}" is float32
+N×channels×height×width (the model's input size, any batch size N), each
+pixel byte p (0..255, light digit on dark as in MNIST) given as
+${normalization}; its output "${format?.output ?? 'logits'}" is N×10 class scores before
+softmax, whose argmax is the digit. The file's metadata holds the mean, the
+std, the class labels "0".."9" and the model's description.
+${EXAMPLES}`
+}
+
+/** The line printed on success: what was written, and the file's input and output. */
+export function exportedLine(model: Model, file: string, format: OnnxFormat): string {
+  const [channels, height, width] = model.description.input
+  const classes = model.summary().layers.at(-1)?.outputShape ?? []
+  const dims = (per: readonly number[]): string => `[${[format.batchDim, ...per].join(', ')}]`
+  return (
+    `wrote ${file}: ${model.name} as ONNX (opset ${format.opset}), ` +
+    `input ${format.input} ${dims([channels, height, width])} float32, output ${format.output} ${dims(classes)}`
+  )
+}
+
+/** Adds `export` to `program`; `done` receives the exit status. */
+export function addExportCommand(program: Command, io: Io, done: (code: number) => void): Command {
+  return program
+    .command('export')
+    .description('write a saved model as an ONNX file that ONNX Runtime (web, Node, Python, mobile) runs with the same predictions')
+    .addOption(new Option('--load <file>', 'the model file (written by train --save or Model.save, or a PyTorch state_dict)'))
+    .addOption(new Option('--onnx <file>', 'the ONNX file to write (replaced atomically if it exists)'))
+    .addHelpText('after', contractHelp)
+    .action(async (raw: RawFlags) => {
+      if (typeof raw.load !== 'string' || raw.load === '') throw new UsageError('export needs --load <file>: the model to export')
+      if (typeof raw.onnx !== 'string' || raw.onnx === '') throw new UsageError('export needs --onnx <file>: the ONNX file to write')
+      const output = raw.onnx
+      checkFlag('--onnx', () => checkOutputFile(output))
+      try {
+        const model = await Model.load(raw.load, { device: 'cpu' })
+        await model.exportOnnx(output)
+        io.stdout.write(`${exportedLine(model, resolve(output), onnxFormat)}\n`)
+        done(0)
+      } catch (error) {
+        io.stderr.write(`error: ${errorMessage(error)}\n`)
+        done(EXIT_FAILURE)
+      }
+    })
+}
