@@ -6,7 +6,8 @@ onnx.checker.check_model(full_check=True) (the schema, the opset's operator
 definitions and shape inference), then Python's onnxruntime on the saved
 test images, fed as the file's metadata says (mean, std), against the
 logits googlenet-native computed for them: the largest difference must be
-at most 1e-4 and the argmax the same on every image. Not part of CI.
+at most 1e-4 and the argmax the same on every image. CI runs it through
+test/onnx-python.test.ts, with the versions .ci/run installs.
 
     python3 -m venv /tmp/onnxvenv && /tmp/onnxvenv/bin/pip install onnx onnxruntime numpy
     node scripts/onnx-check-prepare.mjs /tmp/onnx-check

@@ -2,8 +2,8 @@
 // (test/fixtures/onnx-custom-net.json), each briefly trained, to ONNX files
 // in a folder, with the test images and our logits for them, for
 // scripts/check-onnx.py to run through Python's onnx.checker and
-// onnxruntime. Not part of CI (which runs ONNX Runtime from npm instead,
-// test/onnx-export.test.ts).
+// onnxruntime; test/onnx-python.test.ts runs both in CI (beside
+// test/onnx-export.test.ts, which runs ONNX Runtime from npm).
 //
 //   npm run build                                    # once: the addon and dist/
 //   node scripts/onnx-check-prepare.mjs /tmp/onnx-check
