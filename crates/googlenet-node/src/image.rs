@@ -35,21 +35,19 @@ impl Task for ReadDigitTask {
     }
 
     fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
-        digit_to_js(digit)
+        caught(|| Ok(digit_to_js(digit)))
     }
 }
 
 /// The digit as JS sees it.
-fn digit_to_js(digit: Digit) -> Result<NativeDigitImage> {
-    caught(|| {
-        Ok(NativeDigitImage {
-            pixels: Float32Array::new(digit.pixels),
-            inverted: digit.inverted,
-            width: digit.source_width,
-            height: digit.source_height,
-            no_digit: digit.no_digit.map(|why| why.to_string()),
-        })
-    })
+fn digit_to_js(digit: Digit) -> NativeDigitImage {
+    NativeDigitImage {
+        pixels: Float32Array::new(digit.pixels),
+        inverted: digit.inverted,
+        width: digit.source_width,
+        height: digit.source_height,
+        no_digit: digit.no_digit.map(|why| why.to_string()),
+    }
 }
 
 /// Reads a PNG or JPEG file and fits the digit in it into 28×28, off the
@@ -68,11 +66,11 @@ impl Task for DecodeDigitTask {
     type JsValue = NativeDigitImage;
 
     fn compute(&mut self) -> Result<Digit> {
-        googlenet_core::image::digit_from_image_bytes(&self.bytes).map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+        caught(|| googlenet_core::image::digit_from_image_bytes(&self.bytes).map_err(|e| Error::new(Status::InvalidArg, e.to_string())))
     }
 
     fn resolve(&mut self, _env: Env, digit: Digit) -> Result<NativeDigitImage> {
-        digit_to_js(digit)
+        caught(|| Ok(digit_to_js(digit)))
     }
 }
 
