@@ -172,6 +172,8 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
       return
     case 'epoch':
       chart.addAccuracy({ x: reply.epoch, y: reply.testAccuracy })
+      // Machine-readable, for scripts/bench-tab.mjs.
+      trainStatus.dataset.epochSeconds = String(reply.seconds)
       trainStatus.textContent = `Epoch ${reply.epoch}: test accuracy ${percent(reply.testAccuracy)}, test loss ${reply.testLoss.toFixed(3)} (${reply.seconds.toFixed(1)} s)`
       return
     case 'trained': {
