@@ -74,6 +74,9 @@ function load(): { binding: NativeBinding; binary: LoadedBinary } {
   // has neither): it reads Node's from here.
   process.env.GOOGLENET_NATIVE_HOST_THREADS ??= String(availableParallelism())
   process.env.GOOGLENET_NATIVE_HOST_PID = String(process.pid)
+  // napi-rs 3.10's loader forces the WebAssembly build for `error` (strict)
+  // and `true` only, and quietly ignores the `1` most people write: read 1 as `error`.
+  if (process.env.NAPI_RS_FORCE_WASI === '1') process.env.NAPI_RS_FORCE_WASI = 'error'
   try {
     const binding = require('../index.js') as NativeBinding & { __napiBindingTarget?: string }
     const kind = binding.__napiBindingTarget === 'wasm32-wasi' ? 'wasm' : 'cpu'

@@ -144,7 +144,8 @@ describe('npm run pack:all', () => {
       expect([pkg.cpu, pkg.os, pkg.scripts]).toEqual([undefined, undefined, undefined])
       const app = join(dir, 'app')
       expect(existsSync(join(app, 'node_modules', 'googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm'))).toBe(true)
-      const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: 'error' }
+      // 1, as users write it: napi-rs's loader takes only error or true, and the package reads 1 as error.
+      const env = { ...process.env, PATH: PATH_WITHOUT_RUST, NAPI_RS_FORCE_WASI: '1' }
       trainsOffline(app, env, 400_000)
       const version = spawnSync('npx', ['--offline', 'googlenet-native', '--version'], { cwd: app, env, encoding: 'utf8' })
       expect(version.stdout).toMatch(/native build: wasm/)

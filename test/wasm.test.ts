@@ -47,6 +47,11 @@ describe.skipIf(!built)('the WebAssembly build', () => {
     expect(r.threads).toBe(r.cores)
   })
 
+  it('is forced by NAPI_RS_FORCE_WASI=1 too, which napi-rs\'s own loader ignores', async () => {
+    const { stdout } = await run(process.execPath, [CLI, '--version'], { cwd: ROOT, env: { ...process.env, NAPI_RS_FORCE_WASI: '1' } })
+    expect(stdout).toMatch(/\(native build: wasm;/)
+  })
+
   it('trains, evaluates and predicts as the native build does, and their files load in each other', async () => {
     const file = join(dir, 'wasm.safetensors')
     const r = await onWasm(`
