@@ -1,8 +1,8 @@
 /**
- * Digits from image files: {@link readDigitImage}.
+ * Digits from image files: {@link readDigitImage}, and from their bytes: {@link decodeDigitImage}.
  * @module
  */
-import { nativeBinding } from './native.js'
+import { type NativeDigitImage, nativeBinding } from './native.js'
 
 /** A digit read from an image file by {@link readDigitImage}. */
 export interface DigitImage {
@@ -59,7 +59,20 @@ export interface DigitImage {
  */
 export async function readDigitImage(path: string): Promise<DigitImage> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-  const d = await nativeBinding().readDigitImage(path)
+  return digitImage(await nativeBinding().readDigitImage(path))
+}
+
+/**
+ * {@link readDigitImage} on the bytes of a PNG or JPEG (an upload, a
+ * canvas's `toBlob`, a file fetched from elsewhere), with the same rules.
+ * @throws (rejects) Error when the bytes are not a PNG or JPEG, are damaged or too large
+ */
+export async function decodeDigitImage(bytes: Uint8Array): Promise<DigitImage> {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (a Buffer is one)')
+  return digitImage(await nativeBinding().decodeDigitImage(bytes))
+}
+
+function digitImage(d: NativeDigitImage): DigitImage {
   const image = { pixels: d.pixels, inverted: d.inverted, width: d.width, height: d.height }
-  return d.noDigit === undefined ? { ...image, found: true } : { ...image, found: false, reason: d.noDigit }
+  return d.noDigit === undefined || d.noDigit === null ? { ...image, found: true } : { ...image, found: false, reason: d.noDigit }
 }

@@ -65,7 +65,7 @@ export {
 } from './describe/index.js'
 export { checkDescription, describeModel, descriptions, type ModelSource } from './describe/source.js'
 export { abortError, isAbortError } from './errors.js'
-export { readDigitImage, type DigitImage } from './image.js'
+export { decodeDigitImage, readDigitImage, type DigitImage } from './image.js'
 export {
   summarize,
   traceShapes,

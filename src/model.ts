@@ -157,6 +157,28 @@ export class Model {
   }
 
   /**
+   * {@link Model.load} on the bytes of a model file (from a database, an
+   * upload, {@link Model.toBytes}). `name` stands for the file in errors.
+   * @throws (rejects) Error naming `name` when the bytes are not a complete model file or fit no model
+   */
+  static async fromBytes(bytes: Uint8Array, options?: { device?: Device; name?: string }): Promise<Model> {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (a Buffer is one)')
+    const { device: wanted, name = 'model bytes' } = checkOptionsObject('options', options)
+    if (typeof name !== 'string') throw new TypeError('name must be a string')
+    const device = resolveDevice(wanted ?? 'auto')
+    return Model.#fromNative(nativeBinding().NativeModel.fromBytes(bytes, name, device), device)
+  }
+
+  /**
+   * The bytes {@link Model.save} would write: a safetensors file, for
+   * storage that is not a file system. {@link Model.fromBytes} reads them.
+   * @throws (rejects) Error when the model is busy
+   */
+  async toBytes(): Promise<Uint8Array> {
+    return this.#native.toBytes(this.#info())
+  }
+
+  /**
    * Writes the weights (with BatchNorm statistics) to `path` as safetensors
    * with PyTorch's names and shapes, so PyTorch's `load_state_dict` reads
    * them, plus metadata: model name and depth, epochs trained, last test

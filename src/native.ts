@@ -19,6 +19,7 @@ import type * as Binding from '../index.js'
 export type {
   CancelToken,
   NativeDataset,
+  NativeDigitImage,
   NativeEpochSummary,
   NativeEvalResult,
   NativeFitOptions,

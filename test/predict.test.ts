@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type FilePrediction, type Model, createModel, loadMnist, readDigitImage } from '../dist/index.js'
+import { type FilePrediction, type Model, createModel, decodeDigitImage, loadMnist, readDigitImage } from '../dist/index.js'
 import { encodeGrayPng } from '../src/png.js'
 import { PIXELS, STACK_OR_PANIC, lines, mnistSample, runCli } from './helpers.js'
 
@@ -79,6 +79,14 @@ describe('predict on image files', () => {
     expect([d.pixels.length, d.width, d.height, d.inverted]).toEqual([PIXELS, 28, 28, false])
     expect(Math.max(...d.pixels)).toBeLessThanOrEqual(1)
     expect(Math.min(...d.pixels)).toBe(0)
+  })
+
+  it('decodeDigitImage reads the bytes of a file as readDigitImage reads the file, with the same refusals', async () => {
+    for (const file of [lightOnDark[0], darkOnLight[1], enlarged[2], small[3], noDigit[0]?.[0]] as string[]) {
+      expect(await decodeDigitImage(readFileSync(file))).toEqual(await readDigitImage(file))
+    }
+    await expect(decodeDigitImage(new Uint8Array([1, 2, 3]))).rejects.toThrow('not a PNG or JPEG image')
+    await expect(decodeDigitImage('digit.png' as unknown as Uint8Array)).rejects.toThrow(TypeError)
   })
 
   it('recognizes real MNIST digits written as PNG files', async () => {

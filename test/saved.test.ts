@@ -30,6 +30,22 @@ describe('save and load', () => {
     expect((await loaded.predict(pixels)).probabilities).toEqual((await model.predict(pixels)).probabilities)
   })
 
+  it('toBytes gives the file save writes, and fromBytes reads it back as load does', async () => {
+    const model = createModel('resnet-original', { seed: 4, depth: 2 })
+    await model.fit(train, { epochs: 1, validation: test })
+    const bytes = await model.toBytes()
+    const path = join(dir, 'resnet-bytes.safetensors')
+    writeFileSync(path, bytes)
+    const pixels = new Float32Array(8 * 28 * 28).map((_, i) => (i % 31) / 31)
+    const expected = (await model.predict(pixels)).probabilities
+    for (const loaded of [await Model.fromBytes(bytes), await Model.load(path)]) {
+      expect([loaded.name, loaded.depth, loaded.epochsTrained, loaded.description]).toEqual(['resnet-original', 2, 1, model.description])
+      expect((await loaded.predict(pixels)).probabilities).toEqual(expected)
+    }
+    await expect(Model.fromBytes(bytes.subarray(0, 500), { name: 'upload.safetensors' })).rejects.toThrow(/^upload\.safetensors: /)
+    await expect(Model.fromBytes('model.safetensors' as unknown as Uint8Array)).rejects.toThrow(TypeError)
+  })
+
   it('keeps a ResNet depth', async () => {
     const path = join(dir, 'resnet.safetensors')
     await createModel('resnet-full-preact', { depth: 2 }).save(path)
