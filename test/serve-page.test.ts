@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Model, modelCatalog } from '../dist/index.js'
 import { launchChromium } from './chromium.js'
 import { MNIST_DIR, runCli } from './helpers.js'
 import { type Served, pageBuiltOrSkip, serve } from './serve-process.js'
@@ -52,6 +53,16 @@ async function fillForm(page: Page, fields: Record<string, number>): Promise<voi
 const text = (page: Page, selector: string): Promise<string> => page.$eval(selector, (e) => (e as unknown as { textContent: string }).textContent)
 const data = (page: Page, selector: string, key: string): Promise<string | undefined> =>
   page.$eval(selector, (e, k) => (e as unknown as { dataset: Record<string, string> }).dataset[k], key)
+
+/** The bytes behind the page's download link (a blob: URL). */
+async function download(page: Page): Promise<Uint8Array> {
+  const href = await page.$eval('#download', (a) => (a as unknown as { href: string }).href)
+  expect(href).toMatch(/^blob:/)
+  const base64 = (await page.evaluate(
+    `fetch(${JSON.stringify(href)}).then((r) => r.arrayBuffer()).then((b) => { let s = ''; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); return btoa(s) })`,
+  )) as string
+  return Buffer.from(base64, 'base64')
+}
 
 /** Waits until training ends and returns its state (done, stopped or failed). */
 async function trainingEnd(page: Page): Promise<string> {
@@ -93,6 +104,11 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
   it('loads the engine and the bundled model', async () => {
     expect(await text(page, '#engine')).toMatch(/^Engine ready: the WebAssembly build of the Rust core, \d+ threads?\.$/)
     expect(await text(page, '#model-name')).toMatch(/^googlenet \(97,298 parameters, 98\.8 % on the MNIST test set after 10 epochs\), from googlenet-mnist\.safetensors$/)
+    // The training panel offers the zoo's models that take MNIST's images, googlenet first chosen.
+    const choices = await page.$$eval('#model option', (options) => options.map((o) => (o as unknown as { value: string }).value))
+    expect(choices).toEqual(modelCatalog().filter((m) => m.height === 28 && m.width === 28 && m.channels === 1).map((m) => m.name))
+    expect(await page.$eval('#model', (s) => (s as unknown as { value: string }).value)).toBe('googlenet')
+    expect(await text(page, '#model-about')).not.toBe('')
   })
 
   it('classifies a real MNIST 7, drawn stroke by stroke with the mouse, as 7, updating as it is drawn', async () => {
@@ -119,13 +135,8 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
     expect(await text(page, '#train-status')).toBe(`Done after 1 epoch: test accuracy ${(100 * accuracy).toFixed(1)} %.`)
     if (process.env.SERVE_SCREENSHOT) writeFileSync(process.env.SERVE_SCREENSHOT, await page.screenshot({ type: 'png' }))
 
-    const href = await page.$eval('#download', (a) => (a as unknown as { href: string }).href)
-    expect(href).toMatch(/^blob:/)
-    const base64 = (await page.evaluate(
-      `fetch(${JSON.stringify(href)}).then((r) => r.arrayBuffer()).then((b) => { let s = ''; for (const x of new Uint8Array(b)) s += String.fromCharCode(x); return btoa(s) })`,
-    )) as string
     const file = join(dir, 'tab.safetensors')
-    writeFileSync(file, Buffer.from(base64, 'base64'))
+    writeFileSync(file, await download(page))
     const r = await runCli(['test', '--load', file, '--test-limit', '1000', '--json'])
     expect(r.code).toBe(0)
     const result = JSON.parse(r.stdout) as { accuracy: number; total: number }
@@ -137,7 +148,8 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
     await page.waitForFunction(`document.getElementById('model-name').textContent.includes('trained in this tab')`)
   })
 
-  it('stops a run at the stop button, keeping the model as it stands', async () => {
+  it('stops a run of another zoo model at the stop button, keeping the model as it stands', async () => {
+    await page.select('#model', 'lenet5')
     await fillForm(page, { 'train-count': 60000, 'test-count': 1000, epochs: 3 })
     await page.click('#train')
     await page.waitForFunction(`document.getElementById('train-status').textContent.startsWith('Epoch 1, batch')`, { timeout: 120_000 })
@@ -145,6 +157,8 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
     expect(await trainingEnd(page)).toBe('stopped')
     expect(await text(page, '#train-status')).toBe('Stopped after 0 epochs: no epoch finished.')
     expect(await page.$eval('#download', (a) => (a as unknown as { hidden: boolean }).hidden)).toBe(false)
+    const stopped = await Model.fromBytes(await download(page))
+    expect([stopped.name, stopped.epochsTrained]).toEqual(['lenet5', 0])
   })
 
   it('asked nothing of anyone but the local server, and logged no error', () => {

@@ -21,8 +21,8 @@ The page has two panels. In the first, draw a digit with the mouse or a
 finger: it is fitted into 28×28 the way MNIST was made and classified as
 you draw, by the model --load names (by default the one bundled with the
 package: googlenet trained by the reference recipe; the page shows its
-test accuracy). In the second, train a googlenet in the tab on MNIST, which
-this server sends, with a live chart of the loss and test accuracy, a stop
+test accuracy). In the second, train a zoo model (googlenet unless you
+choose another) in the tab on MNIST, which this server sends, with a live chart of the loss and test accuracy, a stop
 button, and the trained model to download as a safetensors file that
 test --load and predict --load read.
 

@@ -92,7 +92,9 @@ async function train(settings: TrainSettings): Promise<void> {
   try {
     const [trainSet, testSet] = await Promise.all([fetchSplit('train', settings.trainCount), fetchSplit('test', settings.testCount)])
     reply({ type: 'data', trainCount: trainSet.length, testCount: testSet.length })
-    const model = new native.NativeModel('googlenet', settings.seed, 'cpu')
+    // A file records the depth it was trained at, as Model.save does.
+    const depth = catalog.find((entry) => entry.name === settings.model)?.depth?.default
+    const model = new native.NativeModel(settings.model, settings.seed, 'cpu', depth)
     // Test accuracy after each finished epoch: a stopped run keeps those.
     const finished: number[] = []
     const onProgress = (event: NativeProgressEvent): void => {
@@ -122,7 +124,8 @@ async function train(settings: TrainSettings): Promise<void> {
     const done = finished.length
     const testAccuracy = finished.at(-1) ?? null
     const file = model.toBytes({
-      model: 'googlenet',
+      model: model.name,
+      ...(depth === undefined ? {} : { depth }),
       epochs: done,
       ...(testAccuracy === null ? {} : { testAccuracy }),
       version: PACKAGE_VERSION,
@@ -167,5 +170,7 @@ scope.onmessage = (event) => {
 
 // WASI shows the module one core: size the engine's pool from the browser's count.
 const threads = native.useThreads(navigator.hardwareConcurrency || 1)
+const catalog = native.modelCatalog().filter(({ input }) => input.channels === 1 && input.height === 28 && input.width === 28)
+const models = catalog.map(({ name, about }) => ({ name, about }))
 const learningRates = Object.fromEntries(native.fitChoices().optimizers.map((name) => [name, native.fitDefaults(name).lr]))
-reply({ type: 'ready', threads, learningRates })
+reply({ type: 'ready', threads, models, learningRates })

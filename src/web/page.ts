@@ -6,7 +6,7 @@
  */
 import { TrainingChart } from './chart.js'
 import { DrawingPad } from './pad.js'
-import type { EngineReply, EngineRequest, TopPrediction, TrainSettings } from './protocol.js'
+import type { EngineReply, EngineRequest, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id)
@@ -31,6 +31,13 @@ const trainStatus = element<HTMLParagraphElement>('train-status')
 // (0.88 test accuracy after one epoch on 2,000), where SGD at the
 // reference recipe's settings (lr 0.01, batches of 64) reaches 0.46.
 const optimizer = element<HTMLSelectElement>('optimizer')
+const modelChoice = element<HTMLSelectElement>('model')
+const modelAbout = element<HTMLParagraphElement>('model-about')
+let zoo: ZooModel[] = []
+const showAbout = (): void => {
+  modelAbout.textContent = zoo.find((m) => m.name === modelChoice.value)?.about ?? ''
+}
+modelChoice.addEventListener('change', showAbout)
 const lr = element<HTMLInputElement>('lr')
 let learningRates: Record<string, number> = {}
 optimizer.addEventListener('change', () => {
@@ -83,6 +90,7 @@ function showTop(top: TopPrediction[]): void {
 function settings(): TrainSettings {
   const number = (id: string): number => Number(element<HTMLInputElement>(id).value)
   return {
+    model: modelChoice.value,
     trainCount: number('train-count'),
     testCount: number('test-count'),
     epochs: number('epochs'),
@@ -98,6 +106,7 @@ let trainedUrl: string | undefined
 form.addEventListener('submit', (event) => {
   event.preventDefault()
   const run = settings()
+  download.download = `${run.model}-tab.safetensors`
   chart.start(run.epochs)
   trainButton.disabled = true
   stopButton.disabled = false
@@ -129,6 +138,16 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
   switch (reply.type) {
     case 'ready':
       learningRates = reply.learningRates
+      zoo = reply.models
+      modelChoice.replaceChildren(
+        ...zoo.map(({ name }) => {
+          const option = document.createElement('option')
+          option.value = option.textContent = name
+          option.selected = name === 'googlenet'
+          return option
+        }),
+      )
+      showAbout()
       engineStatus.textContent = `Engine ready: the WebAssembly build of the Rust core, ${reply.threads} thread${reply.threads === 1 ? '' : 's'}.`
       fetch('/model.safetensors')
         .then(async (response) => {

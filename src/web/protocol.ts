@@ -17,7 +17,7 @@ export type EngineRequest =
   | { type: 'load'; file: ModelFile }
   /** Classify the digit in a PNG (the drawing pad), with the loaded model. */
   | { type: 'predict'; id: number; png: ArrayBuffer }
-  /** Train a fresh googlenet on the first `trainCount` training images. */
+  /** Train a fresh zoo model on the first `trainCount` training images. */
   | { type: 'train'; settings: TrainSettings }
   /** Stop training after the current batch. */
   | { type: 'stop' }
@@ -26,6 +26,8 @@ export type EngineRequest =
 
 /** What a training run in the tab uses. */
 export interface TrainSettings {
+  /** A zoo model's name (one of `ready`'s `models`), at its default depth. */
+  model: string
   trainCount: number
   testCount: number
   epochs: number
@@ -36,6 +38,12 @@ export interface TrainSettings {
   seed: number
 }
 
+/** A model the tab can train. */
+export interface ZooModel {
+  name: string
+  about: string
+}
+
 /** The three likeliest labels. */
 export interface TopPrediction {
   label: number
@@ -44,8 +52,11 @@ export interface TopPrediction {
 
 /** What the engine tells the page. */
 export type EngineReply =
-  /** `learningRates`: each optimizer's default, from the core's recipe. */
-  | { type: 'ready'; threads: number; learningRates: Record<string, number> }
+  /**
+   * `models`: the zoo's models that take MNIST's 1×28×28 images;
+   * `learningRates`: each optimizer's default, from the core's recipe.
+   */
+  | { type: 'ready'; threads: number; models: ZooModel[]; learningRates: Record<string, number> }
   | { type: 'loaded'; name: string; model: string; params: number; testAccuracy: number | null; epochs: number }
   | { type: 'prediction'; id: number; top: TopPrediction[] }
   /** The pad holds no digit (blank, a speck): nothing is classified. */
