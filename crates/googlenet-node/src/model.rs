@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo, MAX_MODEL_FILE_BYTES};
+use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
 use googlenet_core::onnx::export_onnx;
 use googlenet_core::train::{
     check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
@@ -133,16 +133,11 @@ impl NativeModel {
         Ok(Self::wrap(model, device, Some(info)))
     }
 
-    /// The metadata of the file the model came from, if it was loaded.
     /// [`load`](Self::load) on a file's bytes, for hosts with no file system
     /// (a browser tab): `name` stands for the file in errors.
     #[napi(factory, catch_unwind)]
     pub fn from_bytes(bytes: Uint8Array, name: String, device: Option<String>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
-            let mib = MAX_MODEL_FILE_BYTES >> 20;
-            return Err(Error::new(Status::InvalidArg, format!("{name}: too large for a model file (at most {mib} MiB)")));
-        }
         let (model, info) = guarded(|| load_model_bytes(&bytes, Path::new(&name), &device))?;
         Ok(Self::wrap(model, device, Some(info)))
     }
@@ -155,6 +150,7 @@ impl NativeModel {
         guarded(|| model_bytes(claim.model().as_ref(), &info.into())).map(Uint8Array::from)
     }
 
+    /// The metadata of the file the model came from, if it was loaded.
     #[napi(getter, catch_unwind)]
     pub fn loaded_info(&self) -> Option<NativeModelInfo> {
         self.loaded.clone().map(NativeModelInfo::from)

@@ -23,7 +23,7 @@ pub use describe::{Description, LayerKind, Op, Shape};
 pub use linear::Linear;
 pub use lower::lower;
 pub use network::Network;
-pub use saved::{load_model, load_model_bytes, model_bytes, save_model, ModelInfo, MAX_MODEL_FILE_BYTES};
+pub use saved::{load_model, load_model_bytes, model_bytes, save_model, ModelInfo};
 pub use spec::ModelSpec;
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;

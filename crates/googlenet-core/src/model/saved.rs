@@ -214,7 +214,11 @@ pub fn load_model(path: &Path, device: &Device) -> Result<(Box<dyn Model>, Model
 }
 
 /// [`load_model`] on the bytes of a file; `path` only names it in errors.
+/// Bytes over [`MAX_MODEL_FILE_BYTES`] are refused as such a file is.
 pub fn load_model_bytes(bytes: &[u8], path: &Path, device: &Device) -> Result<(Box<dyn Model>, ModelInfo)> {
+    if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
+        return Err(too_large(path, MAX_MODEL_FILE_BYTES, "a model file"));
+    }
     let (metadata, mut tensors) = read_safetensors(bytes, path, "model file")?;
     tensors.retain(|name, _| !is_training_state(name));
     model_from_tensors(path, &metadata, &tensors, device)
