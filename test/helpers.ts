@@ -144,6 +144,18 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
   })
 }
 
+/**
+ * Whether a suite that needs something CI provides (a build, a browser, a
+ * Python package) can run: where it is missing, an error under CI (a suite
+ * that quietly did nothing would hide a broken setup), else a warning
+ * naming what is missing and how to get it, and the suite skips.
+ */
+export function presentOrSkip(present: boolean, suite: string, missing: string, remedy: string): boolean {
+  if (!present && process.env.CI) throw new Error(`CI must provide ${missing} before ${suite} (${remedy})`)
+  if (!present) console.warn(`${suite} skipped: no ${missing} (${remedy})`)
+  return present
+}
+
 /** Non-empty lines of a text. */
 export function lines(text: string): string[] {
   return text.split('\n').filter((line) => line.trim() !== '')

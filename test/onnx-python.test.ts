@@ -12,12 +12,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { modelCatalog } from '../dist/index.js'
-import { ROOT } from './helpers.js'
+import { ROOT, presentOrSkip } from './helpers.js'
 
 const PYTHON = process.env.ONNX_PYTHON ?? join(ROOT, '.venv-onnx', 'bin', 'python')
-const available = existsSync(PYTHON)
-if (!available && process.env.CI) throw new Error(`CI must install onnx and onnxruntime for ${PYTHON} first (.ci/run does)`)
-if (!available) console.warn(`test/onnx-python.test.ts skipped: no ${PYTHON} (set ONNX_PYTHON to a Python with onnx, onnxruntime and numpy)`)
+const available = presentOrSkip(
+  existsSync(PYTHON),
+  'test/onnx-python.test.ts',
+  PYTHON,
+  '.ci/run installs onnx and onnxruntime there; ONNX_PYTHON names another Python that has them and numpy',
+)
 
 describe.skipIf(!available)("exported files in Python's onnx and onnxruntime", () => {
   const dir = mkdtempSync(join(tmpdir(), 'googlenet-onnx-python-'))

@@ -5,12 +5,13 @@
  * there without network access. Also: what the tarballs ship, and the
  * production dependencies' security audit.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT, lines } from './helpers.js'
+import { serve } from './serve-process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'googlenet-package-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -159,19 +160,10 @@ describe('npm run pack:all', () => {
       const app = join(dir, 'app')
       const installed = (...path: string[]): Buffer => readFileSync(join(app, 'node_modules', ...path))
       const cli = join(app, 'node_modules', 'googlenet-native', 'dist', 'cli.js')
-      const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: app, env: { ...process.env, PATH: PATH_WITHOUT_RUST } })
+      const served = await serve([], { cli, cwd: app, env: { ...process.env, PATH: PATH_WITHOUT_RUST } })
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = ''
-          child.stdout.on('data', (chunk: Buffer) => {
-            out += chunk.toString()
-            const found = /http:\/\/\S+\//.exec(out)?.[0]
-            if (found) resolve(found)
-          })
-          child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)))
-        })
         const bytes = async (path: string): Promise<Buffer> => {
-          const response = await fetch(new URL(path, url))
+          const response = await fetch(new URL(path, served.url))
           expect(response.status, path).toBe(200)
           return Buffer.from(await response.arrayBuffer())
         }
@@ -181,7 +173,7 @@ describe('npm run pack:all', () => {
         expect((await bytes('/app/googlenet-native.wasm32-wasi.wasm')).equals(module)).toBe(true)
         expect((await bytes('/model.safetensors')).equals(installed('googlenet-native', 'models', 'googlenet-mnist.safetensors'))).toBe(true)
       } finally {
-        child.kill('SIGINT')
+        await served.stop()
       }
     },
   )

@@ -2,19 +2,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { CLI, ROOT } from './helpers.js'
+import { CLI, ROOT, presentOrSkip } from './helpers.js'
 
 /** The page and the WebAssembly build it runs: `npm run build:wasm` makes both. */
 export const PAGE_BUILT = existsSync(join(ROOT, 'dist-web', 'index.html')) && existsSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm'))
 
-/**
- * Whether the suite runs: CI must have built the page (missing is an
- * error there); a checkout without it skips, saying so.
- */
+/** Whether a suite of the page runs (see {@link presentOrSkip}). */
 export function pageBuiltOrSkip(suite: string): boolean {
-  if (!PAGE_BUILT && process.env.CI) throw new Error(`CI must build the page and the WebAssembly addon first (npm run build:wasm): ${suite} needs them`)
-  if (!PAGE_BUILT) console.warn(`${suite} skipped: no dist-web/ or no WebAssembly build (npm run build:wasm builds both)`)
-  return PAGE_BUILT
+  return presentOrSkip(PAGE_BUILT, suite, 'dist-web/ and the WebAssembly build', 'npm run build:wasm builds both')
 }
 
 /** A running `serve`: its URL, its output so far, and how to stop it. */
@@ -26,9 +21,17 @@ export interface Served {
   stop(): Promise<number | null>
 }
 
+/** Where `serve` runs from: this checkout's CLI unless an installed one is named. */
+export interface ServeFrom {
+  cli?: string
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
 /** Starts `serve --port 0` with `args`; resolves once it prints its URL. */
-export function serve(args: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+export function serve(args: string[] = [], from: ServeFrom = {}): Promise<Served> {
+  const { cli = CLI, cwd = ROOT, env = process.env } = from
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))

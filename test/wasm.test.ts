@@ -13,13 +13,11 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Model, createModel, loadMnist } from '../dist/index.js'
-import { CLI, ROOT } from './helpers.js'
+import { CLI, ROOT, presentOrSkip } from './helpers.js'
 
 const run = promisify(execFile)
 const WASM = join(ROOT, 'googlenet-native.wasm32-wasi.wasm')
-const built = existsSync(WASM)
-if (!built && process.env.CI) throw new Error(`CI must build the WebAssembly addon first (npm run build:wasm): ${WASM} is missing`)
-if (!built) console.warn(`test/wasm.test.ts skipped: no ${WASM} (npm run build:wasm builds it)`)
+const built = presentOrSkip(existsSync(WASM), 'test/wasm.test.ts', WASM, 'npm run build:wasm builds it')
 
 /** Runs `script` (an ES module using the package) in a Node process on the WebAssembly build; returns what it printed as JSON. */
 async function onWasm(script: string): Promise<Record<string, unknown>> {
