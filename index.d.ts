@@ -85,7 +85,6 @@ export declare class NativeModel {
    */
   static load(path: string, device?: string | undefined | null): NativeModel
   /**
-   * The metadata of the file the model came from, if it was loaded.
    * [`load`](Self::load) on a file's bytes, for hosts with no file system
    * (a browser tab): `name` stands for the file in errors.
    */
@@ -95,6 +94,7 @@ export declare class NativeModel {
    * A Uint8Array, not a Buffer: browsers have no Buffer.
    */
   toBytes(info: NativeModelInfo): Uint8Array
+  /** The metadata of the file the model came from, if it was loaded. */
   get loadedInfo(): NativeModelInfo | null
   /**
    * Writes the weights (and BatchNorm statistics) with `info` to `path`
