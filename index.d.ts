@@ -65,12 +65,12 @@ export declare class NativeModel {
   /** The model's description, as canonical JSON. */
   get description(): string
   /**
-   * Checks that the model can run on `dataset` (not empty, images of its
-   * size): a `RangeError` with the core's message names `name` (the
-   * argument) and where the images came from.
+   * Checks that the model can run on `dataset` (not empty, grey images of
+   * its size, labels within its class scores): a `RangeError` with the
+   * core's message names `name` (the argument) and where the images came from.
    */
   checkData(dataset: NativeDataset, name: string): void
-  /** Checks that the model takes images of `height`×`width`: a `RangeError` otherwise. */
+  /** Checks that the model takes grey images of `height`×`width`: a `RangeError` otherwise. */
   checkImageSize(height: number, width: number): void
   /**
    * Reads a training checkpoint (a file, or a folder's furthest one)
@@ -109,6 +109,11 @@ export declare class NativeModel {
    */
   exportOnnx(path: string, info: NativeModelInfo): void
   get name(): string
+  /**
+   * Class scores per image: its last layer's outputs (the length of
+   * each row of `predict` and `logits`).
+   */
+  get classes(): number
   get paramCount(): number
   /**
    * Names and shapes of the trainable tensors, in PyTorch's order.

@@ -11,5 +11,5 @@ if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then levels+=(avx2); fi
 for level in "${levels[@]}"; do
   echo "== GOOGLENET_NATIVE_CPU=$level"
   GOOGLENET_NATIVE_CPU=$level cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core \
-    --lib --test zoo_parity --test engine --test custom_graphs --test pytorch_parity --test resnet --test ops
+    --lib --test zoo_parity --test engine --test custom_graphs --test pytorch_parity --test resnet --test ops --test differential
 done

@@ -3,7 +3,7 @@
  * and their rules, come from the addon's catalog (see `catalog.ts`).
  * @module
  */
-import { type Dataset, NUM_CLASSES, nativeDataset } from './dataset.js'
+import { type Dataset, nativeDataset } from './dataset.js'
 import { resolve as resolvePath } from 'node:path'
 import { resolveDevice } from './device.js'
 import { version } from './package-info.js'
@@ -35,9 +35,13 @@ import type {
   TrainingHistory,
 } from './types.js'
 
-/** Per-class accuracy and the confusion matrix of `predictions` against `labels`. */
-function confusionOf(labels: Uint8Array, predictions: Uint8Array): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions'> {
-  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0))
+/** Per-class accuracy and the `classes`×`classes` confusion matrix of `predictions` against `labels`. */
+function confusionOf(
+  labels: Uint8Array,
+  predictions: Uint8Array,
+  classes: number,
+): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions'> {
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
   labels.forEach((label, i) => {
     confusion[label][predictions[i]] += 1
   })
@@ -196,7 +200,7 @@ export class Model {
    * ONNX runtimes run with this model's predictions (the contract, opset
    * included, is {@link onnxFormat}): input `images`, `N × channels × height × width`
    * float32 with any batch size N, each pixel normalized as in training,
-   * `(pixel / 255 - mean) / std`; output `logits`, `N × 10` scores before
+   * `(pixel / 255 - mean) / std`; output `logits`, `N × classes` scores before
    * softmax ({@link Model.logits}). Standard operators only (Conv, Gemm,
    * BatchNormalization in inference form, pools, Relu, Add, Concat, Flatten);
    * parameters under their PyTorch names. The file's metadata holds the
@@ -253,6 +257,14 @@ export class Model {
   get inputSize(): { height: number; width: number } {
     const [, height, width] = this.#description.input
     return { height, width }
+  }
+
+  /**
+   * Class scores per image: the outputs of its last layer (10 for the zoo's
+   * digit models). `predict`'s probabilities and `logits` hold this many per image.
+   */
+  get classes(): number {
+    return this.#native.classes
   }
 
   /** Total number of trainable scalars (97,298 for googlenet). */
@@ -360,7 +372,7 @@ export class Model {
     const r = await this.#native.evaluate(data, batchSize, confusion)
     const result: EvaluationResult = { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
     if (!confusion || !r.predictions) return result
-    return { ...result, ...confusionOf(data.labels(), new Uint8Array(r.predictions)) }
+    return { ...result, ...confusionOf(data.labels(), new Uint8Array(r.predictions), this.classes) }
   }
 
   /**
@@ -375,11 +387,12 @@ export class Model {
     // Bytes cross as bytes: the core normalizes them a batch at a time, so
     // no float copy of the whole input is ever made (in JS or in Rust).
     const probabilities = await this.#native.predict(images, count, height, width)
+    const classes = this.classes
     const labels = new Uint8Array(count)
     for (let i = 0; i < count; i++) {
       let best = 0
-      for (let c = 1; c < NUM_CLASSES; c++) {
-        if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c
+      for (let c = 1; c < classes; c++) {
+        if (probabilities[i * classes + c] > probabilities[i * classes + best]) best = c
       }
       labels[i] = best
     }
@@ -387,8 +400,8 @@ export class Model {
   }
 
   /**
-   * The logits of images: 10 class scores per image before softmax
-   * (`count × 10`, row-major), the numbers the `logits` output of an
+   * The logits of images: {@link Model.classes} class scores per image before softmax
+   * (`count × classes`, row-major), the numbers the `logits` output of an
    * exported ONNX file ({@link Model.exportOnnx}) gives for them. Their
    * softmax is {@link Model.predict}'s probabilities.
    * @param images - as {@link Model.predict} takes them: raw bytes (0..255) or floats scaled to [0, 1]
@@ -424,7 +437,7 @@ export class Model {
    * Classifies the digit in a PNG or JPEG file, fitted into 28×28 the way
    * MNIST was made; dark-on-light images are inverted first (see
    * {@link readDigitImage} for every step).
-   * @returns the label, the 3 most probable classes and all 10 probabilities;
+   * @returns the label, the 3 most probable classes and all the probabilities (one per class);
    *   or, for an image that holds no digit (blank, a speck, faint shading),
    *   `found: false` and the reason, unclassified
    * @throws (rejects) Error naming the file when it is missing, not a PNG or JPEG, damaged or too large

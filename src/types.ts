@@ -203,7 +203,7 @@ export interface PredictOptions {
 export interface Prediction {
   /** The most probable class (0..9) of each image. */
   labels: Uint8Array
-  /** 10 softmax probabilities per image, row-major (`count × 10`). */
+  /** `Model.classes` softmax probabilities per image, row-major (`count × classes`). */
   probabilities: Float32Array
 }
 
@@ -273,7 +273,7 @@ export interface ClassAccuracy {
 export interface DetailedEvaluation extends EvaluationResult {
   /** One entry per class, 0..9. */
   perClass: ClassAccuracy[]
-  /** `confusion[trueLabel][predictedLabel]`: image counts, 10 × 10. */
+  /** `confusion[trueLabel][predictedLabel]`: image counts, classes × classes. */
   confusion: number[][]
   /** The predicted class of every image, in dataset order. */
   predictions: Uint8Array

@@ -4,7 +4,7 @@
  * their pixels and probabilities, the run's settings and timings.
  * @module
  */
-import { type Dataset, NUM_CLASSES } from '../dataset.js'
+import type { Dataset } from '../dataset.js'
 import type { Model } from '../model.js'
 import { version } from '../package-info.js'
 import type { BatchProgressEvent, DetailedEvaluation, FitRecipe, TrainingHistory } from '../types.js'
@@ -57,7 +57,7 @@ export async function misclassified(
       index,
       label: labels[index],
       predicted,
-      probability: probabilities[k * NUM_CLASSES + predicted],
+      probability: probabilities[k * model.classes + predicted],
       pixels: pixels.slice(k * size, (k + 1) * size),
       width: data.width,
       height: data.height,

@@ -12,7 +12,7 @@ use candle_core::{Device, Tensor};
 use common::{max_rel_err, mnist};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
-use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
+use googlenet_core::model::{build_model_from_spec, ModelSpec};
 use googlenet_core::train::{CandleOptimizer, Optimizer};
 
 fn doc(layers: &str) -> ModelSpec {
@@ -112,4 +112,27 @@ fn what_the_engine_has_no_kernel_for_trains_through_candle() {
     let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images).unwrap(), &batch.labels).unwrap();
     let grads = loss.backward().unwrap();
     assert!(model.parameters().iter().all(|p| grads.get(p.var.as_tensor()).is_some()), "every parameter gets a gradient");
+}
+
+#[test]
+fn relu_passes_no_gradient_at_exactly_zero_as_pytorch_does() {
+    // Batch norm maps a constant channel to β, which starts at 0: the ReLU
+    // after it sees exact zeros. PyTorch's gradient there is 0, so β's
+    // gradient is 0; candle's own `relu` would pass it (its mask is x ≥ 0).
+    let spec =
+        doc(r#"[{"type":"batchNorm","name":"bn"},{"type":"relu"},{"type":"flatten"},{"type":"linear","name":"fc","outFeatures":3}]"#);
+    let spec = ModelSpec { input: [1, 4, 4], ..spec };
+    let model = build_model_from_spec(&spec, 1, &Device::Cpu).unwrap();
+    let mut engine = Engine::for_model(model.as_ref()).unwrap().expect("the engine plans it");
+    model.set_training(true);
+    engine.set_training(true);
+    let images = vec![0.5f32; 2 * 16];
+    let labels = [0u32, 2];
+    engine.compute_gradients(&images, &labels).unwrap();
+    let batch = Tensor::from_slice(&images, (2, 1, 4, 4), &Device::Cpu).unwrap();
+    let loss = candle_nn::loss::cross_entropy(&model.forward(&batch).unwrap(), &Tensor::new(&labels, &Device::Cpu).unwrap()).unwrap();
+    let grads = loss.backward().unwrap();
+    let bias = model.parameters().iter().find(|p| p.name == "bn.bias").unwrap();
+    assert_eq!(values(grads.get(bias.var.as_tensor()).unwrap()), [0.0], "candle");
+    assert_eq!(engine.gradients().find(|(name, _)| *name == "bn.bias").unwrap().1, [0.0], "engine");
 }

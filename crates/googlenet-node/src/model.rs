@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use candle_core::Device;
 use googlenet_core::data::Dataset;
-use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
+use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo, ModelIo};
 use googlenet_core::onnx::export_onnx;
 use googlenet_core::train::{
     check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
@@ -52,10 +52,9 @@ pub struct NativeCheckpointOptions {
 #[napi]
 pub struct NativeModel {
     slot: Arc<ModelSlot>,
-    name: String,
     param_count: u32,
-    /// The image height and width it takes.
-    input: (usize, usize),
+    /// Its name, the images it takes and the class scores it gives.
+    io: ModelIo,
     /// Its description, as canonical JSON.
     description: String,
     /// The metadata of the file the model was loaded from.
@@ -81,9 +80,9 @@ impl NativeModel {
     }
 
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
-        let (name, param_count, input) = (model.name().to_string(), model.param_count() as u32, model.input_size());
+        let (io, param_count) = (model.io(), model.param_count() as u32);
         let description = model.description().spec.to_json();
-        Self { slot: ModelSlot::new(model, device), name, param_count, input, description, loaded, checkpoint: None }
+        Self { slot: ModelSlot::new(model, device), io, param_count, description, loaded, checkpoint: None }
     }
 
     /// The model's description, as canonical JSON.
@@ -92,19 +91,19 @@ impl NativeModel {
         self.description.clone()
     }
 
-    /// Checks that the model can run on `dataset` (not empty, images of its
-    /// size): a `RangeError` with the core's message names `name` (the
-    /// argument) and where the images came from.
+    /// Checks that the model can run on `dataset` (not empty, grey images of
+    /// its size, labels within its class scores): a `RangeError` with the
+    /// core's message names `name` (the argument) and where the images came from.
     #[napi(catch_unwind)]
     pub fn check_data(&self, env: Env, dataset: &NativeDataset, name: String) -> Result<()> {
         let source = dataset.source();
-        range_checked(&env, guarded(|| check_dataset(&self.name, self.input, &dataset.inner, &name, source.as_deref())))
+        range_checked(&env, guarded(|| check_dataset(&self.io, &dataset.inner, &name, source.as_deref())))
     }
 
-    /// Checks that the model takes images of `height`×`width`: a `RangeError` otherwise.
+    /// Checks that the model takes grey images of `height`×`width`: a `RangeError` otherwise.
     #[napi(catch_unwind)]
     pub fn check_image_size(&self, env: Env, height: u32, width: u32) -> Result<()> {
-        range_checked(&env, guarded(|| check_input_size(&self.name, self.input, height as usize, width as usize, None)))
+        range_checked(&env, guarded(|| check_input_size(&self.io, height as usize, width as usize, None)))
     }
 
     /// Reads a training checkpoint (a file, or a folder's furthest one)
@@ -176,7 +175,14 @@ impl NativeModel {
 
     #[napi(getter, catch_unwind)]
     pub fn name(&self) -> String {
-        self.name.clone()
+        self.io.name.clone()
+    }
+
+    /// Class scores per image: its last layer's outputs (the length of
+    /// each row of `predict` and `logits`).
+    #[napi(getter, catch_unwind)]
+    pub fn classes(&self) -> u32 {
+        self.io.classes as u32
     }
 
     #[napi(getter, catch_unwind)]

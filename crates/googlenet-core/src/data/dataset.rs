@@ -8,8 +8,11 @@ use crate::{Error, Result};
 pub const MNIST_MEAN: f32 = 0.1307;
 /// Standard deviation of MNIST's training pixels after scaling to [0, 1].
 pub const MNIST_STD: f32 = 0.3081;
-/// Digits 0–9.
+/// Digits 0–9: the labels a dataset may hold (a model may give more
+/// class scores than that, never fewer than its data's labels need).
 pub const NUM_CLASSES: usize = 10;
+/// Images are greyscale: one channel.
+pub const IMAGE_CHANNELS: usize = 1;
 
 /// The model's input normalization of a pixel byte: (x/255 − mean) / std.
 pub fn normalize_pixel(x: u8) -> f32 {
@@ -60,6 +63,11 @@ impl Dataset {
 
     pub fn len(&self) -> usize {
         self.labels.len()
+    }
+
+    /// The largest label (0 for an empty set).
+    pub fn max_label(&self) -> u8 {
+        self.labels.iter().copied().max().unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

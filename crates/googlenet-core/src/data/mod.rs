@@ -7,5 +7,5 @@ mod dataset;
 pub mod idx;
 mod mnist;
 
-pub use dataset::{normalize_pixel, normalize_unit, Batch, Dataset, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
+pub use dataset::{normalize_pixel, normalize_unit, Batch, Dataset, IMAGE_CHANNELS, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
 pub use mnist::{dataset_from_idx_bytes, load_mnist, load_mnist_split, load_mnist_split_from, Split};

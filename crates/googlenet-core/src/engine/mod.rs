@@ -46,7 +46,7 @@ use self::params::ParamLayout;
 use self::plan::{Kind, Plan};
 use self::steps::{BatchNormState, Chunk, Shared, Workspace};
 use self::winograd::Variant;
-use crate::model::Model;
+use crate::model::{Description, Model};
 use crate::train::Optimizer;
 use crate::{Error, Result};
 
@@ -111,9 +111,10 @@ pub struct Engine {
 
 impl Engine {
     /// An engine for `model`, holding a copy of its current weights; `None`
-    /// when its description uses an operation the engine has no kernel for.
+    /// when its description uses an operation the engine has no kernel for
+    /// ([`Engine::declines`] says which).
     pub fn for_model(model: &dyn Model) -> Result<Option<Self>> {
-        let Some(plan) = Plan::new(model.description()) else { return Ok(None) };
+        let Ok(plan) = Plan::new(model.description()) else { return Ok(None) };
         let layout = ParamLayout::new(model, &plan.layout)?;
         let params = layout.gather(model)?;
         let grads = vec![0.0; params.len()];
@@ -137,6 +138,12 @@ impl Engine {
             train_chunk: TRAIN_CHUNK,
             infer_chunk: INFER_CHUNK,
         }))
+    }
+
+    /// Why the engine does not run `description` (candle does), or `None`
+    /// when it does.
+    pub fn declines(description: &Description) -> Option<String> {
+        Plan::new(description).err()
     }
 
     /// Bytes the buffers of a training step on `batch` images take, all

@@ -14,8 +14,12 @@
 //!
 //! Activations are channel-major per chunk of n images (C×n×H×W), so a
 //! range of channels is a contiguous range of floats; feature vectors are
-//! n×F. A model with an operation the engine has no kernel for gets no
-//! plan (and runs through candle).
+//! image-major, n×F (what a linear layer's GEMM reads and writes), so a
+//! step over features must never take them for an F×n map.
+//!
+//! A model with an operation the engine has no kernel for gets no plan but
+//! the reason, and runs through candle: the engine computes a description
+//! exactly as candle does, or not at all.
 
 use super::conv::{ConvLayer, Method};
 use super::params::Slot;
@@ -193,10 +197,10 @@ impl PlanBuilder<'_> {
 }
 
 impl Plan {
-    /// The plan for `d`, or `None` when it uses an operation the engine has
-    /// no kernel for.
-    pub fn new(d: &Description) -> Option<Plan> {
-        let shapes = d.shapes().ok()?;
+    /// The plan for `d`, or why the engine declines it (an operation it
+    /// has no kernel for): candle runs such a model instead.
+    pub fn new(d: &Description) -> Result<Plan, String> {
+        let shapes = d.shapes().map_err(|e| e.to_string())?;
         let mut readers = vec![Vec::new(); d.nodes.len()];
         for (id, node) in d.nodes.iter().enumerate() {
             node.inputs.iter().for_each(|&i| readers[i].push(id));
@@ -279,7 +283,7 @@ impl Plan {
                         let (name, _) = b.layer_of(id).unwrap();
                         let bias = b.layout.iter().find(|(n, _)| *n == format!("{name}.bias")).unwrap().1;
                         let raw = raw_rows.iter().find(|(m, _)| *m == id).expect("placed by its group").1;
-                        let Shape::Map { h, w, .. } = b.shapes[id] else { return None };
+                        let Shape::Map { h, w, .. } = b.shapes[id] else { unreachable!("a conv outputs a map") };
                         let out = out_loc(&mut b);
                         steps.push(Step { kind: Kind::PoolBias { h, w, bias }, inputs: vec![raw], output: out, grads: vec![Grad::Write] });
                     }
@@ -313,7 +317,7 @@ impl Plan {
                         (LayerKind::BatchNorm2d { channels }, Shape::Map { .. }) => {
                             let offset = b.place(names(["weight", "bias"]));
                             let mean = format!("{}.running_mean", layer.name);
-                            let buffer = buffer_names.iter().position(|n| *n == mean)?;
+                            let buffer = buffer_names.iter().position(|n| *n == mean).expect("a batch norm has running statistics");
                             batch_norms.push(BatchNormSpec { channels, buffer });
                             // A plain conv read only by this batch norm: in
                             // evaluation both are one affine map.
@@ -339,7 +343,9 @@ impl Plan {
                             };
                             Kind::BatchNorm { index: batch_norms.len() - 1, offset, relu }
                         }
-                        _ => return None,
+                        (kind, shape) => {
+                            return Err(format!("layer {} ({kind:?}) has no engine kernel for input {:?}", layer.name, shape.dims()))
+                        }
                     };
                     steps.push(Step { kind, inputs: vec![x], output: out, grads: vec![Grad::Write] });
                 }
@@ -348,12 +354,17 @@ impl Plan {
                     b.locs[id] = b.locs[node.inputs[0]];
                 }
                 Op::AvgPool { .. } if moved_pool(id) => {}
+                Op::Flatten if matches!(b.shapes[node.inputs[0]], Shape::Flat(_)) => {
+                    // Features are already n×F: flattening them again changes nothing.
+                    b.locs[id] = b.locs[node.inputs[0]];
+                }
                 op => {
                     let inputs: Vec<Loc> = (0..node.inputs.len()).map(|i| input_loc(&b, i)).collect();
                     let out = out_loc(&mut b);
+                    let declined = || format!("{} ({op}) has no engine kernel", d.label(id));
                     let map = |s: Shape| match s {
-                        Shape::Map { h, w, .. } => Some((h, w)),
-                        Shape::Flat(_) => None,
+                        Shape::Map { h, w, .. } => Ok((h, w)),
+                        Shape::Flat(_) => Err(declined()),
                     };
                     let kind = match op {
                         Op::Relu => Kind::Relu,
@@ -384,16 +395,16 @@ impl Plan {
                             }
                             continue;
                         }
-                        _ => return None,
+                        _ => return Err(declined()),
                     };
                     let grads = vec![Grad::Write; inputs.len()];
                     steps.push(Step { kind, inputs, output: out, grads });
                 }
             }
         }
-        // The remaining parameters (none for the zoo) would be unreachable.
+        // Parameters no step placed would never be trained (lowering makes none).
         if b.layout.len() != b.params.len() {
-            return None;
+            return Err(format!("{} of its parameters are read by no step", b.params.len() - b.layout.len()));
         }
         let input = b.locs[0].expect("the input is placed");
         let logits = b.locs[d.output()].expect("the output is placed");
@@ -401,7 +412,7 @@ impl Plan {
         let layout = b.layout.into_iter().map(|(name, _)| name).collect();
         let classes = logits.rows;
         let filters_len = place_filters(&mut steps);
-        Some(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds, filters_len })
+        Ok(Plan { tensor_lens: b.tensor_lens, steps, layout, input, logits, classes, zeroed_grads, batch_norms, folds, filters_len })
     }
 
     /// Whether batch norm makes training need the whole batch at once.

@@ -65,6 +65,17 @@ pub enum Op {
     Concat,
 }
 
+/// What a model takes and gives: enough to check data and images against
+/// it (while the model itself may be busy training).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelIo {
+    pub name: String,
+    /// Channels, height, width of one image.
+    pub input: [usize; 3],
+    /// Class scores per image.
+    pub classes: usize,
+}
+
 /// An operation on the outputs of earlier nodes. Named nodes are the steps
 /// a trace and a summary show (layers show under their own name).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +167,17 @@ impl Description {
     /// The input height and width the model is built for.
     pub fn input_size(&self) -> (usize, usize) {
         (self.input[1], self.input[2])
+    }
+
+    /// How many class scores it gives per image: its last layer's outputs
+    /// (a description ends in a vector, [`check`]).
+    pub fn classes(&self) -> usize {
+        self.shapes().ok().and_then(|s| s.last().copied()).map_or(0, |s| s.elem_count())
+    }
+
+    /// What it takes and gives, for the checks that run before it does.
+    pub fn io(&self) -> ModelIo {
+        ModelIo { name: self.name.clone(), input: self.input, classes: self.classes() }
     }
 
     /// The trainable parameters, in `state_dict` order.

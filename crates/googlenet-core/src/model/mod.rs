@@ -19,7 +19,7 @@ use candle_core::{Device, Tensor, Var};
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
 pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG};
 pub use conv::Conv2d;
-pub use describe::{Description, LayerKind, Op, Shape};
+pub use describe::{Description, LayerKind, ModelIo, Op, Shape};
 pub use linear::Linear;
 pub use lower::lower;
 pub use network::Network;
@@ -41,7 +41,7 @@ pub struct NamedParam {
 pub trait Model: Send + Sync {
     /// What it is made of.
     fn description(&self) -> &Description;
-    /// N×C×H×W normalized images in, N×10 logits out. Fails, naming the
+    /// N×C×H×W normalized images in, N×[`Model::classes`] logits out. Fails, naming the
     /// layer and the shapes, when the images do not fit the model.
     fn forward(&self, images: &Tensor) -> Result<Tensor>;
     /// Every trainable tensor, in PyTorch's `state_dict` order.
@@ -63,6 +63,16 @@ pub trait Model: Send + Sync {
     /// The input height and width the model is built for.
     fn input_size(&self) -> (usize, usize) {
         self.description().input_size()
+    }
+
+    /// Class scores per image: the last layer's outputs.
+    fn classes(&self) -> usize {
+        self.description().classes()
+    }
+
+    /// What it takes and gives (see [`ModelIo`]).
+    fn io(&self) -> ModelIo {
+        self.description().io()
     }
 
     /// Total number of trainable scalars.

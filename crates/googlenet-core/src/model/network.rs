@@ -117,7 +117,7 @@ impl Network {
                 Lowered::BatchNorm(bn) => bn.forward(x[0])?,
             },
             Op::Relu if self.pool_with_relu[node.inputs[0]] => x[0].clone(),
-            Op::Relu => x[0].relu()?,
+            Op::Relu => relu(x[0])?,
             Op::MaxPool { .. } if self.pool_with_relu[id] => max_pool2x2_relu(x[0])?,
             // candle pools the last two axes: channel-major works as it is.
             Op::MaxPool { kernel, stride } => x[0].max_pool2d_with_stride(kernel, stride)?,
@@ -139,6 +139,15 @@ impl Network {
             Op::Concat => Tensor::cat(x, 0)?,
         })
     }
+}
+
+/// ReLU with PyTorch's gradient: 0 where the input is 0 (candle's own
+/// `relu` passes the gradient there). Exact zeros are common: batch norm
+/// maps a constant channel to its β, 0 at first, and a ReLU of a ReLU's
+/// zeros is one; the engine and PyTorch agree, so candle must too.
+fn relu(x: &Tensor) -> Result<Tensor> {
+    // The comparison carries no gradient: the product's is the mask.
+    Ok(x.mul(&x.gt(0f32)?.to_dtype(x.dtype())?)?)
 }
 
 impl Model for Network {

@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use candle_core::Device;
 
-use super::evaluate::argmax;
+use super::evaluate::{argmax, check_dataset};
 use super::fit::check_batch_size;
 use super::runner::{read_losses, Runner};
 use super::FitConfig;
 use crate::cpu::{self, Isa};
-use crate::data::{Dataset, NUM_CLASSES};
+use crate::data::Dataset;
 use crate::engine::peak_gflops;
 use crate::model::{summarize, Model};
 use crate::{runtime, Error, Result};
@@ -76,9 +76,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     if config.batches == 0 {
         return Err(Error::InvalidArgument("benchmark batch count must be at least 1".into()));
     }
-    if data.is_empty() {
-        return Err(Error::InvalidArgument("the benchmark dataset is empty".into()));
-    }
+    check_dataset(&model.io(), data, "the benchmark dataset", None)?;
     let indices = |b: usize| -> Vec<usize> { (0..config.batch_size).map(|i| (b * config.batch_size + i) % data.len()).collect() };
     let recipe = FitConfig::default();
     let mut runner = Runner::new(model, device, Some(config.batch_size))?;
@@ -105,7 +103,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     model.set_training(false);
     let mut infer = |b: usize| -> Result<()> {
         let logits = runner.logits_of(data, &indices(b))?;
-        logits.chunks_exact(NUM_CLASSES).map(argmax).for_each(drop);
+        logits.chunks_exact(model.classes()).map(argmax).for_each(drop);
         Ok(())
     };
     timed(0..config.warmup, &mut infer)?;

@@ -3,9 +3,9 @@ use candle_core::Device;
 use super::fit::check_batch_size;
 use super::runner::Runner;
 use super::EVAL_BATCH_SIZE;
-use crate::data::{normalize_pixel, normalize_unit, Dataset, NUM_CLASSES};
+use crate::data::{normalize_pixel, normalize_unit, Dataset, IMAGE_CHANNELS};
 use crate::engine::{cross_entropy, softmax_in_place};
-use crate::model::Model;
+use crate::model::{Model, ModelIo};
 use crate::{Error, Result};
 
 /// Accuracy and mean cross-entropy of a model on a dataset.
@@ -17,27 +17,44 @@ pub struct EvalResult {
     pub loss: f64,
 }
 
-/// Refuses images of `height`×`width` for the model `model` (which takes
-/// `input` = height × width); `from`, where they came from, is named in the
-/// message.
-pub fn check_input_size(model: &str, input: (usize, usize), height: usize, width: usize, from: Option<&str>) -> Result<()> {
-    let (h, w) = input;
+/// Refuses images of `height`×`width` grey pixels for the model `io`
+/// describes; `from`, where they came from, is named in the message.
+pub fn check_input_size(io: &ModelIo, height: usize, width: usize, from: Option<&str>) -> Result<()> {
+    let [channels, h, w] = io.input;
+    let from = from.map(|f| format!(" from {f}")).unwrap_or_default();
+    if channels != IMAGE_CHANNELS {
+        return Err(Error::InvalidArgument(format!(
+            "model \"{}\" takes {channels}-channel images; the images{from} are greyscale ({IMAGE_CHANNELS} channel)",
+            io.name
+        )));
+    }
     if (h, w) != (height, width) {
-        let from = from.map(|f| format!(" from {f}")).unwrap_or_default();
-        return Err(Error::InvalidArgument(format!("model \"{model}\" takes {h}x{w} images (got {height}x{width}{from})")));
+        return Err(Error::InvalidArgument(format!("model \"{}\" takes {h}x{w} images (got {height}x{width}{from})", io.name)));
     }
     Ok(())
 }
 
-/// Refuses a dataset the model `model` (taking `input` images) cannot run
-/// on: an empty one, or one of another image size. `name` (the argument)
-/// and `source` (where its images came from) are named in the message.
-pub fn check_dataset(model: &str, input: (usize, usize), data: &Dataset, name: &str, source: Option<&str>) -> Result<()> {
+/// Refuses a dataset the model `io` describes cannot run on: an empty one,
+/// one of another image size, or one with labels beyond the model's class
+/// scores. `name` (the argument) and `source` (where its images came from)
+/// are named in the message.
+pub fn check_dataset(io: &ModelIo, data: &Dataset, name: &str, source: Option<&str>) -> Result<()> {
+    let what = source.map_or_else(|| name.to_string(), |s| format!("{name} ({s})"));
     if data.is_empty() {
-        let what = source.map_or_else(|| name.to_string(), |s| format!("{name} ({s})"));
         return Err(Error::InvalidArgument(format!("{what} must not be empty")));
     }
-    check_input_size(model, input, data.height(), data.width(), source)
+    check_input_size(io, data.height(), data.width(), source)?;
+    let top = data.max_label() as usize;
+    if top >= io.classes {
+        return Err(Error::InvalidArgument(format!(
+            "model \"{}\" gives {} class scores (labels 0..{}), but {what} has label {top}: its last layer needs at least {} outputs",
+            io.name,
+            io.classes,
+            io.classes.saturating_sub(1),
+            top + 1
+        )));
+    }
+    Ok(())
 }
 
 /// Runs the model over `data` in batches of `batch_size` (no gradients kept).
@@ -48,7 +65,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
 /// [`evaluate`], plus the predicted class of every image in dataset order
 /// (what a confusion matrix or a list of mistakes is made from).
 pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
-    check_dataset(model.name(), model.input_size(), data, "dataset", None)?;
+    check_dataset(&model.io(), data, "dataset", None)?;
     check_batch_size(batch_size)?;
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
@@ -57,7 +74,7 @@ pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: 
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(batch_size) {
         let logits = runner.logits_of(data, chunk)?;
-        for (row, &i) in logits.chunks_exact(NUM_CLASSES).zip(chunk) {
+        for (row, &i) in logits.chunks_exact(model.classes()).zip(chunk) {
             let (label, predicted) = (data.labels()[i] as usize, argmax(row));
             loss_sum += cross_entropy(row, label) as f64;
             correct += usize::from(predicted == label);
@@ -98,7 +115,7 @@ impl Pixel for f32 {
 
 /// Class probabilities (softmax of the logits) for `count` images of
 /// `height`×`width` [`Pixel`]s (bytes, or floats scaled to [0, 1]), run in
-/// batches of [`EVAL_BATCH_SIZE`]; returns count×10 values.
+/// batches of [`EVAL_BATCH_SIZE`]; returns count×[`Model::classes`] values.
 pub fn predict_probabilities<P: Pixel>(
     model: &dyn Model,
     pixels: &[P],
@@ -108,13 +125,13 @@ pub fn predict_probabilities<P: Pixel>(
     device: &Device,
 ) -> Result<Vec<f32>> {
     let mut out = predict_logits(model, pixels, count, height, width, device)?;
-    out.chunks_exact_mut(NUM_CLASSES).for_each(softmax_in_place);
+    out.chunks_exact_mut(model.classes()).for_each(softmax_in_place);
     Ok(out)
 }
 
 /// The logits (class scores before softmax, what an exported ONNX file's
 /// `logits` output holds) of `count` images, as [`predict_probabilities`]
-/// takes them; returns count×10 values.
+/// takes them; returns count×[`Model::classes`] values.
 pub fn predict_logits<P: Pixel>(
     model: &dyn Model,
     pixels: &[P],
@@ -123,13 +140,13 @@ pub fn predict_logits<P: Pixel>(
     width: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
-    check_input_size(model.name(), model.input_size(), height, width, None)?;
+    check_input_size(&model.io(), height, width, None)?;
     if pixels.len() != count * height * width {
         return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
     }
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
-    let mut out = Vec::with_capacity(count * NUM_CLASSES);
+    let mut out = Vec::with_capacity(count * model.classes());
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
         let normalized: Vec<f32> = chunk.iter().map(|&x| x.normalized()).collect();

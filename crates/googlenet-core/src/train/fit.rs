@@ -245,9 +245,9 @@ pub fn fit_from(
     on_event: &mut dyn FnMut(TrainEvent) -> ControlFlow<()>,
 ) -> Result<Vec<EpochSummary>> {
     config.validate()?;
-    check_dataset(model.name(), model.input_size(), train, "train", None)?;
+    check_dataset(&model.io(), train, "train", None)?;
     if let Some(v) = validation {
-        check_dataset(model.name(), model.input_size(), v, "validation", None)?;
+        check_dataset(&model.io(), v, "validation", None)?;
     }
     let mut runner = Runner::new(model, device, Some(config.batch_size))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);

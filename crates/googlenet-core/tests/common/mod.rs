@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
+pub mod random_model;
+
 use std::path::PathBuf;
 
 use googlenet_core::data::{load_mnist_split, Dataset, Split};
