@@ -155,7 +155,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
    * among the large bodies) and, if it is large, its place is free.
    */
   const send = async (request: IncomingMessage, response: ServerResponse, { body, type, headers, heavy: large }: Answer): Promise<void> => {
-    if (response.socket === null) {
+    if (response.socket === null && !request.socket.destroyed) {
       // A pipelined request's response gets the socket when those before it are sent; its request closes if the client goes first.
       await new Promise((resolve) => {
         response.once('socket', resolve)
