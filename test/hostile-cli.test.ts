@@ -51,6 +51,30 @@ describe('integers past 2^32 - 1 are usage errors, not wrapped around', () => {
     expect(r.stdout).toBe('')
   })
 
+  // Each run would fail later, on its missing file, if the flag were taken.
+  it.each([
+    [['train', '--epochs', '0x10', '--data', '/nonexistent'], `--epochs must be ${U32} \\(got 0x10\\)`],
+    [['train', '--limit', '1e3', '--data', '/nonexistent'], `--limit must be ${U32} \\(got 1e3\\)`],
+    [['train', '--seed', ' 12', '--data', '/nonexistent'], '--seed must be an integer in \\[0, 4294967295\\] \\(got  12\\)'],
+    [['train', '--batch-size', '+5', '--data', '/nonexistent'], '--batch-size must be an integer in \\[1, 1024\\] \\(got \\+5\\)'],
+    [['train', '--warmup-epochs', '1.0', '--data', '/nonexistent'], '--warmup-epochs must be an integer in \\[0, 4294967295\\] \\(got 1.0\\)'],
+    [['train', '--lr', '0x10', '--data', '/nonexistent'], '--lr must be a finite number > 0 \\(got 0x10\\)'],
+    [['test', '--load', '/nonexistent', '--test-limit', '0b11'], `--test-limit must be ${U32} \\(got 0b11\\)`],
+    [['cost', '--kernel', '0o7'], `--kernel must be ${U32} \\(got 0o7\\)`],
+    [['serve', '--port', '0x50', '--load', '/nonexistent'], '--port must be an integer in \\[0, 65535\\] \\(got 0x50\\)'],
+  ])('integer flags take plain decimal digits only: %j', async (args, message) => {
+    const r = await run(args)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(new RegExp(`^error: ${message}\n$`))
+    expect(r.stdout).toBe('')
+  })
+
+  it('fractional flags still take decimal and exponent notation', async () => {
+    const r = await run(['train', '--lr', '1e-3', '--momentum', '.5', '--data', '/nonexistent'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^error: .*\/nonexistent/)
+  })
+
   it('still takes the largest count, 2^32 - 1, as "all of them"', async () => {
     const r = await run(['train', '--model', 'lenet5', '--data', valid, '--epochs', '1', '--limit', '4294967295', '--test-limit', '4294967295'])
     expect(r.stderr).not.toMatch(/^error/m)

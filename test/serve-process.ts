@@ -17,8 +17,8 @@ export interface Served {
   url: string
   child: ChildProcess
   stderr(): string
-  /** SIGINT, as Ctrl+C; resolves to the exit status. */
-  stop(): Promise<number | null>
+  /** Sends `signal` (SIGINT by default, as Ctrl+C); resolves to the exit status. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
 /** Where `serve` runs from: this checkout's CLI unless an installed one is named. */
@@ -45,8 +45,8 @@ export function serve(args: string[] = [], from: ServeFrom = {}): Promise<Served
           url,
           child,
           stderr: () => stderr,
-          stop: () => {
-            child.kill('SIGINT')
+          stop: (signal = 'SIGINT') => {
+            child.kill(signal)
             return exited
           },
         })

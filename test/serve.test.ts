@@ -13,16 +13,19 @@ import { MNIST_DIR, ROOT, runCli } from './helpers.js'
 import { type Served, pageBuiltOrSkip, serve } from './serve-process.js'
 
 describe('idxSlice', () => {
-  it('keeps the header, sets the count and keeps the first records, for images and labels', () => {
+  it('keeps the header, sets the count and keeps the first records, for images and labels, without copying them', () => {
     const images = readFileSync(join(MNIST_DIR, 't10k-images-idx3-ubyte'))
     const labels = readFileSync(join(MNIST_DIR, 't10k-labels-idx1-ubyte'))
     expect([idxCount(images), idxCount(labels)]).toEqual([10_000, 10_000])
-    const five = idxSlice(images, 5)
+    const five = Buffer.concat(idxSlice(images, 5))
     expect(five.length).toBe(16 + 5 * 784)
     expect(idxCount(five)).toBe(5)
-    expect(Buffer.from(five.subarray(8, 16))).toEqual(images.subarray(8, 16))
-    expect(Buffer.from(five.subarray(16)).equals(images.subarray(16, 16 + 5 * 784))).toBe(true)
-    expect([...idxSlice(labels, 3)]).toEqual([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])
+    expect(five.subarray(8, 16)).toEqual(images.subarray(8, 16))
+    expect(five.subarray(16).equals(images.subarray(16, 16 + 5 * 784))).toBe(true)
+    expect([...Buffer.concat(idxSlice(labels, 3))]).toEqual([0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])
+    // The records are a view of the file, not a copy; the header is a copy, which leaves the file as it was.
+    expect(idxSlice(images, 5)[1].buffer).toBe(images.buffer)
+    expect(idxCount(images)).toBe(10_000)
   })
 })
 
@@ -96,7 +99,7 @@ describe.skipIf(!pageBuiltOrSkip('test/serve.test.ts'))('serve', () => {
       const net = network([{ c: conv2d({ outChannels: 4, kernel: 3 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }])
       await createModel(net, { input: [1, 32, 32] }).save(wide)
       const refused = await runCli(['serve', '--port', '0', '--load', wide])
-      expect([refused.code, refused.stderr]).toEqual([1, `error: ${wide}: the page draws 28×28 digits, but this model takes 32×32 images\n`])
+      expect([refused.code, refused.stderr]).toEqual([1, `error: ${wide}: the page draws one grey 28×28 image, but this model takes 1×32×32\n`])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -105,9 +108,13 @@ describe.skipIf(!pageBuiltOrSkip('test/serve.test.ts'))('serve', () => {
     expect([taken.code, taken.stderr]).toEqual([1, `error: port ${port} is in use: choose another with --port (0 picks a free one)\n`])
   })
 
-  it('stops on Ctrl+C with status 0, having written nothing on stderr', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('stops on %s with the status train gives (%i), having written nothing on stderr', async (signal, status) => {
     const other = await serve()
-    expect(await other.stop()).toBe(0)
+    expect(await other.stop(signal)).toBe(status)
     expect(other.stderr()).toBe('')
   })
 })
@@ -117,6 +124,9 @@ describe('serve refuses bad flags and files, in one line', () => {
     [['--port', '70000'], 2, "error: --port must be an integer in [0, 65535] (got 70000)\n"],
     [['--port', 'x'], 2, 'error: --port must be an integer in [0, 65535] (got x)\n'],
     [['--load', '/nonexistent/model.safetensors'], 1, undefined],
+    // The file is missing: these fail before reading it.
+    [['--host', '', '--load', '/nonexistent/model.safetensors'], 2, 'error: --host must name an address to listen on (127.0.0.1 unless given)\n'],
+    [['--host', ' ', '--load', '/nonexistent/model.safetensors'], 2, 'error: --host must name an address to listen on (127.0.0.1 unless given)\n'],
   ])('serve %j exits %i', async (args, code, message) => {
     const r = await runCli(['serve', ...args])
     expect(r.code).toBe(code)
@@ -124,6 +134,19 @@ describe('serve refuses bad flags and files, in one line', () => {
     expect(r.stderr.split('\n')).toHaveLength(2)
     if (message) expect(r.stderr).toBe(message)
     else expect(r.stderr).toMatch(/^error: .*\/nonexistent\/model\.safetensors/)
+  })
+
+  it('refuses a model that does not take one grey 28×28 image, as the page draws', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'googlenet-serve-'))
+    try {
+      const rgb = join(dir, 'rgb.safetensors')
+      const net = network([{ c: conv2d({ outChannels: 4, kernel: 3 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }])
+      await createModel(net, { input: [3, 28, 28] }).save(rgb)
+      const r = await runCli(['serve', '--port', '0', '--load', rgb], { timeoutMs: 60_000 })
+      expect([r.code, r.stdout, r.stderr]).toEqual([1, '', `error: ${rgb}: the page draws one grey 28×28 image, but this model takes 3×28×28\n`])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('documents itself', async () => {

@@ -5,34 +5,48 @@
 import { errorMessage } from '../errors.js'
 import { checkDepth, checkModelName } from '../catalog.js'
 import { MAX_COUNT, checkInteger } from '../options.js'
+import { decimalNumber, wholeNumber } from '../numerals.js'
 import type { ModelName } from '../types.js'
 import { UsageError } from './usage-error.js'
 
 /** What commander hands an action: strings for given flags, defaults otherwise. */
 export type RawFlags = Record<string, unknown>
 
-/** Parses a flag's text as a number ('' and whitespace are not numbers). */
-function toNumber(raw: unknown): number {
+/** A flag's value as a number: commander hands defaults as numbers, and given flags as text, read by `read`. */
+function toNumber(raw: unknown, read: (text: string) => number): number {
   if (typeof raw === 'number') return raw
-  if (typeof raw !== 'string' || raw.trim() === '') return Number.NaN
-  return Number(raw)
+  return typeof raw === 'string' ? read(raw) : Number.NaN
 }
 
 /** A validator from options.ts: throws a message naming the flag. */
 export type Check = (name: string, value: unknown, shown?: string) => number
 
 /**
- * Reads flag `key` (shown to users as `flag`) as a number and validates it;
- * absent flags give `fallback`.
+ * Reads integer flag `key` (shown to users as `flag`), written in plain
+ * decimal digits (`0x10`, `1e3`, `+5` and ` 12` are refused, see
+ * {@link wholeNumber}), and validates it; absent flags give `fallback`.
  * @throws UsageError naming the flag
  */
 export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check, fallback: number): number
 export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check): number | undefined
 export function numberFlag(raw: RawFlags, key: string, flag: string, check: Check, fallback?: number): number | undefined {
+  return readFlag(raw, key, flag, check, wholeNumber) ?? fallback
+}
+
+/**
+ * Reads flag `key`, a fraction such as a learning rate, in decimal notation
+ * (`0.01`, `1e-3`; see {@link decimalNumber}), and validates it.
+ * @throws UsageError naming the flag
+ */
+export function decimalFlag(raw: RawFlags, key: string, flag: string, check: Check): number | undefined {
+  return readFlag(raw, key, flag, check, decimalNumber)
+}
+
+function readFlag(raw: RawFlags, key: string, flag: string, check: Check, read: (text: string) => number): number | undefined {
   const value = raw[key]
-  if (value === undefined) return fallback
+  if (value === undefined) return undefined
   try {
-    return check(flag, toNumber(value), value === '' ? '""' : String(value))
+    return check(flag, toNumber(value, read), value === '' ? '""' : String(value))
   } catch (error) {
     // A check that could not run (the addon failed to load) is no usage error.
     if (!(error instanceof RangeError || error instanceof TypeError)) throw error

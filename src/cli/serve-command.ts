@@ -9,12 +9,13 @@ import type { Command } from 'commander'
 import { errorMessage } from '../errors.js'
 import { Model } from '../model.js'
 import { checkInteger } from '../options.js'
+import { networkWarning } from '../serve/address.js'
 import { DEFAULT_MODEL, pageDir, wasmFile } from '../serve/assets.js'
 import { type RunningServer, startServer } from '../serve/server.js'
 import { numberFlag, type RawFlags } from './flags.js'
 import type { Io } from './io.js'
 import { StopSignals } from './signals.js'
-import { EXIT_FAILURE } from './usage-error.js'
+import { EXIT_FAILURE, UsageError } from './usage-error.js'
 
 const DETAILS = `
 The page has two panels. In the first, draw a digit with the mouse or a
@@ -28,8 +29,11 @@ test --load and predict --load read.
 
 Both panels run the WebAssembly build of the Rust core in a web worker:
 the same engine as the native build, with threads. Nothing is fetched from
-anywhere but this server, and it listens on 127.0.0.1 unless --host says
-otherwise. Ctrl+C stops it.
+anywhere but this server. It listens on 127.0.0.1 unless --host says
+otherwise (any address beyond loopback prints a warning: the page, and
+training in it, are then open to the network), and answers only requests
+addressed to it by that address or localhost. Ctrl+C stops it (status
+130; SIGTERM 143, SIGHUP 129, as train).
 
 Examples:
   $ googlenet-native serve
@@ -38,11 +42,17 @@ Examples:
 /** A TCP port; 0 asks the system for a free one. */
 const port = (name: string, value: unknown, shown?: string): number => checkInteger(name, value, 0, 65535, shown)
 
+/** What the page feeds a model: one grey 28×28 image, as it draws digits and as MNIST's are. */
+const PAGE_INPUT = [1, 28, 28] as const
+
 /** The model file to serve, checked by loading it here first: a page that cannot load it would fail in silence. */
 async function modelToServe(path: string): Promise<{ bytes: Uint8Array; name: string }> {
   const model = await Model.load(path)
-  const { height, width } = model.inputSize
-  if (height !== 28 || width !== 28) throw new Error(`${path}: the page draws 28×28 digits, but this model takes ${height}×${width} images`)
+  // The input its description (saved with the weights) says it takes: channels, height, width.
+  const { input } = model.description
+  if (input.some((size, i) => size !== PAGE_INPUT[i])) {
+    throw new Error(`${path}: the page draws one grey 28×28 image, but this model takes ${input.join('×')}`)
+  }
   return { bytes: await readFile(path), name: basename(path) }
 }
 
@@ -67,6 +77,9 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
     .addHelpText('after', DETAILS)
     .action(async (raw: RawFlags) => {
       const listenPort = numberFlag(raw, 'port', '--port', port, 8080)
+      // Node takes an empty host for every interface, the opposite of what an empty value suggests.
+      const host = String(raw.host)
+      if (host.trim() === '') throw new UsageError('--host must name an address to listen on (127.0.0.1 unless given)')
       // Before the URL is printed: a Ctrl+C the moment it shows must stop the server, not kill the process.
       const signals = new StopSignals()
       try {
@@ -75,7 +88,7 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
         try {
           const model = await modelToServe(typeof raw.load === 'string' ? raw.load : DEFAULT_MODEL)
           const assets = { pageDir: pageDir(), wasmFile: wasmFile() }
-          server = await startServer({ host: String(raw.host), port: listenPort, model, ...assets }).catch((error: unknown) => {
+          server = await startServer({ host, port: listenPort, model, ...assets }).catch((error: unknown) => {
             throw new Error(listenError(error, listenPort))
           })
           modelName = model.name
@@ -85,9 +98,11 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
           return
         }
         io.stdout.write(`Serving the page on ${server.url} (model: ${modelName}). Ctrl+C stops it.\n`)
+        const warning = networkWarning(server.address.address)
+        if (warning !== undefined) io.stderr.write(`warning: ${warning}\n`)
         if (!signals.signal.aborted) await new Promise((resolve) => signals.signal.addEventListener('abort', resolve, { once: true }))
         await server.close()
-        done(0)
+        done(signals.exitStatus)
       } finally {
         signals.dispose()
       }

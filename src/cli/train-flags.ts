@@ -6,7 +6,7 @@ import { FIT_DEFAULTS, checkBatchSize, checkFitSetting, checkInteger, checkSeed 
 import { type RecipeOptions, type ResolvedFit, checkRecipeOptions, resolveRecipe } from '../fit-options.js'
 import type { ModelSource } from '../describe/source.js'
 import type { Device } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, decimalFlag, numberFlag } from './flags.js'
 import { modelFlags } from './model-flags.js'
 import { UsageError } from './usage-error.js'
 
@@ -124,7 +124,7 @@ function recipeFlags(raw: RawFlags): RecipeOptions {
     checkRecipeOptions({ optimizer: raw.optimizer, schedule: raw.schedule, nesterov: raw.nesterov } as RecipeOptions, (o) => RECIPE_FLAGS[o]),
   )
   for (const key of RECIPE_NUMBERS) {
-    const value = numberFlag(raw, key, RECIPE_FLAGS[key], (name, v, shown) => checkFitSetting(key, name, v, shown))
+    const value = decimalFlag(raw, key, RECIPE_FLAGS[key], (name, v, shown) => checkFitSetting(key, name, v, shown))
     if (value !== undefined) given[key] = value
   }
   const stepEpochs = numberFlag(raw, 'stepEpochs', RECIPE_FLAGS.stepEpochs, atLeastOne)

@@ -1,18 +1,32 @@
 /**
  * The local web server of `googlenet-native serve`: a fixed set of routes
- * (no file paths from URLs), on loopback unless told otherwise, with the
- * headers a page needs for WebAssembly threads (cross-origin isolation
- * gives it SharedArrayBuffer) and a content policy that lets the page
- * fetch from this server only.
+ * (no file paths from URLs), on loopback unless told otherwise, answering
+ * only requests addressed to it by name or address (see host-check.ts),
+ * with the headers a page needs for WebAssembly threads (cross-origin
+ * isolation gives it SharedArrayBuffer) and a content policy that lets the
+ * page fetch from this server only. Bodies are streamed as the socket
+ * drains, and at most {@link HEAVY_LIMIT} large ones at once.
  * @module
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { defaultMnistDir } from '../mnist.js'
+import { wholeNumber } from '../numerals.js'
+import { pageUrl } from './address.js'
 import { WASM_FILE } from './assets.js'
+import { type Body, bytesBody, fileBody } from './body.js'
+import { hostCheck } from './host-check.js'
 import { idxCount, idxSlice } from './idx-slice.js'
+import { Slots } from './slots.js'
+
+/**
+ * How many large bodies (MNIST, the model, the .wasm) are sent at once;
+ * the next wait their turn. The page asks for four parts of MNIST at once.
+ */
+export const HEAVY_LIMIT = 4
 
 /** What the server serves. */
 export interface ServeOptions {
@@ -32,7 +46,10 @@ export interface ServeOptions {
 
 /** A running server. */
 export interface RunningServer {
+  /** Where to open the page. */
   url: string
+  /** The address and port it is bound to. */
+  address: AddressInfo
   close(): Promise<void>
 }
 
@@ -69,6 +86,15 @@ const MNIST_FILES = {
 } as const
 type MnistPart = keyof typeof MNIST_FILES
 
+/** What a route answers. */
+interface Answer {
+  body: Body
+  type: string
+  headers?: Record<string, string>
+  /** A large body, sent under {@link HEAVY_LIMIT}. */
+  heavy?: boolean
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -95,41 +121,79 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     return file
   }
 
-  const respond = async (request: IncomingMessage): Promise<{ body: Uint8Array | string; type: string; headers?: Record<string, string> }> => {
+  /** What a GET of `request` answers: a body, its type, and whether it is large (MNIST, the model, the .wasm). */
+  const respond = async (request: IncomingMessage): Promise<Answer> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'only GET and HEAD')
     const url = new URL(request.url ?? '/', 'http://localhost')
     const path = url.pathname
-    if (path === '/' || path === '/index.html') return { body: await readFile(join(options.pageDir, 'index.html')), type: TYPES['.html']! }
-    if (path === `/app/${WASM_FILE}`) return { body: await readFile(options.wasmFile), type: TYPES['.wasm']! }
+    if (path === '/' || path === '/index.html') return { body: await fileBody(join(options.pageDir, 'index.html')), type: TYPES['.html']! }
+    if (path === `/app/${WASM_FILE}`) return { body: await fileBody(options.wasmFile), type: TYPES['.wasm']!, heavy: true }
     if (path.startsWith('/app/')) {
       const file = page.get(path.slice('/app/'.length))
-      if (file !== undefined) return { body: await readFile(file), type: TYPES[extname(file)]! }
+      if (file !== undefined) return { body: await fileBody(file), type: TYPES[extname(file)]! }
     }
     if (path === '/model.safetensors') {
-      return { body: options.model.bytes, type: 'application/octet-stream', headers: { 'X-Model-Name': encodeURIComponent(options.model.name) } }
+      const headers = { 'X-Model-Name': encodeURIComponent(options.model.name) }
+      return { body: bytesBody([options.model.bytes]), type: 'application/octet-stream', headers, heavy: true }
     }
     const part = /^\/mnist\/((?:train|test)-(?:images|labels))$/.exec(path)?.[1] as MnistPart | undefined
     if (part !== undefined) {
       const file = await mnistFile(part)
       const total = idxCount(file)
-      const count = Number(url.searchParams.get('count') ?? total)
+      const text = url.searchParams.get('count')
+      const count = text === null ? total : wholeNumber(text)
       if (!Number.isInteger(count) || count < 1 || count > total) throw new HttpError(400, `count must be a whole number from 1 to ${total}`)
-      return { body: idxSlice(file, count), type: 'application/octet-stream' }
+      return { body: bytesBody(idxSlice(file, count)), type: 'application/octet-stream', heavy: true }
     }
     throw new HttpError(404, `no such page: ${path}`)
   }
 
-  const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    respond(request)
-      .then(({ body, type, headers }) => {
-        response.writeHead(200, { ...HEADERS, ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) })
-        response.end(request.method === 'HEAD' ? undefined : body)
+  const heavy = new Slots(HEAVY_LIMIT)
+  /**
+   * Sends `answer` once it is this response's turn on its socket (a
+   * pipelined request waits for those before it, without holding a place
+   * among the large bodies) and, if it is large, its place is free.
+   */
+  const send = async (request: IncomingMessage, response: ServerResponse, { body, type, headers, heavy: large }: Answer): Promise<void> => {
+    if (response.socket === null && !request.socket.destroyed) {
+      // A pipelined request's response gets the socket when those before it are sent; its request closes if the client goes first.
+      await new Promise((resolve) => {
+        response.once('socket', resolve)
+        request.once('close', resolve)
       })
+    }
+    const release = large ? await heavy.take() : undefined
+    try {
+      if (request.socket.destroyed) return
+      response.writeHead(200, { ...HEADERS, ...headers, 'Content-Type': type, 'Content-Length': body.length })
+      if (request.method === 'HEAD') response.end()
+      else await pipeline(body.open(), response)
+    } finally {
+      release?.()
+    }
+  }
+
+  /** Answers `message` with `status`; a body cut short (the client went away, a file failed) ends the connection. */
+  const fail = (response: ServerResponse, status: number, message: string): void => {
+    if (response.headersSent) {
+      response.destroy()
+      return
+    }
+    response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+    response.end(message)
+  }
+
+  // Made on the first request: it needs the port the server is bound to.
+  let checkHost: ReturnType<typeof hostCheck> | undefined
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    checkHost ??= hostCheck(options.host, server.address() as AddressInfo)
+    const refusal = checkHost(request.headers.host)
+    if (refusal !== undefined) return fail(response, 403, refusal)
+    respond(request)
+      .then((answer) => send(request, response, answer))
       .catch((error: unknown) => {
         const status = error instanceof HttpError ? error.status : 500
-        const message = error instanceof Error ? error.message : String(error)
-        response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
-        response.end(`${message}\n`)
+        fail(response, status, `${error instanceof Error ? error.message : String(error)}\n`)
       })
   }
 
@@ -141,10 +205,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       resolve()
     })
   })
-  const { port } = server.address() as AddressInfo
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  const address = server.address() as AddressInfo
   return {
-    url: `http://${host}:${port}/`,
+    url: pageUrl(options.host, address),
+    address,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()))
