@@ -139,6 +139,50 @@ describe('models of your own', () => {
     expect(createModel(network([{ c: conv2d({ outChannels: 4, kernel: 3 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }]), { input: [1, 20, 20] }).inputSize).toEqual({ height: 20, width: 20 })
   })
 
+  it('reads a model of 12 class scores 12 at a time: predict, logits, evaluate and its confusion matrix', async () => {
+    const twelve = network([{ c1: conv2d({ outChannels: 8, kernel: 5 }) }, maxPool({ kernel: 2 }), relu(), flatten(), { fc: linear({ outFeatures: 12 }) }])
+    const model = createModel(twelve, { seed: 3 })
+    expect(model.classes).toBe(12)
+    await model.fit(train, { epochs: 1, batchSize: 32, optimizer: 'adam' })
+    const pixels = firstImages(test, 16)
+    const logits = await model.logits(pixels)
+    const { labels, probabilities } = await model.predict(pixels)
+    expect(logits).toHaveLength(16 * 12)
+    expect(probabilities).toHaveLength(16 * 12)
+    for (let i = 0; i < 16; i++) {
+      const row = Array.from(logits.subarray(i * 12, (i + 1) * 12))
+      expect(labels[i]).toBe(row.indexOf(Math.max(...row)))
+      expect(probabilities.subarray(i * 12, (i + 1) * 12).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5)
+    }
+    const evaluation = await model.evaluate(test, { confusion: true })
+    expect(evaluation.accuracy).toBeGreaterThan(0.5)
+    expect(evaluation.confusion).toHaveLength(12)
+    expect(evaluation.confusion.flat().reduce((a, b) => a + b, 0)).toBe(test.length)
+  })
+
+  it('refuses data with labels beyond the model\'s class scores, and predicts with the scores it has', async () => {
+    const three = network([flatten(), { fc: linear({ outFeatures: 3 }) }])
+    const model = createModel(three, { seed: 1 })
+    await expect(model.fit(train, { epochs: 1 })).rejects.toThrow(/gives 3 class scores \(labels 0\.\.2\), but train \(.*\) has label 9: its last layer needs at least 10 outputs/)
+    await expect(model.evaluate(test)).rejects.toThrow(RangeError)
+    const { labels, probabilities } = await model.predict(firstImages(test, 2))
+    expect(probabilities).toHaveLength(6)
+    expect([...labels].every((label) => label < 3)).toBe(true)
+  })
+
+  it('computes flatten after flatten, and a batch as its images one at a time (globalAvgPool, flatten, linear)', async () => {
+    const pytorchHabit = network([{ c1: conv2d({ outChannels: 8, kernel: 5 }) }, relu(), globalAvgPool(), flatten(), flatten(), { fc: linear({ outFeatures: 10 }) }])
+    const model = createModel(pytorchHabit, { seed: 4 })
+    await model.fit(train, { epochs: 1, batchSize: 32, optimizer: 'adam' })
+    const pixels = firstImages(test, 4)
+    const batch = await model.logits(pixels)
+    const size = 28 * 28
+    for (let i = 0; i < 4; i++) {
+      const alone = await model.logits(pixels.subarray(i * size, (i + 1) * size))
+      alone.forEach((v, k) => expect(Math.abs(v - batch[i * 10 + k])).toBeLessThan(1e-5))
+    }
+  })
+
   it('fails at construction where a layer does not fit, naming it and both shapes', () => {
     const tooSmall = network([{ conv: conv2d({ outChannels: 4, kernel: 5 }) }, { pool: maxPool({ kernel: 8 }) }, { big: conv2d({ outChannels: 4, kernel: 5 }) }, flatten(), { fc: linear({ outFeatures: 10 }) }])
     expect(() => createModel(tooSmall)).toThrow(RangeError)

@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js'
 import { Model } from '../model.js'
 import { type OnnxFormat, onnxFormat } from '../onnx.js'
 import { checkOutputFile } from '../output-file.js'
+import { checkDistinctFiles } from './distinct-files.js'
 import { type RawFlags, checkFlag } from './flags.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
@@ -66,6 +67,7 @@ export function addExportCommand(program: Command, io: Io, done: (code: number) 
       if (typeof raw.load !== 'string' || raw.load === '') throw new UsageError('export needs --load <file>: the model to export')
       if (typeof raw.onnx !== 'string' || raw.onnx === '') throw new UsageError('export needs --onnx <file>: the ONNX file to write')
       const output = raw.onnx
+      checkDistinctFiles([{ flag: '--load', path: raw.load }], [{ flag: '--onnx', path: output }])
       checkFlag('--onnx', () => checkOutputFile(output))
       try {
         const model = await Model.load(raw.load, { device: 'cpu' })

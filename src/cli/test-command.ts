@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js'
 import { loadMnistSplit } from '../mnist.js'
 import { Model } from '../model.js'
 import { checkOutputFile } from '../output-file.js'
+import { checkDistinctFiles } from './distinct-files.js'
 import { testReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
 import type { DetailedEvaluation, Device } from '../types.js'
@@ -59,7 +60,10 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
       if (typeof raw.load !== 'string' || raw.load === '') throw new UsageError('test needs --load <file>: the model to evaluate')
       if (raw.report !== undefined && (typeof raw.report !== 'string' || raw.report === '')) throw new UsageError('--report must name a file')
       const report = raw.report
-      if (typeof report === 'string') checkFlag('--report', () => checkOutputFile(report))
+      if (typeof report === 'string') {
+        checkDistinctFiles([{ flag: '--load', path: raw.load }], [{ flag: '--report', path: report }])
+        checkFlag('--report', () => checkOutputFile(report))
+      }
       const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
       try {
         const model = await Model.load(raw.load, { device: raw.device as Device })

@@ -19,6 +19,7 @@ import type { Io } from './io.js'
 import { type Reporter, createReporter } from './reporter.js'
 import { StopSignals } from './signals.js'
 import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
+import { type FlagFile, checkDistinctFiles } from './distinct-files.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
 import { addRecipeOptions } from './recipe-options.js'
@@ -160,7 +161,8 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
 }
 
 /**
- * Refuses, before any work, outputs that could not be written: a `--save`
+ * Refuses, before any work, outputs that could not be written or would
+ * destroy a file the run needs: one named twice, or as an input; a `--save`
  * or `--report` target that is not a regular file or whose folder is
  * missing or read-only, and a `--checkpoint-dir` holding another run's
  * checkpoints (unless `--start-over`). Training for minutes and then losing
@@ -169,6 +171,18 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
  */
 function checkOutputs(flags: TrainFlags): void {
   const { save, report, checkpointDir: dir } = flags
+  const given = (files: Array<[string, string | undefined]>): FlagFile[] =>
+    files.flatMap(([flag, path]) => (path === undefined ? [] : [{ flag, path }]))
+  checkDistinctFiles(
+    given([
+      ['--model-file', flags.modelFile],
+      ['--resume', flags.resume],
+    ]),
+    given([
+      ['--save', save],
+      ['--report', report],
+    ]),
+  )
   if (save !== undefined) checkFlag('--save', () => checkOutputFile(save))
   if (report !== undefined) checkFlag('--report', () => checkOutputFile(report))
   if (dir !== undefined && flags.resume === undefined && !flags.startOver) {

@@ -33,6 +33,8 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
   recipe: RecipeOptions
   /** `--model`, or the description `--model-file` holds. */
   model: ModelSource
+  /** `--model-file`: the description file (read already; named so that no output replaces it). */
+  modelFile?: string
   depth?: number
   data?: string
   /** Where `--save` writes the trained model. */
@@ -94,7 +96,10 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     flags.model = model
     if (depth !== undefined) flags.depth = depth
     // A description file is the model, resumed or not: the run checks it against the checkpoint's.
-    if (raw.modelFile !== undefined) flags.given = new Set([...flags.given, 'model'])
+    if (typeof raw.modelFile === 'string') {
+      flags.given = new Set([...flags.given, 'model'])
+      flags.modelFile = raw.modelFile
+    }
   }
   const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
   if (limit !== undefined) flags.limit = limit
