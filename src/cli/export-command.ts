@@ -38,9 +38,10 @@ BatchNormalization in inference form, MaxPool, AveragePool,
 GlobalAveragePool, Relu, Add, Concat, Flatten). Its input "${format?.input ?? 'images'}" is float32
 N×channels×height×width (the model's input size, any batch size N), each
 pixel byte p (0..255, light digit on dark as in MNIST) given as
-${normalization}; its output "${format?.output ?? 'logits'}" is N×10 class scores before
-softmax, whose argmax is the digit. The file's metadata holds the mean, the
-std, the class labels "0".."9" and the model's description.
+${normalization}; its output "${format?.output ?? 'logits'}" is N×classes scores before
+softmax (the model's last layer's outputs: 10 for the zoo's digit models),
+whose argmax is the class. The file's metadata holds the mean, the std, the
+class labels ("0".."9" for digits) and the model's description.
 ${EXAMPLES}`
 }
 
