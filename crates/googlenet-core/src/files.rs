@@ -136,7 +136,7 @@ fn open_nonblocking(path: &Path) -> std::io::Result<File> {
 use wasi::open_nonblocking;
 
 /// A byte count in words: "4 GiB", "64 MiB".
-fn size_in_words(bytes: u64) -> String {
+pub(crate) fn size_in_words(bytes: u64) -> String {
     if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else {
