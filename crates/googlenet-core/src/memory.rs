@@ -1,6 +1,6 @@
-//! The engine's large buffers are allocated fallibly, so that a model too
-//! large for the memory there is gives an error the caller can catch, not
-//! an abort. An abort matters most in the WebAssembly build: there it is a
+//! The engine's large buffers are allocated fallibly, so that a model whose
+//! buffers do not fit in memory gets an error the caller can catch, not an
+//! abort. An abort matters most in the WebAssembly build: there it is a
 //! trap (`unreachable`) that ends the whole process from whichever thread it
 //! happens on, and its memory ends early (see [`LIMIT`]).
 
@@ -45,8 +45,8 @@ impl Buffers {
     }
 
     /// `Ok` when every buffer was allocated and [`HEADROOM`] is left beyond
-    /// them; else the error naming what `what` ("the buffers of 2 threads")
-    /// needed, and the limit of the build.
+    /// them; else the error naming what `what` ("the engine's buffers for 2
+    /// threads") needed, and the limit of the build.
     pub fn finish(self, what: &str) -> Result<()> {
         let mut headroom = Vec::<u8>::new();
         if !self.failed && headroom.try_reserve_exact(HEADROOM).is_ok() {
