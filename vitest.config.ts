@@ -16,7 +16,8 @@ const shared = {
  * napi-rs packages that the variable would break). Left out, as the README
  * says why: robustness (a panic traps instead of unwinding, and scripts
  * spawned with the API print Node's WASI warning) and hostile-files (WASI's
- * view of pipes, devices and full disks).
+ * view of read-only and full disks; test/wasm-hostile.test.ts checks pipes,
+ * devices, signals and memory on this build).
  */
 const WASM_SUITES = [
   'api',

@@ -3,7 +3,7 @@
  * `checkpointDir` and read by {@link Model.loadCheckpoint}).
  * @module
  */
-import { resolve } from 'node:path'
+import { addonPath } from './addon-path.js'
 import { nativeBinding } from './native.js'
 
 /**
@@ -22,5 +22,5 @@ export function latestCheckpoint(dir: string): string {
  */
 export function furthestCheckpoint(dir: string): { path: string; epochsDone: number; batchesDone: number } {
   if (typeof dir !== 'string' || dir === '') throw new TypeError('dir must be a non-empty string')
-  return nativeBinding().latestCheckpointIn(resolve(dir))
+  return nativeBinding().latestCheckpointIn(addonPath(dir))
 }

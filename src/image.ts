@@ -2,6 +2,7 @@
  * Digits from image files: {@link readDigitImage}, and from their bytes: {@link decodeDigitImage}.
  * @module
  */
+import { addonPath } from './addon-path.js'
 import { type NativeDigitImage, nativeBinding } from './native.js'
 
 /** A digit read from an image file by {@link readDigitImage}. */
@@ -59,7 +60,7 @@ export interface DigitImage {
  */
 export async function readDigitImage(path: string): Promise<DigitImage> {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-  return digitImage(await nativeBinding().readDigitImage(path))
+  return digitImage(await nativeBinding().readDigitImage(addonPath(path)))
 }
 
 /**

@@ -3,7 +3,8 @@
  * @module
  */
 import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
+import { addonPath } from './addon-path.js'
 import { Dataset, wrapNativeDataset } from './dataset.js'
 import { nativeBinding } from './native.js'
 import { checkOptionsObject } from './options.js'
@@ -51,7 +52,7 @@ export async function loadMnist(options?: LoadMnistOptions): Promise<MnistData> 
 export async function loadMnistSplit(split: 'train' | 'test', options?: LoadMnistOptions): Promise<Dataset> {
   const { dir } = checkOptionsObject('options', options)
   if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
-  const folder = dir === undefined ? defaultMnistDir() : resolve(dir)
+  const folder = dir === undefined ? defaultMnistDir() : addonPath(dir)
   // The core refuses an empty split, naming its file.
   return wrapNativeDataset(await nativeBinding().loadMnistSplit(folder, split))
 }

@@ -3,8 +3,8 @@
  * and their rules, come from the addon's catalog (see `catalog.ts`).
  * @module
  */
+import { addonPath } from './addon-path.js'
 import { type Dataset, nativeDataset } from './dataset.js'
-import { resolve as resolvePath } from 'node:path'
 import { resolveDevice } from './device.js'
 import { version } from './package-info.js'
 import { abortError, isNativeAbort } from './errors.js'
@@ -135,7 +135,7 @@ export class Model {
   static async loadCheckpoint(path: string, options?: { device?: Device }): Promise<Model> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
     const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
-    return Model.#fromNative(nativeBinding().NativeModel.loadCheckpoint(resolvePath(path), device), device)
+    return Model.#fromNative(nativeBinding().NativeModel.loadCheckpoint(addonPath(path), device), device)
   }
 
   static #fromNative(native: NativeModel, device: 'cpu' | 'cuda'): Model {
@@ -157,7 +157,7 @@ export class Model {
   static async load(path: string, options?: { device?: Device }): Promise<Model> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
     const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
-    return Model.#fromNative(nativeBinding().NativeModel.load(resolvePath(path), device), device)
+    return Model.#fromNative(nativeBinding().NativeModel.load(addonPath(path), device), device)
   }
 
   /**
@@ -192,7 +192,7 @@ export class Model {
    */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-    this.#native.save(resolvePath(path), this.#info())
+    this.#native.save(addonPath(path), this.#info())
   }
 
   /**
@@ -210,7 +210,7 @@ export class Model {
    */
   async exportOnnx(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-    this.#native.exportOnnx(resolvePath(path), this.#info())
+    this.#native.exportOnnx(addonPath(path), this.#info())
   }
 
   /** The metadata saved with the weights. */
@@ -334,7 +334,7 @@ export class Model {
         resume,
         o.checkpointDir === undefined
           ? null
-          : { dir: resolvePath(o.checkpointDir), info: this.#info(), startOver: o.startOver ?? false },
+          : { dir: addonPath(o.checkpointDir), info: this.#info(), startOver: o.startOver ?? false },
       )
       if (resume) this.#resumed = true
       const summaries = await pending

@@ -7,7 +7,7 @@
  * replaced; errors name the user's path, not a temporary file.
  * @module
  */
-import { resolve } from 'node:path'
+import { addonPath } from './addon-path.js'
 import { nativeBinding } from './native.js'
 
 /**
@@ -18,7 +18,7 @@ import { nativeBinding } from './native.js'
  * @throws Error naming `path` and what is wrong
  */
 export function checkOutputFile(path: string): string {
-  return nativeBinding().checkOutputPathFor(resolve(path))
+  return nativeBinding().checkOutputPathFor(addonPath(path))
 }
 
 /**
@@ -28,7 +28,7 @@ export function checkOutputFile(path: string): string {
  */
 export function writeOutputFile(path: string, data: string | Uint8Array): string {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  return nativeBinding().writeOutputFile(resolve(path), bytes)
+  return nativeBinding().writeOutputFile(addonPath(path), bytes)
 }
 
 /**
@@ -38,5 +38,5 @@ export function writeOutputFile(path: string, data: string | Uint8Array): string
  * @throws Error naming the folder and the run found there
  */
 export function checkCheckpointFolder(dir: string): void {
-  nativeBinding().checkCheckpointDirFor(resolve(dir))
+  nativeBinding().checkCheckpointDirFor(addonPath(dir))
 }

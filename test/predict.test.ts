@@ -61,6 +61,22 @@ function found(p: FilePrediction): DigitPrediction {
   return p
 }
 
+describe('an image file named by a path relative to the working folder', () => {
+  // The WebAssembly build resolved it against WASI's root, not the working folder (vitest's project `wasm` runs this there).
+  it('is the file there, for readDigitImage and predictFile', async () => {
+    const absolute = lightOnDark[0] as string
+    const model = createModel('lenet5', { seed: 1 })
+    const cwd = process.cwd()
+    process.chdir(dir)
+    try {
+      expect(await readDigitImage('digit-0.png')).toEqual(await readDigitImage(absolute))
+      expect(await model.predictFile('digit-0.png')).toEqual({ ...(await model.predictFile(absolute)), file: 'digit-0.png' })
+    } finally {
+      process.chdir(cwd)
+    }
+  })
+})
+
 describe('predict on image files', () => {
   let model: Model
   let light: DigitPrediction[]

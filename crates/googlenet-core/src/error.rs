@@ -16,6 +16,9 @@ pub enum Error {
     InvalidArgument(String),
     #[error("training was aborted")]
     Aborted,
+    /// A buffer that memory could not hold (see `memory.rs`).
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
     #[error("training diverged: {0}")]
     Diverged(String),
     /// A broken invariant of this crate: a bug, not a user error.

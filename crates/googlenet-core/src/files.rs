@@ -8,7 +8,8 @@
 //! refused with an error that says what it is, before a byte is read (a
 //! named pipe is opened non-blocking, so it cannot hang us), and a file is
 //! refused by its size, not after reading it, when it is larger than its kind
-//! may be.
+//! may be. The WebAssembly build does the same through WASI (`files/wasi.rs`
+//! says what differs there).
 //!
 //! Writing: a symbolic link is followed to the file it names, which is then
 //! replaced atomically (written beside it and renamed over it); a target that
@@ -28,37 +29,55 @@ use crate::{Error, Result};
 /// Symbolic links followed before a path counts as a loop (Linux's own limit).
 const MAX_LINKS: usize = 40;
 
-/// What a file type that is no regular file is, in words ("a directory"),
-/// where the platform tells.
-fn describe(file_type: FileType) -> Option<&'static str> {
+#[cfg(target_os = "wasi")]
+mod wasi;
+
+/// What the file at `path`, of type `file_type`, is when it is no regular
+/// file, in words ("a directory"), where the platform tells.
+fn describe(path: &Path, file_type: FileType) -> Option<&'static str> {
     if file_type.is_dir() {
         return Some("a directory");
     }
     if file_type.is_symlink() {
         return Some("a symbolic link");
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return Some("a named pipe");
-        }
-        if file_type.is_char_device() {
-            return Some("a character device");
-        }
-        if file_type.is_block_device() {
-            return Some("a block device");
-        }
-        if file_type.is_socket() {
-            return Some("a socket");
-        }
+    special_kind(path, file_type)
+}
+
+/// What a file that is no regular file, folder or link is ("a named pipe").
+#[cfg(unix)]
+fn special_kind(_path: &Path, file_type: FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        return Some("a named pipe");
+    }
+    if file_type.is_char_device() {
+        return Some("a character device");
+    }
+    if file_type.is_block_device() {
+        return Some("a block device");
+    }
+    if file_type.is_socket() {
+        return Some("a socket");
     }
     None
 }
 
-/// "is a named pipe, not a regular file", for what `metadata` describes.
-fn kind_message(metadata: &Metadata) -> String {
-    match describe(metadata.file_type()) {
+/// std on WASI tells only files, folders and links apart: the rest is asked by path.
+#[cfg(target_os = "wasi")]
+fn special_kind(path: &Path, _file_type: FileType) -> Option<&'static str> {
+    wasi::special_kind(path)
+}
+
+#[cfg(not(any(unix, target_os = "wasi")))]
+fn special_kind(_path: &Path, _file_type: FileType) -> Option<&'static str> {
+    None
+}
+
+/// "is a named pipe, not a regular file", for the file at `path`, which
+/// `metadata` describes.
+fn kind_message(path: &Path, metadata: &Metadata) -> String {
+    match describe(path, metadata.file_type()) {
         Some(kind) => format!("is {kind}, not a regular file"),
         None => "not a regular file".to_string(),
     }
@@ -66,7 +85,7 @@ fn kind_message(metadata: &Metadata) -> String {
 
 /// The data error for reading `path`, which is no regular file.
 fn not_regular(path: &Path, metadata: &Metadata) -> Error {
-    Error::data(path, kind_message(metadata))
+    Error::data(path, kind_message(path, metadata))
 }
 
 pub(crate) fn io_error(path: &Path, source: std::io::Error) -> Error {
@@ -75,7 +94,7 @@ pub(crate) fn io_error(path: &Path, source: std::io::Error) -> Error {
 
 /// Why `path` could not be opened, in the user's terms where we can tell.
 fn open_error(path: &Path, source: std::io::Error) -> Error {
-    #[cfg(unix)]
+    #[cfg(any(unix, target_os = "wasi"))]
     if source.raw_os_error() == Some(libc::ELOOP) {
         return Error::data(path, "is a symbolic link loop");
     }
@@ -94,14 +113,7 @@ fn open_error(path: &Path, source: std::io::Error) -> Error {
 /// followed), with its length. Anything else is refused with a data error
 /// that says what it is; nothing blocks, whatever `path` is.
 pub fn open_regular(path: &Path) -> Result<(File, u64)> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    // Opening a named pipe for reading waits for a writer; non-blocking, it
-    // returns at once and the type check below refuses it. Regular files
-    // ignore the flag.
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).map_err(|e| open_error(path, e))?;
+    let file = open_nonblocking(path).map_err(|e| open_error(path, e))?;
     let metadata = file.metadata().map_err(|e| io_error(path, e))?;
     if !metadata.is_file() {
         return Err(not_regular(path, &metadata));
@@ -109,8 +121,22 @@ pub fn open_regular(path: &Path) -> Result<(File, u64)> {
     Ok((file, metadata.len()))
 }
 
+/// Opens `path` for reading, non-blocking: opening a named pipe for reading
+/// waits for a writer; non-blocking, it returns at once, and the caller's
+/// type check refuses it. Regular files ignore the flag.
+#[cfg(not(target_os = "wasi"))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    options.open(path)
+}
+#[cfg(target_os = "wasi")]
+use wasi::open_nonblocking;
+
 /// A byte count in words: "4 GiB", "64 MiB".
-fn size_in_words(bytes: u64) -> String {
+pub(crate) fn size_in_words(bytes: u64) -> String {
     if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else {
@@ -160,7 +186,7 @@ fn write_target(path: &Path) -> Result<PathBuf> {
             Ok(m) if m.is_file() => return Ok(target),
             Ok(m) => {
                 let shown = if target == path { String::new() } else { format!(" (through the link to {})", target.display()) };
-                return Err(refuse(path, format!("{}{shown}: refusing to replace it", kind_message(&m))));
+                return Err(refuse(path, format!("{}{shown}: refusing to replace it", kind_message(&target, &m))));
             }
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(target),
             Err(e) => return Err(io_error(path, e)),

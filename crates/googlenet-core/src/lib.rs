@@ -56,6 +56,7 @@ pub mod engine;
 pub mod error;
 pub mod files;
 pub mod image;
+pub mod memory;
 pub mod model;
 pub mod onnx;
 pub mod ops;

@@ -46,6 +46,7 @@ use self::params::ParamLayout;
 use self::plan::{Kind, Plan};
 use self::steps::{BatchNormState, Chunk, Shared, Workspace};
 use self::winograd::Variant;
+use crate::memory::Buffers;
 use crate::model::{Description, Model};
 use crate::train::Optimizer;
 use crate::{Error, Result};
@@ -156,6 +157,11 @@ impl Engine {
         2 * per_image * images * std::mem::size_of::<f32>()
     }
 
+    /// Frees the workspaces; the next pass allocates them again.
+    pub fn release_buffers(&mut self) {
+        self.workspaces = Vec::new();
+    }
+
     /// Sets the images per chunk, for training and inference alike (see
     /// [`TRAIN_CHUNK`]); for tuning and tests.
     pub fn with_chunk(mut self, chunk: usize) -> Self {
@@ -180,24 +186,32 @@ impl Engine {
     /// Splits `count` images into one contiguous share per thread and makes
     /// sure each thread has a workspace, for its whole share (`whole`:
     /// batch norm in training keeps every activation) or for one chunk.
-    /// Returns the shares' (start, len).
-    fn shares(&mut self, count: usize, whole: bool) -> Vec<(usize, usize)> {
+    /// Returns the shares' (start, len), or the error saying how much
+    /// memory the workspaces need when it cannot be had.
+    fn shares(&mut self, count: usize, whole: bool) -> Result<Vec<(usize, usize)>> {
         let threads = rayon::current_num_threads().clamp(1, count.max(1));
         let (base, extra) = (count / threads, count % threads);
         let chunk = self.train_chunk.max(self.infer_chunk);
         let capacity = if whole { (base + usize::from(extra > 0)).max(chunk) } else { chunk };
         let fits = |ws: &Workspace| ws.capacity >= capacity && ws.chunk >= chunk;
         if self.workspaces.len() < threads || !self.workspaces.iter().take(threads).all(fits) {
-            self.workspaces = (0..threads).map(|_| Workspace::new(&self.plan, capacity, chunk, self.params.len(), true)).collect();
+            // The old ones go first: both at once could need twice the memory.
+            self.workspaces.clear();
+            let mut buffers = Buffers::default();
+            let workspaces =
+                (0..threads).map(|_| Workspace::new(&self.plan, capacity, chunk, self.params.len(), true, &mut buffers)).collect();
+            let plural = if threads == 1 { "" } else { "s" };
+            buffers.finish(&format!("the engine's buffers for {threads} thread{plural} ({capacity} images each)"))?;
+            self.workspaces = workspaces;
         }
         let mut start = 0;
-        (0..threads)
+        Ok((0..threads)
             .map(|t| {
                 let len = base + usize::from(t < extra);
                 start += len;
                 (start - len, len)
             })
-            .collect()
+            .collect())
     }
 
     fn check_images(&self, images: &[f32], count: usize) -> Result<()> {
@@ -294,7 +308,7 @@ impl Engine {
     /// statistics. Returns the shares.
     fn run_whole_shares(&mut self, images: &[f32], labels: Option<&[u32]>, count: usize) -> Result<Vec<(usize, usize)>> {
         self.transform_filters(false);
-        let shares = self.shares(count, true);
+        let shares = self.shares(count, true)?;
         let used = shares.iter().filter(|s| s.1 > 0).count();
         let chunk = self.train_chunk;
         let chunks = |len: usize| (0..len).step_by(chunk).map(move |base| Chunk { base, n: chunk.min(len - base) });
@@ -383,7 +397,7 @@ impl Engine {
         } else {
             self.use_running_stats();
             self.transform_filters(false);
-            let (shares, chunk) = (self.shares(count, false), self.train_chunk);
+            let (shares, chunk) = (self.shares(count, false)?, self.train_chunk);
             let image_len = self.plan.input.rows * self.plan.input.plane;
             let shared = shared!(self, &self.params, training: false, counts: &[], folds: &[]);
             let plan = &self.plan;
@@ -446,7 +460,7 @@ impl Engine {
         self.use_running_stats();
         self.fold_batch_norms();
         self.transform_filters(true);
-        let (shares, chunk) = (self.shares(count, false), self.infer_chunk);
+        let (shares, chunk) = (self.shares(count, false)?, self.infer_chunk);
         let image_len = self.plan.input.rows * self.plan.input.plane;
         let shared = shared!(self, &self.folded, training: false, counts: &[], folds: &self.plan.folds);
         let plan = &self.plan;

@@ -7,6 +7,7 @@ use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, relu_in
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
 use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
+use crate::memory::Buffers;
 use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
 
 /// Per batch norm, shared by every thread of a step: each channel's mean
@@ -83,19 +84,21 @@ fn conv_of(step: &Step) -> Option<&super::conv::ConvLayer> {
 }
 
 impl Workspace {
-    /// Buffers for `capacity` images passed in chunks of up to `chunk`;
+    /// Buffers for `capacity` images passed in chunks of up to `chunk`,
+    /// from `buffers` (which tells whether they could all be had);
     /// `training` allocates gradients.
-    pub fn new(plan: &Plan, capacity: usize, chunk: usize, param_len: usize, training: bool) -> Self {
+    pub fn new(plan: &Plan, capacity: usize, chunk: usize, param_len: usize, training: bool, buffers: &mut Buffers) -> Self {
         let largest = plan.tensor_lens.iter().max().copied().unwrap_or(0) * chunk;
+        let if_training = |len: usize| if training { len } else { 0 };
         Workspace {
             capacity,
             chunk,
-            values: plan.tensor_lens.iter().map(|len| vec![0.0; len * capacity]).collect(),
-            grads: plan.tensor_lens.iter().map(|len| if training { vec![0.0; len * capacity] } else { Vec::new() }).collect(),
-            scratch: vec![0.0; plan.steps.iter().filter_map(conv_of).map(|c| c.scratch_len(chunk, training)).max().unwrap_or(0)],
-            spare: vec![0.0; if training { largest } else { 0 }],
-            param_grads: vec![0.0; if training { param_len } else { 0 }],
-            filter_grads: vec![0.0; if training { plan.filters_len } else { 0 }],
+            values: plan.tensor_lens.iter().map(|len| buffers.zeroed(len * capacity)).collect(),
+            grads: plan.tensor_lens.iter().map(|len| buffers.zeroed(if_training(len * capacity))).collect(),
+            scratch: buffers.zeroed(plan.steps.iter().filter_map(conv_of).map(|c| c.scratch_len(chunk, training)).max().unwrap_or(0)),
+            spare: buffers.zeroed(if_training(largest)),
+            param_grads: buffers.zeroed(if_training(param_len)),
+            filter_grads: buffers.zeroed(if_training(plan.filters_len)),
             loss_sum: 0.0,
             bn_partial: plan.batch_norms.iter().map(|b| vec![0.0; 2 * b.channels]).collect(),
         }

@@ -325,6 +325,7 @@ pub fn fit_from(
         let (test, eval_seconds) = match validation {
             Some(v) => {
                 let eval_started = Instant::now();
+                runner.release_buffers();
                 let result = evaluate(model, v, EVAL_BATCH_SIZE, device)?;
                 (Some(result), Some(eval_started.elapsed().as_secs_f64()))
             }

@@ -78,7 +78,10 @@ pub(crate) struct Runner<'m> {
 /// The most memory the engine's buffers may take for training: above it
 /// (a deep ResNet on a large batch keeps every activation for its batch
 /// norms) training goes through candle, which frees what it no longer needs.
-const ENGINE_MEMORY_BUDGET: usize = 2 << 30;
+/// Not where memory is bounded below it (the WebAssembly build's 2 GiB):
+/// candle would run out there too, and abort, where the engine refuses its
+/// buffers with an error naming what they need (`memory.rs`).
+const ENGINE_MEMORY_BUDGET: usize = if crate::memory::LIMIT.is_some() { usize::MAX } else { 2 << 30 };
 
 impl<'m> Runner<'m> {
     /// Runs `model` on `device`; `train_batch` is the batch size training
@@ -229,6 +232,16 @@ impl<'m> Runner<'m> {
                 *state = Some(restored);
                 Ok(())
             }
+        }
+    }
+
+    /// Frees the engine's buffers for a pass until the next pass needs them:
+    /// an evaluation runs an engine of its own, and the two sets at once
+    /// could need twice the memory (more than the WebAssembly build has, for
+    /// a wide model).
+    pub fn release_buffers(&mut self) {
+        if let Backend::Engine(engine) = &mut self.backend {
+            engine.release_buffers();
         }
     }
 
