@@ -331,6 +331,18 @@ describe('the model-description builder', () => {
     expect(() => residual(relu(), null as unknown as object)).toThrow(/residual: expected an options object/)
   })
 
+  it('refuses steps that hold themselves with a TypeError naming where, not a stack overflow', () => {
+    const loop: Steps[] = [relu()]
+    loop.push(loop)
+    expect(() => network(loop)).toThrow(new TypeError('network: layers[1]: holds itself (an array or object of steps inside itself): steps must form a tree'))
+    const named: Record<string, Steps> = { fc: linear({ outFeatures: 10 }) }
+    named.again = [flatten(), named]
+    expect(() => network([named])).toThrow(/layers\[0\]\.again\[1\]: holds itself/)
+    // The same steps twice, side by side, are no cycle.
+    const block = [conv2d({ outChannels: 4, kernel: 3, padding: 1 }), relu()]
+    expect(() => concat([block, block])).not.toThrow()
+  })
+
   it('survives a JSON round trip unchanged', () => {
     const description = googlenet()
     const text = JSON.stringify(description)

@@ -56,8 +56,17 @@ export type Steps = Step | NamedSteps | readonly Steps[]
  *   step that already has a name
  */
 export function sequenceOf(input: unknown, where: string): Step[] {
+  return sequenceWithin(input, where, new Set())
+}
+
+/**
+ * {@link sequenceOf} for an array or object met inside the ones in
+ * `enclosing`: meeting one of those again is a cycle, which would recurse
+ * forever.
+ */
+function sequenceWithin(input: unknown, where: string, enclosing: ReadonlySet<object>): Step[] {
   const out: Step[] = []
-  collect(input, where, out)
+  collect(input, where, out, enclosing)
   return out
 }
 
@@ -70,22 +79,25 @@ export function stepOf(input: unknown, where: string): Step {
   return steps.length === 1 ? (steps[0] as Step) : steps
 }
 
-function collect(input: unknown, where: string, out: Step[]): void {
-  if (Array.isArray(input)) {
-    input.forEach((item, i) => collect(item, `${where}[${i}]`, out))
-  } else if (isStepObject(input)) {
+function collect(input: unknown, where: string, out: Step[], enclosing: ReadonlySet<object>): void {
+  if (isStepObject(input)) {
     out.push(input)
-  } else if (isNamedSteps(input)) {
-    for (const key of keysInOrder(input, where)) out.push(named(key, input[key], `${where}.${key}`))
+    return
+  }
+  if (!Array.isArray(input) && !isNamedSteps(input)) throw notSteps(input, where)
+  if (enclosing.has(input)) throw new TypeError(`${where}: holds itself (an array or object of steps inside itself): steps must form a tree`)
+  const inside = new Set(enclosing).add(input)
+  if (Array.isArray(input)) {
+    input.forEach((item, i) => collect(item, `${where}[${i}]`, out, inside))
   } else {
-    throw notSteps(input, where)
+    for (const key of keysInOrder(input, where)) out.push(named(key, input[key], `${where}.${key}`, inside))
   }
 }
 
 /** `value` named `key`: a step object gets the name; an array or object of named steps becomes a named `sequential`. */
-function named(key: string, value: unknown, where: string): Step {
+function named(key: string, value: unknown, where: string, enclosing: ReadonlySet<object>): Step {
   if (Array.isArray(value) || isNamedSteps(value)) {
-    return { type: 'sequential', name: key, steps: sequenceOf(value, where) }
+    return { type: 'sequential', name: key, steps: sequenceWithin(value, where, enclosing) }
   }
   if (!isStepObject(value)) throw notSteps(value, where)
   const { type, name, ...fields } = value as { type: string; name?: unknown }
