@@ -17,10 +17,21 @@ export interface FlagFile {
   path: string
 }
 
+/** The device and inode of the file at `path` (links followed), or undefined where there is none or it cannot be read. */
+function inode(path: string): string | undefined {
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false })
+    return stat && `inode ${stat.dev}:${stat.ino}`
+  } catch {
+    // A link loop, a folder without permission: the core names such a path's fault when it opens it.
+    return undefined
+  }
+}
+
 /** What identifies the file at `path`: its device and inode if it exists, else its absolute path with links resolved. */
 function identity(path: string): string {
-  const stat = statSync(path, { throwIfNoEntry: false })
-  if (stat) return `inode ${stat.dev}:${stat.ino}`
+  const id = inode(path)
+  if (id) return id
   const absolute = resolve(path)
   try {
     return `path ${join(realpathSync(dirname(absolute)), basename(absolute))}`
