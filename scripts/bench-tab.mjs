@@ -2,7 +2,7 @@
 // Debian's Chromium (headless, puppeteer-core), trains one epoch there and
 // prints one JSON line with the page's own epoch time. Not a test (the
 // machine's load decides the figure); compare it with the same run under
-// Node, as README's "In the browser" does:
+// Node, as docs/browser.md does:
 //
 //   npm run build && npm run build:wasm      # the addon, dist/, the WebAssembly build and the page
 //   node scripts/bench-tab.mjs [images=10000] [epochs=1]

@@ -1,4 +1,4 @@
-"""The ResNet family of googlenet-native (README, "Models") in PyTorch, to
+"""The ResNet family of googlenet-native (docs/models.md) in PyTorch, to
 compare the five unit designs of He et al. 2016 (Fig. 4) under the
 reference recipe: batch 64, SGD lr 0.01, momentum 0.5, seed 0, test
 accuracy after each epoch. One JSON line per design. Needs PyTorch; not

@@ -1,7 +1,7 @@
 """PyTorch reference of the GoogLeNet-style MNIST net (two Inception-A modules),
 the yardstick that googlenet-native is measured against, side by side, for accuracy
 and speed. Same model, init, loss, optimizer, batch size and normalization as
-the README describes (the reference model and recipe). Reads the IDX files
+docs/models.md and docs/training.md describe. Reads the IDX files
 directly (no torchvision needed).
 
   --loader dataloader  per-sample Dataset + DataLoader, the way the PyTorch tutorial runs it

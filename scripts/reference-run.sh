@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full reference recipe (10 epochs, batch 64, lr 0.01, momentum 0.5) on
 # the bundled MNIST, ours and the PyTorch reference back to back on this
-# machine, one JSON line per epoch each. The README's accuracy and speed
+# machine, one JSON line per epoch each. docs/benchmarks.md's accuracy and speed
 # table comes from this. Takes ~10 minutes on 2 cores; run it on a quiet machine.
 #
 #   PYTHON=/path/to/python-with-torch scripts/reference-run.sh [OUTDIR]

@@ -21,7 +21,7 @@ export type Device = 'auto' | 'cpu' | 'cuda'
 
 /**
  * An optimizer: `'sgd'` (the reference recipe's, the default), `'adam'` or
- * `'adamw'`, as `torch.optim` defines them (see the README's "Training
+ * `'adamw'`, as `torch.optim` defines them (see docs/training.md, "Training
  * options"). A string, because the list lives in the addon; other names are
  * refused with a `RangeError` that lists the known ones.
  */

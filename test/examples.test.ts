@@ -1,5 +1,5 @@
 /**
- * The runnable scripts in examples/ (the README's models of one's own),
+ * The runnable scripts in examples/ (docs/models.md, models of one's own),
  * each trained for one epoch on a small slice as a user would run them.
  */
 import { execFile } from 'node:child_process'

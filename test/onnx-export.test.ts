@@ -3,7 +3,7 @@
  * (onnxruntime-web, which runs under Node with nothing downloaded) runs
  * every zoo model and a model of one's own, briefly trained, on 256 MNIST
  * test images, and its logits must equal ours within 1e-4 with the same
- * argmax on every image. Also the README's browser example, run as
+ * argmax on every image. Also the manual's browser example (docs/onnx.md), run as
  * written, and the `export` command.
  */
 import { spawn } from 'node:child_process'
@@ -23,7 +23,7 @@ const TOLERANCE = 1e-4
 const TEST_IMAGES = 256
 /** Training images for the brief fit: a few SGD steps, so batch norm's running statistics move. */
 const TRAIN_IMAGES = 512
-/** Training images for the README example's model. */
+/** Training images for the manual's example's model. */
 const APP_TRAIN_IMAGES = 4096
 
 /** A model of one's own: a residual block with batch norm and a projection shortcut, a concat with a padded average pool. */
@@ -118,8 +118,8 @@ describe('ONNX Runtime runs the exported file with our logits', () => {
   })
 })
 
-describe("the README's example", () => {
-  /** An app folder as a user's: the README's block as `classify.mjs`, beside the model and the digits to classify. */
+describe("the manual's ONNX example", () => {
+  /** An app folder as a user's: the manual's block as `classify.mjs`, beside the model and the digits to classify. */
   let app: string
   const count = 32
   let expected: number[]
@@ -136,9 +136,9 @@ describe("the README's example", () => {
     expect(new Set(expected).size).toBeGreaterThan(count / 8)
   })
 
-  /** The JavaScript block that follows the README's marker comment. */
+  /** The JavaScript block that follows the marker comment of the manual's ONNX page (docs/onnx.md). */
   function readmeExample(): string {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(ROOT, 'docs', 'onnx.md'), 'utf8')
     const marker = readme.indexOf('<!-- onnx-example:')
     expect(marker).toBeGreaterThan(-1)
     const block = /```js\n([\s\S]*?)```/.exec(readme.slice(marker))

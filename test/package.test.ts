@@ -232,7 +232,7 @@ export { params }
     }
     // The registry mirror here does not serve the audit endpoint: check
     // instead that the production tree is the short list reviewed by hand
-    // (README, "Security and reliability"), with no install scripts, and
+    // (docs/security.md), with no install scripts, and
     // underscore past CVE-2021-23358 (fixed in 1.12.1).
     const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, { version?: string; hasInstallScript?: boolean; dev?: boolean }>

@@ -6,7 +6,7 @@
  * 1,000 test images, and the file it downloads is one `test --load` reads;
  * a run can be stopped; nothing is requested from anywhere but the local
  * server, and nothing is logged as an error. SERVE_SCREENSHOT=file.png keeps
- * a screenshot (the README's).
+ * a screenshot (docs/browser.md's).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,4 +1,4 @@
-/** The tutorial's Net written with the builder, as the README writes it: shared by the builder's and the models' tests. */
+/** The tutorial's Net written with the builder, as docs/models.md writes it: shared by the builder's and the models' tests. */
 import { type ModelDescription, avgPool, concat, conv2d, flatten, linear, maxPool, network, relu } from '../dist/index.js'
 
 /** The tutorial's InceptionA: the branches' convs are named, the branches are not. */

@@ -2,7 +2,7 @@
 //! ONNX runtime (a web page, a phone, a server in another language) runs
 //! with the predictions the model makes here.
 //!
-//! The contract (README, "Export to ONNX"): input `images`, N×C×H×W float32
+//! The contract (docs/onnx.md): input `images`, N×C×H×W float32
 //! with a dynamic batch, each pixel normalized as the model's training
 //! normalized it (`(x/255 − mean) / std`, mean and std in the file's
 //! metadata); output `logits`, N×classes float32 before softmax; standard
