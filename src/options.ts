@@ -134,19 +134,6 @@ export function checkBatchSize(name: string, value: unknown, shown?: string): nu
   return checkInteger(name, value, 1, maxBatchSize(), shown)
 }
 
-/**
- * Checks a learning rate against the core's rule (a finite number > 0).
- * @param shown - how to show the rejected value (the CLI passes the raw text)
- */
-export function checkLearningRate(name: string, value: unknown, shown?: string): number {
-  return checkFitSetting('lr', name, value, shown)
-}
-
-/** Checks an SGD momentum against the core's rule (a finite number in [0, 1)). */
-export function checkMomentum(name: string, value: unknown, shown?: string): number {
-  return checkFitSetting('momentum', name, value, shown)
-}
-
 /** A numeric setting of the optimizer or schedule whose rule lives in the core. */
 export type RecipeNumber = 'lr' | 'momentum' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'stepGamma' | 'warmupStartFactor'
 
