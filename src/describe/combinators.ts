@@ -1,6 +1,6 @@
 /**
  * Steps made of steps ({@link sequential}, {@link concat}, {@link residual})
- * and the whole description ({@link model}).
+ * and the whole description ({@link network}).
  *
  * Their output is canonical, the most compact JSON for the model:
  * - names come from keys only; a key naming a step that already has a name
@@ -99,7 +99,7 @@ export function residual(body: Steps, options?: ResidualOptions): ResidualStep {
   }
 }
 
-/** Options of {@link model}. */
+/** Options of {@link network}. */
 export interface NetworkOptions {
   /** What the model is called in summaries, files and progress. Default `'custom'`. */
   readonly name?: string
@@ -107,10 +107,10 @@ export interface NetworkOptions {
   readonly input?: readonly [channels: number, height: number, width: number]
 }
 
-/** What {@link model} calls a model not given a name. */
+/** What {@link network} calls a model not given a name. */
 const DEFAULT_MODEL_NAME = 'custom'
 
-/** The input {@link model} gives a model not given one: MNIST's 1 × 28 × 28 images. */
+/** The input {@link network} gives a model not given one: MNIST's 1 × 28 × 28 images. */
 const DEFAULT_MODEL_INPUT: readonly [channels: number, height: number, width: number] = Object.freeze([1, 28, 28] as const)
 
 /**

@@ -180,7 +180,7 @@ export type StepType = Exclude<Step, readonly Step[]>['type']
 /**
  * A whole model description, the JSON document that `train({ model })`,
  * `npx googlenet-native train --model-file` and a saved model's metadata
- * hold. Build one with {@link model}.
+ * hold. Build one with {@link network}.
  */
 export interface ModelDescription {
   /** Always `'googlenet-native/model'`. */

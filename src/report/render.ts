@@ -84,7 +84,7 @@ export function renderReport(input: ReportInput): string {
 
 /**
  * Renders the report and writes it to `path` atomically, by the writer
- * model files use ({@link writeOutputFile}): a reader never sees half a
+ * model files use (the core's atomic writer): a reader never sees half a
  * report, a failed write leaves the old one, and errors name `path`.
  */
 export async function writeReport(path: string, input: ReportInput): Promise<void> {
