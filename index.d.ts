@@ -212,6 +212,9 @@ export declare function checkResumedRecipe(options: NativeFitOptions, recorded: 
  */
 export declare function decodeDigitImage(bytes: Uint8Array): Promise<NativeDigitImage>
 
+/** The model used where none is named (the core's catalog decides). */
+export declare const DEFAULT_MODEL: string
+
 /**
  * The description of zoo model `name` (or an alias) at `depth` (its
  * default when left out), as canonical JSON.

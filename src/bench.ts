@@ -6,14 +6,14 @@ import { nativeDataset } from './dataset.js'
 import { resolveDevice } from './device.js'
 import { loadMnist } from './mnist.js'
 import { modelEntry } from './catalog.js'
-import { type ModelSource, checkSourceDepth, resolveSource } from './describe/source.js'
+import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { loadedBinary, nativeBinding } from './native.js'
 import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
 import type { Device, ModelName } from './types.js'
 
 /** Options of {@link benchmark}. */
 export interface BenchmarkOptions {
-  /** A zoo name or a description of one's own (see {@link network}); default `'googlenet'`. */
+  /** A zoo name or a description of one's own (see {@link network}); default: {@link defaultModel}. */
   model?: ModelSource
   /** Residual units per stage, for the models that take a depth (the ResNets); default theirs. */
   depth?: number
@@ -76,7 +76,7 @@ export type CpuIsa = 'baseline' | 'avx2' | 'avx512'
  */
 export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult> {
   const o = checkOptionsObject('options', options)
-  const resolved = resolveSource(o.model ?? 'googlenet')
+  const resolved = resolveSource(sourceOrDefault(o.model))
   const depth = checkSourceDepth(resolved, o.depth)
   const { arg, description } = resolved
   const model = description?.name ?? arg

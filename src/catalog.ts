@@ -39,6 +39,15 @@ export interface ModelEntry {
 let catalog: readonly ModelEntry[] | undefined
 
 /**
+ * The model used where none is named (`train()`, `createModel()`,
+ * `summarize()`, the CLI's `--model`, the page): the core catalog's choice,
+ * `'googlenet'`. Read from the addon.
+ */
+export function defaultModel(): ModelName {
+  return nativeBinding().DEFAULT_MODEL
+}
+
+/**
  * Every model this build can create, one entry per model (aliases within
  * it), in the order they are listed to users. Read from the addon (loading
  * it if needed).

@@ -75,7 +75,7 @@ export {
   type TraceStep,
 } from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
-export { type DepthRule, type ModelEntry, modelCatalog, modelNames, models } from './catalog.js'
+export { type DepthRule, type ModelEntry, defaultModel, modelCatalog, modelNames, models } from './catalog.js'
 export { Model, createModel } from './model.js'
 export { onnxFormat, type OnnxFormat } from './onnx.js'
 export {

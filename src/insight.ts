@@ -5,7 +5,7 @@
  * @module
  */
 import { modelEntry } from './catalog.js'
-import { type ModelSource, checkSourceDepth, resolveSource } from './describe/source.js'
+import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 import type { ModelName } from './types.js'
@@ -49,9 +49,9 @@ export class TraceError extends Error {
   }
 }
 
-/** A model source resolved for the addon, with its depth checked (descriptions take none). */
+/** A model source (the default model where left out) resolved for the addon, with its depth checked (descriptions take none). */
 function sourceWithDepth(source: unknown, depth: unknown): { arg: string; name: string; input: readonly number[]; depth: number | undefined } {
-  const resolved = resolveSource(source)
+  const resolved = resolveSource(sourceOrDefault(source))
   const checked = checkSourceDepth(resolved, depth)
   const { arg, description } = resolved
   if (description) return { arg, name: description.name, input: description.input, depth: checked }
@@ -65,7 +65,7 @@ function sourceWithDepth(source: unknown, depth: unknown): { arg: string; name: 
  * image, with the totals.
  * @throws RangeError for an unknown model, a depth it does not take or a description the core refuses (the core's messages)
  */
-export function summarize(source: ModelSource = 'googlenet', options?: { depth?: number }): ModelSummary {
+export function summarize(source?: ModelSource, options?: { depth?: number }): ModelSummary {
   const { arg, name: model, depth } = sourceWithDepth(source, checkOptionsObject('options', options).depth)
   const layers = nativeBinding()
     .summarizeModel(arg, depth)
@@ -93,7 +93,7 @@ export function checkTraceSize(name: string, value: unknown, shown?: string): nu
  * @throws RangeError for an unknown model, a depth it does not take, a description the core refuses or a bad
  *   size; a {@link TraceError} naming the first layer whose input does not fit, with both shapes
  */
-export function traceShapes(source: ModelSource = 'googlenet', size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
+export function traceShapes(source?: ModelSource, size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
   const o = checkOptionsObject('size', size)
   const { arg, input, depth } = sourceWithDepth(source, o.depth)
   const height = checkTraceSize('height', o.height ?? input[1])

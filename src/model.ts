@@ -13,7 +13,7 @@ import { type ModelSummary, summarize } from './insight.js'
 import { nativeBinding, type NativeDataset, type NativeModel, type NativeModelInfo } from './native.js'
 import { recipeOfFit, resolveFitOptions } from './fit-options.js'
 import { modelEntry, models } from './catalog.js'
-import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource } from './describe/source.js'
+import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource, sourceOrDefault } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
 import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
@@ -90,7 +90,7 @@ export class Model {
    *   path at fault, or the layer that does not fit and both shapes) or a bad seed;
    *   Error for `device: 'cuda'` where no CUDA device can be used
    */
-  constructor(model: ModelSource = 'googlenet', options?: ModelOptions, handle?: object) {
+  constructor(model?: ModelSource, options?: ModelOptions, handle?: object) {
     const o = checkOptionsObject('options', options)
     this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
     this.#device = resolveDevice(o.device ?? 'auto')
@@ -98,7 +98,7 @@ export class Model {
     if (native) {
       this.#depth = o.depth
     } else {
-      const resolved = resolveSource(withInput(model, o.input))
+      const resolved = resolveSource(withInput(sourceOrDefault(model), o.input))
       this.#depth = checkSourceDepth(resolved, o.depth)
       native = new (nativeBinding().NativeModel)(resolved.arg, this.#seed, this.#device, this.#depth)
     }
@@ -465,7 +465,7 @@ export class Model {
  * Creates a freshly initialized model: one of the zoo by name, or one of
  * your own from a description (built with {@link network}, read from JSON,
  * or a zoo model's from {@link descriptions}, changed).
- * @param model - one of {@link modelNames}, or a description; default `'googlenet'`
+ * @param model - one of {@link modelNames}, or a description; default: {@link defaultModel}
  * @example
  * ```ts
  * const net = createModel(network([{ conv: conv2d({ outChannels: 8, kernel: 3 }) }, relu(), flatten(), { fc: linear({ outFeatures: 10 }) }]), { seed: 1 })
@@ -474,7 +474,7 @@ export class Model {
  *   a depth the model does not take, a description the core refuses (naming the JSON path at fault, or the
  *   layer that does not fit and both shapes) or a bad seed; Error for `device: 'cuda'` where no CUDA device can be used
  */
-export function createModel(model: ModelSource = 'googlenet', options?: ModelOptions): Model {
+export function createModel(model?: ModelSource, options?: ModelOptions): Model {
   return new Model(model, options)
 }
 

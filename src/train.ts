@@ -19,7 +19,7 @@ import type { CheckpointInfo, Device, FitOptions, TrainingHistory } from './type
 export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> {
   /**
    * A zoo name, or a description of one's own (see {@link network},
-   * {@link descriptions}); default `'googlenet'`.
+   * {@link descriptions}); default: {@link defaultModel}.
    */
   model?: ModelSource
   /** Residual units per stage, for the models that take a depth (the ResNets; see {@link models}). */
@@ -77,7 +77,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
   checkDataOptions(o)
   if (fit.signal?.aborted) throw abortError(fit.signal)
 
-  const model = new Model(o.model ?? 'googlenet', { seed, device: o.device ?? 'auto', ...(o.depth === undefined ? {} : { depth: o.depth }) })
+  const model = new Model(o.model, { seed, device: o.device ?? 'auto', ...(o.depth === undefined ? {} : { depth: o.depth }) })
   return { model, ...(await loadData(o, fit)), fit, resume: false }
 }
 

@@ -13,6 +13,7 @@ import {
   FIT_DEFAULTS,
   fitDefaultsFor,
   createModel,
+  defaultModel,
   modelCatalog,
   modelNames,
   models,
@@ -59,6 +60,14 @@ describe('the catalog', () => {
     expect(model.depth).toBe(entry.depth?.default)
     expect(summarize(name).params).toBe(model.paramCount)
     expect(traceShapes(name).at(-1)?.outputShape).toEqual([10])
+  })
+
+  it("names the default model, the core's, used wherever none is given", () => {
+    expect(defaultModel()).toBe(binding.DEFAULT_MODEL)
+    expect(defaultModel()).toBe(modelCatalog()[0]!.name)
+    expect(createModel().name).toBe(defaultModel())
+    expect(summarize().model).toBe(defaultModel())
+    expect(traceShapes()).toEqual(traceShapes(defaultModel()))
   })
 
   it('refuses names outside it, with the core\'s message listing it', () => {
@@ -160,6 +169,7 @@ describe('the defaults', () => {
     expect(help).toContain('--optimizer <name> sgd, adam or adamw, as torch.optim computes them (choices: "sgd", "adam", "adamw", default: "sgd")')
     expect(help).toContain('(choices: "constant", "step", "cosine", default: "constant")')
     expect(help).toContain(`batches per running-loss line (default: ${FIT_DEFAULTS.logEvery})`)
+    expect(help).toContain(`default: "${defaultModel()}"`)
     const rule = modelCatalog().find((m) => m.depth !== null)?.depth
     expect(help).toContain(`depth: ${rule?.min} to ${rule?.max} (default: ${rule?.default})`)
     const bench = (await runCli(['bench', '--help'])).stdout.replace(/\s+/g, ' ')

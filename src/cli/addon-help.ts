@@ -8,7 +8,7 @@
  * @module
  */
 import { Help, type HelpConfiguration, type Option } from 'commander'
-import { modelCatalog, modelNames } from '../catalog.js'
+import { defaultModel, modelCatalog, modelNames } from '../catalog.js'
 
 /** What help shows of a flag, read from the addon. */
 type Shown = { description?: string; defaultValue?: unknown; defaultValueDescription?: string; argChoices?: string[] }
@@ -34,9 +34,9 @@ export function choicesFromAddon(option: Option, read: () => string[]): Option {
   return option
 }
 
-/** `option`, a model name, whose help lists every name the catalog accepts (checked by the command). */
+/** `option`, a model name, whose help lists every name the catalog accepts and its default model (both applied by the command). */
 export function modelChoices(option: Option): Option {
-  fromAddon.set(option, () => ({ argChoices: [...modelNames] }))
+  fromAddon.set(option, () => ({ argChoices: [...modelNames], defaultValue: defaultModel() }))
   return option
 }
 

@@ -37,7 +37,7 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
   return program
     .command('bench')
     .description('time steady-state training (forward, backward, SGD step) and inference on MNIST batches')
-    .addOption(modelChoices(new Option('--model <name>', 'model to time').default('googlenet')))
+    .addOption(modelChoices(new Option('--model <name>', 'model to time')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
     .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per batch'), () => BENCH_DEFAULTS.batchSize))

@@ -39,7 +39,7 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
   program
     .command('summary')
     .description("every layer's output shape, parameters and multiply-accumulates, with totals")
-    .addOption(modelChoices(new Option('--model <name>', 'model to describe').default('googlenet')))
+    .addOption(modelChoices(new Option('--model <name>', 'model to describe')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
     .addOption(new Option('--json', 'print {"model","params","macs","layers":[…]}'))
@@ -57,7 +57,7 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
   program
     .command('trace')
     .description("run one dummy image through a model and print each layer's output shape as data flows")
-    .addOption(modelChoices(new Option('--model <name>', 'model to trace').default('googlenet')))
+    .addOption(modelChoices(new Option('--model <name>', 'model to trace')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
     .addOption(new Option('--height <n>', "input height (default: the model's)"))
@@ -85,7 +85,7 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
   program
     .command('describe')
     .description('print a model\'s description: the JSON that --model-file reads (docs/model-description.md)')
-    .addOption(modelChoices(new Option('--model <name>', 'model to describe').default('googlenet')))
+    .addOption(modelChoices(new Option('--model <name>', 'model to describe')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(new Option('--model-file <file>', 'check a description file instead, and print it in canonical form'))
     .addHelpText('after', DESCRIBE_EXAMPLES)

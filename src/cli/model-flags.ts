@@ -6,6 +6,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { Option } from 'commander'
+import { defaultModel } from '../catalog.js'
 import { type ModelSource, parseDescription } from '../describe/source.js'
 import { errorMessage } from '../errors.js'
 import { nativeBinding } from '../native.js'
@@ -60,7 +61,7 @@ function readDescriptionFile(path: string): string {
 export function modelFlags(raw: RawFlags, modelGiven: boolean): { model: ModelSource; depth?: number } {
   const file = raw.modelFile
   if (file === undefined) {
-    const model = modelFlag(raw, 'model', '--model', 'googlenet')
+    const model = modelFlag(raw, 'model', '--model', defaultModel())
     const depth = depthFlag(raw, model)
     return depth === undefined ? { model } : { model, depth }
   }

@@ -53,7 +53,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
       .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
       // Defaults and model names come from the addon, read when they are needed
       // (see addon-help.ts); parseTrainFlags applies the defaults.
-      .addOption(modelChoices(new Option('--model <name>', 'model to train').default('googlenet')))
+      .addOption(modelChoices(new Option('--model <name>', 'model to train')))
       .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
       .addOption(modelFileOption())
       .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))

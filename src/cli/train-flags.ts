@@ -2,6 +2,7 @@
  * Turns the raw `train` flags from commander into validated values.
  * @module
  */
+import { defaultModel } from '../catalog.js'
 import { FIT_DEFAULTS, checkBatchSize, checkFitSetting, checkInteger, checkSeed } from '../options.js'
 import { type RecipeOptions, type ResolvedFit, checkRecipeOptions, resolveRecipe } from '../fit-options.js'
 import type { ModelSource } from '../describe/source.js'
@@ -62,7 +63,7 @@ export interface TrainFlags extends Pick<ResolvedFit, 'epochs' | 'batchSize' | '
  */
 export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new Set(Object.keys(raw))): TrainFlags {
   const flags: TrainFlags = {
-    model: 'googlenet',
+    model: defaultModel(),
     epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, FIT_DEFAULTS.epochs),
     batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, FIT_DEFAULTS.batchSize),
     recipe: recipeFlags(raw),

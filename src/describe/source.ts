@@ -6,7 +6,7 @@
  * naming the JSON path at fault.
  * @module
  */
-import { checkDepth, checkModelName, modelCatalog } from '../catalog.js'
+import { checkDepth, checkModelName, defaultModel, modelCatalog } from '../catalog.js'
 import { nativeBinding, readOnFirstUse } from '../native.js'
 import { checkOptionsObject } from '../options.js'
 import type { ModelName } from '../types.js'
@@ -50,6 +50,11 @@ export function parseDescription(json: string): ModelDescription {
  */
 export function checkDescription(description: ModelDescription): ModelDescription {
   return parseDescription(resolveSource(description, 'description').arg)
+}
+
+/** `source`, or the catalog's default model where it is left out (`undefined` only, as a default parameter would). @internal */
+export function sourceOrDefault(source: unknown): unknown {
+  return source === undefined ? defaultModel() : source
 }
 
 /**

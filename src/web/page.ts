@@ -143,7 +143,7 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
         ...zoo.map(({ name }) => {
           const option = document.createElement('option')
           option.value = option.textContent = name
-          option.selected = name === 'googlenet'
+          option.selected = name === reply.defaultModel
           return option
         }),
       )

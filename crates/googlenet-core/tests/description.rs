@@ -3,7 +3,7 @@
 //! rule and limit refuses with one line naming the JSON path at fault.
 
 use googlenet_core::model::spec::{ModelSpec, MAX_NESTING, MAX_PARAMS, MAX_STEPS, MAX_TEXT_BYTES};
-use googlenet_core::model::{lower, CATALOG};
+use googlenet_core::model::{lower, CATALOG, DEFAULT_MODEL};
 
 /// A document around `layers` (JSON text), for the 28×28 digits.
 fn doc(layers: &str) -> String {
@@ -19,6 +19,11 @@ fn error(text: &str) -> String {
 }
 
 const HEAD: &str = r#"{"type":"flatten"},{"type":"linear","name":"fc","outFeatures":10}"#;
+
+#[test]
+fn the_default_model_is_the_first_of_the_catalog() {
+    assert_eq!(CATALOG[0].name, DEFAULT_MODEL, "listed first, as users see it");
+}
 
 #[test]
 fn every_zoo_model_round_trips_and_lowers_to_its_own_graph() {

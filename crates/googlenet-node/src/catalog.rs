@@ -48,6 +48,10 @@ pub struct NativeCatalogEntry {
     pub depth: Either<NativeDepthRule, Null>,
 }
 
+/// The model used where none is named (the core's catalog decides).
+#[napi]
+pub const DEFAULT_MODEL: &str = catalog::DEFAULT_MODEL;
+
 /// Every model of the zoo, in the order they are listed to users.
 #[napi(catch_unwind)]
 pub fn model_catalog() -> Vec<NativeCatalogEntry> {

@@ -72,6 +72,10 @@ impl CatalogEntry {
     }
 }
 
+/// The model `train`, the API, the CLI and the page use where none is
+/// named: the tutorial's GoogLeNet. One of [`CATALOG`]'s names.
+pub const DEFAULT_MODEL: &str = "googlenet";
+
 /// Every model, in the order they are listed to users.
 pub const CATALOG: &[CatalogEntry] = &[
     CatalogEntry {

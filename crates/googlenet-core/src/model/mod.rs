@@ -17,7 +17,7 @@ mod weights;
 use candle_core::{Device, Tensor, Var};
 
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
-pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG};
+pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG, DEFAULT_MODEL};
 pub use conv::Conv2d;
 pub use describe::{Description, LayerKind, ModelIo, Op, Shape};
 pub use linear::Linear;
