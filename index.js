@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -786,6 +786,7 @@ export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
 export { decodeDigitImage }
+export { DEFAULT_MODEL }
 export { describeModel }
 export { fitChoices }
 export { fitDefaults }
