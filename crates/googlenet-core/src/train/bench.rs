@@ -101,9 +101,10 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     let train_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut train)?;
     runner.sync(model)?;
     model.set_training(false);
+    let classes = model.classes();
     let mut infer = |b: usize| -> Result<()> {
         let logits = runner.logits_of(data, &indices(b))?;
-        logits.chunks_exact(model.classes()).map(argmax).for_each(drop);
+        logits.chunks_exact(classes).map(argmax).for_each(drop);
         Ok(())
     };
     timed(0..config.warmup, &mut infer)?;

@@ -65,7 +65,8 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
 /// [`evaluate`], plus the predicted class of every image in dataset order
 /// (what a confusion matrix or a list of mistakes is made from).
 pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
-    check_dataset(&model.io(), data, "dataset", None)?;
+    let io = model.io();
+    check_dataset(&io, data, "dataset", None)?;
     check_batch_size(batch_size)?;
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
@@ -74,7 +75,7 @@ pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: 
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(batch_size) {
         let logits = runner.logits_of(data, chunk)?;
-        for (row, &i) in logits.chunks_exact(model.classes()).zip(chunk) {
+        for (row, &i) in logits.chunks_exact(io.classes).zip(chunk) {
             let (label, predicted) = (data.labels()[i] as usize, argmax(row));
             loss_sum += cross_entropy(row, label) as f64;
             correct += usize::from(predicted == label);
@@ -140,13 +141,14 @@ pub fn predict_logits<P: Pixel>(
     width: usize,
     device: &Device,
 ) -> Result<Vec<f32>> {
-    check_input_size(&model.io(), height, width, None)?;
+    let io = model.io();
+    check_input_size(&io, height, width, None)?;
     if pixels.len() != count * height * width {
         return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
     }
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
-    let mut out = Vec::with_capacity(count * model.classes());
+    let mut out = Vec::with_capacity(count * io.classes);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
         let n = chunk.len() / (height * width);
         let normalized: Vec<f32> = chunk.iter().map(|&x| x.normalized()).collect();
