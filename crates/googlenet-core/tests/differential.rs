@@ -25,14 +25,14 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use common::mnist;
 use common::random_model::RandomModels;
-use googlenet_core::data::{normalize_pixel, Split};
+use googlenet_core::data::{normalize_pixel, Dataset, Split};
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec};
 use googlenet_core::onnx::onnx_bytes;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Descriptions checked by `cargo test` (about 6 s on 2 cores).
+/// Descriptions checked by `cargo test` (about 3 s on 2 cores).
 const CASES: usize = 2_000;
 const SEED: u64 = 20_261_206;
 /// Logits and losses: |ours − theirs| ≤ TOLERANCE · max(1, |theirs|).
@@ -50,13 +50,12 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().map(|v| v.parse().unwrap_or_else(|_| panic!("{name} must be a number, got {v}"))).unwrap_or(default)
 }
 
-/// `n` images of c×h×w normalized floats: crops of MNIST test digits at
+/// `n` images of c×h×w normalized floats: crops of `digits` (MNIST test digits) at
 /// random offsets, each channel its own digit; labels below `classes`.
 /// A little noise keeps crops of background from being exactly constant
 /// (ties at ReLU's 0 still arise, after a ReLU or a batch norm, and are
 /// checked: both sides follow PyTorch there).
-fn images(rng: &mut ChaCha8Rng, [c, h, w]: [usize; 3], n: usize, classes: usize) -> (Vec<f32>, Vec<u32>) {
-    let digits = mnist(Split::Test, 64);
+fn images(rng: &mut ChaCha8Rng, digits: &Dataset, [c, h, w]: [usize; 3], n: usize, classes: usize) -> (Vec<f32>, Vec<u32>) {
     let mut out = Vec::with_capacity(n * c * h * w);
     for _ in 0..n * c {
         let digit = digits.image(rng.random_range(0..digits.len()));
@@ -243,13 +242,14 @@ fn engine_candle_and_batches_agree_on_random_descriptions() {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).unwrap();
     }
+    let digits = mnist(Split::Test, 64);
     let mut models = RandomModels::new(seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let (mut planned, mut declined, mut failures) = (0, Vec::new(), Vec::new());
     for index in 0..cases {
         let (spec, classes) = models.next_spec();
         let n = rng.random_range(1..=9);
-        let (images, labels) = images(&mut rng, spec.input, n, classes);
+        let (images, labels) = images(&mut rng, &digits, spec.input, n, classes);
         let case = Case { index, spec, classes, n, images, labels };
         match case.check(onnx_dir.as_deref()) {
             Ok(Outcome::Planned) => planned += 1,
