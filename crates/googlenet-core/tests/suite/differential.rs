@@ -1,4 +1,4 @@
-//! The differential test: random valid descriptions (tests/common/random_model.rs),
+//! The differential test: random valid descriptions (tests/suite/common/random_model.rs),
 //! each run by the CPU engine and by the candle lowering on crops of real
 //! digits, batches of 1 to 9. For every description:
 //!

@@ -1,5 +1,5 @@
 //! The CPU engine against the candle model: same logits and SGD updates on
-//! real MNIST images (against PyTorch: tests/zoo_parity.rs).
+//! real MNIST images (against PyTorch: tests/suite/zoo_parity.rs).
 
 use candle_core::{Device, Tensor};
 use crate::common::{max_rel_err, mnist};
