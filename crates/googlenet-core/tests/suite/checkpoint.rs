@@ -6,8 +6,8 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 
-use candle_core::Device;
 use crate::common::{mnist, temp_dir};
+use candle_core::Device;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::{build_model, load_model, save_model, Model, ModelInfo};
 use googlenet_core::train::{

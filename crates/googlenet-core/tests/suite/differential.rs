@@ -20,9 +20,9 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Tensor};
 use crate::common::mnist;
 use crate::common::random_model::RandomModels;
+use candle_core::{Device, Tensor};
 use googlenet_core::data::{normalize_pixel, Dataset, Split};
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec};

@@ -6,8 +6,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use candle_core::{Device, Tensor};
 use crate::common::temp_dir;
+use candle_core::{Device, Tensor};
 use googlenet_core::data::{MNIST_MEAN, MNIST_STD};
 use googlenet_core::model::{build_model, build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec, Op, CATALOG};
 use googlenet_core::onnx::proto::attribute_proto::AttributeType;

@@ -1,8 +1,8 @@
 use std::ops::ControlFlow;
 
+use crate::common::mnist;
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
-use crate::common::mnist;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
 use googlenet_core::train::{

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use candle_core::{DType, Device, Tensor};
 use crate::common::{mnist, mnist_dir, temp_dir};
+use candle_core::{DType, Device, Tensor};
 use googlenet_core::data::{load_mnist_split, Split};
 use googlenet_core::files::{check_output_path, read_regular, write_atomically};
 use googlenet_core::image::read_digit_image;

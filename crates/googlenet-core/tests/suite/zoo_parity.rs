@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use candle_core::{Device, Tensor};
 use crate::common::{max_rel_err, mnist};
+use candle_core::{Device, Tensor};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_with_depth, catalog, load_weights, Description, LayerKind, Model, Op};
