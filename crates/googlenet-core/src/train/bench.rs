@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use candle_core::Device;
 
+use super::batch::check_batch_size;
 use super::evaluate::{argmax, check_dataset};
-use super::fit::check_batch_size;
 use super::runner::{read_losses, Runner};
 use super::FitConfig;
 use crate::cpu::{self, Isa};

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 
-use super::state::check_optimizer_buffers;
+use super::runner::check_optimizer_buffers;
 use super::{EpochSummary, FitConfig, RecipeSettings, TrainState};
 use crate::model::saved::{
     model_from_tensors, model_metadata, read_safetensors, read_safetensors_file, read_safetensors_metadata, state_dict, write_safetensors,

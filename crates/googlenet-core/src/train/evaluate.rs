@@ -1,8 +1,7 @@
 use candle_core::Device;
 
-use super::fit::check_batch_size;
+use super::batch::{check_batch_size, EVAL_BATCH_SIZE};
 use super::runner::Runner;
-use super::EVAL_BATCH_SIZE;
 use crate::data::{normalize_pixel, normalize_unit, Dataset, IMAGE_CHANNELS};
 use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::{Model, ModelIo};

@@ -6,34 +6,16 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::evaluate::check_dataset;
+use super::batch::{check_batch_size, EVAL_BATCH_SIZE};
+use super::evaluate::{check_dataset, evaluate};
 use super::optimizer::{check, lr_rule, Optimizer};
 use super::recipe::RecipeSettings;
 use super::runner::{read_losses, Runner, StepLoss};
 use super::schedule::Schedule;
-use super::{evaluate, EvalResult, TrainState};
+use super::state::{EpochSummary, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
 use crate::{Error, Result};
-
-/// Batch size for evaluation and prediction: larger than training's (no
-/// gradients are kept) but small enough that conv2's im2col buffer
-/// (batch × 2200 × 64 floats) stays near 36 MB.
-pub const EVAL_BATCH_SIZE: usize = 256;
-
-/// The largest batch for training, evaluation and benchmarks. Memory grows
-/// with the batch (activations, im2col buffers, gradients), so a typo such as
-/// a batch of a million is refused before anything is allocated; 1024 is 16
-/// times the reference recipe's batch.
-pub const MAX_BATCH_SIZE: usize = 1024;
-
-/// Refuses a batch size of 0 or above [`MAX_BATCH_SIZE`].
-pub(crate) fn check_batch_size(batch_size: usize) -> Result<()> {
-    if batch_size == 0 || batch_size > MAX_BATCH_SIZE {
-        return Err(Error::InvalidArgument(format!("batch size must be in [1, {MAX_BATCH_SIZE}] (got {batch_size})")));
-    }
-    Ok(())
-}
 
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
 /// SGD at a constant lr 0.01 with momentum 0.5, seed 0 (as the PyTorch
@@ -134,63 +116,37 @@ pub struct BatchProgress {
     pub elapsed_secs: f64,
 }
 
-/// What one epoch did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EpochSummary {
-    pub epoch: usize,
-    /// Mean training loss over the epoch's batches.
-    pub loss: f64,
-    /// Training time of the epoch, evaluation excluded.
-    pub seconds: f64,
-    pub train_images_per_sec: f64,
-    /// The model on the validation set after the epoch, if one was given.
-    pub test: Option<EvalResult>,
-    pub eval_seconds: Option<f64>,
-}
-
-impl EpochSummary {
-    /// One JSON object, as the examples print per epoch and a checkpoint
-    /// keeps its history: `{"type":"epoch","epoch","loss","seconds",
-    /// "trainImagesPerSec"}`, plus `testAccuracy`, `testCorrect`,
-    /// `testTotal`, `testLoss` and `evalSeconds` after an evaluation.
-    pub fn to_json(&self) -> String {
-        let mut json = format!(
-            "{{\"type\":\"epoch\",\"epoch\":{},\"loss\":{},\"seconds\":{:.3},\"trainImagesPerSec\":{:.1}",
-            self.epoch, self.loss, self.seconds, self.train_images_per_sec
-        );
-        if let (Some(test), Some(eval_seconds)) = (&self.test, self.eval_seconds) {
-            json += &format!(
-                ",\"testAccuracy\":{},\"testCorrect\":{},\"testTotal\":{},\"testLoss\":{},\"evalSeconds\":{:.3}",
-                test.accuracy, test.correct, test.total, test.loss, eval_seconds
-            );
+impl TrainState {
+    /// Checks that this state can continue `config` on a training set of
+    /// `train_len` images.
+    pub fn check_resumable(&self, config: &FitConfig, train_len: usize) -> Result<()> {
+        if self.order.len() != train_len {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint was trained on {} images, this training set has {train_len}: resume with the same data and limit",
+                self.order.len()
+            )));
         }
-        json + "}"
-    }
-
-    /// Reads [`EpochSummary::to_json`]'s line back; says what is wrong with
-    /// a line that is not one ("is not a JSON object (…)", "lacks …").
-    pub fn from_json(line: &str) -> std::result::Result<Self, String> {
-        let object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(line).map_err(|e| format!("is not a JSON object ({e})"))?;
-        let number = |key: &str| object.get(key).and_then(serde_json::Value::as_f64);
-        let count = |key: &str| object.get(key).and_then(serde_json::Value::as_u64).map(|v| v as usize);
-        let need = |key: &str, value: Option<f64>| value.ok_or_else(|| format!("lacks a number '{key}'"));
-        let test = match (number("testAccuracy"), count("testCorrect"), count("testTotal"), number("testLoss")) {
-            (None, None, None, None) => None,
-            (Some(accuracy), Some(correct), Some(total), Some(loss)) => Some(EvalResult { correct, total, accuracy, loss }),
-            _ => return Err("lacks some of testAccuracy, testCorrect, testTotal and testLoss (they go together)".into()),
-        };
-        Ok(Self {
-            epoch: count("epoch").ok_or("lacks a whole number 'epoch'")?,
-            loss: need("loss", number("loss"))?,
-            seconds: need("seconds", number("seconds"))?,
-            train_images_per_sec: need("trainImagesPerSec", number("trainImagesPerSec"))?,
-            eval_seconds: match &test {
-                Some(_) => Some(need("evalSeconds", number("evalSeconds"))?),
-                None => None,
-            },
-            test,
-        })
+        let mut seen = vec![false; train_len];
+        for &i in &self.order {
+            match seen.get_mut(i as usize) {
+                Some(s) if !*s => *s = true,
+                _ => return Err(Error::InvalidArgument("the checkpoint's training order is not a permutation of the training set".into())),
+            }
+        }
+        let batches = train_len.div_ceil(config.batch_size);
+        if self.batches_done >= batches {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint stopped after batch {} of an epoch of {batches}",
+                self.batches_done
+            )));
+        }
+        if self.epochs_done >= config.epochs {
+            return Err(Error::InvalidArgument(format!(
+                "the checkpoint has finished {} of {} epochs: nothing left to train (ask for more epochs)",
+                self.epochs_done, config.epochs
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! learning-rate schedules, the epoch loop with progress events and
 //! cancellation, evaluation, prediction and benchmarking.
 
+mod batch;
 mod bench;
 mod candle_optimizer;
 mod checkpoint;
@@ -13,6 +14,7 @@ mod runner;
 mod schedule;
 mod state;
 
+pub use batch::{EVAL_BATCH_SIZE, MAX_BATCH_SIZE};
 pub use bench::{benchmark, BenchConfig, BenchResult, CpuFigures};
 pub use candle_optimizer::CandleOptimizer;
 pub use checkpoint::{
@@ -22,7 +24,7 @@ pub use checkpoint::{
 pub use evaluate::{
     check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
 };
-pub use fit::{fit, fit_from, BatchProgress, EpochSummary, FitConfig, TrainEvent, EVAL_BATCH_SIZE, MAX_BATCH_SIZE};
+pub use fit::{fit, fit_from, BatchProgress, FitConfig, TrainEvent};
 pub use optimizer::{
     beta_rule, default_lr, eps_rule, lr_rule, momentum_rule, weight_decay_rule, AdamSettings, Optimizer, SgdSettings, DEFAULT_ADAM,
     DEFAULT_ADAMW_WEIGHT_DECAY, DEFAULT_SGD, OPTIMIZER_NAMES,
@@ -32,4 +34,4 @@ pub use schedule::{
     step_gamma_rule, warmup_start_factor_rule, Decay, Schedule, DEFAULT_STEP_EPOCHS, DEFAULT_STEP_GAMMA, DEFAULT_WARMUP_START_FACTOR,
     SCHEDULE_NAMES,
 };
-pub use state::TrainState;
+pub use state::{EpochSummary, TrainState};

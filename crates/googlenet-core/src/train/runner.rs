@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
 
-use super::state::check_optimizer_buffers;
 use super::{CandleOptimizer, Optimizer};
 use crate::data::{Batch, Dataset};
 use crate::engine::Engine;
@@ -281,4 +280,29 @@ fn device_batch(resident: &mut Option<Resident>, data: &Dataset, indices: &[usiz
     let ids: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
     let ids = Tensor::from_vec(ids, indices.len(), device)?;
     Ok(Batch { images: current.images.index_select(&ids, 0)?, labels: current.labels.index_select(&ids, 0)? })
+}
+
+/// Checks that each of `buffers` is named `<slot>.<parameter>` for a slot
+/// of `optimizer` and a parameter of `model`, and has its shape.
+pub(crate) fn check_optimizer_buffers(model: &dyn Model, optimizer: &Optimizer, buffers: &[(String, Tensor)]) -> Result<()> {
+    for (key, buffer) in buffers {
+        let Some((slot, name)) = optimizer.slots().iter().find_map(|s| Some((*s, key.strip_prefix(s)?.strip_prefix('.')?))) else {
+            return Err(Error::InvalidArgument(format!(
+                "optimizer buffer '{key}' is none of the {} optimizer's ({})",
+                optimizer.name(),
+                optimizer.slots().join(", ")
+            )));
+        };
+        let Some(p) = model.parameters().iter().find(|p| p.name == name) else {
+            return Err(Error::InvalidArgument(format!("{slot} for '{name}': model '{}' has no such parameter", model.name())));
+        };
+        if buffer.dims() != p.var.dims() {
+            return Err(Error::InvalidArgument(format!(
+                "{slot} for '{name}' has shape {:?}, the parameter {:?}",
+                buffer.dims(),
+                p.var.dims()
+            )));
+        }
+    }
+    Ok(())
 }

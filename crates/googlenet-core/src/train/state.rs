@@ -4,9 +4,7 @@
 
 use candle_core::Tensor;
 
-use super::{EpochSummary, FitConfig, Optimizer};
-use crate::model::Model;
-use crate::{Error, Result};
+use super::evaluate::EvalResult;
 
 /// The state of a run after `epochs_done` whole epochs and `batches_done`
 /// batches of the next one (0 at an epoch boundary).
@@ -24,7 +22,7 @@ pub struct TrainState {
     pub order: Vec<u32>,
     /// The optimizer's buffers, on the CPU, each named
     /// `<slot>.<parameter>` (`momentum.conv1.weight`, `exp_avg.fc.bias`;
-    /// see [`Optimizer::slots`]); empty before the first step.
+    /// see [`Optimizer::slots`](super::Optimizer::slots)); empty before the first step.
     pub optimizer: Vec<(String, Tensor)>,
     /// Updates the optimizer has made (Adam's bias correction counts them).
     pub optimizer_step: u64,
@@ -37,61 +35,62 @@ pub struct TrainState {
     pub history: Vec<EpochSummary>,
 }
 
-impl TrainState {
-    /// Checks that this state can continue `config` on a training set of
-    /// `train_len` images.
-    pub fn check_resumable(&self, config: &FitConfig, train_len: usize) -> Result<()> {
-        if self.order.len() != train_len {
-            return Err(Error::InvalidArgument(format!(
-                "the checkpoint was trained on {} images, this training set has {train_len}: resume with the same data and limit",
-                self.order.len()
-            )));
-        }
-        let mut seen = vec![false; train_len];
-        for &i in &self.order {
-            match seen.get_mut(i as usize) {
-                Some(s) if !*s => *s = true,
-                _ => return Err(Error::InvalidArgument("the checkpoint's training order is not a permutation of the training set".into())),
-            }
-        }
-        let batches = train_len.div_ceil(config.batch_size);
-        if self.batches_done >= batches {
-            return Err(Error::InvalidArgument(format!(
-                "the checkpoint stopped after batch {} of an epoch of {batches}",
-                self.batches_done
-            )));
-        }
-        if self.epochs_done >= config.epochs {
-            return Err(Error::InvalidArgument(format!(
-                "the checkpoint has finished {} of {} epochs: nothing left to train (ask for more epochs)",
-                self.epochs_done, config.epochs
-            )));
-        }
-        Ok(())
-    }
+/// What one epoch did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochSummary {
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f64,
+    /// Training time of the epoch, evaluation excluded.
+    pub seconds: f64,
+    pub train_images_per_sec: f64,
+    /// The model on the validation set after the epoch, if one was given.
+    pub test: Option<EvalResult>,
+    pub eval_seconds: Option<f64>,
 }
 
-/// Checks that each of `buffers` is named `<slot>.<parameter>` for a slot
-/// of `optimizer` and a parameter of `model`, and has its shape.
-pub(crate) fn check_optimizer_buffers(model: &dyn Model, optimizer: &Optimizer, buffers: &[(String, Tensor)]) -> Result<()> {
-    for (key, buffer) in buffers {
-        let Some((slot, name)) = optimizer.slots().iter().find_map(|s| Some((*s, key.strip_prefix(s)?.strip_prefix('.')?))) else {
-            return Err(Error::InvalidArgument(format!(
-                "optimizer buffer '{key}' is none of the {} optimizer's ({})",
-                optimizer.name(),
-                optimizer.slots().join(", ")
-            )));
-        };
-        let Some(p) = model.parameters().iter().find(|p| p.name == name) else {
-            return Err(Error::InvalidArgument(format!("{slot} for '{name}': model '{}' has no such parameter", model.name())));
-        };
-        if buffer.dims() != p.var.dims() {
-            return Err(Error::InvalidArgument(format!(
-                "{slot} for '{name}' has shape {:?}, the parameter {:?}",
-                buffer.dims(),
-                p.var.dims()
-            )));
+impl EpochSummary {
+    /// One JSON object, as the examples print per epoch and a checkpoint
+    /// keeps its history: `{"type":"epoch","epoch","loss","seconds",
+    /// "trainImagesPerSec"}`, plus `testAccuracy`, `testCorrect`,
+    /// `testTotal`, `testLoss` and `evalSeconds` after an evaluation.
+    pub fn to_json(&self) -> String {
+        let mut json = format!(
+            "{{\"type\":\"epoch\",\"epoch\":{},\"loss\":{},\"seconds\":{:.3},\"trainImagesPerSec\":{:.1}",
+            self.epoch, self.loss, self.seconds, self.train_images_per_sec
+        );
+        if let (Some(test), Some(eval_seconds)) = (&self.test, self.eval_seconds) {
+            json += &format!(
+                ",\"testAccuracy\":{},\"testCorrect\":{},\"testTotal\":{},\"testLoss\":{},\"evalSeconds\":{:.3}",
+                test.accuracy, test.correct, test.total, test.loss, eval_seconds
+            );
         }
+        json + "}"
     }
-    Ok(())
+
+    /// Reads [`EpochSummary::to_json`]'s line back; says what is wrong with
+    /// a line that is not one ("is not a JSON object (…)", "lacks …").
+    pub fn from_json(line: &str) -> std::result::Result<Self, String> {
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| format!("is not a JSON object ({e})"))?;
+        let number = |key: &str| object.get(key).and_then(serde_json::Value::as_f64);
+        let count = |key: &str| object.get(key).and_then(serde_json::Value::as_u64).map(|v| v as usize);
+        let need = |key: &str, value: Option<f64>| value.ok_or_else(|| format!("lacks a number '{key}'"));
+        let test = match (number("testAccuracy"), count("testCorrect"), count("testTotal"), number("testLoss")) {
+            (None, None, None, None) => None,
+            (Some(accuracy), Some(correct), Some(total), Some(loss)) => Some(EvalResult { correct, total, accuracy, loss }),
+            _ => return Err("lacks some of testAccuracy, testCorrect, testTotal and testLoss (they go together)".into()),
+        };
+        Ok(Self {
+            epoch: count("epoch").ok_or("lacks a whole number 'epoch'")?,
+            loss: need("loss", number("loss"))?,
+            seconds: need("seconds", number("seconds"))?,
+            train_images_per_sec: need("trainImagesPerSec", number("trainImagesPerSec"))?,
+            eval_seconds: match &test {
+                Some(_) => Some(need("evalSeconds", number("evalSeconds"))?),
+                None => None,
+            },
+            test,
+        })
+    }
 }
