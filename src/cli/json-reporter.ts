@@ -5,8 +5,7 @@
 import type { ProgressEvent, TrainingHistory } from '../types.js'
 import { type StopPosition, formatStopped } from './format.js'
 import type { Io } from './io.js'
-import type { Reporter } from './reporter.js'
-import { writeWarnings } from './text-reporter.js'
+import { type Reporter, writeWarnings } from './reporting.js'
 
 /**
  * Writes `{"type":"epoch",...}` after each epoch and `{"type":"done",...}` at

@@ -3,30 +3,13 @@
  * (JSON lines, progress bar on a terminal, plain text lines).
  * @module
  */
-import type { ProgressEvent, TrainingHistory } from '../types.js'
-import type { RunInfo, StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { JsonReporter } from './json-reporter.js'
+import type { Reporter } from './reporting.js'
 import { TextReporter } from './text-reporter.js'
 import { TtyReporter } from './tty-reporter.js'
 
-/** Receives what happens during `train` and writes it out. */
-export interface Reporter {
-  /** Before the first batch. */
-  start(info: RunInfo): void
-  /** Each progress event of the fit. */
-  progress(event: ProgressEvent): void
-  /** After the last epoch: the final line and the run's warnings. */
-  done(history: TrainingHistory): void
-  /** After `--save` wrote the model. */
-  saved(path: string): void
-  /** After `--report` wrote the HTML report. */
-  reported(path: string): void
-  /** After SIGINT, SIGTERM or SIGHUP stopped the run. */
-  stopped(at: StopPosition | undefined): void
-  /** A failure, as one line. */
-  error(message: string): void
-}
+export type { Reporter } from './reporting.js'
 
 /** What decides the output mode. */
 export interface ReporterChoice {

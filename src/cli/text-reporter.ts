@@ -5,12 +5,7 @@
 import type { ProgressEvent, TrainingHistory } from '../types.js'
 import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, formatStopped, formatWindow } from './format.js'
 import type { Io } from './io.js'
-import type { Reporter } from './reporter.js'
-
-/** Writes each of a run's warnings (see `trainingWarnings`) on stderr as `warning: ...`, even when quiet. */
-export function writeWarnings(io: Io, warnings: readonly string[]): void {
-  for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`)
-}
+import { type Reporter, writeWarnings } from './reporting.js'
 
 /** Writes `[epoch, batch] loss: x` lines, the accuracy after each epoch and a final line (only that one when quiet). */
 export class TextReporter implements Reporter {

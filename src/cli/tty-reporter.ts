@@ -6,8 +6,7 @@ import type { BatchProgressEvent, ProgressEvent, TrainingHistory } from '../type
 import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, formatStopped } from './format.js'
 import type { Io } from './io.js'
 import { ProgressBar, formatEta, renderBar } from './progress-bar.js'
-import type { Reporter } from './reporter.js'
-import { writeWarnings } from './text-reporter.js'
+import { type Reporter, writeWarnings } from './reporting.js'
 
 /** Draws a bar with loss and images/s while an epoch trains (on stderr), and prints each epoch's result (on stdout). */
 export class TtyReporter implements Reporter {
