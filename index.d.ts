@@ -507,7 +507,7 @@ export interface ParameterInfo {
 export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 
 /** The recipe `options` make, every default applied. */
-export declare function resolveFitRecipe(options: Record<string, unknown>): NativeRecipe
+export declare function resolveFitRecipe(options: Record<string, unknown>): Array<NativeSetting>
 
 export declare function runtimeInfo(): NativeRuntimeInfo
 

@@ -60,8 +60,8 @@ pub mod image;
 pub mod memory;
 pub mod model;
 pub mod onnx;
-pub mod options;
 pub mod ops;
+pub mod options;
 pub mod runtime;
 pub mod train;
 

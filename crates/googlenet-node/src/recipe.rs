@@ -20,7 +20,6 @@ pub struct NativeSetting {
 /// A resolved recipe, setting by setting: epochs, batch size, seed, and
 /// every setting its optimizer and schedule use, and only those.
 
-
 /// `config`'s settings, in the order of the option declarations.
 pub fn recipe_of(config: &FitConfig) -> Vec<NativeSetting> {
     config

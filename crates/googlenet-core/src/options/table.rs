@@ -15,12 +15,26 @@ const DEVICES: [&str; 3] = ["auto", "cpu", "cuda"];
 const ADAMS: &[&str] = &["adam", "adamw"];
 
 /// A row with the usual defaults: any optimizer and schedule, not part of the recipe.
-const fn row(command: Command, name: &'static str, kind: Kind, default: DefaultValue, placeholder: &'static str, doc: &'static str) -> OptionSpec {
+const fn row(
+    command: Command,
+    name: &'static str,
+    kind: Kind,
+    default: DefaultValue,
+    placeholder: &'static str,
+    doc: &'static str,
+) -> OptionSpec {
     OptionSpec { command, name, kind, default, applies: AppliesTo::Always, recipe: false, placeholder, doc }
 }
 
 /// A setting of the recipe (kept by checkpoints) that `applies` to some runs only.
-const fn recipe(name: &'static str, kind: Kind, default: DefaultValue, applies: AppliesTo, placeholder: &'static str, doc: &'static str) -> OptionSpec {
+const fn recipe(
+    name: &'static str,
+    kind: Kind,
+    default: DefaultValue,
+    applies: AppliesTo,
+    placeholder: &'static str,
+    doc: &'static str,
+) -> OptionSpec {
     OptionSpec { command: Command::Fit, name, kind, default, applies, recipe: true, placeholder, doc }
 }
 

@@ -86,7 +86,8 @@ impl FitConfig {
     /// Every setting of this recipe by its name in the API: epochs, batch
     /// size and seed, then the optimizer and schedule settings they use.
     pub fn values(&self) -> Vec<(&'static str, Value)> {
-        let mut values = vec![("epochs", self.epochs.into()), ("batchSize", self.batch_size.into()), ("seed", Value::Number(self.seed as f64))];
+        let mut values =
+            vec![("epochs", self.epochs.into()), ("batchSize", self.batch_size.into()), ("seed", Value::Number(self.seed as f64))];
         values.extend(self.settings().given().iter().cloned());
         values
     }

@@ -91,9 +91,16 @@ impl RecipeSettings {
         let o = optimizer.as_str();
         let weight_decay = self.number("weightDecay", o)?;
         let built = match o {
-            "sgd" => Optimizer::Sgd(SgdSettings { momentum: self.number("momentum", o)?, nesterov: self.flag("nesterov", o)?, weight_decay }),
+            "sgd" => {
+                Optimizer::Sgd(SgdSettings { momentum: self.number("momentum", o)?, nesterov: self.flag("nesterov", o)?, weight_decay })
+            }
             _ => {
-                let settings = AdamSettings { beta1: self.number("beta1", o)?, beta2: self.number("beta2", o)?, eps: self.number("eps", o)?, weight_decay };
+                let settings = AdamSettings {
+                    beta1: self.number("beta1", o)?,
+                    beta2: self.number("beta2", o)?,
+                    eps: self.number("eps", o)?,
+                    weight_decay,
+                };
                 if o == "adam" {
                     Optimizer::Adam(settings)
                 } else {
@@ -115,10 +122,15 @@ impl RecipeSettings {
     pub fn of(lr: f64, optimizer: &Optimizer, schedule: &Schedule) -> Self {
         let mut given: Vec<(&'static str, Value)> = vec![("optimizer", optimizer.name().into()), ("lr", lr.into())];
         match optimizer {
-            Optimizer::Sgd(s) => given.extend([("momentum", s.momentum.into()), ("nesterov", s.nesterov.into()), ("weightDecay", s.weight_decay.into())]),
-            Optimizer::Adam(a) | Optimizer::AdamW(a) => {
-                given.extend([("beta1", a.beta1.into()), ("beta2", a.beta2.into()), ("eps", a.eps.into()), ("weightDecay", a.weight_decay.into())])
+            Optimizer::Sgd(s) => {
+                given.extend([("momentum", s.momentum.into()), ("nesterov", s.nesterov.into()), ("weightDecay", s.weight_decay.into())])
             }
+            Optimizer::Adam(a) | Optimizer::AdamW(a) => given.extend([
+                ("beta1", a.beta1.into()),
+                ("beta2", a.beta2.into()),
+                ("eps", a.eps.into()),
+                ("weightDecay", a.weight_decay.into()),
+            ]),
         }
         given.push(("schedule", schedule.name().into()));
         if let Decay::Step { every_epochs, gamma } = schedule.decay {
