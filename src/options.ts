@@ -56,9 +56,10 @@ export function defaultOf(spec: OptionSpec, optimizer = 'sgd'): number | boolean
   return spec.defaultByOptimizer?.[optimizer] ?? spec.default ?? undefined
 }
 
-/** `command`'s declared defaults, by option name (SGD's, for those that depend on the optimizer). */
+/** `command`'s declared defaults, by option name: those the reference recipe (SGD, a constant rate, no warm-up) uses. */
 function defaultsOf(command: OptionSpec['command']): Record<string, unknown> {
-  return Object.fromEntries(optionsOf(command).map((s) => [s.name, defaultOf(s)]))
+  const used = (s: OptionSpec): boolean => (s.optimizers?.includes('sgd') ?? true) && (s.schedules?.includes('constant') ?? true) && !s.needsWarmup
+  return Object.fromEntries(optionsOf(command).flatMap((s) => (used(s) ? [[s.name, defaultOf(s)]] : [])))
 }
 
 /**

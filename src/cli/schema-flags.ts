@@ -105,7 +105,9 @@ export function checkedFlags<T>(of: OptionSpec['command'], texts: Readonly<Recor
   } catch (error) {
     if (isOptionError(error)) {
       const spec = optionsOf(of).find((s) => s.name === error.option)
-      const got = texts[error.option] ?? error.got
+      // A number as the user typed it (`abc`, `0x10`); a name as the core quotes it.
+      const typed = spec?.kind === 'whole' || spec?.kind === 'decimal' ? texts[error.option] : undefined
+      const got = typed ?? error.got
       throw new UsageError(`${spec?.flag ?? error.option} ${error.rule}${got === undefined || error.got === undefined ? '' : ` (got ${got})`}`)
     }
     if (error instanceof RangeError || error instanceof TypeError) throw new UsageError(error.message)
