@@ -29,6 +29,6 @@ dir="$(mktemp -d -t googlenet-differential-XXXXXX)"
 trap 'rm -rf "$dir"' EXIT
 echo "== engine against candle: $cases descriptions, seed $seed"
 DIFFERENTIAL_CASES="$cases" DIFFERENTIAL_SEED="$seed" DIFFERENTIAL_ONNX_DIR="$dir" \
-  cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core --test differential -- --nocapture
+  cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core --test suite -- differential:: --nocapture
 echo "== ONNX Runtime against candle: the same descriptions' exports"
 DIFFERENTIAL_ONNX_DIR="$dir" npx vitest run --project native test/differential-onnx.test.ts

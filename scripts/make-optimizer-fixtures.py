@@ -15,7 +15,7 @@ and, in the metadata, the recipe in the keys a checkpoint keeps
 (optimizer, lr, momentum, nesterov, weight_decay, beta1, beta2, eps,
 schedule, step_epochs, step_gamma, warmup_epochs, warmup_start_factor)
 plus epochs and batches (per epoch): the Rust test builds the same recipe
-from them (tests/optimizer.rs).
+from them (tests/suite/optimizer.rs).
 
 Schedules step per batch; lengths in epochs are turned into batches as
 crates/googlenet-core/src/train/schedule.rs documents:

@@ -2,7 +2,9 @@
 # The parity and kernel tests again with the CPU kernels held to each lower
 # instruction set this machine has (GOOGLENET_NATIVE_CPU): an AVX-512 CI
 # machine then also checks the AVX2 path most CPUs run, and every machine the
-# portable one. The test binaries are those `npm run test:rust` built.
+# portable one. The test binaries are those `npm run test:rust` built: the
+# library's unit tests, and the suite's modules named below (filters of the
+# one integration-test binary, tests/suite).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 levels=(baseline)
@@ -10,6 +12,7 @@ levels=(baseline)
 if grep -qw avx512f /proc/cpuinfo 2>/dev/null; then levels+=(avx2); fi
 for level in "${levels[@]}"; do
   echo "== GOOGLENET_NATIVE_CPU=$level"
-  GOOGLENET_NATIVE_CPU=$level cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core \
-    --lib --test zoo_parity --test engine --test custom_graphs --test pytorch_parity --test resnet --test ops --test differential
+  GOOGLENET_NATIVE_CPU=$level cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core --lib
+  GOOGLENET_NATIVE_CPU=$level cargo test --release --target x86_64-unknown-linux-gnu -p googlenet-core --test suite -- \
+    zoo_parity:: engine:: custom_graphs:: pytorch_parity:: resnet:: ops:: differential::
 done

@@ -1,5 +1,5 @@
 /**
- * The ONNX leg of the differential test (crates/googlenet-core/tests/differential.rs):
+ * The ONNX leg of the differential test (crates/googlenet-core/tests/suite/differential.rs):
  * every random description that test generated was exported to ONNX with
  * its input batch and candle's logits for it (which the engine's match);
  * ONNX Runtime (onnxruntime-web, under Node) must compute the same logits

@@ -1,7 +1,7 @@
 //! The optimizers of `optimizer.rs` on candle tensors, for training through
 //! candle's autograd (CUDA, and models the CPU engine does not take): the
 //! same arithmetic as [`Optimizer::update`], in tensor ops so that the
-//! parameters and buffers stay on the device. tests/optimizer.rs holds both
+//! parameters and buffers stay on the device. tests/suite/optimizer.rs holds both
 //! to PyTorch's numbers.
 
 use candle_core::backprop::GradStore;

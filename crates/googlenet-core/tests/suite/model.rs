@@ -1,5 +1,3 @@
-mod common;
-
 use candle_core::{Device, Tensor};
 use googlenet_core::model::{build_model, Model};
 use googlenet_core::Error;

@@ -5,14 +5,12 @@
 //! millions of inputs outside CI; crashes found are kept here as
 //! regression cases.
 
-mod common;
-
 use std::io::{Cursor, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
-use common::{mnist, temp_dir};
+use crate::common::{mnist, temp_dir};
 use googlenet_core::data::idx::{decode_maybe_gzip, encode_images, encode_labels, parse_images, parse_labels, IdxImages};
 use googlenet_core::data::Split;
 use googlenet_core::image::digit_from_image_bytes;

@@ -1,9 +1,9 @@
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;
 
-use common::{mnist, temp_dir};
+use crate::common::{mnist, temp_dir};
 use googlenet_core::data::idx::{encode_images, encode_labels, parse_images, parse_labels, IdxImages};
 use googlenet_core::data::{dataset_from_idx_bytes, load_mnist, load_mnist_split, normalize_pixel, Dataset, Split};
 use googlenet_core::Error;

@@ -6,10 +6,8 @@
 //! lowering computes: the same logits and the same weights after SGD steps,
 //! batch norm in training mode.
 
-mod common;
-
 use candle_core::{Device, Tensor};
-use common::{max_rel_err, mnist};
+use crate::common::{max_rel_err, mnist};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, ModelSpec};

@@ -2,14 +2,12 @@
 //! that size is allocated, raw or gzip, and a gzip bomb is decompressed only
 //! as far as its header announces.
 
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;
 
-use common::temp_dir;
+use crate::common::temp_dir;
 use googlenet_core::data::idx::{decode_maybe_gzip, parse_images, parse_labels, read_images, read_labels, IMAGES_MAGIC, LABELS_MAGIC};
 use googlenet_core::Error;
 

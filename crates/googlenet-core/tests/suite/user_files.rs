@@ -5,8 +5,6 @@
 //! instead of panics or huge allocations. Devices are only ever opened for
 //! reading here; every file written lives in a temp folder.
 
-mod common;
-
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -14,7 +12,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use candle_core::{DType, Device, Tensor};
-use common::{mnist, mnist_dir, temp_dir};
+use crate::common::{mnist, mnist_dir, temp_dir};
 use googlenet_core::data::{load_mnist_split, Split};
 use googlenet_core::files::{check_output_path, read_regular, write_atomically};
 use googlenet_core::image::read_digit_image;

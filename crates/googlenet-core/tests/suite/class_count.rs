@@ -2,10 +2,8 @@
 //! (evaluation, prediction, benchmarks), and the data checked against it
 //! (labels within its classes, grey images of its size) before any work.
 
-mod common;
-
 use candle_core::Device;
-use common::mnist;
+use crate::common::mnist;
 use googlenet_core::data::Split;
 use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
 use googlenet_core::train::{benchmark, evaluate, fit, predict_logits, predict_probabilities, BenchConfig, FitConfig};

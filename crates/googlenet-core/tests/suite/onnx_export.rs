@@ -4,12 +4,10 @@
 //! opset and the metadata. (ONNX Runtime runs the files in
 //! test/onnx-export.test.ts; scripts/check-onnx.py runs `onnx.checker`.)
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
 use candle_core::{Device, Tensor};
-use common::temp_dir;
+use crate::common::temp_dir;
 use googlenet_core::data::{MNIST_MEAN, MNIST_STD};
 use googlenet_core::model::{build_model, build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec, Op, CATALOG};
 use googlenet_core::onnx::proto::attribute_proto::AttributeType;
@@ -27,7 +25,7 @@ const STANDARD_OPS: &[&str] =
 /// scripts/onnx-check-prepare.mjs): a residual block with batch norm and a
 /// projection shortcut, a concat of a conv and a padded average pool,
 /// global average pooling.
-const CUSTOM: &str = include_str!("../../../test/fixtures/onnx-custom-net.json");
+const CUSTOM: &str = include_str!("../../../../test/fixtures/onnx-custom-net.json");
 
 fn info() -> ModelInfo {
     ModelInfo { model: String::new(), depth: None, epochs: 3, test_accuracy: Some(0.25), version: "9.8.7".into() }

@@ -1,10 +1,8 @@
 //! Every custom op against a reference: candle's own ops where they exist,
 //! finite differences for gradients. Relative error below 1e-4.
 
-mod common;
-
 use candle_core::{Device, Tensor, Var};
-use common::max_rel_err;
+use crate::common::max_rel_err;
 use googlenet_core::ops::{avg_pool3x3_same, col2im, conv2d_gemm, im2col, max_pool2x2_relu};
 
 const TOL: f32 = 1e-4;

@@ -1,4 +1,4 @@
-//! The differential test: random valid descriptions (tests/common/random_model.rs),
+//! The differential test: random valid descriptions (tests/suite/common/random_model.rs),
 //! each run by the CPU engine and by the candle lowering on crops of real
 //! digits, batches of 1 to 9. For every description:
 //!
@@ -18,13 +18,11 @@
 //! [`SEED`]) set the budget and the seed; a failure names the case, its
 //! seed and its description's JSON, which `train --model-file` reads.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
-use common::mnist;
-use common::random_model::RandomModels;
+use crate::common::mnist;
+use crate::common::random_model::RandomModels;
 use googlenet_core::data::{normalize_pixel, Dataset, Split};
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec};

@@ -2,8 +2,6 @@
 //! the fixture of scripts/make-parity-fixtures.py): names and shapes are
 //! checked, and a failed load changes nothing.
 
-mod common;
-
 use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};

@@ -1,10 +1,8 @@
 //! The CPU engine against the candle model: same logits and SGD updates on
-//! real MNIST images (against PyTorch: tests/zoo_parity.rs).
-
-mod common;
+//! real MNIST images (against PyTorch: tests/suite/zoo_parity.rs).
 
 use candle_core::{Device, Tensor};
-use common::{max_rel_err, mnist};
+use crate::common::{max_rel_err, mnist};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::build_model;

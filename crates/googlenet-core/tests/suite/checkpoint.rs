@@ -3,13 +3,11 @@
 //! never stopped (on the CPU); damaged or mismatched checkpoints fail
 //! clearly.
 
-mod common;
-
 use std::ops::ControlFlow;
 use std::path::Path;
 
 use candle_core::Device;
-use common::{mnist, temp_dir};
+use crate::common::{mnist, temp_dir};
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::{build_model, load_model, save_model, Model, ModelInfo};
 use googlenet_core::options::Value;

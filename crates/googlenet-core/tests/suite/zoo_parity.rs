@@ -5,12 +5,10 @@
 //! images match, with batch norm in training (batch statistics, running
 //! statistics moved) and in evaluation (running statistics).
 
-mod common;
-
 use std::collections::HashMap;
 
 use candle_core::{Device, Tensor};
-use common::{max_rel_err, mnist};
+use crate::common::{max_rel_err, mnist};
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_with_depth, catalog, load_weights, Description, LayerKind, Model, Op};

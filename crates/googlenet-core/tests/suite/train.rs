@@ -1,10 +1,8 @@
-mod common;
-
 use std::ops::ControlFlow;
 
 use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
-use common::mnist;
+use crate::common::mnist;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
 use googlenet_core::options::{spec, Command, Value};

@@ -1,7 +1,7 @@
 //! The ResNet family: the five unit designs of He et al. 2016 (Fig. 4) and
 //! BatchNorm against finite differences and PyTorch's running statistics.
 
-mod common;
+use crate::common;
 
 use candle_core::{DType, Device, Tensor, Var};
 use googlenet_core::model::{build_model, catalog, summarize, trace, BatchNorm2d, Model, Op, UnitDesign, UnitStep};

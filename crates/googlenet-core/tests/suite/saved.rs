@@ -1,10 +1,8 @@
 //! Models on disk: our files round-trip, PyTorch's `state_dict` files load,
 //! damaged files fail clearly.
 
-mod common;
-
 use candle_core::{Device, Tensor};
-use common::{max_rel_err, mnist, temp_dir};
+use crate::common::{max_rel_err, mnist, temp_dir};
 use googlenet_core::data::Split;
 use googlenet_core::model::{build_model, build_model_with_depth, load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
 use googlenet_core::train::{evaluate, fit, FitConfig};

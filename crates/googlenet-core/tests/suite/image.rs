@@ -4,11 +4,9 @@
 //! scattered specks, faint shading) say so; damaged and hostile files fail
 //! cleanly.
 
-mod common;
-
 use std::io::Cursor;
 
-use common::{mnist, temp_dir};
+use crate::common::{mnist, temp_dir};
 use googlenet_core::data::Split;
 use googlenet_core::image::{digit_from_image_bytes, read_digit_image, Digit, ImageError, NoDigit, SIDE};
 use googlenet_core::Error;
