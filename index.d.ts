@@ -433,6 +433,8 @@ export interface NativeOptionSpec {
   default: number | boolean | string | null
   /** Each optimizer's default, when it depends on the optimizer. */
   defaultByOptimizer?: Record<string, number>
+  /** The default as help shows it (`0.01; 0.001 with adam and adamw`). */
+  defaultText?: string
   /** The optimizers it applies to (`null`: any). */
   optimizers?: Array<string>
   /** The schedules it applies to (`null`: any). */

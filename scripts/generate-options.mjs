@@ -24,23 +24,8 @@ const union = (names) => names.map((n) => `'${n}'`).join(' | ')
 /** The type a choice's names get, by the option's name. */
 const CHOICE_TYPES = { optimizer: 'OptimizerName', schedule: 'ScheduleName', device: 'Device' }
 
-function number(x) {
-  if (x === 1 / 3) return '1/3'
-  return String(x)
-}
-
-/** The default as prose: `0.01; 0.001 with adam and adamw`. */
-export function defaultText(spec) {
-  if (spec.defaultByOptimizer) {
-    const groups = new Map()
-    for (const [optimizer, value] of Object.entries(spec.defaultByOptimizer)) {
-      groups.set(value, [...(groups.get(value) ?? []), optimizer])
-    }
-    return [...groups].map(([value, optimizers]) => `${number(value)} with ${optimizers.join(' and ')}`).join('; ')
-  }
-  if (spec.default === null) return 'none'
-  return typeof spec.default === 'string' ? `'${spec.default}'` : number(spec.default)
-}
+/** The default as the core words it (`0.01; 0.001 with adam and adamw`). */
+const defaultText = (spec) => spec.defaultText ?? 'none'
 
 /** Which runs it applies to, as prose (empty: all). */
 function appliesText(spec) {
@@ -154,6 +139,8 @@ export interface OptionSpec {
   readonly default: number | boolean | string | null
   /** Each optimizer's default, when it depends on the optimizer. */
   readonly defaultByOptimizer: Readonly<Record<string, number>> | null
+  /** The default as help shows it, e.g. \`0.01; 0.001 with adam and adamw\` (null: none). */
+  readonly defaultText: string | null
   /** The optimizers it applies to (null: any). */
   readonly optimizers: readonly string[] | null
   /** The schedules it applies to (null: any). */
@@ -183,6 +170,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = ${JSON.stringify(
     choices: s.choices ?? null,
     default: s.default ?? null,
     defaultByOptimizer: s.defaultByOptimizer ?? null,
+    defaultText: s.defaultText ?? null,
     optimizers: s.optimizers ?? null,
     schedules: s.schedules ?? null,
     needsWarmup: s.needsWarmup,

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Dataset, type MnistData, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
+import { Dataset, type MnistData, type ModelName, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 /** One Inception-A module's parameters, on `c` input channels. */
@@ -117,8 +117,8 @@ describe('createModel', () => {
   })
 
   it('rejects unknown models, bad seeds and unavailable devices', () => {
-    expect(() => createModel('alexnet')).toThrow(RangeError)
-    expect(() => createModel('alexnet')).toThrow(/^unknown model 'alexnet' \(known: googlenet, lenet5, /)
+    expect(() => createModel('alexnet' as ModelName)).toThrow(RangeError)
+    expect(() => createModel('alexnet' as ModelName)).toThrow(/^unknown model 'alexnet' \(known: googlenet, lenet5, /)
     expect(() => createModel('googlenet', { seed: -1 })).toThrow('seed must be an integer in [0, 4294967295] (got -1)')
     expect(() => createModel('googlenet', { seed: 2 ** 32 })).toThrow(RangeError)
     expect(() => createModel('googlenet', { device: 'cuda' })).toThrow(/^CUDA is not available: \S/)

@@ -20,6 +20,8 @@ import {
   models,
   summarize,
   traceShapes,
+  type ModelName,
+  type OptimizerName,
 } from '../dist/index.js'
 import * as binding from '../index.js'
 import { ROOT, runCli } from './helpers.js'
@@ -75,12 +77,12 @@ describe('the catalog', () => {
     const known = `(known: ${modelNames.join(', ')})`
     for (const name of ['alexnet', 'GoogLeNet', 'googlenet ', '']) {
       const message = `unknown model '${name}' ${known}`
-      for (const call of [() => createModel(name), () => summarize(name), () => traceShapes(name)]) {
+      for (const call of [() => createModel(name as ModelName), () => summarize(name as ModelName), () => traceShapes(name as ModelName)]) {
         expect(call).toThrow(RangeError)
         expect(call).toThrow(message)
       }
     }
-    expect(() => createModel(7 as unknown as string)).toThrow(TypeError)
+    expect(() => createModel(7 as unknown as ModelName)).toThrow(TypeError)
   })
 
   it('gives each model the depths its rule allows, and refuses the others with the core\'s message', () => {
@@ -135,8 +137,8 @@ describe('the defaults', () => {
     // Adam's and AdamW's are PyTorch's.
     expect(fitDefaultsFor('adamw')).toMatchObject({ optimizer: 'adamw', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 })
     expect(fitDefaultsFor('adam')).not.toHaveProperty('momentum')
-    expect(() => fitDefaultsFor('lamb')).toThrow(RangeError)
-    expect(() => fitDefaultsFor('lamb')).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
+    expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow(RangeError)
+    expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
     expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
   })
 

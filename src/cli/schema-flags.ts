@@ -13,23 +13,6 @@ import { choicesFromAddon, defaultTextFromAddon } from './addon-help.js'
 import type { RawFlags } from './flags.js'
 import { UsageError } from './usage-error.js'
 
-/** A number as help shows it (`1/3` for a third). */
-function shown(x: number | boolean | string): string {
-  return x === 1 / 3 ? '1/3' : String(x)
-}
-
-/** What help says a flag is when not given: `0.01; 0.001 with adam and adamw`. */
-function defaultHelp(spec: OptionSpec): string | undefined {
-  if (spec.defaultByOptimizer !== null) {
-    const byValue = new Map<number, string[]>()
-    for (const [optimizer, value] of Object.entries(spec.defaultByOptimizer)) byValue.set(value, [...(byValue.get(value) ?? []), optimizer])
-    const [first, ...others] = [...byValue]
-    if (first === undefined) return undefined
-    return [shown(first[0]), ...others.map(([value, optimizers]) => `${shown(value)} with ${optimizers.join(' and ')}`)].join('; ')
-  }
-  return spec.default === null || spec.kind === 'flag' ? undefined : shown(spec.default)
-}
-
 /** Which runs it applies to, as help's prefix (`sgd: `, `step schedule: `). */
 function appliesHelp(spec: OptionSpec): string {
   if (spec.optimizers !== null) return `${spec.optimizers.join(', ')}: `
@@ -41,8 +24,8 @@ function appliesHelp(spec: OptionSpec): string {
 export function schemaOption(spec: OptionSpec): Option {
   const flags = spec.kind === 'flag' ? spec.flag : `${spec.flag} <${spec.placeholder}>`
   let option = new Option(flags, `${appliesHelp(spec)}${spec.doc}`)
-  const text = defaultHelp(spec)
-  if (text !== undefined) option = defaultTextFromAddon(option, () => text)
+  const text = spec.defaultText?.replace(/^'(.*)'$/, '$1')
+  if (text !== undefined && spec.kind !== 'flag') option = defaultTextFromAddon(option, () => text)
   if (spec.choices !== null) {
     const choices = [...spec.choices]
     option = choicesFromAddon(option, () => choices)

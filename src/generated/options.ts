@@ -45,12 +45,12 @@ export interface FitSettings {
   optimizer?: OptimizerName
   /**
    * Base learning rate (the schedule scales it).
-   * Must be a finite number > 0; default 0.01 with sgd; 0.001 with adam and adamw.
+   * Must be a finite number > 0; default 0.01; 0.001 with adam and adamw.
    */
   lr?: number
   /**
    * Momentum (PyTorch's form, no dampening).
-   * Must be a finite number in [0, 1); default 0.5 with sgd. Only for sgd.
+   * Must be a finite number in [0, 1); default 0.5. Only for sgd.
    */
   momentum?: number
   /**
@@ -60,22 +60,22 @@ export interface FitSettings {
   nesterov?: boolean
   /**
    * L2 penalty added to the gradient (sgd, adam); decoupled weight decay (adamw).
-   * Must be a finite number >= 0; default 0 with sgd and adam; 0.01 with adamw.
+   * Must be a finite number >= 0; default 0; 0.01 with adamw.
    */
   weightDecay?: number
   /**
    * Decay of the gradient's running mean.
-   * Must be a finite number in [0, 1); default 0.9 with adam and adamw. Only for adam, adamw.
+   * Must be a finite number in [0, 1); default 0.9. Only for adam, adamw.
    */
   beta1?: number
   /**
    * Decay of the squared gradient's running mean.
-   * Must be a finite number in [0, 1); default 0.999 with adam and adamw. Only for adam, adamw.
+   * Must be a finite number in [0, 1); default 0.999. Only for adam, adamw.
    */
   beta2?: number
   /**
    * Added to the denominator.
-   * Must be a finite number > 0; default 1e-8 with adam and adamw. Only for adam, adamw.
+   * Must be a finite number > 0; default 1e-8. Only for adam, adamw.
    */
   eps?: number
   /**
@@ -194,6 +194,8 @@ export interface OptionSpec {
   readonly default: number | boolean | string | null
   /** Each optimizer's default, when it depends on the optimizer. */
   readonly defaultByOptimizer: Readonly<Record<string, number>> | null
+  /** The default as help shows it, e.g. `0.01; 0.001 with adam and adamw` (null: none). */
+  readonly defaultText: string | null
   /** The optimizers it applies to (null: any). */
   readonly optimizers: readonly string[] | null
   /** The schedules it applies to (null: any). */
@@ -223,6 +225,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 10,
     "defaultByOptimizer": null,
+    "defaultText": "10",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -243,6 +246,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 64,
     "defaultByOptimizer": null,
+    "defaultText": "64",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -267,6 +271,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     ],
     "default": "sgd",
     "defaultByOptimizer": null,
+    "defaultText": "'sgd'",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -291,6 +296,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
       "adam": 0.001,
       "adamw": 0.001
     },
+    "defaultText": "0.01; 0.001 with adam and adamw",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -313,6 +319,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "defaultByOptimizer": {
       "sgd": 0.5
     },
+    "defaultText": "0.5",
     "optimizers": [
       "sgd"
     ],
@@ -335,6 +342,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": false,
     "defaultByOptimizer": null,
+    "defaultText": "false",
     "optimizers": [
       "sgd"
     ],
@@ -361,6 +369,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
       "adam": 0,
       "adamw": 0.01
     },
+    "defaultText": "0; 0.01 with adamw",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -384,6 +393,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
       "adam": 0.9,
       "adamw": 0.9
     },
+    "defaultText": "0.9",
     "optimizers": [
       "adam",
       "adamw"
@@ -410,6 +420,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
       "adam": 0.999,
       "adamw": 0.999
     },
+    "defaultText": "0.999",
     "optimizers": [
       "adam",
       "adamw"
@@ -436,6 +447,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
       "adam": 1e-8,
       "adamw": 1e-8
     },
+    "defaultText": "1e-8",
     "optimizers": [
       "adam",
       "adamw"
@@ -463,6 +475,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     ],
     "default": "constant",
     "defaultByOptimizer": null,
+    "defaultText": "'constant'",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -483,6 +496,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 1,
     "defaultByOptimizer": null,
+    "defaultText": "1",
     "optimizers": null,
     "schedules": [
       "step"
@@ -505,6 +519,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 0.1,
     "defaultByOptimizer": null,
+    "defaultText": "0.1",
     "optimizers": null,
     "schedules": [
       "step"
@@ -527,6 +542,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 0,
     "defaultByOptimizer": null,
+    "defaultText": "0",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -547,6 +563,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 0.3333333333333333,
     "defaultByOptimizer": null,
+    "defaultText": "1/3",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": true,
@@ -567,6 +584,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 0,
     "defaultByOptimizer": null,
+    "defaultText": "0",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -587,6 +605,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 300,
     "defaultByOptimizer": null,
+    "defaultText": "300",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -607,6 +626,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 64,
     "defaultByOptimizer": null,
+    "defaultText": "64",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -627,6 +647,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 100,
     "defaultByOptimizer": null,
+    "defaultText": "100",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -647,6 +668,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "choices": null,
     "default": 5,
     "defaultByOptimizer": null,
+    "defaultText": "5",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,
@@ -671,6 +693,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     ],
     "default": "auto",
     "defaultByOptimizer": null,
+    "defaultText": "'auto'",
     "optimizers": null,
     "schedules": null,
     "needsWarmup": false,

@@ -38,6 +38,8 @@ pub struct NativeOptionSpec {
     pub default: Either3<f64, bool, Either<String, Null>>,
     /// Each optimizer's default, when it depends on the optimizer.
     pub default_by_optimizer: Option<HashMap<String, f64>>,
+    /// The default as help shows it (`0.01; 0.001 with adam and adamw`).
+    pub default_text: Option<String>,
     /// The optimizers it applies to (`null`: any).
     pub optimizers: Option<Vec<String>>,
     /// The schedules it applies to (`null`: any).
@@ -101,6 +103,7 @@ pub fn option_schema() -> Vec<NativeOptionSpec> {
                 choices,
                 default,
                 default_by_optimizer,
+                default_text: s.default_text(),
                 optimizers,
                 schedules,
                 needs_warmup: s.applies == AppliesTo::Warmup,

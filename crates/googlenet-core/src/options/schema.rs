@@ -205,6 +205,32 @@ impl OptionSpec {
         }
     }
 
+    /// The default as help and the manual show it: `0.01; 0.001 with adam
+    /// and adamw`, `1/3`, `'sgd'`; `None` for an option with none.
+    pub fn default_text(&self) -> Option<String> {
+        let number = |x: f64| if x == 1.0 / 3.0 { "1/3".to_string() } else { bound_text(x) };
+        match self.default {
+            DefaultValue::Unset => None,
+            DefaultValue::Number(x) => Some(number(x)),
+            DefaultValue::Flag(b) => Some(b.to_string()),
+            DefaultValue::Name(n) => Some(format!("'{n}'")),
+            DefaultValue::ByOptimizer(values) => {
+                // The first optimizer's value, then each other value with the optimizers that take it.
+                let mut groups: Vec<(f64, Vec<&str>)> = Vec::new();
+                for &(optimizer, x) in values {
+                    match groups.iter_mut().find(|(v, _)| *v == x) {
+                        Some((_, names)) => names.push(optimizer),
+                        None => groups.push((x, vec![optimizer])),
+                    }
+                }
+                let mut parts = groups.iter().map(|(x, names)| format!("{} with {}", number(*x), names.join(" and ")));
+                let first = groups.first().map(|(x, _)| number(*x))?;
+                parts.next();
+                Some(std::iter::once(first).chain(parts).collect::<Vec<_>>().join("; "))
+            }
+        }
+    }
+
     /// Whether a run with this optimizer, schedule and warm-up uses it;
     /// `Err` with the words of the refusal when it does not.
     pub fn applies_to(&self, optimizer: &str, schedule: &str, warmup_epochs: usize) -> Result<(), OptionError> {
