@@ -3,6 +3,10 @@
 // catalog. Do not edit: `npm run build` writes it, and
 // test/generated-options.test.ts fails when it is stale.
 
+import type { OptionSpec } from '../option-spec.js'
+
+export type { OptionSpec }
+
 /**
  * The name of a model of the zoo: a name or an alias of {@link modelCatalog}
  * (the core's catalog). Other names are refused with a `RangeError` that
@@ -172,42 +176,6 @@ export interface BenchSettings {
    * Must be an integer in [0, 4294967295]; default 5.
    */
   warmup?: number
-}
-
-/** One option as the core declares it; see {@link OPTION_SCHEMA}. */
-export interface OptionSpec {
-  /** `fit` (also the `train` command), `bench` or `model`. */
-  readonly command: 'fit' | 'bench' | 'model'
-  /** Its name in the API, e.g. `weightDecay`. */
-  readonly name: string
-  /** Its CLI flag, e.g. `--weight-decay`. */
-  readonly flag: string
-  readonly kind: 'decimal' | 'whole' | 'flag' | 'choice'
-  /** What a valid value is, as refusals word it after "must be". */
-  readonly rule: string
-  readonly min: number | null
-  readonly minInclusive: boolean
-  readonly max: number | null
-  readonly maxInclusive: boolean
-  readonly choices: readonly string[] | null
-  /** The default, unless it depends on the optimizer (null: none). */
-  readonly default: number | boolean | string | null
-  /** Each optimizer's default, when it depends on the optimizer. */
-  readonly defaultByOptimizer: Readonly<Record<string, number>> | null
-  /** The default as help shows it, e.g. `0.01; 0.001 with adam and adamw` (null: none). */
-  readonly defaultText: string | null
-  /** The optimizers it applies to (null: any). */
-  readonly optimizers: readonly string[] | null
-  /** The schedules it applies to (null: any). */
-  readonly schedules: readonly string[] | null
-  /** Whether it needs a warm-up (`warmupEpochs` > 0). */
-  readonly needsWarmup: boolean
-  /** Part of the recipe a checkpoint keeps. */
-  readonly recipe: boolean
-  /** What help calls its value. */
-  readonly placeholder: string
-  /** One line on what it does. */
-  readonly doc: string
 }
 
 /** Every option of every command, as the core declares them, in help's order. */
