@@ -127,7 +127,7 @@ export declare class NativeModel {
    * `checkpoint`: write a checkpoint there after every epoch and when
    * stopped.
    */
-  fit(train: NativeDataset, validation: NativeDataset | undefined | null, options: NativeFitOptions, onProgress?: ((event: NativeProgressEvent) => void) | undefined | null, cancel?: CancelToken | undefined | null, resume?: boolean | undefined | null, checkpoint?: NativeCheckpointOptions | undefined | null): Promise<Array<NativeEpochSummary>>
+  fit(train: NativeDataset, validation: NativeDataset | undefined | null, options: Record<string, unknown>, onProgress?: ((event: NativeProgressEvent) => void) | undefined | null, cancel?: CancelToken | undefined | null, resume?: boolean | undefined | null, checkpoint?: NativeCheckpointOptions | undefined | null): Promise<Array<NativeEpochSummary>>
   /**
    * Accuracy and mean loss on `data`; with `keep_predictions`, also the
    * predicted class of every image.
@@ -152,9 +152,6 @@ export declare class NativeModel {
    */
   debugPanic(during: 'call' | 'task'): Promise<void>
 }
-
-/** The settings `benchmark` uses where an option is not given. */
-export declare function benchDefaults(): NativeBenchDefaults
 
 /**
  * Times steady-state training and inference of a fresh `model` (a zoo
@@ -186,6 +183,14 @@ export declare function checkDescription(json: string): string
 export declare function checkModel(name: string, depth?: number | undefined | null): number | null
 
 /**
+ * Checks `options` given to `command` (`fit`, `bench`, `model`): an option
+ * it does not take, or a value of the wrong kind or out of range, throws
+ * as [`option_checked`] does. What the options mean together is checked
+ * where they are used.
+ */
+export declare function checkOptions(command: 'fit' | 'bench' | 'model', options: Record<string, unknown>): void
+
+/**
  * Checks that a file can be written at `path` before work starts: refuses
  * a target that is not a regular file (links followed), a missing folder
  * or one where no file can be created. Returns the file that will be
@@ -204,7 +209,7 @@ export declare function checkResumedModel(asked: string | undefined | null, dept
  * Checks that a run with `options` continues the one `recorded` in a
  * checkpoint: a `RangeError` names the first setting that differs.
  */
-export declare function checkResumedRecipe(options: NativeFitOptions, recorded: NativeFitOptions): void
+export declare function checkResumedRecipe(options: Record<string, unknown>, recorded: Record<string, unknown>): void
 
 /**
  * [`read_digit_image`] on the bytes of a PNG or JPEG (a canvas drawn in a
@@ -220,24 +225,6 @@ export declare const DEFAULT_MODEL: string
  * default when left out), as canonical JSON.
  */
 export declare function describeModel(name: string, depth?: number | undefined | null): string
-
-/** The optimizers and schedules `fit` takes, by name. */
-export declare function fitChoices(): NativeFitChoices
-
-/**
- * The recipe `fit` uses where an option is not given: the reference
- * recipe, or with `optimizer` that optimizer's defaults (PyTorch's for
- * Adam and AdamW). An unknown optimizer throws a `RangeError`.
- */
-export declare function fitDefaults(optimizer?: string | undefined | null): NativeFitRecipe
-
-/**
- * The rule a numeric recipe setting (`lr`, `momentum`, `weightDecay`,
- * `beta1`, `beta2`, `eps`, `stepGamma`, `warmupStartFactor`) must follow,
- * when `value` breaks it (`null` when it follows it): TypeScript names the
- * option or flag and the value as the user wrote it.
- */
-export declare function fitRule(setting: 'lr' | 'momentum' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'stepGamma' | 'warmupStartFactor', value: number): string | null
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
@@ -259,13 +246,6 @@ export declare const MAX_DESCRIPTION_BYTES: number
 
 /** Every model of the zoo, in the order they are listed to users. */
 export declare function modelCatalog(): Array<NativeCatalogEntry>
-
-/** What `benchmark` times where an option is not given. */
-export interface NativeBenchDefaults {
-  batchSize: number
-  batches: number
-  warmup: number
-}
 
 export interface NativeBenchOptions {
   /** `cpu` or `cuda`. */
@@ -315,7 +295,7 @@ export interface NativeCheckpointInfo {
   path: string
   model: NativeModelInfo
   /** The recipe being followed (`epochs` is the run's planned total). */
-  config: NativeFitRecipe
+  config: Array<NativeSetting>
   epochsDone: number
   /** Batches of the next epoch already trained (a run stopped mid-epoch). */
   batchesDone: number
@@ -386,61 +366,6 @@ export interface NativeEvalResult {
   predictions?: Buffer
 }
 
-/** The names of the optimizers and schedules, for help and messages. */
-export interface NativeFitChoices {
-  optimizers: Array<string>
-  schedules: Array<string>
-}
-
-/**
- * The options of `fit`: epochs, batch size and seed resolved; the
- * optimizer's and schedule's settings as given (unset ones take the
- * defaults of the optimizer and schedule chosen).
- */
-export interface NativeFitOptions {
-  epochs: number
-  batchSize: number
-  seed: number
-  /** `sgd` (the default), `adam` or `adamw`. */
-  optimizer?: string
-  lr?: number
-  momentum?: number
-  nesterov?: boolean
-  weightDecay?: number
-  beta1?: number
-  beta2?: number
-  eps?: number
-  /** `constant` (the default), `step` or `cosine`. */
-  schedule?: string
-  stepEpochs?: number
-  stepGamma?: number
-  warmupEpochs?: number
-  warmupStartFactor?: number
-}
-
-/**
- * A resolved recipe: every setting its optimizer and schedule use, and
- * only those (`momentum` for SGD, `beta1` for Adam…).
- */
-export interface NativeFitRecipe {
-  epochs: number
-  batchSize: number
-  seed: number
-  optimizer: string
-  lr: number
-  momentum?: number
-  nesterov?: boolean
-  weightDecay: number
-  beta1?: number
-  beta2?: number
-  eps?: number
-  schedule: string
-  stepEpochs?: number
-  stepGamma?: number
-  warmupEpochs: number
-  warmupStartFactor?: number
-}
-
 /** The image size a model takes. */
 export interface NativeInputSize {
   channels: number
@@ -485,6 +410,44 @@ export interface NativeOnnxContract {
   std: number
 }
 
+/** One option as the core declares it. */
+export interface NativeOptionSpec {
+  /** `fit` (also the `train` command), `bench` or `model`. */
+  command: string
+  /** Its name in the API (`weightDecay`). */
+  name: string
+  /** Its CLI flag (`--weight-decay`). */
+  flag: string
+  /** `decimal`, `whole`, `flag` or `choice`. */
+  kind: string
+  /** What a valid value is, as refusals word it after "must be". */
+  rule: string
+  min?: number
+  /** Whether `min` itself is allowed. */
+  minInclusive: boolean
+  max?: number
+  maxInclusive: boolean
+  /** The names a choice takes. */
+  choices?: Array<string>
+  /** The default, unless it depends on the optimizer (`null`: none). */
+  default: number | boolean | string | null
+  /** Each optimizer's default, when it depends on the optimizer. */
+  defaultByOptimizer?: Record<string, number>
+  /** The default as help shows it (`0.01; 0.001 with adam and adamw`). */
+  defaultText?: string
+  /** The optimizers it applies to (`null`: any). */
+  optimizers?: Array<string>
+  /** The schedules it applies to (`null`: any). */
+  schedules?: Array<string>
+  /** Whether it needs a warm-up (`warmupEpochs` > 0). */
+  needsWarmup: boolean
+  /** Part of the recipe a checkpoint keeps. */
+  recipe: boolean
+  /** What help calls its value. */
+  placeholder: string
+  doc: string
+}
+
 /**
  * `kind` is `batch` after every training batch (`loss` is that batch's
  * mean) or `epoch` after each epoch (`summary` set).
@@ -510,11 +473,11 @@ export interface NativeRuntimeInfo {
   cudaError?: string
 }
 
-/** The defaults of the schedules' own settings, for help. */
-export interface NativeScheduleDefaults {
-  stepEpochs: number
-  stepGamma: number
-  warmupStartFactor: number
+/** One setting of a resolved recipe. */
+export interface NativeSetting {
+  /** Its name in the API (`weightDecay`). */
+  name: string
+  value: number | boolean | string
 }
 
 /** A trace: the steps that ran, and the error of the layer that did not fit. */
@@ -531,6 +494,9 @@ export interface NativeTraceStep {
 
 export declare function onnxContract(): NativeOnnxContract
 
+/** Every option of every command, in help's order. */
+export declare function optionSchema(): Array<NativeOptionSpec>
+
 export interface ParameterInfo {
   name: string
   shape: Array<number>
@@ -542,16 +508,10 @@ export interface ParameterInfo {
  */
 export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 
-/**
- * The recipe `options` make, every default applied; a `RangeError` with
- * the core's message names the first option it refuses.
- */
-export declare function resolveFitRecipe(options: NativeFitOptions): NativeFitRecipe
+/** The recipe `options` make, every default applied. */
+export declare function resolveFitRecipe(options: Record<string, unknown>): Array<NativeSetting>
 
 export declare function runtimeInfo(): NativeRuntimeInfo
-
-/** What the step schedule and the warm-up use where a setting is not given. */
-export declare function scheduleDefaults(): NativeScheduleDefaults
 
 /**
  * Every layer of a fresh `model` (a zoo name, or a description's JSON;

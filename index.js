@@ -773,34 +773,31 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchDefaults, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, fitChoices, fitDefaults, fitRule, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, readDigitImage, resolveFitRecipe, runtimeInfo, scheduleDefaults, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, resolveFitRecipe, runtimeInfo, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
-export { benchDefaults }
 export { benchmarkModel }
 export { checkCheckpointDirFor }
 export { checkDescription }
 export { checkModel }
+export { checkOptions }
 export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
 export { decodeDigitImage }
 export { DEFAULT_MODEL }
 export { describeModel }
-export { fitChoices }
-export { fitDefaults }
-export { fitRule }
 export { latestCheckpointIn }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
 export { MAX_DESCRIPTION_BYTES }
 export { modelCatalog }
 export { onnxContract }
+export { optionSchema }
 export { readDigitImage }
 export { resolveFitRecipe }
 export { runtimeInfo }
-export { scheduleDefaults }
 export { summarizeModel }
 export { traceModel }
 export { useThreads }

@@ -8,21 +8,15 @@ import { loadMnist } from './mnist.js'
 import { modelEntry } from './catalog.js'
 import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { loadedBinary, nativeBinding } from './native.js'
-import { BENCH_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject } from './options.js'
-import type { Device, ModelName } from './types.js'
+import { BENCH_DEFAULTS, checkOptions, checkOptionsObject, declaredOptions } from './options.js'
+import type { BenchSettings, Device } from './types.js'
 
-/** Options of {@link benchmark}. */
-export interface BenchmarkOptions {
+/** Options of {@link benchmark}: the core's {@link BenchSettings} and these. */
+export interface BenchmarkOptions extends BenchSettings {
   /** A zoo name or a description of one's own (see {@link network}); default: {@link defaultModel}. */
   model?: ModelSource
   /** Residual units per stage, for the models that take a depth (the ResNets); default theirs. */
   depth?: number
-  /** Images per batch, for training and inference; integer in [1, {@link maxBatchSize}()] (1024), default {@link BENCH_DEFAULTS}`.batchSize` (64). */
-  batchSize?: number
-  /** Batches timed for training and again for inference; integer >= 1, default {@link BENCH_DEFAULTS}`.batches` (100). */
-  batches?: number
-  /** Untimed batches before each measurement; integer >= 0, default {@link BENCH_DEFAULTS}`.warmup` (5). */
-  warmup?: number
   /** Default `'auto'`. */
   device?: Device
   /** MNIST-format folder whose training split feeds the batches; default the bundled MNIST. */
@@ -32,7 +26,8 @@ export interface BenchmarkOptions {
 /** What {@link benchmark} measured. */
 export interface BenchmarkResult {
   /** The model's name (a description's `name`). */
-  model: ModelName
+  /** A zoo model's name, or a description's. */
+  model: string
   /** The depth timed, for the models that take one. */
   depth?: number
   device: 'cpu' | 'cuda'
@@ -80,9 +75,8 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
   const depth = checkSourceDepth(resolved, o.depth)
   const { arg, description } = resolved
   const model = description?.name ?? arg
-  const batchSize = checkBatchSize('batchSize', o.batchSize ?? BENCH_DEFAULTS.batchSize)
-  const batches = checkInteger('batches', o.batches ?? BENCH_DEFAULTS.batches, 1)
-  const warmup = checkInteger('warmup', o.warmup ?? BENCH_DEFAULTS.warmup, 0)
+  checkOptions('bench', declaredOptions('bench', o))
+  const { batchSize = BENCH_DEFAULTS.batchSize, batches = BENCH_DEFAULTS.batches, warmup = BENCH_DEFAULTS.warmup } = o
   const device = resolveDevice(o.device ?? 'auto')
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   const r = await nativeBinding().benchmarkModel(arg, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })

@@ -44,7 +44,7 @@ let catalog: readonly ModelEntry[] | undefined
  * `'googlenet'`. Read from the addon.
  */
 export function defaultModel(): ModelName {
-  return nativeBinding().DEFAULT_MODEL
+  return nativeBinding().DEFAULT_MODEL as ModelName
 }
 
 /**
@@ -58,8 +58,8 @@ export function modelCatalog(): readonly ModelEntry[] {
       .modelCatalog()
       .map((e) =>
         Object.freeze({
-          name: e.name,
-          aliases: Object.freeze([...e.aliases]),
+          name: e.name as ModelName,
+          aliases: Object.freeze([...e.aliases] as ModelName[]),
           about: e.about,
           channels: e.input.channels,
           height: e.input.height,
@@ -77,7 +77,7 @@ export function modelCatalog(): readonly ModelEntry[] {
  * (`models.resnet.name` is `'resnet-original'`). Read from the addon on
  * first use; frozen.
  */
-export const models: Readonly<Record<ModelName, ModelEntry>> = readOnFirstUse({} as Record<ModelName, ModelEntry>, (target) => {
+export const models: Readonly<Record<string, ModelEntry>> = readOnFirstUse({} as Record<string, ModelEntry>, (target) => {
   for (const entry of modelCatalog()) {
     for (const name of [entry.name, ...entry.aliases]) target[name] = entry
   }
@@ -92,7 +92,7 @@ export const modelNames: readonly ModelName[] = readOnFirstUse([] as ModelName[]
  * The catalog entry of `name`, a name {@link checkModelName} accepted.
  * @internal
  */
-export function modelEntry(name: ModelName): ModelEntry {
+export function modelEntry(name: string): ModelEntry {
   const entry = Object.hasOwn(models, name) ? models[name] : undefined
   if (entry === undefined) throw new RangeError(`unknown model ${JSON.stringify(name)}`)
   return entry
@@ -107,7 +107,7 @@ export function modelEntry(name: ModelName): ModelEntry {
 export function checkModelName(name: unknown): ModelName {
   if (typeof name !== 'string') throw new TypeError(`model name must be a string (got ${typeof name})`)
   nativeBinding().checkModel(name)
-  return name
+  return name as ModelName
 }
 
 /**
@@ -121,7 +121,7 @@ export function checkModelName(name: unknown): ModelName {
  *   or any depth for a model of fixed depth
  * @internal
  */
-export function checkDepth(model: ModelName, depth: unknown, name = 'depth', shown?: string): number | undefined {
+export function checkDepth(model: string, depth: unknown, name = 'depth', shown?: string): number | undefined {
   if (depth === undefined) return undefined
   const value = checkInteger(name, depth, 0, MAX_COUNT, shown)
   nativeBinding().checkModel(model, value)

@@ -84,16 +84,20 @@ export {
   MAX_COUNT,
   MAX_SEED,
   fitDefaultsFor,
+  isOptionError,
   maxBatchSize,
   type BenchDefaults,
   type FitDefaults,
+  type OptionError,
 } from './options.js'
+export { OPTION_SCHEMA, type OptionSpec } from './generated/options.js'
 export { version } from './package-info.js'
 export { renderReport, writeReport } from './report/render.js'
 export type { ReportInput, ReportLossWindow, ReportMisclassified } from './report/types.js'
 export { train, type TrainOptions, type TrainResult } from './train.js'
 export type {
   BatchProgressEvent,
+  BenchSettings,
   CheckpointInfo,
   ClassAccuracy,
   DetailedEvaluation,
@@ -106,6 +110,7 @@ export type {
   FilePrediction,
   FitOptions,
   FitRecipe,
+  FitSettings,
   ModelName,
   NoDigitPrediction,
   OptimizerName,

@@ -8,7 +8,6 @@ import { modelEntry } from './catalog.js'
 import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { nativeBinding } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
-import type { ModelName } from './types.js'
 
 /** One layer of a {@link ModelSummary}. */
 export interface LayerSummary {
@@ -24,7 +23,8 @@ export interface LayerSummary {
 
 /** What {@link summarize} returns; the JSON of `npx googlenet-native summary --json`. */
 export interface ModelSummary {
-  model: ModelName
+  /** A zoo model's name, or a description's. */
+  model: string
   /** Total trainable parameters (PyTorch's count for the same model). */
   params: number
   /** Total multiply-accumulates per image, convolutions and linear layers only. */

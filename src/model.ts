@@ -27,7 +27,6 @@ import type {
   EvaluationResult,
   FilePrediction,
   FitOptions,
-  ModelName,
   ModelOptions,
   ParameterInfo,
   PredictOptions,
@@ -65,7 +64,7 @@ function drainCallbacks(): Promise<void> {
  */
 export class Model {
   readonly #native: NativeModel
-  readonly #name: ModelName
+  readonly #name: string
   /** Whether the model is exactly a zoo model (its name at its depth), not one of the user's own. */
   readonly #zoo: boolean
   readonly #description: ModelDescription
@@ -140,7 +139,7 @@ export class Model {
 
   static #fromNative(native: NativeModel, device: 'cpu' | 'cuda'): Model {
     const depth = native.loadedInfo?.depth ?? undefined
-    return new Model(native.name, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
+    return new Model(native.name as ModelSource, { device, ...(depth === undefined || depth === null ? {} : { depth }) }, native)
   }
 
   /** What the checkpoint this model was loaded from records; undefined for other models. */
@@ -230,7 +229,7 @@ export class Model {
   }
 
   /** The model's name, e.g. `'googlenet'` (a description's `name` for a model of one's own). */
-  get name(): ModelName {
+  get name(): string {
     return this.#name
   }
 
@@ -328,7 +327,7 @@ export class Model {
       const pending = this.#native.fit(
         trainData,
         validation,
-        recipeOfFit(o),
+        { ...recipeOfFit(o) },
         tracker ? (event) => tracker.handle(event) : null,
         token,
         resume,

@@ -22,7 +22,6 @@ export type {
   NativeDigitImage,
   NativeEpochSummary,
   NativeEvalResult,
-  NativeFitOptions,
   NativeModel,
   NativeModelInfo,
   NativeProgressEvent,

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { nativeBinding, readOnFirstUse } from './native.js'
-import type { FitRecipe } from './types.js'
+import { nativeBinding } from './native.js'
+import { type FitRecipe, OPTION_SCHEMA, type OptimizerName, type OptionSpec, type ScheduleName } from './generated/options.js'
 
 /**
  * The largest whole number any option takes unless it has a smaller limit:
@@ -25,13 +25,13 @@ export interface FitDefaults {
   readonly epochs: number
   readonly batchSize: number
   /** `'sgd'`; Adam's and AdamW's defaults are {@link fitDefaultsFor}'s. */
-  readonly optimizer: string
+  readonly optimizer: OptimizerName
   readonly lr: number
   readonly momentum: number
   readonly nesterov: boolean
   readonly weightDecay: number
   /** `'constant'`. */
-  readonly schedule: string
+  readonly schedule: ScheduleName
   readonly warmupEpochs: number
   /** The seed of initialization and shuffling. */
   readonly seed: number
@@ -39,38 +39,50 @@ export interface FitDefaults {
   readonly logEvery: number
 }
 
-/**
- * Batches per `'window'` progress event when `logEvery` is not given: the
- * tutorial prints its running loss every 300 batches. The windows are made
- * here, from the batch events, so this default is the TypeScript layer's own.
- */
-const LOG_EVERY = 300
+/** The declaration of option `name` of `command`. */
+export function optionSpec(command: OptionSpec['command'], name: string): OptionSpec {
+  const spec = OPTION_SCHEMA.find((s) => s.command === command && s.name === name)
+  if (spec === undefined) throw new Error(`the core declares no ${command} option ${name}`)
+  return spec
+}
+
+/** The options of `command`, in help's order. */
+export function optionsOf(command: OptionSpec['command']): readonly OptionSpec[] {
+  return OPTION_SCHEMA.filter((s) => s.command === command)
+}
+
+/** What option `spec` is when not given, with `optimizer`'s defaults. */
+export function defaultOf(spec: OptionSpec, optimizer = 'sgd'): number | boolean | string | undefined {
+  return spec.defaultByOptimizer?.[optimizer] ?? spec.default ?? undefined
+}
+
+/** `command`'s declared defaults, by option name: those the reference recipe (SGD, a constant rate, no warm-up) uses. */
+function defaultsOf(command: OptionSpec['command']): Record<string, unknown> {
+  const used = (s: OptionSpec): boolean => (s.optimizers?.includes('sgd') ?? true) && (s.schedules?.includes('constant') ?? true) && !s.needsWarmup
+  return Object.fromEntries(optionsOf(command).flatMap((s) => (used(s) ? [[s.name, defaultOf(s)]] : [])))
+}
 
 /**
- * The reference training recipe (DESIGN.md §1): what `fit`, `train` and the
- * CLI use where an option is not given. Read from the addon on first use
- * (the core's `FitConfig::default()`), but `logEvery`, which is this
- * layer's own; frozen. The seed defaults to 0, as in the PyTorch reference
- * script (its RNG differs, so runs are not identical).
+ * The reference recipe (DESIGN.md §1): what `fit`, `train` and the CLI use
+ * where an option is not given, as the core declares it (generated into
+ * this package at build). The seed defaults to 0, as in the PyTorch
+ * reference script (its RNG differs, so runs are not identical).
  */
-export const FIT_DEFAULTS: FitDefaults = readOnFirstUse({} as FitDefaults, (target) => {
-  const { epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed } = nativeBinding().fitDefaults()
-  Object.assign(target, { epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed, logEvery: LOG_EVERY })
-})
+export const FIT_DEFAULTS: FitDefaults = Object.freeze(defaultsOf('fit') as unknown as FitDefaults)
 
 /**
  * The recipe `fit` uses with `optimizer` where an option is not given
  * (the reference recipe for `'sgd'`, PyTorch's defaults for `'adam'` and
- * `'adamw'`): read from the addon, where the defaults live.
- * @throws RangeError for an unknown optimizer
+ * `'adamw'`): resolved by the addon, where the defaults live.
+ * @throws TypeError or RangeError for an unknown optimizer
  */
-export function fitDefaultsFor(optimizer: string): FitRecipe {
-  return recipeOf(nativeBinding().fitDefaults(optimizer))
+export function fitDefaultsFor(optimizer: OptimizerName): FitRecipe {
+  return recipeOf(nativeBinding().resolveFitRecipe({ optimizer }))
 }
 
-/** `recipe` without the settings its optimizer and schedule do not use (the addon leaves them undefined). */
-export function recipeOf(recipe: FitRecipe): FitRecipe {
-  return Object.fromEntries(Object.entries(recipe).filter(([, value]) => value !== undefined && value !== null)) as unknown as FitRecipe
+/** The recipe the addon resolved, setting by setting, as an object. */
+export function recipeOf(settings: ReadonlyArray<{ name: string; value: number | boolean | string }>): FitRecipe {
+  return Object.fromEntries(settings.map((s) => [s.name, s.value])) as unknown as FitRecipe
 }
 
 /** The options of `benchmark` (and `bench`) that have a default. */
@@ -83,14 +95,46 @@ export interface BenchDefaults {
   readonly warmup: number
 }
 
+/** What `benchmark` and `bench` use where an option is not given, as the core declares it; frozen. */
+export const BENCH_DEFAULTS: BenchDefaults = Object.freeze(defaultsOf('bench') as unknown as BenchDefaults)
+
 /**
- * What `benchmark` and `bench` use where an option is not given. Read from
- * the addon on first use (the core's `BenchConfig::default()`); frozen.
+ * A refusal of the core's option checks: a `TypeError` (a value of the
+ * wrong kind, or an option the function does not take) or a `RangeError`,
+ * whose fields say which option broke which rule.
  */
-export const BENCH_DEFAULTS: BenchDefaults = readOnFirstUse({} as BenchDefaults, (target) => {
-  const { batchSize, batches, warmup } = nativeBinding().benchDefaults()
-  Object.assign(target, { batchSize, batches, warmup })
-})
+export interface OptionError extends Error {
+  /** The option, by its name in the API (`weightDecay`). */
+  readonly option: string
+  /** The rule it broke, e.g. `must be a finite number >= 0` or `does not apply to the adam optimizer (only to sgd)`. */
+  readonly rule: string
+  /** The value as the core read it, when one value alone broke the rule. */
+  readonly got?: string
+}
+
+/** Whether `error` is a refusal of the core's option checks. */
+export function isOptionError(error: unknown): error is OptionError {
+  return (error instanceof RangeError || error instanceof TypeError) && typeof (error as Partial<OptionError>).option === 'string'
+}
+
+/**
+ * Checks `options` given to `command` against the core's declarations:
+ * an option it does not take, a value of the wrong kind or out of range.
+ * @throws {@link OptionError}
+ */
+export function checkOptions(command: OptionSpec['command'], options: Record<string, unknown>): void {
+  nativeBinding().checkOptions(command, options)
+}
+
+/** The options of `o` that `command` declares, those given (not undefined). */
+export function declaredOptions(command: OptionSpec['command'], o: object): Record<string, unknown> {
+  const given: Record<string, unknown> = {}
+  for (const spec of optionsOf(command)) {
+    const value = (o as Record<string, unknown>)[spec.name]
+    if (value !== undefined) given[spec.name] = value
+  }
+  return given
+}
 
 /** How a rejected value is shown in a message: numbers as numbers, strings quoted. */
 function show(value: unknown): string {
@@ -132,40 +176,6 @@ export function maxBatchSize(): number {
 /** Checks a batch size: an integer in `[1, maxBatchSize()]`. */
 export function checkBatchSize(name: string, value: unknown, shown?: string): number {
   return checkInteger(name, value, 1, maxBatchSize(), shown)
-}
-
-/** A numeric setting of the optimizer or schedule whose rule lives in the core. */
-export type RecipeNumber = 'lr' | 'momentum' | 'weightDecay' | 'beta1' | 'beta2' | 'eps' | 'stepGamma' | 'warmupStartFactor'
-
-/**
- * Checks a numeric optimizer or schedule setting against the core's rule,
- * e.g. `weightDecay must be a finite number >= 0 (got -1)`.
- * @param setting - which rule (the option's name in the API)
- * @param name - the name to show (the option, or the CLI's flag)
- */
-export function checkFitSetting(setting: RecipeNumber, name: string, value: unknown, shown?: string): number {
-  // A value that is not a number breaks the rule as NaN does, so its
-  // message states the rule too (a TypeError: see `fail`).
-  const rule = nativeBinding().fitRule(setting, typeof value === 'number' ? value : Number.NaN)
-  if (rule !== null) fail(name, rule, value, shown)
-  return value as number
-}
-
-/**
- * Checks that `value` names one of `known` (an optimizer or a schedule, the
- * addon's lists): a `TypeError` for a value that is no string, a
- * `RangeError` for an unknown name, both listing the known ones.
- */
-export function checkChoice(name: string, value: unknown, known: readonly string[]): string {
-  if (typeof value === 'string' && known.includes(value)) return value
-  const message = `${name} must be one of ${known.join(', ')} (got ${show(value)})`
-  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message)
-}
-
-/** Checks that `value` is a boolean. */
-export function checkBoolean(name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean (got ${show(value)})`)
-  return value
 }
 
 /** Checks that `value` is a seed: an integer in `[0, 2^32 - 1]`. */

@@ -4,36 +4,8 @@
  */
 import type { Dataset } from './dataset.js'
 
-/**
- * The name of a model this build can create: one of {@link modelNames}
- * (e.g. `'googlenet'`, `'resnet-full-preact'`). A string, because the list
- * lives in the addon's catalog (see {@link modelCatalog}); other names are
- * refused with a `RangeError` that lists the known ones.
- */
-export type ModelName = string
-
-/**
- * Where a model runs. `'auto'` picks the first NVIDIA GPU when the CUDA
- * build of the addon loads and finds one, else the CPU; `'cuda'` insists on
- * the GPU and fails, saying what is missing, where there is none.
- */
-export type Device = 'auto' | 'cpu' | 'cuda'
-
-/**
- * An optimizer: `'sgd'` (the reference recipe's, the default), `'adam'` or
- * `'adamw'`, as `torch.optim` defines them (see docs/training.md, "Training
- * options"). A string, because the list lives in the addon; other names are
- * refused with a `RangeError` that lists the known ones.
- */
-export type OptimizerName = string
-
-/**
- * A learning-rate schedule: `'constant'` (the default), `'step'` (times
- * `stepGamma` every `stepEpochs` epochs) or `'cosine'` (down to 0 at the
- * last batch), each after an optional linear warm-up (`warmupEpochs`).
- * Schedules step once per batch.
- */
-export type ScheduleName = string
+export type { BenchSettings, Device, FitRecipe, FitSettings, ModelName, OptimizerName, ScheduleName } from './generated/options.js'
+import type { Device, FitRecipe, FitSettings } from './generated/options.js'
 
 /** Options of {@link createModel} and the {@link Model} constructor. */
 export interface ModelOptions {
@@ -63,52 +35,19 @@ export interface ParameterInfo {
   shape: number[]
 }
 
-/** Options of {@link Model.fit}. Every field is optional; defaults are the reference recipe. */
-export interface FitOptions {
-  /** Passes over the training set; integer in [1, 2^32 − 1], default {@link FIT_DEFAULTS}`.epochs` (10). */
-  epochs?: number
-  /** Images per SGD step; integer in [1, {@link maxBatchSize}()] (1024), default {@link FIT_DEFAULTS}`.batchSize` (64). */
-  batchSize?: number
-  /** The optimizer; default `'sgd'`. Settings another optimizer uses (`momentum` with `'adam'`) are refused. */
-  optimizer?: OptimizerName
-  /** Base learning rate; finite > 0, default 0.01 with SGD ({@link FIT_DEFAULTS}`.lr`), 0.001 (PyTorch's) with Adam and AdamW. */
-  lr?: number
-  /** SGD only: momentum (PyTorch's form, no dampening); finite in [0, 1), default {@link FIT_DEFAULTS}`.momentum` (0.5). */
-  momentum?: number
-  /** SGD only: Nesterov momentum (needs `momentum` > 0); default false. */
-  nesterov?: boolean
-  /**
-   * Weight decay λ, finite >= 0. SGD and Adam add λ·p to the gradient (L2);
-   * AdamW decays the weights apart from it, p ← p·(1 − lr·λ). Default 0, or
-   * 0.01 with AdamW (PyTorch's defaults).
-   */
-  weightDecay?: number
-  /** Adam and AdamW only: decay of the gradient's running mean; finite in [0, 1), default 0.9. */
-  beta1?: number
-  /** Adam and AdamW only: decay of the squared gradient's running mean; finite in [0, 1), default 0.999. */
-  beta2?: number
-  /** Adam and AdamW only: added to the denominator; finite > 0, default 1e-8. */
-  eps?: number
-  /** The learning-rate schedule; default `'constant'`. */
-  schedule?: ScheduleName
-  /** `'step'` schedule only: epochs between two decays; integer >= 1, default 1. */
-  stepEpochs?: number
-  /** `'step'` schedule only: the factor of each decay; finite in (0, 1], default 0.1 (PyTorch's `StepLR`). */
-  stepGamma?: number
-  /** Epochs of linear warm-up before the schedule; integer >= 0 and below `epochs`, default 0. */
-  warmupEpochs?: number
-  /** With `warmupEpochs`: the warm-up starts at this fraction of `lr`; finite in (0, 1], default 1/3 (PyTorch's `LinearLR`). */
-  warmupStartFactor?: number
-  /** Seeds the per-epoch shuffle; integer in [0, 2^32-1], default the model's seed. */
-  seed?: number
+/**
+ * Options of {@link Model.fit}. Every field is optional; defaults are the
+ * reference recipe. The core's settings ({@link FitSettings}: epochs, batch
+ * size, optimizer, schedule, seed…) are checked by the core; a refused one
+ * throws an {@link OptionError} naming it. `seed` defaults to the model's.
+ */
+export interface FitOptions extends FitSettings {
   /** Evaluated after every epoch; its results land in each {@link EpochRecord}. */
   validation?: Dataset
   /** Aborting it stops training at the next batch; the promise then rejects with an `AbortError`. */
   signal?: AbortSignal
   /** Called with progress while training runs (on the event loop, never blocking training). */
   onProgress?: (event: ProgressEvent) => void
-  /** Batches per `'window'` event; integer >= 1, default {@link FIT_DEFAULTS}`.logEvery` (the tutorial's 300). */
-  logEvery?: number
   /**
    * Write a checkpoint into this folder after every epoch, and when training
    * stops early (abort, or an error in `onProgress`): weights, the
@@ -137,35 +76,6 @@ export interface FitOptions {
    * the result equals an uninterrupted run's, bit for bit.
    */
   resume?: boolean
-}
-
-/**
- * The settings of a run: what a checkpoint keeps so it can be resumed.
- * Every setting its optimizer and schedule use is there, and only those
- * (`momentum` and `nesterov` for SGD; `beta1`, `beta2` and `eps` for Adam
- * and AdamW; `stepEpochs` and `stepGamma` for the step schedule;
- * `warmupStartFactor` with a warm-up). See {@link FitOptions}.
- */
-export interface FitRecipe {
-  /** Planned total epochs. */
-  epochs: number
-  batchSize: number
-  /** Seed of the shuffle. */
-  seed: number
-  optimizer: OptimizerName
-  /** Base learning rate (the schedule scales it). */
-  lr: number
-  momentum?: number
-  nesterov?: boolean
-  weightDecay: number
-  beta1?: number
-  beta2?: number
-  eps?: number
-  schedule: ScheduleName
-  stepEpochs?: number
-  stepGamma?: number
-  warmupEpochs: number
-  warmupStartFactor?: number
 }
 
 /** What a training checkpoint records (see {@link Model.loadCheckpoint}). */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Dataset, type MnistData, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
+import { Dataset, type MnistData, type ModelName, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 /** One Inception-A module's parameters, on `c` input channels. */
@@ -117,8 +117,8 @@ describe('createModel', () => {
   })
 
   it('rejects unknown models, bad seeds and unavailable devices', () => {
-    expect(() => createModel('alexnet')).toThrow(RangeError)
-    expect(() => createModel('alexnet')).toThrow(/^unknown model 'alexnet' \(known: googlenet, lenet5, /)
+    expect(() => createModel('alexnet' as ModelName)).toThrow(RangeError)
+    expect(() => createModel('alexnet' as ModelName)).toThrow(/^unknown model 'alexnet' \(known: googlenet, lenet5, /)
     expect(() => createModel('googlenet', { seed: -1 })).toThrow('seed must be an integer in [0, 4294967295] (got -1)')
     expect(() => createModel('googlenet', { seed: 2 ** 32 })).toThrow(RangeError)
     expect(() => createModel('googlenet', { device: 'cuda' })).toThrow(/^CUDA is not available: \S/)
@@ -201,7 +201,7 @@ describe('option validation', () => {
     [{ momentum: 1 }, RangeError, 'momentum must be a finite number in [0, 1) (got 1)'],
     [{ momentum: -0.1 }, RangeError, 'momentum must be a finite number in [0, 1) (got -0.1)'],
     [{ lr: '0.1' }, TypeError, 'lr must be a finite number > 0 (got "0.1")'],
-    [{ momentum: true }, TypeError, 'momentum must be a finite number in [0, 1) (got boolean)'],
+    [{ momentum: true }, TypeError, 'momentum must be a finite number in [0, 1) (got true)'],
     [{ seed: 2 ** 32 }, RangeError, 'seed must be an integer in [0, 4294967295] (got 4294967296)'],
     [{ logEvery: 0 }, RangeError, 'logEvery must be an integer in [1, 4294967295] (got 0)'],
     [{ onProgress: 'x' }, TypeError, 'onProgress must be a function (got "x")'],
@@ -219,12 +219,12 @@ describe('option validation', () => {
     [{ warmupEpochs: -1 }, RangeError, 'warmupEpochs must be an integer in [0, 4294967295] (got -1)'],
     [{ warmupEpochs: 1, warmupStartFactor: 2 }, RangeError, 'warmupStartFactor must be a finite number in (0, 1] (got 2)'],
     // Settings that do not fit together, refused by the core.
-    [{ optimizer: 'adam', momentum: 0.9 }, RangeError, 'momentum does not apply to the adam optimizer (it has beta1 and beta2)'],
+    [{ optimizer: 'adam', momentum: 0.9 }, RangeError, 'momentum does not apply to the adam optimizer (only to sgd)'],
     [{ beta1: 0.8 }, RangeError, 'beta1 does not apply to the sgd optimizer'],
     [{ nesterov: true, momentum: 0 }, RangeError, 'nesterov needs a momentum > 0'],
     [{ schedule: 'cosine', stepGamma: 0.5 }, RangeError, 'stepGamma does not apply to the cosine schedule (only to step)'],
     [{ warmupStartFactor: 0.5 }, RangeError, 'warmupStartFactor does not apply to a run without warm-up (set warmupEpochs)'],
-    [{ epochs: 2, warmupEpochs: 2 }, RangeError, 'warmupEpochs must be fewer than the epochs (got 2 of 2)'],
+    [{ epochs: 2, warmupEpochs: 2 }, RangeError, 'warmupEpochs must be fewer than the epochs (2): the warm-up ends before the run does (got 2)'],
   ])('fit rejects %o before training', async (options, type, message) => {
     const rejection = model.fit(data, options as never)
     await expect(rejection).rejects.toThrow(type)

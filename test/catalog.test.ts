@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest'
 import {
   BENCH_DEFAULTS,
   FIT_DEFAULTS,
+  OPTION_SCHEMA,
   fitDefaultsFor,
   createModel,
   defaultModel,
@@ -19,6 +20,8 @@ import {
   models,
   summarize,
   traceShapes,
+  type ModelName,
+  type OptimizerName,
 } from '../dist/index.js'
 import * as binding from '../index.js'
 import { ROOT, runCli } from './helpers.js'
@@ -49,7 +52,7 @@ describe('the catalog', () => {
     expect(() => (modelNames as string[]).push('alexnet')).toThrow(TypeError)
     expect(() => Object.assign(FIT_DEFAULTS, { epochs: 1 })).toThrow(TypeError)
     expect(modelNames).not.toContain('alexnet')
-    expect(FIT_DEFAULTS.epochs).toBe(binding.fitDefaults().epochs)
+    expect(FIT_DEFAULTS.epochs).toBe(fitDefaultsFor('sgd').epochs)
   })
 
   it.each([...modelNames])('creates, summarizes and traces %s at the input size it lists', (name) => {
@@ -74,12 +77,12 @@ describe('the catalog', () => {
     const known = `(known: ${modelNames.join(', ')})`
     for (const name of ['alexnet', 'GoogLeNet', 'googlenet ', '']) {
       const message = `unknown model '${name}' ${known}`
-      for (const call of [() => createModel(name), () => summarize(name), () => traceShapes(name)]) {
+      for (const call of [() => createModel(name as ModelName), () => summarize(name as ModelName), () => traceShapes(name as ModelName)]) {
         expect(call).toThrow(RangeError)
         expect(call).toThrow(message)
       }
     }
-    expect(() => createModel(7 as unknown as string)).toThrow(TypeError)
+    expect(() => createModel(7 as unknown as ModelName)).toThrow(TypeError)
   })
 
   it('gives each model the depths its rule allows, and refuses the others with the core\'s message', () => {
@@ -115,8 +118,9 @@ describe('the catalog', () => {
 
 describe('the defaults', () => {
   it("are the core's: the reference recipe and the benchmark's settings", () => {
-    // DESIGN.md §1's recipe; logEvery (the tutorial's 300) is the TypeScript layer's own.
-    expect({ ...FIT_DEFAULTS }).toEqual({ ...binding.fitDefaults(), logEvery: 300 })
+    // DESIGN.md §1's recipe, as the core resolves it (logEvery, the tutorial's 300, is declared there but not part of a recipe).
+    const { epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed } = FIT_DEFAULTS
+    expect({ epochs, batchSize, optimizer, lr, momentum, nesterov, weightDecay, schedule, warmupEpochs, seed }).toEqual(fitDefaultsFor('sgd'))
     expect({ ...FIT_DEFAULTS }).toEqual({
       epochs: 10,
       batchSize: 64,
@@ -133,20 +137,21 @@ describe('the defaults', () => {
     // Adam's and AdamW's are PyTorch's.
     expect(fitDefaultsFor('adamw')).toMatchObject({ optimizer: 'adamw', lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 })
     expect(fitDefaultsFor('adam')).not.toHaveProperty('momentum')
-    expect(() => fitDefaultsFor('lamb')).toThrow(RangeError)
-    expect(() => fitDefaultsFor('lamb')).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
-    expect({ ...BENCH_DEFAULTS }).toEqual(binding.benchDefaults())
+    expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow(RangeError)
+    expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
     expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
   })
 
   it("the recipe's rules are the core's, named as the user wrote them", () => {
-    expect(binding.fitRule('lr', 0.01)).toBeNull()
-    expect(binding.fitRule('lr', 0)).toBe('a finite number > 0')
-    expect(binding.fitRule('momentum', 1)).toBe('a finite number in [0, 1)')
-    expect(binding.fitRule('weightDecay', -1)).toBe('a finite number >= 0')
-    expect(binding.fitRule('warmupStartFactor', 0)).toBe('a finite number in (0, 1]')
-    expect(() => binding.fitRule('epochs' as 'lr', 1)).toThrow(/no rule for the setting "epochs"/)
-    const recorded = { ...binding.fitDefaults() }
+    const rule = (name: string): string | undefined => binding.optionSchema().find((s) => s.command === 'fit' && s.name === name)?.rule
+    expect(rule('lr')).toBe('a finite number > 0')
+    expect(rule('momentum')).toBe('a finite number in [0, 1)')
+    expect(rule('weightDecay')).toBe('a finite number >= 0')
+    expect(rule('warmupStartFactor')).toBe('a finite number in (0, 1]')
+    expect(() => binding.checkOptions('fit', { lr: 0.01, momentum: 0 })).not.toThrow()
+    expect(() => binding.checkOptions('fit', { lr: 0 })).toThrow('lr must be a finite number > 0 (got 0)')
+    expect(() => binding.checkOptions('bench', { lr: 0.1 })).toThrow('lr is not an option of bench')
+    const recorded = { ...fitDefaultsFor('sgd') }
     expect(() => binding.checkResumedRecipe({ ...recorded, epochs: 20 }, recorded)).not.toThrow()
     const differs = () => binding.checkResumedRecipe({ ...recorded, batchSize: 32 }, recorded)
     expect(differs).toThrow(RangeError)
@@ -165,15 +170,17 @@ describe('the defaults', () => {
     const help = train.stdout.replace(/\s+/g, ' ')
     for (const name of modelNames) expect(help).toContain(`"${name}"`)
     expect(help).toContain(`passes over the training set (default: ${FIT_DEFAULTS.epochs})`)
-    expect(help).toContain(`learning rate (default: ${FIT_DEFAULTS.lr}; ${fitDefaultsFor('adam').lr} with adam and adamw)`)
-    expect(help).toContain('--optimizer <name> sgd, adam or adamw, as torch.optim computes them (choices: "sgd", "adam", "adamw", default: "sgd")')
-    expect(help).toContain('(choices: "constant", "step", "cosine", default: "constant")')
-    expect(help).toContain(`batches per running-loss line (default: ${FIT_DEFAULTS.logEvery})`)
+    expect(help).toContain(`learning rate (the schedule scales it) (default: ${FIT_DEFAULTS.lr}; ${fitDefaultsFor('adam').lr} with adam and adamw)`)
+    expect(help).toContain('--optimizer <name> the optimizer, as torch.optim computes it (choices: "sgd", "adam", "adamw", default: sgd)')
+    expect(help).toContain('(choices: "constant", "step", "cosine", default: constant)')
+    // Every option the core declares for fit has its flag.
+    for (const spec of OPTION_SCHEMA.filter((s) => s.command === 'fit')) expect(help).toContain(`${spec.flag} `)
+    expect(help).toContain(`batches per running-loss line ('window' progress event) (default: ${FIT_DEFAULTS.logEvery})`)
     expect(help).toContain(`default: "${defaultModel()}"`)
     const rule = modelCatalog().find((m) => m.depth !== null)?.depth
     expect(help).toContain(`depth: ${rule?.min} to ${rule?.max} (default: ${rule?.default})`)
     const bench = (await runCli(['bench', '--help'])).stdout.replace(/\s+/g, ' ')
-    expect(bench).toContain(`images per batch (default: ${BENCH_DEFAULTS.batchSize})`)
+    expect(bench).toContain(`images per batch, for training and inference (default: ${BENCH_DEFAULTS.batchSize})`)
     expect(bench).toContain(`untimed batches before each measurement (default: ${BENCH_DEFAULTS.warmup})`)
   })
 })
@@ -184,7 +191,7 @@ describe('without an addon', () => {
   it('the package still imports, and the first use of the catalog says why it cannot load', () => {
     const script = `
       const g = await import('./dist/index.js')
-      for (const read of [() => g.modelNames.length, () => g.models.googlenet, () => g.FIT_DEFAULTS.epochs, () => g.modelCatalog()]) {
+      for (const read of [() => g.modelNames.length, () => g.models.googlenet, () => g.fitDefaultsFor('adam'), () => g.modelCatalog()]) {
         try { read(); console.log('read') } catch (e) { console.log(e.message) }
       }`
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' })

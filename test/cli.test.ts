@@ -60,7 +60,7 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', '--optimizer', 'lamb'], /--optimizer must be one of sgd, adam, adamw \(got "lamb"\)/],
     [['train', '--weight-decay', 'x'], /--weight-decay must be a finite number >= 0 \(got x\)/],
     [['train', '--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to the adam optimizer/],
-    [['train', '--epochs', '1', '--warmup-epochs', '1'], /--warmup-epochs must be fewer than the epochs \(got 1 of 1\)/],
+    [['train', '--epochs', '1', '--warmup-epochs', '1'], /--warmup-epochs must be fewer than the epochs \(1\): the warm-up ends before the run does \(got 1\)/],
     [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
     [['train', '--limit', '0'], /--limit must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--device', 'gpu'], /--device/],

@@ -79,12 +79,12 @@ describe('train flags', () => {
     [{ warmupEpochs: '-1' }, '--warmup-epochs must be an integer in [0, 4294967295] (got -1)'],
     [{ warmupEpochs: '1', warmupStartFactor: '0' }, '--warmup-start-factor must be a finite number in (0, 1] (got 0)'],
     // Settings that do not fit together: the core's rules, under the flags' names.
-    [{ optimizer: 'adam', momentum: '0.9' }, '--momentum does not apply to the adam optimizer (it has beta1 and beta2)'],
+    [{ optimizer: 'adam', momentum: '0.9' }, '--momentum does not apply to the adam optimizer (only to sgd)'],
     [{ beta1: '0.8' }, '--beta1 does not apply to the sgd optimizer'],
     [{ nesterov: true, momentum: '0' }, '--nesterov needs a momentum > 0'],
     [{ stepGamma: '0.5' }, '--step-gamma does not apply to the constant schedule (only to step)'],
     [{ warmupStartFactor: '0.5' }, '--warmup-start-factor does not apply to a run without warm-up (set warmupEpochs)'],
-    [{ epochs: '2', warmupEpochs: '2' }, '--warmup-epochs must be fewer than the epochs (got 2 of 2)'],
+    [{ epochs: '2', warmupEpochs: '2' }, '--warmup-epochs must be fewer than the epochs (2): the warm-up ends before the run does (got 2)'],
   ])('rejects %o', (raw, message) => {
     expect(() => parseTrainFlags(raw)).toThrow(UsageError)
     expect(() => parseTrainFlags(raw)).toThrow(message)

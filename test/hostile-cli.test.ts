@@ -90,9 +90,9 @@ describe('integers past 2^32 - 1 are usage errors, not wrapped around', () => {
     expect(() => data.image(2 ** 32)).toThrow(RangeError)
     expect(() => Dataset.fromArrays(images, labels, { height: 2 ** 32 + 28 })).toThrow('height must be an integer in [1, 4294967295]')
     const model = createModel('lenet5')
-    await expect(model.fit(data, { epochs: 2 ** 32 + 1 })).rejects.toThrow(
-      new RangeError('epochs must be an integer in [1, 4294967295] (got 4294967297)'),
-    )
+    const tooMany = expect(model.fit(data, { epochs: 2 ** 32 + 1 })).rejects
+    await tooMany.toThrow(RangeError)
+    await tooMany.toThrow('epochs must be an integer in [1, 4294967295] (got 4294967297)')
     await expect(model.fit(data, { batchSize: 2 ** 32 })).rejects.toThrow(RangeError)
     await expect(model.fit(data, { logEvery: 2 ** 53 })).rejects.toThrow(RangeError)
     await expect(model.evaluate(data, { batchSize: 2 ** 32 + 1 })).rejects.toThrow(RangeError)

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { basename, extname, join } from 'node:path'
 import * as ort from 'onnxruntime-web'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Dataset, type ModelDescription, Model, createModel, loadMnist, modelCatalog, onnxFormat } from '../dist/index.js'
+import { type Dataset, type ModelDescription, type ModelSource, Model, createModel, loadMnist, modelCatalog, onnxFormat } from '../dist/index.js'
 import { launchChromium } from './chromium.js'
 import { ROOT, STACK_OR_PANIC, lines, runCli } from './helpers.js'
 
@@ -88,7 +88,7 @@ describe('ONNX Runtime runs the exported file with our logits', () => {
   ]
 
   it.each(sources)('%s', async (_, source) => {
-    const model = createModel(source, { seed: 1 })
+    const model = createModel(source as ModelSource, { seed: 1 })
     await model.fit(train, { epochs: 1, batchSize: 64 })
     const file = join(dir, `${model.name}.onnx`)
     await model.exportOnnx(file)

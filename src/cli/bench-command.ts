@@ -5,14 +5,15 @@
 import { type Command, Option } from 'commander'
 import { type BenchmarkResult, benchmark } from '../bench.js'
 import { errorMessage } from '../errors.js'
-import { BENCH_DEFAULTS, checkBatchSize, checkInteger } from '../options.js'
-import type { Device } from '../types.js'
-import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { checkOptions } from '../options.js'
+import type { BenchSettings, Device } from '../types.js'
+import { depthRange, modelChoices } from './addon-help.js'
+import type { RawFlags } from './flags.js'
 import { modelFileOption, modelFlags } from './model-flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
+import { addSchemaOptions, checkedFlags, deviceOption, readSchemaFlags } from './schema-flags.js'
 
 /** Two lines of text: throughputs and peak memory, then what they make of the machine. */
 function formatBench(r: BenchmarkResult): string {
@@ -34,34 +35,24 @@ function formatBench(r: BenchmarkResult): string {
  * @param done - receives the command's exit status
  */
 export function addBenchCommand(program: Command, io: Io, done: (code: number) => void): Command {
-  return program
+  const command = program
     .command('bench')
     .description('time steady-state training (forward, backward, SGD step) and inference on MNIST batches')
     .addOption(modelChoices(new Option('--model <name>', 'model to time')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
-    .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per batch'), () => BENCH_DEFAULTS.batchSize))
-    .addOption(
-      defaultFromAddon(new Option('--batches <n>', 'batches timed, for training and again for inference'), () => BENCH_DEFAULTS.batches),
-    )
-    .addOption(defaultFromAddon(new Option('--warmup <n>', 'untimed batches before each measurement'), () => BENCH_DEFAULTS.warmup))
+  return addSchemaOptions(command, 'bench')
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(deviceOption())
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (raw: RawFlags, command: Command) => {
       const { model, depth } = modelFlags(raw, command.getOptionValueSource('model') === 'cli')
+      const { values, texts } = readSchemaFlags(raw, 'bench')
+      checkedFlags('bench', texts, () => checkOptions('bench', values))
       const options = {
         model,
         ...(depth === undefined ? {} : { depth }),
-        batchSize: numberFlag(raw, 'batchSize', '--batch-size', checkBatchSize, BENCH_DEFAULTS.batchSize),
-        batches: numberFlag(raw, 'batches', '--batches', atLeastOne, BENCH_DEFAULTS.batches),
-        warmup: numberFlag(
-          raw,
-          'warmup',
-          '--warmup',
-          (name, value, shown) => checkInteger(name, value, 0, undefined, shown),
-          BENCH_DEFAULTS.warmup,
-        ),
+        ...(values as BenchSettings),
         device: raw.device as Device,
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }

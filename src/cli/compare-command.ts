@@ -14,6 +14,7 @@ import { type StopPosition, formatCount, formatSeconds, formatStopped } from './
 import type { Io } from './io.js'
 import { StopSignals } from './signals.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
+import { deviceOption } from './schema-flags.js'
 
 const DEFAULT_MODELS = 'googlenet,lenet5,residual,resnet-original,resnet-full-preact'
 
@@ -63,7 +64,7 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
     .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of every model'), () => FIT_DEFAULTS.seed))
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(deviceOption())
     .addOption(new Option('--json', 'one {"model","params","macs","accuracy","seconds"} object per line'))
     .action(async (raw: RawFlags) => {
       const models = parseModels(raw.models)

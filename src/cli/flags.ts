@@ -86,7 +86,7 @@ export function modelFlag(raw: RawFlags, key: string, flag: string, fallback: Mo
  * depth (the core's rule, with its message).
  * @throws UsageError for a value that is not a whole number, or one `model` does not take
  */
-export function depthFlag(raw: RawFlags, model: ModelName): number | undefined {
+export function depthFlag(raw: RawFlags, model: string): number | undefined {
   const depth = numberFlag(raw, 'depth', '--depth', (name, value, shown) => checkInteger(name, value, 0, MAX_COUNT, shown))
   return depth === undefined ? undefined : addonCheck('--depth', () => checkDepth(model, depth))
 }

@@ -88,7 +88,7 @@ export function formatEpoch(record: EpochRecord, epochs: number): string[] {
  * from plain, e.g. `adamw, lr 0.001, betas 0.9, 0.999, eps 1e-8, weight decay 0.01, cosine schedule`.
  */
 export function formatRecipe(r: FitRecipe): string {
-  const parts = r.optimizer === 'sgd' ? [] : [r.optimizer]
+  const parts: string[] = r.optimizer === 'sgd' ? [] : [r.optimizer]
   parts.push(`lr ${r.lr}`)
   if (r.momentum !== undefined) parts.push(`momentum ${r.momentum}${r.nesterov === true ? ' (Nesterov)' : ''}`)
   if (r.beta1 !== undefined) parts.push(`betas ${r.beta1}, ${r.beta2}, eps ${r.eps}`)

@@ -9,6 +9,7 @@ import type { Device, DigitPrediction, FilePrediction } from '../types.js'
 import type { RawFlags } from './flags.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
+import { deviceOption } from './schema-flags.js'
 
 const DETAILS = `
 Each image is fitted into 28×28 the way MNIST was made: gray (transparency
@@ -69,7 +70,7 @@ export function addPredictCommand(program: Command, io: Io, done: (code: number)
     .description('classify the digit in each PNG or JPEG file with a saved model, printing the label and the top 3')
     .argument('<images...>', 'PNG or JPEG files, one digit each')
     .requiredOption('--load <file>', 'the model to use (a file written by train --save or Model.save, or a PyTorch state_dict)')
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(deviceOption())
     .addOption(
       new Option('--json', 'one {"file","found":true,"label","top":[{"label","probability"}],"inverted"} object per line ({"file","found":false,"reason"} for an image with no digit)'),
     )

@@ -17,6 +17,7 @@ import { type RawFlags, atLeastOne, checkFlag, numberFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
+import { deviceOption } from './schema-flags.js'
 
 const EXAMPLES = `
 Examples:
@@ -52,7 +53,7 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
     .addOption(new Option('--load <file>', 'the model file (written by train --save or Model.save, or a PyTorch state_dict)'))
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(deviceOption())
     .addOption(new Option('--report <file>', 'also write an HTML report: confusion heat map and misclassified digits'))
     .addOption(new Option('--json', 'print one JSON object {"accuracy","correct","total","loss","perClass","confusion"}'))
     .addHelpText('after', EXAMPLES)

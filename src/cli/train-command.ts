@@ -8,7 +8,6 @@ import { type Command, Option } from 'commander'
 import type { Model } from '../model.js'
 import { modelFileOption } from './model-flags.js'
 import { errorMessage, isAbortError } from '../errors.js'
-import { FIT_DEFAULTS } from '../options.js'
 import { checkCheckpointFolder, checkOutputFile } from '../output-file.js'
 import { furthestCheckpoint } from '../checkpoint.js'
 import { LossWindows, trainingReport } from '../report/from-run.js'
@@ -18,11 +17,11 @@ import type { StopPosition } from './format.js'
 import type { Io } from './io.js'
 import { type Reporter, createReporter } from './reporter.js'
 import { StopSignals } from './signals.js'
-import { defaultFromAddon, depthRange, modelChoices } from './addon-help.js'
+import { depthRange, modelChoices } from './addon-help.js'
 import { type FlagFile, checkDistinctFiles } from './distinct-files.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
-import { addRecipeOptions } from './recipe-options.js'
+import { addSchemaOptions, deviceOption } from './schema-flags.js'
 import { recipeOfFit } from '../fit-options.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
@@ -47,24 +46,20 @@ never stopped.`
  * @param done - receives the command's exit status
  */
 export function addTrainCommand(program: Command, io: Io, done: (code: number) => void): Command {
-  return addRecipeOptions(
-    program
-      .command('train')
-      .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
-      // Defaults and model names come from the addon, read when they are needed
-      // (see addon-help.ts); parseTrainFlags applies the defaults.
-      .addOption(modelChoices(new Option('--model <name>', 'model to train')))
-      .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
-      .addOption(modelFileOption())
-      .addOption(defaultFromAddon(new Option('--epochs <n>', 'passes over the training set'), () => FIT_DEFAULTS.epochs))
-      .addOption(defaultFromAddon(new Option('--batch-size <n>', 'images per optimizer step'), () => FIT_DEFAULTS.batchSize)),
-  )
-    .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of initialization and shuffling'), () => FIT_DEFAULTS.seed))
+  // Defaults and model names come from the addon, read when they are needed
+  // (see addon-help.ts); the recipe's flags from the core's declarations
+  // (schema-flags.ts). parseTrainFlags applies the defaults.
+  const command = program
+    .command('train')
+    .description('train a model on MNIST-format data, evaluating on the test split after every epoch')
+    .addOption(modelChoices(new Option('--model <name>', 'model to train')))
+    .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
+    .addOption(modelFileOption())
+  return addSchemaOptions(command, 'fit')
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
     .addOption(new Option('--limit <n>', 'train on the first n training images only'))
     .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
-    .addOption(defaultFromAddon(new Option('--log-every <n>', 'batches per running-loss line'), () => FIT_DEFAULTS.logEvery))
-    .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
+    .addOption(deviceOption())
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))
     .addOption(new Option('--start-over', "with --checkpoint-dir: delete another run's checkpoints found there (refused otherwise)"))

@@ -93,7 +93,7 @@ export function checkSourceDepth(source: ResolvedSource, depth: unknown): number
  * copy it to change it (`structuredClone`).
  * @throws RangeError for an unknown name or a depth the model does not take (the core's messages)
  */
-export function describeModel(name: ModelName, options?: { depth?: number }): ModelDescription {
+export function describeModel(name: string, options?: { depth?: number }): ModelDescription {
   const model = checkModelName(name)
   const depth = checkDepth(model, checkOptionsObject('options', options).depth)
   return parseDescription(nativeBinding().describeModel(model, depth))

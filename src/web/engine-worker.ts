@@ -172,5 +172,4 @@ scope.onmessage = (event) => {
 const threads = native.useThreads(navigator.hardwareConcurrency || 1)
 const catalog = native.modelCatalog().filter(({ input }) => input.channels === 1 && input.height === 28 && input.width === 28)
 const models = catalog.map(({ name, about }) => ({ name, about }))
-const learningRates = Object.fromEntries(native.fitChoices().optimizers.map((name) => [name, native.fitDefaults(name).lr]))
-reply({ type: 'ready', threads, models, defaultModel: native.DEFAULT_MODEL, learningRates })
+reply({ type: 'ready', threads, models, defaultModel: native.DEFAULT_MODEL })

@@ -6,6 +6,7 @@
  */
 import { TrainingChart } from './chart.js'
 import { DrawingPad } from './pad.js'
+import { OPTION_SCHEMA, type OptionSpec } from '../generated/options.js'
 import type { EngineReply, EngineRequest, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
 
 function element<T extends HTMLElement>(id: string): T {
@@ -39,7 +40,19 @@ const showAbout = (): void => {
 }
 modelChoice.addEventListener('change', showAbout)
 const lr = element<HTMLInputElement>('lr')
-let learningRates: Record<string, number> = {}
+// Each optimizer's default rate and the form's limits, as the core declares them.
+const fitOption = (name: string): OptionSpec | undefined => OPTION_SCHEMA.find((s) => s.command === 'fit' && s.name === name)
+const learningRates: Readonly<Record<string, number>> = fitOption('lr')?.defaultByOptimizer ?? {}
+for (const [id, name] of [
+  ['epochs', 'epochs'],
+  ['batch-size', 'batchSize'],
+] as const) {
+  const spec = fitOption(name)
+  const input = element<HTMLInputElement>(id)
+  if (spec?.min !== null && spec?.min !== undefined) input.min = String(spec.min)
+  // The page keeps its own smaller limit where it has one (a tab trains slowly).
+  if (spec?.max !== null && spec?.max !== undefined && (input.max === '' || Number(input.max) > spec.max)) input.max = String(spec.max)
+}
 optimizer.addEventListener('change', () => {
   const rate = learningRates[optimizer.value]
   if (rate !== undefined) lr.value = String(rate)
@@ -137,7 +150,6 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
   const reply = event.data
   switch (reply.type) {
     case 'ready':
-      learningRates = reply.learningRates
       zoo = reply.models
       modelChoice.replaceChildren(
         ...zoo.map(({ name }) => {

@@ -54,10 +54,9 @@ export interface TopPrediction {
 export type EngineReply =
   /**
    * `models`: the zoo's models that take MNIST's 1×28×28 images;
-   * `defaultModel`: the one selected first, the core catalog's default;
-   * `learningRates`: each optimizer's default, from the core's recipe.
+   * `defaultModel`: the one selected first, the core catalog's default.
    */
-  | { type: 'ready'; threads: number; models: ZooModel[]; defaultModel: string; learningRates: Record<string, number> }
+  | { type: 'ready'; threads: number; models: ZooModel[]; defaultModel: string }
   | { type: 'loaded'; name: string; model: string; params: number; testAccuracy: number | null; epochs: number }
   | { type: 'prediction'; id: number; top: TopPrediction[] }
   /** The pad holds no digit (blank, a speck): nothing is classified. */

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 /// Every failure the core reports. The variants map to the CLI's exit codes:
-/// `InvalidArgument` is a usage error, `Io` and `Data` are data errors.
+/// `InvalidArgument` and `InvalidOption` are usage errors, `Io` and `Data` are data errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}: {source}", path.display())]
@@ -14,6 +14,9 @@ pub enum Error {
     Data { path: PathBuf, message: String },
     #[error("{0}")]
     InvalidArgument(String),
+    /// An option refused by its declaration or its rule (see `options`).
+    #[error(transparent)]
+    InvalidOption(#[from] crate::options::OptionError),
     #[error("training was aborted")]
     Aborted,
     /// A buffer that memory could not hold (see `memory.rs`).

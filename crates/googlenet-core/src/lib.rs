@@ -14,6 +14,7 @@
 //! - [`engine`]: the CPU engine, forward and backward passes of any model
 //!   description without autograd, which training and inference use on the CPU.
 //! - [`ops`]: custom candle ops (im2col, pools); the engine shares their pool kernels.
+//! - [`options`]: every option of every command, declared once.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
 /// Defines `$name`, which runs `$generic` compiled for the widest vector
@@ -60,6 +61,7 @@ pub mod memory;
 pub mod model;
 pub mod onnx;
 pub mod ops;
+pub mod options;
 pub mod runtime;
 pub mod train;
 

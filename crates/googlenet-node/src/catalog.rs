@@ -1,11 +1,9 @@
-//! The model catalog and the benchmark's defaults, as the TypeScript layer
-//! shows them (the training recipe's are in `recipe.rs`). The rules live in
-//! the core (`model::catalog`, `BenchConfig::default()`); TypeScript reads
-//! them from here and keeps no copy.
+//! The model catalog, as the TypeScript layer shows it (the options'
+//! defaults are in `options.rs`). The rules live in the core
+//! (`model::catalog`); TypeScript reads them from here and keeps no copy.
 
 use googlenet_core::model::catalog::{self, DepthRule};
 use googlenet_core::model::CATALOG;
-use googlenet_core::train::BenchConfig;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -85,21 +83,6 @@ pub fn check_model(env: Env, name: String, depth: Option<u32>) -> Result<Either<
         Some(d) => Either::A(d as u32),
         None => Either::B(Null),
     })
-}
-
-/// What `benchmark` times where an option is not given.
-#[napi(object)]
-pub struct NativeBenchDefaults {
-    pub batch_size: u32,
-    pub batches: u32,
-    pub warmup: u32,
-}
-
-/// The settings `benchmark` uses where an option is not given.
-#[napi(catch_unwind)]
-pub fn bench_defaults() -> NativeBenchDefaults {
-    let c = BenchConfig::default();
-    NativeBenchDefaults { batch_size: c.batch_size as u32, batches: c.batches as u32, warmup: c.warmup as u32 }
 }
 
 /// Checks that a run resumed from a checkpoint of model `actual` (at

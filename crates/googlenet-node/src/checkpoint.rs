@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::errors::guarded;
 use crate::progress::NativeEpochSummary;
-use crate::recipe::NativeFitRecipe;
+use crate::recipe::{recipe_of, NativeSetting};
 use crate::saved::NativeModelInfo;
 
 /// A checkpoint's recipe and progress (its weights are the model's).
@@ -19,7 +19,7 @@ pub struct NativeCheckpointInfo {
     pub path: String,
     pub model: NativeModelInfo,
     /// The recipe being followed (`epochs` is the run's planned total).
-    pub config: NativeFitRecipe,
+    pub config: Vec<NativeSetting>,
     pub epochs_done: u32,
     /// Batches of the next epoch already trained (a run stopped mid-epoch).
     pub batches_done: u32,
@@ -34,7 +34,7 @@ impl From<&Checkpoint> for NativeCheckpointInfo {
         Self {
             path: c.path.display().to_string(),
             model: c.info.clone().into(),
-            config: NativeFitRecipe::from(&c.config),
+            config: recipe_of(&c.config),
             epochs_done: c.state.epochs_done as u32,
             batches_done: c.state.batches_done as u32,
             train_size: c.state.order.len() as u32,

@@ -42,7 +42,7 @@ pub fn install_panic_hook() {
 /// TypeScript layer can turn them into an `AbortError`.
 pub fn to_napi(error: CoreError) -> Error {
     let status = match error {
-        CoreError::InvalidArgument(_) => Status::InvalidArg,
+        CoreError::InvalidArgument(_) | CoreError::InvalidOption(_) => Status::InvalidArg,
         CoreError::Aborted => Status::Cancelled,
         _ => Status::GenericFailure,
     };

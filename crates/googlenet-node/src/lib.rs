@@ -16,6 +16,7 @@ mod files;
 mod image;
 mod model;
 mod onnx;
+mod options;
 mod progress;
 mod recipe;
 mod saved;

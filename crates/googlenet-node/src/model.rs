@@ -23,7 +23,7 @@ use crate::description::build;
 use crate::device::parse_device;
 use crate::errors::{caught, guarded, range_checked};
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
-use crate::recipe::NativeFitOptions;
+use crate::recipe::fit_config;
 use crate::saved::NativeModelInfo;
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
@@ -215,13 +215,13 @@ impl NativeModel {
         env: Env,
         train: &NativeDataset,
         validation: Option<&NativeDataset>,
-        options: NativeFitOptions,
+        #[napi(ts_arg_type = "Record<string, unknown>")] options: Object,
         #[napi(ts_arg_type = "((event: NativeProgressEvent) => void) | undefined | null")] on_progress: Option<ProgressCallback>,
         cancel: Option<&CancelToken>,
         resume: Option<bool>,
         checkpoint: Option<NativeCheckpointOptions>,
     ) -> Result<AsyncTask<FitTask>> {
-        let config = range_checked(&env, guarded(|| options.to_config()))?;
+        let config = fit_config(&env, &options)?;
         let start = match (resume.unwrap_or(false), &self.checkpoint) {
             (false, _) => None,
             (true, Some(c)) => {

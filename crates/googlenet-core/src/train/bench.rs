@@ -13,6 +13,7 @@ use crate::cpu::{self, Isa};
 use crate::data::Dataset;
 use crate::engine::peak_gflops;
 use crate::model::{summarize, Model};
+use crate::options::{declared_default, Command};
 use crate::{runtime, Error, Result};
 
 /// How much to measure. [`Default`]: batch 64, 100 timed batches after 5
@@ -28,7 +29,8 @@ pub struct BenchConfig {
 
 impl Default for BenchConfig {
     fn default() -> Self {
-        Self { batch_size: 64, batches: 100, warmup: 5 }
+        let whole = |name| declared_default(Command::Bench, name) as usize;
+        Self { batch_size: whole("batchSize"), batches: whole("batches"), warmup: whole("warmup") }
     }
 }
 

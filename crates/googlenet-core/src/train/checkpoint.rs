@@ -178,7 +178,7 @@ pub fn load_checkpoint_bytes(bytes: &[u8], path: &Path, device: &Device) -> Resu
     let number = |key: &str| -> Result<usize> { parse(&path, key, field(key)?) };
     let real = |key: &str| -> Result<f64> { parse(&path, key, field(key)?) };
     let settings = RecipeSettings::from_metadata(|key| metadata.get(key)).map_err(|why| Error::data(&path, why))?;
-    if settings.lr.is_none() {
+    if settings.get("lr").is_none() {
         field("lr")?;
     }
     let (epochs, batch_size, seed) = (number("epochs_planned")?, number("batch_size")?, parse(&path, "seed", field("seed")?)?);

@@ -6,15 +6,16 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::batch::{check_batch_size, EVAL_BATCH_SIZE};
+use super::batch::EVAL_BATCH_SIZE;
 use super::evaluate::{check_dataset, evaluate};
-use super::optimizer::{check, lr_rule, Optimizer};
-use super::recipe::RecipeSettings;
+use super::optimizer::Optimizer;
+use super::recipe::{check_option, RecipeSettings};
 use super::runner::{read_losses, Runner, StepLoss};
 use super::schedule::Schedule;
 use super::state::{EpochSummary, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
+use crate::options::{check_given, declared_default, spec, Command, Given, Value};
 use crate::{Error, Result};
 
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
@@ -33,8 +34,11 @@ pub struct FitConfig {
 }
 
 impl Default for FitConfig {
+    /// The reference recipe: every option at its declared default.
     fn default() -> Self {
-        Self { epochs: 10, batch_size: 64, lr: 0.01, optimizer: Optimizer::default(), schedule: Schedule::default(), seed: 0 }
+        let whole = |name| declared_default(Command::Fit, name) as usize;
+        Self::from_settings(whole("epochs"), whole("batchSize"), whole("seed") as u64, &RecipeSettings::default())
+            .expect("the declared defaults make a valid recipe")
     }
 }
 
@@ -47,6 +51,29 @@ impl FitConfig {
         Ok(config)
     }
 
+    /// The recipe the `fit` options `given` make (by their names in the
+    /// API), every unset one at its declared default. Refuses an option
+    /// `fit` does not take, a value of the wrong kind or out of range, a
+    /// setting the chosen optimizer or schedule does not use, and settings
+    /// that do not fit together.
+    pub fn from_given(given: &Given) -> Result<Self> {
+        let checked = check_given(Command::Fit, given)?;
+        let number = |name| checked.iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.number());
+        let whole = |name| number(name).unwrap_or_else(|| declared_default(Command::Fit, name)) as usize;
+        let recipe = checked.iter().filter(|(n, _)| spec(Command::Fit, n).is_some_and(|s| s.recipe));
+        let settings = RecipeSettings::new(recipe.map(|(n, v)| (*n, v.clone())))?;
+        Self::from_settings(whole("epochs"), whole("batchSize"), whole("seed") as u64, &settings)
+    }
+
+    /// Every setting of this recipe by its name in the API: epochs, batch
+    /// size and seed, then the optimizer and schedule settings they use.
+    pub fn values(&self) -> Vec<(&'static str, Value)> {
+        let mut values =
+            vec![("epochs", self.epochs.into()), ("batchSize", self.batch_size.into()), ("seed", Value::Number(self.seed as f64))];
+        values.extend(self.settings().given().iter().cloned());
+        values
+    }
+
     /// The optimizer and schedule settings of this recipe, every one they use.
     pub fn settings(&self) -> RecipeSettings {
         RecipeSettings::of(self.lr, &self.optimizer, &self.schedule)
@@ -54,13 +81,12 @@ impl FitConfig {
 
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
-        check("lr", self.lr, lr_rule(self.lr))?;
+        check_option("epochs", self.epochs)?;
+        check_option("batchSize", self.batch_size)?;
+        check_option("seed", self.seed as usize)?;
+        check_option("lr", self.lr)?;
         self.optimizer.validate()?;
-        if self.epochs == 0 {
-            return Err(Error::InvalidArgument("epochs must be at least 1".into()));
-        }
-        self.schedule.validate(self.epochs)?;
-        check_batch_size(self.batch_size)
+        self.schedule.validate(self.epochs)
     }
 
     /// The learning rate of batch `step` (0-based over the whole run) with

@@ -25,13 +25,7 @@ pub use evaluate::{
     check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
 };
 pub use fit::{fit, fit_from, BatchProgress, FitConfig, TrainEvent};
-pub use optimizer::{
-    beta_rule, default_lr, eps_rule, lr_rule, momentum_rule, weight_decay_rule, AdamSettings, Optimizer, SgdSettings, DEFAULT_ADAM,
-    DEFAULT_ADAMW_WEIGHT_DECAY, DEFAULT_SGD, OPTIMIZER_NAMES,
-};
-pub use recipe::{check_choice, setting_rule, RecipeSettings};
-pub use schedule::{
-    step_gamma_rule, warmup_start_factor_rule, Decay, Schedule, DEFAULT_STEP_EPOCHS, DEFAULT_STEP_GAMMA, DEFAULT_WARMUP_START_FACTOR,
-    SCHEDULE_NAMES,
-};
+pub use optimizer::{AdamSettings, Optimizer, SgdSettings, OPTIMIZER_NAMES};
+pub use recipe::RecipeSettings;
+pub use schedule::{Decay, Schedule, SCHEDULE_NAMES};
 pub use state::{EpochSummary, TrainState};

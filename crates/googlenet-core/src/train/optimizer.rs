@@ -1,13 +1,15 @@
 //! The optimizers, as `torch.optim` defines them: SGD (momentum, Nesterov,
-//! weight decay; no dampening), Adam and AdamW. Their settings, defaults and
-//! rules live here once, and so does the update rule itself, written over
+//! weight decay; no dampening), Adam and AdamW. Their settings are declared
+//! with every other option in `crate::options`; the update rule is here, written over
 //! flat f32 buffers: the CPU engine applies it to its one parameter buffer.
 //! The candle path (CUDA, and the CPU for models the engine does not take)
 //! must keep its tensors on the device, so `candle_optimizer.rs` writes the
 //! same arithmetic with tensor ops; tests/optimizer.rs replays one PyTorch
 //! fixture through both.
 
-use crate::{Error, Result};
+use super::recipe::{check_option, RecipeSettings};
+use crate::options::OptionError;
+use crate::Result;
 
 /// SGD's settings beyond the learning rate (PyTorch's `SGD`, dampening 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,65 +43,10 @@ pub enum Optimizer {
 /// The optimizers by the names users give them, in the order help lists them.
 pub const OPTIMIZER_NAMES: [&str; 3] = ["sgd", "adam", "adamw"];
 
-/// The reference recipe's SGD: momentum 0.5, no Nesterov, no weight decay.
-pub const DEFAULT_SGD: SgdSettings = SgdSettings { momentum: 0.5, nesterov: false, weight_decay: 0.0 };
-
-/// PyTorch's defaults for Adam (betas (0.9, 0.999), eps 1e-8, no decay);
-/// AdamW's weight decay defaults to 0.01 instead.
-pub const DEFAULT_ADAM: AdamSettings = AdamSettings { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-pub const DEFAULT_ADAMW_WEIGHT_DECAY: f64 = 0.01;
-
-/// The learning rate where none is given: the reference recipe's 0.01 for
-/// SGD, PyTorch's default 0.001 for Adam and AdamW.
-pub fn default_lr(optimizer: &str) -> f64 {
-    if optimizer == "sgd" {
-        0.01
-    } else {
-        0.001
-    }
-}
-
 impl Default for Optimizer {
+    /// The reference recipe's: SGD with the declared defaults (momentum 0.5).
     fn default() -> Self {
-        Self::Sgd(DEFAULT_SGD)
-    }
-}
-
-/// `value` breaks a rule: the rule's wording, for `<setting> must be <rule>`.
-fn rule(ok: bool, wording: &'static str) -> Option<&'static str> {
-    (!ok).then_some(wording)
-}
-
-/// The rule a learning rate must follow, when `lr` breaks it.
-pub fn lr_rule(lr: f64) -> Option<&'static str> {
-    rule(lr.is_finite() && lr > 0.0, "a finite number > 0")
-}
-
-/// The rule an SGD momentum must follow, when `momentum` breaks it.
-pub fn momentum_rule(momentum: f64) -> Option<&'static str> {
-    rule(momentum.is_finite() && (0.0..1.0).contains(&momentum), "a finite number in [0, 1)")
-}
-
-/// The rule a weight decay must follow.
-pub fn weight_decay_rule(weight_decay: f64) -> Option<&'static str> {
-    rule(weight_decay.is_finite() && weight_decay >= 0.0, "a finite number >= 0")
-}
-
-/// The rule Adam's beta1 and beta2 must follow (PyTorch's: [0, 1)).
-pub fn beta_rule(beta: f64) -> Option<&'static str> {
-    rule(beta.is_finite() && (0.0..1.0).contains(&beta), "a finite number in [0, 1)")
-}
-
-/// The rule Adam's eps must follow: > 0, so the step never divides by zero.
-pub fn eps_rule(eps: f64) -> Option<&'static str> {
-    rule(eps.is_finite() && eps > 0.0, "a finite number > 0")
-}
-
-/// `Err` with `<name> must be <rule> (got <value>)` when `found` is a rule broken.
-pub(crate) fn check(name: &str, value: f64, found: Option<&'static str>) -> Result<()> {
-    match found {
-        Some(rule) => Err(Error::InvalidArgument(format!("{name} must be {rule} (got {value})"))),
-        None => Ok(()),
+        RecipeSettings::default().resolve().map(|(_, optimizer, _)| optimizer).expect("the declared defaults resolve")
     }
 }
 
@@ -117,18 +64,17 @@ impl Optimizer {
     pub fn validate(&self) -> Result<()> {
         match self {
             Self::Sgd(s) => {
-                check("momentum", s.momentum, momentum_rule(s.momentum))?;
-                check("weightDecay", s.weight_decay, weight_decay_rule(s.weight_decay))?;
+                check_option("momentum", s.momentum)?;
+                check_option("weightDecay", s.weight_decay)?;
                 if s.nesterov && s.momentum == 0.0 {
                     // PyTorch refuses it too: without momentum there is nothing to look ahead with.
-                    return Err(Error::InvalidArgument("nesterov needs a momentum > 0".into()));
+                    return Err(OptionError::conflict("nesterov", "needs a momentum > 0").into());
                 }
             }
             Self::Adam(a) | Self::AdamW(a) => {
-                check("beta1", a.beta1, beta_rule(a.beta1))?;
-                check("beta2", a.beta2, beta_rule(a.beta2))?;
-                check("eps", a.eps, eps_rule(a.eps))?;
-                check("weightDecay", a.weight_decay, weight_decay_rule(a.weight_decay))?;
+                for (name, value) in [("beta1", a.beta1), ("beta2", a.beta2), ("eps", a.eps), ("weightDecay", a.weight_decay)] {
+                    check_option(name, value)?;
+                }
             }
         }
         Ok(())

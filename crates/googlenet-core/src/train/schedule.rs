@@ -16,8 +16,9 @@
 
 use std::f64::consts::PI;
 
-use super::optimizer::check;
-use crate::{Error, Result};
+use super::recipe::{check_option, RecipeSettings};
+use crate::options::OptionError;
+use crate::Result;
 
 /// What happens to the learning rate after the warm-up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,28 +45,11 @@ pub struct Schedule {
 /// The schedules by the names users give them.
 pub const SCHEDULE_NAMES: [&str; 3] = ["constant", "step", "cosine"];
 
-/// PyTorch's `StepLR` default gamma, and a decay every epoch, as in
-/// PyTorch's own MNIST example.
-pub const DEFAULT_STEP_GAMMA: f64 = 0.1;
-pub const DEFAULT_STEP_EPOCHS: usize = 1;
-/// `LinearLR`'s default start factor.
-pub const DEFAULT_WARMUP_START_FACTOR: f64 = 1.0 / 3.0;
-
 impl Default for Schedule {
-    /// The reference recipe's: a constant lr.
+    /// The reference recipe's: a constant lr, no warm-up.
     fn default() -> Self {
-        Self { decay: Decay::Constant, warmup_epochs: 0, warmup_start_factor: DEFAULT_WARMUP_START_FACTOR }
+        RecipeSettings::default().resolve().map(|(_, _, schedule)| schedule).expect("the declared defaults resolve")
     }
-}
-
-/// The rule a step decay's gamma must follow.
-pub fn step_gamma_rule(gamma: f64) -> Option<&'static str> {
-    (!(gamma.is_finite() && gamma > 0.0 && gamma <= 1.0)).then_some("a finite number in (0, 1]")
-}
-
-/// The rule a warm-up's start factor must follow (`LinearLR`'s: (0, 1]).
-pub fn warmup_start_factor_rule(factor: f64) -> Option<&'static str> {
-    (!(factor.is_finite() && factor > 0.0 && factor <= 1.0)).then_some("a finite number in (0, 1]")
 }
 
 impl Schedule {
@@ -81,17 +65,13 @@ impl Schedule {
     /// Rejects a schedule that cannot run over `epochs` epochs.
     pub fn validate(&self, epochs: usize) -> Result<()> {
         if let Decay::Step { every_epochs, gamma } = self.decay {
-            if every_epochs == 0 {
-                return Err(Error::InvalidArgument("stepEpochs must be at least 1".into()));
-            }
-            check("stepGamma", gamma, step_gamma_rule(gamma))?;
+            check_option("stepEpochs", every_epochs)?;
+            check_option("stepGamma", gamma)?;
         }
-        check("warmupStartFactor", self.warmup_start_factor, warmup_start_factor_rule(self.warmup_start_factor))?;
+        check_option("warmupStartFactor", self.warmup_start_factor)?;
         if self.warmup_epochs > 0 && self.warmup_epochs >= epochs {
-            return Err(Error::InvalidArgument(format!(
-                "warmupEpochs must be fewer than the epochs (got {} of {epochs}): the warm-up ends before the run does",
-                self.warmup_epochs
-            )));
+            let rule = format!("must be fewer than the epochs ({epochs}): the warm-up ends before the run does");
+            return Err(OptionError::value("warmupEpochs", rule, &self.warmup_epochs.into()).into());
         }
         Ok(())
     }

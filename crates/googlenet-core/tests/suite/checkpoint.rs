@@ -10,6 +10,7 @@ use crate::common::{mnist, temp_dir};
 use candle_core::Device;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::{build_model, load_model, save_model, Model, ModelInfo};
+use googlenet_core::options::Value;
 use googlenet_core::train::{
     fit, fit_from, latest_checkpoint, load_checkpoint, save_checkpoint, Checkpoint, EpochSummary, FitConfig, RecipeSettings, TrainEvent,
 };
@@ -83,14 +84,14 @@ fn resumed_with_recipe_equals_uninterrupted(name: &str, images: usize, stop: Sto
 
 #[test]
 fn other_optimizers_and_schedules_resume_exactly() {
-    let recipe = |settings: RecipeSettings| FitConfig::from_settings(3, 32, 0, &settings).unwrap();
-    let adamw = recipe(RecipeSettings {
-        optimizer: Some("adamw".into()),
-        weight_decay: Some(0.05),
-        schedule: Some("cosine".into()),
-        warmup_epochs: Some(1),
-        ..RecipeSettings::default()
-    });
+    let recipe =
+        |given: &[(&str, Value)]| FitConfig::from_settings(3, 32, 0, &RecipeSettings::new(given.iter().cloned()).unwrap()).unwrap();
+    let adamw = recipe(&[
+        ("optimizer", "adamw".into()),
+        ("weightDecay", 0.05.into()),
+        ("schedule", "cosine".into()),
+        ("warmupEpochs", 1usize.into()),
+    ]);
     // 96 images in batches of 32: stopped after 3 + 2 updates.
     let checkpoint = resumed_with_recipe_equals_uninterrupted("lenet5", 96, Stop::AtBatch { epoch: 2, batch: 2 }, &adamw);
     assert_eq!(checkpoint.config, adamw, "the recipe survives the checkpoint");
@@ -103,14 +104,13 @@ fn other_optimizers_and_schedules_resume_exactly() {
         }
     }
     assert_eq!(names.len(), 2 * model.parameters().len());
-    let sgd = recipe(RecipeSettings {
-        momentum: Some(0.9),
-        nesterov: Some(true),
-        weight_decay: Some(0.001),
-        schedule: Some("step".into()),
-        step_gamma: Some(0.5),
-        ..RecipeSettings::default()
-    });
+    let sgd = recipe(&[
+        ("momentum", 0.9.into()),
+        ("nesterov", true.into()),
+        ("weightDecay", 0.001.into()),
+        ("schedule", "step".into()),
+        ("stepGamma", 0.5.into()),
+    ]);
     resumed_with_recipe_equals_uninterrupted("lenet5", 96, Stop::AfterEpoch(1), &sgd);
 }
 

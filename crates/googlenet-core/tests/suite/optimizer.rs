@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use candle_core::{Device, Tensor, Var};
-use googlenet_core::train::{CandleOptimizer, FitConfig, Optimizer, RecipeSettings, DEFAULT_SGD};
+use googlenet_core::options::Value;
+use googlenet_core::train::{CandleOptimizer, FitConfig, Optimizer, RecipeSettings, SgdSettings};
 use googlenet_core::Error;
 
 struct Fixture {
@@ -123,7 +124,7 @@ fn the_reference_sgd_computes_what_it_always_did() {
     let mut new_params = old_params.clone();
     let (mut old_buf, mut state): (Option<Vec<f32>>, Vec<Vec<f32>>) = (None, Vec::new());
     let config = FitConfig::default();
-    assert_eq!(config.optimizer, Optimizer::Sgd(DEFAULT_SGD));
+    assert_eq!(config.optimizer, Optimizer::Sgd(SgdSettings { momentum: 0.5, nesterov: false, weight_decay: 0.0 }));
     for step in 0..5u64 {
         let grads: Vec<f32> = (0..257).map(|i| (((i as u64 * 53 + step * 29) % 97) as f32 - 48.0) / 31.0).collect();
         let direction = match &mut old_buf {
@@ -142,37 +143,40 @@ fn the_reference_sgd_computes_what_it_always_did() {
     }
 }
 
+/// The recipe of the settings `given` by their names in the API.
+fn recipe(epochs: usize, given: &[(&str, Value)]) -> Result<FitConfig, Error> {
+    let settings = RecipeSettings::new(given.iter().cloned())?;
+    FitConfig::from_settings(epochs, 8, 0, &settings)
+}
+
 #[test]
 fn settings_that_do_not_apply_or_break_a_rule_are_refused() {
-    let refused = |settings: RecipeSettings| FitConfig::from_settings(3, 8, 0, &settings).unwrap_err().to_string();
-    let adam = || RecipeSettings { optimizer: Some("adam".into()), ..RecipeSettings::default() };
-    assert!(refused(RecipeSettings { optimizer: Some("lamb".into()), ..RecipeSettings::default() })
-        .contains("optimizer must be one of sgd, adam, adamw (got \"lamb\")"));
-    assert!(refused(RecipeSettings { momentum: Some(0.9), ..adam() }).contains("momentum does not apply to the adam optimizer"));
-    assert!(refused(RecipeSettings { beta1: Some(0.9), ..RecipeSettings::default() }).contains("beta1 does not apply to the sgd optimizer"));
-    assert!(refused(RecipeSettings { nesterov: Some(true), momentum: Some(0.0), ..RecipeSettings::default() })
-        .contains("nesterov needs a momentum > 0"));
-    assert!(refused(RecipeSettings { beta2: Some(1.0), ..adam() }).contains("beta2 must be a finite number in [0, 1) (got 1)"));
-    assert!(refused(RecipeSettings { eps: Some(0.0), ..adam() }).contains("eps must be a finite number > 0 (got 0)"));
-    assert!(refused(RecipeSettings { weight_decay: Some(-1.0), ..adam() }).contains("weightDecay must be a finite number >= 0 (got -1)"));
-    assert!(refused(RecipeSettings { step_gamma: Some(0.5), ..RecipeSettings::default() }).contains("stepGamma does not apply"));
-    let step = || RecipeSettings { schedule: Some("step".into()), ..RecipeSettings::default() };
-    assert!(refused(RecipeSettings { step_epochs: Some(0), ..step() }).contains("stepEpochs must be at least 1"));
-    assert!(refused(RecipeSettings { step_gamma: Some(2.0), ..step() }).contains("stepGamma must be a finite number in (0, 1] (got 2)"));
-    assert!(refused(RecipeSettings { warmup_epochs: Some(3), ..RecipeSettings::default() })
-        .contains("warmupEpochs must be fewer than the epochs"));
-    assert!(refused(RecipeSettings { warmup_start_factor: Some(0.5), ..RecipeSettings::default() })
-        .contains("warmupStartFactor does not apply"));
-    assert!(refused(RecipeSettings { warmup_epochs: Some(1), warmup_start_factor: Some(0.0), ..RecipeSettings::default() })
+    let refused = |given: &[(&str, Value)]| recipe(3, given).unwrap_err().to_string();
+    let adam = ("optimizer", Value::from("adam"));
+    assert!(refused(&[("optimizer", "lamb".into())]).contains("optimizer must be one of sgd, adam, adamw (got \"lamb\")"));
+    assert!(refused(&[adam.clone(), ("momentum", 0.9.into())]).contains("momentum does not apply to the adam optimizer"));
+    assert!(refused(&[("beta1", 0.9.into())]).contains("beta1 does not apply to the sgd optimizer"));
+    assert!(refused(&[("nesterov", true.into()), ("momentum", 0.0.into())]).contains("nesterov needs a momentum > 0"));
+    assert!(refused(&[adam.clone(), ("beta2", 1.0.into())]).contains("beta2 must be a finite number in [0, 1) (got 1)"));
+    assert!(refused(&[adam.clone(), ("eps", 0.0.into())]).contains("eps must be a finite number > 0 (got 0)"));
+    assert!(refused(&[adam.clone(), ("weightDecay", (-1.0).into())]).contains("weightDecay must be a finite number >= 0 (got -1)"));
+    assert!(refused(&[("stepGamma", 0.5.into())]).contains("stepGamma does not apply"));
+    let step = ("schedule", Value::from("step"));
+    assert!(refused(&[step.clone(), ("stepEpochs", 0usize.into())]).contains("stepEpochs must be an integer in [1, 4294967295] (got 0)"));
+    assert!(refused(&[step.clone(), ("stepGamma", 2.0.into())]).contains("stepGamma must be a finite number in (0, 1] (got 2)"));
+    assert!(refused(&[("warmupEpochs", 3usize.into())]).contains("warmupEpochs must be fewer than the epochs"));
+    assert!(refused(&[("warmupStartFactor", 0.5.into())]).contains("warmupStartFactor does not apply"));
+    assert!(refused(&[("warmupEpochs", 1usize.into()), ("warmupStartFactor", 0.0.into())])
         .contains("warmupStartFactor must be a finite number in (0, 1] (got 0)"));
-    assert!(matches!(FitConfig::from_settings(3, 8, 0, &RecipeSettings { eps: Some(f64::NAN), ..adam() }), Err(Error::InvalidArgument(_))));
+    assert!(refused(&[("lr", "0.1".into())]).contains("lr must be a finite number > 0 (got \"0.1\")"));
+    assert!(refused(&[("learningRate", 0.1.into())]).contains("learningRate is not a setting"));
+    let nan = recipe(3, &[adam, ("eps", f64::NAN.into())]).unwrap_err();
+    assert!(matches!(&nan, Error::InvalidOption(e) if e.option == "eps" && e.got.as_deref() == Some("NaN")), "{nan}");
 }
 
 #[test]
 fn defaults_follow_the_optimizer_and_settings_round_trip() {
-    let resolve = |name: &str| {
-        FitConfig::from_settings(10, 64, 0, &RecipeSettings { optimizer: Some(name.into()), ..RecipeSettings::default() }).unwrap()
-    };
+    let resolve = |name: &str| FitConfig::from_given(&vec![("optimizer".to_string(), Value::from(name))]).unwrap();
     assert_eq!(resolve("sgd"), FitConfig::default(), "the reference recipe");
     let adamw = resolve("adamw");
     assert_eq!(adamw.lr, 0.001);
@@ -188,11 +192,11 @@ fn defaults_follow_the_optimizer_and_settings_round_trip() {
 
 #[test]
 fn a_cosine_run_resumes_only_with_its_planned_epochs() {
-    let cosine = RecipeSettings { schedule: Some("cosine".into()), ..RecipeSettings::default() };
-    let recorded = FitConfig::from_settings(3, 8, 0, &cosine).unwrap();
-    let longer = FitConfig::from_settings(5, 8, 0, &cosine).unwrap();
+    let cosine = ("schedule", Value::from("cosine"));
+    let recorded = recipe(3, &[cosine.clone()]).unwrap();
+    let longer = recipe(5, &[cosine.clone()]).unwrap();
     let err = longer.check_continues(&recorded).unwrap_err().to_string();
     assert!(err.contains("epochs 5 differs from the checkpoint's 3: a cosine schedule"), "{err}");
-    let other = FitConfig::from_settings(3, 8, 0, &RecipeSettings { optimizer: Some("adam".into()), ..cosine }).unwrap();
+    let other = recipe(3, &[("optimizer", "adam".into()), cosine]).unwrap();
     assert!(other.check_continues(&recorded).unwrap_err().to_string().contains("optimizer adam differs from the checkpoint's sgd"));
 }

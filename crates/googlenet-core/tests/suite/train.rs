@@ -5,11 +5,15 @@ use candle_core::backprop::GradStore;
 use candle_core::{Device, Tensor, Var};
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::model::build_model;
+use googlenet_core::options::{spec, Command, Value};
 use googlenet_core::train::{
-    benchmark, evaluate, evaluate_with_predictions, fit, lr_rule, momentum_rule, predict_probabilities, BenchConfig, CandleOptimizer,
-    EpochSummary, FitConfig, Optimizer, RecipeSettings, SgdSettings, TrainEvent, DEFAULT_SGD,
+    benchmark, evaluate, evaluate_with_predictions, fit, predict_probabilities, BenchConfig, CandleOptimizer, EpochSummary, FitConfig,
+    Optimizer, RecipeSettings, SgdSettings, TrainEvent,
 };
 use googlenet_core::Error;
+
+/// The reference recipe's SGD, which tests vary one setting of.
+const SGD: SgdSettings = SgdSettings { momentum: 0.5, nesterov: false, weight_decay: 0.0 };
 
 fn grads_for(var: &Var, grad: &[f32]) -> GradStore {
     // d(sum(var · g))/d var = g.
@@ -20,7 +24,7 @@ fn grads_for(var: &Var, grad: &[f32]) -> GradStore {
 #[test]
 fn sgd_with_momentum_matches_hand_computed_steps() {
     let var = Var::new(&[1.0f32, -2.0], &Device::Cpu).unwrap();
-    let mut sgd = CandleOptimizer::new(vec![var.clone()], Optimizer::Sgd(SgdSettings { momentum: 0.5, ..DEFAULT_SGD })).unwrap();
+    let mut sgd = CandleOptimizer::new(vec![var.clone()], Optimizer::Sgd(SgdSettings { momentum: 0.5, ..SGD })).unwrap();
     // Step 1: buf = g = [1, 2]; p = [1, -2] - 0.1·[1, 2] = [0.9, -2.2].
     sgd.step(&grads_for(&var, &[1.0, 2.0]), 0.1).unwrap();
     let p = var.to_vec1::<f32>().unwrap();
@@ -34,22 +38,19 @@ fn sgd_with_momentum_matches_hand_computed_steps() {
 #[test]
 fn sgd_refuses_bad_hyperparameters() {
     let sgd = |lr: f64, momentum: f64| {
-        let settings = RecipeSettings { lr: Some(lr), momentum: Some(momentum), ..RecipeSettings::default() };
-        FitConfig::from_settings(1, 1, 0, &settings)
+        RecipeSettings::new([("lr", Value::from(lr)), ("momentum", momentum.into())]).and_then(|s| FitConfig::from_settings(1, 1, 0, &s))
     };
     for (lr, momentum) in [(0.0, 0.5), (-0.1, 0.5), (f64::NAN, 0.5), (f64::INFINITY, 0.5), (0.1, 1.0), (0.1, -0.1)] {
-        assert!(matches!(sgd(lr, momentum), Err(Error::InvalidArgument(_))), "{lr} {momentum}");
+        assert!(matches!(sgd(lr, momentum), Err(Error::InvalidOption(_))), "{lr} {momentum}");
     }
-    // The rules the binding shows under the option's name, and the message that names them.
-    assert_eq!(lr_rule(0.01), None);
-    assert_eq!(lr_rule(-1.0), Some("a finite number > 0"));
-    assert_eq!(momentum_rule(0.0), None);
-    assert_eq!(momentum_rule(1.0), Some("a finite number in [0, 1)"));
+    // The rule as the binding exports it, and the message that names it.
+    assert_eq!(spec(Command::Fit, "lr").unwrap().rule(), "a finite number > 0");
+    assert_eq!(spec(Command::Fit, "momentum").unwrap().rule(), "a finite number in [0, 1)");
     let msg = sgd(0.1, f64::NAN).err().unwrap().to_string();
     assert!(msg.contains("momentum must be a finite number in [0, 1) (got NaN)"), "{msg}");
     let var = Var::new(&[1.0f32], &Device::Cpu).unwrap();
-    let bad = Optimizer::Sgd(SgdSettings { momentum: 2.0, ..DEFAULT_SGD });
-    assert!(matches!(CandleOptimizer::new(vec![var], bad), Err(Error::InvalidArgument(_))));
+    let bad = Optimizer::Sgd(SgdSettings { momentum: 2.0, ..SGD });
+    assert!(matches!(CandleOptimizer::new(vec![var], bad), Err(Error::InvalidOption(_))));
 }
 
 #[test]
@@ -62,7 +63,7 @@ fn a_resumed_run_keeps_its_recipe_but_its_epochs() {
         "lr 0.5 differs from the checkpoint's 0.01: a resumed run keeps its recipe"
     );
     assert!(refused(FitConfig { batch_size: 32, ..recorded.clone() }).contains("batch size 32 differs from the checkpoint's 64"));
-    let momentum = Optimizer::Sgd(SgdSettings { momentum: 0.9, ..DEFAULT_SGD });
+    let momentum = Optimizer::Sgd(SgdSettings { momentum: 0.9, ..SGD });
     assert!(refused(FitConfig { optimizer: momentum, ..recorded.clone() }).contains("momentum 0.9 differs from the checkpoint's 0.5"));
     assert!(refused(FitConfig { seed: 7, ..recorded.clone() }).contains("seed 7 differs from the checkpoint's 0"));
 }
@@ -144,9 +145,9 @@ fn bad_configs_are_refused() {
     let go = |config: FitConfig, data: &Dataset| {
         fit(model.as_ref(), data, None, &config, &Device::Cpu, &mut |_| ControlFlow::Continue(())).err().unwrap()
     };
-    assert!(matches!(go(FitConfig { epochs: 0, ..FitConfig::default() }, &train), Error::InvalidArgument(_)));
-    assert!(matches!(go(FitConfig { batch_size: 0, ..FitConfig::default() }, &train), Error::InvalidArgument(_)));
-    assert!(matches!(go(FitConfig { lr: f64::NAN, ..FitConfig::default() }, &train), Error::InvalidArgument(_)));
+    assert!(matches!(go(FitConfig { epochs: 0, ..FitConfig::default() }, &train), Error::InvalidOption(_)));
+    assert!(matches!(go(FitConfig { batch_size: 0, ..FitConfig::default() }, &train), Error::InvalidOption(_)));
+    assert!(matches!(go(FitConfig { lr: f64::NAN, ..FitConfig::default() }, &train), Error::InvalidOption(_)));
     let small = Dataset::new(vec![0; 2 * 20 * 20], vec![1, 2], 20, 20).unwrap();
     let msg = go(FitConfig::default(), &small).to_string();
     assert_eq!(msg, "model \"googlenet\" takes 28x28 images (got 20x20)");
@@ -158,7 +159,7 @@ fn bad_configs_are_refused() {
 fn a_diverging_run_stops_with_a_clear_error() {
     let train = mnist(Split::Train, 640);
     let model = build_model("googlenet", 1, &Device::Cpu).unwrap();
-    let config = FitConfig { lr: 1e6, optimizer: Optimizer::Sgd(SgdSettings { momentum: 0.9, ..DEFAULT_SGD }), ..FitConfig::default() };
+    let config = FitConfig { lr: 1e6, optimizer: Optimizer::Sgd(SgdSettings { momentum: 0.9, ..SGD }), ..FitConfig::default() };
     let err = fit(model.as_ref(), &train, None, &config, &Device::Cpu, &mut |_| ControlFlow::Continue(())).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::Diverged(_)) && msg.contains("epoch 1, batch") && msg.contains("smaller learning rate"), "{msg}");

@@ -1,0 +1,144 @@
+//! The options, one row each: the only place a name, default or range is
+//! written. The optimizers' and schedules' arithmetic lives in `train/`;
+//! what users may set and what they get unset is here.
+
+use super::schema::{AppliesTo, Bound, Command, DefaultValue, Kind, OptionSpec};
+use crate::train::{MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
+
+/// The largest count, size or seed: the addon's integers are unsigned 32-bit.
+const MAX_COUNT: u64 = u32::MAX as u64;
+
+/// Where a model runs: `auto` takes the first NVIDIA GPU when the CUDA build
+/// loads and finds one, else the CPU.
+const DEVICES: [&str; 3] = ["auto", "cpu", "cuda"];
+
+const ADAMS: &[&str] = &["adam", "adamw"];
+
+/// A row with the usual defaults: any optimizer and schedule, not part of the recipe.
+const fn row(
+    command: Command,
+    name: &'static str,
+    kind: Kind,
+    default: DefaultValue,
+    placeholder: &'static str,
+    doc: &'static str,
+) -> OptionSpec {
+    OptionSpec { command, name, kind, default, applies: AppliesTo::Always, recipe: false, placeholder, doc }
+}
+
+/// A setting of the recipe (kept by checkpoints) that `applies` to some runs only.
+const fn recipe(
+    name: &'static str,
+    kind: Kind,
+    default: DefaultValue,
+    applies: AppliesTo,
+    placeholder: &'static str,
+    doc: &'static str,
+) -> OptionSpec {
+    OptionSpec { command: Command::Fit, name, kind, default, applies, recipe: true, placeholder, doc }
+}
+
+const fn decimal(min: Bound, max: Bound) -> Kind {
+    Kind::Decimal { min, max }
+}
+
+const fn whole(min: u64, max: u64) -> Kind {
+    Kind::Whole { min, max }
+}
+
+use AppliesTo::{Always, Optimizers, Schedules, Warmup};
+use Bound::{Closed, Open, Unbounded};
+use DefaultValue::{ByOptimizer, Name, Number};
+
+/// Every option, by command, in the order help lists them.
+pub static OPTIONS: &[OptionSpec] = &[
+    row(Command::Fit, "epochs", whole(1, MAX_COUNT), Number(10.0), "n", "passes over the training set"),
+    row(Command::Fit, "batchSize", whole(1, MAX_BATCH_SIZE as u64), Number(64.0), "n", "images per optimizer step"),
+    recipe(
+        "optimizer",
+        Kind::Choice(&OPTIMIZER_NAMES),
+        Name("sgd"),
+        Always,
+        "name",
+        "the optimizer, as torch.optim computes it",
+    ),
+    recipe(
+        "lr",
+        decimal(Open(0.0), Unbounded),
+        ByOptimizer(&[("sgd", 0.01), ("adam", 0.001), ("adamw", 0.001)]),
+        Always,
+        "rate",
+        "base learning rate (the schedule scales it)",
+    ),
+    recipe(
+        "momentum",
+        decimal(Closed(0.0), Open(1.0)),
+        ByOptimizer(&[("sgd", 0.5)]),
+        Optimizers(&["sgd"]),
+        "m",
+        "momentum (PyTorch's form, no dampening)",
+    ),
+    recipe("nesterov", Kind::Flag, DefaultValue::Flag(false), Optimizers(&["sgd"]), "", "Nesterov momentum (needs a momentum > 0)"),
+    recipe(
+        "weightDecay",
+        decimal(Closed(0.0), Unbounded),
+        ByOptimizer(&[("sgd", 0.0), ("adam", 0.0), ("adamw", 0.01)]),
+        Always,
+        "λ",
+        "L2 penalty added to the gradient (sgd, adam); decoupled weight decay (adamw)",
+    ),
+    recipe("beta1", decimal(Closed(0.0), Open(1.0)), ByOptimizer(&[("adam", 0.9), ("adamw", 0.9)]), Optimizers(ADAMS), "b", "decay of the gradient's running mean"),
+    recipe(
+        "beta2",
+        decimal(Closed(0.0), Open(1.0)),
+        ByOptimizer(&[("adam", 0.999), ("adamw", 0.999)]),
+        Optimizers(ADAMS),
+        "b",
+        "decay of the squared gradient's running mean",
+    ),
+    recipe("eps", decimal(Open(0.0), Unbounded), ByOptimizer(&[("adam", 1e-8), ("adamw", 1e-8)]), Optimizers(ADAMS), "ε", "added to the denominator"),
+    recipe(
+        "schedule",
+        Kind::Choice(&SCHEDULE_NAMES),
+        Name("constant"),
+        Always,
+        "name",
+        "learning-rate schedule, stepped every batch: step decays by stepGamma every stepEpochs epochs, cosine anneals to 0 at the last batch",
+    ),
+    recipe("stepEpochs", whole(1, MAX_COUNT), Number(1.0), Schedules(&["step"]), "n", "epochs between two decays"),
+    recipe("stepGamma", decimal(Open(0.0), Closed(1.0)), Number(0.1), Schedules(&["step"]), "γ", "factor of each decay (PyTorch's StepLR)"),
+    recipe("warmupEpochs", whole(0, MAX_COUNT), Number(0.0), Always, "n", "epochs of linear warm-up before the schedule (fewer than epochs)"),
+    recipe(
+        "warmupStartFactor",
+        decimal(Open(0.0), Closed(1.0)),
+        Number(1.0 / 3.0),
+        Warmup,
+        "f",
+        "the warm-up starts at this fraction of the lr (PyTorch's LinearLR)",
+    ),
+    row(Command::Fit, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of the shuffle (and, for a new model, of its initialization)"),
+    row(Command::Fit, "logEvery", whole(1, MAX_COUNT), Number(300.0), "n", "batches per running-loss line ('window' progress event)"),
+    row(Command::Bench, "batchSize", whole(1, MAX_BATCH_SIZE as u64), Number(64.0), "n", "images per batch, for training and inference"),
+    row(Command::Bench, "batches", whole(1, MAX_COUNT), Number(100.0), "n", "batches timed, for training and again for inference"),
+    row(Command::Bench, "warmup", whole(0, MAX_COUNT), Number(5.0), "n", "untimed batches before each measurement"),
+    row(Command::Model, "device", Kind::Choice(&DEVICES), Name("auto"), "device", "where to run: auto takes an NVIDIA GPU when the CUDA build finds one, else the CPU"),
+];
+
+/// The option `name` of `command`.
+pub fn spec(command: Command, name: &str) -> Option<&'static OptionSpec> {
+    OPTIONS.iter().find(|s| s.command == command && s.name == name)
+}
+
+/// The options of `command`, in help's order.
+pub fn specs_of(command: Command) -> impl Iterator<Item = &'static OptionSpec> {
+    OPTIONS.iter().filter(move |s| s.command == command)
+}
+
+/// The declared default of the numeric option `name` of `command`, for the
+/// core's own `Default`s (0 for an option with none).
+pub fn declared_default(command: Command, name: &str) -> f64 {
+    match spec(command, name).map(|s| s.default) {
+        Some(DefaultValue::Number(x)) => x,
+        _ => 0.0,
+    }
+}
