@@ -17,10 +17,9 @@ pub struct NativeSetting {
     pub value: Either3<f64, bool, String>,
 }
 
-/// A resolved recipe, setting by setting: epochs, batch size, seed, and
-/// every setting its optimizer and schedule use, and only those.
-
-/// `config`'s settings, in the order of the option declarations.
+/// `config`'s settings, in the order of the option declarations: a
+/// resolved recipe, setting by setting (epochs, batch size, seed, and every
+/// setting its optimizer and schedule use, and only those).
 pub fn recipe_of(config: &FitConfig) -> Vec<NativeSetting> {
     config
         .values()

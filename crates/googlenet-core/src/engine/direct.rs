@@ -657,12 +657,12 @@ mod tests {
     fn reference(d: &Direct, weight: &[f32], bias: &[f32], x: &[f32], dy: &[f32], n: usize) -> [Vec<f64>; 3] {
         let (oh, ow) = (d.out_h(), d.out_w());
         let (mut y, mut dx, mut dw) = (vec![0.0f64; dy.len()], vec![0.0f64; x.len()], vec![0.0f64; weight.len()]);
-        for o in 0..d.c_out {
+        for (o, &b) in bias.iter().enumerate().take(d.c_out) {
             for img in 0..n {
                 for oy in 0..oh {
                     for ox in 0..ow {
                         let at = ((o * n + img) * oh + oy) * ow + ox;
-                        let mut sum = bias[o] as f64;
+                        let mut sum = b as f64;
                         for i in 0..d.c_in {
                             for ki in 0..d.k {
                                 for kj in 0..d.k {

@@ -158,12 +158,12 @@ impl OptionSpec {
     /// Refuses a value of the wrong kind or out of range, with
     /// `must be <rule>` and the value.
     pub fn check(&self, value: &Value) -> Result<(), OptionError> {
-        let fits_kind = match (self.kind, value) {
-            (Kind::Decimal { .. } | Kind::Whole { .. }, Value::Number(_)) => true,
-            (Kind::Flag, Value::Flag(_)) => true,
-            (Kind::Choice(_), Value::Text(_)) => true,
-            _ => false,
-        };
+        let fits_kind = matches!(
+            (self.kind, value),
+            (Kind::Decimal { .. } | Kind::Whole { .. }, Value::Number(_))
+                | (Kind::Flag, Value::Flag(_))
+                | (Kind::Choice(_), Value::Text(_))
+        );
         let refused = |wrong_type| OptionError { wrong_type, ..OptionError::value(self.name, format!("must be {}", self.rule()), value) };
         if !fits_kind {
             return Err(refused(true));

@@ -3,6 +3,7 @@
 //! what users may set and what they get unset is here.
 
 use super::schema::{AppliesTo, Bound, Command, DefaultValue, Kind, OptionSpec};
+use super::value::{OptionError, Value};
 use crate::train::{MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 
 /// The largest count, size or seed: the addon's integers are unsigned 32-bit.
@@ -132,6 +133,15 @@ pub fn spec(command: Command, name: &str) -> Option<&'static OptionSpec> {
 /// The options of `command`, in help's order.
 pub fn specs_of(command: Command) -> impl Iterator<Item = &'static OptionSpec> {
     OPTIONS.iter().filter(move |s| s.command == command)
+}
+
+/// Checks `value` of `command`'s option `name` against its declaration;
+/// a name that is not declared is refused as no option of `command`.
+pub fn check_value(command: Command, name: &str, value: impl Into<Value>) -> Result<(), OptionError> {
+    match spec(command, name) {
+        Some(spec) => spec.check(&value.into()),
+        None => Err(OptionError::conflict(name, format!("is not an option of {}", command.name()))),
+    }
 }
 
 /// The declared default of the numeric option `name` of `command`, for the

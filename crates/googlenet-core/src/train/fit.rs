@@ -9,13 +9,13 @@ use rand_chacha::ChaCha8Rng;
 use super::batch::EVAL_BATCH_SIZE;
 use super::evaluate::{check_dataset, evaluate};
 use super::optimizer::Optimizer;
-use super::recipe::{check_option, RecipeSettings};
+use super::recipe::RecipeSettings;
 use super::runner::{read_losses, Runner, StepLoss};
 use super::schedule::Schedule;
 use super::state::{EpochSummary, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
-use crate::options::{check_given, declared_default, spec, Command, Given, Value};
+use crate::options::{check_given, check_value, declared_default, spec, Command, Given, Value};
 use crate::{Error, Result};
 
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,
@@ -81,10 +81,10 @@ impl FitConfig {
 
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
-        check_option("epochs", self.epochs)?;
-        check_option("batchSize", self.batch_size)?;
-        check_option("seed", self.seed as usize)?;
-        check_option("lr", self.lr)?;
+        check_value(Command::Fit, "epochs", self.epochs)?;
+        check_value(Command::Fit, "batchSize", self.batch_size)?;
+        check_value(Command::Fit, "seed", self.seed as usize)?;
+        check_value(Command::Fit, "lr", self.lr)?;
         self.optimizer.validate()?;
         self.schedule.validate(self.epochs)
     }

@@ -4,11 +4,10 @@
 //! flat f32 buffers: the CPU engine applies it to its one parameter buffer.
 //! The candle path (CUDA, and the CPU for models the engine does not take)
 //! must keep its tensors on the device, so `candle_optimizer.rs` writes the
-//! same arithmetic with tensor ops; tests/optimizer.rs replays one PyTorch
+//! same arithmetic with tensor ops; tests/suite/optimizer.rs replays one PyTorch
 //! fixture through both.
 
-use super::recipe::{check_option, RecipeSettings};
-use crate::options::OptionError;
+use crate::options::{check_value, Command, OptionError};
 use crate::Result;
 
 /// SGD's settings beyond the learning rate (PyTorch's `SGD`, dampening 0).
@@ -43,13 +42,6 @@ pub enum Optimizer {
 /// The optimizers by the names users give them, in the order help lists them.
 pub const OPTIMIZER_NAMES: [&str; 3] = ["sgd", "adam", "adamw"];
 
-impl Default for Optimizer {
-    /// The reference recipe's: SGD with the declared defaults (momentum 0.5).
-    fn default() -> Self {
-        RecipeSettings::default().resolve().map(|(_, optimizer, _)| optimizer).expect("the declared defaults resolve")
-    }
-}
-
 impl Optimizer {
     /// The name users give it (`sgd`, `adam`, `adamw`).
     pub fn name(&self) -> &'static str {
@@ -64,8 +56,8 @@ impl Optimizer {
     pub fn validate(&self) -> Result<()> {
         match self {
             Self::Sgd(s) => {
-                check_option("momentum", s.momentum)?;
-                check_option("weightDecay", s.weight_decay)?;
+                check_value(Command::Fit, "momentum", s.momentum)?;
+                check_value(Command::Fit, "weightDecay", s.weight_decay)?;
                 if s.nesterov && s.momentum == 0.0 {
                     // PyTorch refuses it too: without momentum there is nothing to look ahead with.
                     return Err(OptionError::conflict("nesterov", "needs a momentum > 0").into());
@@ -73,7 +65,7 @@ impl Optimizer {
             }
             Self::Adam(a) | Self::AdamW(a) => {
                 for (name, value) in [("beta1", a.beta1), ("beta2", a.beta2), ("eps", a.eps), ("weightDecay", a.weight_decay)] {
-                    check_option(name, value)?;
+                    check_value(Command::Fit, name, value)?;
                 }
             }
         }

@@ -17,11 +17,17 @@ pub struct RecipeSettings {
     given: Vec<(&'static str, Value)>,
 }
 
-/// Checks `value` of the `fit` option `name` against its declaration.
-pub(crate) fn check_option(name: &str, value: impl Into<Value>) -> Result<()> {
-    match spec(Command::Fit, name) {
-        Some(spec) => Ok(spec.check(&value.into())?),
-        None => Err(Error::Internal(format!("no fit option is named {name:?}"))),
+impl Default for Optimizer {
+    /// The reference recipe's: SGD with the declared defaults (momentum 0.5).
+    fn default() -> Self {
+        RecipeSettings::default().resolve().map(|(_, optimizer, _)| optimizer).expect("the declared defaults resolve")
+    }
+}
+
+impl Default for Schedule {
+    /// The reference recipe's: a constant lr, no warm-up.
+    fn default() -> Self {
+        RecipeSettings::default().resolve().map(|(_, _, schedule)| schedule).expect("the declared defaults resolve")
     }
 }
 

@@ -16,8 +16,7 @@
 
 use std::f64::consts::PI;
 
-use super::recipe::{check_option, RecipeSettings};
-use crate::options::OptionError;
+use crate::options::{check_value, Command, OptionError};
 use crate::Result;
 
 /// What happens to the learning rate after the warm-up.
@@ -45,13 +44,6 @@ pub struct Schedule {
 /// The schedules by the names users give them.
 pub const SCHEDULE_NAMES: [&str; 3] = ["constant", "step", "cosine"];
 
-impl Default for Schedule {
-    /// The reference recipe's: a constant lr, no warm-up.
-    fn default() -> Self {
-        RecipeSettings::default().resolve().map(|(_, _, schedule)| schedule).expect("the declared defaults resolve")
-    }
-}
-
 impl Schedule {
     /// The name users give its decay (`constant`, `step`, `cosine`).
     pub fn name(&self) -> &'static str {
@@ -65,10 +57,10 @@ impl Schedule {
     /// Rejects a schedule that cannot run over `epochs` epochs.
     pub fn validate(&self, epochs: usize) -> Result<()> {
         if let Decay::Step { every_epochs, gamma } = self.decay {
-            check_option("stepEpochs", every_epochs)?;
-            check_option("stepGamma", gamma)?;
+            check_value(Command::Fit, "stepEpochs", every_epochs)?;
+            check_value(Command::Fit, "stepGamma", gamma)?;
         }
-        check_option("warmupStartFactor", self.warmup_start_factor)?;
+        check_value(Command::Fit, "warmupStartFactor", self.warmup_start_factor)?;
         if self.warmup_epochs > 0 && self.warmup_epochs >= epochs {
             let rule = format!("must be fewer than the epochs ({epochs}): the warm-up ends before the run does");
             return Err(OptionError::value("warmupEpochs", rule, &self.warmup_epochs.into()).into());

@@ -57,16 +57,14 @@ const HEAD: &str = r#"{"type":"globalAvgPool"},{"type":"linear","name":"fc","out
 
 #[test]
 fn nested_concatenations() {
-    let spec = doc(&format!(
-        r#"[{{"type":"conv2d","name":"stem","outChannels":6,"kernel":5}},{{"type":"maxPool","kernel":2}},{{"type":"relu"}},
-           {{"type":"concat","name":"mix","branches":[
-              {{"type":"conv2d","name":"a","outChannels":4,"kernel":1}},
-              [{{"type":"avgPool","kernel":3,"stride":1,"padding":1}},{{"type":"conv2d","name":"b","outChannels":4,"kernel":1}}],
-              {{"type":"concat","branches":[{{"type":"conv2d","name":"c","outChannels":3,"kernel":3,"padding":1}},
-                                             {{"type":"conv2d","name":"d","outChannels":5,"kernel":5,"padding":2}}]}}]}},
-           {{"type":"conv2d","name":"down","outChannels":8,"kernel":3,"stride":2}},{{"type":"relu"}},
-           {{"type":"flatten"}},{{"type":"linear","name":"fc","outFeatures":10}}]"#
-    ));
+    let spec = doc(r#"[{"type":"conv2d","name":"stem","outChannels":6,"kernel":5},{"type":"maxPool","kernel":2},{"type":"relu"},
+           {"type":"concat","name":"mix","branches":[
+              {"type":"conv2d","name":"a","outChannels":4,"kernel":1},
+              [{"type":"avgPool","kernel":3,"stride":1,"padding":1},{"type":"conv2d","name":"b","outChannels":4,"kernel":1}],
+              {"type":"concat","branches":[{"type":"conv2d","name":"c","outChannels":3,"kernel":3,"padding":1},
+                                             {"type":"conv2d","name":"d","outChannels":5,"kernel":5,"padding":2}]}]},
+           {"type":"conv2d","name":"down","outChannels":8,"kernel":3,"stride":2},{"type":"relu"},
+           {"type":"flatten"},{"type":"linear","name":"fc","outFeatures":10}]"#);
     assert!(engine_matches_candle(&spec), "the engine plans nested concatenations");
 }
 

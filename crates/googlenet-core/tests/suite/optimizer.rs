@@ -193,8 +193,8 @@ fn defaults_follow_the_optimizer_and_settings_round_trip() {
 #[test]
 fn a_cosine_run_resumes_only_with_its_planned_epochs() {
     let cosine = ("schedule", Value::from("cosine"));
-    let recorded = recipe(3, &[cosine.clone()]).unwrap();
-    let longer = recipe(5, &[cosine.clone()]).unwrap();
+    let recorded = recipe(3, std::slice::from_ref(&cosine)).unwrap();
+    let longer = recipe(5, std::slice::from_ref(&cosine)).unwrap();
     let err = longer.check_continues(&recorded).unwrap_err().to_string();
     assert!(err.contains("epochs 5 differs from the checkpoint's 3: a cosine schedule"), "{err}");
     let other = recipe(3, &[("optimizer", "adam".into()), cosine]).unwrap();
