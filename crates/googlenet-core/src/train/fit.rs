@@ -48,11 +48,23 @@ pub struct FitConfig {
     pub schedule: Schedule,
     /// Seeds the per-epoch shuffle.
     pub seed: u64,
+    /// ε of the training loss's label smoothing, as PyTorch's
+    /// `CrossEntropyLoss(label_smoothing = ε)`: 0 (the default) is plain
+    /// cross-entropy. Evaluation's loss is never smoothed.
+    pub label_smoothing: f64,
 }
 
 impl Default for FitConfig {
     fn default() -> Self {
-        Self { epochs: 10, batch_size: 64, lr: 0.01, optimizer: Optimizer::default(), schedule: Schedule::default(), seed: 0 }
+        Self {
+            epochs: 10,
+            batch_size: 64,
+            lr: 0.01,
+            optimizer: Optimizer::default(),
+            schedule: Schedule::default(),
+            seed: 0,
+            label_smoothing: 0.0,
+        }
     }
 }
 
@@ -60,7 +72,7 @@ impl FitConfig {
     /// The recipe of `settings` (the unset ones at their defaults), checked.
     pub fn from_settings(epochs: usize, batch_size: usize, seed: u64, settings: &RecipeSettings) -> Result<Self> {
         let (lr, optimizer, schedule) = settings.resolve()?;
-        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed };
+        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed, label_smoothing: 0.0 };
         config.validate()?;
         Ok(config)
     }
@@ -290,7 +302,7 @@ pub fn fit_from(
         let mut pending: Vec<PendingBatch> = Vec::new();
         for (b, indices) in order.chunks(config.batch_size).enumerate().skip(resumed_batches) {
             let lr = config.lr_at((epoch - 1) * batches + b, batches);
-            let loss = runner.train_step(train, indices, &config.optimizer, lr)?;
+            let loss = runner.train_step(train, indices, &config.optimizer, lr, config.label_smoothing)?;
             seen += indices.len();
             pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
             if pending.len() < runner.loss_read_interval() && b + 1 < batches {

@@ -28,6 +28,7 @@ pub use optimizer::{
     DEFAULT_ADAMW_WEIGHT_DECAY, DEFAULT_SGD, OPTIMIZER_NAMES,
 };
 pub use recipe::{check_choice, setting_rule, RecipeSettings};
+pub use runner::cross_entropy_loss;
 pub use schedule::{
     step_gamma_rule, warmup_start_factor_rule, Decay, Schedule, DEFAULT_STEP_EPOCHS, DEFAULT_STEP_GAMMA, DEFAULT_WARMUP_START_FACTOR,
     SCHEDULE_NAMES,
