@@ -108,6 +108,8 @@ pub struct Engine {
     version: u64,
     train_chunk: usize,
     infer_chunk: usize,
+    /// ε of the training loss (see [`Engine::set_label_smoothing`]).
+    label_smoothing: f32,
 }
 
 impl Engine {
@@ -138,6 +140,7 @@ impl Engine {
             version: 0,
             train_chunk: TRAIN_CHUNK,
             infer_chunk: INFER_CHUNK,
+            label_smoothing: 0.0,
         }))
     }
 
@@ -175,6 +178,15 @@ impl Engine {
     /// also moves the running statistics) and the running ones.
     pub fn set_training(&mut self, training: bool) {
         self.training = training;
+    }
+
+    /// Smooths the labels of the training loss by ε (0, the default, is
+    /// plain cross-entropy): each row's loss becomes PyTorch's
+    /// `CrossEntropyLoss(label_smoothing = ε)`, (1 − ε)·(−log p_label) +
+    /// ε·mean_k(−log p_k). [`Engine::compute_gradients`] and
+    /// [`Engine::train_step`] then return and differentiate that loss.
+    pub fn set_label_smoothing(&mut self, label_smoothing: f32) {
+        self.label_smoothing = label_smoothing;
     }
 
     /// Whether a pass goes through each share at once (batch norm's batch
@@ -317,6 +329,7 @@ impl Engine {
             self.plan.steps.iter().enumerate().filter(|(_, s)| matches!(s.kind, Kind::BatchNorm { .. })).map(|(i, _)| i).collect();
         let counts: Vec<usize> = bn_steps.iter().map(|&i| count * self.plan.steps[i].inputs[0].plane).collect();
         let scale = 1.0 / count as f32;
+        let label_smoothing = self.label_smoothing;
         let plan = &self.plan;
         self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
             for c in chunks(len) {
@@ -347,7 +360,7 @@ impl Engine {
                 ws.forward(plan, from..steps, &shared, c);
                 if let Some(labels) = labels {
                     ws.zero_grads(plan, c);
-                    ws.loss(plan, &labels[start + c.base..], scale, c);
+                    ws.loss(plan, &labels[start + c.base..], scale, label_smoothing, c);
                 }
             }
             // The backward pass sums other figures into them.
@@ -380,7 +393,8 @@ impl Engine {
         Ok(shares)
     }
 
-    /// Computes the gradient of the batch's mean cross-entropy into the
+    /// Computes the gradient of the batch's mean cross-entropy (with the
+    /// labels smoothed as [`Engine::set_label_smoothing`] set) into the
     /// engine (see [`Engine::gradients`]) and returns that mean loss.
     pub fn compute_gradients(&mut self, images: &[f32], labels: &[u32]) -> Result<f32> {
         let count = labels.len();
@@ -402,6 +416,7 @@ impl Engine {
             let shared = shared!(self, &self.params, training: false, counts: &[], folds: &[]);
             let plan = &self.plan;
             let scale = 1.0 / count as f32;
+            let label_smoothing = self.label_smoothing;
             self.workspaces.par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
                 ws.zero_param_grads();
                 ws.loss_sum = 0.0;
@@ -411,7 +426,7 @@ impl Engine {
                     ws.load_images(plan, &images[offset * image_len..], c);
                     ws.forward(plan, 0..plan.steps.len(), &shared, c);
                     ws.zero_grads(plan, c);
-                    ws.loss(plan, &labels[offset..], scale, c);
+                    ws.loss(plan, &labels[offset..], scale, label_smoothing, c);
                     ws.backward(plan, 0..plan.steps.len(), &shared, c);
                 }
                 ws.finish_param_grads(plan, &shared);

@@ -120,12 +120,12 @@ impl Workspace {
         &self.values[plan.logits.tensor][span(plan, plan.logits, c)]
     }
 
-    /// Adds the batch's cross-entropy gradient (scaled) into the logits'
-    /// gradient and the losses to `loss_sum`.
-    pub fn loss(&mut self, plan: &Plan, labels: &[u32], scale: f32, c: Chunk) {
+    /// Adds the batch's cross-entropy gradient (scaled, labels smoothed by
+    /// `label_smoothing`) into the logits' gradient and the losses to `loss_sum`.
+    pub fn loss(&mut self, plan: &Plan, labels: &[u32], scale: f32, label_smoothing: f32, c: Chunk) {
         let logits = &self.values[plan.logits.tensor][span(plan, plan.logits, c)];
         let d_logits = &mut self.grads[plan.logits.tensor][span(plan, plan.logits, c)];
-        self.loss_sum += cross_entropy_backward(logits, &labels[..c.n], plan.classes, scale, d_logits) as f64;
+        self.loss_sum += cross_entropy_backward(logits, &labels[..c.n], plan.classes, scale, label_smoothing, d_logits) as f64;
     }
 
     /// Zeroes the gradients that several steps add into.

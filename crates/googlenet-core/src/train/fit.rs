@@ -31,6 +31,10 @@ pub struct FitConfig {
     pub schedule: Schedule,
     /// Seeds the per-epoch shuffle.
     pub seed: u64,
+    /// ε of the training loss's label smoothing, as PyTorch's
+    /// `CrossEntropyLoss(label_smoothing = ε)`: 0 (the default) is plain
+    /// cross-entropy. Evaluation's loss is never smoothed.
+    pub label_smoothing: f64,
 }
 
 impl Default for FitConfig {
@@ -46,7 +50,8 @@ impl FitConfig {
     /// The recipe of `settings` (the unset ones at their defaults), checked.
     pub fn from_settings(epochs: usize, batch_size: usize, seed: u64, settings: &RecipeSettings) -> Result<Self> {
         let (lr, optimizer, schedule) = settings.resolve()?;
-        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed };
+        let label_smoothing = settings.number("labelSmoothing", optimizer.name())?;
+        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed, label_smoothing };
         config.validate()?;
         Ok(config)
     }
@@ -76,7 +81,7 @@ impl FitConfig {
 
     /// The optimizer and schedule settings of this recipe, every one they use.
     pub fn settings(&self) -> RecipeSettings {
-        RecipeSettings::of(self.lr, &self.optimizer, &self.schedule)
+        RecipeSettings::of(self.lr, &self.optimizer, &self.schedule, self.label_smoothing)
     }
 
     /// Rejects settings that cannot train.
@@ -85,6 +90,7 @@ impl FitConfig {
         check_value(Command::Fit, "batchSize", self.batch_size)?;
         check_value(Command::Fit, "seed", self.seed as usize)?;
         check_value(Command::Fit, "lr", self.lr)?;
+        check_value(Command::Fit, "labelSmoothing", self.label_smoothing)?;
         self.optimizer.validate()?;
         self.schedule.validate(self.epochs)
     }
@@ -272,7 +278,7 @@ pub fn fit_from(
         let mut pending: Vec<PendingBatch> = Vec::new();
         for (b, indices) in order.chunks(config.batch_size).enumerate().skip(resumed_batches) {
             let lr = config.lr_at((epoch - 1) * batches + b, batches);
-            let loss = runner.train_step(train, indices, &config.optimizer, lr)?;
+            let loss = runner.train_step(train, indices, &config.optimizer, lr, config.label_smoothing)?;
             seen += indices.len();
             pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
             if pending.len() < runner.loss_read_interval() && b + 1 < batches {

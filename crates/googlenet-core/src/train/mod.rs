@@ -27,5 +27,6 @@ pub use evaluate::{
 pub use fit::{fit, fit_from, BatchProgress, FitConfig, TrainEvent};
 pub use optimizer::{AdamSettings, Optimizer, SgdSettings, OPTIMIZER_NAMES};
 pub use recipe::RecipeSettings;
+pub use runner::cross_entropy_loss;
 pub use schedule::{Decay, Schedule, SCHEDULE_NAMES};
 pub use state::{EpochSummary, TrainState};

@@ -125,7 +125,7 @@ impl RecipeSettings {
 
     /// The settings of a resolved recipe: every one its optimizer and
     /// schedule use, and only those.
-    pub fn of(lr: f64, optimizer: &Optimizer, schedule: &Schedule) -> Self {
+    pub fn of(lr: f64, optimizer: &Optimizer, schedule: &Schedule, label_smoothing: f64) -> Self {
         let mut given: Vec<(&'static str, Value)> = vec![("optimizer", optimizer.name().into()), ("lr", lr.into())];
         match optimizer {
             Optimizer::Sgd(s) => {
@@ -146,6 +146,7 @@ impl RecipeSettings {
         if schedule.warmup_epochs > 0 {
             given.push(("warmupStartFactor", schedule.warmup_start_factor.into()));
         }
+        given.push(("labelSmoothing", label_smoothing.into()));
         Self { given }
     }
 

@@ -68,6 +68,22 @@ impl Resident {
     }
 }
 
+/// The mean over the batch of PyTorch's `CrossEntropyLoss(label_smoothing
+/// = ε)` of `logits` (batch × classes) against `labels` (u32, batch): per
+/// row (1 − ε)·(−log p_label) + ε·mean_k(−log p_k), as the candle path
+/// trains with (the CPU engine computes the same in its own kernel). With
+/// ε = 0 it is `candle_nn::loss::cross_entropy` itself.
+pub fn cross_entropy_loss(logits: &Tensor, labels: &Tensor, label_smoothing: f64) -> Result<Tensor> {
+    if label_smoothing == 0.0 {
+        return Ok(candle_nn::loss::cross_entropy(logits, labels)?);
+    }
+    let log_p = candle_nn::ops::log_softmax(logits, candle_core::D::Minus1)?;
+    let nll = candle_nn::loss::nll(&log_p, labels)?;
+    // The mean over rows of mean_k(−log p_k) is the mean of all of −log p.
+    let uniform = log_p.mean_all()?;
+    Ok(((nll * (1.0 - label_smoothing))? - (uniform * label_smoothing)?)?)
+}
+
 pub(crate) struct Runner<'m> {
     backend: Backend<'m>,
     model: &'m dyn Model,
@@ -132,12 +148,21 @@ impl<'m> Runner<'m> {
     }
 
     /// One step of `optimizer` at learning rate `lr` on the samples at
-    /// `indices`; returns the batch's mean cross-entropy.
-    pub fn train_step(&mut self, data: &Dataset, indices: &[usize], optimizer: &Optimizer, lr: f64) -> Result<StepLoss> {
+    /// `indices`; returns the batch's mean cross-entropy, its labels
+    /// smoothed by `label_smoothing` (see [`cross_entropy_loss`]).
+    pub fn train_step(
+        &mut self,
+        data: &Dataset,
+        indices: &[usize],
+        optimizer: &Optimizer,
+        lr: f64,
+        label_smoothing: f64,
+    ) -> Result<StepLoss> {
         match &mut self.backend {
             Backend::Engine(engine) => {
                 let (images, labels) = data.gather(indices);
                 engine.set_training(self.model.is_training());
+                engine.set_label_smoothing(label_smoothing as f32);
                 Ok(StepLoss::Ready(engine.train_step(&images, &labels, optimizer, lr as f32)?))
             }
             Backend::Candle { model, optimizer: state, resident } => {
@@ -147,7 +172,7 @@ impl<'m> Runner<'m> {
                 };
                 let batch = device_batch(resident, data, indices, &self.device)?;
                 let logits = model.forward(&batch.images)?;
-                let loss = candle_nn::loss::cross_entropy(&logits, &batch.labels)?;
+                let loss = cross_entropy_loss(&logits, &batch.labels, label_smoothing)?;
                 state.step(&loss.backward()?, lr)?;
                 Ok(if self.device.is_cpu() { StepLoss::Ready(loss.to_scalar::<f32>()?) } else { StepLoss::OnDevice(loss.detach()) })
             }
