@@ -51,6 +51,11 @@ export function optionsOf(command: OptionSpec['command']): readonly OptionSpec[]
   return OPTION_SCHEMA.filter((s) => s.command === command)
 }
 
+/** An option's name in words, for prose and tables: `warmupStartFactor` is `warmup start factor`. */
+export function optionWords(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`)
+}
+
 /** What option `spec` is when not given, with `optimizer`'s defaults. */
 export function defaultOf(spec: OptionSpec, optimizer = 'sgd'): number | boolean | string | undefined {
   return spec.defaultByOptimizer?.[optimizer] ?? spec.default ?? undefined

@@ -53,6 +53,7 @@ describe('resume through the API', () => {
       weightDecay: 0,
       schedule: 'constant',
       warmupEpochs: 0,
+      labelSmoothing: 0,
     })
     expect(checkpoint?.history).toHaveLength(1)
     expect(checkpoint?.history[0]?.testAccuracy).toBeTypeOf('number')

@@ -61,6 +61,7 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', '--weight-decay', 'x'], /--weight-decay must be a finite number >= 0 \(got x\)/],
     [['train', '--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to the adam optimizer/],
     [['train', '--epochs', '1', '--warmup-epochs', '1'], /--warmup-epochs must be fewer than the epochs \(1\): the warm-up ends before the run does \(got 1\)/],
+    [['train', '--label-smoothing', '2'], /--label-smoothing must be a finite number in \[0, 1\] \(got 2\)/],
     [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
     [['train', '--limit', '0'], /--limit must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--device', 'gpu'], /--device/],
@@ -122,6 +123,12 @@ describe('data errors exit 1 with one line and no stack trace', () => {
 })
 
 describe('training runs', () => {
+  it('trains with --label-smoothing, and says so in the recipe line', async () => {
+    const r = await runCli(['train', '--limit', '640', '--epochs', '1', '--test-limit', '200', '--label-smoothing', '0.1'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('label smoothing 0.1')
+  })
+
   it('writes one JSON object per line with --json', async () => {
     // 20 steps: enough to leave chance level (40 % here), so no warning goes to stderr.
     const r = await runCli(['train', '--limit', '1280', '--epochs', '1', '--test-limit', '1000', '--json'])

@@ -3,6 +3,7 @@ import {
   type BatchProgressEvent,
   type Dataset,
   type EpochProgressEvent,
+  type FitOptions,
   type ProgressEvent,
   type TrainResult,
   type WindowProgressEvent,
@@ -12,10 +13,11 @@ import {
 } from '../dist/index.js'
 
 /** Batch losses of a fit, in order. */
-async function batchLosses(data: Dataset, seed: number): Promise<number[]> {
+async function batchLosses(data: Dataset, seed: number, options: FitOptions = {}): Promise<number[]> {
   const losses: number[] = []
   const model = createModel('googlenet', { seed })
   await model.fit(data, {
+    ...options,
     epochs: 1,
     onProgress: (e) => {
       if (e.type === 'batch') losses.push(e.loss)
@@ -120,6 +122,17 @@ describe('Model.fit', () => {
     expect(b).toEqual(a)
     const c = await batchLosses(small, 8)
     expect(c).not.toEqual(a)
+  })
+
+  it('smooths the labels with labelSmoothing (the core checks it against PyTorch): another run, refused out of [0, 1]', async () => {
+    const plain = await batchLosses(small, 7)
+    const smoothed = await batchLosses(small, 7, { labelSmoothing: 0.1 })
+    expect(smoothed).toHaveLength(plain.length)
+    expect(smoothed.every(Number.isFinite)).toBe(true)
+    expect(smoothed).not.toEqual(plain)
+    await expect(createModel('lenet5').fit(small, { labelSmoothing: 1.5 })).rejects.toThrow(
+      expect.objectContaining({ option: 'labelSmoothing', rule: 'must be a finite number in [0, 1]', got: '1.5' }),
+    )
   })
 
   it('stops mid-epoch when the signal aborts, with an AbortError', async () => {

@@ -2,6 +2,7 @@
  * Text formats of the CLI's output lines.
  * @module
  */
+import { defaultOf, optionWords, optionsOf } from '../options.js'
 import type { EpochRecord, FitRecipe, TrainingHistory } from '../types.js'
 
 /** What a training run is about to do, for the header line. */
@@ -82,6 +83,23 @@ export function formatEpoch(record: EpochRecord, epochs: number): string[] {
   return lines
 }
 
+/** The settings {@link formatRecipe} words itself; any other recipe setting the core declares is listed by name where it is not its default. */
+const WORDED: ReadonlySet<string> = new Set([
+  'optimizer',
+  'lr',
+  'momentum',
+  'nesterov',
+  'beta1',
+  'beta2',
+  'eps',
+  'weightDecay',
+  'schedule',
+  'stepEpochs',
+  'stepGamma',
+  'warmupEpochs',
+  'warmupStartFactor',
+])
+
 /**
  * The optimizer and schedule in words, the reference recipe's as
  * `lr 0.01, momentum 0.5`; others name the optimizer and what differs
@@ -96,6 +114,11 @@ export function formatRecipe(r: FitRecipe): string {
   if (r.schedule === 'step') parts.push(`lr × ${r.stepGamma} every ${r.stepEpochs} epoch${r.stepEpochs === 1 ? '' : 's'}`)
   if (r.schedule === 'cosine') parts.push('cosine schedule')
   if (r.warmupEpochs > 0) parts.push(`${r.warmupEpochs} warm-up epoch${r.warmupEpochs === 1 ? '' : 's'} from ×${r.warmupStartFactor}`)
+  const values = r as unknown as Record<string, unknown>
+  for (const spec of optionsOf('fit')) {
+    const value = values[spec.name]
+    if (spec.recipe && !WORDED.has(spec.name) && value !== undefined && value !== defaultOf(spec, r.optimizer)) parts.push(`${optionWords(spec.name)} ${String(value)}`)
+  }
   return parts.join(', ')
 }
 

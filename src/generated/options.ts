@@ -108,6 +108,11 @@ export interface FitSettings {
    */
   warmupStartFactor?: number
   /**
+   * Label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
+   * Must be a finite number in [0, 1]; default 0.
+   */
+  labelSmoothing?: number
+  /**
    * Seed of the shuffle (and, for a new model, of its initialization).
    * Must be an integer in [0, 4294967295]; default 0.
    */
@@ -155,6 +160,8 @@ export interface FitRecipe {
   warmupEpochs: number
   /** The warm-up starts at this fraction of the lr (PyTorch's LinearLR). */
   warmupStartFactor?: number
+  /** Label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε). */
+  labelSmoothing: number
   /** Seed of the shuffle (and, for a new model, of its initialization). */
   seed: number
 }
@@ -538,6 +545,27 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "recipe": true,
     "placeholder": "f",
     "doc": "the warm-up starts at this fraction of the lr (PyTorch's LinearLR)"
+  },
+  {
+    "command": "fit",
+    "name": "labelSmoothing",
+    "flag": "--label-smoothing",
+    "kind": "decimal",
+    "rule": "a finite number in [0, 1]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 1,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": true,
+    "placeholder": "ε",
+    "doc": "label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε)"
   },
   {
     "command": "fit",

@@ -6,6 +6,7 @@
  */
 import type { Dataset } from '../dataset.js'
 import type { Model } from '../model.js'
+import { optionWords, optionsOf } from '../options.js'
 import { version } from '../package-info.js'
 import type { BatchProgressEvent, DetailedEvaluation, FitRecipe, TrainingHistory } from '../types.js'
 import type { ReportInput, ReportLossWindow, ReportMisclassified } from './types.js'
@@ -142,23 +143,13 @@ export async function testReport(
   }
 }
 
-/** The optimizer and schedule settings of `recipe` that it uses, as the report lists them. */
+/** The optimizer and schedule settings of `recipe` that it uses (every recipe setting the core declares), as the report lists them. */
 function recipeConfig(recipe: FitRecipe): Record<string, string | number | boolean> {
-  const { optimizer, lr, momentum, nesterov, weightDecay, beta1, beta2, eps, schedule, stepEpochs, stepGamma, warmupEpochs, warmupStartFactor } = recipe
-  const entries: [string, string | number | boolean | undefined][] = [
-    ['optimizer', optimizer],
-    ['lr', lr],
-    ['momentum', momentum],
-    ['nesterov', nesterov],
-    ['weight decay', weightDecay],
-    ['beta1', beta1],
-    ['beta2', beta2],
-    ['eps', eps],
-    ['schedule', schedule],
-    ['step epochs', stepEpochs],
-    ['step gamma', stepGamma],
-    ['warm-up epochs', warmupEpochs],
-    ['warm-up start factor', warmupStartFactor],
-  ]
-  return Object.fromEntries(entries.filter((e): e is [string, string | number | boolean] => e[1] !== undefined))
+  const values = recipe as unknown as Record<string, string | number | boolean | undefined>
+  return Object.fromEntries(
+    optionsOf('fit').flatMap((spec) => {
+      const value = values[spec.name]
+      return spec.recipe && value !== undefined ? [[optionWords(spec.name), value]] : []
+    }),
+  )
 }
