@@ -188,7 +188,7 @@ export declare function checkModel(name: string, depth?: number | undefined | nu
  * as [`option_checked`] does. What the options mean together is checked
  * where they are used.
  */
-export declare function checkOptions(command: 'fit' | 'bench' | 'model', options: Record<string, unknown>): void
+export declare function checkOptions(command: string, options: Record<string, unknown>): void
 
 /**
  * Checks that a file can be written at `path` before work starts: refuses
@@ -412,7 +412,7 @@ export interface NativeOnnxContract {
 
 /** One option as the core declares it. */
 export interface NativeOptionSpec {
-  /** `fit` (also the `train` command), `bench` or `model`. */
+  /** Which command takes it (`fit`, also the `train` command; `bench`, `model`, `data`, …). */
   command: string
   /** Its name in the API (`weightDecay`). */
   name: string

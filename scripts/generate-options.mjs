@@ -94,6 +94,9 @@ import type { OptionSpec } from '../option-spec.js'
 
 export type { OptionSpec }
 
+/** The commands the core declares options for (\`fit\` is also the \`train\` command). */
+export type OptionCommand = ${union([...new Set(schema.map((s) => s.command))])}
+
 /**
  * The name of a model of the zoo: a name or an alias of {@link modelCatalog}
  * (the core's catalog). Other names are refused with a \`RangeError\` that
@@ -122,6 +125,14 @@ ${settingsInterface('FitSettings', 'The options of {@link Model.fit} and {@link 
 ${recipeInterface()}
 
 ${settingsInterface('BenchSettings', 'The options of {@link benchmark}; every one is optional.', 'bench')}
+
+${settingsInterface('ModelSettings', 'The options of {@link createModel} that the core declares; every one is optional.', 'model')}
+
+${settingsInterface('DataSettings', 'How much of the data {@link train} and {@link compareModels} read; every one is optional.', 'data')}
+
+${settingsInterface('EvaluateSettings', 'The options of {@link Model.evaluate} that the core checks; every one is optional.', 'evaluate')}
+
+${settingsInterface('CompareSettings', 'The options of {@link compareModels} that the core checks; every one is optional.', 'compare')}
 
 /** Every option of every command, as the core declares them, in help's order. */
 export const OPTION_SCHEMA: readonly OptionSpec[] = ${JSON.stringify(
@@ -159,6 +170,14 @@ function docsTable(command) {
   return ['| option (flag) | value | default | applies to | what it does |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
 }
 
+/** The manual's table of the options of every other command, with the command that takes each. */
+function otherTable() {
+  const rows = schema
+    .filter((s) => s.command !== 'fit' && s.command !== 'bench')
+    .map((s) => `| ${s.command} | \`${s.name}\` (\`${s.flag}\`) | ${s.rule} | ${defaultText(s)} | ${s.doc} |`)
+  return ['| command | option (flag) | value | default | what it does |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
+}
+
 /** `text` with the block between the markers of `name` replaced by `body`. */
 function replaceBlock(text, name, body, file) {
   const begin = `<!-- generated:${name} (scripts/generate-options.mjs) -->`
@@ -170,9 +189,10 @@ function replaceBlock(text, name, body, file) {
 }
 
 const outputs = [[fileURLToPath(new URL('src/generated/options.ts', root)), () => ts]]
-for (const [file, blocks] of [['docs/training.md', ['fit']], ['docs/cli.md', ['bench']]]) {
+const TABLES = { fit: () => docsTable('fit'), bench: () => docsTable('bench'), other: otherTable }
+for (const [file, blocks] of [['docs/training.md', ['fit']], ['docs/cli.md', ['bench', 'other']]]) {
   const path = fileURLToPath(new URL(file, root))
-  outputs.push([path, (current) => blocks.reduce((text, command) => replaceBlock(text, `options-${command}`, docsTable(command), file), current)])
+  outputs.push([path, (current) => blocks.reduce((text, block) => replaceBlock(text, `options-${block}`, TABLES[block](), file), current)])
 }
 
 const check = process.argv.includes('--check')

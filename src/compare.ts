@@ -6,21 +6,13 @@
 import { loadMnist } from './mnist.js'
 import { checkModelName } from './catalog.js'
 import { Model } from './model.js'
-import { FIT_DEFAULTS, checkCallback, checkInteger, checkOptionsObject, checkSeed } from './options.js'
-import type { Device, ModelName, ProgressEvent } from './types.js'
+import { checkCallback, checkOptions, checkOptionsObject, checkedOptions, declaredOptions, optionSpec } from './options.js'
+import type { CompareSettings, DataSettings, Device, ModelName, ProgressEvent } from './types.js'
 
 /** Options of {@link compareModels}. */
-export interface CompareOptions {
+export interface CompareOptions extends CompareSettings, DataSettings {
   /** Models to train, in order; at least one. */
   models: ModelName[]
-  /** Epochs each; integer >= 1, default 3. */
-  epochs?: number
-  /** Train on the first `limit` training images only. */
-  limit?: number
-  /** Evaluate on the first `testLimit` test images only. */
-  testLimit?: number
-  /** Seeds every model's initialization and shuffle; default 0. */
-  seed?: number
   /** Default `'auto'`. */
   device?: Device
   /** MNIST-format folder; default the bundled MNIST. */
@@ -45,8 +37,8 @@ export interface ComparisonRow {
   seconds: number
 }
 
-/** Default epochs of a comparison. */
-export const COMPARE_EPOCHS = 3
+/** Default epochs of a comparison, as the core declares it. */
+export const COMPARE_EPOCHS = optionSpec('compare', 'epochs').default as number
 
 /**
  * Trains each model in turn with the reference recipe ({@link FIT_DEFAULTS}: batch 64, lr 0.01,
@@ -58,10 +50,8 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   const o = checkOptionsObject('options', options)
   if (!Array.isArray(o.models) || o.models.length === 0) throw new TypeError('models must be a non-empty array of model names')
   const models = o.models.map((m) => checkModelName(m))
-  const epochs = checkInteger('epochs', o.epochs ?? COMPARE_EPOCHS, 1)
-  const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
-  if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
-  if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
+  const { epochs, seed } = checkedOptions('compare', o) as Required<Pick<CompareOptions, 'epochs' | 'seed'>>
+  checkOptions('data', declaredOptions('data', o))
   checkCallback('onResult', o.onResult)
   checkCallback('onProgress', o.onProgress)
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })

@@ -90,7 +90,7 @@ export {
   type FitDefaults,
   type OptionError,
 } from './options.js'
-export { OPTION_SCHEMA, type OptionSpec } from './generated/options.js'
+export { OPTION_SCHEMA, type OptionCommand, type OptionSpec } from './generated/options.js'
 export { version } from './package-info.js'
 export { renderReport, writeReport } from './report/render.js'
 export type { ReportInput, ReportLossWindow, ReportMisclassified } from './report/types.js'
@@ -98,6 +98,10 @@ export { train, type TrainOptions, type TrainResult } from './train.js'
 export type {
   BatchProgressEvent,
   BenchSettings,
+  CompareSettings,
+  DataSettings,
+  EvaluateSettings,
+  ModelSettings,
   CheckpointInfo,
   ClassAccuracy,
   DetailedEvaluation,

@@ -7,7 +7,7 @@
 import { modelEntry } from './catalog.js'
 import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { nativeBinding } from './native.js'
-import { checkInteger, checkOptionsObject } from './options.js'
+import { checkOptionsObject, checkedOptions } from './options.js'
 
 /** One layer of a {@link ModelSummary}. */
 export interface LayerSummary {
@@ -74,17 +74,6 @@ export function summarize(source?: ModelSource, options?: { depth?: number }): M
   return { model, params: sum('params'), macs: sum('macs'), layers }
 }
 
-/** The largest input height or width {@link traceShapes} takes: the dummy image's activations grow with its area. */
-export const MAX_TRACE_SIZE = 4096
-
-/**
- * Checks a trace's input height or width: an integer in `[1, MAX_TRACE_SIZE]`.
- * Shared with the CLI's `--height` and `--width`.
- * @internal
- */
-export function checkTraceSize(name: string, value: unknown, shown?: string): number {
-  return checkInteger(name, value, 1, MAX_TRACE_SIZE, shown)
-}
 
 /**
  * Runs one image of zeros of the given size (default: the model's own)
@@ -96,8 +85,7 @@ export function checkTraceSize(name: string, value: unknown, shown?: string): nu
 export function traceShapes(source?: ModelSource, size?: { height?: number; width?: number; depth?: number }): TraceStep[] {
   const o = checkOptionsObject('size', size)
   const { arg, input, depth } = sourceWithDepth(source, o.depth)
-  const height = checkTraceSize('height', o.height ?? input[1])
-  const width = checkTraceSize('width', o.width ?? input[2])
+  const { height = input[1], width = input[2] } = checkedOptions('trace', { height: o.height, width: o.width })
   const trace = nativeBinding().traceModel(arg, height, width, depth)
   const steps = trace.steps.map((s) => ({ name: s.name, outputShape: [...s.outputShape] }))
   if (trace.error !== undefined && trace.error !== null) throw new TraceError(trace.error, steps)

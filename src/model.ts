@@ -15,7 +15,7 @@ import { recipeOfFit, resolveFitOptions } from './fit-options.js'
 import { modelEntry, models } from './catalog.js'
 import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource, sourceOrDefault } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
-import { FIT_DEFAULTS, checkBatchSize, checkInteger, checkOptionsObject, checkSeed, recipeOf } from './options.js'
+import { checkInteger, checkOptions, checkOptionsObject, checkedOptions, declaredOptions, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
 import type {
@@ -91,7 +91,8 @@ export class Model {
    */
   constructor(model?: ModelSource, options?: ModelOptions, handle?: object) {
     const o = checkOptionsObject('options', options)
-    this.#seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
+    // The seed's rule is the core's (device names are checked with their own message by resolveDevice).
+    this.#seed = checkedOptions('model', { seed: o.seed }).seed as number
     this.#device = resolveDevice(o.device ?? 'auto')
     let native = handle as NativeModel | undefined
     if (native) {
@@ -365,7 +366,7 @@ export class Model {
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult>
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult | DetailedEvaluation> {
     const { batchSize, confusion = false } = checkOptionsObject('options', options)
-    if (batchSize !== undefined) checkBatchSize('batchSize', batchSize)
+    checkOptions('evaluate', declaredOptions('evaluate', { batchSize }))
     if (typeof confusion !== 'boolean') throw new TypeError('confusion must be a boolean')
     const data = this.#checkData(dataset, 'dataset')
     const r = await this.#native.evaluate(data, batchSize, confusion)

@@ -5,10 +5,12 @@
  * @module
  */
 
+import type { OptionCommand } from './generated/options.js'
+
 /** One option as the core declares it; see {@link OPTION_SCHEMA}. */
 export interface OptionSpec {
-  /** `fit` (also the `train` command), `bench` or `model`. */
-  readonly command: 'fit' | 'bench' | 'model'
+  /** Which command takes it: `fit` (also the `train` command), `bench`, `model`, `data`… */
+  readonly command: OptionCommand
   /** Its name in the API, e.g. `weightDecay`. */
   readonly name: string
   /** Its CLI flag, e.g. `--weight-decay`. */

@@ -7,7 +7,7 @@
  */
 
 import { nativeBinding } from './native.js'
-import { type FitRecipe, OPTION_SCHEMA, type OptimizerName, type OptionSpec, type ScheduleName } from './generated/options.js'
+import { type FitRecipe, OPTION_SCHEMA, type OptimizerName, type OptionSpec } from './generated/options.js'
 
 /**
  * The largest whole number any option takes unless it has a smaller limit:
@@ -21,20 +21,7 @@ export const MAX_COUNT = 2 ** 32 - 1
 export const MAX_SEED = MAX_COUNT
 
 /** The options of `fit` (and `train`) that have a default: the reference recipe's. */
-export interface FitDefaults {
-  readonly epochs: number
-  readonly batchSize: number
-  /** `'sgd'`; Adam's and AdamW's defaults are {@link fitDefaultsFor}'s. */
-  readonly optimizer: OptimizerName
-  readonly lr: number
-  readonly momentum: number
-  readonly nesterov: boolean
-  readonly weightDecay: number
-  /** `'constant'`. */
-  readonly schedule: ScheduleName
-  readonly warmupEpochs: number
-  /** The seed of initialization and shuffling. */
-  readonly seed: number
+export interface FitDefaults extends Readonly<FitRecipe> {
   /** Batches per `'window'` progress event. */
   readonly logEvery: number
 }
@@ -131,6 +118,19 @@ export function checkOptions(command: OptionSpec['command'], options: Record<str
   nativeBinding().checkOptions(command, options)
 }
 
+/**
+ * The options of `o` that `command` declares, checked by the core, each
+ * given one as given and the others at their declared defaults (absent
+ * where there is none).
+ * @throws {@link OptionError}
+ */
+export function checkedOptions<T extends object>(command: OptionSpec['command'], o: T): T {
+  const given = declaredOptions(command, o)
+  checkOptions(command, given)
+  const defaults = Object.fromEntries(optionsOf(command).flatMap((s) => (s.default === null ? [] : [[s.name, s.default]])))
+  return { ...defaults, ...given } as T
+}
+
 /** The options of `o` that `command` declares, those given (not undefined). */
 export function declaredOptions(command: OptionSpec['command'], o: object): Record<string, unknown> {
   const given: Record<string, unknown> = {}
@@ -176,16 +176,6 @@ export function checkInteger(name: string, value: unknown, min: number, max: num
  */
 export function maxBatchSize(): number {
   return nativeBinding().MAX_BATCH_SIZE
-}
-
-/** Checks a batch size: an integer in `[1, maxBatchSize()]`. */
-export function checkBatchSize(name: string, value: unknown, shown?: string): number {
-  return checkInteger(name, value, 1, maxBatchSize(), shown)
-}
-
-/** Checks that `value` is a seed: an integer in `[0, 2^32 - 1]`. */
-export function checkSeed(name: string, value: unknown, shown?: string): number {
-  return checkInteger(name, value, 0, MAX_SEED, shown)
 }
 
 /** Checks that `value` is a function, or undefined. */

@@ -12,11 +12,11 @@ import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { nativeBinding } from './native.js'
-import { FIT_DEFAULTS, checkInteger, checkOptionsObject, checkSeed } from './options.js'
-import type { CheckpointInfo, Device, FitOptions, TrainingHistory } from './types.js'
+import { FIT_DEFAULTS, checkInteger, checkOptions, checkOptionsObject, declaredOptions } from './options.js'
+import type { CheckpointInfo, DataSettings, Device, FitOptions, TrainingHistory } from './types.js'
 
 /** Options of {@link train}: the fit options (less `validation`) plus where the data comes from. */
-export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> {
+export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'>, DataSettings {
   /**
    * A zoo name, or a description of one's own (see {@link network},
    * {@link descriptions}); default: {@link defaultModel}.
@@ -30,10 +30,6 @@ export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'> 
   device?: Device
   /** MNIST-format folder; default the bundled MNIST (see {@link loadMnist}). */
   dir?: string
-  /** Train on the first `limit` training images only; integer >= 1. */
-  limit?: number
-  /** Evaluate on the first `testLimit` test images only; integer >= 1. */
-  testLimit?: number
   /**
    * Continue the run of this checkpoint (a file, or a folder whose furthest
    * checkpoint is taken; see {@link Model.loadCheckpoint}). The model and
@@ -71,7 +67,8 @@ export interface PreparedTraining {
 export async function prepareTraining(options?: TrainOptions): Promise<PreparedTraining> {
   const o = checkOptionsObject('options', options)
   if (o.resume !== undefined) return prepareResumed(o.resume, o)
-  const seed = checkSeed('seed', o.seed ?? FIT_DEFAULTS.seed)
+  // The seed of the model and of its shuffle: fit's rule checks it.
+  const seed = o.seed ?? FIT_DEFAULTS.seed
   const { resume: _, ...fitOptions } = o
   const fit = resolveFitOptions({ ...fitOptions, seed }, seed)
   checkDataOptions(o)
@@ -82,8 +79,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
 }
 
 function checkDataOptions(o: Partial<TrainOptions>): void {
-  if (o.limit !== undefined) checkInteger('limit', o.limit, 1)
-  if (o.testLimit !== undefined) checkInteger('testLimit', o.testLimit, 1)
+  checkOptions('data', declaredOptions('data', o))
   resolveDevice(o.device ?? 'auto')
 }
 

@@ -4,15 +4,23 @@
  */
 import type { Dataset } from './dataset.js'
 
-export type { BenchSettings, Device, FitRecipe, FitSettings, ModelName, OptimizerName, ScheduleName } from './generated/options.js'
-import type { Device, FitRecipe, FitSettings } from './generated/options.js'
+export type {
+  BenchSettings,
+  CompareSettings,
+  DataSettings,
+  Device,
+  EvaluateSettings,
+  FitRecipe,
+  FitSettings,
+  ModelName,
+  ModelSettings,
+  OptimizerName,
+  ScheduleName,
+} from './generated/options.js'
+import type { EvaluateSettings, FitRecipe, FitSettings, ModelSettings } from './generated/options.js'
 
 /** Options of {@link createModel} and the {@link Model} constructor. */
-export interface ModelOptions {
-  /** Seeds the weight initialization and, unless `fit` gets its own, the shuffle. Integer in [0, 2^32-1]; default {@link FIT_DEFAULTS}`.seed` (0). */
-  seed?: number
-  /** Default `'auto'`. */
-  device?: Device
+export interface ModelOptions extends ModelSettings {
   /**
    * Residual units per stage, for the models that take a depth (the ResNets):
    * within the model's `depth` rule in {@link models} (1 to 16; default 1).
@@ -94,9 +102,7 @@ export interface CheckpointInfo {
 }
 
 /** Options of {@link Model.evaluate}. */
-export interface EvaluateOptions {
-  /** Images per forward pass; integer in [1, {@link maxBatchSize}()] (1024), default 256. */
-  batchSize?: number
+export interface EvaluateOptions extends EvaluateSettings {
   /** Also return per-class accuracy, the confusion matrix and every prediction ({@link DetailedEvaluation}). */
   confusion?: boolean
 }

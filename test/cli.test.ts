@@ -61,6 +61,8 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', '--weight-decay', 'x'], /--weight-decay must be a finite number >= 0 \(got x\)/],
     [['train', '--optimizer', 'adam', '--momentum', '0.9'], /--momentum does not apply to the adam optimizer/],
     [['train', '--epochs', '1', '--warmup-epochs', '1'], /--warmup-epochs must be fewer than the epochs \(1\): the warm-up ends before the run does \(got 1\)/],
+    [['test', '--load', 'model.safetensors', '--batch-size', '0'], /--batch-size must be an integer in \[1, 1024\] \(got 0\)/],
+    [['compare', '--epochs', '0'], /--epochs must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['train', '--label-smoothing', '2'], /--label-smoothing must be a finite number in \[0, 1\] \(got 2\)/],
     [['train', '--seed', '-3'], /--seed must be an integer in \[0, 4294967295\] \(got -3\)/],
     [['train', '--limit', '0'], /--limit must be an integer in \[1, 4294967295\] \(got 0\)/],

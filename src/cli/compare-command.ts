@@ -3,18 +3,17 @@
  * @module
  */
 import { type Command, Option } from 'commander'
-import { COMPARE_EPOCHS, type ComparisonRow, compareModels } from '../compare.js'
+import { type ComparisonRow, compareModels } from '../compare.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { checkModelName } from '../catalog.js'
-import { FIT_DEFAULTS, checkSeed } from '../options.js'
+import { optionSpec } from '../options.js'
 import type { ModelName } from '../types.js'
-import { defaultFromAddon } from './addon-help.js'
-import { type RawFlags, addonCheck, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, addonCheck } from './flags.js'
 import { type StopPosition, formatCount, formatSeconds, formatStopped } from './format.js'
 import type { Io } from './io.js'
 import { StopSignals } from './signals.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
-import { deviceOption } from './schema-flags.js'
+import { deviceOption, schemaFlags, schemaOption } from './schema-flags.js'
 
 const DEFAULT_MODELS = 'googlenet,lenet5,residual,resnet-original,resnet-full-preact'
 
@@ -59,24 +58,20 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
     .command('compare')
     .description('train several models with the same data, seed and budget, and print one table')
     .addOption(new Option('--models <list>', 'comma-separated model names').default(DEFAULT_MODELS))
-    .addOption(new Option('--epochs <n>', 'epochs per model').default(COMPARE_EPOCHS))
-    .addOption(new Option('--limit <n>', 'train on the first n training images only'))
-    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
-    .addOption(defaultFromAddon(new Option('--seed <n>', 'seed of every model'), () => FIT_DEFAULTS.seed))
+    .addOption(schemaOption(optionSpec('compare', 'epochs')))
+    .addOption(schemaOption(optionSpec('data', 'limit')))
+    .addOption(schemaOption(optionSpec('data', 'testLimit')))
+    .addOption(schemaOption(optionSpec('compare', 'seed')))
     .addOption(new Option('--data <dir>', 'MNIST-format folder (default: the bundled MNIST)'))
     .addOption(deviceOption())
     .addOption(new Option('--json', 'one {"model","params","macs","accuracy","seconds"} object per line'))
     .action(async (raw: RawFlags) => {
       const models = parseModels(raw.models)
-      const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
-      const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
       const options = {
         models,
-        epochs: numberFlag(raw, 'epochs', '--epochs', atLeastOne, COMPARE_EPOCHS),
-        seed: numberFlag(raw, 'seed', '--seed', checkSeed, FIT_DEFAULTS.seed),
+        ...schemaFlags(raw, 'compare'),
+        ...schemaFlags(raw, 'data'),
         device: raw.device as 'auto' | 'cpu' | 'cuda',
-        ...(limit === undefined ? {} : { limit }),
-        ...(testLimit === undefined ? {} : { testLimit }),
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }
       const stop = new StopSignals()

@@ -5,12 +5,14 @@
  */
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
-import { type ModelSummary, TraceError, type TraceStep, checkTraceSize, summarize, traceShapes } from '../insight.js'
+import { type ModelSummary, TraceError, type TraceStep, summarize, traceShapes } from '../insight.js'
+import { optionSpec } from '../options.js'
+import { schemaFlags, schemaOption } from './schema-flags.js'
 import { modelEntry } from '../catalog.js'
 import { describeModel } from '../describe/source.js'
 import { nativeBinding } from '../native.js'
 import { depthRange, modelChoices } from './addon-help.js'
-import { type RawFlags, numberFlag } from './flags.js'
+import type { RawFlags } from './flags.js'
 import { modelFileOption, modelFlags } from './model-flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
@@ -60,14 +62,13 @@ export function addInsightCommands(program: Command, io: Io, done: (code: number
     .addOption(modelChoices(new Option('--model <name>', 'model to trace')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
-    .addOption(new Option('--height <n>', "input height (default: the model's)"))
-    .addOption(new Option('--width <n>', "input width (default: the model's)"))
+    .addOption(schemaOption(optionSpec('trace', 'height')))
+    .addOption(schemaOption(optionSpec('trace', 'width')))
     .addOption(new Option('--json', 'print one {"name","outputShape"} object per line'))
     .action((raw: RawFlags, command: Command) => {
       const { model, depth } = modelFlags(raw, command.getOptionValueSource('model') === 'cli')
       const [, ownHeight, ownWidth] = typeof model === 'string' ? [0, modelEntry(model).height, modelEntry(model).width] : model.input
-      const height = numberFlag(raw, 'height', '--height', checkTraceSize, ownHeight)
-      const width = numberFlag(raw, 'width', '--width', checkTraceSize, ownWidth)
+      const { height = ownHeight, width = ownWidth } = schemaFlags(raw, 'trace') as { height?: number; width?: number }
       const print = (steps: readonly TraceStep[]): void => {
         io.stdout.write(raw.json === true ? steps.map((s) => `${JSON.stringify(s)}\n`).join('') : formatTrace(height, width, steps))
       }

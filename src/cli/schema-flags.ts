@@ -8,7 +8,7 @@
 import { type Command, Option } from 'commander'
 import type { OptionSpec } from '../generated/options.js'
 import { decimalNumber, wholeNumber } from '../numerals.js'
-import { isOptionError, optionSpec, optionsOf } from '../options.js'
+import { checkOptions, isOptionError, optionSpec, optionsOf } from '../options.js'
 import { choicesFromAddon, defaultTextFromAddon } from './addon-help.js'
 import type { RawFlags } from './flags.js'
 import { UsageError } from './usage-error.js'
@@ -72,6 +72,17 @@ export function readSchemaFlags(raw: RawFlags, of: OptionSpec['command']): Given
     }
   }
   return given
+}
+
+/**
+ * The flags of `of`'s options that were given, read and checked by the
+ * core (each alone; what they mean together is checked where they are used).
+ * @throws UsageError naming the first bad flag
+ */
+export function schemaFlags(raw: RawFlags, of: OptionSpec['command']): Record<string, number | boolean | string> {
+  const { values, texts } = readSchemaFlags(raw, of)
+  checkedFlags(of, texts, () => checkOptions(of, values))
+  return values
 }
 
 /**

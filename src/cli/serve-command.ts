@@ -8,11 +8,12 @@ import { basename } from 'node:path'
 import type { Command } from 'commander'
 import { errorMessage } from '../errors.js'
 import { Model } from '../model.js'
-import { checkInteger } from '../options.js'
+import { optionSpec } from '../options.js'
 import { networkWarning } from '../serve/address.js'
 import { DEFAULT_MODEL, pageDir, wasmFile } from '../serve/assets.js'
 import { type RunningServer, startServer } from '../serve/server.js'
-import { numberFlag, type RawFlags } from './flags.js'
+import type { RawFlags } from './flags.js'
+import { schemaFlags, schemaOption } from './schema-flags.js'
 import type { Io } from './io.js'
 import { StopSignals } from './signals.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
@@ -38,9 +39,6 @@ addressed to it by that address or localhost. Ctrl+C stops it (status
 Examples:
   $ googlenet-native serve
   $ googlenet-native serve --load model.safetensors --port 3000`
-
-/** A TCP port; 0 asks the system for a free one. */
-const port = (name: string, value: unknown, shown?: string): number => checkInteger(name, value, 0, 65535, shown)
 
 /** What the page feeds a model: one grey 28×28 image, as it draws digits and as MNIST's are. */
 const PAGE_INPUT = [1, 28, 28] as const
@@ -72,11 +70,11 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
     .command('serve')
     .description('serve a page that classifies digits as you draw them and trains a model in the browser tab')
     .option('--load <file>', 'the model the drawing panel uses (default: the bundled googlenet trained by the reference recipe)')
-    .option('--port <port>', 'the port to listen on (0: any free port)', '8080')
+    .addOption(schemaOption(optionSpec('serve', 'port')))
     .option('--host <address>', 'the address to listen on (0.0.0.0 opens it to the network)', '127.0.0.1')
     .addHelpText('after', DETAILS)
     .action(async (raw: RawFlags) => {
-      const listenPort = numberFlag(raw, 'port', '--port', port, 8080)
+      const { port: listenPort = optionSpec('serve', 'port').default as number } = schemaFlags(raw, 'serve') as { port?: number }
       // Node takes an empty host for every interface, the opposite of what an empty value suggests.
       const host = String(raw.host)
       if (host.trim() === '') throw new UsageError('--host must name an address to listen on (127.0.0.1 unless given)')

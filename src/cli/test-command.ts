@@ -13,11 +13,12 @@ import { checkDistinctFiles } from './distinct-files.js'
 import { testReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
 import type { DetailedEvaluation, Device } from '../types.js'
-import { type RawFlags, atLeastOne, checkFlag, numberFlag } from './flags.js'
+import { type RawFlags, checkFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE, UsageError } from './usage-error.js'
-import { deviceOption } from './schema-flags.js'
+import { deviceOption, schemaFlags, schemaOption } from './schema-flags.js'
+import { optionSpec } from '../options.js'
 
 const EXAMPLES = `
 Examples:
@@ -52,7 +53,8 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
     .description('evaluate a saved model on a test split: accuracy, per-class accuracy and the confusion matrix')
     .addOption(new Option('--load <file>', 'the model file (written by train --save or Model.save, or a PyTorch state_dict)'))
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
-    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
+    .addOption(schemaOption(optionSpec('data', 'testLimit')))
+    .addOption(schemaOption(optionSpec('evaluate', 'batchSize')))
     .addOption(deviceOption())
     .addOption(new Option('--report <file>', 'also write an HTML report: confusion heat map and misclassified digits'))
     .addOption(new Option('--json', 'print one JSON object {"accuracy","correct","total","loss","perClass","confusion"}'))
@@ -65,13 +67,14 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
         checkDistinctFiles([{ flag: '--load', path: raw.load }], [{ flag: '--report', path: report }])
         checkFlag('--report', () => checkOutputFile(report))
       }
-      const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
+      const { testLimit } = schemaFlags(raw, 'data') as { testLimit?: number }
+      const { batchSize } = schemaFlags(raw, 'evaluate') as { batchSize?: number }
       try {
         const model = await Model.load(raw.load, { device: raw.device as Device })
         const all = await loadMnistSplit('test', typeof raw.data === 'string' ? { dir: raw.data } : {})
         const test = testLimit === undefined ? all : all.take(testLimit)
         const started = performance.now()
-        const evaluation = await model.evaluate(test, { confusion: true })
+        const evaluation = await model.evaluate(test, { confusion: true, ...(batchSize === undefined ? {} : { batchSize }) })
         const seconds = (performance.now() - started) / 1000
         if (raw.json === true) {
           const { predictions: _, ...summary } = evaluation

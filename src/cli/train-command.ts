@@ -21,7 +21,8 @@ import { depthRange, modelChoices } from './addon-help.js'
 import { type FlagFile, checkDistinctFiles } from './distinct-files.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
-import { addSchemaOptions, deviceOption } from './schema-flags.js'
+import { addSchemaOptions, deviceOption, schemaOption } from './schema-flags.js'
+import { optionSpec } from '../options.js'
 import { recipeOfFit } from '../fit-options.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
@@ -57,8 +58,8 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(modelFileOption())
   return addSchemaOptions(command, 'fit')
     .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
-    .addOption(new Option('--limit <n>', 'train on the first n training images only'))
-    .addOption(new Option('--test-limit <n>', 'evaluate on the first n test images only'))
+    .addOption(schemaOption(optionSpec('data', 'limit')))
+    .addOption(schemaOption(optionSpec('data', 'testLimit')))
     .addOption(deviceOption())
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))

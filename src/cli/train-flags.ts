@@ -9,7 +9,7 @@ import type { ModelSource } from '../describe/source.js'
 import type { Device, FitSettings } from '../types.js'
 import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
 import { modelFlags } from './model-flags.js'
-import { checkedFlags, readSchemaFlags } from './schema-flags.js'
+import { checkedFlags, readSchemaFlags, schemaFlags } from './schema-flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
@@ -90,10 +90,7 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
       flags.modelFile = raw.modelFile
     }
   }
-  const limit = numberFlag(raw, 'limit', '--limit', atLeastOne)
-  if (limit !== undefined) flags.limit = limit
-  const testLimit = numberFlag(raw, 'testLimit', '--test-limit', atLeastOne)
-  if (testLimit !== undefined) flags.testLimit = testLimit
+  Object.assign(flags, schemaFlags(raw, 'data'))
   if (raw.data !== undefined) {
     if (typeof raw.data !== 'string' || raw.data === '') throw new UsageError('--data must name a folder')
     flags.data = raw.data

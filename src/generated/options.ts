@@ -7,6 +7,9 @@ import type { OptionSpec } from '../option-spec.js'
 
 export type { OptionSpec }
 
+/** The commands the core declares options for (`fit` is also the `train` command). */
+export type OptionCommand = 'fit' | 'bench' | 'model' | 'data' | 'evaluate' | 'compare' | 'trace' | 'serve'
+
 /**
  * The name of a model of the zoo: a name or an alias of {@link modelCatalog}
  * (the core's catalog). Other names are refused with a `RangeError` that
@@ -183,6 +186,57 @@ export interface BenchSettings {
    * Must be an integer in [0, 4294967295]; default 5.
    */
   warmup?: number
+}
+
+/** The options of {@link createModel} that the core declares; every one is optional. */
+export interface ModelSettings {
+  /**
+   * Seed of the weight initialization (and of fit's shuffle unless it gets its own).
+   * Must be an integer in [0, 4294967295]; default 0.
+   */
+  seed?: number
+  /**
+   * Where to run: auto takes an NVIDIA GPU when the CUDA build finds one, else the CPU.
+   * Must be one of auto, cpu, cuda; default 'auto'.
+   */
+  device?: Device
+}
+
+/** How much of the data {@link train} and {@link compareModels} read; every one is optional. */
+export interface DataSettings {
+  /**
+   * Train on the first n training images only.
+   * Must be an integer in [1, 4294967295]; default none.
+   */
+  limit?: number
+  /**
+   * Evaluate on the first n test images only.
+   * Must be an integer in [1, 4294967295]; default none.
+   */
+  testLimit?: number
+}
+
+/** The options of {@link Model.evaluate} that the core checks; every one is optional. */
+export interface EvaluateSettings {
+  /**
+   * Images per forward pass.
+   * Must be an integer in [1, 1024]; default 256.
+   */
+  batchSize?: number
+}
+
+/** The options of {@link compareModels} that the core checks; every one is optional. */
+export interface CompareSettings {
+  /**
+   * Epochs each model trains.
+   * Must be an integer in [1, 4294967295]; default 3.
+   */
+  epochs?: number
+  /**
+   * Seed of every model.
+   * Must be an integer in [0, 4294967295]; default 0.
+   */
+  seed?: number
 }
 
 /** Every option of every command, as the core declares them, in help's order. */
@@ -671,6 +725,195 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "recipe": false,
     "placeholder": "n",
     "doc": "untimed batches before each measurement"
+  },
+  {
+    "command": "model",
+    "name": "seed",
+    "flag": "--seed",
+    "kind": "whole",
+    "rule": "an integer in [0, 4294967295]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "seed of the weight initialization (and of fit's shuffle unless it gets its own)"
+  },
+  {
+    "command": "data",
+    "name": "limit",
+    "flag": "--limit",
+    "kind": "whole",
+    "rule": "an integer in [1, 4294967295]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "train on the first n training images only"
+  },
+  {
+    "command": "data",
+    "name": "testLimit",
+    "flag": "--test-limit",
+    "kind": "whole",
+    "rule": "an integer in [1, 4294967295]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "evaluate on the first n test images only"
+  },
+  {
+    "command": "evaluate",
+    "name": "batchSize",
+    "flag": "--batch-size",
+    "kind": "whole",
+    "rule": "an integer in [1, 1024]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 1024,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 256,
+    "defaultByOptimizer": null,
+    "defaultText": "256",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "images per forward pass"
+  },
+  {
+    "command": "compare",
+    "name": "epochs",
+    "flag": "--epochs",
+    "kind": "whole",
+    "rule": "an integer in [1, 4294967295]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 3,
+    "defaultByOptimizer": null,
+    "defaultText": "3",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "epochs each model trains"
+  },
+  {
+    "command": "compare",
+    "name": "seed",
+    "flag": "--seed",
+    "kind": "whole",
+    "rule": "an integer in [0, 4294967295]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "seed of every model"
+  },
+  {
+    "command": "trace",
+    "name": "height",
+    "flag": "--height",
+    "kind": "whole",
+    "rule": "an integer in [1, 4096]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4096,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "h",
+    "doc": "input height (default: the model's; the dummy image's activations grow with its area)"
+  },
+  {
+    "command": "trace",
+    "name": "width",
+    "flag": "--width",
+    "kind": "whole",
+    "rule": "an integer in [1, 4096]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4096,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "w",
+    "doc": "input width (default: the model's)"
+  },
+  {
+    "command": "serve",
+    "name": "port",
+    "flag": "--port",
+    "kind": "whole",
+    "rule": "an integer in [0, 65535]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 65535,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 8080,
+    "defaultByOptimizer": null,
+    "defaultText": "8080",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "port",
+    "doc": "the port to listen on (0: any free port)"
   },
   {
     "command": "model",

@@ -16,7 +16,7 @@ use crate::errors::{guarded, range_checked};
 /// One option as the core declares it.
 #[napi(object)]
 pub struct NativeOptionSpec {
-    /// `fit` (also the `train` command), `bench` or `model`.
+    /// Which command takes it (`fit`, also the `train` command; `bench`, `model`, `data`, …).
     pub command: String,
     /// Its name in the API (`weightDecay`).
     pub name: String,
@@ -177,7 +177,7 @@ fn throw_option_error(env: &Env, e: &OptionError) -> Error {
 /// it does not take, or a value of the wrong kind or out of range, throws
 /// as [`option_checked`] does. What the options mean together is checked
 /// where they are used.
-#[napi(catch_unwind, ts_args_type = "command: 'fit' | 'bench' | 'model', options: Record<string, unknown>")]
+#[napi(catch_unwind, ts_args_type = "command: string, options: Record<string, unknown>")]
 pub fn check_options(env: Env, command: String, options: Object) -> Result<()> {
     let Some(command) = Command::ALL.into_iter().find(|c| c.name() == command) else {
         return Err(Error::new(Status::InvalidArg, format!("no command is named {command:?}")));

@@ -12,10 +12,21 @@ pub enum Command {
     Bench,
     /// `createModel` and every command that makes or loads a model.
     Model,
+    /// The data a run reads: `train`, `test` and `compare` (API and CLI).
+    Data,
+    /// `Model.evaluate` and the `test` command.
+    Evaluate,
+    /// `compareModels` and the `compare` command.
+    Compare,
+    /// `traceShapes` and the `trace` command.
+    Trace,
+    /// The `serve` command.
+    Serve,
 }
 
 impl Command {
-    pub const ALL: [Command; 3] = [Command::Fit, Command::Bench, Command::Model];
+    pub const ALL: [Command; 8] =
+        [Command::Fit, Command::Bench, Command::Model, Command::Data, Command::Evaluate, Command::Compare, Command::Trace, Command::Serve];
 
     /// Its name in the exported schema and in messages.
     pub fn name(self) -> &'static str {
@@ -23,6 +34,11 @@ impl Command {
             Self::Fit => "fit",
             Self::Bench => "bench",
             Self::Model => "model",
+            Self::Data => "data",
+            Self::Evaluate => "evaluate",
+            Self::Compare => "compare",
+            Self::Trace => "trace",
+            Self::Serve => "serve",
         }
     }
 }

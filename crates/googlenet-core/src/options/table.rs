@@ -4,7 +4,7 @@
 
 use super::schema::{AppliesTo, Bound, Command, DefaultValue, Kind, OptionSpec};
 use super::value::{OptionError, Value};
-use crate::train::{MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
+use crate::train::{EVAL_BATCH_SIZE, MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 
 /// The largest count, size or seed: the addon's integers are unsigned 32-bit.
 const MAX_COUNT: u64 = u32::MAX as u64;
@@ -14,6 +14,9 @@ const MAX_COUNT: u64 = u32::MAX as u64;
 const DEVICES: [&str; 3] = ["auto", "cpu", "cuda"];
 
 const ADAMS: &[&str] = &["adam", "adamw"];
+
+/// The largest input height or width a trace takes: its one image's activations grow with its area.
+const MAX_TRACE_SIZE: u64 = 4096;
 
 /// A row with the usual defaults: any optimizer and schedule, not part of the recipe.
 const fn row(
@@ -49,7 +52,7 @@ const fn whole(min: u64, max: u64) -> Kind {
 
 use AppliesTo::{Always, Optimizers, Schedules, Warmup};
 use Bound::{Closed, Open, Unbounded};
-use DefaultValue::{ByOptimizer, Name, Number};
+use DefaultValue::{ByOptimizer, Name, Number, Unset};
 
 /// Every option, by command, in the order help lists them.
 pub static OPTIONS: &[OptionSpec] = &[
@@ -130,6 +133,15 @@ pub static OPTIONS: &[OptionSpec] = &[
     row(Command::Bench, "batchSize", whole(1, MAX_BATCH_SIZE as u64), Number(64.0), "n", "images per batch, for training and inference"),
     row(Command::Bench, "batches", whole(1, MAX_COUNT), Number(100.0), "n", "batches timed, for training and again for inference"),
     row(Command::Bench, "warmup", whole(0, MAX_COUNT), Number(5.0), "n", "untimed batches before each measurement"),
+    row(Command::Model, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of the weight initialization (and of fit's shuffle unless it gets its own)"),
+    row(Command::Data, "limit", whole(1, MAX_COUNT), Unset, "n", "train on the first n training images only"),
+    row(Command::Data, "testLimit", whole(1, MAX_COUNT), Unset, "n", "evaluate on the first n test images only"),
+    row(Command::Evaluate, "batchSize", whole(1, MAX_BATCH_SIZE as u64), Number(EVAL_BATCH_SIZE as f64), "n", "images per forward pass"),
+    row(Command::Compare, "epochs", whole(1, MAX_COUNT), Number(3.0), "n", "epochs each model trains"),
+    row(Command::Compare, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of every model"),
+    row(Command::Trace, "height", whole(1, MAX_TRACE_SIZE), Unset, "h", "input height (default: the model's; the dummy image's activations grow with its area)"),
+    row(Command::Trace, "width", whole(1, MAX_TRACE_SIZE), Unset, "w", "input width (default: the model's)"),
+    row(Command::Serve, "port", whole(0, 65535), Number(8080.0), "port", "the port to listen on (0: any free port)"),
     row(Command::Model, "device", Kind::Choice(&DEVICES), Name("auto"), "device", "where to run: auto takes an NVIDIA GPU when the CUDA build finds one, else the CPU"),
 ];
 
