@@ -15,6 +15,7 @@
 //!   description without autograd, which training and inference use on the CPU.
 //! - [`ops`]: custom candle ops (im2col, pools); the engine shares their pool kernels.
 //! - [`options`]: every option of every command, declared once.
+//! - [`optimizer`]: SGD, Adam and AdamW as `torch.optim` computes them, over flat buffers.
 //! - [`train`]: SGD with momentum, the training loop, evaluation and prediction.
 
 /// Defines `$name`, which runs `$generic` compiled for the widest vector
@@ -61,6 +62,7 @@ pub mod memory;
 pub mod model;
 pub mod onnx;
 pub mod ops;
+pub mod optimizer;
 pub mod options;
 pub mod runtime;
 pub mod train;

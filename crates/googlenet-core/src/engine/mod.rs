@@ -48,7 +48,7 @@ use self::steps::{BatchNormState, Chunk, Shared, Workspace};
 use self::winograd::Variant;
 use crate::memory::Buffers;
 use crate::model::{Description, Model};
-use crate::train::Optimizer;
+use crate::optimizer::Optimizer;
 use crate::{Error, Result};
 
 pub(crate) use loss::{cross_entropy, softmax_in_place};

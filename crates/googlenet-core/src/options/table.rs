@@ -4,7 +4,23 @@
 
 use super::schema::{AppliesTo, Bound, Command, DefaultValue, Kind, OptionSpec};
 use super::value::{OptionError, Value};
-use crate::train::{EVAL_BATCH_SIZE, MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
+
+/// The optimizers by the names users give them, in the order help lists them.
+pub const OPTIMIZER_NAMES: [&str; 3] = ["sgd", "adam", "adamw"];
+
+/// The learning-rate schedules by the names users give them.
+pub const SCHEDULE_NAMES: [&str; 3] = ["constant", "step", "cosine"];
+
+/// Batch size for evaluation and prediction: larger than training's (no
+/// gradients are kept) but small enough that conv2's im2col buffer
+/// (batch × 2200 × 64 floats) stays near 36 MB.
+pub const EVAL_BATCH_SIZE: usize = 256;
+
+/// The largest batch for training, evaluation and benchmarks. Memory grows
+/// with the batch (activations, im2col buffers, gradients), so a typo such as
+/// a batch of a million is refused before anything is allocated; 1024 is 16
+/// times the reference recipe's batch.
+pub const MAX_BATCH_SIZE: usize = 1024;
 
 /// The largest count, size or seed: the addon's integers are unsigned 32-bit.
 const MAX_COUNT: u64 = u32::MAX as u64;

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use candle_core::Device;
 
-use super::batch::check_batch_size;
 use super::evaluate::{argmax, check_dataset};
 use super::runner::{read_losses, Runner};
 use super::FitConfig;
@@ -13,7 +12,7 @@ use crate::cpu::{self, Isa};
 use crate::data::Dataset;
 use crate::engine::peak_gflops;
 use crate::model::{summarize, Model};
-use crate::options::{declared_default, Command};
+use crate::options::{check_value, declared_default, Command};
 use crate::{runtime, Error, Result};
 
 /// How much to measure. [`Default`]: batch 64, 100 timed batches after 5
@@ -74,7 +73,7 @@ impl BenchResult {
 /// the model in place with the reference recipe's SGD ([`FitConfig`]'s
 /// default). On the CPU it then calibrates the SGEMM peak (half a second).
 pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<BenchResult> {
-    check_batch_size(config.batch_size)?;
+    check_value(Command::Bench, "batchSize", config.batch_size)?;
     if config.batches == 0 {
         return Err(Error::InvalidArgument("benchmark batch count must be at least 1".into()));
     }

@@ -7,7 +7,7 @@
 use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 
-use super::optimizer::{AdamSettings, Optimizer, SgdSettings};
+use crate::optimizer::{AdamSettings, Optimizer, SgdSettings};
 use crate::{Error, Result};
 
 /// An [`Optimizer`] over candle variables, with its buffers per variable.

@@ -1,10 +1,10 @@
 use candle_core::Device;
 
-use super::batch::{check_batch_size, EVAL_BATCH_SIZE};
 use super::runner::Runner;
 use crate::data::{normalize_pixel, normalize_unit, Dataset, IMAGE_CHANNELS};
 use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::{Model, ModelIo};
+use crate::options::{check_value, Command, EVAL_BATCH_SIZE};
 use crate::{Error, Result};
 
 /// Accuracy and mean cross-entropy of a model on a dataset.
@@ -66,7 +66,7 @@ pub fn evaluate(model: &dyn Model, data: &Dataset, batch_size: usize, device: &D
 pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: usize, device: &Device) -> Result<(EvalResult, Vec<u8>)> {
     let io = model.io();
     check_dataset(&io, data, "dataset", None)?;
-    check_batch_size(batch_size)?;
+    check_value(Command::Evaluate, "batchSize", batch_size)?;
     model.set_training(false);
     let mut runner = Runner::new(model, device, None)?;
     let (mut correct, mut loss_sum) = (0usize, 0f64);

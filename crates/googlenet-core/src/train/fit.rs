@@ -6,16 +6,15 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::batch::EVAL_BATCH_SIZE;
 use super::evaluate::{check_dataset, evaluate};
-use super::optimizer::Optimizer;
 use super::recipe::RecipeSettings;
 use super::runner::{read_losses, Runner, StepLoss};
 use super::schedule::Schedule;
 use super::state::{EpochSummary, TrainState};
 use crate::data::Dataset;
 use crate::model::Model;
-use crate::options::{check_given, check_value, declared_default, spec, Command, Given, Value};
+use crate::optimizer::Optimizer;
+use crate::options::{check_given, check_value, declared_default, spec, Command, Given, Value, EVAL_BATCH_SIZE};
 use crate::{Error, Result};
 
 /// The training recipe. [`Default`] is the reference: 10 epochs, batch 64,

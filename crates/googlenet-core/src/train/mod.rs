@@ -2,19 +2,18 @@
 //! learning-rate schedules, the epoch loop with progress events and
 //! cancellation, evaluation, prediction and benchmarking.
 
-mod batch;
 mod bench;
 mod candle_optimizer;
 mod checkpoint;
 mod evaluate;
 mod fit;
-mod optimizer;
 mod recipe;
 mod runner;
 mod schedule;
 mod state;
 
-pub use batch::{EVAL_BATCH_SIZE, MAX_BATCH_SIZE};
+pub use crate::optimizer::{AdamSettings, Optimizer, SgdSettings};
+pub use crate::options::{EVAL_BATCH_SIZE, MAX_BATCH_SIZE, OPTIMIZER_NAMES, SCHEDULE_NAMES};
 pub use bench::{benchmark, BenchConfig, BenchResult, CpuFigures};
 pub use candle_optimizer::CandleOptimizer;
 pub use checkpoint::{
@@ -25,8 +24,7 @@ pub use evaluate::{
     check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
 };
 pub use fit::{fit, fit_from, BatchProgress, FitConfig, TrainEvent};
-pub use optimizer::{AdamSettings, Optimizer, SgdSettings, OPTIMIZER_NAMES};
 pub use recipe::RecipeSettings;
 pub use runner::cross_entropy_loss;
-pub use schedule::{Decay, Schedule, SCHEDULE_NAMES};
+pub use schedule::{Decay, Schedule};
 pub use state::{EpochSummary, TrainState};

@@ -6,8 +6,8 @@
 //! setting given that they do not use is refused, so `momentum` with Adam
 //! cannot be silently ignored.
 
-use super::optimizer::{AdamSettings, Optimizer, SgdSettings};
 use super::schedule::{Decay, Schedule};
+use crate::optimizer::{AdamSettings, Optimizer, SgdSettings};
 use crate::options::{spec, specs_of, Command, OptionError, Value};
 use crate::{Error, Result};
 

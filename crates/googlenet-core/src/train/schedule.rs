@@ -41,9 +41,6 @@ pub struct Schedule {
     pub warmup_start_factor: f64,
 }
 
-/// The schedules by the names users give them.
-pub const SCHEDULE_NAMES: [&str; 3] = ["constant", "step", "cosine"];
-
 impl Schedule {
     /// The name users give its decay (`constant`, `step`, `cosine`).
     pub fn name(&self) -> &'static str {

@@ -39,9 +39,6 @@ pub enum Optimizer {
     AdamW(AdamSettings),
 }
 
-/// The optimizers by the names users give them, in the order help lists them.
-pub const OPTIMIZER_NAMES: [&str; 3] = ["sgd", "adam", "adamw"];
-
 impl Optimizer {
     /// The name users give it (`sgd`, `adam`, `adamw`).
     pub fn name(&self) -> &'static str {
