@@ -51,7 +51,7 @@ use crate::model::{Description, Model};
 use crate::optimizer::Optimizer;
 use crate::{Error, Result};
 
-pub(crate) use loss::{cross_entropy, softmax_in_place};
+pub use loss::{cross_entropy, cross_entropy_backward, softmax_in_place};
 
 /// The [`Shared`] view of engine `$e`'s fields for a pass: a macro, not a
 /// method, so the workspaces can be borrowed mutably beside it.

@@ -1,7 +1,7 @@
 //! Label smoothing in the training loss, as PyTorch's
-//! `CrossEntropyLoss(label_smoothing = ε)`: the candle path's loss and its
-//! autograd gradient against the fixtures of scripts/make-loss-fixtures.py
-//! (the engine's kernel is checked against them in `engine/loss.rs`), and
+//! `CrossEntropyLoss(label_smoothing = ε)`: the engine's loss kernel, and
+//! the candle path's loss with its autograd gradient, against the fixtures
+//! of scripts/make-loss-fixtures.py, and
 //! one training step with ε = 0.1 on the engine and on candle, directly
 //! and through `fit`, must leave the same weights, other than ε = 0's.
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use crate::common::{max_rel_err, mnist};
 use candle_core::{DType, Device, Tensor, Var};
 use googlenet_core::data::{Dataset, Split};
-use googlenet_core::engine::Engine;
+use googlenet_core::engine::{cross_entropy, cross_entropy_backward, softmax_in_place, Engine};
 use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
 use googlenet_core::train::{cross_entropy_loss, fit, CandleOptimizer, FitConfig, Optimizer};
 
@@ -51,27 +51,74 @@ fn values(t: &Tensor) -> Vec<f32> {
     t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
 
+/// The relative errors of a loss and its gradient against `case`'s
+/// PyTorch float64 figures, asserted within [`TOLERANCE`].
+fn against_pytorch(case: &Case, loss: f64, grad: &[f64]) -> (f64, f64) {
+    let theirs = case.tensors["loss64"].to_scalar::<f64>().unwrap();
+    let loss_err = (loss - theirs).abs() / theirs.abs();
+    let expected = f64s(&case.tensors["grad64"]);
+    // A gradient entry is at most 1/rows in size; tiny ones are judged against that scale.
+    let scale = expected.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let grad_err = grad.iter().zip(&expected).map(|(a, b)| (a - b).abs() / b.abs().max(scale)).fold(0.0, f64::max);
+    assert!(loss_err <= TOLERANCE, "{}: loss {loss}, PyTorch's {theirs} (relative error {loss_err:e})", case.name);
+    assert!(grad_err <= TOLERANCE, "{}: gradient off by {grad_err:e} (relative)", case.name);
+    (loss_err, grad_err)
+}
+
+/// The worst of the errors `errors` gives for each case, printed.
+fn worst_of(path: &str, errors: impl Fn(&Case) -> (f64, f64)) {
+    let worst = cases().iter().map(errors).fold((0.0f64, 0.0f64), |w, e| (w.0.max(e.0), w.1.max(e.1)));
+    println!("{path}: worst relative error against PyTorch's float64: loss {:e}, gradient {:e}", worst.0, worst.1);
+}
+
+/// A case's logits, labels and class count, as the engine takes them.
+fn engine_inputs(case: &Case) -> (Vec<f32>, Vec<u32>, usize) {
+    let t = &case.tensors;
+    let labels = t["labels"].flatten_all().unwrap().to_dtype(DType::U32).unwrap().to_vec1().unwrap();
+    (values(&t["logits"]), labels, t["logits"].dims()[1])
+}
+
+#[test]
+fn the_engine_loss_and_its_gradient_are_pytorchs() {
+    worst_of("engine", |case| {
+        let (logits, labels, classes) = engine_inputs(case);
+        let rows = labels.len();
+        let mut grad = vec![0.0; logits.len()];
+        let sum = cross_entropy_backward(&logits, &labels, classes, 1.0 / rows as f32, case.label_smoothing as f32, &mut grad);
+        against_pytorch(case, sum as f64 / rows as f64, &grad.iter().map(|&g| g as f64).collect::<Vec<_>>())
+    });
+}
+
+#[test]
+fn without_smoothing_the_engine_arithmetic_is_plain_cross_entropys() {
+    for case in cases().into_iter().filter(|c| c.label_smoothing == 0.0) {
+        let (logits, labels, classes) = engine_inputs(&case);
+        let scale = 1.0 / labels.len() as f32;
+        let mut grad = vec![0.0; logits.len()];
+        let total = cross_entropy_backward(&logits, &labels, classes, scale, 0.0, &mut grad);
+        // What the loss computed before it could smooth.
+        let (mut expected_total, mut expected) = (0.0f32, logits.clone());
+        for (row, (g, &label)) in logits.chunks_exact(classes).zip(expected.chunks_exact_mut(classes).zip(&labels)) {
+            expected_total += cross_entropy(row, label as usize);
+            softmax_in_place(g);
+            g[label as usize] -= 1.0;
+            g.iter_mut().for_each(|v| *v *= scale);
+        }
+        assert_eq!(total.to_bits(), expected_total.to_bits(), "{}", case.name);
+        assert!(grad.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "{}", case.name);
+    }
+}
+
 #[test]
 fn the_candle_loss_and_its_autograd_gradient_are_pytorchs() {
-    let mut worst = (0.0f64, 0.0f64);
-    for case in cases() {
+    worst_of("candle", |case| {
         let t = &case.tensors;
         let logits = Var::from_tensor(&t["logits"]).unwrap();
         let labels = t["labels"].to_dtype(DType::U32).unwrap();
         let loss = cross_entropy_loss(logits.as_tensor(), &labels, case.label_smoothing).unwrap();
         let grads = loss.backward().unwrap();
-        let (ours, theirs) = (loss.to_scalar::<f32>().unwrap() as f64, t["loss64"].to_scalar::<f64>().unwrap());
-        let loss_err = (ours - theirs).abs() / theirs.abs();
-        let grad = f64s(grads.get(logits.as_tensor()).unwrap());
-        let expected = f64s(&t["grad64"]);
-        // A gradient entry is at most 1/rows in size; tiny ones are judged against that scale.
-        let scale = expected.iter().fold(0.0f64, |m, g| m.max(g.abs()));
-        let grad_err = grad.iter().zip(&expected).map(|(a, b)| (a - b).abs() / b.abs().max(scale)).fold(0.0, f64::max);
-        assert!(loss_err <= TOLERANCE, "{}: loss {ours}, PyTorch's {theirs} (relative error {loss_err:e})", case.name);
-        assert!(grad_err <= TOLERANCE, "{}: gradient off by {grad_err:e} (relative)", case.name);
-        worst = (worst.0.max(loss_err), worst.1.max(grad_err));
-    }
-    println!("worst relative error against PyTorch's float64: loss {:e}, gradient {:e}", worst.0, worst.1);
+        against_pytorch(case, loss.to_scalar::<f32>().unwrap() as f64, &f64s(grads.get(logits.as_tensor()).unwrap()))
+    });
 }
 
 #[test]
