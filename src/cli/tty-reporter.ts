@@ -2,38 +2,36 @@
  * A per-epoch progress bar on the terminal, and the epoch results as lines.
  * @module
  */
-import type { BatchProgressEvent, ProgressEvent, TrainingHistory } from '../types.js'
-import { type RunInfo, type StopPosition, formatDone, formatEpoch, formatStart, formatStopped } from './format.js'
+import type { BatchProgressEvent, ProgressEvent } from '../types.js'
+import { type RunInfo, type StopPosition, formatStopped } from './format.js'
 import type { Io } from './io.js'
 import { ProgressBar, formatEta, renderBar } from './progress-bar.js'
-import { type Reporter, writeWarnings } from './reporting.js'
+import { TextReporter } from './text-reporter.js'
 
 /** Draws a bar with loss and images/s while an epoch trains (on stderr), and prints each epoch's result (on stdout). */
-export class TtyReporter implements Reporter {
-  readonly #io: Io
+export class TtyReporter extends TextReporter {
   readonly #bar: ProgressBar
   #lossSum = 0
   #lossCount = 0
   #testSize = 0
 
   constructor(io: Io) {
-    this.#io = io
+    super(io, false)
     this.#bar = new ProgressBar(io.stderr)
   }
 
-  #line(text: string): void {
+  protected override clear(): void {
     this.#bar.clear()
-    this.#io.stdout.write(`${text}\n`)
   }
 
-  start(info: RunInfo): void {
+  override start(info: RunInfo): void {
     this.#testSize = info.testSize
-    for (const line of formatStart(info)) this.#line(line)
+    super.start(info)
   }
 
-  progress(event: ProgressEvent): void {
+  override progress(event: ProgressEvent): void {
     if (event.type === 'batch') this.#batch(event)
-    else if (event.type === 'epoch') for (const line of formatEpoch(event, event.epochs)) this.#line(line)
+    else if (event.type === 'epoch') super.progress(event)
   }
 
   #batch(e: BatchProgressEvent): void {
@@ -55,26 +53,8 @@ export class TtyReporter implements Reporter {
     this.#bar.update(head + renderBar(e.batch / e.batches, width) + count + tail, last || e.batch === 1)
   }
 
-  done(history: TrainingHistory): void {
-    this.#line(formatDone(history))
-    writeWarnings(this.#io, history.warnings)
-  }
-
-  saved(path: string): void {
-    this.#io.stderr.write(`saved the model to ${path}\n`)
-  }
-
-  reported(path: string): void {
-    this.#io.stderr.write(`wrote the report to ${path}\n`)
-  }
-
-  stopped(at: StopPosition | undefined): void {
-    this.#bar.clear()
-    this.#io.stderr.write(`\n${formatStopped(at)}\n`)
-  }
-
-  error(message: string): void {
-    this.#bar.clear()
-    this.#io.stderr.write(`error: ${message}\n`)
+  override stopped(at: StopPosition | undefined): void {
+    this.clear()
+    this.io.stderr.write(`\n${formatStopped(at)}\n`)
   }
 }
