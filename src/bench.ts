@@ -77,7 +77,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
   const model = description?.name ?? arg
   checkOptions('bench', declaredOptions('bench', o))
   const { batchSize = BENCH_DEFAULTS.batchSize, batches = BENCH_DEFAULTS.batches, warmup = BENCH_DEFAULTS.warmup } = o
-  const device = resolveDevice(o.device ?? 'auto')
+  const device = resolveDevice(o.device)
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
   const r = await nativeBinding().benchmarkModel(arg, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })
   const timedDepth = description ? undefined : (depth ?? modelEntry(arg).depth?.default)

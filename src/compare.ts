@@ -59,7 +59,7 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
   const rows: ComparisonRow[] = []
   for (const name of models) {
-    const model = new Model(name, { seed, device: o.device ?? 'auto' })
+    const model = new Model(name, { seed, device: o.device })
     const history = await model.fit(train, {
       epochs,
       seed,

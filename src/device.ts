@@ -4,9 +4,8 @@
  * @module
  */
 import { loadedBinary, nativeBinding } from './native.js'
+import { checkedOptions } from './options.js'
 import type { Device } from './types.js'
-
-const KNOWN: readonly Device[] = ['auto', 'cpu', 'cuda']
 
 /** What this process can run on, and why CUDA is missing when it is. */
 export interface DeviceInfo {
@@ -38,14 +37,11 @@ export function deviceInfo(): DeviceInfo {
  * else the CPU.
  * @throws RangeError for an unknown device; Error for `'cuda'` where no CUDA device can be used, saying why
  */
-export function resolveDevice(device: unknown = 'auto'): 'cpu' | 'cuda' {
-  if (typeof device !== 'string' || !(KNOWN as readonly string[]).includes(device)) {
-    const got = typeof device === 'string' ? JSON.stringify(device) : typeof device
-    const message = `device must be one of ${KNOWN.join(', ')} (got ${got})`
-    throw typeof device === 'string' ? new RangeError(message) : new TypeError(message)
-  }
-  if (device === 'cpu') return 'cpu'
+export function resolveDevice(device?: unknown): 'cpu' | 'cuda' {
+  // The core's names and default; unset is its default, `'auto'`.
+  const { device: wanted } = checkedOptions('model', { device }) as { device: Device }
+  if (wanted === 'cpu') return 'cpu'
   const info = deviceInfo()
-  if (device === 'cuda' && !info.cuda) throw new Error(`CUDA is not available: ${info.cudaUnavailable}`)
-  return device === 'cuda' ? 'cuda' : info.auto
+  if (wanted === 'cuda' && !info.cuda) throw new Error(`CUDA is not available: ${info.cudaUnavailable}`)
+  return wanted === 'cuda' ? 'cuda' : info.auto
 }

@@ -93,7 +93,7 @@ export class Model {
     const o = checkOptionsObject('options', options)
     // The seed's rule is the core's (device names are checked with their own message by resolveDevice).
     this.#seed = checkedOptions('model', { seed: o.seed }).seed as number
-    this.#device = resolveDevice(o.device ?? 'auto')
+    this.#device = resolveDevice(o.device)
     let native = handle as NativeModel | undefined
     if (native) {
       this.#depth = o.depth
@@ -134,7 +134,7 @@ export class Model {
    */
   static async loadCheckpoint(path: string, options?: { device?: Device }): Promise<Model> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-    const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
+    const device = resolveDevice(checkOptionsObject('options', options).device)
     return Model.#fromNative(nativeBinding().NativeModel.loadCheckpoint(addonPath(path), device), device)
   }
 
@@ -156,7 +156,7 @@ export class Model {
    */
   static async load(path: string, options?: { device?: Device }): Promise<Model> {
     if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
-    const device = resolveDevice(checkOptionsObject('options', options).device ?? 'auto')
+    const device = resolveDevice(checkOptionsObject('options', options).device)
     return Model.#fromNative(nativeBinding().NativeModel.load(addonPath(path), device), device)
   }
 
@@ -169,7 +169,7 @@ export class Model {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (a Buffer is one)')
     const { device: wanted, name = 'model bytes' } = checkOptionsObject('options', options)
     if (typeof name !== 'string') throw new TypeError('name must be a string')
-    const device = resolveDevice(wanted ?? 'auto')
+    const device = resolveDevice(wanted)
     return Model.#fromNative(nativeBinding().NativeModel.fromBytes(bytes, name, device), device)
   }
 

@@ -74,13 +74,13 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
   checkDataOptions(o)
   if (fit.signal?.aborted) throw abortError(fit.signal)
 
-  const model = new Model(o.model, { seed, device: o.device ?? 'auto', ...(o.depth === undefined ? {} : { depth: o.depth }) })
+  const model = new Model(o.model, { seed, device: o.device, ...(o.depth === undefined ? {} : { depth: o.depth }) })
   return { model, ...(await loadData(o, fit)), fit, resume: false }
 }
 
 function checkDataOptions(o: Partial<TrainOptions>): void {
   checkOptions('data', declaredOptions('data', o))
-  resolveDevice(o.device ?? 'auto')
+  resolveDevice(o.device)
 }
 
 async function loadData(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset }> {
@@ -95,7 +95,7 @@ async function loadData(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ t
 async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<PreparedTraining> {
   if (typeof path !== 'string' || path === '') throw new TypeError('resume must name a checkpoint file or folder')
   checkDataOptions(o)
-  const model = await Model.loadCheckpoint(path, { device: o.device ?? 'auto' })
+  const model = await Model.loadCheckpoint(path, { device: o.device })
   const checkpoint = model.checkpoint as CheckpointInfo
   // The core's rule: the model (by any of its names) and depth are the checkpoint's.
   const asked = o.model === undefined || typeof o.model === 'object' ? null : checkModelName(o.model)

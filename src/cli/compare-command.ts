@@ -7,7 +7,7 @@ import { type ComparisonRow, compareModels } from '../compare.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { checkModelName } from '../catalog.js'
 import { optionSpec } from '../options.js'
-import type { ModelName } from '../types.js'
+import type { Device, ModelName } from '../types.js'
 import { type RawFlags, addonCheck } from './flags.js'
 import { type StopPosition, formatCount, formatSeconds, formatStopped } from './format.js'
 import type { Io } from './io.js'
@@ -71,7 +71,7 @@ export function addCompareCommand(program: Command, io: Io, done: (code: number)
         models,
         ...schemaFlags(raw, 'compare'),
         ...schemaFlags(raw, 'data'),
-        device: raw.device as 'auto' | 'cpu' | 'cuda',
+        device: raw.device as Device,
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }
       const stop = new StopSignals()

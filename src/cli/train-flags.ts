@@ -3,7 +3,7 @@
  * @module
  */
 import { defaultModel } from '../catalog.js'
-import { FIT_DEFAULTS, checkOptions } from '../options.js'
+import { FIT_DEFAULTS, checkOptions, optionSpec } from '../options.js'
 import { type ResolvedFit, resolveRecipe } from '../fit-options.js'
 import type { ModelSource } from '../describe/source.js'
 import type { Device, FitSettings } from '../types.js'
@@ -57,7 +57,7 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     recipe,
     seed: seed ?? FIT_DEFAULTS.seed,
     logEvery: logEvery ?? FIT_DEFAULTS.logEvery,
-    device: (raw.device as Device | undefined) ?? 'auto',
+    device: (raw.device ?? optionSpec('model', 'device').default) as Device,
     json: raw.json === true,
     quiet: raw.quiet === true,
     startOver: raw.startOver === true,
