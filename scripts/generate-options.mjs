@@ -132,6 +132,8 @@ ${settingsInterface('DataSettings', 'How much of the data {@link train} and {@li
 
 ${settingsInterface('EvaluateSettings', 'The options of {@link Model.evaluate} that the core checks; every one is optional.', 'evaluate')}
 
+${settingsInterface('PredictSettings', 'The options of {@link Model.predict} and {@link Model.logits}; every one is optional.', 'predict')}
+
 ${settingsInterface('CompareSettings', 'The options of {@link compareModels} that the core checks; every one is optional.', 'compare')}
 
 /** Every option of every command, as the core declares them, in help's order. */

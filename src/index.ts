@@ -102,6 +102,7 @@ export type {
   DataSettings,
   EvaluateSettings,
   ModelSettings,
+  PredictSettings,
   CheckpointInfo,
   ClassAccuracy,
   DetailedEvaluation,

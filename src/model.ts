@@ -15,7 +15,7 @@ import { recipeOfFit, resolveFitOptions } from './fit-options.js'
 import { modelEntry, models } from './catalog.js'
 import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource, sourceOrDefault } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
-import { checkInteger, checkOptions, checkOptionsObject, checkedOptions, declaredOptions, recipeOf } from './options.js'
+import { checkOptions, checkOptionsObject, checkedOptions, declaredOptions, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
 import type {
@@ -416,9 +416,8 @@ export class Model {
   /** The number of images in `images` and their size, once they are checked to be whole images the model takes. */
   #checkImages(images: Uint8Array | Float32Array, options: PredictOptions | undefined): { count: number; height: number; width: number } {
     const want = this.inputSize
-    const { height = want.height, width = want.width } = checkOptionsObject('options', options)
-    checkInteger('height', height, 1)
-    checkInteger('width', width, 1)
+    const o = checkOptionsObject('options', options)
+    const { height = want.height, width = want.width } = checkedOptions('predict', { height: o.height, width: o.width })
     this.#native.checkImageSize(height, width)
     const size = height * width
     if (images instanceof Float32Array) {

@@ -15,9 +15,10 @@ export type {
   ModelName,
   ModelSettings,
   OptimizerName,
+  PredictSettings,
   ScheduleName,
 } from './generated/options.js'
-import type { EvaluateSettings, FitRecipe, FitSettings, ModelSettings } from './generated/options.js'
+import type { EvaluateSettings, FitRecipe, FitSettings, ModelSettings, PredictSettings } from './generated/options.js'
 
 /** Options of {@link createModel} and the {@link Model} constructor. */
 export interface ModelOptions extends ModelSettings {
@@ -108,12 +109,7 @@ export interface EvaluateOptions extends EvaluateSettings {
 }
 
 /** Options of {@link Model.predict}. */
-export interface PredictOptions {
-  /** Image height in pixels; default the model's ({@link Model.inputSize}; 28 for every model of the zoo). */
-  height?: number
-  /** Image width in pixels; default the model's ({@link Model.inputSize}). */
-  width?: number
-}
+export type PredictOptions = PredictSettings
 
 /** What {@link Model.predict} returns. */
 export interface Prediction {

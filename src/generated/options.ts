@@ -8,7 +8,7 @@ import type { OptionSpec } from '../option-spec.js'
 export type { OptionSpec }
 
 /** The commands the core declares options for (`fit` is also the `train` command). */
-export type OptionCommand = 'fit' | 'bench' | 'model' | 'data' | 'evaluate' | 'compare' | 'trace' | 'serve'
+export type OptionCommand = 'fit' | 'bench' | 'model' | 'data' | 'evaluate' | 'compare' | 'trace' | 'predict' | 'serve'
 
 /**
  * The name of a model of the zoo: a name or an alias of {@link modelCatalog}
@@ -223,6 +223,20 @@ export interface EvaluateSettings {
    * Must be an integer in [1, 1024]; default 256.
    */
   batchSize?: number
+}
+
+/** The options of {@link Model.predict} and {@link Model.logits}; every one is optional. */
+export interface PredictSettings {
+  /**
+   * Image height in pixels (default: the model's input height).
+   * Must be an integer in [1, 4294967295]; default none.
+   */
+  height?: number
+  /**
+   * Image width in pixels (default: the model's input width).
+   * Must be an integer in [1, 4294967295]; default none.
+   */
+  width?: number
 }
 
 /** The options of {@link compareModels} that the core checks; every one is optional. */
@@ -893,6 +907,48 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "recipe": false,
     "placeholder": "w",
     "doc": "input width (default: the model's)"
+  },
+  {
+    "command": "predict",
+    "name": "height",
+    "flag": "--height",
+    "kind": "whole",
+    "rule": "an integer in [1, 4294967295]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "h",
+    "doc": "image height in pixels (default: the model's input height)"
+  },
+  {
+    "command": "predict",
+    "name": "width",
+    "flag": "--width",
+    "kind": "whole",
+    "rule": "an integer in [1, 4294967295]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "w",
+    "doc": "image width in pixels (default: the model's input width)"
   },
   {
     "command": "serve",

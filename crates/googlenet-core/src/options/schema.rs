@@ -22,11 +22,22 @@ pub enum Command {
     Trace,
     /// The `serve` command.
     Serve,
+    /// `Model.predict` and `Model.logits` on raw pixels.
+    Predict,
 }
 
 impl Command {
-    pub const ALL: [Command; 8] =
-        [Command::Fit, Command::Bench, Command::Model, Command::Data, Command::Evaluate, Command::Compare, Command::Trace, Command::Serve];
+    pub const ALL: [Command; 9] = [
+        Command::Fit,
+        Command::Bench,
+        Command::Model,
+        Command::Data,
+        Command::Evaluate,
+        Command::Compare,
+        Command::Trace,
+        Command::Serve,
+        Command::Predict,
+    ];
 
     /// Its name in the exported schema and in messages.
     pub fn name(self) -> &'static str {
@@ -39,6 +50,7 @@ impl Command {
             Self::Compare => "compare",
             Self::Trace => "trace",
             Self::Serve => "serve",
+            Self::Predict => "predict",
         }
     }
 }

@@ -157,6 +157,8 @@ pub static OPTIONS: &[OptionSpec] = &[
     row(Command::Compare, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of every model"),
     row(Command::Trace, "height", whole(1, MAX_TRACE_SIZE), Unset, "h", "input height (default: the model's; the dummy image's activations grow with its area)"),
     row(Command::Trace, "width", whole(1, MAX_TRACE_SIZE), Unset, "w", "input width (default: the model's)"),
+    row(Command::Predict, "height", whole(1, MAX_COUNT), Unset, "h", "image height in pixels (default: the model's input height)"),
+    row(Command::Predict, "width", whole(1, MAX_COUNT), Unset, "w", "image width in pixels (default: the model's input width)"),
     row(Command::Serve, "port", whole(0, 65535), Number(8080.0), "port", "the port to listen on (0: any free port)"),
     row(Command::Model, "device", Kind::Choice(&DEVICES), Name("auto"), "device", "where to run: auto takes an NVIDIA GPU when the CUDA build finds one, else the CPU"),
 ];
