@@ -41,8 +41,8 @@ export interface ComparisonRow {
 export const COMPARE_EPOCHS = optionSpec('compare', 'epochs').default as number
 
 /**
- * Trains each model in turn with the reference recipe ({@link FIT_DEFAULTS}: batch 64, lr 0.01,
- * momentum 0.5) on the same data with the same seed and number of epochs,
+ * Trains each model in turn with the reference recipe ({@link FIT_DEFAULTS})
+ * on the same data with the same seed and number of epochs,
  * evaluating on the test split after every epoch.
  * @throws (rejects) TypeError/RangeError for bad options, before any training
  */

@@ -114,8 +114,8 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
 
 /**
  * Loads MNIST, creates a model and trains it, evaluating on the test split
- * after every epoch. With no options this is the reference recipe: googlenet
- * with {@link FIT_DEFAULTS} (10 epochs, batch size 64, lr 0.01, momentum 0.5, seed 0).
+ * after every epoch. With no options this is the reference recipe: the
+ * default model ({@link defaultModel}) with {@link FIT_DEFAULTS}.
  * @throws (rejects) TypeError/RangeError for bad options (before any data is read), data errors,
  *   or an `AbortError` when `signal` aborts
  */
