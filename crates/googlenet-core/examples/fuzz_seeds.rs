@@ -17,9 +17,13 @@ use candle_core::Device;
 use googlenet_core::data::idx::{encode_images, encode_labels, IdxImages};
 use googlenet_core::data::{load_mnist_split, Split};
 use googlenet_core::model::{build_model, save_model, ModelInfo, CATALOG};
-use googlenet_core::train::{save_checkpoint, EpochSummary, FitConfig, TrainState};
+use googlenet_core::train::{save_checkpoint, FitConfig};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage};
+
+#[path = "../tests/suite/common/sample_state.rs"]
+mod sample_state;
+use sample_state::sample_state;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -102,19 +106,7 @@ fn checkpoint_seeds(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(&temp)?;
     let model_path = temp.join("model.safetensors");
     save_model(model.as_ref(), &info, &model_path)?;
-    let optimizer =
-        model.parameters().iter().map(|p| Ok((format!("momentum.{}", p.name), p.var.as_tensor().zeros_like()?))).collect::<Result<_>>()?;
-    let state = TrainState {
-        epochs_done: 1,
-        batches_done: 2,
-        rng_word_pos: 64,
-        order: (0..8).rev().collect(),
-        optimizer,
-        optimizer_step: 10,
-        epoch_loss_sum: 4.5,
-        test_accuracy: Some(0.5),
-        history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],
-    };
+    let state = sample_state(model.as_ref(), (0..8).rev().collect())?;
     let config = FitConfig { epochs: 3, batch_size: 4, ..FitConfig::default() };
     let checkpoint_path = save_checkpoint(&temp, model.as_ref(), &info, &config, &state)?;
     let model_file = std::fs::read(&model_path)?;

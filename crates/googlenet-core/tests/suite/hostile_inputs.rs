@@ -9,13 +9,14 @@ use std::io::{Cursor, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+use crate::common::sample_state::sample_state;
 use crate::common::{mnist, temp_dir};
 use candle_core::{DType, Device, Tensor};
 use googlenet_core::data::idx::{decode_maybe_gzip, encode_images, encode_labels, parse_images, parse_labels, IdxImages};
 use googlenet_core::data::Split;
 use googlenet_core::image::digit_from_image_bytes;
 use googlenet_core::model::{build_model, load_model_bytes, save_model, ModelInfo};
-use googlenet_core::train::{load_checkpoint_bytes, save_checkpoint, EpochSummary, FitConfig, TrainState};
+use googlenet_core::train::{load_checkpoint_bytes, save_checkpoint, FitConfig};
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -125,18 +126,7 @@ fn checkpoints_and_model_files() {
     let model = build_model("lenet5", 0, &Device::Cpu).unwrap();
     let info = ModelInfo { model: "lenet5".into(), version: "test".into(), ..ModelInfo::default() };
     save_model(model.as_ref(), &info, &dir.join("model.safetensors")).unwrap();
-    let optimizer = model.parameters().iter().map(|p| (format!("momentum.{}", p.name), p.var.as_tensor().zeros_like().unwrap())).collect();
-    let state = TrainState {
-        epochs_done: 1,
-        batches_done: 2,
-        rng_word_pos: 64,
-        order: (0..8).collect(),
-        optimizer,
-        optimizer_step: 10,
-        epoch_loss_sum: 4.5,
-        test_accuracy: Some(0.5),
-        history: vec![EpochSummary { epoch: 1, loss: 0.5, seconds: 1.0, train_images_per_sec: 100.0, test: None, eval_seconds: None }],
-    };
+    let state = sample_state(model.as_ref(), (0..8).collect()).unwrap();
     let config = FitConfig { epochs: 3, batch_size: 4, ..FitConfig::default() };
     let checkpoint = save_checkpoint(&dir, model.as_ref(), &info, &config, &state).unwrap();
     let seeds = [std::fs::read(checkpoint).unwrap(), std::fs::read(dir.join("model.safetensors")).unwrap()];

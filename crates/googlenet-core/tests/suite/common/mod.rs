@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod random_model;
+pub mod sample_state;
 
 use std::path::PathBuf;
 
