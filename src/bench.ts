@@ -8,7 +8,7 @@ import { loadMnist } from './mnist.js'
 import { modelEntry } from './catalog.js'
 import { type ModelSource, checkSourceDepth, resolveSource, sourceOrDefault } from './describe/source.js'
 import { loadedBinary, nativeBinding } from './native.js'
-import { BENCH_DEFAULTS, checkOptions, checkOptionsObject, declaredOptions } from './options.js'
+import { BENCH_DEFAULTS, checkOptions, checkOptionsObject } from './options.js'
 import type { BenchSettings, Device } from './types.js'
 
 /** Options of {@link benchmark}: the core's {@link BenchSettings} and these. */
@@ -75,7 +75,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
   const depth = checkSourceDepth(resolved, o.depth)
   const { arg, description } = resolved
   const model = description?.name ?? arg
-  checkOptions('bench', declaredOptions('bench', o))
+  checkOptions('bench', o)
   const { batchSize = BENCH_DEFAULTS.batchSize, batches = BENCH_DEFAULTS.batches, warmup = BENCH_DEFAULTS.warmup } = o
   const device = resolveDevice(o.device)
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })

@@ -6,7 +6,7 @@
 import { loadMnist } from './mnist.js'
 import { checkModelName } from './catalog.js'
 import { Model } from './model.js'
-import { checkCallback, checkOptions, checkOptionsObject, checkedOptions, declaredOptions, optionSpec } from './options.js'
+import { checkCallback, checkOptions, checkOptionsObject, checkedOptions, optionSpec } from './options.js'
 import type { CompareSettings, DataSettings, Device, ModelName, ProgressEvent } from './types.js'
 
 /** Options of {@link compareModels}. */
@@ -51,7 +51,7 @@ export async function compareModels(options: CompareOptions): Promise<Comparison
   if (!Array.isArray(o.models) || o.models.length === 0) throw new TypeError('models must be a non-empty array of model names')
   const models = o.models.map((m) => checkModelName(m))
   const { epochs, seed } = checkedOptions('compare', o) as Required<Pick<CompareOptions, 'epochs' | 'seed'>>
-  checkOptions('data', declaredOptions('data', o))
+  checkOptions('data', o)
   checkCallback('onResult', o.onResult)
   checkCallback('onProgress', o.onProgress)
   const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })

@@ -15,7 +15,7 @@ import { recipeOfFit, resolveFitOptions } from './fit-options.js'
 import { modelEntry, models } from './catalog.js'
 import { type ModelSource, checkSourceDepth, describeModel, parseDescription, resolveSource, sourceOrDefault } from './describe/source.js'
 import type { ModelDescription } from './describe/types.js'
-import { checkOptions, checkOptionsObject, checkedOptions, declaredOptions, recipeOf } from './options.js'
+import { checkOptions, checkOptionsObject, checkedOptions, recipeOf } from './options.js'
 import { ProgressTracker, toEpochRecord } from './progress.js'
 import { trainingWarnings } from './warnings.js'
 import type {
@@ -366,7 +366,7 @@ export class Model {
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult>
   async evaluate(dataset: Dataset, options?: EvaluateOptions): Promise<EvaluationResult | DetailedEvaluation> {
     const { batchSize, confusion = false } = checkOptionsObject('options', options)
-    checkOptions('evaluate', declaredOptions('evaluate', { batchSize }))
+    checkOptions('evaluate', { batchSize })
     if (typeof confusion !== 'boolean') throw new TypeError('confusion must be a boolean')
     const data = this.#checkData(dataset, 'dataset')
     const r = await this.#native.evaluate(data, batchSize, confusion)

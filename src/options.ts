@@ -48,10 +48,18 @@ export function defaultOf(spec: OptionSpec, optimizer = 'sgd'): number | boolean
   return spec.defaultByOptimizer?.[optimizer] ?? spec.default ?? undefined
 }
 
-/** `command`'s declared defaults, by option name: those the reference recipe (SGD, a constant rate, no warm-up) uses. */
-function defaultsOf(command: OptionSpec['command']): Record<string, unknown> {
-  const used = (s: OptionSpec): boolean => (s.optimizers?.includes('sgd') ?? true) && (s.schedules?.includes('constant') ?? true) && !s.needsWarmup
-  return Object.fromEntries(optionsOf(command).flatMap((s) => (used(s) ? [[s.name, defaultOf(s)]] : [])))
+/** The reference recipe's run: SGD, a constant rate, no warm-up. */
+const usedByReference = (s: OptionSpec): boolean =>
+  (s.optimizers?.includes('sgd') ?? true) && (s.schedules?.includes('constant') ?? true) && !s.needsWarmup
+
+/** The declared defaults of `command`'s options that `used` keeps (and that have one), by name. */
+function defaultsOf(command: OptionSpec['command'], used: (s: OptionSpec) => boolean = usedByReference): Record<string, unknown> {
+  return Object.fromEntries(
+    optionsOf(command).flatMap((s) => {
+      const value = defaultOf(s)
+      return used(s) && value !== undefined ? [[s.name, value]] : []
+    }),
+  )
 }
 
 /**
@@ -110,12 +118,13 @@ export function isOptionError(error: unknown): error is OptionError {
 }
 
 /**
- * Checks `options` given to `command` against the core's declarations:
- * an option it does not take, a value of the wrong kind or out of range.
+ * Checks the options of `o` that `command` declares (the others are not
+ * the core's: callbacks, datasets, paths) against the core's rules: a
+ * value of the wrong kind or out of range.
  * @throws {@link OptionError}
  */
-export function checkOptions(command: OptionSpec['command'], options: Record<string, unknown>): void {
-  nativeBinding().checkOptions(command, options)
+export function checkOptions(command: OptionSpec['command'], o: object): void {
+  nativeBinding().checkOptions(command, declaredOptions(command, o))
 }
 
 /**
@@ -125,10 +134,8 @@ export function checkOptions(command: OptionSpec['command'], options: Record<str
  * @throws {@link OptionError}
  */
 export function checkedOptions<T extends object>(command: OptionSpec['command'], o: T): T {
-  const given = declaredOptions(command, o)
-  checkOptions(command, given)
-  const defaults = Object.fromEntries(optionsOf(command).flatMap((s) => (s.default === null ? [] : [[s.name, s.default]])))
-  return { ...defaults, ...given } as T
+  checkOptions(command, o)
+  return { ...defaultsOf(command, () => true), ...declaredOptions(command, o) } as T
 }
 
 /** The options of `o` that `command` declares, those given (not undefined). */

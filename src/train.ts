@@ -12,7 +12,7 @@ import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { nativeBinding } from './native.js'
-import { FIT_DEFAULTS, checkInteger, checkOptions, checkOptionsObject, declaredOptions } from './options.js'
+import { FIT_DEFAULTS, checkInteger, checkOptions, checkOptionsObject } from './options.js'
 import type { CheckpointInfo, DataSettings, Device, FitOptions, TrainingHistory } from './types.js'
 
 /** Options of {@link train}: the fit options (less `validation`) plus where the data comes from. */
@@ -79,7 +79,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
 }
 
 function checkDataOptions(o: Partial<TrainOptions>): void {
-  checkOptions('data', declaredOptions('data', o))
+  checkOptions('data', o)
   resolveDevice(o.device)
 }
 

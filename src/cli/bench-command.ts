@@ -5,7 +5,6 @@
 import { type Command, Option } from 'commander'
 import { type BenchmarkResult, benchmark } from '../bench.js'
 import { errorMessage } from '../errors.js'
-import { checkOptions } from '../options.js'
 import type { BenchSettings, Device } from '../types.js'
 import { depthRange, modelChoices } from './addon-help.js'
 import type { RawFlags } from './flags.js'
@@ -13,7 +12,7 @@ import { modelFileOption, modelFlags } from './model-flags.js'
 import { formatCount } from './format.js'
 import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
-import { addSchemaOptions, checkedFlags, deviceOption, readSchemaFlags } from './schema-flags.js'
+import { addSchemaOptions, deviceOption, schemaFlags } from './schema-flags.js'
 
 /** Two lines of text: throughputs and peak memory, then what they make of the machine. */
 function formatBench(r: BenchmarkResult): string {
@@ -47,12 +46,10 @@ export function addBenchCommand(program: Command, io: Io, done: (code: number) =
     .addOption(new Option('--json', 'print one JSON object'))
     .action(async (raw: RawFlags, command: Command) => {
       const { model, depth } = modelFlags(raw, command.getOptionValueSource('model') === 'cli')
-      const { values, texts } = readSchemaFlags(raw, 'bench')
-      checkedFlags('bench', texts, () => checkOptions('bench', values))
       const options = {
         model,
         ...(depth === undefined ? {} : { depth }),
-        ...(values as BenchSettings),
+        ...(schemaFlags(raw, 'bench') as BenchSettings),
         device: raw.device as Device,
         ...(typeof raw.data === 'string' ? { dir: raw.data } : {}),
       }

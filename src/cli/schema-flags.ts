@@ -39,9 +39,9 @@ export function deviceOption(): Option {
   return new Option(`${spec.flag} <${spec.placeholder}>`, spec.doc).choices(spec.choices ?? []).default(spec.default)
 }
 
-/** Adds a flag for each option `of` declares (but those in `skip`) to `command`; returns it. */
-export function addSchemaOptions(command: Command, of: OptionSpec['command'], skip: readonly string[] = []): Command {
-  for (const spec of optionsOf(of)) if (!skip.includes(spec.name)) command.addOption(schemaOption(spec))
+/** Adds a flag for each option `of` declares to `command`; returns it. */
+export function addSchemaOptions(command: Command, of: OptionSpec['command']): Command {
+  for (const spec of optionsOf(of)) command.addOption(schemaOption(spec))
   return command
 }
 
