@@ -23,11 +23,13 @@ export declare class CancelToken {
 /** A labelled image set held in Rust memory; JS only ever holds this handle. */
 export declare class NativeDataset {
   /**
-   * Copies the arrays into Rust memory. `images`: count×height×width bytes
-   * (0..255); `labels`: count bytes (0..9). Mismatched sizes or a label
-   * above 9 throw a `RangeError` with the core's message.
+   * Copies the arrays into Rust memory. `images`: count×channels×height×width
+   * bytes (0..255, each image's channels one plane after another);
+   * `labels`: count bytes; `classNames`: one per class (default: numbered
+   * 0 to the largest label). Mismatched sizes, a label without a class
+   * or bad class names throw a `RangeError` with the core's message.
    */
-  static fromArrays(images: Uint8Array, labels: Uint8Array, height: number, width: number): NativeDataset
+  static fromArrays(images: Uint8Array, labels: Uint8Array, channels: number, height: number, width: number, classNames?: Array<string> | undefined | null): NativeDataset
   /**
    * A dataset from the bytes of an IDX images file and an IDX labels
    * file (each raw or gzipped), for hosts with no file system (a browser
@@ -40,12 +42,23 @@ export declare class NativeDataset {
    */
   get source(): string | null
   get length(): number
+  get channels(): number
+  /** One name per class; a label indexes it. */
+  get classNames(): Array<string>
+  /** How many images each class has. */
+  classCounts(): Array<number>
   get height(): number
   get width(): number
   /** Every label, in order (a copy). */
   labels(): Buffer
-  /** The pixels of image `index` (height×width bytes, a copy). */
+  /** The pixels of image `index` (channels×height×width bytes, a copy). */
   image(index: number): Buffer
+  /**
+   * The same images under `names`, which must keep this set's class
+   * names at the same labels and may add more (a test split lacking the
+   * last classes takes its training split's): a `RangeError` otherwise.
+   */
+  withClassNames(names: Array<string>): NativeDataset
   /** The first `count` samples (fewer if the set is smaller), as a new dataset. */
   take(count: number): NativeDataset
 }
@@ -56,12 +69,20 @@ export declare class NativeModel {
    * `name`: a model name (`googlenet`) or a description's JSON (the format
    * of docs/model-description.md); `seed` fixes the initial weights;
    * `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
-   * a ResNet.
+   * a ResNet; `data`: the training set it is made for (a zoo model takes
+   * its image shape and classes, a description must fit them; the model
+   * keeps its class names and pixel statistics).
    * An unknown name, a depth the model does not take or a description
-   * that breaks a rule or does not fit its input throws a `RangeError`
-   * with the core's message (naming the JSON path at fault).
+   * that breaks a rule or does not fit its input or the data throws a
+   * `RangeError` with the core's message (naming the JSON path at fault).
    */
-  constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null)
+  constructor(name: string, seed: number, device?: string | undefined | null, depth?: number | undefined | null, data?: NativeDataset | undefined | null)
+  /** The names of its classes, one per class score. */
+  get classNames(): Array<string>
+  /** Channels, height and width of the images it takes. */
+  get inputShape(): Array<number>
+  /** How it normalizes a pixel scaled to [0, 1], per channel: (x − mean) / std. */
+  get normalization(): NativeNormalization
   /** The model's description, as canonical JSON. */
   get description(): string
   /**
@@ -70,8 +91,8 @@ export declare class NativeModel {
    * core's message names `name` (the argument) and where the images came from.
    */
   checkData(dataset: NativeDataset, name: string): void
-  /** Checks that the model takes grey images of `height`×`width`: a `RangeError` otherwise. */
-  checkImageSize(height: number, width: number): void
+  /** Checks that the model takes images of `channels`×`height`×`width`: a `RangeError` otherwise. */
+  checkImageShape(channels: number, height: number, width: number): void
   /**
    * Reads a training checkpoint (a file, or a folder's furthest one)
    * onto `device`; `fit` with `resume` continues the run it records.
@@ -134,16 +155,17 @@ export declare class NativeModel {
    */
   evaluate(data: NativeDataset, batchSize?: number | undefined | null, keepPredictions?: boolean | undefined | null): Promise<NativeEvalResult>
   /**
-   * `pixels`: count×height×width bytes (0..255) or floats in [0, 1].
-   * Bytes stay bytes until the core normalizes them a batch at a time.
-   * Resolves to count×10 softmax probabilities, row-major.
+   * `pixels`: count images of `shape` (`[channels, height, width]`, each
+   * image's channels one plane after another), bytes (0..255) or floats
+   * in [0, 1]. Bytes stay bytes until the core normalizes them a batch at
+   * a time. Resolves to count×classes softmax probabilities, row-major.
    */
-  predict(pixels: Uint8Array | Float32Array, count: number, height: number, width: number): Promise<Float32Array>
+  predict(pixels: Uint8Array | Float32Array, count: number, shape: Array<number>): Promise<Float32Array>
   /**
-   * The logits of `predict`'s images: count×10 class scores before
+   * The logits of `predict`'s images: count×classes scores before
    * softmax, row-major, as an exported ONNX file's `logits` output gives them.
    */
-  logits(pixels: Uint8Array | Float32Array, count: number, height: number, width: number): Promise<Float32Array>
+  logits(pixels: Uint8Array | Float32Array, count: number, shape: Array<number>): Promise<Float32Array>
   /**
    * Internal, for the tests only (not in the TypeScript API): panics on
    * purpose, in this call (`call`) or in a task that holds the model's
@@ -228,6 +250,12 @@ export declare function describeModel(name: string, depth?: number | undefined |
 
 /** The furthest checkpoint in the folder `dir`; fails when it holds none. */
 export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
+
+/**
+ * Reads an IDX images file and its labels file, under any names (each raw
+ * or `.gz`; grey IDX3 or colour IDX4 images), off the event loop.
+ */
+export declare function loadIdxFiles(images: string, labels: string): Promise<NativeDataset>
 
 /**
  * Reads one split of an MNIST-format folder (the four standard names, raw
@@ -393,6 +421,15 @@ export interface NativeModelInfo {
   version: string
 }
 
+/**
+ * Per channel, the mean and standard deviation a pixel scaled to [0, 1]
+ * is normalized with, as decimal text writes them (0.1307).
+ */
+export interface NativeNormalization {
+  mean: Array<number>
+  std: Array<number>
+}
+
 /** The input and output of every exported file, and its opset. */
 export interface NativeOnnxContract {
   opset: number
@@ -402,12 +439,6 @@ export interface NativeOnnxContract {
   output: string
   /** The symbolic name of the batch dimension. */
   batchDim: string
-  /**
-   * The normalization of a pixel scaled to [0, 1]: (x − mean) / std, as
-   * the file's metadata writes them.
-   */
-  mean: number
-  std: number
 }
 
 /** One option as the core declares it. */

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, resolveFitRecipe, runtimeInfo, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadIdxFiles, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, resolveFitRecipe, runtimeInfo, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeModel }
@@ -789,6 +789,7 @@ export { decodeDigitImage }
 export { DEFAULT_MODEL }
 export { describeModel }
 export { latestCheckpointIn }
+export { loadIdxFiles }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
 export { MAX_DESCRIPTION_BYTES }

@@ -1,11 +1,11 @@
 /**
- * The {@link Dataset} class: labelled grayscale images held in native memory.
+ * The {@link Dataset} class: labelled images (grey or colour) held in native memory.
  * @module
  */
 import { nativeBinding, type NativeDataset } from './native.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 
-/** Image size options of {@link Dataset.fromArrays}. */
+/** Image size options of {@link Dataset.fromArrays} (grey images). */
 export interface ImageSizeOptions {
   /** Image height in pixels; default 28. */
   height?: number
@@ -13,8 +13,17 @@ export interface ImageSizeOptions {
   width?: number
 }
 
-/** Number of classes (digits 0..9). */
-export const NUM_CLASSES = 10
+/** What {@link Dataset.fromArrays} takes in its object form. */
+export interface DatasetArrays {
+  /** `labels.length × channels × height × width` bytes (0..255): image after image, each image's channels one plane after another (C×H×W), rows top to bottom. */
+  images: Uint8Array
+  /** One class index per image. */
+  labels: Uint8Array
+  /** `[channels, height, width]`: channels 1 (grey) or 3 (colour); default `[1, 28, 28]`. */
+  shape?: readonly [number, number, number]
+  /** One name per class, a label indexing it (at most 256); default `"0"`, `"1"`, … up to the largest label. */
+  classNames?: readonly string[]
+}
 
 /** Only this module can create datasets. */
 const CREATE = Symbol('Dataset.create')
@@ -23,8 +32,9 @@ let wrap: (native: NativeDataset) => Dataset
 let unwrap: (dataset: Dataset) => NativeDataset
 
 /**
- * Labelled grayscale images (bytes 0..255, labels 0..9), stored in Rust
- * memory. Get one from {@link loadMnist} or {@link Dataset.fromArrays}.
+ * Labelled images, grey or colour (bytes 0..255), with the names of their
+ * classes, stored in Rust memory. Get one from {@link loadData},
+ * {@link loadMnist}, {@link Dataset.fromFolder} or {@link Dataset.fromArrays}.
  */
 export class Dataset {
   readonly #native: NativeDataset
@@ -40,24 +50,51 @@ export class Dataset {
   }
 
   /**
-   * Copies images and labels into a new dataset.
-   * @param images - `labels.length × height × width` bytes, image after image, row-major
-   * @param labels - one class (0..9) per image
-   * @throws TypeError if the arrays are not Uint8Arrays; RangeError on mismatched sizes or a label above 9
+   * Copies images and labels into a new dataset: `fromArrays({ images,
+   * labels, shape, classNames })`, or for grey images `fromArrays(images,
+   * labels, { height, width })`.
+   * @throws TypeError if the arrays are not Uint8Arrays or the names not strings; RangeError on
+   *   mismatched sizes, a shape that is not `[1 or 3, height, width]`, a label with no class, or
+   *   class names that are empty, repeated or more than 256
    */
-  static fromArrays(images: Uint8Array, labels: Uint8Array, options?: ImageSizeOptions): Dataset {
-    const { height = 28, width = 28 } = checkOptionsObject('options', options)
+  static fromArrays(arrays: DatasetArrays): Dataset
+  static fromArrays(images: Uint8Array, labels: Uint8Array, options?: ImageSizeOptions): Dataset
+  static fromArrays(first: Uint8Array | DatasetArrays, second?: Uint8Array, options?: ImageSizeOptions): Dataset {
+    const arrays: Partial<DatasetArrays> =
+      first instanceof Uint8Array || second !== undefined ? arraysOf(first, second, options) : checkOptionsObject('arrays', first)
+    const { images, labels, shape = [1, 28, 28], classNames } = arrays
     if (!(images instanceof Uint8Array)) throw new TypeError('images must be a Uint8Array')
     if (!(labels instanceof Uint8Array)) throw new TypeError('labels must be a Uint8Array')
+    if (!Array.isArray(shape) || shape.length !== 3) throw new TypeError('shape must be [channels, height, width]')
+    const [channels, height, width] = shape
+    checkInteger('channels', channels, 1)
     checkInteger('height', height, 1)
     checkInteger('width', width, 1)
-    // The core checks the sizes and the labels (RangeError, its message).
-    return wrap(nativeBinding().NativeDataset.fromArrays(images, labels, height, width))
+    if (classNames !== undefined && (!Array.isArray(classNames) || classNames.some((n) => typeof n !== 'string'))) {
+      throw new TypeError('classNames must be an array of strings')
+    }
+    // The core checks the sizes, the labels and the names (RangeError, its message).
+    return wrap(nativeBinding().NativeDataset.fromArrays(images, labels, channels, height, width, classNames ? [...classNames] : undefined))
   }
 
   /** Number of images. */
   get length(): number {
     return this.#native.length
+  }
+
+  /** Channels per image: 1 (grey) or 3 (colour). */
+  get channels(): number {
+    return this.#native.channels
+  }
+
+  /** One name per class; a label indexes it (`"0"`…`"9"` for MNIST, the folder names for an image folder). */
+  get classNames(): readonly string[] {
+    return Object.freeze(this.#native.classNames)
+  }
+
+  /** How many images each class has, in class order. */
+  classCounts(): number[] {
+    return this.#native.classCounts()
   }
 
   /** Image height in pixels. */
@@ -81,7 +118,7 @@ export class Dataset {
   }
 
   /**
-   * A copy of image `index`'s pixels (`height × width` bytes, row-major).
+   * A copy of image `index`'s pixels (`channels × height × width` bytes, each channel a plane, row-major).
    * @throws RangeError unless `index` is an integer in `[0, length)`
    */
   image(index: number): Uint8Array {
@@ -103,6 +140,12 @@ export class Dataset {
     checkInteger('count', count, 0)
     return wrap(this.#native.take(count))
   }
+}
+
+/** The object form of the grey-image call `fromArrays(images, labels, { height, width })`. */
+function arraysOf(images: unknown, labels: unknown, options: ImageSizeOptions | undefined): DatasetArrays {
+  const { height = 28, width = 28 } = checkOptionsObject('options', options)
+  return { images: images as Uint8Array, labels: labels as Uint8Array, shape: [1, height, width] }
 }
 
 /** Wraps a native dataset. @internal */

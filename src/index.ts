@@ -23,7 +23,7 @@ export {
   type ConvolutionShape,
 } from './cost.js'
 export { latestCheckpoint } from './checkpoint.js'
-export { Dataset, NUM_CLASSES, type ImageSizeOptions } from './dataset.js'
+export { Dataset, type DatasetArrays, type ImageSizeOptions } from './dataset.js'
 export { deviceInfo, type DeviceInfo } from './device.js'
 export {
   avgPool,
@@ -75,6 +75,7 @@ export {
   type TraceStep,
 } from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
+export { type IdxFiles, type LoadDataOptions, type LoadedData, loadData } from './data.js'
 export { type DepthRule, type ModelEntry, defaultModel, modelCatalog, modelNames, models } from './catalog.js'
 export { Model, createModel } from './model.js'
 export { onnxFormat, type OnnxFormat } from './onnx.js'

@@ -100,7 +100,8 @@ export class Model {
     } else {
       const resolved = resolveSource(withInput(sourceOrDefault(model), o.input))
       this.#depth = checkSourceDepth(resolved, o.depth)
-      native = new (nativeBinding().NativeModel)(resolved.arg, this.#seed, this.#device, this.#depth)
+      const data = o.data === undefined ? undefined : nativeDataset(o.data, 'data')
+      native = new (nativeBinding().NativeModel)(resolved.arg, this.#seed, this.#device, this.#depth, data)
     }
     this.#native = native
     this.#name = native.name
@@ -259,12 +260,36 @@ export class Model {
     return { height, width }
   }
 
+  /** The channels of the images it takes: 1 (grey) or 3 (colour). */
+  get channels(): number {
+    return this.#description.input[0]
+  }
+
   /**
    * Class scores per image: the outputs of its last layer (10 for the zoo's
    * digit models). `predict`'s probabilities and `logits` hold this many per image.
    */
   get classes(): number {
     return this.#native.classes
+  }
+
+  /**
+   * The name of each class, one per class score: the training data's
+   * (folder names for an image folder), `"0"`…`"9"` for a model made without data.
+   */
+  get classNames(): readonly string[] {
+    return Object.freeze(this.#native.classNames)
+  }
+
+  /**
+   * How the model normalizes its inputs, one mean and std per channel: a
+   * pixel byte `p` of channel `c` becomes `(p / 255 - mean[c]) / std[c]`.
+   * Measured on the training data it was made for (rounded to 4 decimals;
+   * MNIST's 0.1307 and 0.3081), MNIST's for a model made without data.
+   */
+  get normalization(): { readonly mean: readonly number[]; readonly std: readonly number[] } {
+    const { mean, std } = this.#native.normalization
+    return Object.freeze({ mean: Object.freeze(mean), std: Object.freeze(std) })
   }
 
   /** Total number of trainable scalars (97,298 for googlenet). */
@@ -342,7 +367,7 @@ export class Model {
       const records = summaries.map(toEpochRecord)
       tracker?.finish(records)
       if (callbackError) throw callbackError.error
-      const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000, warnings: trainingWarnings(records) }
+      const history: TrainingHistory = { epochs: records, seconds: (performance.now() - started) / 1000, warnings: trainingWarnings(records, this.classes) }
       const last = records.at(-1)
       if (last?.testAccuracy !== undefined) history.testAccuracy = last.testAccuracy
       this.#epochsTrained += records.length
@@ -377,16 +402,17 @@ export class Model {
 
   /**
    * Classifies images.
-   * @param images - `count × height × width` pixels, image after image: a Uint8Array of raw
-   *   bytes (0..255) or a Float32Array already scaled to [0, 1]; `count` is inferred
+   * @param images - `count × channels × height × width` pixels, image after image (each image's
+   *   channels one plane after another): a Uint8Array of raw bytes (0..255) or a Float32Array
+   *   already scaled to [0, 1]; `count` is inferred
    * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
    */
   async predict(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Prediction> {
-    const { count, height, width } = this.#checkImages(images, options)
+    const { count, shape } = this.#checkImages(images, options)
     if (count === 0) return { labels: new Uint8Array(0), probabilities: new Float32Array(0) }
     // Bytes cross as bytes: the core normalizes them a batch at a time, so
     // no float copy of the whole input is ever made (in JS or in Rust).
-    const probabilities = await this.#native.predict(images, count, height, width)
+    const probabilities = await this.#native.predict(images, count, shape)
     const classes = this.classes
     const labels = new Uint8Array(count)
     for (let i = 0; i < count; i++) {
@@ -408,18 +434,18 @@ export class Model {
    * @throws (rejects) TypeError/RangeError when the input is not a whole number of images
    */
   async logits(images: Uint8Array | Float32Array, options?: PredictOptions): Promise<Float32Array> {
-    const { count, height, width } = this.#checkImages(images, options)
+    const { count, shape } = this.#checkImages(images, options)
     if (count === 0) return new Float32Array(0)
-    return this.#native.logits(images, count, height, width)
+    return this.#native.logits(images, count, shape)
   }
 
-  /** The number of images in `images` and their size, once they are checked to be whole images the model takes. */
-  #checkImages(images: Uint8Array | Float32Array, options: PredictOptions | undefined): { count: number; height: number; width: number } {
+  /** The number of images in `images` and their shape, once they are checked to be whole images the model takes. */
+  #checkImages(images: Uint8Array | Float32Array, options: PredictOptions | undefined): { count: number; shape: number[] } {
     const want = this.inputSize
     const o = checkOptionsObject('options', options)
     const { height = want.height, width = want.width } = checkedOptions('predict', { height: o.height, width: o.width })
-    this.#native.checkImageSize(height, width)
-    const size = height * width
+    this.#native.checkImageShape(this.channels, height, width)
+    const size = this.channels * height * width
     if (images instanceof Float32Array) {
       const bad = images.findIndex((x) => !Number.isFinite(x))
       if (bad !== -1) throw new RangeError(`images[${bad}] is ${images[bad]}; pixel values must be finite`)
@@ -427,9 +453,10 @@ export class Model {
       throw new TypeError('images must be a Uint8Array (0..255) or a Float32Array ([0, 1])')
     }
     if (images.length % size !== 0) {
-      throw new RangeError(`images has ${images.length} values, not a multiple of ${height}x${width} = ${size}`)
+      const image = this.channels === 1 ? `${height}x${width}` : `${this.channels}x${height}x${width}`
+      throw new RangeError(`images has ${images.length} values, not a multiple of ${image} = ${size}`)
     }
-    return { count: images.length / size, height, width }
+    return { count: images.length / size, shape: [this.channels, height, width] }
   }
 
   /**

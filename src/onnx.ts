@@ -4,15 +4,17 @@
  * writes the files.
  * @module
  */
+import type { Model } from './model.js'
 import { nativeBinding, readOnFirstUse } from './native.js'
 
 /**
  * The contract of every exported ONNX file. Feed `input` as float32
  * `N × channels × height × width` (any batch size N), each pixel byte `p`
- * (0..255, light digit on dark as in MNIST) as `(p / 255 - mean) / std`;
- * read `output`, `N × 10` logits (class scores before softmax; their
- * argmax is the digit). The file's metadata holds `mean`, `std` and
- * `labels` too.
+ * of channel `c` as `(p / 255 - mean[c]) / std[c]`, with the model's
+ * {@link Model.normalization} (the file's metadata holds `mean` and `std`:
+ * a number for grey images, a JSON array per channel for colour); read
+ * `output`, `N × classes` logits (class scores before softmax; their argmax
+ * is the class, named by the metadata's `labels`).
  */
 export interface OnnxFormat {
   /** The ONNX operator set the files use (default domain). */
@@ -23,14 +25,10 @@ export interface OnnxFormat {
   readonly output: string
   /** The symbolic name of the batch dimension of both. */
   readonly batchDim: string
-  /** The mean of MNIST's pixels scaled to [0, 1], subtracted first (0.1307). */
-  readonly mean: number
-  /** Their standard deviation, divided by next (0.3081). */
-  readonly std: number
 }
 
 /** The ONNX files' contract (see {@link OnnxFormat}); read from the addon on first use, frozen. */
 export const onnxFormat: OnnxFormat = readOnFirstUse({} as { -readonly [K in keyof OnnxFormat]: OnnxFormat[K] }, (target) => {
   const c = nativeBinding().onnxContract()
-  Object.assign(target, { opset: c.opset, input: c.input, output: c.output, batchDim: c.batchDim, mean: c.mean, std: c.std })
+  Object.assign(target, { opset: c.opset, input: c.input, output: c.output, batchDim: c.batchDim })
 })

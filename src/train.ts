@@ -7,7 +7,7 @@ import { checkModelName } from './catalog.js'
 import { type ModelSource, checkDescription } from './describe/source.js'
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
-import { loadMnist } from './mnist.js'
+import { type IdxFiles, loadData } from './data.js'
 import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
@@ -28,8 +28,10 @@ export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'>,
   seed?: number
   /** Default `'auto'`. */
   device?: Device
-  /** MNIST-format folder; default the bundled MNIST (see {@link loadMnist}). */
+  /** MNIST-format folder; default the bundled MNIST (see {@link loadData}). */
   dir?: string
+  /** IDX files under other names, instead of `dir` (see {@link IdxFiles}). */
+  files?: IdxFiles
   /**
    * Continue the run of this checkpoint (a file, or a folder whose furthest
    * checkpoint is taken; see {@link Model.loadCheckpoint}). The model and
@@ -74,8 +76,13 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
   checkDataOptions(o)
   if (fit.signal?.aborted) throw abortError(fit.signal)
 
-  const model = new Model(o.model, { seed, device: o.device, ...(o.depth === undefined ? {} : { depth: o.depth }) })
-  return { model, ...(await loadData(o, fit)), fit, resume: false }
+  const modelOptions = { seed, device: o.device, ...(o.depth === undefined ? {} : { depth: o.depth }) }
+  // Made once without data, so that a bad model is refused before any data is read.
+  new Model(o.model, modelOptions)
+  const data = await loadSplits(o, fit)
+  // Made for the data: its image shape, its classes and their names, its pixel statistics.
+  const model = new Model(o.model, { ...modelOptions, data: data.all })
+  return { model, train: data.train, test: data.test, fit, resume: false }
 }
 
 function checkDataOptions(o: Partial<TrainOptions>): void {
@@ -83,12 +90,13 @@ function checkDataOptions(o: Partial<TrainOptions>): void {
   resolveDevice(o.device)
 }
 
-async function loadData(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset }> {
-  const data = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
+/** The splits `o` names, cut to `limit` and `testLimit`; `all` is the whole training split. */
+async function loadSplits(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset; all: Dataset }> {
+  const data = await loadData({ ...(o.dir === undefined ? {} : { dir: o.dir }), ...(o.files === undefined ? {} : { files: o.files }) })
   if (fit.signal?.aborted) throw abortError(fit.signal)
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
-  return { train, test }
+  return { train, test, all: data.train }
 }
 
 /** {@link prepareTraining} for a run continued from the checkpoint at `path`. */
@@ -109,7 +117,8 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
   const { resume: _, ...fitOptions } = o
   const fit = resolveFitOptions({ ...fitOptions, checkpointDir }, checkpoint.recipe.seed, checkpoint.recipe)
   // Model.fit checks that the run can go on (epochs left, the same training set size).
-  return { model, ...(await loadData(o, fit)), fit, resume: true }
+  const { train, test } = await loadSplits(o, fit)
+  return { model, train, test, fit, resume: true }
 }
 
 /**

@@ -34,6 +34,14 @@ export interface ModelOptions extends ModelSettings {
    * their own input and refuse one.
    */
   input?: readonly [number, number, number]
+  /**
+   * The training set the model is made for: a zoo model takes its images'
+   * shape and gives one score per class; a description must already fit
+   * them (a RangeError names both otherwise). The model keeps the set's
+   * class names and per-channel pixel statistics ({@link Model.normalization}),
+   * which evaluation, prediction, its files and ONNX export use.
+   */
+  data?: Dataset
 }
 
 /** One trainable tensor of a model, named as PyTorch names it. */

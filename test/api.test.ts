@@ -75,13 +75,28 @@ describe('Dataset.fromArrays', () => {
 
   it('rejects mismatched sizes', () => {
     expect(() => Dataset.fromArrays(images.subarray(1), labels)).toThrow(RangeError)
-    expect(() => Dataset.fromArrays(images, labels.subarray(1))).toThrow(/labels of 28x28 images need/)
+    expect(() => Dataset.fromArrays(images, labels.subarray(1))).toThrow(/labels of 28x28 grey images need/)
   })
 
-  it('rejects labels above 9', () => {
-    const bad = new Uint8Array(labels)
-    bad[3] = 10
-    expect(() => Dataset.fromArrays(images, bad)).toThrow('labels[3] is 10; labels must be 0..9')
+  it('numbers the classes up to the largest label, or takes their names', () => {
+    const more = new Uint8Array(labels)
+    more[3] = 46
+    expect(Dataset.fromArrays(images, more).classNames).toHaveLength(47)
+    const names = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
+    const named = Dataset.fromArrays({ images, labels, classNames: names })
+    expect(named.classNames).toEqual(names)
+    expect(named.classCounts().reduce((a, b) => a + b)).toBe(labels.length)
+    expect(() => Dataset.fromArrays({ images, labels: more, classNames: names })).toThrow('labels[3] is 46; with 10 classes labels must be 0..9')
+    expect(() => Dataset.fromArrays({ images, labels, classNames: [...names.slice(1), 'one'] })).toThrow('the class name "one" appears twice')
+  })
+
+  it('takes colour images as planes', () => {
+    const colour = Dataset.fromArrays({ images: new Uint8Array(2 * 3 * 4 * 5).map((_, i) => i), labels: new Uint8Array([0, 1]), shape: [3, 4, 5] })
+    expect([colour.channels, colour.height, colour.width]).toEqual([3, 4, 5])
+    expect(colour.image(1)[0]).toBe(60)
+    expect(() => Dataset.fromArrays({ images: new Uint8Array(2 * 2 * 4 * 5), labels: new Uint8Array(2), shape: [2, 4, 5] })).toThrow(
+      'images have 1 channel (grey) or 3 (colour), not 2',
+    )
   })
 
   it('rejects arguments of the wrong type or size', () => {

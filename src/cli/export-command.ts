@@ -31,18 +31,23 @@ function contractHelp(): string {
     // --help works where no addon loads; the figures are then left out.
   }
   const opset = format ? ` (opset ${format.opset})` : ''
-  const normalization = format ? `(p / 255 - ${format.mean}) / ${format.std}` : '(p / 255 - mean) / std'
   return `
 The ONNX file${opset} uses standard operators only (Conv, Gemm,
 BatchNormalization in inference form, MaxPool, AveragePool,
 GlobalAveragePool, Relu, Add, Concat, Flatten). Its input "${format?.input ?? 'images'}" is float32
 N×channels×height×width (the model's input size, any batch size N), each
-pixel byte p (0..255, light digit on dark as in MNIST) given as
-${normalization}; its output "${format?.output ?? 'logits'}" is N×classes scores before
-softmax (the model's last layer's outputs: 10 for the zoo's digit models),
+pixel byte p (0..255) of channel c given as (p / 255 - mean[c]) / std[c]
+with the model's own statistics (0.1307 and 0.3081 for MNIST); its output
+"${format?.output ?? 'logits'}" is N×classes scores before softmax (10 for digits),
 whose argmax is the class. The file's metadata holds the mean, the std, the
-class labels ("0".."9" for digits) and the model's description.
+class names ("0".."9" for digits, the folder names for an image folder)
+and the model's description.
 ${EXAMPLES}`
+}
+
+/** One number as itself, several as a list. */
+function listed(values: readonly number[]): string {
+  return values.length === 1 ? `${values[0]}` : `[${values.join(', ')}]`
 }
 
 /** The line printed on success: what was written, and the file's input and output. */
@@ -50,9 +55,11 @@ export function exportedLine(model: Model, file: string, format: OnnxFormat): st
   const [channels, height, width] = model.description.input
   const classes = model.summary().layers.at(-1)?.outputShape ?? []
   const dims = (per: readonly number[]): string => `[${[format.batchDim, ...per].join(', ')}]`
+  const { mean, std } = model.normalization
   return (
     `wrote ${file}: ${model.name} as ONNX (opset ${format.opset}), ` +
-    `input ${format.input} ${dims([channels, height, width])} float32, output ${format.output} ${dims(classes)}`
+    `input ${format.input} ${dims([channels, height, width])} float32 as (p / 255 - ${listed(mean)}) / ${listed(std)}, ` +
+    `output ${format.output} ${dims(classes)}`
   )
 }
 

@@ -53,7 +53,7 @@ async function predictNext(): Promise<void> {
     if (digit.noDigit != null) {
       reply({ type: 'no-digit', id, reason: digit.noDigit })
     } else {
-      const probabilities = await predictor.predict(digit.pixels, 1, SIDE, SIDE)
+      const probabilities = await predictor.predict(digit.pixels, 1, [1, SIDE, SIDE])
       reply({ type: 'prediction', id, top: top3(probabilities) })
     }
   } catch (error) {
@@ -142,7 +142,7 @@ async function handle(request: EngineRequest): Promise<void> {
   switch (request.type) {
     case 'load': {
       const model = native.NativeModel.fromBytes(new Uint8Array(request.file.bytes), request.file.name, 'cpu')
-      model.checkImageSize(SIDE, SIDE)
+      model.checkImageShape(1, SIDE, SIDE)
       predictor = model
       const info = model.loadedInfo
       announce(model, request.file.name, { epochs: info?.epochs ?? 0, testAccuracy: info?.testAccuracy ?? null })

@@ -64,7 +64,7 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
 /// The idx target reads a selector byte (even: images, odd: labels), then the file.
 fn idx_seeds(dir: &Path, digits: &[GrayImage], labels: &[u8]) -> Result<()> {
     let pixels = digits.iter().flat_map(|d| d.as_raw().iter().copied()).collect();
-    let images = encode_images(&IdxImages { count: digits.len(), rows: 28, cols: 28, pixels });
+    let images = encode_images(&IdxImages { count: digits.len(), channels: 1, rows: 28, cols: 28, pixels });
     for (name, selector, file) in [("images", 0u8, images), ("labels", 1, encode_labels(labels))] {
         write(dir, &format!("{name}-raw"), &[&[selector], file.as_slice()].concat())?;
         write(dir, &format!("{name}-gzip"), &[&[selector], gzip(&file)?.as_slice()].concat())?;

@@ -13,6 +13,7 @@
 //!
 //! Exits with 1 if any check fails.
 
+use googlenet_core::data::{Normalization};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
@@ -76,7 +77,7 @@ fn check_models(dir: &PathBuf, gpu: &Device) -> googlenet_core::Result<bool> {
                 let model = build_model(entry.name, 7, device)?;
                 has_batch_norm = !model.buffers().is_empty();
                 model.set_training(training);
-                let batch = train.batch(&indices, device)?;
+                let batch = train.batch(&indices, &Normalization::mnist(1), device)?;
                 let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images)?, &batch.labels)?;
                 let grads = loss.backward()?;
                 let mut all = vec![("loss".to_string(), loss.to_device(&Device::Cpu)?)];

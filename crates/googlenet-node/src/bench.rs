@@ -57,7 +57,7 @@ impl Task for BenchTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         guarded(|| {
-            let model = build(&self.model, 1, self.depth, &self.device)?;
+            let model = build(&self.model, 1, self.depth, Some(&self.data), &self.device)?;
             let r = benchmark(model.as_ref(), &self.data, &self.config, &self.device)?;
             Ok(NativeBenchResult {
                 train_images_per_sec: r.train_images_per_sec,

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use googlenet_core::data::{self, Dataset, Split};
+use googlenet_core::data::{self, Dataset, ImageShape, Split};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -25,12 +25,23 @@ impl NativeDataset {
 
 #[napi]
 impl NativeDataset {
-    /// Copies the arrays into Rust memory. `images`: count×height×width bytes
-    /// (0..255); `labels`: count bytes (0..9). Mismatched sizes or a label
-    /// above 9 throw a `RangeError` with the core's message.
+    /// Copies the arrays into Rust memory. `images`: count×channels×height×width
+    /// bytes (0..255, each image's channels one plane after another);
+    /// `labels`: count bytes; `classNames`: one per class (default: numbered
+    /// 0 to the largest label). Mismatched sizes, a label without a class
+    /// or bad class names throw a `RangeError` with the core's message.
     #[napi(factory, catch_unwind)]
-    pub fn from_arrays(env: Env, images: Uint8Array, labels: Uint8Array, height: u32, width: u32) -> Result<Self> {
-        let dataset = range_checked(&env, guarded(|| Dataset::new(images.to_vec(), labels.to_vec(), height as usize, width as usize)))?;
+    pub fn from_arrays(
+        env: Env,
+        images: Uint8Array,
+        labels: Uint8Array,
+        channels: u32,
+        height: u32,
+        width: u32,
+        class_names: Option<Vec<String>>,
+    ) -> Result<Self> {
+        let shape = ImageShape { channels: channels as usize, height: height as usize, width: width as usize };
+        let dataset = range_checked(&env, guarded(|| Dataset::with_classes(images.to_vec(), labels.to_vec(), shape, class_names)))?;
         Ok(Self::new(dataset, None))
     }
 
@@ -58,6 +69,23 @@ impl NativeDataset {
     }
 
     #[napi(getter, catch_unwind)]
+    pub fn channels(&self) -> u32 {
+        self.inner.channels() as u32
+    }
+
+    /// One name per class; a label indexes it.
+    #[napi(getter, catch_unwind)]
+    pub fn class_names(&self) -> Vec<String> {
+        self.inner.classes().to_vec()
+    }
+
+    /// How many images each class has.
+    #[napi(catch_unwind)]
+    pub fn class_counts(&self) -> Vec<u32> {
+        self.inner.class_counts().into_iter().map(|c| c as u32).collect()
+    }
+
+    #[napi(getter, catch_unwind)]
     pub fn height(&self) -> u32 {
         self.inner.height() as u32
     }
@@ -73,7 +101,7 @@ impl NativeDataset {
         self.inner.labels().to_vec().into()
     }
 
-    /// The pixels of image `index` (height×width bytes, a copy).
+    /// The pixels of image `index` (channels×height×width bytes, a copy).
     #[napi(catch_unwind)]
     pub fn image(&self, index: u32) -> Result<Buffer> {
         let i = index as usize;
@@ -83,6 +111,15 @@ impl NativeDataset {
         Ok(self.inner.image(i).to_vec().into())
     }
 
+    /// The same images under `names`, which must keep this set's class
+    /// names at the same labels and may add more (a test split lacking the
+    /// last classes takes its training split's): a `RangeError` otherwise.
+    #[napi(catch_unwind)]
+    pub fn with_class_names(&self, env: Env, names: Vec<String>) -> Result<NativeDataset> {
+        let inner = range_checked(&env, guarded(|| (*self.inner).clone().with_class_names(&names)))?;
+        Ok(NativeDataset { inner: Arc::new(inner), origin: self.origin.clone() })
+    }
+
     /// The first `count` samples (fewer if the set is smaller), as a new dataset.
     #[napi(catch_unwind)]
     pub fn take(&self, count: u32) -> NativeDataset {
@@ -90,9 +127,9 @@ impl NativeDataset {
     }
 }
 
-pub struct LoadSplitTask {
-    dir: PathBuf,
-    split: Split,
+pub enum LoadSplitTask {
+    Mnist { dir: PathBuf, split: Split },
+    Files { images: PathBuf, labels: PathBuf },
 }
 
 impl Task for LoadSplitTask {
@@ -100,7 +137,10 @@ impl Task for LoadSplitTask {
     type JsValue = NativeDataset;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| data::load_mnist_split_from(&self.dir, self.split))
+        guarded(|| match self {
+            Self::Mnist { dir, split } => data::load_mnist_split_from(dir, *split),
+            Self::Files { images, labels } => Ok((data::load_idx_files(images, labels)?, images.clone())),
+        })
     }
 
     fn resolve(&mut self, _env: Env, (data, source): Self::Output) -> Result<NativeDataset> {
@@ -117,5 +157,12 @@ pub fn load_mnist_split(dir: String, #[napi(ts_arg_type = "'train' | 'test'")] s
         "test" => Split::Test,
         other => return Err(Error::new(Status::InvalidArg, format!("unknown split '{other}' (expected 'train' or 'test')"))),
     };
-    Ok(AsyncTask::new(LoadSplitTask { dir: PathBuf::from(dir), split }))
+    Ok(AsyncTask::new(LoadSplitTask::Mnist { dir: PathBuf::from(dir), split }))
+}
+
+/// Reads an IDX images file and its labels file, under any names (each raw
+/// or `.gz`; grey IDX3 or colour IDX4 images), off the event loop.
+#[napi(catch_unwind, ts_return_type = "Promise<NativeDataset>")]
+pub fn load_idx_files(images: String, labels: String) -> AsyncTask<LoadSplitTask> {
+    AsyncTask::new(LoadSplitTask::Files { images: PathBuf::from(images), labels: PathBuf::from(labels) })
 }

@@ -5,7 +5,10 @@
 //! path at fault.
 
 use candle_core::Device;
-use googlenet_core::model::{build_model_from_spec, build_model_with_depth, catalog, lower, Description, Model, ModelSpec};
+use googlenet_core::data::Dataset;
+use googlenet_core::model::{
+    build_model_for_data, build_model_from_spec, build_model_with_depth, catalog, lower, Description, Model, ModelSource, ModelSpec,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -49,14 +52,25 @@ pub fn resolve(model: &str, depth: Option<u32>) -> googlenet_core::Result<Descri
     lower(&ModelSpec::parse(model)?)
 }
 
-/// A freshly initialized model that `model` stands for (see [`resolve`]).
-pub fn build(model: &str, seed: u64, depth: Option<u32>, device: &Device) -> googlenet_core::Result<Box<dyn Model>> {
+/// A freshly initialized model that `model` stands for (see [`resolve`]),
+/// made for `data` when given (see [`build_model_for_data`]).
+pub fn build(model: &str, seed: u64, depth: Option<u32>, data: Option<&Dataset>, device: &Device) -> googlenet_core::Result<Box<dyn Model>> {
     let depth = depth.map(|d| d as usize);
-    if !is_json(model) {
-        return build_model_with_depth(model, seed, depth, device);
+    let spec = if is_json(model) {
+        refuse_depth(depth)?;
+        Some(ModelSpec::parse(model)?)
+    } else {
+        None
+    };
+    let source = match &spec {
+        Some(spec) => ModelSource::Spec(spec),
+        None => ModelSource::Zoo { name: model, depth },
+    };
+    match (data, &spec) {
+        (Some(data), _) => build_model_for_data(source, seed, data, device),
+        (None, Some(spec)) => build_model_from_spec(spec, seed, device),
+        (None, None) => build_model_with_depth(model, seed, depth, device),
     }
-    refuse_depth(depth)?;
-    build_model_from_spec(&ModelSpec::parse(model)?, seed, device)
 }
 
 fn refuse_depth(depth: Option<usize>) -> googlenet_core::Result<()> {

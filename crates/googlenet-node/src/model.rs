@@ -5,11 +5,11 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use candle_core::Device;
-use googlenet_core::data::Dataset;
-use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo, ModelIo};
+use googlenet_core::data::{Dataset, ImageShape};
+use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, DataInfo, Model, ModelInfo, ModelIo};
 use googlenet_core::onnx::export_onnx;
 use googlenet_core::train::{
-    check_dataset, check_input_size, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
+    check_dataset, check_input_shape, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
     prepare_checkpoint_dir, save_checkpoint, Checkpoint, FitConfig, Pixel, TrainEvent, TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
@@ -27,6 +27,14 @@ use crate::recipe::fit_config;
 use crate::saved::NativeModelInfo;
 
 type ProgressCallback = ThreadsafeFunction<NativeProgressEvent, (), NativeProgressEvent, Status, false>;
+
+/// Per channel, the mean and standard deviation a pixel scaled to [0, 1]
+/// is normalized with, as decimal text writes them (0.1307).
+#[napi(object)]
+pub struct NativeNormalization {
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
+}
 
 #[napi(object)]
 pub struct ParameterInfo {
@@ -55,6 +63,8 @@ pub struct NativeModel {
     param_count: u32,
     /// Its name, the images it takes and the class scores it gives.
     io: ModelIo,
+    /// Its class names and input normalization.
+    data: DataInfo,
     /// Its description, as canonical JSON.
     description: String,
     /// The metadata of the file the model was loaded from.
@@ -68,21 +78,44 @@ impl NativeModel {
     /// `name`: a model name (`googlenet`) or a description's JSON (the format
     /// of docs/model-description.md); `seed` fixes the initial weights;
     /// `device`: `cpu` (the default) or `cuda`; `depth`: units per stage of
-    /// a ResNet.
+    /// a ResNet; `data`: the training set it is made for (a zoo model takes
+    /// its image shape and classes, a description must fit them; the model
+    /// keeps its class names and pixel statistics).
     /// An unknown name, a depth the model does not take or a description
-    /// that breaks a rule or does not fit its input throws a `RangeError`
-    /// with the core's message (naming the JSON path at fault).
+    /// that breaks a rule or does not fit its input or the data throws a
+    /// `RangeError` with the core's message (naming the JSON path at fault).
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, name: String, seed: u32, device: Option<String>, depth: Option<u32>) -> Result<Self> {
+    pub fn new(env: Env, name: String, seed: u32, device: Option<String>, depth: Option<u32>, data: Option<&NativeDataset>) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
-        let model = range_checked(&env, guarded(|| build(&name, seed as u64, depth, &device)))?;
+        let data = data.map(|d| d.inner.clone());
+        let model = range_checked(&env, guarded(|| build(&name, seed as u64, depth, data.as_deref(), &device)))?;
         Ok(Self::wrap(model, device, None))
     }
 
     fn wrap(model: Box<dyn Model>, device: Device, loaded: Option<ModelInfo>) -> Self {
-        let (io, param_count) = (model.io(), model.param_count() as u32);
+        let (io, param_count, data) = (model.io(), model.param_count() as u32, model.data_info().clone());
         let description = model.description().spec.to_json();
-        Self { slot: ModelSlot::new(model, device), io, param_count, description, loaded, checkpoint: None }
+        Self { slot: ModelSlot::new(model, device), io, data, param_count, description, loaded, checkpoint: None }
+    }
+
+    /// The names of its classes, one per class score.
+    #[napi(getter, catch_unwind)]
+    pub fn class_names(&self) -> Vec<String> {
+        self.data.classes.clone()
+    }
+
+    /// Channels, height and width of the images it takes.
+    #[napi(getter, catch_unwind)]
+    pub fn input_shape(&self) -> Vec<u32> {
+        self.io.input.iter().map(|&d| d as u32).collect()
+    }
+
+    /// How it normalizes a pixel scaled to [0, 1], per channel: (x − mean) / std.
+    #[napi(getter, catch_unwind)]
+    pub fn normalization(&self) -> NativeNormalization {
+        let decimal = |v: &f32| v.to_string().parse::<f64>().expect("a float's text parses");
+        let n = &self.data.normalization;
+        NativeNormalization { mean: n.mean().iter().map(decimal).collect(), std: n.std().iter().map(decimal).collect() }
     }
 
     /// The model's description, as canonical JSON.
@@ -100,10 +133,11 @@ impl NativeModel {
         range_checked(&env, guarded(|| check_dataset(&self.io, &dataset.inner, &name, source.as_deref())))
     }
 
-    /// Checks that the model takes grey images of `height`×`width`: a `RangeError` otherwise.
+    /// Checks that the model takes images of `channels`×`height`×`width`: a `RangeError` otherwise.
     #[napi(catch_unwind)]
-    pub fn check_image_size(&self, env: Env, height: u32, width: u32) -> Result<()> {
-        range_checked(&env, guarded(|| check_input_size(&self.io, height as usize, width as usize, None)))
+    pub fn check_image_shape(&self, env: Env, channels: u32, height: u32, width: u32) -> Result<()> {
+        let shape = ImageShape { channels: channels as usize, height: height as usize, width: width as usize };
+        range_checked(&env, guarded(|| check_input_shape(&self.io, shape, None)))
     }
 
     /// Reads a training checkpoint (a file, or a folder's furthest one)
@@ -266,19 +300,20 @@ impl NativeModel {
         }))
     }
 
-    /// `pixels`: count×height×width bytes (0..255) or floats in [0, 1].
-    /// Bytes stay bytes until the core normalizes them a batch at a time.
-    /// Resolves to count×10 softmax probabilities, row-major.
+    /// `pixels`: count images of `shape` (`[channels, height, width]`, each
+    /// image's channels one plane after another), bytes (0..255) or floats
+    /// in [0, 1]. Bytes stay bytes until the core normalizes them a batch at
+    /// a time. Resolves to count×classes softmax probabilities, row-major.
     #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
-    pub fn predict(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
-        PredictTask::new(&self.slot, pixels, count, height, width, Scores::Probabilities)
+    pub fn predict(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, shape: Vec<u32>) -> Result<AsyncTask<PredictTask>> {
+        PredictTask::new(&self.slot, pixels, count, image_shape(&shape)?, Scores::Probabilities)
     }
 
-    /// The logits of `predict`'s images: count×10 class scores before
+    /// The logits of `predict`'s images: count×classes scores before
     /// softmax, row-major, as an exported ONNX file's `logits` output gives them.
     #[napi(catch_unwind, ts_return_type = "Promise<Float32Array>")]
-    pub fn logits(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, height: u32, width: u32) -> Result<AsyncTask<PredictTask>> {
-        PredictTask::new(&self.slot, pixels, count, height, width, Scores::Logits)
+    pub fn logits(&self, pixels: Either<Uint8Array, Float32Array>, count: u32, shape: Vec<u32>) -> Result<AsyncTask<PredictTask>> {
+        PredictTask::new(&self.slot, pixels, count, image_shape(&shape)?, Scores::Logits)
     }
 
     /// Internal, for the tests only (not in the TypeScript API): panics on
@@ -407,6 +442,14 @@ enum Pixels {
 }
 
 /// What a prediction gives for each image.
+/// `[channels, height, width]` as an image shape.
+fn image_shape(shape: &[u32]) -> Result<ImageShape> {
+    match *shape {
+        [channels, height, width] => Ok(ImageShape { channels: channels as usize, height: height as usize, width: width as usize }),
+        _ => Err(Error::new(Status::InvalidArg, format!("an image shape is [channels, height, width] (got {shape:?})"))),
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Scores {
     Probabilities,
@@ -417,8 +460,7 @@ pub struct PredictTask {
     claim: Claim,
     pixels: Pixels,
     count: usize,
-    height: usize,
-    width: usize,
+    shape: ImageShape,
     scores: Scores,
 }
 
@@ -427,8 +469,7 @@ impl PredictTask {
         slot: &Arc<ModelSlot>,
         pixels: Either<Uint8Array, Float32Array>,
         count: u32,
-        height: u32,
-        width: u32,
+        shape: ImageShape,
         scores: Scores,
     ) -> Result<AsyncTask<Self>> {
         Ok(AsyncTask::new(Self {
@@ -438,8 +479,7 @@ impl PredictTask {
                 Either::B(floats) => Pixels::Floats(floats.to_vec()),
             },
             count: count as usize,
-            height: height as usize,
-            width: width as usize,
+            shape,
             scores,
         }))
     }
@@ -450,7 +490,7 @@ impl PredictTask {
             Scores::Probabilities => predict_probabilities::<P>,
             Scores::Logits => predict_logits::<P>,
         };
-        predict(model.as_ref(), pixels, self.count, self.height, self.width, device)
+        predict(model.as_ref(), pixels, self.count, self.shape, device)
     }
 }
 

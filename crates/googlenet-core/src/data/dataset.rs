@@ -1,64 +1,106 @@
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 
+use super::Normalization;
 use crate::{Error, Result};
 
-/// Mean of MNIST's training pixels after scaling to [0, 1].
-pub const MNIST_MEAN: f32 = 0.1307;
-/// Standard deviation of MNIST's training pixels after scaling to [0, 1].
-pub const MNIST_STD: f32 = 0.3081;
-/// Digits 0–9: the labels a dataset may hold (a model may give more
-/// class scores than that, never fewer than its data's labels need).
-pub const NUM_CLASSES: usize = 10;
-/// Images are greyscale: one channel.
-pub const IMAGE_CHANNELS: usize = 1;
+/// The most classes a dataset may have: labels are bytes, as in IDX files.
+pub const MAX_CLASSES: usize = 256;
 
-/// The model's input normalization of a pixel byte: (x/255 − mean) / std.
-pub fn normalize_pixel(x: u8) -> f32 {
-    normalize_unit(x as f32 / 255.0)
+/// Channels, height and width of one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageShape {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
 }
 
-/// The same normalization for a pixel already scaled to [0, 1].
-pub fn normalize_unit(x: f32) -> f32 {
-    (x - MNIST_MEAN) / MNIST_STD
+impl ImageShape {
+    /// Bytes one image takes: channels × height × width.
+    pub fn bytes(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+
+    pub fn dims(&self) -> [usize; 3] {
+        [self.channels, self.height, self.width]
+    }
 }
 
-/// Labelled grayscale images kept as raw bytes in Rust memory.
+impl std::fmt::Display for ImageShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.channels == 1 { "grey".to_string() } else { format!("{}-channel", self.channels) };
+        write!(f, "{}x{} {kind}", self.height, self.width)
+    }
+}
+
+/// The names "0", "1", … of `count` classes known only by their labels.
+pub fn numbered_classes(count: usize) -> Vec<String> {
+    (0..count).map(|c| c.to_string()).collect()
+}
+
+/// Labelled images kept as raw bytes in Rust memory, with the names of
+/// their classes and the statistics of their pixels.
 #[derive(Debug, Clone)]
 pub struct Dataset {
+    /// N×C×H×W bytes: each image's channels one plane after another.
     pixels: Vec<u8>,
     labels: Vec<u8>,
-    height: usize,
-    width: usize,
+    shape: ImageShape,
+    /// One name per class; a label is an index into it.
+    classes: Arc<[String]>,
+    /// The pixels' per-channel statistics, measured when the set was made
+    /// (a part taken from a set keeps its whole's).
+    normalization: Normalization,
 }
 
-/// One batch ready for the model: `images` is N×1×H×W f32, `labels` is N u32.
+/// One batch ready for the model: `images` is N×C×H×W f32, `labels` is N u32.
 pub struct Batch {
     pub images: Tensor,
     pub labels: Tensor,
 }
 
 impl Dataset {
-    /// Checks sizes and labels; `pixels` holds `labels.len()` images of
-    /// `height`×`width` bytes each.
+    /// Greyscale images: `pixels` holds `labels.len()` images of
+    /// `height`×`width` bytes each; the classes are numbered 0 to the
+    /// largest label.
     pub fn new(pixels: Vec<u8>, labels: Vec<u8>, height: usize, width: usize) -> Result<Self> {
+        Self::with_classes(pixels, labels, ImageShape { channels: 1, height, width }, None)
+    }
+
+    /// Images of `shape` and their labels, with the classes' names
+    /// (`None`: numbered 0 to the largest label). Checks the sizes, that
+    /// every label names a class, and that there are at most
+    /// [`MAX_CLASSES`] classes.
+    pub fn with_classes(pixels: Vec<u8>, labels: Vec<u8>, shape: ImageShape, classes: Option<Vec<String>>) -> Result<Self> {
+        let ImageShape { channels, height, width } = shape;
         if height == 0 || width == 0 {
             return Err(Error::InvalidArgument(format!("image size {height}x{width} is empty")));
         }
-        let expected = labels.len().checked_mul(height).and_then(|n| n.checked_mul(width));
+        if channels != 1 && channels != 3 {
+            return Err(Error::InvalidArgument(format!("images have 1 channel (grey) or 3 (colour), not {channels}")));
+        }
+        let expected = labels.len().checked_mul(shape.bytes());
         if Some(pixels.len()) != expected {
             let expected = expected.map_or_else(|| "more than can be addressed".to_string(), |n| n.to_string());
             return Err(Error::InvalidArgument(format!(
-                "images has {} bytes but {} labels of {height}x{width} images need {expected}",
+                "images has {} bytes but {} labels of {shape} images need {expected}",
                 pixels.len(),
                 labels.len()
             )));
         }
-        if let Some(i) = labels.iter().position(|&l| l as usize >= NUM_CLASSES) {
-            return Err(Error::InvalidArgument(format!("labels[{i}] is {}; labels must be 0..{}", labels[i], NUM_CLASSES - 1)));
+        let classes = classes.unwrap_or_else(|| numbered_classes(labels.iter().max().map_or(1, |&l| l as usize + 1)));
+        check_class_names(&classes)?;
+        if let Some(i) = labels.iter().position(|&l| l as usize >= classes.len()) {
+            return Err(Error::InvalidArgument(format!(
+                "labels[{i}] is {}; with {} classes labels must be 0..{}",
+                labels[i],
+                classes.len(),
+                classes.len() - 1
+            )));
         }
-        Ok(Self { pixels, labels, height, width })
+        let normalization = Normalization::measure(&pixels, channels, height * width);
+        Ok(Self { pixels, labels, shape, classes: classes.into(), normalization })
     }
 
     pub fn len(&self) -> usize {
@@ -74,50 +116,122 @@ impl Dataset {
         self.labels.is_empty()
     }
 
+    pub fn shape(&self) -> ImageShape {
+        self.shape
+    }
+
+    pub fn channels(&self) -> usize {
+        self.shape.channels
+    }
+
     pub fn height(&self) -> usize {
-        self.height
+        self.shape.height
     }
 
     pub fn width(&self) -> usize {
-        self.width
+        self.shape.width
     }
 
     pub fn labels(&self) -> &[u8] {
         &self.labels
     }
 
-    /// The raw bytes of image `i`.
+    /// The classes' names, one per label.
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// The per-channel statistics of the pixels (of the whole set this one
+    /// was taken from).
+    pub fn normalization(&self) -> &Normalization {
+        &self.normalization
+    }
+
+    /// How many images each class has.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        self.labels.iter().for_each(|&l| counts[l as usize] += 1);
+        counts
+    }
+
+    /// The raw bytes of image `i` (C×H×W).
     pub fn image(&self, i: usize) -> &[u8] {
-        let n = self.height * self.width;
+        let n = self.shape.bytes();
         &self.pixels[i * n..(i + 1) * n]
     }
 
-    /// The first `count` samples (fewer if the set is smaller).
+    /// The first `count` samples (fewer if the set is smaller), with the
+    /// whole set's classes and statistics.
     pub fn take(&self, count: usize) -> Self {
         let count = count.min(self.len());
-        let n = self.height * self.width;
-        Self { pixels: self.pixels[..count * n].to_vec(), labels: self.labels[..count].to_vec(), height: self.height, width: self.width }
+        Self { pixels: self.pixels[..count * self.shape.bytes()].to_vec(), labels: self.labels[..count].to_vec(), ..self.clone_meta() }
     }
 
-    /// The samples at `indices`, normalized: images one after another
-    /// (N×H×W f32) and their labels.
-    pub fn gather(&self, indices: &[usize]) -> (Vec<f32>, Vec<u32>) {
-        static LUT: LazyLock<[f32; 256]> = LazyLock::new(|| std::array::from_fn(|x| normalize_pixel(x as u8)));
-        let mut images = Vec::with_capacity(indices.len() * self.height * self.width);
+    /// This set's classes as `classes` (which must keep every name this
+    /// set has, at the same labels, and may add more): a test split whose
+    /// largest label is below the training split's takes the training
+    /// split's classes.
+    pub fn with_class_names(mut self, classes: &[String]) -> Result<Self> {
+        if classes.len() < self.classes.len() || classes[..self.classes.len()] != self.classes[..] {
+            return Err(Error::InvalidArgument(format!(
+                "the classes [{}] do not extend [{}]",
+                classes.join(", "),
+                self.classes.join(", ")
+            )));
+        }
+        self.classes = classes.into();
+        Ok(self)
+    }
+
+    fn clone_meta(&self) -> Self {
+        Self {
+            pixels: Vec::new(),
+            labels: Vec::new(),
+            shape: self.shape,
+            classes: self.classes.clone(),
+            normalization: self.normalization.clone(),
+        }
+    }
+
+    /// The samples at `indices`, normalized by `normalization`: images one
+    /// after another (N×C×H×W f32) and their labels.
+    pub fn gather(&self, indices: &[usize], normalization: &Normalization) -> (Vec<f32>, Vec<u32>) {
+        let tables = normalization.tables();
+        let plane = self.shape.height * self.shape.width;
+        let mut images = Vec::with_capacity(indices.len() * self.shape.bytes());
         let mut labels = Vec::with_capacity(indices.len());
         for &i in indices {
-            images.extend(self.image(i).iter().map(|&p| LUT[p as usize]));
+            for (c, channel) in self.image(i).chunks_exact(plane).enumerate() {
+                images.extend(channel.iter().map(|&p| tables[c][p as usize]));
+            }
             labels.push(self.labels[i] as u32);
         }
         (images, labels)
     }
 
     /// Gathers the samples at `indices` into normalized tensors on `device`.
-    pub fn batch(&self, indices: &[usize], device: &Device) -> Result<Batch> {
-        let (images, labels) = self.gather(indices);
+    pub fn batch(&self, indices: &[usize], normalization: &Normalization, device: &Device) -> Result<Batch> {
+        let (images, labels) = self.gather(indices, normalization);
+        let ImageShape { channels, height, width } = self.shape;
         Ok(Batch {
-            images: Tensor::from_vec(images, (indices.len(), 1, self.height, self.width), device)?,
+            images: Tensor::from_vec(images, (indices.len(), channels, height, width), device)?,
             labels: Tensor::from_vec(labels, indices.len(), device)?,
         })
     }
+}
+
+/// Refuses an empty list of classes, more than [`MAX_CLASSES`], and empty
+/// or repeated names.
+pub fn check_class_names(classes: &[String]) -> Result<()> {
+    if classes.is_empty() || classes.len() > MAX_CLASSES {
+        return Err(Error::InvalidArgument(format!("a dataset has 1 to {MAX_CLASSES} classes (got {})", classes.len())));
+    }
+    if let Some(i) = classes.iter().position(|c| c.is_empty()) {
+        return Err(Error::InvalidArgument(format!("class {i} has an empty name")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(name) = classes.iter().find(|c| !seen.insert(c.as_str())) {
+        return Err(Error::InvalidArgument(format!("the class name {name:?} appears twice")));
+    }
+    Ok(())
 }

@@ -11,8 +11,11 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
-/// Magic number of an unsigned-byte IDX file with three dimensions (images).
+/// Magic number of an unsigned-byte IDX file with three dimensions (grey images).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+/// Magic number of an unsigned-byte IDX file with four dimensions: images
+/// of N×H×W×C bytes, channels last (C is 1 or 3), as numpy holds images.
+pub const COLOUR_IMAGES_MAGIC: u32 = 0x0000_0804;
 /// Magic number of an unsigned-byte IDX file with one dimension (labels).
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 
@@ -28,10 +31,13 @@ const MAX_HEADER_BYTES: u64 = 4 + 4 * 255;
 /// Deflate expands at most 1032:1, a bound on what compressed bytes can hold.
 const MAX_DEFLATE_RATIO: usize = 1032;
 
-/// Images of an IDX3 file: `count` images of `rows`×`cols` bytes, row-major.
+/// Images of an IDX file: `count` images of `channels` planes of
+/// `rows`×`cols` bytes, row-major (a colour file's channels-last bytes are
+/// laid out as planes when it is read).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdxImages {
     pub count: usize,
+    pub channels: usize,
     pub rows: usize,
     pub cols: usize,
     pub pixels: Vec<u8>,
@@ -124,15 +130,16 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
 
 /// Parses the header of an IDX file with the expected magic and returns its
 /// dimensions and the payload, which must hold exactly their product in bytes.
-fn parse<'a>(bytes: &'a [u8], magic: u32, path: &Path) -> Result<(Vec<usize>, &'a [u8])> {
+fn parse<'a>(bytes: &'a [u8], magics: &[u32], path: &Path) -> Result<(Vec<usize>, &'a [u8])> {
     if bytes.len() < 4 {
         return Err(Error::data(path, format!("truncated: {} bytes, too short for an IDX header", bytes.len())));
     }
     let found = be_u32(bytes, 0);
-    if found != magic {
+    if !magics.contains(&found) {
+        let expected: Vec<String> = magics.iter().map(|m| format!("0x{m:08x}")).collect();
         return Err(Error::data(
             path,
-            format!("wrong magic number 0x{found:08x}, expected 0x{magic:08x} (is this an IDX file of the right kind?)"),
+            format!("wrong magic number 0x{found:08x}, expected {} (is this an IDX file of the right kind?)", expected.join(" or ")),
         ));
     }
     let Header { dims, len, data_bytes: expected } = Header::read(bytes, path)?;
@@ -152,18 +159,41 @@ fn parse<'a>(bytes: &'a [u8], magic: u32, path: &Path) -> Result<(Vec<usize>, &'
     Ok((dims, payload))
 }
 
-/// Parses an IDX3 image file (magic 0x00000803).
+/// Parses an image file: IDX3 (magic 0x00000803, N×H×W grey images) or
+/// IDX4 (0x00000804, N×H×W×C with C = 1 or 3, channels last).
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<IdxImages> {
-    let (dims, payload) = parse(bytes, IMAGES_MAGIC, path)?;
+    let (dims, payload) = parse(bytes, &[IMAGES_MAGIC, COLOUR_IMAGES_MAGIC], path)?;
     if dims[1] == 0 || dims[2] == 0 {
         return Err(Error::data(path, format!("images of size {}x{} are empty", dims[1], dims[2])));
     }
-    Ok(IdxImages { count: dims[0], rows: dims[1], cols: dims[2], pixels: payload.to_vec() })
+    let (count, rows, cols) = (dims[0], dims[1], dims[2]);
+    let Some(&channels) = dims.get(3) else {
+        return Ok(IdxImages { count, channels: 1, rows, cols, pixels: payload.to_vec() });
+    };
+    if channels != 1 && channels != 3 {
+        return Err(Error::data(path, format!("images with {channels} channels (the last of {dims:?}); IDX4 images have 1 or 3")));
+    }
+    Ok(IdxImages { count, channels, rows, cols, pixels: planar(payload, rows * cols, channels) })
+}
+
+/// Images of interleaved channels (H×W×C each) as planes (C×H×W each);
+/// `plane` is H×W.
+fn planar(interleaved: &[u8], plane: usize, channels: usize) -> Vec<u8> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    let mut out = vec![0u8; interleaved.len()];
+    for (image, planes) in interleaved.chunks_exact(plane * channels).zip(out.chunks_exact_mut(plane * channels)) {
+        for (p, pixel) in image.chunks_exact(channels).enumerate() {
+            pixel.iter().enumerate().for_each(|(c, &v)| planes[c * plane + p] = v);
+        }
+    }
+    out
 }
 
 /// Parses an IDX1 label file (magic 0x00000801).
 pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>> {
-    let (_, payload) = parse(bytes, LABELS_MAGIC, path)?;
+    let (_, payload) = parse(bytes, &[LABELS_MAGIC], path)?;
     Ok(payload.to_vec())
 }
 
@@ -177,13 +207,24 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
     parse_labels(&read_maybe_gzip(path)?, path)
 }
 
-/// Encodes images as an IDX3 file (for tests and for users writing their own data).
+/// Encodes images as an IDX file (for tests and for users writing their
+/// own data): IDX3 for grey images, IDX4 (channels last) for colour.
 pub fn encode_images(images: &IdxImages) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + images.pixels.len());
-    for v in [IMAGES_MAGIC, images.count as u32, images.rows as u32, images.cols as u32] {
+    let mut out = Vec::with_capacity(20 + images.pixels.len());
+    let grey = images.channels == 1;
+    let magic = if grey { IMAGES_MAGIC } else { COLOUR_IMAGES_MAGIC };
+    for v in [magic, images.count as u32, images.rows as u32, images.cols as u32] {
         out.extend_from_slice(&v.to_be_bytes());
     }
-    out.extend_from_slice(&images.pixels);
+    if grey {
+        out.extend_from_slice(&images.pixels);
+        return out;
+    }
+    out.extend_from_slice(&(images.channels as u32).to_be_bytes());
+    let plane = images.rows * images.cols;
+    for planes in images.pixels.chunks_exact(plane * images.channels) {
+        out.extend((0..plane).flat_map(|p| (0..images.channels).map(move |c| planes[c * plane + p])));
+    }
     out
 }
 

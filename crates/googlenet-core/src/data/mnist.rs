@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{idx, Dataset};
+use super::{idx, Dataset, ImageShape};
 use crate::{Error, Result};
 
 /// Which half of an MNIST-format folder to read.
@@ -35,6 +35,26 @@ fn find_file(dir: &Path, name: &str) -> Result<PathBuf> {
         return Ok(gz);
     }
     Err(Error::data(raw, format!("file not found (nor {name}.gz)")))
+}
+
+/// Loads an images file and its labels file (each raw or `.gz`, under any
+/// names), as a dataset whose classes are numbered 0 to its largest label.
+pub fn load_idx_files(images_path: &Path, labels_path: &Path) -> Result<Dataset> {
+    let images = idx::read_images(images_path)?;
+    let labels = idx::read_labels(labels_path)?;
+    pair(images, labels, images_path, labels_path, "holds no images")
+}
+
+/// A training and a test split given the same classes: numbered 0 to the
+/// largest label either has (a test split may lack the last classes).
+pub fn same_classes(train: Dataset, test: Dataset) -> Result<(Dataset, Dataset)> {
+    if train.classes().len() >= test.classes().len() {
+        let classes = train.classes().to_vec();
+        Ok((train, test.with_class_names(&classes)?))
+    } else {
+        let classes = test.classes().to_vec();
+        Ok((train.with_class_names(&classes)?, test))
+    }
 }
 
 /// Loads one split of an MNIST-format folder.
@@ -81,14 +101,15 @@ fn pair(images: idx::IdxImages, labels: Vec<u8>, images_path: &Path, labels_path
     if images.count == 0 {
         return Err(Error::data(images_path, empty));
     }
-    // Dataset::new re-checks sizes and labels; report its complaints against the label file.
-    Dataset::new(images.pixels, labels, images.rows, images.cols).map_err(|e| match e {
+    // The dataset re-checks sizes and labels; report its complaints against the label file.
+    let shape = ImageShape { channels: images.channels, height: images.rows, width: images.cols };
+    Dataset::with_classes(images.pixels, labels, shape, None).map_err(|e| match e {
         Error::InvalidArgument(message) => Error::data(labels_path, message),
         other => other,
     })
 }
 
-/// Loads both splits of an MNIST-format folder.
+/// Loads both splits of an MNIST-format folder, with the same classes.
 pub fn load_mnist(dir: &Path) -> Result<(Dataset, Dataset)> {
-    Ok((load_mnist_split(dir, Split::Train)?, load_mnist_split(dir, Split::Test)?))
+    same_classes(load_mnist_split(dir, Split::Train)?, load_mnist_split(dir, Split::Test)?)
 }

@@ -1,4 +1,5 @@
-//! Data: IDX files in, an in-memory [`Dataset`] of raw pixels out.
+//! Data: IDX files or folders of images in, an in-memory [`Dataset`] of
+//! raw pixels out.
 //!
 //! Pixels stay `u8` in memory (47 MB for MNIST's training set) and are
 //! normalized per batch, so nothing big is ever copied or converted wholesale.
@@ -6,6 +7,8 @@
 mod dataset;
 pub mod idx;
 mod mnist;
+mod normalization;
 
-pub use dataset::{normalize_pixel, normalize_unit, Batch, Dataset, IMAGE_CHANNELS, MNIST_MEAN, MNIST_STD, NUM_CLASSES};
-pub use mnist::{dataset_from_idx_bytes, load_mnist, load_mnist_split, load_mnist_split_from, Split};
+pub use dataset::{check_class_names, numbered_classes, Batch, Dataset, ImageShape, MAX_CLASSES};
+pub use mnist::{dataset_from_idx_bytes, load_idx_files, load_mnist, load_mnist_split, load_mnist_split_from, same_classes, Split};
+pub use normalization::{Normalization, MNIST_MEAN, MNIST_STD};

@@ -7,9 +7,11 @@ use super::lower::lower;
 use super::spec::{ModelSpec, Step};
 use crate::{Error, Result};
 
-/// The images every zoo model takes: one channel, 28×28.
-const MNIST: [usize; 3] = [1, 28, 28];
-const CLASSES: usize = 10;
+/// What a zoo model is made for when no data is given: MNIST's digits,
+/// one channel of 28×28, ten classes. Made for data, a zoo model takes its
+/// images' shape and gives one score per class ([`CatalogEntry::spec_for`]).
+pub const MNIST_INPUT: [usize; 3] = [1, 28, 28];
+pub const MNIST_CLASSES: usize = 10;
 
 /// How deep a model with a depth option may be: residual units per stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +34,8 @@ pub struct CatalogEntry {
     pub about: &'static str,
     /// The depth option, for models that have one.
     pub depth: Option<DepthRule>,
-    build: fn(depth: usize) -> Step,
+    /// The layers at a depth, ending in a layer of `classes` outputs.
+    build: fn(depth: usize, classes: usize) -> Step,
 }
 
 impl CatalogEntry {
@@ -54,21 +57,28 @@ impl CatalogEntry {
         }
     }
 
-    /// The model at `depth` (its default when `None`) as written: what
-    /// `describe` prints.
+    /// The model at `depth` (its default when `None`) as written, for
+    /// MNIST's digits: what `describe` prints.
     pub fn spec(&self, depth: Option<usize>) -> Result<ModelSpec> {
-        let depth = self.resolve_depth(depth)?.unwrap_or(0);
-        Ok(ModelSpec { name: self.name.to_string(), input: MNIST, layers: (self.build)(depth) })
+        self.spec_for(depth, MNIST_INPUT, MNIST_CLASSES)
     }
 
-    /// The model's description at `depth` (its default when `None`).
+    /// The model at `depth` for images of `input` (channels, height,
+    /// width) and `classes` classes. Lowering it refuses, naming the layer,
+    /// an input too small for the model's convolutions and pools.
+    pub fn spec_for(&self, depth: Option<usize>, input: [usize; 3], classes: usize) -> Result<ModelSpec> {
+        let depth = self.resolve_depth(depth)?.unwrap_or(0);
+        Ok(ModelSpec { name: self.name.to_string(), input, layers: (self.build)(depth, classes) })
+    }
+
+    /// The model's description at `depth` (its default when `None`), for MNIST's digits.
     pub fn describe(&self, depth: Option<usize>) -> Result<Description> {
         lower(&self.spec(depth)?)
     }
 
-    /// The image size the model takes: channels, height, width.
+    /// The image size the model takes without data: channels, height, width.
     pub fn input(&self) -> [usize; 3] {
-        MNIST
+        MNIST_INPUT
     }
 }
 
@@ -83,56 +93,56 @@ pub const CATALOG: &[CatalogEntry] = &[
         aliases: &[],
         about: "The reference GoogLeNet of the tutorial: two Inception-A modules, 97,298 parameters.",
         depth: None,
-        build: |_| tutorial_net(["incep1", "incep2"], [10, 20], |_| inception_a()),
+        build: |_, classes| tutorial_net(["incep1", "incep2"], [10, 20], classes, |_| inception_a()),
     },
     CatalogEntry {
         name: "lenet5",
         aliases: &[],
         about: "LeNet-5's shape with ReLU and max-pool, 61,706 parameters.",
         depth: None,
-        build: |_| lenet5(),
+        build: |_, classes| lenet5(classes),
     },
     CatalogEntry {
         name: "residual",
         aliases: &[],
         about: "The tutorial's small residual network: two residual blocks, 41,514 parameters.",
         depth: None,
-        build: |_| tutorial_net(["rblock1", "rblock2"], [16, 32], residual_block),
+        build: |_, classes| tutorial_net(["rblock1", "rblock2"], [16, 32], classes, residual_block),
     },
     CatalogEntry {
         name: "resnet-original",
         aliases: &["resnet"],
         about: "A small MNIST ResNet with He et al. 2016's original unit, Fig. 4(a): conv, BN, ReLU, conv, BN, addition, ReLU.",
         depth: Some(RESNET_DEPTH),
-        build: |depth| resnet(UnitDesign::Original, depth),
+        build: |depth, classes| resnet(UnitDesign::Original, depth, classes),
     },
     CatalogEntry {
         name: "resnet-bn-after-add",
         aliases: &[],
         about: "The small ResNet with Fig. 4(b)'s unit: BN after the addition.",
         depth: Some(RESNET_DEPTH),
-        build: |depth| resnet(UnitDesign::BnAfterAdd, depth),
+        build: |depth, classes| resnet(UnitDesign::BnAfterAdd, depth, classes),
     },
     CatalogEntry {
         name: "resnet-relu-before-add",
         aliases: &[],
         about: "The small ResNet with Fig. 4(c)'s unit: ReLU before the addition.",
         depth: Some(RESNET_DEPTH),
-        build: |depth| resnet(UnitDesign::ReluBeforeAdd, depth),
+        build: |depth, classes| resnet(UnitDesign::ReluBeforeAdd, depth, classes),
     },
     CatalogEntry {
         name: "resnet-relu-only-preact",
         aliases: &[],
         about: "The small ResNet with Fig. 4(d)'s unit: ReLU-only pre-activation.",
         depth: Some(RESNET_DEPTH),
-        build: |depth| resnet(UnitDesign::ReluOnlyPreact, depth),
+        build: |depth, classes| resnet(UnitDesign::ReluOnlyPreact, depth, classes),
     },
     CatalogEntry {
         name: "resnet-full-preact",
         aliases: &[],
         about: "The small ResNet with Fig. 4(e)'s unit: full pre-activation (BN and ReLU before each conv).",
         depth: Some(RESNET_DEPTH),
-        build: |depth| resnet(UnitDesign::FullPreact, depth),
+        build: |depth, classes| resnet(UnitDesign::FullPreact, depth, classes),
     },
 ];
 
@@ -167,9 +177,10 @@ pub fn describe(name: &str, depth: Option<usize>) -> Result<Description> {
 
 /// The tutorial's shape, shared by `googlenet` and `residual`: 5×5 conv,
 /// 2×2 max-pool, ReLU, a block, 5×5 conv, 2×2 max-pool, ReLU, the same kind
-/// of block again, flatten, one linear layer. `widths` are conv1's and
-/// conv2's output channels; `block` makes a block for its input channels.
-fn tutorial_net(blocks: [&str; 2], [conv1_out, conv2_out]: [usize; 2], block: fn(usize) -> Step) -> Step {
+/// of block again, flatten, one linear layer to `classes`. `widths` are
+/// conv1's and conv2's output channels; `block` makes a block for its input
+/// channels.
+fn tutorial_net(blocks: [&str; 2], [conv1_out, conv2_out]: [usize; 2], classes: usize, block: fn(usize) -> Step) -> Step {
     Step::sequential(vec![
         Step::conv2d("conv1", conv1_out, 5, 1, 0),
         Step::max_pool(2).named("pool1"),
@@ -180,7 +191,7 @@ fn tutorial_net(blocks: [&str; 2], [conv1_out, conv2_out]: [usize; 2], block: fn
         Step::relu(),
         block(conv2_out).named(blocks[1]),
         Step::flatten().named("flatten"),
-        Step::linear("fc", CLASSES),
+        Step::linear("fc", classes),
     ])
 }
 
@@ -209,8 +220,8 @@ fn residual_block(channels: usize) -> Step {
 
 /// LeNet-5's classic shape on 28×28 MNIST, with ReLU and max-pool where the
 /// 1998 original had tanh-like squashing and subsampling: conv1 5×5 1→6
-/// (padding 2), pool, conv2 5×5 6→16, pool, then linear 400→120→84→10.
-fn lenet5() -> Step {
+/// (padding 2), pool, conv2 5×5 6→16, pool, then linear 400→120→84→classes.
+fn lenet5(classes: usize) -> Step {
     Step::sequential(vec![
         Step::conv2d("conv1", 6, 5, 1, 2),
         Step::max_pool(2).named("pool1"),
@@ -223,7 +234,7 @@ fn lenet5() -> Step {
         Step::relu(),
         Step::linear("fc2", 84),
         Step::relu(),
-        Step::linear("fc3", CLASSES),
+        Step::linear("fc3", classes),
     ])
 }
 
@@ -309,7 +320,7 @@ fn residual_unit(design: UnitDesign, c_in: usize, c_out: usize) -> Step {
 /// linear layer. Every conv has a bias; the stem is followed by BN and ReLU
 /// in designs (a)–(c), and pre-activation designs end with what their units
 /// leave out.
-fn resnet(design: UnitDesign, depth: usize) -> Step {
+fn resnet(design: UnitDesign, depth: usize, classes: usize) -> Step {
     let mut steps = vec![Step::conv2d("conv1", 16, 3, 1, 1)];
     if !design.is_preact() {
         steps.extend([Step::batch_norm("bn1"), Step::relu()]);
@@ -327,6 +338,6 @@ fn resnet(design: UnitDesign, depth: usize) -> Step {
     if design.is_preact() {
         steps.push(Step::relu());
     }
-    steps.extend([Step::global_avg_pool().named("avgpool"), Step::linear("fc", CLASSES)]);
+    steps.extend([Step::global_avg_pool().named("avgpool"), Step::linear("fc", classes)]);
     Step::sequential(steps)
 }

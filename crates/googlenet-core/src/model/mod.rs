@@ -5,6 +5,7 @@
 mod batch_norm;
 pub mod catalog;
 mod conv;
+mod data_info;
 pub mod describe;
 mod linear;
 mod lower;
@@ -17,8 +18,9 @@ mod weights;
 use candle_core::{Device, Tensor, Var};
 
 pub use batch_norm::{BatchNorm2d, BN_EPS, BN_MOMENTUM};
-pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG, DEFAULT_MODEL};
+pub use catalog::{DepthRule, UnitDesign, UnitStep, CATALOG, DEFAULT_MODEL, MNIST_CLASSES, MNIST_INPUT};
 pub use conv::Conv2d;
+pub use data_info::DataInfo;
 pub use describe::{Description, LayerKind, ModelIo, Op, Shape};
 pub use linear::Linear;
 pub use lower::lower;
@@ -28,7 +30,8 @@ pub use spec::ModelSpec;
 pub use summary::{summarize, trace, LayerSummary};
 pub use weights::load_weights;
 
-use crate::Result;
+use crate::data::Dataset;
+use crate::{Error, Result};
 
 /// A tensor a model owns and its PyTorch name (`incep1.branch5x5_2.weight`).
 #[derive(Clone)]
@@ -41,6 +44,8 @@ pub struct NamedParam {
 pub trait Model: Send + Sync {
     /// What it is made of.
     fn description(&self) -> &Description;
+    /// The names of its classes and how its inputs are normalized.
+    fn data_info(&self) -> &DataInfo;
     /// N×C×H×W normalized images in, N×[`Model::classes`] logits out. Fails, naming the
     /// layer and the shapes, when the images do not fit the model.
     fn forward(&self, images: &Tensor) -> Result<Tensor>;
@@ -103,4 +108,37 @@ pub fn build_model_from_spec(spec: &ModelSpec, seed: u64, device: &Device) -> Re
 /// a fixed depth and refuse one.
 pub fn build_model_with_depth(name: &str, seed: u64, depth: Option<usize>, device: &Device) -> Result<Box<dyn Model>> {
     Ok(Box::new(Network::new(catalog::describe(name, depth)?, seed, device)?))
+}
+
+/// What a model is made from: a zoo name (at a depth, for the models that
+/// take one) or a description of one's own.
+#[derive(Debug, Clone)]
+pub enum ModelSource<'a> {
+    Zoo { name: &'a str, depth: Option<usize> },
+    Spec(&'a ModelSpec),
+}
+
+/// A freshly initialized model for `data`: a zoo model is made for its
+/// images' shape and classes; a description must already fit them (it is
+/// refused, naming both, when its input or its output count differs). The
+/// model keeps `data`'s class names and pixel statistics, which evaluation,
+/// prediction and its files use from then on.
+pub fn build_model_for_data(source: ModelSource, seed: u64, data: &Dataset, device: &Device) -> Result<Box<dyn Model>> {
+    let (input, classes) = (data.shape().dims(), data.classes().len());
+    let spec = match source {
+        ModelSource::Zoo { name, depth } => catalog::find(name)?.spec_for(depth, input, classes)?,
+        ModelSource::Spec(spec) => spec.clone(),
+    };
+    let description = lower(&spec)?;
+    if description.input != input || description.classes() != classes {
+        let shape = |[channels, height, width]: [usize; 3]| crate::data::ImageShape { channels, height, width };
+        return Err(Error::InvalidArgument(format!(
+            "model \"{}\" takes {} images and gives {} class scores, but the data has {} images in {classes} classes",
+            description.name,
+            shape(description.input),
+            description.classes(),
+            data.shape(),
+        )));
+    }
+    Ok(Box::new(Network::new(description, seed, device)?.with_data(DataInfo::of(data))?))
 }

@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::describe::{Description, Init, LayerKind, NodeId, Op, ParamSpec, Shape};
-use super::{BatchNorm2d, Conv2d, Linear, Model, NamedParam};
+use super::{BatchNorm2d, Conv2d, DataInfo, Linear, Model, NamedParam};
 use crate::ops::{avg_pool3x3_same, max_pool2x2_relu};
 use crate::{Error, Result};
 
@@ -27,6 +27,7 @@ enum Lowered {
 /// A model built from its description.
 pub struct Network {
     description: Description,
+    data: DataInfo,
     layers: Vec<Lowered>,
     params: Vec<NamedParam>,
     buffers: Vec<NamedParam>,
@@ -103,7 +104,16 @@ impl Network {
             })
             .collect();
         let last_use = readers.iter().enumerate().map(|(id, r)| r.iter().copied().max().unwrap_or(id)).collect();
-        Ok(Self { description, layers, params, buffers, training, pool_with_relu, last_use })
+        let data = DataInfo::default_for(&description);
+        Ok(Self { description, data, layers, params, buffers, training, pool_with_relu, last_use })
+    }
+
+    /// The same model, for data with these classes and statistics (checked
+    /// against the description).
+    pub fn with_data(mut self, data: DataInfo) -> Result<Self> {
+        data.check(&self.description)?;
+        self.data = data;
+        Ok(self)
     }
 
     /// The output of node `id` from its inputs' outputs `x`.
@@ -153,6 +163,10 @@ fn relu(x: &Tensor) -> Result<Tensor> {
 impl Model for Network {
     fn description(&self) -> &Description {
         &self.description
+    }
+
+    fn data_info(&self) -> &DataInfo {
+        &self.data
     }
 
     fn forward(&self, images: &Tensor) -> Result<Tensor> {

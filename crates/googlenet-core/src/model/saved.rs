@@ -14,7 +14,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use safetensors::tensor::TensorView;
 
-use super::{build_model_from_spec, build_model_with_depth, load_weights, Model, ModelSpec, CATALOG};
+use super::{catalog, load_weights, lower, DataInfo, Model, ModelSpec, Network, CATALOG};
 use crate::files::{io_error, open_regular, too_large, write_atomically};
 use crate::{Error, Result};
 
@@ -113,6 +113,7 @@ pub fn model_bytes(model: &dyn Model, info: &ModelInfo) -> Result<Vec<u8>> {
 pub(crate) fn model_metadata(model: &dyn Model, info: &ModelInfo) -> HashMap<String, String> {
     let mut metadata = info.to_metadata();
     metadata.insert(DESCRIPTION.to_string(), model.description().spec.to_json());
+    metadata.extend(model.data_info().to_metadata());
     metadata
 }
 
@@ -241,22 +242,28 @@ pub(crate) fn model_from_tensors(
 ) -> Result<(Box<dyn Model>, ModelInfo)> {
     let ours = metadata.get("format").map(String::as_str) == Some(FORMAT);
     let mut info = if ours { ModelInfo::from_metadata(metadata, path)? } else { ModelInfo::default() };
-    let model = match metadata.get(DESCRIPTION).filter(|_| ours) {
+    let description = match metadata.get(DESCRIPTION).filter(|_| ours) {
         Some(json) => {
             let spec = ModelSpec::parse(json).map_err(|e| Error::data(path, format!("its model description: {e}")))?;
             info.model.clone_from(&spec.name);
-            build_model_from_spec(&spec, 0, device).map_err(|e| Error::data(path, format!("its model description: {e}")))?
+            lower(&spec).map_err(|e| Error::data(path, format!("its model description: {e}")))?
         }
         None => {
             // Files from before descriptions were saved, and PyTorch's: a zoo model by name or by its tensors.
             if info.model.is_empty() {
                 (info.model, info.depth) = recognize(tensors).map_err(|why| Error::data(path, why))?;
             }
-            build_model_with_depth(&info.model, 0, info.depth, device).map_err(|e| Error::data(path, e.to_string()))?
+            catalog::describe(&info.model, info.depth).map_err(|e| Error::data(path, e.to_string()))?
         }
     };
-    load_weights(model.as_ref(), tensors).map_err(|e| Error::data(path, e.to_string()))?;
-    Ok((model, info))
+    let mut model = Network::new(description, 0, device).map_err(|e| Error::data(path, format!("its model description: {e}")))?;
+    // Files written before models kept their data hold MNIST's digits.
+    let data = if ours { DataInfo::from_metadata(metadata).map_err(|why| Error::data(path, why))? } else { None };
+    if let Some(data) = data {
+        model = model.with_data(data).map_err(|e| Error::data(path, e.to_string()))?;
+    }
+    load_weights(&model, tensors).map_err(|e| Error::data(path, e.to_string()))?;
+    Ok((Box::new(model), info))
 }
 
 /// The model, and its depth for those that have one, whose parameters have

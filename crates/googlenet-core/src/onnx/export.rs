@@ -12,7 +12,6 @@ use super::proto::{
     type_proto, GraphProto, ModelProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto, TypeProto,
     ValueInfoProto, Version,
 };
-use crate::data::{MNIST_MEAN, MNIST_STD};
 use crate::files::write_atomically;
 use crate::model::{Model, ModelInfo, Shape};
 use crate::{Error, Result};
@@ -35,13 +34,14 @@ pub const PRODUCER: &str = "googlenet-native";
 
 /// Metadata keys (`metadata_props`), for tools that read the file.
 pub mod keys {
-    /// The mean a pixel scaled to [0, 1] is centred by: `0.1307`.
+    /// The mean a pixel scaled to [0, 1] is centred by: a number for grey
+    /// images (`0.1307` for MNIST), a JSON array with one per channel for colour.
     pub const MEAN: &str = "mean";
-    /// The standard deviation it is divided by: `0.3081`.
+    /// The standard deviation it is divided by, written as the mean is: `0.3081`.
     pub const STD: &str = "std";
     /// The input contract in words.
     pub const NORMALIZATION: &str = "normalization";
-    /// The class labels, a JSON array of strings, one per logit: `["0", …, "9"]`.
+    /// The class names, a JSON array of strings, one per logit: `["0", …, "9"]` for digits.
     pub const LABELS: &str = "labels";
     /// The model's name.
     pub const MODEL: &str = "model";
@@ -54,8 +54,8 @@ pub mod keys {
 }
 
 /// The input contract, as the file's metadata and its input's doc string say it.
-const INPUT_DOC: &str = "images[n, c, y, x] = (pixel / 255 - mean) / std for pixel bytes 0..255 \
-     (light digit on dark, as MNIST), mean and std from this file's metadata";
+const INPUT_DOC: &str = "images[n, c, y, x] = (pixel / 255 - mean[c]) / std[c] for pixel bytes 0..255 \
+     (as the training images were; MNIST's digits are light on dark), mean and std from this file's metadata";
 
 /// The ONNX model of `model` with `info` (its version names the producer's).
 pub fn onnx_model(model: &dyn Model, info: &ModelInfo) -> Result<ModelProto> {
@@ -80,7 +80,7 @@ pub fn onnx_model(model: &dyn Model, info: &ModelInfo) -> Result<ModelProto> {
         producer_version: Some(info.version.clone()),
         doc_string: Some(format!("{} ({} classes); input: {INPUT_DOC}", description.name, classes)),
         graph: Some(graph),
-        metadata_props: metadata(model, info, classes),
+        metadata_props: metadata(model, info),
         ..Default::default()
     })
 }
@@ -132,13 +132,21 @@ fn value_info(name: &str, dims: &[usize], doc: &str) -> ValueInfoProto {
     }
 }
 
-fn metadata(model: &dyn Model, info: &ModelInfo, classes: usize) -> Vec<StringStringEntryProto> {
-    let labels: Vec<String> = (0..classes).map(|c| c.to_string()).collect();
+/// One number per channel: the number itself for one channel, else a JSON array.
+fn per_channel(values: &[f32]) -> String {
+    match values {
+        [one] => one.to_string(),
+        _ => serde_json::to_string(values).expect("numbers serialize"),
+    }
+}
+
+fn metadata(model: &dyn Model, info: &ModelInfo) -> Vec<StringStringEntryProto> {
+    let data = model.data_info();
     let mut entries = vec![
-        (keys::MEAN, MNIST_MEAN.to_string()),
-        (keys::STD, MNIST_STD.to_string()),
+        (keys::MEAN, per_channel(data.normalization.mean())),
+        (keys::STD, per_channel(data.normalization.std())),
         (keys::NORMALIZATION, INPUT_DOC.to_string()),
-        (keys::LABELS, serde_json::to_string(&labels).expect("strings serialize")),
+        (keys::LABELS, serde_json::to_string(&data.classes).expect("strings serialize")),
         (keys::MODEL, model.name().to_string()),
         (keys::DESCRIPTION, model.description().spec.to_json()),
         (keys::EPOCHS, info.epochs.to_string()),

@@ -1,7 +1,7 @@
 use candle_core::Device;
 
 use super::runner::Runner;
-use crate::data::{normalize_pixel, normalize_unit, Dataset, IMAGE_CHANNELS};
+use crate::data::{Dataset, ImageShape, Normalization};
 use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::{Model, ModelIo};
 use crate::options::{check_value, Command, EVAL_BATCH_SIZE};
@@ -16,19 +16,29 @@ pub struct EvalResult {
     pub loss: f64,
 }
 
-/// Refuses images of `height`×`width` grey pixels for the model `io`
-/// describes; `from`, where they came from, is named in the message.
-pub fn check_input_size(io: &ModelIo, height: usize, width: usize, from: Option<&str>) -> Result<()> {
-    let [channels, h, w] = io.input;
+/// Refuses images of `shape` for the model `io` describes; `from`, where
+/// they came from, is named in the message.
+pub fn check_input_shape(io: &ModelIo, shape: ImageShape, from: Option<&str>) -> Result<()> {
+    let [channels, height, width] = io.input;
     let from = from.map(|f| format!(" from {f}")).unwrap_or_default();
-    if channels != IMAGE_CHANNELS {
+    let kind = |c: usize| match c {
+        1 => "greyscale (1 channel)".to_string(),
+        3 => "colour (3 channels)".to_string(),
+        c => format!("{c}-channel"),
+    };
+    if channels != shape.channels {
         return Err(Error::InvalidArgument(format!(
-            "model \"{}\" takes {channels}-channel images; the images{from} are greyscale ({IMAGE_CHANNELS} channel)",
-            io.name
+            "model \"{}\" takes {} images; the images{from} are {}",
+            io.name,
+            kind(channels),
+            kind(shape.channels)
         )));
     }
-    if (h, w) != (height, width) {
-        return Err(Error::InvalidArgument(format!("model \"{}\" takes {h}x{w} images (got {height}x{width}{from})", io.name)));
+    if (height, width) != (shape.height, shape.width) {
+        return Err(Error::InvalidArgument(format!(
+            "model \"{}\" takes {height}x{width} images (got {}x{}{from})",
+            io.name, shape.height, shape.width
+        )));
     }
     Ok(())
 }
@@ -42,7 +52,7 @@ pub fn check_dataset(io: &ModelIo, data: &Dataset, name: &str, source: Option<&s
     if data.is_empty() {
         return Err(Error::InvalidArgument(format!("{what} must not be empty")));
     }
-    check_input_size(io, data.height(), data.width(), source)?;
+    check_input_shape(io, data.shape(), source)?;
     let top = data.max_label() as usize;
     if top >= io.classes {
         return Err(Error::InvalidArgument(format!(
@@ -97,34 +107,28 @@ pub(crate) fn argmax(row: &[f32]) -> usize {
 /// Bytes are normalized a batch at a time, so a large input is never held
 /// as floats whole.
 pub trait Pixel: Copy + Send + Sync {
-    /// The pixel normalized as the model's inputs are.
-    fn normalized(self) -> f32;
+    /// The pixel of channel `c` normalized as the model's inputs are.
+    fn normalized(self, normalization: &Normalization, c: usize) -> f32;
 }
 
 impl Pixel for u8 {
-    fn normalized(self) -> f32 {
-        normalize_pixel(self)
+    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
+        normalization.byte(c, self)
     }
 }
 
 impl Pixel for f32 {
-    fn normalized(self) -> f32 {
-        normalize_unit(self)
+    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
+        normalization.unit(c, self)
     }
 }
 
 /// Class probabilities (softmax of the logits) for `count` images of
-/// `height`×`width` [`Pixel`]s (bytes, or floats scaled to [0, 1]), run in
-/// batches of [`EVAL_BATCH_SIZE`]; returns count×[`Model::classes`] values.
-pub fn predict_probabilities<P: Pixel>(
-    model: &dyn Model,
-    pixels: &[P],
-    count: usize,
-    height: usize,
-    width: usize,
-    device: &Device,
-) -> Result<Vec<f32>> {
-    let mut out = predict_logits(model, pixels, count, height, width, device)?;
+/// `shape` made of [`Pixel`]s (bytes, or floats scaled to [0, 1]; each
+/// image's channels one plane after another), run in batches of
+/// [`EVAL_BATCH_SIZE`]; returns count×[`Model::classes`] values.
+pub fn predict_probabilities<P: Pixel>(model: &dyn Model, pixels: &[P], count: usize, shape: ImageShape, device: &Device) -> Result<Vec<f32>> {
+    let mut out = predict_logits(model, pixels, count, shape, device)?;
     out.chunks_exact_mut(model.classes()).for_each(softmax_in_place);
     Ok(out)
 }
@@ -132,26 +136,21 @@ pub fn predict_probabilities<P: Pixel>(
 /// The logits (class scores before softmax, what an exported ONNX file's
 /// `logits` output holds) of `count` images, as [`predict_probabilities`]
 /// takes them; returns count×[`Model::classes`] values.
-pub fn predict_logits<P: Pixel>(
-    model: &dyn Model,
-    pixels: &[P],
-    count: usize,
-    height: usize,
-    width: usize,
-    device: &Device,
-) -> Result<Vec<f32>> {
+pub fn predict_logits<P: Pixel>(model: &dyn Model, pixels: &[P], count: usize, shape: ImageShape, device: &Device) -> Result<Vec<f32>> {
     let io = model.io();
-    check_input_size(&io, height, width, None)?;
-    if pixels.len() != count * height * width {
-        return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {height}x{width}", pixels.len())));
+    check_input_shape(&io, shape, None)?;
+    if pixels.len() != count * shape.bytes() {
+        return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {shape}", pixels.len())));
     }
     model.set_training(false);
+    let normalization = &model.data_info().normalization;
+    let plane = shape.height * shape.width;
     let mut runner = Runner::new(model, device, None)?;
     let mut out = Vec::with_capacity(count * io.classes);
-    for chunk in pixels.chunks(EVAL_BATCH_SIZE * height * width) {
-        let n = chunk.len() / (height * width);
-        let normalized: Vec<f32> = chunk.iter().map(|&x| x.normalized()).collect();
-        out.extend(runner.logits(normalized, n, height, width)?);
+    for chunk in pixels.chunks(EVAL_BATCH_SIZE * shape.bytes()) {
+        let n = chunk.len() / shape.bytes();
+        let normalized: Vec<f32> = chunk.iter().enumerate().map(|(i, &x)| x.normalized(normalization, i / plane % shape.channels)).collect();
+        out.extend(runner.logits(normalized, n)?);
     }
     Ok(out)
 }

@@ -21,7 +21,7 @@ pub use checkpoint::{
     save_checkpoint, Checkpoint,
 };
 pub use evaluate::{
-    check_dataset, check_input_size, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
+    check_dataset, check_input_shape, evaluate, evaluate_with_predictions, predict_logits, predict_probabilities, EvalResult, Pixel,
 };
 pub use fit::{fit, fit_from, BatchProgress, FitConfig, TrainEvent};
 pub use recipe::RecipeSettings;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 
 use super::{CandleOptimizer, Optimizer};
-use crate::data::{Batch, Dataset};
+use crate::data::{Batch, Dataset, Normalization};
 use crate::engine::Engine;
 use crate::model::{Model, NamedParam};
 use crate::{Error, Result};
@@ -57,9 +57,9 @@ struct Resident {
 }
 
 impl Resident {
-    fn upload(data: &Dataset, device: &Device) -> Result<Self> {
+    fn upload(data: &Dataset, normalization: &Normalization, device: &Device) -> Result<Self> {
         let all: Vec<usize> = (0..data.len()).collect();
-        let batch = data.batch(&all, device)?;
+        let batch = data.batch(&all, normalization, device)?;
         Ok(Self { key: Self::key_of(data), images: batch.images, labels: batch.labels })
     }
 
@@ -112,14 +112,18 @@ impl<'m> Runner<'m> {
         Ok(Self { backend, model, device: device.clone() })
     }
 
-    /// Logits (count × the model's classes) of `count` normalized images laid one after another.
-    pub fn logits(&mut self, images: Vec<f32>, count: usize, height: usize, width: usize) -> Result<Vec<f32>> {
+    /// Logits (count × the model's classes) of `count` normalized images
+    /// of the model's input shape laid one after another.
+    pub fn logits(&mut self, images: Vec<f32>, count: usize) -> Result<Vec<f32>> {
         match &mut self.backend {
             Backend::Engine(engine) => {
                 engine.set_training(self.model.is_training());
                 engine.logits(&images, count)
             }
-            Backend::Candle { model, .. } => candle_logits(*model, &Tensor::from_vec(images, (count, 1, height, width), &self.device)?),
+            Backend::Candle { model, .. } => {
+                let [c, h, w] = model.description().input;
+                candle_logits(*model, &Tensor::from_vec(images, (count, c, h, w), &self.device)?)
+            }
         }
     }
 
@@ -129,9 +133,9 @@ impl<'m> Runner<'m> {
         let logits = match &mut self.backend {
             Backend::Engine(engine) => {
                 engine.set_training(self.model.is_training());
-                engine.logits(&data.gather(indices).0, indices.len())?
+                engine.logits(&data.gather(indices, &self.model.data_info().normalization).0, indices.len())?
             }
-            Backend::Candle { model, resident, .. } => candle_logits(*model, &device_batch(resident, data, indices, &self.device)?.images)?,
+            Backend::Candle { model, resident, .. } => candle_logits(*model, &device_batch(resident, data, indices, *model, &self.device)?.images)?,
         };
         Ok(logits)
     }
@@ -160,7 +164,7 @@ impl<'m> Runner<'m> {
     ) -> Result<StepLoss> {
         match &mut self.backend {
             Backend::Engine(engine) => {
-                let (images, labels) = data.gather(indices);
+                let (images, labels) = data.gather(indices, &self.model.data_info().normalization);
                 engine.set_training(self.model.is_training());
                 engine.set_label_smoothing(label_smoothing as f32);
                 Ok(StepLoss::Ready(engine.train_step(&images, &labels, optimizer, lr as f32)?))
@@ -170,7 +174,7 @@ impl<'m> Runner<'m> {
                     Some(state) => state,
                     None => state.insert(CandleOptimizer::new(model.vars(), *optimizer)?),
                 };
-                let batch = device_batch(resident, data, indices, &self.device)?;
+                let batch = device_batch(resident, data, indices, *model, &self.device)?;
                 let logits = model.forward(&batch.images)?;
                 let loss = cross_entropy_loss(&logits, &batch.labels, label_smoothing)?;
                 state.step(&loss.backward()?, lr)?;
@@ -293,14 +297,16 @@ fn candle_logits(model: &dyn Model, images: &Tensor) -> Result<Vec<f32>> {
 }
 
 /// The samples at `indices` on `device`: gathered on the host for the CPU,
-/// selected from the resident copy of `data` on an accelerator.
-fn device_batch(resident: &mut Option<Resident>, data: &Dataset, indices: &[usize], device: &Device) -> Result<Batch> {
+/// selected from the resident copy of `data` on an accelerator; normalized
+/// as `model`'s inputs are.
+fn device_batch(resident: &mut Option<Resident>, data: &Dataset, indices: &[usize], model: &dyn Model, device: &Device) -> Result<Batch> {
+    let normalization = &model.data_info().normalization;
     if device.is_cpu() {
-        return data.batch(indices, device);
+        return data.batch(indices, normalization, device);
     }
     let current = match resident {
         Some(r) if r.key == Resident::key_of(data) => r,
-        _ => resident.insert(Resident::upload(data, device)?),
+        _ => resident.insert(Resident::upload(data, normalization, device)?),
     };
     let ids: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
     let ids = Tensor::from_vec(ids, indices.len(), device)?;

@@ -2,6 +2,7 @@
 //! (evaluation, prediction, benchmarks), and the data checked against it
 //! (labels within its classes, grey images of its size) before any work.
 
+use googlenet_core::data::{ImageShape};
 use crate::common::mnist;
 use candle_core::Device;
 use googlenet_core::data::Split;
@@ -34,14 +35,14 @@ fn twelve_outputs_are_read_twelve_at_a_time() {
     fit(m.as_ref(), &train, Some(&test), &config, &Device::Cpu, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
 
     let pixels: Vec<u8> = (0..test.len()).flat_map(|i| test.image(i).to_vec()).collect();
-    let logits = predict_logits(m.as_ref(), &pixels, test.len(), 28, 28, &Device::Cpu).unwrap();
+    let logits = predict_logits(m.as_ref(), &pixels, test.len(), ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     assert_eq!(logits.len(), test.len() * 12);
     let correct = logits.chunks_exact(12).zip(test.labels()).filter(|(row, &label)| argmax(row) == label as usize).count();
     let result = evaluate(m.as_ref(), &test, 64, &Device::Cpu).unwrap();
     assert_eq!(result.correct, correct, "evaluate counts what the logits say, 12 scores per image");
     assert!(result.accuracy > 0.5, "one epoch on 512 digits learns them: {}", result.accuracy);
 
-    let probabilities = predict_probabilities(m.as_ref(), &pixels, test.len(), 28, 28, &Device::Cpu).unwrap();
+    let probabilities = predict_probabilities(m.as_ref(), &pixels, test.len(), ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     for row in probabilities.chunks_exact(12) {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "each image's 12 probabilities sum to 1");
     }
@@ -58,7 +59,7 @@ fn fewer_outputs_than_the_data_has_labels_are_refused_before_any_work() {
     let message = evaluate(m.as_ref(), &data, 64, &Device::Cpu).unwrap_err().to_string();
     assert!(message.contains("needs at least 10 outputs"), "{message}");
     // Prediction has no labels: three scores per image, which sum to 1.
-    let probabilities = predict_probabilities(m.as_ref(), data.image(0), 1, 28, 28, &Device::Cpu).unwrap();
+    let probabilities = predict_probabilities(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     assert_eq!(probabilities.len(), 3);
     assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 }
@@ -70,14 +71,14 @@ fn a_benchmark_checks_the_model_against_its_data() {
     let message = benchmark(model(10, [1, 112, 112]).as_ref(), &data, &config, &Device::Cpu).unwrap_err().to_string();
     assert!(message.contains("takes 112x112 images (got 28x28"), "{message}");
     let message = benchmark(model(10, [3, 28, 28]).as_ref(), &data, &config, &Device::Cpu).unwrap_err().to_string();
-    assert!(message.contains("takes 3-channel images"), "{message}");
+    assert!(message.contains("takes colour (3 channels) images"), "{message}");
 }
 
 #[test]
 fn a_model_for_colour_images_is_refused_grey_ones() {
     let m = model(10, [3, 28, 28]);
     let data = mnist(Split::Test, 4);
-    let message = predict_logits(m.as_ref(), data.image(0), 1, 28, 28, &Device::Cpu).unwrap_err().to_string();
-    assert_eq!(message, "model \"net10\" takes 3-channel images; the images are greyscale (1 channel)");
+    let message = predict_logits(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap_err().to_string();
+    assert_eq!(message, "model \"net10\" takes colour (3 channels) images; the images are greyscale (1 channel)");
     assert!(evaluate(m.as_ref(), &data, 4, &Device::Cpu).is_err());
 }

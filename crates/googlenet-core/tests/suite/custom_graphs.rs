@@ -6,6 +6,7 @@
 //! lowering computes: the same logits and the same weights after SGD steps,
 //! batch norm in training mode.
 
+use googlenet_core::data::Normalization;
 use crate::common::{max_rel_err, mnist};
 use candle_core::{Device, Tensor};
 use googlenet_core::data::Split;
@@ -37,9 +38,9 @@ fn engine_matches_candle(spec: &ModelSpec) -> bool {
     engine.set_training(true);
     for step in 0..3 {
         let indices: Vec<usize> = (step * 16..step * 16 + 16).collect();
-        let (images, labels) = data.gather(&indices);
+        let (images, labels) = data.gather(&indices, &Normalization::mnist(1));
         let ours = engine.train_step(&images, &labels, &optimizer, 0.05).unwrap();
-        let batch = data.batch(&indices, &Device::Cpu).unwrap();
+        let batch = data.batch(&indices, &Normalization::mnist(1), &Device::Cpu).unwrap();
         let loss = candle_nn::loss::cross_entropy(&reference.forward(&batch.images).unwrap(), &batch.labels).unwrap();
         let theirs = loss.to_scalar::<f32>().unwrap();
         assert!((ours - theirs).abs() < 1e-4 * theirs.max(1.0), "step {step}: loss {ours} against {theirs}");
@@ -104,7 +105,7 @@ fn what_the_engine_has_no_kernel_for_trains_through_candle() {
     let model = build_model_from_spec(&spec, 1, &Device::Cpu).unwrap();
     model.set_training(true);
     let data = mnist(Split::Train, 8);
-    let batch = data.batch(&(0..8).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+    let batch = data.batch(&(0..8).collect::<Vec<_>>(), &Normalization::mnist(1), &Device::Cpu).unwrap();
     let loss = candle_nn::loss::cross_entropy(&model.forward(&batch.images).unwrap(), &batch.labels).unwrap();
     let grads = loss.backward().unwrap();
     assert!(model.parameters().iter().all(|p| grads.get(p.var.as_tensor()).is_some()), "every parameter gets a gradient");

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::common::mnist;
 use crate::common::random_model::RandomModels;
 use candle_core::{Device, Tensor};
-use googlenet_core::data::{normalize_pixel, Dataset, Split};
+use googlenet_core::data::{Dataset, Normalization, Split};
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, LayerKind, Model, ModelInfo, ModelSpec};
 use googlenet_core::onnx::onnx_bytes;
@@ -60,7 +60,7 @@ fn images(rng: &mut ChaCha8Rng, digits: &Dataset, [c, h, w]: [usize; 3], n: usiz
         let (top, left) = (rng.random_range(0..=28 - h), rng.random_range(0..=28 - w));
         for y in 0..h {
             for &p in &digit[(top + y) * 28 + left..][..w] {
-                out.push(normalize_pixel(p) + rng.random_range(-0.05..0.05));
+                out.push(Normalization::mnist(1).byte(0, p) + rng.random_range(-0.05..0.05));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The CPU engine against the candle model: same logits and SGD updates on
 //! real MNIST images (against PyTorch: tests/suite/zoo_parity.rs).
 
+use googlenet_core::data::Normalization;
 use crate::common::{max_rel_err, mnist};
 use candle_core::{Device, Tensor};
 use googlenet_core::data::Split;
@@ -23,9 +24,9 @@ fn logits_match_the_candle_model() {
     let model = build_model("googlenet", 3, &Device::Cpu).unwrap();
     let data = mnist(Split::Test, 37);
     let indices: Vec<usize> = (0..37).collect();
-    let batch = data.batch(&indices, &Device::Cpu).unwrap();
+    let batch = data.batch(&indices, &Normalization::mnist(1), &Device::Cpu).unwrap();
     let theirs = values(&model.forward(&batch.images).unwrap());
-    let (images, _) = data.gather(&indices);
+    let (images, _) = data.gather(&indices, &Normalization::mnist(1));
     let ours = Engine::for_model(model.as_ref()).unwrap().unwrap().with_chunk(5).logits(&images, 37).unwrap();
     assert!(scaled_err(&ours, &theirs) < 1e-5);
 }
@@ -40,9 +41,9 @@ fn sgd_steps_match_the_candle_optimizer() {
     let mut sgd = CandleOptimizer::new(reference.vars(), Optimizer::default()).unwrap();
     for step in 0..3 {
         let indices: Vec<usize> = (step * 20..step * 20 + 20).collect();
-        let (images, labels) = data.gather(&indices);
+        let (images, labels) = data.gather(&indices, &Normalization::mnist(1));
         engine.train_step(&images, &labels, &Optimizer::default(), 0.01).unwrap();
-        let batch = data.batch(&indices, &Device::Cpu).unwrap();
+        let batch = data.batch(&indices, &Normalization::mnist(1), &Device::Cpu).unwrap();
         let loss = candle_nn::loss::cross_entropy(&reference.forward(&batch.images).unwrap(), &batch.labels).unwrap();
         sgd.step(&loss.backward().unwrap(), 0.01).unwrap();
     }

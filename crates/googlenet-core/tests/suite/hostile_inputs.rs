@@ -105,7 +105,7 @@ fn parse_idx(file: &[u8]) {
 fn idx_files_raw_and_gzip() {
     let digits = digits(3);
     let pixels = digits.iter().flat_map(|d| d.as_raw().iter().copied()).collect();
-    let seeds = [encode_images(&IdxImages { count: 3, rows: 28, cols: 28, pixels }), encode_labels(&[7, 2, 1])];
+    let seeds = [encode_images(&IdxImages { count: 3, channels: 1, rows: 28, cols: 28, pixels }), encode_labels(&[7, 2, 1])];
     let mut m = Mutator::new(1);
     for i in 0..4000 {
         let seed = &seeds[i % 2];

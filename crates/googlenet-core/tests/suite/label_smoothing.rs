@@ -10,6 +10,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use crate::common::{max_rel_err, mnist};
+use googlenet_core::data::Normalization;
 use candle_core::{DType, Device, Tensor, Var};
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::engine::{cross_entropy, cross_entropy_backward, softmax_in_place, Engine};
@@ -176,7 +177,7 @@ fn candle_step(spec: &ModelSpec, data: &Dataset, label_smoothing: f64) -> Vec<(S
     let model = build_model_from_spec(spec, SEED, &Device::Cpu).unwrap();
     model.set_training(true);
     let mut sgd = CandleOptimizer::new(model.vars(), Optimizer::default()).unwrap();
-    let batch = data.batch(&(0..data.len()).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+    let batch = data.batch(&(0..data.len()).collect::<Vec<_>>(), &Normalization::mnist(1), &Device::Cpu).unwrap();
     let loss = cross_entropy_loss(&model.forward(&batch.images).unwrap(), &batch.labels, label_smoothing).unwrap();
     sgd.step(&loss.backward().unwrap(), LR).unwrap();
     weights(model.as_ref())
@@ -188,7 +189,7 @@ fn engine_step(spec: &ModelSpec, data: &Dataset, label_smoothing: f32) -> Vec<(S
     let mut engine = Engine::for_model(model.as_ref()).unwrap().expect("the engine plans it");
     engine.set_training(true);
     engine.set_label_smoothing(label_smoothing);
-    let (images, labels) = data.gather(&(0..data.len()).collect::<Vec<_>>());
+    let (images, labels) = data.gather(&(0..data.len()).collect::<Vec<_>>(), &Normalization::mnist(1));
     engine.train_step(&images, &labels, &Optimizer::default(), LR as f32).unwrap();
     engine.store(model.as_ref()).unwrap();
     weights(model.as_ref())

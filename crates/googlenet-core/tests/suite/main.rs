@@ -15,6 +15,7 @@ mod checkpoint;
 mod class_count;
 mod custom_graphs;
 mod data;
+mod data_info;
 mod description;
 mod differential;
 mod engine;

@@ -105,7 +105,7 @@ fn the_contract_opset_and_metadata() {
         assert_eq!(meta[keys::DESCRIPTION], model.description().spec.to_json(), "{name}: its description, as a safetensors file has it");
         assert_eq!(ModelSpec::parse(meta[keys::DESCRIPTION]).unwrap(), model.description().spec);
         assert_eq!((meta[keys::EPOCHS], meta[keys::TEST_ACCURACY]), ("3", "0.25"));
-        assert!(meta[keys::NORMALIZATION].contains("(pixel / 255 - mean) / std"), "{name}");
+        assert!(meta[keys::NORMALIZATION].contains("(pixel / 255 - mean[c]) / std[c]"), "{name}");
     }
 }
 

@@ -2,13 +2,14 @@
 //! damaged files fail clearly.
 
 use crate::common::{max_rel_err, mnist, temp_dir};
+use googlenet_core::data::Normalization;
 use candle_core::{Device, Tensor};
 use googlenet_core::data::Split;
 use googlenet_core::model::{build_model, build_model_with_depth, load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
 use googlenet_core::train::{evaluate, fit, FitConfig};
 
 fn logits(model: &dyn Model, n: usize) -> Vec<f32> {
-    let batch = mnist(Split::Test, n).batch(&(0..n).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+    let batch = mnist(Split::Test, n).batch(&(0..n).collect::<Vec<_>>(), &Normalization::mnist(1), &Device::Cpu).unwrap();
     model.forward(&batch.images).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
 

@@ -5,6 +5,7 @@
 //! images match, with batch norm in training (batch statistics, running
 //! statistics moved) and in evaluation (running statistics).
 
+use googlenet_core::data::Normalization;
 use std::collections::HashMap;
 
 use crate::common::{max_rel_err, mnist};
@@ -148,7 +149,7 @@ fn check_running_statistics(what: &str, fixture: &Fixture) {
 
 #[test]
 fn the_engine_matches_pytorch_on_every_zoo_model() {
-    let (images, labels) = mnist(Split::Train, 8).gather(&(0..8).collect::<Vec<_>>());
+    let (images, labels) = mnist(Split::Train, 8).gather(&(0..8).collect::<Vec<_>>(), &Normalization::mnist(1));
     for name in FIXTURES {
         let fixture = Fixture::load(name);
         for &mode in modes(&fixture) {
@@ -174,7 +175,7 @@ fn the_engine_matches_pytorch_on_every_zoo_model() {
 
 #[test]
 fn the_candle_lowering_matches_pytorch_on_every_zoo_model() {
-    let batch = mnist(Split::Train, 8).batch(&(0..8).collect::<Vec<_>>(), &Device::Cpu).unwrap();
+    let batch = mnist(Split::Train, 8).batch(&(0..8).collect::<Vec<_>>(), &Normalization::mnist(1), &Device::Cpu).unwrap();
     for name in FIXTURES {
         let fixture = Fixture::load(name);
         for &mode in modes(&fixture) {
@@ -196,8 +197,8 @@ fn the_candle_lowering_matches_pytorch_on_every_zoo_model() {
 fn engine_and_candle_give_the_same_logits_in_evaluation() {
     let data = mnist(Split::Test, 37);
     let indices: Vec<usize> = (0..37).collect();
-    let batch = data.batch(&indices, &Device::Cpu).unwrap();
-    let (images, _) = data.gather(&indices);
+    let batch = data.batch(&indices, &Normalization::mnist(1), &Device::Cpu).unwrap();
+    let (images, _) = data.gather(&indices, &Normalization::mnist(1));
     for entry in catalog::CATALOG {
         let model = build_model_with_depth(entry.name, 3, entry.depth.map(|_| 3), &Device::Cpu).unwrap();
         let theirs = values(&model.forward(&batch.images).unwrap());
