@@ -42,7 +42,7 @@ pub(super) fn convert_into(image: DynamicImage, channels: usize, (height, width)
 /// The format comes from the file's bytes; decoding is capped as the
 /// header pass's is. The error is the reason the file is skipped.
 pub(super) fn decode_into(path: &Path, channels: usize, size: (usize, usize), out: &mut [u8]) -> Result<(), String> {
-    let bytes = read_regular(path, MAX_FILE_BYTES, "an image").map_err(super::scan::reason)?;
+    let bytes = read_regular(path, MAX_FILE_BYTES, "an image").map_err(super::reason)?;
     let image = reader(Cursor::new(bytes.as_slice()))?.decode().map_err(decoder_reason)?;
     drop(bytes);
     convert_into(image, channels, size, out);

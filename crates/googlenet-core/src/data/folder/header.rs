@@ -60,7 +60,7 @@ fn too_large() -> String {
 /// links that lead nowhere are refused unopened (see [`crate::files`]),
 /// empty files and files over [`MAX_FILE_BYTES`] unread.
 pub(super) fn read_header(path: &Path) -> Result<Header, String> {
-    let (file, len) = open_regular(path).map_err(super::scan::reason)?;
+    let (file, len) = open_regular(path).map_err(super::reason)?;
     if len == 0 {
         return Err("empty file (0 bytes)".to_string());
     }

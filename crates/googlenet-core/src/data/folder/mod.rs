@@ -56,6 +56,7 @@
 
 mod decode;
 mod header;
+mod layout;
 mod load;
 mod scan;
 pub mod split;
@@ -68,6 +69,7 @@ pub use scan::scan_folder;
 
 pub use super::Split;
 pub use crate::image::{MAX_DECODED_BYTES, MAX_FILE_BYTES, MAX_SIDE};
+use crate::Error;
 
 /// The most decoded bytes [`load_folder`] holds unless told otherwise: 4 GiB.
 pub const MAX_FOLDER_BYTES: u64 = 4 << 30;
@@ -198,4 +200,14 @@ pub fn is_image_name(name: &std::ffi::OsStr) -> bool {
     let Some(dot) = name.iter().rposition(|&b| b == b'.') else { return false };
     let extension = &name[dot + 1..];
     IMAGE_EXTENSIONS.iter().any(|e| e.as_bytes().eq_ignore_ascii_case(extension))
+}
+
+/// The message of an error, without the path it names (a skipped file's
+/// reason sits beside its path).
+fn reason(e: Error) -> String {
+    match e {
+        Error::Data { message, .. } => message,
+        Error::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
 }

@@ -1,29 +1,18 @@
-//! The header pass: a folder's layout, classes and image files, each
-//! image's header read (in parallel), the split decided, and the output's
-//! channels, size and bytes resolved.
+//! The header pass: a folder's image files listed, each one's header read
+//! (in parallel), the splits decided, and the output's channels, size and
+//! bytes resolved.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use super::header::read_header;
+use super::layout::find_classes;
 use super::split::held_out;
 use super::walk::Walker;
-use super::{FolderOptions, FolderScan, ImageFile, Layout, Split, MAX_CLASSES, MAX_SIDE};
-use crate::files::io_error;
+use super::{FolderOptions, FolderScan, ImageFile, Layout, Split, MAX_SIDE};
 use crate::{Error, Result};
-
-/// The message of an error, without the path it names (a skipped file's
-/// reason sits beside its path).
-pub(super) fn reason(e: Error) -> String {
-    match e {
-        Error::Data { message, .. } => message,
-        Error::Io { source, .. } => source.to_string(),
-        other => other.to_string(),
-    }
-}
 
 fn check_options(options: &FolderOptions) -> Result<()> {
     if let Some(channels) = options.channels.filter(|c| !matches!(c, 1 | 3)) {
@@ -37,82 +26,6 @@ fn check_options(options: &FolderOptions) -> Result<()> {
         return Err(Error::InvalidArgument(format!("test split {} is not in [0, 1)", options.test_split)));
     }
     Ok(())
-}
-
-fn check_root(root: &Path) -> Result<()> {
-    match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => Ok(()),
-        Ok(_) => Err(Error::data(root, "not a folder (a folder of class folders of images was expected)")),
-        Err(e) if e.kind() == ErrorKind::NotFound => Err(Error::data(root, "folder not found")),
-        Err(e) => Err(io_error(root, e)),
-    }
-}
-
-/// A class: its name and its folder.
-type Class = (String, PathBuf);
-
-/// The class folders of `dir`, sorted by name, checked: at least two, at
-/// most [`MAX_CLASSES`], names in UTF-8. Images beside them are skipped.
-fn class_folders(walker: &mut Walker, dir: &Path) -> Result<Vec<Class>> {
-    let listing = walker.list(dir)?;
-    if listing.folders.is_empty() {
-        let shown = dir.display();
-        return Err(match listing.images.len() {
-            0 => Error::data(dir, format!("holds no class folders: images are read from {shown}/<class name>/, one sub-folder per class")),
-            n => Error::data(
-                dir,
-                format!("holds {n} images but no class folders: put images in one sub-folder per class ({shown}/<class name>/<image>)"),
-            ),
-        });
-    }
-    for image in listing.images {
-        walker.skip(image, "not in a class folder");
-    }
-    let mut classes = Vec::with_capacity(listing.folders.len());
-    for (name, path) in listing.folders {
-        match name.into_string() {
-            Ok(name) => classes.push((name, path)),
-            Err(name) => {
-                return Err(Error::data(&path, format!("a class folder's name must be UTF-8 text; {:?} is not", name.to_string_lossy())))
-            }
-        }
-    }
-    match classes.len() {
-        1 => Err(Error::data(dir, format!("needs at least two classes (class folders); it has one, {:?}", classes[0].0))),
-        n if n > MAX_CLASSES => {
-            Err(Error::data(dir, format!("has {n} class folders; at most {MAX_CLASSES} classes are read (labels are bytes)")))
-        }
-        _ => Ok(classes),
-    }
-}
-
-/// The classes of train/ and test/, which must be the same: each class's
-/// name and its two folders.
-fn split_classes(walker: &mut Walker, root: &Path) -> Result<Vec<(String, [PathBuf; 2])>> {
-    let listing = walker.list(root)?;
-    let other = listing.folders.into_iter().map(|(_, path)| path).filter(|p| !p.ends_with("train") && !p.ends_with("test"));
-    for path in other.chain(listing.images) {
-        walker.skip(path, "not read: the folder has train/ and test/, and only they are read");
-    }
-    let (train_dir, test_dir) = (root.join("train"), root.join("test"));
-    for dir in [&train_dir, &test_dir] {
-        if !walker.enter(dir)? {
-            return Err(Error::data(dir, "is the same folder as the other split's: train/ and test/ must be two folders"));
-        }
-    }
-    let train = class_folders(walker, &train_dir)?;
-    let test = class_folders(walker, &test_dir)?;
-    for ((a, a_dir), (b, b_dir)) in [((&train, &train_dir), (&test, &test_dir)), ((&test, &test_dir), (&train, &train_dir))] {
-        if let Some((name, _)) = a.iter().find(|(name, _)| !b.iter().any(|(other, _)| other == name)) {
-            let a_name = a_dir.file_name().unwrap_or_default().to_string_lossy();
-            return Err(Error::data(
-                b_dir,
-                format!("has no folder for the class {name:?}, which {a_name}/ has: both splits need the same classes"),
-            ));
-        }
-    }
-    let test: HashMap<String, PathBuf> = test.into_iter().collect();
-    Ok(train.into_iter().map(|(name, dir)| (test[&name].clone(), name, dir)).map(|(test, name, train)| (name, [train, test])).collect())
 }
 
 /// The index of a split in [`FolderScan::counts`].
@@ -149,33 +62,20 @@ fn no_images(walker: &Walker, dir: &Path) -> Error {
 /// [`FolderScan::skipped`]. Reads only what headers need; writes nothing.
 pub fn scan_folder(root: &Path, options: &FolderOptions) -> Result<FolderScan> {
     check_options(options)?;
-    check_root(root)?;
     let mut walker = Walker::new(options.strict);
-    walker.enter(root)?;
-    let splits = root.join("train").is_dir() && root.join("test").is_dir();
-    // Per class: (name, folders, each with the split it holds, if decided).
-    let mut classes: Vec<(String, Vec<(PathBuf, Option<Split>)>)> = Vec::new();
-    let layout = if splits {
-        for (name, [train, test]) in split_classes(&mut walker, root)? {
-            classes.push((name, vec![(train, Some(Split::Train)), (test, Some(Split::Test))]));
-        }
-        Layout::Splits
-    } else {
-        classes.extend(class_folders(&mut walker, root)?.into_iter().map(|(name, dir)| (name, vec![(dir, None)])));
-        Layout::HeldOut { test_split: options.test_split }
-    };
+    let (layout, classes) = find_classes(&mut walker, root, options)?;
     // Every class folder is entered before any is walked: a link from one
     // class into another's folder is then skipped, not read as the first's.
     let mut entered = Vec::new();
-    for (_, dirs) in &classes {
-        for (dir, _) in dirs {
+    for class in &classes {
+        for (dir, _) in &class.dirs {
             entered.push(walker.enter(dir)?);
         }
     }
     let mut candidates = Vec::new();
     let mut entered = entered.into_iter();
-    for (class, (_, dirs)) in classes.iter().enumerate() {
-        for (dir, split) in dirs {
+    for (class, folders) in classes.iter().enumerate() {
+        for (dir, split) in &folders.dirs {
             if entered.next() == Some(true) {
                 let images = walker.images_under(dir)?;
                 candidates.extend(images.into_iter().map(|path| Candidate { path, class, split: *split }));
@@ -200,8 +100,8 @@ pub fn scan_folder(root: &Path, options: &FolderOptions) -> Result<FolderScan> {
     for file in &files {
         counts[file.class][part(file.split)] += 1;
     }
-    for (class, (_, dirs)) in classes.iter().enumerate() {
-        for (dir, split) in dirs {
+    for (class, folders) in classes.iter().enumerate() {
+        for (dir, split) in &folders.dirs {
             if counts[class][split.map_or(0, part)] == 0 {
                 return Err(no_images(&walker, dir));
             }
@@ -216,7 +116,7 @@ pub fn scan_folder(root: &Path, options: &FolderOptions) -> Result<FolderScan> {
     let bytes = [channels, size.0, size.1].iter().try_fold(files.len() as u64, |n, &k| n.checked_mul(k as u64)).unwrap_or(u64::MAX);
     Ok(FolderScan {
         root: root.to_path_buf(),
-        class_names: classes.into_iter().map(|(name, _)| name).collect(),
+        class_names: classes.into_iter().map(|c| c.name).collect(),
         layout,
         files,
         counts,

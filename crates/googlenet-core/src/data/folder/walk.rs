@@ -132,7 +132,7 @@ impl Walker {
                         }
                     }
                 }
-                Err(e) => self.skip_unreadable(dir, format!("cannot read the folder: {}", super::scan::reason(e)))?,
+                Err(e) => self.skip_unreadable(dir, format!("cannot read the folder: {}", super::reason(e)))?,
             }
         }
         // os.walk's folders sorted by path, each folder's files by name.
