@@ -612,7 +612,8 @@ fn links_are_followed_but_no_folder_is_read_twice() {
     assert_eq!(data.class_names, ["a", "b", "c"]);
     assert_eq!(names(&data, Split::Train), ["a/0.png", "b/0.png", "b/file-link.png", "c/x.png", "c/y.png"]);
     assert_eq!(&data.train.pixels[12..], [50, 50, 50, 50, 60, 60, 60, 60], "class c is the linked folder's images");
-    let reason = |path: &str| skip_reason(&data.skipped, &dir.path(path)).unwrap_or_else(|| panic!("{path} not listed: {:?}", data.skipped));
+    let reason =
+        |path: &str| skip_reason(&data.skipped, &dir.path(path)).unwrap_or_else(|| panic!("{path} not listed: {:?}", data.skipped));
     assert!(reason("root/a/loop").contains("symbolic link loop"), "{}", reason("root/a/loop"));
     assert!(reason("root/a/sub/up").contains("symbolic link loop"), "{}", reason("root/a/sub/up"));
     assert!(reason("root/b/link-to-a").contains("read already"), "{}", reason("root/b/link-to-a"));
@@ -643,7 +644,8 @@ fn pipes_and_devices_among_the_files_do_not_block() {
     assert_eq!(reason("a/pipe"), "not an image file");
     assert!(reason("b/zero.png").contains("is a character device"), "{}", reason("b/zero.png"));
     let root = dir.0.clone();
-    let strict = within_time("a strict read of named pipes", move || load_folder(&root, &FolderOptions { strict: true, ..no_hold_out() }, &quiet));
+    let strict =
+        within_time("a strict read of named pipes", move || load_folder(&root, &FolderOptions { strict: true, ..no_hold_out() }, &quiet));
     let (path, message) = data_error(strict);
     assert_eq!(path, dir.path("a/pipe.png"), "{message}");
 }
