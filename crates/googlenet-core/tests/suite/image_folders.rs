@@ -498,9 +498,9 @@ fn a_class_without_images_is_refused_by_name() {
 #[test]
 fn more_than_256_classes_are_refused() {
     let dir = Folder::new("classes-257");
-    let png = grey_png(1, 1, 0);
+    let source = dir.write(".source.png", &grey_png(1, 1, 0));
     for i in 0..257 {
-        dir.write(format!("{i:03}/0.png"), &png);
+        std::fs::hard_link(&source, dir.mkdir(&format!("{i:03}")).join("0.png")).unwrap();
     }
     let (path, message) = data_error(scan_folder(&dir.0, &FolderOptions::default()));
     assert_eq!(path, dir.0);
@@ -746,14 +746,16 @@ fn too_many_bytes_are_refused_before_decoding() {
     assert!(message.contains("120 bytes: 30 images of 1×2×2 = 4 bytes each"), "{message}");
 }
 
-/// `classes` class folders of `per_class` identical tiny PNGs.
+/// `classes` class folders of `per_class` tiny PNGs: hard links to one file,
+/// which the loader opens and decodes each as its own. (Links, because
+/// writing each file's data costs here up to 0.5 ms a file, a link 0.015.)
 fn many_files(name: &str, classes: usize, per_class: usize) -> Folder {
     let dir = Folder::new(name);
-    let png = grey_png(4, 4, 9);
+    let source = dir.write(".source.png", &grey_png(4, 4, 9));
     for class in 0..classes {
         let class_dir = dir.mkdir(&format!("class {class}"));
         for i in 0..per_class {
-            std::fs::write(class_dir.join(format!("{i:06}.png")), &png).unwrap();
+            std::fs::hard_link(&source, class_dir.join(format!("{i:06}.png"))).unwrap();
         }
     }
     dir
