@@ -5,6 +5,7 @@
 //! normalized per batch, so nothing big is ever copied or converted wholesale.
 
 mod dataset;
+pub mod folder;
 pub mod idx;
 mod mnist;
 mod normalization;

@@ -22,6 +22,7 @@ mod engine;
 mod hostile_inputs;
 mod idx_limits;
 mod image;
+mod image_folders;
 mod label_smoothing;
 mod model;
 mod onnx_export;
