@@ -63,6 +63,16 @@ export declare class NativeDataset {
   take(count: number): NativeDataset
 }
 
+/** A folder read whole: its two splits and what was skipped. */
+export declare class NativeFolder {
+  get train(): NativeDataset
+  get test(): NativeDataset
+  /** `'splits'` or `'held-out'`. */
+  get layout(): string
+  /** Files left out (damaged, unreadable, not images), with why. */
+  get skipped(): Array<NativeSkipped>
+}
+
 /** A model held in Rust; training and inference run on libuv's thread pool. */
 export declare class NativeModel {
   /**
@@ -258,6 +268,13 @@ export declare function latestCheckpointIn(dir: string): NativeCheckpointFile
 export declare function loadIdxFiles(images: string, labels: string): Promise<NativeDataset>
 
 /**
+ * Reads a folder of labelled images into a training and a test split,
+ * decoding on every core; `onProgress` hears how far decoding got (at
+ * most every 100 ms, and at the end).
+ */
+export declare function loadImageFolder(root: string, options: NativeFolderOptions, onProgress?: ((progress: NativeLoadProgress) => void) | undefined | null): Promise<NativeFolder>
+
+/**
  * Reads one split of an MNIST-format folder (the four standard names, raw
  * or `.gz`) off the event loop.
  */
@@ -394,6 +411,52 @@ export interface NativeEvalResult {
   predictions?: Buffer
 }
 
+/**
+ * How a folder is read; absent fields take the core's defaults (the
+ * `folder` options of the schema, checked there before they get here).
+ */
+export interface NativeFolderOptions {
+  testSplit?: number
+  splitSeed?: number
+  channels?: number
+  height?: number
+  width?: number
+  strict?: boolean
+}
+
+/** What the header pass found: no pixel decoded. */
+export interface NativeFolderScan {
+  root: string
+  classNames: Array<string>
+  /** `'splits'` (the folder's train/ and test/) or `'held-out'`. */
+  layout: string
+  /** The share held out per class (for `'held-out'`). */
+  testSplit?: number
+  /** Per class, its training and test image counts. */
+  trainCounts: Array<number>
+  testCounts: Array<number>
+  /** Image sizes, most common first. */
+  sizes: Array<NativeImageSize>
+  colourImages: number
+  channels: number
+  height: number
+  width: number
+  /** Bytes one decoded image takes (channels × height × width). */
+  bytesPerImage: number
+  /** Bytes the decoded set takes. */
+  bytes: number
+  /** The most a folder may decode to. */
+  maxBytes: number
+  skipped: Array<NativeSkipped>
+}
+
+/** One image size of a folder and how many images have it. */
+export interface NativeImageSize {
+  height: number
+  width: number
+  count: number
+}
+
 /** The image size a model takes. */
 export interface NativeInputSize {
   channels: number
@@ -408,6 +471,12 @@ export interface NativeLayerSummary {
   params: number
   /** Multiply-accumulates per image (a double: may exceed 2^32). */
   macs: number
+}
+
+/** Images decoded so far, and in all. */
+export interface NativeLoadProgress {
+  done: number
+  total: number
 }
 
 /** The metadata of a saved model. */
@@ -511,6 +580,12 @@ export interface NativeSetting {
   value: number | boolean | string
 }
 
+/** A file left out of a folder, and why. */
+export interface NativeSkipped {
+  path: string
+  reason: string
+}
+
 /** A trace: the steps that ran, and the error of the layer that did not fit. */
 export interface NativeTrace {
   steps: Array<NativeTraceStep>
@@ -543,6 +618,12 @@ export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 export declare function resolveFitRecipe(options: Record<string, unknown>): Array<NativeSetting>
 
 export declare function runtimeInfo(): NativeRuntimeInfo
+
+/**
+ * Reads the headers of a folder of images: its classes, counts, sizes and
+ * what would be skipped, without decoding a pixel. Errors name the path.
+ */
+export declare function scanImageFolder(root: string, options: NativeFolderOptions): Promise<NativeFolderScan>
 
 /**
  * Every layer of a fresh `model` (a zoo name, or a description's JSON;

@@ -773,9 +773,10 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadIdxFiles, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, resolveFitRecipe, runtimeInfo, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeFolder, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadIdxFiles, loadImageFolder, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, resolveFitRecipe, runtimeInfo, scanImageFolder, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
+export { NativeFolder }
 export { NativeModel }
 export { benchmarkModel }
 export { checkCheckpointDirFor }
@@ -790,6 +791,7 @@ export { DEFAULT_MODEL }
 export { describeModel }
 export { latestCheckpointIn }
 export { loadIdxFiles }
+export { loadImageFolder }
 export { loadMnistSplit }
 export { MAX_BATCH_SIZE }
 export { MAX_DESCRIPTION_BYTES }
@@ -799,6 +801,7 @@ export { optionSchema }
 export { readDigitImage }
 export { resolveFitRecipe }
 export { runtimeInfo }
+export { scanImageFolder }
 export { summarizeModel }
 export { traceModel }
 export { useThreads }

@@ -136,6 +136,8 @@ ${settingsInterface('PredictSettings', 'The options of {@link Model.predict} and
 
 ${settingsInterface('CompareSettings', 'The options of {@link compareModels} that the core checks; every one is optional.', 'compare')}
 
+${settingsInterface('FolderSettings', 'How {@link loadData} and {@link Dataset.fromFolder} read a folder of images; every one is optional.', 'folder')}
+
 /** Every option of every command, as the core declares them, in help's order. */
 export const OPTION_SCHEMA: readonly OptionSpec[] = ${JSON.stringify(
   schema.map((s) => ({

@@ -4,10 +4,11 @@
  * or a folder of images in one sub-folder per class.
  * @module
  */
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { addonPath } from './addon-path.js'
 import { type Dataset, nativeDataset, wrapNativeDataset } from './dataset.js'
+import { type FolderOptions, type SkippedFile, loadFolder } from './folder.js'
 import { type MnistData, loadMnist } from './mnist.js'
 import { nativeBinding } from './native.js'
 import { checkOptionsObject } from './options.js'
@@ -20,11 +21,15 @@ export interface IdxFiles {
   testLabels: string
 }
 
-/** Options of {@link loadData}: one of `dir` and `files` (neither: the bundled MNIST). */
-export interface LoadDataOptions {
+/**
+ * Options of {@link loadData}: one of `dir` and `files` (neither: the
+ * bundled MNIST), and for a folder of images how to read it.
+ */
+export interface LoadDataOptions extends FolderOptions {
   /**
    * An MNIST-format folder (`train-images-idx3-ubyte`, `train-labels-idx1-ubyte`,
-   * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each raw or `.gz`).
+   * `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`, each raw or `.gz`),
+   * or a folder of images, one sub-folder per class (see {@link Dataset.fromFolder}).
    */
   dir?: string
   /** IDX files under other names. */
@@ -35,6 +40,10 @@ export interface LoadDataOptions {
 export interface LoadedData extends MnistData {
   /** The classes' names, shared by both splits. */
   classNames: readonly string[]
+  /** `'idx'` for IDX files, `'folder'` for a folder of images. */
+  kind: 'idx' | 'folder'
+  /** Files a folder of images left out, with why (none for IDX). */
+  skipped: SkippedFile[]
 }
 
 const IDX_FILE_KEYS = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const
@@ -52,10 +61,24 @@ export function isMnistFolder(dir: string): boolean {
  *   when one is missing, truncated or corrupt, or holds no images
  */
 export async function loadData(options?: LoadDataOptions): Promise<LoadedData> {
-  const { dir, files } = checkOptionsObject('options', options)
+  const { dir, files, ...folder } = checkOptionsObject('options', options)
   if (dir !== undefined && files !== undefined) throw new TypeError('give dir or files, not both')
+  if (dir !== undefined && typeof dir !== 'string') throw new TypeError('dir must be a string')
+  if (dir !== undefined && !isMnistFolder(dir) && isFolder(dir)) {
+    const { train, test, classNames, skipped } = await loadFolder(dir, folder)
+    return { train, test, classNames, kind: 'folder', skipped }
+  }
   const data = files === undefined ? await loadMnist(dir === undefined ? {} : { dir }) : await loadIdxFiles(files)
-  return sameClasses(data)
+  return { ...sameClasses(data), kind: 'idx', skipped: [] }
+}
+
+/** Whether `path` is a folder (following links). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 async function loadIdxFiles(files: IdxFiles): Promise<MnistData> {
@@ -70,7 +93,7 @@ async function loadIdxFiles(files: IdxFiles): Promise<MnistData> {
 }
 
 /** Both splits under the longer of their class lists (the core checks that it extends the other). */
-function sameClasses({ train, test }: MnistData): LoadedData {
+function sameClasses({ train, test }: MnistData): MnistData & { classNames: readonly string[] } {
   const names = train.classNames.length >= test.classNames.length ? train.classNames : test.classNames
   const renamed = (d: Dataset): Dataset =>
     d.classNames.length === names.length ? d : wrapNativeDataset(nativeDataset(d, 'dataset').withClassNames([...names]))

@@ -3,6 +3,7 @@
  * @module
  */
 import { nativeBinding, type NativeDataset } from './native.js'
+import { type FolderData, type FolderOptions, loadFolder } from './folder.js'
 import { checkInteger, checkOptionsObject } from './options.js'
 
 /** Image size options of {@link Dataset.fromArrays} (grey images). */
@@ -75,6 +76,22 @@ export class Dataset {
     }
     // The core checks the sizes, the labels and the names (RangeError, its message).
     return wrap(nativeBinding().NativeDataset.fromArrays(images, labels, channels, height, width, classNames ? [...classNames] : undefined))
+  }
+
+  /**
+   * Loads a folder of labelled images, `root/<class name>/<images>` (PNG,
+   * JPEG, BMP, GIF, WebP; classes sorted by name, as torchvision's
+   * `ImageFolder`), into a training and a test split: the folder's own
+   * `train/` and `test/` when both are there, else `testSplit` (0.1) of each
+   * class held out by `splitSeed`. Grey or colour and the image size come
+   * from the images unless set; images of another size are resized
+   * (bilinear, aspect not kept). Damaged files are skipped and listed
+   * (`strict` refuses them). Decoding runs on every core, off the event loop.
+   * @throws TypeError/RangeError for bad options; (rejects) Error naming the folder or file when it
+   *   is missing or empty, has one class or a class without images, or holds more than 4 GiB decoded
+   */
+  static fromFolder(root: string, options?: FolderOptions): Promise<FolderData> {
+    return loadFolder(root, options)
   }
 
   /** Number of images. */

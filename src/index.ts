@@ -76,6 +76,7 @@ export {
 } from './insight.js'
 export { defaultMnistDir, loadMnist, type LoadMnistOptions, type MnistData } from './mnist.js'
 export { type IdxFiles, type LoadDataOptions, type LoadedData, loadData } from './data.js'
+export { type FolderData, type FolderOptions, type FolderScan, type SkippedFile, scanFolder } from './folder.js'
 export { type DepthRule, type ModelEntry, defaultModel, modelCatalog, modelNames, models } from './catalog.js'
 export { Model, createModel } from './model.js'
 export { onnxFormat, type OnnxFormat } from './onnx.js'

@@ -34,12 +34,13 @@ import type {
   TrainingHistory,
 } from './types.js'
 
-/** Per-class accuracy and the `classes`×`classes` confusion matrix of `predictions` against `labels`. */
+/** Per-class accuracy and the classes×classes confusion matrix of `predictions` against `labels`. */
 function confusionOf(
   labels: Uint8Array,
   predictions: Uint8Array,
-  classes: number,
-): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions'> {
+  classNames: readonly string[],
+): Pick<DetailedEvaluation, 'perClass' | 'confusion' | 'predictions' | 'classNames'> {
+  const classes = classNames.length
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
   labels.forEach((label, i) => {
     confusion[label][predictions[i]] += 1
@@ -47,9 +48,9 @@ function confusionOf(
   const perClass: ClassAccuracy[] = confusion.map((row, label) => {
     const total = row.reduce((a, b) => a + b, 0)
     const correct = row[label]
-    return { label, correct, total, accuracy: total === 0 ? 0 : correct / total }
+    return { label, name: classNames[label], correct, total, accuracy: total === 0 ? 0 : correct / total }
   })
-  return { perClass, confusion, predictions }
+  return { perClass, confusion, predictions, classNames: [...classNames] }
 }
 
 /** Lets callbacks queued by native code run before a fit settles. */
@@ -397,7 +398,7 @@ export class Model {
     const r = await this.#native.evaluate(data, batchSize, confusion)
     const result: EvaluationResult = { accuracy: r.accuracy, correct: r.correct, total: r.total, loss: r.loss }
     if (!confusion || !r.predictions) return result
-    return { ...result, ...confusionOf(data.labels(), new Uint8Array(r.predictions), this.classes) }
+    return { ...result, ...confusionOf(data.labels(), new Uint8Array(r.predictions), this.classNames) }
   }
 
   /**

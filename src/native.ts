@@ -22,6 +22,7 @@ export type {
   NativeDigitImage,
   NativeEpochSummary,
   NativeEvalResult,
+  NativeFolderOptions,
   NativeModel,
   NativeModelInfo,
   NativeProgressEvent,

@@ -13,10 +13,10 @@ import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
 import { nativeBinding } from './native.js'
 import { FIT_DEFAULTS, checkInteger, checkOptions, checkOptionsObject } from './options.js'
-import type { CheckpointInfo, DataSettings, Device, FitOptions, TrainingHistory } from './types.js'
+import type { CheckpointInfo, DataSettings, Device, FitOptions, FolderSettings, TrainingHistory } from './types.js'
 
 /** Options of {@link train}: the fit options (less `validation`) plus where the data comes from. */
-export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'>, DataSettings {
+export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'>, DataSettings, FolderSettings {
   /**
    * A zoo name, or a description of one's own (see {@link network},
    * {@link descriptions}); default: {@link defaultModel}.
@@ -32,6 +32,8 @@ export interface TrainOptions extends Omit<FitOptions, 'validation' | 'resume'>,
   dir?: string
   /** IDX files under other names, instead of `dir` (see {@link IdxFiles}). */
   files?: IdxFiles
+  /** Hears how far decoding a folder of images got (see {@link Dataset.fromFolder}). */
+  onDataProgress?: (done: number, total: number) => void
   /**
    * Continue the run of this checkpoint (a file, or a folder whose furthest
    * checkpoint is taken; see {@link Model.loadCheckpoint}). The model and
@@ -92,7 +94,9 @@ function checkDataOptions(o: Partial<TrainOptions>): void {
 
 /** The splits `o` names, cut to `limit` and `testLimit`; `all` is the whole training split. */
 async function loadSplits(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset; all: Dataset }> {
-  const data = await loadData({ ...(o.dir === undefined ? {} : { dir: o.dir }), ...(o.files === undefined ? {} : { files: o.files }) })
+  const { dir, files, testSplit, splitSeed, channels, height, width, strict, onDataProgress } = o
+  const folder = { testSplit, splitSeed, channels, height, width, strict, onProgress: onDataProgress }
+  const data = await loadData({ ...(dir === undefined ? {} : { dir }), ...(files === undefined ? {} : { files }), ...folder })
   if (fit.signal?.aborted) throw abortError(fit.signal)
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)

@@ -12,6 +12,7 @@ export type {
   EvaluateSettings,
   FitRecipe,
   FitSettings,
+  FolderSettings,
   ModelName,
   ModelSettings,
   OptimizerName,
@@ -177,10 +178,12 @@ export interface EvaluationResult {
   loss: number
 }
 
-/** How well one class (digit) was recognized. */
+/** How well one class was recognized. */
 export interface ClassAccuracy {
-  /** The true class, 0..9. */
+  /** The true class's index (0..9 for digits). */
   label: number
+  /** Its name ({@link Model.classNames}). */
+  name: string
   /** Images of this class classified correctly. */
   correct: number
   /** Images of this class. */
@@ -191,8 +194,10 @@ export interface ClassAccuracy {
 
 /** {@link EvaluationResult} with the per-class view, from `evaluate(dataset, { confusion: true })`. */
 export interface DetailedEvaluation extends EvaluationResult {
-  /** One entry per class, 0..9. */
+  /** One entry per class, in class order. */
   perClass: ClassAccuracy[]
+  /** The model's class names, one per row and column of `confusion`. */
+  classNames: string[]
   /** `confusion[trueLabel][predictedLabel]`: image counts, classes × classes. */
   confusion: number[][]
   /** The predicted class of every image, in dataset order. */

@@ -23,10 +23,11 @@ function evaluationOf(labels: Uint8Array, predictions: Uint8Array, probabilities
   })
   const perClass = confusion.map((row, label) => {
     const total = row.reduce((a, b) => a + b, 0)
-    return { label, correct: row[label], total, accuracy: total === 0 ? 0 : row[label] / total }
+    return { label, name: String(label), correct: row[label], total, accuracy: total === 0 ? 0 : row[label] / total }
   })
   const correct = perClass.reduce((sum, c) => sum + c.correct, 0)
-  return { accuracy: correct / labels.length, correct, total: labels.length, loss: loss / labels.length, perClass, confusion, predictions }
+  const classNames = perClass.map((c) => c.name)
+  return { accuracy: correct / labels.length, correct, total: labels.length, loss: loss / labels.length, perClass, classNames, confusion, predictions }
 }
 
 /** The first `max` misclassified images, with their pixels and the predicted class's probability. */

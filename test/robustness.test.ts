@@ -280,7 +280,7 @@ describe('a panic inside the addon', () => {
       } catch (error) {
         console.log(error instanceof Error ? 'Error:' : 'not an Error:', error.message)
       }
-      const data = binding.NativeDataset.fromArrays(new Uint8Array(28 * 28 * 8), new Uint8Array(8), 28, 28)
+      const data = binding.NativeDataset.fromArrays(new Uint8Array(28 * 28 * 8), new Uint8Array(8), 1, 28, 28)
       console.log('evaluated', (await model.evaluate(data)).total)
       model.save(${JSON.stringify(join(scratch, `after-${during}-panic.safetensors`))}, { model: 'lenet5', epochs: 0, version: '' })
       console.log('saved')

@@ -12,6 +12,7 @@ import { addBenchCommand } from './bench-command.js'
 import { addCompareCommand } from './compare-command.js'
 import { addCostCommand } from './cost-command.js'
 import { addExportCommand } from './export-command.js'
+import { addInfoCommand } from './info-command.js'
 import { addInsightCommands } from './insight-commands.js'
 import { addPredictCommand } from './predict-command.js'
 import { addServeCommand } from './serve-command.js'
@@ -62,6 +63,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
   })
   addTrainCommand(program, io, done)
   addTestCommand(program, io, done)
+  addInfoCommand(program, io, done)
   addBenchCommand(program, io, done)
   addCostCommand(program, io, done)
   addInsightCommands(program, io, done)

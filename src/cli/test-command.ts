@@ -26,23 +26,29 @@ Examples:
   $ googlenet-native test --load model.safetensors --json | jq .perClass
   $ googlenet-native test --load model.safetensors --report test.html
 
-The confusion matrix counts test images by true digit (rows) and predicted
-digit (columns); the diagonal holds the correct ones.`
+The confusion matrix counts test images by true class (rows) and predicted
+class (columns, by index); the diagonal holds the correct ones. Classes are
+named as the model names them: digits 0..9, or the training folder's names.`
+
+/** A class as the tables show it: its index, and its name where that says more ("1 Trouser"). */
+export function classLabel(label: number, name: string): string {
+  return name === String(label) ? name : `${label} ${name}`
+}
 
 /** The text output: accuracy, a per-class table and the confusion matrix. */
 export function formatEvaluation(e: DetailedEvaluation): string {
   const perClass = table(
     [
-      ['digit', 'correct', 'total', 'accuracy'],
-      ...e.perClass.map((c) => [String(c.label), formatCount(c.correct), formatCount(c.total), `${(100 * c.accuracy).toFixed(2)} %`]),
+      ['class', 'correct', 'total', 'accuracy'],
+      ...e.perClass.map((c) => [classLabel(c.label, c.name), formatCount(c.correct), formatCount(c.total), `${(100 * c.accuracy).toFixed(2)} %`]),
     ],
     1,
   )
-  const digits = e.confusion.map((_, i) => String(i))
-  const confusion = table([['true\\pred', ...digits], ...e.confusion.map((row, i) => [String(i), ...row.map(String)])], 1)
+  const indices = e.confusion.map((_, i) => String(i))
+  const confusion = table([['true\\pred', ...indices], ...e.confusion.map((row, i) => [String(i), ...row.map(String)])], 1)
   return (
     `test accuracy ${(100 * e.accuracy).toFixed(2)} % [${e.correct}/${e.total}], mean loss ${e.loss.toFixed(4)}\n\n` +
-    `${perClass}\n\nconfusion matrix (rows: true digit, columns: predicted)\n${confusion}\n`
+    `${perClass}\n\nconfusion matrix (rows: true class, columns: predicted, by index)\n${confusion}\n`
   )
 }
 

@@ -5,6 +5,7 @@
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
+import { addFolderOptions } from './folder-flags.js'
 import type { Model } from '../model.js'
 import { modelFileOption } from './model-flags.js'
 import { errorMessage, isAbortError } from '../errors.js'
@@ -56,8 +57,13 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(modelChoices(new Option('--model <name>', 'model to train')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
-  return addSchemaOptions(command, 'fit')
-    .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
+  const withData = addSchemaOptions(command, 'fit')
+    .addOption(new Option('--data <dir>', 'MNIST-format folder of IDX files, or a folder of images in one sub-folder per class (default: the bundled MNIST)'))
+    .addOption(new Option('--train-images <file>', 'IDX images file under another name (with --train-labels, --test-images, --test-labels)'))
+    .addOption(new Option('--train-labels <file>', 'IDX labels of --train-images'))
+    .addOption(new Option('--test-images <file>', 'IDX images file of the test split'))
+    .addOption(new Option('--test-labels <file>', 'IDX labels of --test-images'))
+  return addFolderOptions(withData)
     .addOption(schemaOption(optionSpec('data', 'limit')))
     .addOption(schemaOption(optionSpec('data', 'testLimit')))
     .addOption(deviceOption())
@@ -149,6 +155,8 @@ function trainOptions(flags: TrainFlags, signal: AbortSignal): TrainOptions {
     device: flags.device,
     signal,
     ...(flags.data === undefined ? {} : { dir: flags.data }),
+    ...(flags.files === undefined ? {} : { files: flags.files }),
+    ...flags.folder,
     ...(flags.limit === undefined ? {} : { limit: flags.limit }),
     ...(flags.testLimit === undefined ? {} : { testLimit: flags.testLimit }),
     ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir, startOver: flags.startOver }),

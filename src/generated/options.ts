@@ -8,7 +8,7 @@ import type { OptionSpec } from '../option-spec.js'
 export type { OptionSpec }
 
 /** The commands the core declares options for (`fit` is also the `train` command). */
-export type OptionCommand = 'fit' | 'bench' | 'model' | 'data' | 'evaluate' | 'compare' | 'trace' | 'predict' | 'serve'
+export type OptionCommand = 'fit' | 'bench' | 'model' | 'data' | 'evaluate' | 'compare' | 'trace' | 'predict' | 'folder' | 'serve'
 
 /**
  * The name of a model of the zoo: a name or an alias of {@link modelCatalog}
@@ -251,6 +251,40 @@ export interface CompareSettings {
    * Must be an integer in [0, 4294967295]; default 0.
    */
   seed?: number
+}
+
+/** How {@link loadData} and {@link Dataset.fromFolder} read a folder of images; every one is optional. */
+export interface FolderSettings {
+  /**
+   * Share of each class held out for testing, when the folder has no train/ and test/.
+   * Must be a finite number in [0, 1); default 0.1.
+   */
+  testSplit?: number
+  /**
+   * Seed of the held-out split (apart from the training seed, so runs of several seeds test on the same images).
+   * Must be an integer in [0, 4294967295]; default 0.
+   */
+  splitSeed?: number
+  /**
+   * 1 (grey) or 3 (colour); default: 3 when any image has colour, else 1.
+   * Must be an integer in [1, 3]; default none.
+   */
+  channels?: number
+  /**
+   * Image height every image is resized to (default: the most common size).
+   * Must be an integer in [1, 8192]; default none.
+   */
+  height?: number
+  /**
+   * Image width every image is resized to (default: the most common size).
+   * Must be an integer in [1, 8192]; default none.
+   */
+  width?: number
+  /**
+   * Refuse a damaged or unreadable image instead of skipping it with a warning.
+   * Must be a boolean; default false.
+   */
+  strict?: boolean
 }
 
 /** Every option of every command, as the core declares them, in help's order. */
@@ -949,6 +983,132 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "recipe": false,
     "placeholder": "w",
     "doc": "image width in pixels (default: the model's input width)"
+  },
+  {
+    "command": "folder",
+    "name": "testSplit",
+    "flag": "--test-split",
+    "kind": "decimal",
+    "rule": "a finite number in [0, 1)",
+    "min": 0,
+    "minInclusive": true,
+    "max": 1,
+    "maxInclusive": false,
+    "choices": null,
+    "default": 0.1,
+    "defaultByOptimizer": null,
+    "defaultText": "0.1",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "f",
+    "doc": "share of each class held out for testing, when the folder has no train/ and test/"
+  },
+  {
+    "command": "folder",
+    "name": "splitSeed",
+    "flag": "--split-seed",
+    "kind": "whole",
+    "rule": "an integer in [0, 4294967295]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "seed of the held-out split (apart from the training seed, so runs of several seeds test on the same images)"
+  },
+  {
+    "command": "folder",
+    "name": "channels",
+    "flag": "--channels",
+    "kind": "whole",
+    "rule": "an integer in [1, 3]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 3,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "c",
+    "doc": "1 (grey) or 3 (colour); default: 3 when any image has colour, else 1"
+  },
+  {
+    "command": "folder",
+    "name": "height",
+    "flag": "--height",
+    "kind": "whole",
+    "rule": "an integer in [1, 8192]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 8192,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "h",
+    "doc": "image height every image is resized to (default: the most common size)"
+  },
+  {
+    "command": "folder",
+    "name": "width",
+    "flag": "--width",
+    "kind": "whole",
+    "rule": "an integer in [1, 8192]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 8192,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "w",
+    "doc": "image width every image is resized to (default: the most common size)"
+  },
+  {
+    "command": "folder",
+    "name": "strict",
+    "flag": "--strict",
+    "kind": "flag",
+    "rule": "a boolean",
+    "min": null,
+    "minInclusive": false,
+    "max": null,
+    "maxInclusive": false,
+    "choices": null,
+    "default": false,
+    "defaultByOptimizer": null,
+    "defaultText": "false",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "",
+    "doc": "refuse a damaged or unreadable image instead of skipping it with a warning"
   },
   {
     "command": "serve",

@@ -9,8 +9,14 @@ import { needsLightText, rampColor } from './colors.js'
 import { countOf, formatPercent } from './format.js'
 import { element, px, svg, text } from './svg.js'
 
-const CELL = 36
-const LEFT = 64
+/** Cell side: 36 px up to 20 classes, smaller beyond, never under 14 (47 classes fit in 660 px). */
+const MAX_CELL = 36
+const MIN_CELL = 14
+const GRID_PX = 720
+/** Cells smaller than this hold no count (the count is in the cell's tooltip). */
+const COUNT_CELL = 26
+/** Row labels show a class's index and name, cut to this many characters. */
+const NAME_CHARS = 18
 const TOP = 56
 const BAR_GAP = 28
 const BAR_WIDTH = 110
@@ -27,10 +33,24 @@ function intensity(count: number, max: number): number {
   return max > 0 ? Math.log1p(count) / Math.log1p(max) : 0
 }
 
-/** The heat map and per-class accuracy of `evaluation` as one `<svg>`. */
-export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion' | 'perClass'>): string {
+/** A class as a row label: its index, and its name where that says more. */
+function rowLabel(k: number, name: string | undefined): string {
+  if (name === undefined || name === String(k)) return String(k)
+  return `${k} ${name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name}`
+}
+
+/**
+ * The heat map and per-class accuracy of `evaluation` as one `<svg>`: rows
+ * are labelled with each class's index and name, columns with its index.
+ */
+export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion' | 'perClass'> & { classNames?: readonly string[] }): string {
   const matrix = evaluation.confusion
   const classes = matrix.length
+  const names = evaluation.classNames ?? []
+  const CELL = Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(GRID_PX / Math.max(classes, 1))))
+  const labels = Array.from({ length: classes }, (_, k) => rowLabel(k, names[k]))
+  const LEFT = 40 + 7 * Math.max(...labels.map((l) => l.length), 2)
+  const small = CELL < COUNT_CELL
   const max = matrix.reduce((m, row) => row.reduce((r, c) => Math.max(r, c), m), 0)
   const gridRight = LEFT + classes * CELL
   const gridBottom = TOP + classes * CELL
@@ -51,9 +71,10 @@ export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion
       'font-weight': 600,
     }),
   )
+  const labelSize = small ? 9 : 12
   for (let k = 0; k < classes; k++) {
-    parts.push(text(String(k), { x: LEFT + (k + 0.5) * CELL, y: TOP - 10, 'text-anchor': 'middle', fill: INK }))
-    parts.push(text(String(k), { x: LEFT - 10, y: TOP + (k + 0.5) * CELL + 4, 'text-anchor': 'end', fill: INK }))
+    parts.push(text(String(k), { x: LEFT + (k + 0.5) * CELL, y: TOP - 10, 'text-anchor': 'middle', fill: INK, 'font-size': labelSize }))
+    parts.push(text(labels[k], { x: LEFT - 10, y: TOP + (k + 0.5) * CELL + 4, 'text-anchor': 'end', fill: INK, 'font-size': labelSize }))
   }
 
   matrix.forEach((row, actual) => {
@@ -62,7 +83,7 @@ export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion
       const x = LEFT + predicted * CELL
       const y = TOP + actual * CELL
       const diagonal = actual === predicted
-      const tooltip = `true ${actual}, predicted ${predicted}: ${countOf(count, 'image')}`
+      const tooltip = `true ${labels[actual]}, predicted ${labels[predicted]}: ${countOf(count, 'image')}`
       parts.push(
         element(
           'rect',
@@ -78,6 +99,7 @@ export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion
           `<title>${tooltip}</title>`,
         ),
       )
+      if (small) return
       parts.push(
         text(String(count), {
           class: 'cell-count',
@@ -91,23 +113,24 @@ export function confusionHeatmap(evaluation: Pick<DetailedEvaluation, 'confusion
     })
   })
 
-  parts.push(perClassBars(evaluation.perClass, classes, barsLeft))
-  parts.push(colorScale(max, scaleTop, classes * CELL))
+  parts.push(perClassBars(evaluation.perClass, classes, barsLeft, CELL))
+  parts.push(colorScale(max, scaleTop, LEFT, classes * CELL))
   return svg(width, height, 'Confusion matrix of the test set, with per-class accuracy', parts.join(''))
 }
 
 /** One bar per true class, level with its row, 0–100 % wide, with the value written after it. */
-function perClassBars(perClass: readonly ClassAccuracy[], classes: number, left: number): string {
+function perClassBars(perClass: readonly ClassAccuracy[], classes: number, left: number, CELL: number): string {
+  const inset = Math.min(10, CELL / 4)
   const parts = [text('per-class accuracy', { x: left, y: TOP - 10, fill: INK, 'font-weight': 600 })]
   for (let k = 0; k < classes; k++) {
     const y = TOP + k * CELL
-    parts.push(element('rect', { x: left, y: y + 10, width: BAR_WIDTH, height: CELL - 20, fill: '#eef0f2' }))
+    parts.push(element('rect', { x: left, y: y + inset, width: BAR_WIDTH, height: CELL - 2 * inset, fill: '#eef0f2' }))
     const entry = perClass.find((c) => c.label === k)
     if (entry === undefined || entry.total === 0) {
       parts.push(text('no images', { x: left + BAR_WIDTH + 6, y: y + CELL / 2 + 4, fill: '#8a9099' }))
       continue
     }
-    parts.push(element('rect', { x: left, y: y + 10, width: BAR_WIDTH * entry.accuracy, height: CELL - 20, fill: BAR_COLOR }))
+    parts.push(element('rect', { x: left, y: y + inset, width: BAR_WIDTH * entry.accuracy, height: CELL - 2 * inset, fill: BAR_COLOR }))
     parts.push(text(formatPercent(entry.accuracy, 1), { x: left + BAR_WIDTH + 6, y: y + CELL / 2 + 4, fill: INK }))
   }
   return parts.join('')
@@ -118,7 +141,7 @@ function perClassBars(perClass: readonly ClassAccuracy[], classes: number, left:
  * largest count; a power of ten too close to that last tick is skipped so
  * the labels do not overlap.
  */
-function colorScale(max: number, top: number, width: number): string {
+function colorScale(max: number, top: number, LEFT: number, width: number): string {
   const stops = [0, 0.25, 0.5, 0.75, 1]
     .map((t) => element('stop', { offset: t, 'stop-color': rampColor(t) }))
     .join('')

@@ -13,7 +13,7 @@
 //!
 //! Exits with 1 if any check fails.
 
-use googlenet_core::data::{Normalization};
+use googlenet_core::data::Normalization;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 

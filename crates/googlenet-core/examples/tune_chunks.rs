@@ -32,7 +32,8 @@ fn main() -> googlenet_core::Result<()> {
         chunks = vec![1, 2, 3, 4, 6, 8];
     }
     let data = load_mnist_split(&dir, Split::Train)?.take(BATCH * BATCHES);
-    let batches: Vec<_> = (0..BATCHES).map(|b| data.gather(&(b * BATCH..(b + 1) * BATCH).collect::<Vec<_>>(), data.normalization())).collect();
+    let batches: Vec<_> =
+        (0..BATCHES).map(|b| data.gather(&(b * BATCH..(b + 1) * BATCH).collect::<Vec<_>>(), data.normalization())).collect();
     let model = build_model(&name, 0, &candle_core::Device::Cpu)?;
     for chunk in chunks {
         let mut engine = Engine::for_model(model.as_ref())?.expect("every zoo model has an engine").with_chunk(chunk);

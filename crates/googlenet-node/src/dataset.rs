@@ -18,8 +18,13 @@ pub struct NativeDataset {
 
 impl NativeDataset {
     fn new(inner: Dataset, file: Option<String>) -> Self {
-        let origin = file.map(|f| (f, inner.len()));
-        Self { inner: Arc::new(inner), origin }
+        Self::shared(Arc::new(inner), file)
+    }
+
+    /// A handle on a dataset others hold too; `source` names where it came from.
+    pub(crate) fn shared(inner: Arc<Dataset>, source: Option<String>) -> Self {
+        let origin = source.map(|f| (f, inner.len()));
+        Self { inner, origin }
     }
 }
 

@@ -54,7 +54,13 @@ pub fn resolve(model: &str, depth: Option<u32>) -> googlenet_core::Result<Descri
 
 /// A freshly initialized model that `model` stands for (see [`resolve`]),
 /// made for `data` when given (see [`build_model_for_data`]).
-pub fn build(model: &str, seed: u64, depth: Option<u32>, data: Option<&Dataset>, device: &Device) -> googlenet_core::Result<Box<dyn Model>> {
+pub fn build(
+    model: &str,
+    seed: u64,
+    depth: Option<u32>,
+    data: Option<&Dataset>,
+    device: &Device,
+) -> googlenet_core::Result<Box<dyn Model>> {
     let depth = depth.map(|d| d as usize);
     let spec = if is_json(model) {
         refuse_depth(depth)?;

@@ -13,6 +13,7 @@ mod description;
 mod device;
 mod errors;
 mod files;
+mod folder;
 mod image;
 mod model;
 mod onnx;

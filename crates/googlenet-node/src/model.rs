@@ -85,7 +85,14 @@ impl NativeModel {
     /// that breaks a rule or does not fit its input or the data throws a
     /// `RangeError` with the core's message (naming the JSON path at fault).
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, name: String, seed: u32, device: Option<String>, depth: Option<u32>, data: Option<&NativeDataset>) -> Result<Self> {
+    pub fn new(
+        env: Env,
+        name: String,
+        seed: u32,
+        device: Option<String>,
+        depth: Option<u32>,
+        data: Option<&NativeDataset>,
+    ) -> Result<Self> {
         let device = parse_device(device.as_deref().unwrap_or("cpu"))?;
         let data = data.map(|d| d.inner.clone());
         let model = range_checked(&env, guarded(|| build(&name, seed as u64, depth, data.as_deref(), &device)))?;

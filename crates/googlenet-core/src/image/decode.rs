@@ -7,8 +7,8 @@ use ::image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, Luma};
 
 use super::ImageError;
 
-/// The widest and tallest image decoded: far beyond any photo of a digit.
-pub const MAX_SIDE: u32 = 8192;
+/// The widest and tallest image decoded (the options table declares it).
+pub const MAX_SIDE: u32 = crate::options::MAX_IMAGE_SIDE as u32;
 /// The most the decoder may allocate for one image (an 8192×8192 RGBA image
 /// fits). The decoder checks the size the header claims against it before
 /// it allocates, so a small file cannot make it reserve gigabytes.

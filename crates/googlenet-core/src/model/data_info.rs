@@ -70,7 +70,8 @@ impl DataInfo {
     /// file written before models kept it, or by PyTorch).
     pub(crate) fn from_metadata(m: &HashMap<String, String>) -> std::result::Result<Option<Self>, String> {
         let Some(classes) = m.get(CLASSES) else { return Ok(None) };
-        let classes: Vec<String> = serde_json::from_str(classes).map_err(|e| format!("metadata '{CLASSES}' is not a list of names: {e}"))?;
+        let classes: Vec<String> =
+            serde_json::from_str(classes).map_err(|e| format!("metadata '{CLASSES}' is not a list of names: {e}"))?;
         let numbers = |key: &str| -> std::result::Result<Vec<f32>, String> {
             let value = m.get(key).ok_or_else(|| format!("metadata has '{CLASSES}' but no '{key}'"))?;
             serde_json::from_str(value).map_err(|e| format!("metadata '{key}' is not a list of numbers: {e}"))

@@ -10,5 +10,8 @@ mod table;
 mod value;
 
 pub use schema::{AppliesTo, Bound, Command, DefaultValue, Kind, OptionSpec};
-pub use table::{check_value, declared_default, spec, specs_of, EVAL_BATCH_SIZE, MAX_BATCH_SIZE, OPTIMIZER_NAMES, OPTIONS, SCHEDULE_NAMES};
+pub use table::{
+    check_value, declared_default, spec, specs_of, EVAL_BATCH_SIZE, MAX_BATCH_SIZE, MAX_IMAGE_SIDE, OPTIMIZER_NAMES, OPTIONS,
+    SCHEDULE_NAMES,
+};
 pub use value::{check_given, Given, OptionError, Value};

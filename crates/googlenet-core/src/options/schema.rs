@@ -24,10 +24,13 @@ pub enum Command {
     Serve,
     /// `Model.predict` and `Model.logits` on raw pixels.
     Predict,
+    /// Reading a folder of images: `loadData`, `Dataset.fromFolder`, and
+    /// `--data` of `train`, `test` and `info`.
+    Folder,
 }
 
 impl Command {
-    pub const ALL: [Command; 9] = [
+    pub const ALL: [Command; 10] = [
         Command::Fit,
         Command::Bench,
         Command::Model,
@@ -37,6 +40,7 @@ impl Command {
         Command::Trace,
         Command::Serve,
         Command::Predict,
+        Command::Folder,
     ];
 
     /// Its name in the exported schema and in messages.
@@ -51,6 +55,7 @@ impl Command {
             Self::Trace => "trace",
             Self::Serve => "serve",
             Self::Predict => "predict",
+            Self::Folder => "folder",
         }
     }
 }

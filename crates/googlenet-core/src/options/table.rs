@@ -33,6 +33,9 @@ const ADAMS: &[&str] = &["adam", "adamw"];
 
 /// The largest input height or width a trace takes: its one image's activations grow with its area.
 const MAX_TRACE_SIZE: u64 = 4096;
+/// The widest and tallest image decoded (and the largest side a folder's
+/// images may be resized to): far beyond any photo of a digit.
+pub const MAX_IMAGE_SIDE: u64 = 8192;
 
 /// A row with the usual defaults: any optimizer and schedule, not part of the recipe.
 const fn row(
@@ -159,6 +162,12 @@ pub static OPTIONS: &[OptionSpec] = &[
     row(Command::Trace, "width", whole(1, MAX_TRACE_SIZE), Unset, "w", "input width (default: the model's)"),
     row(Command::Predict, "height", whole(1, MAX_COUNT), Unset, "h", "image height in pixels (default: the model's input height)"),
     row(Command::Predict, "width", whole(1, MAX_COUNT), Unset, "w", "image width in pixels (default: the model's input width)"),
+    row(Command::Folder, "testSplit", decimal(Closed(0.0), Open(1.0)), Number(0.1), "f", "share of each class held out for testing, when the folder has no train/ and test/"),
+    row(Command::Folder, "splitSeed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of the held-out split (apart from the training seed, so runs of several seeds test on the same images)"),
+    row(Command::Folder, "channels", whole(1, 3), Unset, "c", "1 (grey) or 3 (colour); default: 3 when any image has colour, else 1"),
+    row(Command::Folder, "height", whole(1, MAX_IMAGE_SIDE), Unset, "h", "image height every image is resized to (default: the most common size)"),
+    row(Command::Folder, "width", whole(1, MAX_IMAGE_SIDE), Unset, "w", "image width every image is resized to (default: the most common size)"),
+    row(Command::Folder, "strict", Kind::Flag, DefaultValue::Flag(false), "", "refuse a damaged or unreadable image instead of skipping it with a warning"),
     row(Command::Serve, "port", whole(0, 65535), Number(8080.0), "port", "the port to listen on (0: any free port)"),
     row(Command::Model, "device", Kind::Choice(&DEVICES), Name("auto"), "device", "where to run: auto takes an NVIDIA GPU when the CUDA build finds one, else the CPU"),
 ];

@@ -127,7 +127,13 @@ impl Pixel for f32 {
 /// `shape` made of [`Pixel`]s (bytes, or floats scaled to [0, 1]; each
 /// image's channels one plane after another), run in batches of
 /// [`EVAL_BATCH_SIZE`]; returns count×[`Model::classes`] values.
-pub fn predict_probabilities<P: Pixel>(model: &dyn Model, pixels: &[P], count: usize, shape: ImageShape, device: &Device) -> Result<Vec<f32>> {
+pub fn predict_probabilities<P: Pixel>(
+    model: &dyn Model,
+    pixels: &[P],
+    count: usize,
+    shape: ImageShape,
+    device: &Device,
+) -> Result<Vec<f32>> {
     let mut out = predict_logits(model, pixels, count, shape, device)?;
     out.chunks_exact_mut(model.classes()).for_each(softmax_in_place);
     Ok(out)
@@ -149,7 +155,8 @@ pub fn predict_logits<P: Pixel>(model: &dyn Model, pixels: &[P], count: usize, s
     let mut out = Vec::with_capacity(count * io.classes);
     for chunk in pixels.chunks(EVAL_BATCH_SIZE * shape.bytes()) {
         let n = chunk.len() / shape.bytes();
-        let normalized: Vec<f32> = chunk.iter().enumerate().map(|(i, &x)| x.normalized(normalization, i / plane % shape.channels)).collect();
+        let normalized: Vec<f32> =
+            chunk.iter().enumerate().map(|(i, &x)| x.normalized(normalization, i / plane % shape.channels)).collect();
         out.extend(runner.logits(normalized, n)?);
     }
     Ok(out)

@@ -135,7 +135,9 @@ impl<'m> Runner<'m> {
                 engine.set_training(self.model.is_training());
                 engine.logits(&data.gather(indices, &self.model.data_info().normalization).0, indices.len())?
             }
-            Backend::Candle { model, resident, .. } => candle_logits(*model, &device_batch(resident, data, indices, *model, &self.device)?.images)?,
+            Backend::Candle { model, resident, .. } => {
+                candle_logits(*model, &device_batch(resident, data, indices, *model, &self.device)?.images)?
+            }
         };
         Ok(logits)
     }

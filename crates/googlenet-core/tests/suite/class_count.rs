@@ -2,9 +2,9 @@
 //! (evaluation, prediction, benchmarks), and the data checked against it
 //! (labels within its classes, grey images of its size) before any work.
 
-use googlenet_core::data::{ImageShape};
 use crate::common::mnist;
 use candle_core::Device;
+use googlenet_core::data::ImageShape;
 use googlenet_core::data::Split;
 use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};
 use googlenet_core::train::{benchmark, evaluate, fit, predict_logits, predict_probabilities, BenchConfig, FitConfig};
@@ -42,7 +42,8 @@ fn twelve_outputs_are_read_twelve_at_a_time() {
     assert_eq!(result.correct, correct, "evaluate counts what the logits say, 12 scores per image");
     assert!(result.accuracy > 0.5, "one epoch on 512 digits learns them: {}", result.accuracy);
 
-    let probabilities = predict_probabilities(m.as_ref(), &pixels, test.len(), ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
+    let probabilities =
+        predict_probabilities(m.as_ref(), &pixels, test.len(), ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     for row in probabilities.chunks_exact(12) {
         assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "each image's 12 probabilities sum to 1");
     }
@@ -59,7 +60,8 @@ fn fewer_outputs_than_the_data_has_labels_are_refused_before_any_work() {
     let message = evaluate(m.as_ref(), &data, 64, &Device::Cpu).unwrap_err().to_string();
     assert!(message.contains("needs at least 10 outputs"), "{message}");
     // Prediction has no labels: three scores per image, which sum to 1.
-    let probabilities = predict_probabilities(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
+    let probabilities =
+        predict_probabilities(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     assert_eq!(probabilities.len(), 3);
     assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
 }
@@ -78,7 +80,9 @@ fn a_benchmark_checks_the_model_against_its_data() {
 fn a_model_for_colour_images_is_refused_grey_ones() {
     let m = model(10, [3, 28, 28]);
     let data = mnist(Split::Test, 4);
-    let message = predict_logits(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap_err().to_string();
+    let message = predict_logits(m.as_ref(), data.image(0), 1, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu)
+        .unwrap_err()
+        .to_string();
     assert_eq!(message, "model \"net10\" takes colour (3 channels) images; the images are greyscale (1 channel)");
     assert!(evaluate(m.as_ref(), &data, 4, &Device::Cpu).is_err());
 }

@@ -6,9 +6,9 @@
 //! lowering computes: the same logits and the same weights after SGD steps,
 //! batch norm in training mode.
 
-use googlenet_core::data::Normalization;
 use crate::common::{max_rel_err, mnist};
 use candle_core::{Device, Tensor};
+use googlenet_core::data::Normalization;
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::{build_model_from_spec, ModelSpec};

@@ -1,9 +1,9 @@
 //! The CPU engine against the candle model: same logits and SGD updates on
 //! real MNIST images (against PyTorch: tests/suite/zoo_parity.rs).
 
-use googlenet_core::data::Normalization;
 use crate::common::{max_rel_err, mnist};
 use candle_core::{Device, Tensor};
+use googlenet_core::data::Normalization;
 use googlenet_core::data::Split;
 use googlenet_core::engine::Engine;
 use googlenet_core::model::build_model;

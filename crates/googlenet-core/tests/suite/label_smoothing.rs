@@ -10,8 +10,8 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use crate::common::{max_rel_err, mnist};
-use googlenet_core::data::Normalization;
 use candle_core::{DType, Device, Tensor, Var};
+use googlenet_core::data::Normalization;
 use googlenet_core::data::{Dataset, Split};
 use googlenet_core::engine::{cross_entropy, cross_entropy_backward, softmax_in_place, Engine};
 use googlenet_core::model::{build_model_from_spec, Model, ModelSpec};

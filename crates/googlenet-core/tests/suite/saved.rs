@@ -2,8 +2,8 @@
 //! damaged files fail clearly.
 
 use crate::common::{max_rel_err, mnist, temp_dir};
-use googlenet_core::data::Normalization;
 use candle_core::{Device, Tensor};
+use googlenet_core::data::Normalization;
 use googlenet_core::data::Split;
 use googlenet_core::model::{build_model, build_model_with_depth, load_model, load_model_bytes, model_bytes, save_model, Model, ModelInfo};
 use googlenet_core::train::{evaluate, fit, FitConfig};

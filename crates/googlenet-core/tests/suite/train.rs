@@ -1,4 +1,4 @@
-use googlenet_core::data::{ImageShape};
+use googlenet_core::data::ImageShape;
 use std::ops::ControlFlow;
 
 use crate::common::mnist;
@@ -175,7 +175,8 @@ fn evaluate_and_predict_agree() {
     assert!((result.accuracy - result.correct as f64 / 300.0).abs() < 1e-12);
     assert!(result.loss > 0.0);
     let pixels: Vec<f32> = (0..300).flat_map(|i| test.image(i).iter().map(|&p| p as f32 / 255.0).collect::<Vec<_>>()).collect();
-    let probs = predict_probabilities(model.as_ref(), &pixels, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
+    let probs =
+        predict_probabilities(model.as_ref(), &pixels, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     assert_eq!(probs.len(), 3000);
     let (detailed, predictions) = evaluate_with_predictions(model.as_ref(), &test, 64, &Device::Cpu).unwrap();
     assert_eq!((detailed.correct, detailed.total), (result.correct, result.total));

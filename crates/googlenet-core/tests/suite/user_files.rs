@@ -5,7 +5,7 @@
 //! instead of panics or huge allocations. Devices are only ever opened for
 //! reading here; every file written lives in a temp folder.
 
-use googlenet_core::data::{ImageShape};
+use googlenet_core::data::ImageShape;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -350,8 +350,10 @@ fn bytes_and_unit_floats_predict_alike() {
     let model = build_model("lenet5", 0, &Device::Cpu).unwrap();
     let bytes: Vec<u8> = (0..data.len()).flat_map(|i| data.image(i).to_vec()).collect();
     let floats: Vec<f32> = bytes.iter().map(|&b| b as f32 / 255.0).collect();
-    let from_bytes = predict_probabilities(model.as_ref(), &bytes, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
-    let from_floats = predict_probabilities(model.as_ref(), &floats, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
+    let from_bytes =
+        predict_probabilities(model.as_ref(), &bytes, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
+    let from_floats =
+        predict_probabilities(model.as_ref(), &floats, 300, ImageShape { channels: 1, height: 28, width: 28 }, &Device::Cpu).unwrap();
     assert_eq!(from_bytes.len(), 3000);
     assert!(from_bytes.iter().zip(&from_floats).all(|(a, b)| (a - b).abs() < 1e-6));
 }
