@@ -74,6 +74,8 @@ pub struct ModelIo {
     pub input: [usize; 3],
     /// Class scores per image.
     pub classes: usize,
+    /// The name of each class score (numbered "0", "1", … for a bare description).
+    pub class_names: Vec<String>,
 }
 
 /// An operation on the outputs of earlier nodes. Named nodes are the steps
@@ -177,7 +179,7 @@ impl Description {
 
     /// What it takes and gives, for the checks that run before it does.
     pub fn io(&self) -> ModelIo {
-        ModelIo { name: self.name.clone(), input: self.input, classes: self.classes() }
+        ModelIo { name: self.name.clone(), input: self.input, classes: self.classes(), class_names: crate::data::numbered_classes(self.classes()) }
     }
 
     /// The trainable parameters, in `state_dict` order.

@@ -77,7 +77,7 @@ pub trait Model: Send + Sync {
 
     /// What it takes and gives (see [`ModelIo`]).
     fn io(&self) -> ModelIo {
-        self.description().io()
+        ModelIo { class_names: self.data_info().classes.clone(), ..self.description().io() }
     }
 
     /// Total number of trainable scalars.

@@ -1,7 +1,7 @@
 use candle_core::Device;
 
 use super::runner::Runner;
-use crate::data::{Dataset, ImageShape, Normalization};
+use crate::data::{numbered_classes, Dataset, ImageShape, Normalization};
 use crate::engine::{cross_entropy, softmax_in_place};
 use crate::model::{Model, ModelIo};
 use crate::options::{check_value, Command, EVAL_BATCH_SIZE};
@@ -53,6 +53,7 @@ pub fn check_dataset(io: &ModelIo, data: &Dataset, name: &str, source: Option<&s
         return Err(Error::InvalidArgument(format!("{what} must not be empty")));
     }
     check_input_shape(io, data.shape(), source)?;
+    check_class_names(io, data, &what)?;
     let top = data.max_label() as usize;
     if top >= io.classes {
         return Err(Error::InvalidArgument(format!(
@@ -64,6 +65,28 @@ pub fn check_dataset(io: &ModelIo, data: &Dataset, name: &str, source: Option<&s
         )));
     }
     Ok(())
+}
+
+/// Refuses data whose classes have names other than the model's (the
+/// first classes of the model, in order: a test split may lack the last).
+/// Data whose classes are only numbered ("0", "1", …: arrays, IDX files)
+/// is checked by its labels alone.
+fn check_class_names(io: &ModelIo, data: &Dataset, what: &str) -> Result<()> {
+    let names = data.classes();
+    if names == numbered_classes(names.len()) || io.class_names.starts_with(names) {
+        return Ok(());
+    }
+    let list = |names: &[String]| {
+        let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
+        let more = names.len().saturating_sub(shown.len());
+        format!("{}{}", shown.join(", "), if more > 0 { format!(", … ({more} more)") } else { String::new() })
+    };
+    Err(Error::InvalidArgument(format!(
+        "{what} has the classes [{}], model \"{}\" was made for [{}]",
+        list(names),
+        io.name,
+        list(&io.class_names)
+    )))
 }
 
 /// Runs the model over `data` in batches of `batch_size` (no gradients kept).

@@ -89,3 +89,16 @@ fn models_made_without_data_keep_mnist_digits() {
     assert_eq!(model.data_info().classes, (0..10).map(|d| d.to_string()).collect::<Vec<_>>());
     assert_eq!(model.data_info().normalization, Normalization::mnist(1));
 }
+
+#[test]
+fn data_with_other_class_names_is_refused_numbered_data_is_checked_by_label() {
+    let train = colour_set(12, 16, 3);
+    let model = build_model_for_data(ModelSource::Zoo { name: "lenet5", depth: None }, 0, &train, &Device::Cpu).unwrap();
+    let renamed = (0..3).map(|c| format!("other {c}")).collect();
+    let pixels: Vec<u8> = (0..12).flat_map(|i| train.image(i).to_vec()).collect();
+    let other = Dataset::with_classes(pixels.clone(), train.labels().to_vec(), train.shape(), Some(renamed)).unwrap();
+    let message = evaluate(model.as_ref(), &other, 4, &Device::Cpu).unwrap_err().to_string();
+    assert_eq!(message, "dataset has the classes [other 0, other 1, other 2], model \"lenet5\" was made for [colour 0, colour 1, colour 2]");
+    let numbered = Dataset::with_classes(pixels, train.labels().to_vec(), train.shape(), None).unwrap();
+    assert_eq!(evaluate(model.as_ref(), &numbered, 4, &Device::Cpu).unwrap().total, 12);
+}
