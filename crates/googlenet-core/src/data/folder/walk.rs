@@ -65,7 +65,7 @@ fn folder_id(dir: &Path) -> std::io::Result<FolderId> {
     }
     // SAFETY: stat returned 0, so it filled the buffer.
     let stat = unsafe { stat.assume_init() };
-    Ok((stat.st_dev as u64, stat.st_ino as u64))
+    Ok((stat.st_dev, stat.st_ino))
 }
 
 #[cfg(not(any(unix, target_os = "wasi")))]
