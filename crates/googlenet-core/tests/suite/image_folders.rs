@@ -84,35 +84,45 @@ fn pattern(height: u32, width: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| Rgb([(10 * x + y) as u8, (100 + 7 * y + x) as u8, (250 - 3 * x - 5 * y) as u8]))
 }
 
-/// A PNG with a palette (colour type 3, 8 bits), made by hand: the image
-/// crate's encoder writes none.
-fn palette_png(height: u32, width: u32, palette: &[[u8; 3]], index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        out.extend(kind);
-        out.extend(data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend(crc.sum().to_be_bytes());
-    }
+/// Appends a PNG chunk: length, type, data, CRC.
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend(kind);
+    out.extend(data);
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend(crc.sum().to_be_bytes());
+}
+
+/// A PNG made by hand: its header says `width`×`height`, 8 bits of colour
+/// type `colour`, and `rows` holds its data (each row's filter byte first).
+fn png_by_hand(width: u32, height: u32, colour: u8, bits: u8, palette: Option<&[[u8; 3]]>, rows: &[u8]) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut header = Vec::new();
     header.extend(width.to_be_bytes());
     header.extend(height.to_be_bytes());
-    header.extend([8, 3, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &header);
-    chunk(&mut out, b"PLTE", palette.concat().as_slice());
-    let mut raw = Vec::new();
-    for y in 0..height {
-        raw.push(0);
-        raw.extend((0..width).map(|x| index(x, y)));
+    header.extend([bits, colour, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &header);
+    if let Some(palette) = palette {
+        png_chunk(&mut out, b"PLTE", palette.concat().as_slice());
     }
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut z, &raw).unwrap();
-    chunk(&mut out, b"IDAT", &z.finish().unwrap());
-    chunk(&mut out, b"IEND", &[]);
+    std::io::Write::write_all(&mut z, rows).unwrap();
+    png_chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    png_chunk(&mut out, b"IEND", &[]);
     out
+}
+
+/// A PNG with a palette (colour type 3, 8 bits): the image crate's encoder
+/// writes none.
+fn palette_png(height: u32, width: u32, palette: &[[u8; 3]], index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
+    let mut rows = Vec::new();
+    for y in 0..height {
+        rows.push(0);
+        rows.extend((0..width).map(|x| index(x, y)));
+    }
+    png_by_hand(width, height, 3, 8, Some(palette), &rows)
 }
 
 fn quiet(_: usize, _: usize) {}
@@ -533,6 +543,9 @@ fn damaged_folder(name: &str) -> (Folder, Vec<(PathBuf, &'static str)>) {
         (dir.write("a/text.png", b"just some text, named like an image"), "not an image"),
         (dir.write("a/garbage.jpg", &[0xff, 0xd8, 0xff, 0x00, 1, 2, 3, 4, 5, 6]), "damaged image"),
         (dir.write("a/tiff.webp", b"II*\0\x08\0\0\0\0\0\0\0"), "only PNG, JPEG, BMP, GIF and WebP"),
+        // Headers claiming more than an image may be: refused before any pixel.
+        (dir.write("a/huge.png", &png_by_hand(100_000, 100_000, 0, 8, None, &[0; 64])), "image too large"),
+        (dir.write("a/deep.png", &png_by_hand(8192, 8192, 6, 16, None, &[0; 64])), "image too large"),
     ];
     (dir, damaged)
 }

@@ -105,6 +105,6 @@ fn split_classes(walker: &mut Walker, root: &Path) -> Result<Vec<(String, [PathB
             ));
         }
     }
-    let test: HashMap<String, PathBuf> = test.into_iter().collect();
-    Ok(train.into_iter().map(|(name, dir)| (test[&name].clone(), name, dir)).map(|(test, name, train)| (name, [train, test])).collect())
+    let mut test: HashMap<String, PathBuf> = test.into_iter().collect();
+    Ok(train.into_iter().filter_map(|(name, train)| Some([train, test.remove(&name)?]).map(|dirs| (name, dirs))).collect())
 }
