@@ -84,35 +84,45 @@ fn pattern(height: u32, width: u32) -> RgbImage {
     RgbImage::from_fn(width, height, |x, y| Rgb([(10 * x + y) as u8, (100 + 7 * y + x) as u8, (250 - 3 * x - 5 * y) as u8]))
 }
 
-/// A PNG with a palette (colour type 3, 8 bits), made by hand: the image
-/// crate's encoder writes none.
-fn palette_png(height: u32, width: u32, palette: &[[u8; 3]], index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        out.extend(kind);
-        out.extend(data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend(crc.sum().to_be_bytes());
-    }
+/// Appends a PNG chunk: length, type, data, CRC.
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend(kind);
+    out.extend(data);
+    let mut crc = flate2::Crc::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend(crc.sum().to_be_bytes());
+}
+
+/// A PNG made by hand: its header says `width`×`height`, 8 bits of colour
+/// type `colour`, and `rows` holds its data (each row's filter byte first).
+fn png_by_hand(width: u32, height: u32, colour: u8, bits: u8, palette: Option<&[[u8; 3]]>, rows: &[u8]) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut header = Vec::new();
     header.extend(width.to_be_bytes());
     header.extend(height.to_be_bytes());
-    header.extend([8, 3, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &header);
-    chunk(&mut out, b"PLTE", palette.concat().as_slice());
-    let mut raw = Vec::new();
-    for y in 0..height {
-        raw.push(0);
-        raw.extend((0..width).map(|x| index(x, y)));
+    header.extend([bits, colour, 0, 0, 0]);
+    png_chunk(&mut out, b"IHDR", &header);
+    if let Some(palette) = palette {
+        png_chunk(&mut out, b"PLTE", palette.concat().as_slice());
     }
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut z, &raw).unwrap();
-    chunk(&mut out, b"IDAT", &z.finish().unwrap());
-    chunk(&mut out, b"IEND", &[]);
+    std::io::Write::write_all(&mut z, rows).unwrap();
+    png_chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    png_chunk(&mut out, b"IEND", &[]);
     out
+}
+
+/// A PNG with a palette (colour type 3, 8 bits): the image crate's encoder
+/// writes none.
+fn palette_png(height: u32, width: u32, palette: &[[u8; 3]], index: impl Fn(u32, u32) -> u8) -> Vec<u8> {
+    let mut rows = Vec::new();
+    for y in 0..height {
+        rows.push(0);
+        rows.extend((0..width).map(|x| index(x, y)));
+    }
+    png_by_hand(width, height, 3, 8, Some(palette), &rows)
 }
 
 fn quiet(_: usize, _: usize) {}
@@ -533,6 +543,9 @@ fn damaged_folder(name: &str) -> (Folder, Vec<(PathBuf, &'static str)>) {
         (dir.write("a/text.png", b"just some text, named like an image"), "not an image"),
         (dir.write("a/garbage.jpg", &[0xff, 0xd8, 0xff, 0x00, 1, 2, 3, 4, 5, 6]), "damaged image"),
         (dir.write("a/tiff.webp", b"II*\0\x08\0\0\0\0\0\0\0"), "only PNG, JPEG, BMP, GIF and WebP"),
+        // Headers claiming more than an image may be: refused before any pixel.
+        (dir.write("a/huge.png", &png_by_hand(100_000, 100_000, 0, 8, None, &[0; 64])), "image too large"),
+        (dir.write("a/deep.png", &png_by_hand(8192, 8192, 6, 16, None, &[0; 64])), "image too large"),
     ];
     (dir, damaged)
 }
@@ -608,10 +621,16 @@ fn links_are_followed_but_no_folder_is_read_twice() {
     symlink(dir.path("outside/x.png"), root.join("b/file-link.png")).unwrap();
     symlink(root.join("nothing-here.png"), root.join("b/dangling.png")).unwrap();
     symlink(root.join("b/self.png"), root.join("b/self.png")).unwrap();
+    // A folder reached directly and through a link (sorted before it), and
+    // from another class: read at its own place only.
+    dir.write("root/a/s/1.png", &grey_png(2, 2, 0));
+    symlink("s", root.join("a/l")).unwrap();
+    symlink("../a/s", root.join("b/into-a")).unwrap();
     let data = within_time("a folder with link loops", move || load_folder(&root, &no_hold_out(), &quiet)).unwrap();
     assert_eq!(data.class_names, ["a", "b", "c"]);
-    assert_eq!(names(&data, Split::Train), ["a/0.png", "b/0.png", "b/file-link.png", "c/x.png", "c/y.png"]);
-    assert_eq!(&data.train.pixels[12..], [50, 50, 50, 50, 60, 60, 60, 60], "class c is the linked folder's images");
+    assert_eq!(names(&data, Split::Train), ["a/0.png", "a/s/1.png", "b/0.png", "b/file-link.png", "c/x.png", "c/y.png"]);
+    assert_eq!(data.train.labels, [0, 0, 1, 1, 2, 2]);
+    assert_eq!(&data.train.pixels[16..], [50, 50, 50, 50, 60, 60, 60, 60], "class c is the linked folder's images");
     let reason =
         |path: &str| skip_reason(&data.skipped, &dir.path(path)).unwrap_or_else(|| panic!("{path} not listed: {:?}", data.skipped));
     assert!(reason("root/a/loop").contains("symbolic link loop"), "{}", reason("root/a/loop"));
@@ -619,7 +638,9 @@ fn links_are_followed_but_no_folder_is_read_twice() {
     assert!(reason("root/b/link-to-a").contains("read already"), "{}", reason("root/b/link-to-a"));
     assert!(reason("root/b/dangling.png").contains("dangling symbolic link"), "{}", reason("root/b/dangling.png"));
     assert!(reason("root/b/self.png").contains("symbolic link loop"), "{}", reason("root/b/self.png"));
-    assert_eq!(data.skipped.len(), 5, "{:?}", data.skipped);
+    assert!(reason("root/a/l").contains("a link to a folder read already"), "{}", reason("root/a/l"));
+    assert!(reason("root/b/into-a").contains("a link to a folder read already"), "{}", reason("root/b/into-a"));
+    assert_eq!(data.skipped.len(), 7, "{:?}", data.skipped);
     // Strict refuses the link to no image, not the loops (nothing is lost by them).
     let (path, message) = data_error(load_folder(&dir.path("root"), &FolderOptions { strict: true, ..no_hold_out() }, &quiet));
     assert_eq!(path, dir.path("root/b/dangling.png"), "{message}");
@@ -746,16 +767,23 @@ fn too_many_bytes_are_refused_before_decoding() {
     assert!(message.contains("120 bytes: 30 images of 1×2×2 = 4 bytes each"), "{message}");
 }
 
-/// `classes` class folders of `per_class` tiny PNGs: hard links to one file,
-/// which the loader opens and decodes each as its own. (Links, because
-/// writing each file's data costs here up to 0.5 ms a file, a link 0.015.)
-fn many_files(name: &str, classes: usize, per_class: usize) -> Folder {
+/// `classes` class folders of `per_class` tiny PNGs. Unless `distinct`, hard
+/// links to one file per class, which the loader opens and decodes each as
+/// its own: writing each file's data costs here up to 0.5 ms a file, a link
+/// 0.015 ms.
+fn many_files(name: &str, classes: usize, per_class: usize, distinct: bool) -> Folder {
     let dir = Folder::new(name);
-    let source = dir.write(".source.png", &grey_png(4, 4, 9));
+    let png = grey_png(4, 4, 9);
     for class in 0..classes {
+        let source = dir.write(format!(".source-{class}.png"), &png);
         let class_dir = dir.mkdir(&format!("class {class}"));
         for i in 0..per_class {
-            std::fs::hard_link(&source, class_dir.join(format!("{i:06}.png"))).unwrap();
+            let path = class_dir.join(format!("{i:06}.png"));
+            if distinct {
+                std::fs::write(path, &png).unwrap();
+            } else {
+                std::fs::hard_link(&source, path).unwrap();
+            }
         }
     }
     dir
@@ -781,7 +809,7 @@ impl ProgressLog {
 // ignored: it writes 200,000 files); this keeps the suite fast.
 #[test]
 fn twenty_thousand_files_load_quickly() {
-    let dir = many_files("20k", 2, 10_000);
+    let dir = many_files("20k", 2, 10_000, false);
     let log = ProgressLog::default();
     let started = Instant::now();
     let data = load_folder(&dir.0, &FolderOptions::default(), &|done, total| log.note(done, total)).unwrap();
@@ -809,7 +837,7 @@ fn peak_rss_kib() -> u64 {
 #[ignore = "writes 200,000 files; run by hand for the figures"]
 fn two_hundred_thousand_files() {
     let started = Instant::now();
-    let dir = many_files("200k", 10, 20_000);
+    let dir = many_files("200k", 10, 20_000, true);
     eprintln!("writing 200,000 files: {:.2?}; peak RSS {} KiB", started.elapsed(), peak_rss_kib());
     let started = Instant::now();
     let found = scan(&dir.0, &FolderOptions::default());

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use super::walk::Walker;
+use super::walk::{SubFolder, Walker};
 use super::{FolderOptions, Layout, Split, MAX_CLASSES};
 use crate::files::io_error;
 use crate::{Error, Result};
@@ -63,7 +63,7 @@ fn class_folders(walker: &mut Walker, dir: &Path) -> Result<Vec<Class>> {
         walker.skip(image, "not in a class folder");
     }
     let mut classes = Vec::with_capacity(listing.folders.len());
-    for (name, path) in listing.folders {
+    for SubFolder { name, path, .. } in listing.folders {
         match name.into_string() {
             Ok(name) => classes.push((name, path)),
             Err(name) => {
@@ -84,7 +84,7 @@ fn class_folders(walker: &mut Walker, dir: &Path) -> Result<Vec<Class>> {
 /// name and its two folders.
 fn split_classes(walker: &mut Walker, root: &Path) -> Result<Vec<(String, [PathBuf; 2])>> {
     let listing = walker.list(root)?;
-    let other = listing.folders.into_iter().map(|(_, path)| path).filter(|p| !p.ends_with("train") && !p.ends_with("test"));
+    let other = listing.folders.into_iter().map(|f| f.path).filter(|p| !p.ends_with("train") && !p.ends_with("test"));
     for path in other.chain(listing.images) {
         walker.skip(path, "not read: the folder has train/ and test/, and only they are read");
     }
@@ -105,6 +105,6 @@ fn split_classes(walker: &mut Walker, root: &Path) -> Result<Vec<(String, [PathB
             ));
         }
     }
-    let test: HashMap<String, PathBuf> = test.into_iter().collect();
-    Ok(train.into_iter().map(|(name, dir)| (test[&name].clone(), name, dir)).map(|(test, name, train)| (name, [train, test])).collect())
+    let mut test: HashMap<String, PathBuf> = test.into_iter().collect();
+    Ok(train.into_iter().filter_map(|(name, train)| Some([train, test.remove(&name)?]).map(|dirs| (name, dirs))).collect())
 }

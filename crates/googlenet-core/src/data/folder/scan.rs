@@ -64,22 +64,12 @@ pub fn scan_folder(root: &Path, options: &FolderOptions) -> Result<FolderScan> {
     check_options(options)?;
     let mut walker = Walker::new(options.strict);
     let (layout, classes) = find_classes(&mut walker, root, options)?;
-    // Every class folder is entered before any is walked: a link from one
-    // class into another's folder is then skipped, not read as the first's.
-    let mut entered = Vec::new();
-    for class in &classes {
-        for (dir, _) in &class.dirs {
-            entered.push(walker.enter(dir)?);
-        }
-    }
+    let class_dirs: Vec<PathBuf> = classes.iter().flat_map(|c| c.dirs.iter().map(|(dir, _)| dir.clone())).collect();
+    let mut found = walker.images_of(&class_dirs)?.into_iter();
     let mut candidates = Vec::new();
-    let mut entered = entered.into_iter();
     for (class, folders) in classes.iter().enumerate() {
-        for (dir, split) in &folders.dirs {
-            if entered.next() == Some(true) {
-                let images = walker.images_under(dir)?;
-                candidates.extend(images.into_iter().map(|path| Candidate { path, class, split: *split }));
-            }
+        for ((_, split), images) in folders.dirs.iter().zip(&mut found) {
+            candidates.extend(images.into_iter().map(|path| Candidate { path, class, split: *split }));
         }
     }
     let headers: Vec<_> = candidates.par_iter().map(|c| read_header(&c.path)).collect();
