@@ -614,6 +614,13 @@ export interface ParameterInfo {
  */
 export declare function readDigitImage(path: string): Promise<NativeDigitImage>
 
+/**
+ * Reads a PNG, JPEG, BMP, GIF or WebP file fitted plainly to `shape`
+ * (`[channels, height, width]`: grey or RGB, resized, aspect not kept),
+ * as planar bytes, off the event loop. Errors name the file.
+ */
+export declare function readResizedImage(path: string, shape: Array<number>): Promise<Buffer>
+
 /** The recipe `options` make, every default applied. */
 export declare function resolveFitRecipe(options: Record<string, unknown>): Array<NativeSetting>
 

@@ -29,6 +29,7 @@ import type {
   FitOptions,
   ModelOptions,
   ParameterInfo,
+  PredictFileOptions,
   PredictOptions,
   Prediction,
   TrainingHistory,
@@ -461,23 +462,47 @@ export class Model {
   }
 
   /**
-   * Classifies the digit in a PNG or JPEG file, fitted into 28×28 the way
-   * MNIST was made; dark-on-light images are inverted first (see
-   * {@link readDigitImage} for every step).
-   * @returns the label, the 3 most probable classes and all the probabilities (one per class);
-   *   or, for an image that holds no digit (blank, a speck, faint shading),
-   *   `found: false` and the reason, unclassified
-   * @throws (rejects) Error naming the file when it is missing, not a PNG or JPEG, damaged or too large
+   * Classifies the image in a file, fitted to the model's input as `fit`
+   * says (see {@link ImageFit}): for a digit model (grey, classes `"0"`…`"9"`)
+   * by default the way MNIST was made, dark-on-light images inverted first
+   * (see {@link readDigitImage} for every step); for any other model by a
+   * plain resize to its input (PNG, JPEG, BMP, GIF or WebP).
+   * @returns the label and its class name, the 3 most probable classes and all the probabilities;
+   *   or, when fitting a digit finds none (blank, a speck, faint shading), `found: false` and the
+   *   reason, unclassified
+   * @throws TypeError/RangeError for a `fit` that is not one, or `'digit'` on a model that does not
+   *   take 28×28 grey images; (rejects) Error naming the file when it is missing, not an image,
+   *   damaged or too large
    */
-  async predictFile(path: string): Promise<FilePrediction> {
-    const digit = await readDigitImage(path)
-    if (digit.reason !== undefined) return { file: path, found: false, reason: digit.reason }
-    const { labels, probabilities } = await this.predict(digit.pixels)
+  async predictFile(path: string, options?: PredictFileOptions): Promise<FilePrediction> {
+    const { fit = this.isDigitModel() ? 'digit' : 'resize' } = checkOptionsObject('options', options)
+    if (fit !== 'digit' && fit !== 'resize') throw new TypeError(`fit must be 'digit' or 'resize' (got ${String(fit)})`)
+    let pixels: Uint8Array | Float32Array
+    let inverted = false
+    if (fit === 'digit') {
+      const { height, width } = this.inputSize
+      if (this.channels !== 1 || height !== 28 || width !== 28) {
+        throw new RangeError(`fit 'digit' makes 28x28 grey images; model "${this.name}" takes ${this.channels === 1 ? 'grey' : 'colour'} ${height}x${width} images: use fit 'resize'`)
+      }
+      const digit = await readDigitImage(path)
+      if (digit.reason !== undefined) return { file: path, found: false, reason: digit.reason }
+      ;({ pixels, inverted } = digit)
+    } else {
+      if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string')
+      pixels = new Uint8Array(await nativeBinding().readResizedImage(addonPath(path), [...this.#description.input]))
+    }
+    const { labels, probabilities } = await this.predict(pixels)
+    const names = this.classNames
     const top = [...probabilities]
-      .map((probability, label) => ({ label, probability }))
+      .map((probability, label) => ({ label, name: names[label], probability }))
       .sort((a, b) => b.probability - a.probability)
       .slice(0, 3)
-    return { file: path, found: true, label: labels[0], top, probabilities, inverted: digit.inverted }
+    return { file: path, found: true, label: labels[0], name: names[labels[0]], top, probabilities, inverted, fit }
+  }
+
+  /** Whether the model is a digit model: grey images, classes "0"…"9". */
+  isDigitModel(): boolean {
+    return this.channels === 1 && this.classNames.length === 10 && this.classNames.every((name, i) => name === String(i))
   }
 
   /** The native dataset behind argument `name`, once the core has checked that the model can run on it (not empty, images of its size); messages name its source. */

@@ -135,20 +135,40 @@ export interface Prediction {
  */
 export type FilePrediction = DigitPrediction | NoDigitPrediction
 
-/** A {@link FilePrediction} for an image that holds a digit. */
+/** A {@link FilePrediction} for an image that was classified. */
 export interface DigitPrediction {
   /** The path as given. */
   file: string
-  /** True: the image holds a digit, classified here. */
+  /** True: the image was classified (for `fit: 'digit'`, it holds a digit). */
   found: true
-  /** The most probable class, 0..9. */
+  /** The most probable class's index (0..9 for digits). */
   label: number
+  /** Its name ({@link Model.classNames}): `"7"`, `"Trouser"`. */
+  name: string
   /** The 3 most probable classes, most probable first. */
-  top: { label: number; probability: number }[]
-  /** The 10 softmax probabilities. */
+  top: { label: number; name: string; probability: number }[]
+  /** The softmax probabilities, one per class. */
   probabilities: Float32Array
-  /** True when the image was dark on light and was inverted to MNIST's light on dark. */
+  /** True when the image was dark on light and was inverted to MNIST's light on dark (`fit: 'digit'` only). */
   inverted: boolean
+  /** How the image was fitted to the model's input (see {@link PredictFileOptions}). */
+  fit: ImageFit
+}
+
+/**
+ * How an image file is fitted to a model's input: `'digit'`, the way MNIST
+ * was made (grey, inverted when light, cropped to the ink, scaled to 20
+ * pixels, centred by mass in 28×28; images with no digit are not
+ * classified); `'resize'`, plainly (grey or RGB as the model takes, resized
+ * to its height and width, bilinear, aspect not kept: as a folder's images
+ * are read for training).
+ */
+export type ImageFit = 'digit' | 'resize'
+
+/** Options of {@link Model.predictFile}. */
+export interface PredictFileOptions {
+  /** Default: `'digit'` for a digit model (grey, classes `"0"`…`"9"`), `'resize'` for any other. */
+  fit?: ImageFit
 }
 
 /**

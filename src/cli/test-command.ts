@@ -6,13 +6,16 @@
 import { resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { errorMessage } from '../errors.js'
+import { isMnistFolder, loadData } from '../data.js'
+import type { Dataset } from '../dataset.js'
 import { loadMnistSplit } from '../mnist.js'
 import { Model } from '../model.js'
 import { checkOutputFile } from '../output-file.js'
 import { checkDistinctFiles } from './distinct-files.js'
 import { testReport } from '../report/from-run.js'
 import { writeReport } from '../report/render.js'
-import type { DetailedEvaluation, Device } from '../types.js'
+import type { DetailedEvaluation, Device, FolderSettings } from '../types.js'
+import { addFolderOptions, folderFlags } from './folder-flags.js'
 import { type RawFlags, checkFlag } from './flags.js'
 import { formatCount, table } from './format.js'
 import type { Io } from './io.js'
@@ -52,13 +55,23 @@ export function formatEvaluation(e: DetailedEvaluation): string {
   )
 }
 
+/**
+ * The test split of `--data`: of an MNIST-format folder (the bundled MNIST
+ * when none), read alone; of a folder of images, as `train` splits it.
+ */
+async function testSplit(dir: unknown, folder: FolderSettings): Promise<Dataset> {
+  if (typeof dir !== 'string' || isMnistFolder(dir)) return loadMnistSplit('test', typeof dir === 'string' ? { dir } : {})
+  return (await loadData({ dir, ...folder })).test
+}
+
 /** Adds `test` to `program`; `done` receives the exit status. */
 export function addTestCommand(program: Command, io: Io, done: (code: number) => void): Command {
-  return program
+  const command = program
     .command('test')
     .description('evaluate a saved model on a test split: accuracy, per-class accuracy and the confusion matrix')
     .addOption(new Option('--load <file>', 'the model file (written by train --save or Model.save, or a PyTorch state_dict)'))
-    .addOption(new Option('--data <dir>', 'folder of MNIST-format IDX files, raw or .gz (default: the bundled MNIST)'))
+    .addOption(new Option('--data <dir>', 'MNIST-format folder of IDX files, or a folder of images (its test split, as train reads it; default: the bundled MNIST)'))
+  return addFolderOptions(command)
     .addOption(schemaOption(optionSpec('data', 'testLimit')))
     .addOption(schemaOption(optionSpec('evaluate', 'batchSize')))
     .addOption(deviceOption())
@@ -74,10 +87,11 @@ export function addTestCommand(program: Command, io: Io, done: (code: number) =>
         checkFlag('--report', () => checkOutputFile(report))
       }
       const { testLimit } = schemaFlags(raw, 'data') as { testLimit?: number }
+      const folder = folderFlags(raw)
       const { batchSize } = schemaFlags(raw, 'evaluate') as { batchSize?: number }
       try {
         const model = await Model.load(raw.load, { device: raw.device as Device })
-        const all = await loadMnistSplit('test', typeof raw.data === 'string' ? { dir: raw.data } : {})
+        const all = await testSplit(raw.data, folder)
         const test = testLimit === undefined ? all : all.take(testLimit)
         const started = performance.now()
         const evaluation = await model.evaluate(test, { confusion: true, ...(batchSize === undefined ? {} : { batchSize }) })

@@ -205,30 +205,34 @@ pub struct LoadedFolder {
     test: Dataset,
 }
 
+impl LoadFolderTask {
+    /// Loads the folder, telling `on_progress` at most every [`PROGRESS_EVERY`] (and at the end).
+    fn load(&self) -> googlenet_core::Result<LoadedFolder> {
+        let started = Instant::now();
+        let last = AtomicU64::new(0);
+        let progress = |done: usize, total: usize| {
+            let Some(callback) = &self.on_progress else { return };
+            let now = started.elapsed().as_millis() as u64;
+            let previous = last.load(Ordering::Relaxed);
+            let due = now >= previous + PROGRESS_EVERY.as_millis() as u64 || done == total;
+            if due && last.compare_exchange(previous, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+                let _ =
+                    callback.call(NativeLoadProgress { done: done as u32, total: total as u32 }, ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        };
+        let data = folder::load_folder(&self.root, &self.options, &progress)?;
+        let (root, layout, skipped) = (data.root.clone(), data.layout, data.skipped.clone());
+        let (train, test) = folder_datasets(data)?;
+        Ok(LoadedFolder { root, layout, skipped, train, test })
+    }
+}
+
 impl Task for LoadFolderTask {
     type Output = LoadedFolder;
     type JsValue = NativeFolder;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let started = Instant::now();
-        let last = AtomicU64::new(0);
-        let callback = self.on_progress.as_ref();
-        let progress = |done: usize, total: usize| {
-            let Some(callback) = callback else { return };
-            let now = started.elapsed().as_millis() as u64;
-            let previous = last.load(Ordering::Relaxed);
-            let due = now >= previous + PROGRESS_EVERY.as_millis() as u64 || done == total;
-            if due && last.compare_exchange(previous, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-                let event = NativeLoadProgress { done: done as u32, total: total as u32 };
-                let _ = callback.call(event, ThreadsafeFunctionCallMode::NonBlocking);
-            }
-        };
-        guarded(|| {
-            let data = folder::load_folder(&self.root, &self.options, &progress)?;
-            let (root, layout, skipped) = (data.root.clone(), data.layout, data.skipped.clone());
-            let (train, test) = folder_datasets(data)?;
-            Ok(LoadedFolder { root, layout, skipped, train, test })
-        })
+        guarded(|| self.load())
     }
 
     fn resolve(&mut self, _env: Env, loaded: LoadedFolder) -> Result<NativeFolder> {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use googlenet_core::data::ImageShape;
 use googlenet_core::image::Digit;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -79,4 +80,38 @@ impl Task for DecodeDigitTask {
 #[napi(catch_unwind, ts_return_type = "Promise<NativeDigitImage>")]
 pub fn decode_digit_image(bytes: Uint8Array) -> AsyncTask<DecodeDigitTask> {
     AsyncTask::new(DecodeDigitTask { bytes: bytes.to_vec() })
+}
+
+pub struct ReadResizedTask {
+    path: PathBuf,
+    shape: ImageShape,
+}
+
+impl Task for ReadResizedTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> Result<Vec<u8>> {
+        guarded(|| googlenet_core::image::read_resized_image(&self.path, self.shape))
+    }
+
+    fn resolve(&mut self, _env: Env, bytes: Vec<u8>) -> Result<Buffer> {
+        caught(|| Ok(bytes.into()))
+    }
+}
+
+/// Reads a PNG, JPEG, BMP, GIF or WebP file fitted plainly to `shape`
+/// (`[channels, height, width]`: grey or RGB, resized, aspect not kept),
+/// as planar bytes, off the event loop. Errors name the file.
+#[napi(catch_unwind, ts_return_type = "Promise<Buffer>")]
+pub fn read_resized_image(path: String, shape: Vec<u32>) -> Result<AsyncTask<ReadResizedTask>> {
+    Ok(AsyncTask::new(ReadResizedTask { path: PathBuf::from(path), shape: image_shape(&shape)? }))
+}
+
+/// `[channels, height, width]` from JS as an image shape.
+pub(crate) fn image_shape(shape: &[u32]) -> Result<ImageShape> {
+    match *shape {
+        [channels, height, width] => Ok(ImageShape { channels: channels as usize, height: height as usize, width: width as usize }),
+        _ => Err(Error::new(Status::InvalidArg, format!("an image shape is [channels, height, width] (got {shape:?})"))),
+    }
 }

@@ -22,6 +22,7 @@ use crate::dataset::NativeDataset;
 use crate::description::build;
 use crate::device::parse_device;
 use crate::errors::{caught, guarded, range_checked};
+use crate::image::image_shape;
 use crate::progress::{CancelToken, NativeEpochSummary, NativeEvalResult, NativeProgressEvent};
 use crate::recipe::fit_config;
 use crate::saved::NativeModelInfo;
@@ -449,14 +450,6 @@ enum Pixels {
 }
 
 /// What a prediction gives for each image.
-/// `[channels, height, width]` as an image shape.
-fn image_shape(shape: &[u32]) -> Result<ImageShape> {
-    match *shape {
-        [channels, height, width] => Ok(ImageShape { channels: channels as usize, height: height as usize, width: width as usize }),
-        _ => Err(Error::new(Status::InvalidArg, format!("an image shape is [channels, height, width] (got {shape:?})"))),
-    }
-}
-
 #[derive(Clone, Copy)]
 enum Scores {
     Probabilities,

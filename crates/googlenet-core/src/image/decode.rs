@@ -3,7 +3,7 @@
 use std::io::Cursor;
 
 use ::image::error::ImageError as Decoder;
-use ::image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, Luma};
+use ::image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Luma};
 
 use super::ImageError;
 
@@ -23,11 +23,7 @@ pub(super) fn decode_gray(bytes: &[u8]) -> Result<GrayImage, ImageError> {
         Some(other) => return Err(ImageError::UnsupportedFormat(format!("{other:?}").to_uppercase())),
         None => return Err(ImageError::UnknownFormat),
     }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(MAX_DECODED_BYTES);
-    reader.limits(limits);
+    reader.limits(super::formats::limits());
     let decoded = reader.decode().map_err(|e| match e {
         Decoder::Limits(_) => ImageError::TooLarge,
         other => ImageError::Damaged(other.to_string()),

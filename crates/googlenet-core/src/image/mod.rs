@@ -16,18 +16,28 @@
 //!    holding none. Otherwise the ink is cropped to its bounding box, scaled
 //!    (area averaging, [`resample`]) and centred by mass.
 //!
+//! For models of other images than digits, [`resized_image_bytes`] fits any
+//! image to the model's input plainly: grey or RGB as the model takes, and
+//! resized to its height and width (bilinear, aspect not kept), as the
+//! images of a folder are when it is read (`data::folder`).
+//!
 //! Hostile input fails with an error, never a panic, and decoding is capped
 //! (see [`MAX_SIDE`], [`MAX_DECODED_BYTES`], [`MAX_FILE_BYTES`]) so a header
 //! that claims a huge size fails before anything that size is allocated.
 
+mod convert;
 mod decode;
+pub(crate) mod formats;
 mod mnist_fit;
 mod resample;
 
+use std::io::Cursor;
 use std::path::Path;
 
+use crate::data::ImageShape;
 use crate::{Error, Result};
 
+pub use convert::convert_into;
 pub use decode::{MAX_DECODED_BYTES, MAX_SIDE};
 pub use mnist_fit::{NoDigit, DIGIT_BOX, SIDE};
 
@@ -74,4 +84,21 @@ pub fn digit_from_image_bytes(bytes: &[u8]) -> Result<Digit, ImageError> {
 pub fn read_digit_image(path: &Path) -> Result<Digit> {
     let bytes = crate::files::read_regular(path, MAX_FILE_BYTES, "an image of a digit")?;
     digit_from_image_bytes(&bytes).map_err(|e| Error::data(path, e.to_string()))
+}
+
+/// Decodes a PNG, JPEG, BMP, GIF or WebP image and fits it plainly to
+/// `shape`: grey (luma) or RGB, alpha dropped, resized to exactly its
+/// height and width (bilinear, aspect not kept); planar bytes, C×H×W.
+pub fn resized_image_bytes(bytes: &[u8], shape: ImageShape) -> Result<Vec<u8>, String> {
+    let image = formats::reader(Cursor::new(bytes))?.decode().map_err(formats::decoder_reason)?;
+    let mut out = vec![0u8; shape.bytes()];
+    convert_into(image, shape.channels, (shape.height, shape.width), &mut out);
+    Ok(out)
+}
+
+/// Reads an image file and fits it as [`resized_image_bytes`] does.
+/// Errors name the file.
+pub fn read_resized_image(path: &Path, shape: ImageShape) -> Result<Vec<u8>> {
+    let bytes = crate::files::read_regular(path, MAX_FILE_BYTES, "an image")?;
+    resized_image_bytes(&bytes, shape).map_err(|why| Error::data(path, why))
 }

@@ -179,7 +179,12 @@ impl Description {
 
     /// What it takes and gives, for the checks that run before it does.
     pub fn io(&self) -> ModelIo {
-        ModelIo { name: self.name.clone(), input: self.input, classes: self.classes(), class_names: crate::data::numbered_classes(self.classes()) }
+        ModelIo {
+            name: self.name.clone(),
+            input: self.input,
+            classes: self.classes(),
+            class_names: crate::data::numbered_classes(self.classes()),
+        }
     }
 
     /// The trainable parameters, in `state_dict` order.

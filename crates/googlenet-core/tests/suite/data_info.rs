@@ -98,7 +98,10 @@ fn data_with_other_class_names_is_refused_numbered_data_is_checked_by_label() {
     let pixels: Vec<u8> = (0..12).flat_map(|i| train.image(i).to_vec()).collect();
     let other = Dataset::with_classes(pixels.clone(), train.labels().to_vec(), train.shape(), Some(renamed)).unwrap();
     let message = evaluate(model.as_ref(), &other, 4, &Device::Cpu).unwrap_err().to_string();
-    assert_eq!(message, "dataset has the classes [other 0, other 1, other 2], model \"lenet5\" was made for [colour 0, colour 1, colour 2]");
+    assert_eq!(
+        message,
+        "dataset has the classes [other 0, other 1, other 2], model \"lenet5\" was made for [colour 0, colour 1, colour 2]"
+    );
     let numbered = Dataset::with_classes(pixels, train.labels().to_vec(), train.shape(), None).unwrap();
     assert_eq!(evaluate(model.as_ref(), &numbered, 4, &Device::Cpu).unwrap().total, 12);
 }

@@ -67,14 +67,12 @@ use std::path::PathBuf;
 pub use load::load_folder;
 pub use scan::scan_folder;
 
-pub use super::Split;
+pub use super::{Split, MAX_CLASSES};
 pub use crate::image::{MAX_DECODED_BYTES, MAX_FILE_BYTES, MAX_SIDE};
 use crate::Error;
 
 /// The most decoded bytes [`load_folder`] holds unless told otherwise: 4 GiB.
 pub const MAX_FOLDER_BYTES: u64 = 4 << 30;
-/// Labels are bytes: at most 256 classes.
-pub const MAX_CLASSES: usize = 256;
 /// The image file names read (compared ignoring case).
 pub const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "gif", "webp"];
 
