@@ -102,7 +102,6 @@ def load_split(folder, split, limit):
 def paint(digits, rng, min_distance):
     """28×28 greyscale digits → 32×32×3 uint8, bg and stroke random colours."""
     n = len(digits)
-    v = np.pad(digits, ((0, 0), (2, 2), (2, 2))).astype(np.float32)[..., None] / 255.0
     bg = np.empty((n, 3), np.float32)
     fg = np.empty((n, 3), np.float32)
     for i in range(n):
@@ -111,8 +110,13 @@ def paint(digits, rng, min_distance):
             fg[i] = rng.integers(0, 256, 3)
             if np.linalg.norm(fg[i] - bg[i]) >= min_distance:
                 break
-    out = bg[:, None, None, :] + (fg - bg)[:, None, None, :] * v
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    out = np.empty((n, 32, 32, 3), np.uint8)
+    for i in range(0, n, 4096):  # in chunks: float32 images of a whole split would take GBs
+        j = min(i + 4096, n)
+        v = np.pad(digits[i:j], ((0, 0), (2, 2), (2, 2))).astype(np.float32)[..., None] / 255.0
+        blend = bg[i:j, None, None, :] + (fg[i:j] - bg[i:j])[:, None, None, :] * v
+        out[i:j] = np.clip(np.rint(blend), 0, 255).astype(np.uint8)
+    return out
 
 
 def write_chunk(args):
