@@ -42,7 +42,8 @@ function tsType(spec) {
     case 'choice':
       return CHOICE_TYPES[spec.name] ?? union(spec.choices)
     default:
-      return 'number'
+      // A whole number from a list (channels: 1 | 3), or any number.
+      return spec.choices ? spec.choices.join(' | ') : 'number'
   }
 }
 

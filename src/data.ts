@@ -48,9 +48,10 @@ export interface LoadedData extends MnistData {
 
 const IDX_FILE_KEYS = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const
 
-/** Whether `dir` holds MNIST's training images file under its standard name (raw or `.gz`). */
-export function isMnistFolder(dir: string): boolean {
-  return ['train-images-idx3-ubyte', 'train-images-idx3-ubyte.gz'].some((name) => existsSync(join(dir, name)))
+/** Whether `dir` holds the images file of MNIST's `split` under its standard name (raw or `.gz`). */
+export function isMnistFolder(dir: string, split: 'train' | 'test' = 'train'): boolean {
+  const name = split === 'train' ? 'train-images-idx3-ubyte' : 't10k-images-idx3-ubyte'
+  return [name, `${name}.gz`].some((file) => existsSync(join(dir, file)))
 }
 
 /**

@@ -83,8 +83,25 @@ export async function loadFolder(root: string, options?: FolderOptions): Promise
   if (typeof root !== 'string' || root === '') throw new TypeError('root must name a folder')
   const onProgress = checkOptionsObject('options', options).onProgress
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
-  const listen = onProgress === undefined ? undefined : (p: { done: number; total: number }) => onProgress(p.done, p.total)
-  const folder = await nativeBinding().loadImageFolder(addonPath(root), nativeOptions(options), listen)
+  // Events come from worker threads, and may be queued behind the promise's
+  // settling: those after it are dropped, and the last one (every image
+  // decoded) is made sure of here.
+  let settled = false
+  let last: { done: number; total: number } | undefined
+  const listen =
+    onProgress === undefined
+      ? undefined
+      : (p: { done: number; total: number }) => {
+          if (settled || (last !== undefined && p.done <= last.done)) return
+          last = p
+          onProgress(p.done, p.total)
+        }
+  const folder = await nativeBinding()
+    .loadImageFolder(addonPath(root), nativeOptions(options), listen)
+    .finally(() => {
+      settled = true
+    })
+  if (onProgress !== undefined && last !== undefined && last.done < last.total) onProgress(last.total, last.total)
   const train = wrapNativeDataset(folder.train)
   return {
     train,

@@ -8,6 +8,7 @@ import { type ModelSource, checkDescription } from './describe/source.js'
 import { resolveDevice } from './device.js'
 import { abortError } from './errors.js'
 import { type IdxFiles, loadData } from './data.js'
+import type { SkippedFile } from './folder.js'
 import { type ResolvedFit, resolveFitOptions } from './fit-options.js'
 import type { Dataset } from './dataset.js'
 import { Model } from './model.js'
@@ -50,6 +51,8 @@ export interface TrainResult {
   model: Model
   /** Per-epoch results, evaluated on the test split. */
   history: TrainingHistory
+  /** Files a folder of images left out, with why (see {@link Dataset.fromFolder}); empty for IDX. */
+  skipped: SkippedFile[]
 }
 
 /** A training job ready to fit: what {@link train} sets up before training. @internal */
@@ -60,6 +63,8 @@ export interface PreparedTraining {
   fit: ResolvedFit
   /** Whether `fit` continues the model's checkpoint. */
   resume: boolean
+  /** Files a folder of images left out, with why (none for IDX). */
+  skipped: SkippedFile[]
 }
 
 /**
@@ -84,7 +89,7 @@ export async function prepareTraining(options?: TrainOptions): Promise<PreparedT
   const data = await loadSplits(o, fit)
   // Made for the data: its image shape, its classes and their names, its pixel statistics.
   const model = new Model(o.model, { ...modelOptions, data: data.all })
-  return { model, train: data.train, test: data.test, fit, resume: false }
+  return { model, train: data.train, test: data.test, fit, resume: false, skipped: data.skipped }
 }
 
 function checkDataOptions(o: Partial<TrainOptions>): void {
@@ -93,14 +98,20 @@ function checkDataOptions(o: Partial<TrainOptions>): void {
 }
 
 /** The splits `o` names, cut to `limit` and `testLimit`; `all` is the whole training split. */
-async function loadSplits(o: Partial<TrainOptions>, fit: ResolvedFit): Promise<{ train: Dataset; test: Dataset; all: Dataset }> {
+async function loadSplits(
+  o: Partial<TrainOptions>,
+  fit: ResolvedFit,
+): Promise<{ train: Dataset; test: Dataset; all: Dataset; skipped: SkippedFile[] }> {
   const { dir, files, testSplit, splitSeed, channels, height, width, strict, onDataProgress } = o
   const folder = { testSplit, splitSeed, channels, height, width, strict, onProgress: onDataProgress }
   const data = await loadData({ ...(dir === undefined ? {} : { dir }), ...(files === undefined ? {} : { files }), ...folder })
   if (fit.signal?.aborted) throw abortError(fit.signal)
+  if (data.test.length === 0) {
+    throw new RangeError('testSplit 0 holds no image out for testing: train evaluates on the test split after every epoch')
+  }
   const train = o.limit === undefined ? data.train : data.train.take(o.limit)
   const test = o.testLimit === undefined ? data.test : data.test.take(o.testLimit)
-  return { train, test, all: data.train }
+  return { train, test, all: data.train, skipped: data.skipped }
 }
 
 /** {@link prepareTraining} for a run continued from the checkpoint at `path`. */
@@ -121,8 +132,8 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
   const { resume: _, ...fitOptions } = o
   const fit = resolveFitOptions({ ...fitOptions, checkpointDir }, checkpoint.recipe.seed, checkpoint.recipe)
   // Model.fit checks that the run can go on (epochs left, the same training set size).
-  const { train, test } = await loadSplits(o, fit)
-  return { model, train, test, fit, resume: true }
+  const { train, test, skipped } = await loadSplits(o, fit)
+  return { model, train, test, fit, resume: true, skipped }
 }
 
 /**
@@ -133,7 +144,7 @@ async function prepareResumed(path: unknown, o: Partial<TrainOptions>): Promise<
  *   or an `AbortError` when `signal` aborts
  */
 export async function train(options?: TrainOptions): Promise<TrainResult> {
-  const { model, train: trainSet, test, fit, resume } = await prepareTraining(options)
+  const { model, train: trainSet, test, fit, resume, skipped } = await prepareTraining(options)
   const history = await model.fit(trainSet, { ...fit, validation: test, resume })
-  return { model, history }
+  return { model, history, skipped }
 }

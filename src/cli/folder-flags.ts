@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, Option } from 'commander'
-import { optionsOf } from '../options.js'
+import { checkOptions, isOptionError, optionsOf } from '../options.js'
 import type { FolderSettings } from '../types.js'
 import type { RawFlags } from './flags.js'
 import { schemaFlags, schemaOption } from './schema-flags.js'
@@ -29,5 +29,12 @@ export function folderFlags(raw: RawFlags): FolderSettings {
   if (raw.size === undefined) return settings
   const match = typeof raw.size === 'string' ? /^(\d+)x(\d+)$/i.exec(raw.size) : null
   if (match === null) throw new UsageError(`--size must be HEIGHTxWIDTH, e.g. 32x32 (got ${String(raw.size)})`)
-  return { ...settings, ...schemaFlags({ height: match[1], width: match[2] }, 'folder') }
+  const size = { height: Number(match[1]), width: Number(match[2]) }
+  try {
+    checkOptions('folder', size)
+  } catch (error) {
+    if (isOptionError(error)) throw new UsageError(`--size ${error.option} ${error.rule} (got ${raw.size})`)
+    throw error
+  }
+  return { ...settings, ...size }
 }

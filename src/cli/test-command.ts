@@ -60,7 +60,7 @@ export function formatEvaluation(e: DetailedEvaluation): string {
  * when none), read alone; of a folder of images, as `train` splits it.
  */
 async function testSplit(dir: unknown, folder: FolderSettings): Promise<Dataset> {
-  if (typeof dir !== 'string' || isMnistFolder(dir)) return loadMnistSplit('test', typeof dir === 'string' ? { dir } : {})
+  if (typeof dir !== 'string' || isMnistFolder(dir, 'test')) return loadMnistSplit('test', typeof dir === 'string' ? { dir } : {})
   return (await loadData({ dir, ...folder })).test
 }
 

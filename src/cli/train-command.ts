@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
 import { addFolderOptions } from './folder-flags.js'
+import type { SkippedFile } from '../folder.js'
+import { ProgressBar, renderBar } from './progress-bar.js'
+import { writeWarnings } from './reporting.js'
 import type { Model } from '../model.js'
 import { modelFileOption } from './model-flags.js'
 import { errorMessage, isAbortError } from '../errors.js'
@@ -83,6 +86,16 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     })
 }
 
+/** The most skipped files named one by one in warnings. */
+const SKIPPED_SHOWN = 10
+
+/** A warning per file a folder left out (the first {@link SKIPPED_SHOWN}), then how many more. */
+export function skippedWarnings(skipped: readonly SkippedFile[]): string[] {
+  const shown = skipped.slice(0, SKIPPED_SHOWN).map((s) => `skipped ${s.path}: ${s.reason}`)
+  const more = skipped.length - shown.length
+  return more > 0 ? [...shown, `skipped ${more} more files (info --data lists them all; --strict refuses damaged ones)`] : shown
+}
+
 /** Runs a training job and reports it; resolves to the exit status. */
 export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   checkOutputs(flags)
@@ -92,7 +105,12 @@ export async function runTrain(flags: TrainFlags, io: Io): Promise<number> {
   let position: StopPosition | undefined
   let checkpointDir: string | undefined
   try {
-    const { model, train, test, fit, resume } = await prepareTraining(trainOptions(flags, signal))
+    const bar = io.stderr.isTTY === true && !flags.quiet && !flags.json ? new ProgressBar(io.stderr) : undefined
+    const onDataProgress = bar && ((done: number, total: number) => bar.update(`decoding images ${renderBar(done / total, 30)} ${done}/${total}`, done === total))
+    const prepared = await prepareTraining({ ...trainOptions(flags, signal), ...(onDataProgress ? { onDataProgress } : {}) })
+    bar?.clear()
+    const { model, train, test, fit, resume } = prepared
+    writeWarnings(io, skippedWarnings(prepared.skipped))
     checkpointDir = fit.checkpointDir
     const resumedFrom = resume ? model.checkpoint : undefined
     reporter.start({

@@ -256,7 +256,7 @@ export interface CompareSettings {
 /** How {@link loadData} and {@link Dataset.fromFolder} read a folder of images; every one is optional. */
 export interface FolderSettings {
   /**
-   * Share of each class held out for testing, when the folder has no train/ and test/.
+   * Share of each class held out for testing, when the folder has no train/ and test/ (0: none; train needs a test split).
    * Must be a finite number in [0, 1); default 0.1.
    */
   testSplit?: number
@@ -267,9 +267,9 @@ export interface FolderSettings {
   splitSeed?: number
   /**
    * 1 (grey) or 3 (colour); default: 3 when any image has colour, else 1.
-   * Must be an integer in [1, 3]; default none.
+   * Must be 1 or 3; default none.
    */
-  channels?: number
+  channels?: 1 | 3
   /**
    * Image height every image is resized to (default: the most common size).
    * Must be an integer in [1, 8192]; default none.
@@ -1003,7 +1003,7 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "needsWarmup": false,
     "recipe": false,
     "placeholder": "f",
-    "doc": "share of each class held out for testing, when the folder has no train/ and test/"
+    "doc": "share of each class held out for testing, when the folder has no train/ and test/ (0: none; train needs a test split)"
   },
   {
     "command": "folder",
@@ -1031,12 +1031,15 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "name": "channels",
     "flag": "--channels",
     "kind": "whole",
-    "rule": "an integer in [1, 3]",
+    "rule": "1 or 3",
     "min": 1,
     "minInclusive": true,
     "max": 3,
     "maxInclusive": true,
-    "choices": null,
+    "choices": [
+      "1",
+      "3"
+    ],
     "default": null,
     "defaultByOptimizer": null,
     "defaultText": null,

@@ -3,7 +3,7 @@
  * the report stays one self-contained file.
  * @module
  */
-import { encodeGrayPng } from '../png.js'
+import { encodeGrayPng, encodeRgbPng } from '../png.js'
 import { escapeHtml } from './escape.js'
 import { countOf, formatPercent } from './format.js'
 import type { ReportMisclassified } from './types.js'
@@ -11,14 +11,15 @@ import type { ReportMisclassified } from './types.js'
 /** Digits are drawn at this many screen pixels per image pixel (28 → 84 px). */
 const ZOOM = 3
 
-/** A `data:` URI of the digit's pixels as a grayscale PNG. */
+/** A `data:` URI of the image's pixels as a PNG, grey or RGB. */
 function pngDataUri(digit: ReportMisclassified): string {
-  return `data:image/png;base64,${encodeGrayPng(digit.pixels, digit.width, digit.height).toString('base64')}`
+  const encode = (digit.channels ?? 1) === 3 ? encodeRgbPng : encodeGrayPng
+  return `data:image/png;base64,${encode(digit.pixels, digit.width, digit.height).toString('base64')}`
 }
 
 /** One digit with its caption: `true 4 → predicted 9`, and the predicted class's probability when known. */
 function digitFigure(digit: ReportMisclassified): string {
-  const caption = `true ${digit.label} → predicted ${digit.predicted}`
+  const caption = `true ${digit.labelName ?? digit.label} → predicted ${digit.predictedName ?? digit.predicted}`
   const probability =
     digit.probability !== undefined && Number.isFinite(digit.probability)
       ? `<span class="probability">p = ${escapeHtml(formatPercent(digit.probability, 1))}</span>`

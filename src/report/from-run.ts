@@ -48,7 +48,7 @@ export async function misclassified(
     if (evaluation.predictions[i] !== labels[i]) wrong.push(i)
   }
   if (wrong.length === 0) return []
-  const size = data.height * data.width
+  const size = data.channels * data.height * data.width
   const pixels = new Uint8Array(wrong.length * size)
   wrong.forEach((index, k) => pixels.set(data.image(index), k * size))
   const { probabilities } = await model.predict(pixels, { height: data.height, width: data.width })
@@ -60,8 +60,11 @@ export async function misclassified(
       predicted,
       probability: probabilities[k * model.classes + predicted],
       pixels: pixels.slice(k * size, (k + 1) * size),
+      channels: data.channels,
       width: data.width,
       height: data.height,
+      labelName: model.classNames[labels[index]],
+      predictedName: model.classNames[predicted],
     }
   })
 }

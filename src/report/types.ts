@@ -21,14 +21,19 @@ export interface ReportLossWindow {
 export interface ReportMisclassified {
   /** Position of the image in the evaluated dataset. */
   index: number
-  /** The true class, 0..9. */
+  /** The true class's index. */
   label: number
-  /** The class the model predicted, 0..9. */
+  /** The class the model predicted. */
   predicted: number
+  /** Their names ({@link Model.classNames}); the index when absent. */
+  labelName?: string
+  predictedName?: string
   /** The model's probability for `predicted`, in [0, 1]. */
   probability?: number
-  /** `width × height` gray bytes, row-major. */
+  /** `channels × height × width` bytes, each channel a plane, row-major. */
   pixels: Uint8Array
+  /** 1 (grey, the default) or 3 (colour). */
+  channels?: number
   width: number
   height: number
 }

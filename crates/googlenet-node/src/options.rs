@@ -73,6 +73,11 @@ pub fn option_schema() -> Vec<NativeOptionSpec> {
                     ("decimal", end(min), end(max), None)
                 }
                 Kind::Whole { min, max } => ("whole", (Some(min as f64), true), (Some(max as f64), true), None),
+                // Whole numbers from a list: their texts are the choices (as the CLI reads them).
+                Kind::WholeOf(list) => {
+                    let (min, max) = (list.iter().min().copied().unwrap_or(0), list.iter().max().copied().unwrap_or(0));
+                    ("whole", (Some(min as f64), true), (Some(max as f64), true), Some(list.iter().map(u64::to_string).collect()))
+                }
                 Kind::Flag => ("flag", (None, false), (None, false), None),
                 Kind::Choice(list) => ("choice", (None, false), (None, false), Some(names(list))),
             };

@@ -1,22 +1,59 @@
 //! A folder of images read whole ([`super::folder::load_folder`]) as the two
 //! datasets training uses.
 
-use super::folder::{FolderData, Images};
+use super::folder::{FolderData, Images, Layout};
 use super::{Dataset, ImageShape};
 use crate::{Error, Result};
 
 /// The training and test datasets of a folder read whole: the images each
 /// split kept (damaged ones are in neither), the folder's class names, and
-/// pixel statistics measured on the training split. A split left with no
-/// image (every one of them damaged) is refused, naming the folder.
+/// pixel statistics measured on the training split. Each split's images
+/// take the classes in turn (the first of each class, then the second…),
+/// so the first images of a split are a sample of every class.
+///
+/// Refused, naming the folder: a class left with no training image (all
+/// of its images damaged: it could not be learned), and an empty test split
+/// unless none was held out (`test_split` 0).
 pub fn folder_datasets(data: FolderData) -> Result<(Dataset, Dataset)> {
-    let FolderData { root, class_names, channels, size: (height, width), train, test, .. } = data;
+    let FolderData { root, class_names, layout, channels, size: (height, width), train, test, .. } = data;
     let shape = ImageShape { channels, height, width };
-    let split = |images: Images, which: &str| {
-        if images.is_empty() {
-            return Err(Error::data(&root, format!("no {which} image could be read: see the files skipped")));
-        }
-        Dataset::with_classes(images.pixels, images.labels, shape, Some(class_names.clone()))
+    let mut counts = vec![0usize; class_names.len()];
+    train.labels.iter().for_each(|&l| counts[l as usize] += 1);
+    if let Some(class) = counts.iter().position(|&n| n == 0) {
+        return Err(Error::data(
+            &root,
+            format!("class {:?} has no training image that could be read (see the files skipped): it cannot be learned", class_names[class]),
+        ));
+    }
+    if test.is_empty() && layout != (Layout::HeldOut { test_split: 0.0 }) {
+        return Err(Error::data(&root, "no test image could be read: see the files skipped"));
+    }
+    let split = |images: Images| {
+        let (pixels, labels) = classes_in_turn(images, shape.bytes());
+        Dataset::with_classes(pixels, labels, shape, Some(class_names.clone()))
     };
-    Ok((split(train, "training")?, split(test, "test")?))
+    Ok((split(train)?, split(test)?))
+}
+
+/// The images reordered so that the classes take turns: the first image of
+/// each class (in class order), then the second of each, and so on; within
+/// a class the order is kept.
+fn classes_in_turn(images: Images, image_bytes: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut by_class: Vec<Vec<usize>> = Vec::new();
+    for (i, &label) in images.labels.iter().enumerate() {
+        let class = label as usize;
+        if by_class.len() <= class {
+            by_class.resize(class + 1, Vec::new());
+        }
+        by_class[class].push(i);
+    }
+    let longest = by_class.iter().map(Vec::len).max().unwrap_or(0);
+    let order = (0..longest).flat_map(|rank| by_class.iter().filter_map(move |members| members.get(rank).copied()));
+    let mut pixels = Vec::with_capacity(images.pixels.len());
+    let mut labels = Vec::with_capacity(images.labels.len());
+    for i in order {
+        pixels.extend_from_slice(&images.pixels[i * image_bytes..(i + 1) * image_bytes]);
+        labels.push(images.labels[i]);
+    }
+    (pixels, labels)
 }

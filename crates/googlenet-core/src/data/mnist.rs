@@ -67,7 +67,7 @@ pub fn load_mnist_split(dir: &Path, split: Split) -> Result<Dataset> {
 /// trained or evaluated on it.
 pub fn load_mnist_split_from(dir: &Path, split: Split) -> Result<(Dataset, PathBuf)> {
     if !dir.is_dir() {
-        return Err(Error::data(dir, "data folder not found"));
+        return Err(Error::data(dir, if dir.exists() { "not a folder" } else { "data folder not found" }));
     }
     let (images_name, labels_name) = split.file_names();
     let images_path = find_file(dir, images_name)?;

@@ -78,6 +78,8 @@ pub enum Kind {
     /// A whole number in `[min, max]`: counts, sizes and seeds, which cross
     /// into the addon as unsigned 32-bit integers, so `max` is at most 2^32 − 1.
     Whole { min: u64, max: u64 },
+    /// One of these whole numbers (channels: 1 or 3).
+    WholeOf(&'static [u64]),
     /// On or off.
     Flag,
     /// One of these names.
@@ -183,6 +185,11 @@ impl OptionSpec {
                 format!("a finite number{range}")
             }
             Kind::Whole { min, max } => format!("an integer in [{min}, {max}]"),
+            Kind::WholeOf(list) => {
+                let (last, rest) = list.split_last().expect("a list of at least one number");
+                let rest: Vec<String> = rest.iter().map(u64::to_string).collect();
+                if rest.is_empty() { last.to_string() } else { format!("{} or {last}", rest.join(", ")) }
+            }
             Kind::Flag => "a boolean".into(),
             Kind::Choice(names) => format!("one of {}", names.join(", ")),
         }
@@ -193,7 +200,7 @@ impl OptionSpec {
     pub fn check(&self, value: &Value) -> Result<(), OptionError> {
         let fits_kind = matches!(
             (self.kind, value),
-            (Kind::Decimal { .. } | Kind::Whole { .. }, Value::Number(_))
+            (Kind::Decimal { .. } | Kind::Whole { .. } | Kind::WholeOf(_), Value::Number(_))
                 | (Kind::Flag, Value::Flag(_))
                 | (Kind::Choice(_), Value::Text(_))
         );
@@ -216,6 +223,7 @@ impl OptionSpec {
                 x.is_finite() && above && below
             }
             (Kind::Whole { min, max }, Value::Number(x)) => x.fract() == 0.0 && *x >= min as f64 && *x <= max as f64,
+            (Kind::WholeOf(list), Value::Number(x)) => list.iter().any(|&n| n as f64 == *x),
             (Kind::Choice(names), Value::Text(name)) => names.contains(&name.as_str()),
             _ => true,
         };

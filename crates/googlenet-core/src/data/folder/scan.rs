@@ -11,21 +11,21 @@ use super::header::read_header;
 use super::layout::find_classes;
 use super::split::held_out;
 use super::walk::Walker;
-use super::{FolderOptions, FolderScan, ImageFile, Layout, Split, MAX_SIDE};
+use super::{FolderOptions, FolderScan, ImageFile, Layout, Split};
+use crate::options::{check_value, Command, Value};
 use crate::{Error, Result};
 
+/// Refuses options out of the ranges the options table declares for them.
 fn check_options(options: &FolderOptions) -> Result<()> {
-    if let Some(channels) = options.channels.filter(|c| !matches!(c, 1 | 3)) {
-        return Err(Error::InvalidArgument(format!("channels must be 1 (grey) or 3 (RGB), not {channels}")));
+    let check = |name: &str, value: Value| check_value(Command::Folder, name, value).map_err(Error::InvalidOption);
+    if let Some(channels) = options.channels {
+        check("channels", channels.into())?;
     }
-    let side = 1..=MAX_SIDE as usize;
-    if let Some((height, width)) = options.size.filter(|(h, w)| !side.contains(h) || !side.contains(w)) {
-        return Err(Error::InvalidArgument(format!("image size {height}×{width}: each side must be 1 to {MAX_SIDE}")));
+    if let Some((height, width)) = options.size {
+        check("height", height.into())?;
+        check("width", width.into())?;
     }
-    if !(0.0..1.0).contains(&options.test_split) {
-        return Err(Error::InvalidArgument(format!("test split {} is not in [0, 1)", options.test_split)));
-    }
-    Ok(())
+    check("testSplit", options.test_split.into())
 }
 
 /// The index of a split in [`FolderScan::counts`].
