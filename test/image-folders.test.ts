@@ -771,7 +771,8 @@ describe('hostile folders', () => {
     const r = await runMain(['info', '--data', DAMAGED, '--channels', '2'])
     expect(r.stderr).toMatch(/^error: .*channels.*2/)
     expect(r.code).toBe(2)
-    await expect(Dataset.fromFolder(DAMAGED, { channels: 2 })).rejects.toThrow(RangeError)
+    // Not a value the types allow: a JavaScript caller can still pass it.
+    await expect(Dataset.fromFolder(DAMAGED, { channels: 2 as 1 })).rejects.toThrow(RangeError)
   })
 
   // BUG: src/cli/folder-flags.ts, folderFlags(): --size is checked as the folder options height

@@ -46,7 +46,7 @@ export function misclassifiedGrid(digits: readonly ReportMisclassified[], errors
   const all = countOf(errors, 'misclassified test image')
   const shown = digits.length === errors ? `All ${all}` : `${digits.length} of ${all}`
   return (
-    `<p>${shown}, white ink on black as the model sees them.</p>` +
+    `<p>${shown}, as the model sees them.</p>` +
     `<div class="digits">${digits.map(digitFigure).join('')}</div>`
   )
 }

@@ -4,7 +4,9 @@
  * their pixels and probabilities, the run's settings and timings.
  * @module
  */
+import { basename, dirname } from 'node:path'
 import type { Dataset } from '../dataset.js'
+import { defaultMnistDir } from '../mnist.js'
 import type { Model } from '../model.js'
 import { optionWords, optionsOf } from '../options.js'
 import { version } from '../package-info.js'
@@ -69,6 +71,19 @@ export async function misclassified(
   })
 }
 
+/**
+ * What the data is called in a report's title: MNIST for the bundled copy,
+ * else the folder it came from (an image folder, or IDX files' folder).
+ */
+export function dataName(data: Dataset): string {
+  const source = data.source
+  if (source === undefined) return 'arrays'
+  const folder = /^(?:the first \d+ images of )?the (?:training|test) images of (.*)$/.exec(source)?.[1]
+  if (folder !== undefined) return basename(folder)
+  const file = source.replace(/^the first \d+ images of /, '')
+  return dirname(file) === defaultMnistDir() ? 'MNIST' : basename(dirname(file))
+}
+
 function mean(values: number[]): number | undefined {
   return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length
 }
@@ -109,7 +124,7 @@ export async function trainingReport(
   const evalMean = mean(history.epochs.flatMap((e) => (e.evalSeconds === undefined ? [] : [e.evalSeconds])))
   if (evalMean !== undefined) timings['mean evaluation per epoch'] = evalMean
   return {
-    title: `${model.name} on MNIST`,
+    title: `${model.name} on ${dataName(test)}`,
     generatedAt: new Date(),
     config: {
       ...modelConfig(model, test),
@@ -137,7 +152,7 @@ export async function testReport(
   evalSeconds: number,
 ): Promise<ReportInput> {
   return {
-    title: `${model.name} on MNIST: test`,
+    title: `${model.name} on ${dataName(test)}: test`,
     generatedAt: new Date(),
     config: { ...modelConfig(model, test), 'model file': source, 'epochs trained': model.epochsTrained },
     timings: { evaluation: evalSeconds },

@@ -59,7 +59,7 @@ export function renderReport(input: ReportInput): string {
   sections.push(
     section(
       'misclassified',
-      'Misclassified test digits',
+      'Misclassified test images',
       misclassifiedGrid(input.misclassified, evaluation.total - evaluation.correct),
     ),
   )

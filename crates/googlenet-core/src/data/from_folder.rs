@@ -22,7 +22,10 @@ pub fn folder_datasets(data: FolderData) -> Result<(Dataset, Dataset)> {
     if let Some(class) = counts.iter().position(|&n| n == 0) {
         return Err(Error::data(
             &root,
-            format!("class {:?} has no training image that could be read (see the files skipped): it cannot be learned", class_names[class]),
+            format!(
+                "class {:?} has no training image that could be read (see the files skipped): it cannot be learned",
+                class_names[class]
+            ),
         ));
     }
     if test.is_empty() && layout != (Layout::HeldOut { test_split: 0.0 }) {

@@ -188,7 +188,11 @@ impl OptionSpec {
             Kind::WholeOf(list) => {
                 let (last, rest) = list.split_last().expect("a list of at least one number");
                 let rest: Vec<String> = rest.iter().map(u64::to_string).collect();
-                if rest.is_empty() { last.to_string() } else { format!("{} or {last}", rest.join(", ")) }
+                if rest.is_empty() {
+                    last.to_string()
+                } else {
+                    format!("{} or {last}", rest.join(", "))
+                }
             }
             Kind::Flag => "a boolean".into(),
             Kind::Choice(names) => format!("one of {}", names.join(", ")),

@@ -295,7 +295,7 @@ fn the_test_split_must_be_a_share() {
     let dir = three_classes("share");
     for test_split in [1.0, -0.1, f64::NAN] {
         let result = scan_folder(&dir.0, &FolderOptions { test_split, ..FolderOptions::default() });
-        assert!(matches!(result, Err(Error::InvalidArgument(ref m)) if m.contains("test split")), "{test_split}: {result:?}");
+        assert!(matches!(result, Err(Error::InvalidOption(ref e)) if e.option == "testSplit"), "{test_split}: {result:?}");
     }
 }
 
@@ -317,7 +317,7 @@ fn channels_are_detected_and_can_be_set() {
     assert_eq!(&colour.train.pixels[..12], [1u8; 12], "grey spread over three planes");
     assert_eq!(&colour.train.pixels[24..], [30, 30, 30, 30, 60, 60, 60, 60, 90, 90, 90, 90]);
     let result = scan_folder(&dir.0, &FolderOptions { channels: Some(2), ..FolderOptions::default() });
-    assert!(matches!(result, Err(Error::InvalidArgument(ref m)) if m.contains("1 (grey) or 3 (RGB)")), "{result:?}");
+    assert!(matches!(result, Err(Error::InvalidOption(ref e)) if e.option == "channels" && e.rule == "must be 1 or 3"), "{result:?}");
 }
 
 #[test]
@@ -343,7 +343,7 @@ fn size_is_the_most_common_and_can_be_set() {
     assert_eq!(set.train.pixels, vec![7; 10 * 6], "every image resized to 3×2");
     for size in [(0, 4), (4, 100_000)] {
         let result = scan_folder(&dir.0, &FolderOptions { size: Some(size), ..FolderOptions::default() });
-        assert!(matches!(result, Err(Error::InvalidArgument(ref m)) if m.contains("each side")), "{result:?}");
+        assert!(matches!(result, Err(Error::InvalidOption(ref e)) if e.option == "height" || e.option == "width"), "{result:?}");
     }
 }
 
