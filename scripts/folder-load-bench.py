@@ -63,31 +63,7 @@ import subprocess
 import sys
 import threading
 import time
-
-
-def cpu_model():
-    info = {}
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                key = key.strip()
-                if key in ('model name', 'cpu family', 'model') and key not in info:
-                    info[key] = value.strip()
-                if key == 'flags' and 'avx512f' not in info:
-                    info['avx512f'] = 'avx512f' in value.split()
-    except OSError:
-        info['model name'] = platform.processor()
-    info['cores'] = os.cpu_count()
-    return info
-
-
-def loadavg():
-    try:
-        with open('/proc/loadavg') as f:
-            return float(f.read().split()[0])
-    except OSError:
-        return None
+from machine_info import cpu_model, loadavg  # noqa: E402
 
 
 def tree(pid):

@@ -44,7 +44,6 @@ versions, threads and CPU.
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
@@ -59,33 +58,9 @@ import torchvision
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_zoo import NAMES  # noqa: E402
 from pytorch_zoo_shapes import build_for  # noqa: E402
+from machine_info import cpu_model, loadavg  # noqa: E402
 
 GREY_MODES = ('L', '1', 'I', 'I;16', 'LA')
-
-
-def cpu_model():
-    info = {}
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                key, _, value = line.partition(':')
-                key = key.strip()
-                if key in ('model name', 'cpu family', 'model') and key not in info:
-                    info[key] = value.strip()
-                if key == 'flags' and 'avx512f' not in info:
-                    info['avx512f'] = 'avx512f' in value.split()
-    except OSError:
-        info['model name'] = platform.processor()
-    return info
-
-
-def loadavg():
-    """The 1-minute load average: other work on the machine slows the epochs."""
-    try:
-        with open('/proc/loadavg') as f:
-            return float(f.read().split()[0])
-    except OSError:
-        return None
 
 
 def loader_for(mode):

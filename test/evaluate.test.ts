@@ -25,6 +25,7 @@ function expectConsistent(e: Omit<DetailedEvaluation, 'predictions'>, labels: Ui
     expect(row.reduce((a, b) => a + b, 0)).toBe(counts[label])
     expect(e.perClass[label]).toEqual({
       label,
+      name: String(label),
       correct: row[label],
       total: counts[label],
       accuracy: counts[label] === 0 ? 0 : (row[label] ?? 0) / (counts[label] ?? 1),
@@ -65,7 +66,7 @@ describe('evaluate with confusion', () => {
     const out = lines(r.stdout)
     expect(out).toHaveLength(1)
     const e = JSON.parse(out[0] ?? '') as Omit<DetailedEvaluation, 'predictions'>
-    expect(Object.keys(e).sort()).toEqual(['accuracy', 'confusion', 'correct', 'loss', 'perClass', 'total'])
+    expect(Object.keys(e).sort()).toEqual(['accuracy', 'classNames', 'confusion', 'correct', 'loss', 'perClass', 'total'])
     const { test } = await loadMnist()
     expectConsistent(e, test.take(2000).labels())
     expect(e.accuracy).toBeGreaterThan(0.6)
@@ -76,8 +77,8 @@ describe('evaluate with confusion', () => {
     const r = await runCli(['test', '--load', MODEL, '--test-limit', '500', '--report', report])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^test accuracy \d+\.\d\d % \[\d+\/500\], mean loss \d\.\d{4}$/m)
-    expect(r.stdout).toMatch(/^digit +correct +total +accuracy$/m)
-    expect(r.stdout).toMatch(/^confusion matrix \(rows: true digit, columns: predicted\)$/m)
+    expect(r.stdout).toMatch(/^class +correct +total +accuracy$/m)
+    expect(r.stdout).toMatch(/^confusion matrix \(rows: true class, columns: predicted, by index\)$/m)
     expect(r.stdout).toMatch(/^true\\pred +0 +1 +2 +3 +4 +5 +6 +7 +8 +9$/m)
     expect(r.stderr).toBe(`wrote the report to ${report}\n`)
     const html = readFileSync(report, 'utf8')

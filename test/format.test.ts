@@ -50,6 +50,7 @@ describe('train flags', () => {
       json: false,
       quiet: false,
       startOver: false,
+      folder: {},
       given: new Set(),
     })
   })

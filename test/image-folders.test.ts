@@ -9,38 +9,16 @@
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { crc32, deflateSync, gzipSync } from 'node:zlib'
+import { gzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Dataset, Model, type ModelDescription, createModel, loadData, scanFolder, train } from '../dist/index.js'
-import { encodeGrayPng } from '../src/png.js'
+import { encodeGrayPng, encodeRgbPng } from '../src/png.js'
 import { Fixtures, PIXELS, STACK_OR_PANIC, idxImages, idxLabels, lines, mnistSample, runCli, runMain, validFiles } from './helpers.js'
 
 const fixtures = new Fixtures()
 afterAll(() => fixtures.cleanup())
 
 // ---------------------------------------------------------------- fixtures
-
-/** An RGB PNG (colour type 2, 8 bits) of `width × height` pixels given channels last (R, G, B per pixel). */
-function encodeRgbPng(rgb: Uint8Array, width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const head = Buffer.alloc(8)
-    head.writeUInt32BE(data.length, 0)
-    head.write(type, 4, 'latin1')
-    const crc = Buffer.alloc(4)
-    crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0)
-    return Buffer.concat([head, data, crc])
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header[8] = 8
-  header[9] = 2
-  const row = width * 3
-  const raw = Buffer.alloc((row + 1) * height)
-  for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * row, (y + 1) * row), y * (row + 1) + 1)
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
-}
 
 /** Writes `files` (paths relative to `root`, folders made as needed); returns `root`. */
 function tree(root: string, files: Record<string, Buffer | string>): string {
@@ -133,9 +111,9 @@ const COLOUR = (() => {
   let state = 12345
   const noise = (): number => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 60
   const image = ([r, g, b]: number[], side: number): Buffer => {
-    const rgb = new Uint8Array(side * side * 3)
-    for (let p = 0; p < side * side; p++) [r, g, b].forEach((v, k) => (rgb[p * 3 + k] = Math.max(0, Math.min(255, Math.round(v + noise())))))
-    return encodeRgbPng(rgb, side, side)
+    const planes = new Uint8Array(side * side * 3)
+    for (let p = 0; p < side * side; p++) [r, g, b].forEach((v, k) => (planes[k * side * side + p] = Math.max(0, Math.min(255, Math.round(v + noise())))))
+    return encodeRgbPng(planes, side, side)
   }
   const files: Record<string, Buffer> = {}
   for (const [name, rgb] of Object.entries(COLOURS)) {
