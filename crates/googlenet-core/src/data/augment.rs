@@ -39,7 +39,6 @@ impl Augmentation {
     pub fn draw(&self, rng: &mut impl Rng) -> Transform {
         let r = self.max_rotation_degrees;
         let degrees = if r > 0.0 { rng.random_range(-r..=r) } else { 0.0 };
-        // i32, not isize: rand draws the same numbers from it on 32- and 64-bit targets.
         let p = self.crop_padding as i32;
         let mut offset = || if p > 0 { rng.random_range(0..=2 * p) - p } else { 0 };
         let shift = [offset(), offset()];
@@ -175,10 +174,10 @@ impl EpochAugmentation<'_> {
     ///
     /// The images are spread over rayon's threads: a batch of 64 MNIST
     /// images rotated (10°) and shifted (padding 2) took 0.55 ms on one
-    /// thread, and 0.40 ms on two whenever the second core was free (AMD
-    /// EPYC Zen 5, 2 cores shared with other jobs; an earlier version of
-    /// the sampler went from 0.92 to 0.46 ms on a quieter machine), where
-    /// lenet5's step on the batch takes 1.2 to 2 ms.
+    /// thread and, at best, 0.40 ms on two (AMD EPYC Zen 5, 2 cores that
+    /// other jobs shared; an earlier, slower sampler went from 0.92 to
+    /// 0.46 ms with the second core free), where lenet5's step on the
+    /// batch takes 1.2 to 2 ms.
     pub fn images(&self, data: &Dataset, indices: &[usize]) -> Vec<u8> {
         let shape = data.shape();
         let mut out = vec![0u8; indices.len() * shape.bytes()];
