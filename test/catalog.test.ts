@@ -132,6 +132,9 @@ describe('the defaults', () => {
       schedule: 'constant',
       warmupEpochs: 0,
       labelSmoothing: 0,
+      cropPadding: 0,
+      flip: false,
+      rotation: 0,
       seed: 0,
       logEvery: 300,
     })

@@ -54,6 +54,9 @@ describe('resume through the API', () => {
       schedule: 'constant',
       warmupEpochs: 0,
       labelSmoothing: 0,
+      cropPadding: 0,
+      flip: false,
+      rotation: 0,
     })
     expect(checkpoint?.history).toHaveLength(1)
     expect(checkpoint?.history[0]?.testAccuracy).toBeTypeOf('number')

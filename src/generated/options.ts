@@ -116,6 +116,21 @@ export interface FitSettings {
    */
   labelSmoothing?: number
   /**
+   * Augmentation: shift each training image by up to p pixels each way (a random crop of the image padded with p zeros, as torchvision's RandomCrop(padding=p)).
+   * Must be an integer in [0, 16]; default 0.
+   */
+  cropPadding?: number
+  /**
+   * Augmentation: mirror each training image left to right with probability 0.5.
+   * Must be a boolean; default false.
+   */
+  flip?: boolean
+  /**
+   * Augmentation: rotate each training image by a random angle in [-degrees, degrees] (bilinear, as torchvision's RandomRotation).
+   * Must be a finite number in [0, 180]; default 0.
+   */
+  rotation?: number
+  /**
    * Seed of the shuffle (and, for a new model, of its initialization).
    * Must be an integer in [0, 4294967295]; default 0.
    */
@@ -165,6 +180,12 @@ export interface FitRecipe {
   warmupStartFactor?: number
   /** Label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε). */
   labelSmoothing: number
+  /** Augmentation: shift each training image by up to p pixels each way (a random crop of the image padded with p zeros, as torchvision's RandomCrop(padding=p)). */
+  cropPadding: number
+  /** Augmentation: mirror each training image left to right with probability 0.5. */
+  flip: boolean
+  /** Augmentation: rotate each training image by a random angle in [-degrees, degrees] (bilinear, as torchvision's RandomRotation). */
+  rotation: number
   /** Seed of the shuffle (and, for a new model, of its initialization). */
   seed: number
 }
@@ -668,6 +689,69 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "recipe": true,
     "placeholder": "ε",
     "doc": "label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε)"
+  },
+  {
+    "command": "fit",
+    "name": "cropPadding",
+    "flag": "--crop-padding",
+    "kind": "whole",
+    "rule": "an integer in [0, 16]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 16,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": true,
+    "placeholder": "p",
+    "doc": "augmentation: shift each training image by up to p pixels each way (a random crop of the image padded with p zeros, as torchvision's RandomCrop(padding=p))"
+  },
+  {
+    "command": "fit",
+    "name": "flip",
+    "flag": "--flip",
+    "kind": "flag",
+    "rule": "a boolean",
+    "min": null,
+    "minInclusive": false,
+    "max": null,
+    "maxInclusive": false,
+    "choices": null,
+    "default": false,
+    "defaultByOptimizer": null,
+    "defaultText": "false",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": true,
+    "placeholder": "",
+    "doc": "augmentation: mirror each training image left to right with probability 0.5"
+  },
+  {
+    "command": "fit",
+    "name": "rotation",
+    "flag": "--rotation",
+    "kind": "decimal",
+    "rule": "a finite number in [0, 180]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 180,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 0,
+    "defaultByOptimizer": null,
+    "defaultText": "0",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": true,
+    "placeholder": "degrees",
+    "doc": "augmentation: rotate each training image by a random angle in [-degrees, degrees] (bilinear, as torchvision's RandomRotation)"
   },
   {
     "command": "fit",

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 
-use super::Normalization;
+use super::{EpochAugmentation, Normalization};
 use crate::{Error, Result};
 
 /// The most classes a dataset may have: labels are bytes, as in IDX files.
@@ -196,26 +196,60 @@ impl Dataset {
     /// The samples at `indices`, normalized by `normalization`: images one
     /// after another (N×C×H×W f32) and their labels.
     pub fn gather(&self, indices: &[usize], normalization: &Normalization) -> (Vec<f32>, Vec<u32>) {
+        (self.normalized(indices.iter().map(|&i| self.image(i)), indices.len(), normalization), self.labels_at(indices))
+    }
+
+    /// [`Dataset::gather`] with each image augmented first, as
+    /// `augmentation` draws it for its index and epoch.
+    pub fn gather_augmented(
+        &self,
+        indices: &[usize],
+        normalization: &Normalization,
+        augmentation: &EpochAugmentation,
+    ) -> (Vec<f32>, Vec<u32>) {
+        let bytes = augmentation.images(self, indices);
+        (self.normalized(bytes.chunks_exact(self.shape.bytes()), indices.len(), normalization), self.labels_at(indices))
+    }
+
+    /// `count` images of this set's shape, normalized one after another.
+    fn normalized<'a>(&self, images: impl Iterator<Item = &'a [u8]>, count: usize, normalization: &Normalization) -> Vec<f32> {
         let tables = normalization.tables();
         let plane = self.shape.height * self.shape.width;
-        let mut images = Vec::with_capacity(indices.len() * self.shape.bytes());
-        let mut labels = Vec::with_capacity(indices.len());
-        for &i in indices {
-            for (c, channel) in self.image(i).chunks_exact(plane).enumerate() {
-                images.extend(channel.iter().map(|&p| tables[c][p as usize]));
+        let mut out = Vec::with_capacity(count * self.shape.bytes());
+        for image in images {
+            for (c, channel) in image.chunks_exact(plane).enumerate() {
+                out.extend(channel.iter().map(|&p| tables[c][p as usize]));
             }
-            labels.push(self.labels[i] as u32);
         }
-        (images, labels)
+        out
+    }
+
+    fn labels_at(&self, indices: &[usize]) -> Vec<u32> {
+        indices.iter().map(|&i| self.labels[i] as u32).collect()
     }
 
     /// Gathers the samples at `indices` into normalized tensors on `device`.
     pub fn batch(&self, indices: &[usize], normalization: &Normalization, device: &Device) -> Result<Batch> {
-        let (images, labels) = self.gather(indices, normalization);
+        self.tensors(self.gather(indices, normalization), device)
+    }
+
+    /// [`Dataset::batch`] of images augmented as [`Dataset::gather_augmented`] does.
+    pub fn augmented_batch(
+        &self,
+        indices: &[usize],
+        normalization: &Normalization,
+        augmentation: &EpochAugmentation,
+        device: &Device,
+    ) -> Result<Batch> {
+        self.tensors(self.gather_augmented(indices, normalization, augmentation), device)
+    }
+
+    fn tensors(&self, (images, labels): (Vec<f32>, Vec<u32>), device: &Device) -> Result<Batch> {
         let ImageShape { channels, height, width } = self.shape;
+        let count = labels.len();
         Ok(Batch {
-            images: Tensor::from_vec(images, (indices.len(), channels, height, width), device)?,
-            labels: Tensor::from_vec(labels, indices.len(), device)?,
+            images: Tensor::from_vec(images, (count, channels, height, width), device)?,
+            labels: Tensor::from_vec(labels, count, device)?,
         })
     }
 }

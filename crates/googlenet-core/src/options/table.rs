@@ -31,6 +31,11 @@ const DEVICES: [&str; 3] = ["auto", "cpu", "cuda"];
 
 const ADAMS: &[&str] = &["adam", "adamw"];
 
+/// The widest zero border a random crop may pad with: 16 shifts a 28×28
+/// digit more than halfway out of its image, past anything that still
+/// teaches the class.
+const MAX_CROP_PADDING: u64 = 16;
+
 /// The largest input height or width a trace takes: its one image's activations grow with its area.
 const MAX_TRACE_SIZE: u64 = 4096;
 /// The widest and tallest image decoded (and the largest side a folder's
@@ -146,6 +151,23 @@ pub static OPTIONS: &[OptionSpec] = &[
         Always,
         "ε",
         "label smoothing of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε)",
+    ),
+    recipe(
+        "cropPadding",
+        whole(0, MAX_CROP_PADDING),
+        Number(0.0),
+        Always,
+        "p",
+        "augmentation: shift each training image by up to p pixels each way (a random crop of the image padded with p zeros, as torchvision's RandomCrop(padding=p))",
+    ),
+    recipe("flip", Kind::Flag, DefaultValue::Flag(false), Always, "", "augmentation: mirror each training image left to right with probability 0.5"),
+    recipe(
+        "rotation",
+        decimal(Closed(0.0), Closed(180.0)),
+        Number(0.0),
+        Always,
+        "degrees",
+        "augmentation: rotate each training image by a random angle in [-degrees, degrees] (bilinear, as torchvision's RandomRotation)",
     ),
     row(Command::Fit, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of the shuffle (and, for a new model, of its initialization)"),
     row(Command::Fit, "logEvery", whole(1, MAX_COUNT), Number(300.0), "n", "batches per running-loss line ('window' progress event)"),

@@ -89,7 +89,7 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
         Ok((batches.len() * config.batch_size) as f64 / started.elapsed().as_secs_f64())
     };
     let mut train = |b: usize| -> Result<()> {
-        let loss = runner.train_step(data, &indices(b), &recipe.optimizer, recipe.lr, recipe.label_smoothing)?;
+        let loss = runner.train_step(data, &indices(b), None, &recipe.optimizer, recipe.lr, recipe.label_smoothing)?;
         // On an accelerator the step only queues work: reading the last
         // loss of each timed range waits until it is done.
         if b + 1 == config.warmup || b + 1 == config.warmup + config.batches {

@@ -11,7 +11,7 @@ use super::recipe::RecipeSettings;
 use super::runner::{read_losses, Runner, StepLoss};
 use super::schedule::Schedule;
 use super::state::{EpochSummary, TrainState};
-use crate::data::Dataset;
+use crate::data::{Augmentation, Dataset, EpochAugmentation};
 use crate::model::Model;
 use crate::optimizer::Optimizer;
 use crate::options::{check_given, check_value, declared_default, spec, Command, Given, Value, EVAL_BATCH_SIZE};
@@ -34,6 +34,9 @@ pub struct FitConfig {
     /// `CrossEntropyLoss(label_smoothing = ε)`: 0 (the default) is plain
     /// cross-entropy. Evaluation's loss is never smoothed.
     pub label_smoothing: f64,
+    /// How training images are augmented as batches are gathered (off by
+    /// default); evaluation and validation images never are.
+    pub augmentation: Augmentation,
 }
 
 impl Default for FitConfig {
@@ -50,7 +53,8 @@ impl FitConfig {
     pub fn from_settings(epochs: usize, batch_size: usize, seed: u64, settings: &RecipeSettings) -> Result<Self> {
         let (lr, optimizer, schedule) = settings.resolve()?;
         let label_smoothing = settings.number("labelSmoothing", optimizer.name())?;
-        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed, label_smoothing };
+        let augmentation = settings.augmentation(optimizer.name())?;
+        let config = Self { epochs, batch_size, lr, optimizer, schedule, seed, label_smoothing, augmentation };
         config.validate()?;
         Ok(config)
     }
@@ -80,7 +84,7 @@ impl FitConfig {
 
     /// The optimizer and schedule settings of this recipe, every one they use.
     pub fn settings(&self) -> RecipeSettings {
-        RecipeSettings::of(self.lr, &self.optimizer, &self.schedule, self.label_smoothing)
+        RecipeSettings::of(self.lr, &self.optimizer, &self.schedule, self.label_smoothing, &self.augmentation)
     }
 
     /// Rejects settings that cannot train.
@@ -90,6 +94,8 @@ impl FitConfig {
         check_value(Command::Fit, "seed", self.seed as usize)?;
         check_value(Command::Fit, "lr", self.lr)?;
         check_value(Command::Fit, "labelSmoothing", self.label_smoothing)?;
+        check_value(Command::Fit, "cropPadding", self.augmentation.crop_padding)?;
+        check_value(Command::Fit, "rotation", self.augmentation.max_rotation_degrees as f64)?;
         self.optimizer.validate()?;
         self.schedule.validate(self.epochs)
     }
@@ -275,9 +281,11 @@ pub fn fit_from(
         let mut loss_sum = std::mem::take(&mut carried_loss);
         let mut seen = resumed_batches * config.batch_size;
         let mut pending: Vec<PendingBatch> = Vec::new();
+        let augmentation =
+            (!config.augmentation.is_off()).then_some(EpochAugmentation { augmentation: &config.augmentation, seed: config.seed, epoch });
         for (b, indices) in order.chunks(config.batch_size).enumerate().skip(resumed_batches) {
             let lr = config.lr_at((epoch - 1) * batches + b, batches);
-            let loss = runner.train_step(train, indices, &config.optimizer, lr, config.label_smoothing)?;
+            let loss = runner.train_step(train, indices, augmentation.as_ref(), &config.optimizer, lr, config.label_smoothing)?;
             seen += indices.len();
             pending.push(PendingBatch { batch: b + 1, loss, images_seen: seen, elapsed_secs: started.elapsed().as_secs_f64() });
             if pending.len() < runner.loss_read_interval() && b + 1 < batches {

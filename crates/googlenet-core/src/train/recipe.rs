@@ -7,6 +7,7 @@
 //! cannot be silently ignored.
 
 use super::schedule::{Decay, Schedule};
+use crate::data::Augmentation;
 use crate::optimizer::{AdamSettings, Optimizer, SgdSettings};
 use crate::options::{spec, specs_of, Command, OptionError, Value};
 use crate::{Error, Result};
@@ -123,9 +124,19 @@ impl RecipeSettings {
         Ok((self.number("lr", o)?, built, Schedule { decay, warmup_epochs, warmup_start_factor }))
     }
 
+    /// The training images' augmentation these settings make, for a run
+    /// with `optimizer` (every part off unless given).
+    pub(crate) fn augmentation(&self, optimizer: &str) -> Result<Augmentation> {
+        Ok(Augmentation {
+            crop_padding: self.number("cropPadding", optimizer)? as usize,
+            flip: self.flag("flip", optimizer)?,
+            max_rotation_degrees: self.number("rotation", optimizer)? as f32,
+        })
+    }
+
     /// The settings of a resolved recipe: every one its optimizer and
     /// schedule use, and only those.
-    pub fn of(lr: f64, optimizer: &Optimizer, schedule: &Schedule, label_smoothing: f64) -> Self {
+    pub fn of(lr: f64, optimizer: &Optimizer, schedule: &Schedule, label_smoothing: f64, augmentation: &Augmentation) -> Self {
         let mut given: Vec<(&'static str, Value)> = vec![("optimizer", optimizer.name().into()), ("lr", lr.into())];
         match optimizer {
             Optimizer::Sgd(s) => {
@@ -147,6 +158,14 @@ impl RecipeSettings {
             given.push(("warmupStartFactor", schedule.warmup_start_factor.into()));
         }
         given.push(("labelSmoothing", label_smoothing.into()));
+        // The angle is an f32: its shortest decimal (10, not 10.000000149…
+        // for 10.0000001) reads back as the same f32, and shows as given.
+        let rotation: f64 = augmentation.max_rotation_degrees.to_string().parse().expect("an f32 prints as a number");
+        given.extend([
+            ("cropPadding", augmentation.crop_padding.into()),
+            ("flip", augmentation.flip.into()),
+            ("rotation", rotation.into()),
+        ]);
         Self { given }
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 
 use super::{CandleOptimizer, Optimizer};
-use crate::data::{Batch, Dataset, Normalization};
+use crate::data::{Batch, Dataset, EpochAugmentation, Normalization};
 use crate::engine::Engine;
 use crate::model::{Model, NamedParam};
 use crate::{Error, Result};
@@ -154,19 +154,25 @@ impl<'m> Runner<'m> {
     }
 
     /// One step of `optimizer` at learning rate `lr` on the samples at
-    /// `indices`; returns the batch's mean cross-entropy, its labels
-    /// smoothed by `label_smoothing` (see [`cross_entropy_loss`]).
+    /// `indices`, their images augmented on the host as `augmentation`
+    /// draws them, if given; returns the batch's mean cross-entropy, its
+    /// labels smoothed by `label_smoothing` (see [`cross_entropy_loss`]).
     pub fn train_step(
         &mut self,
         data: &Dataset,
         indices: &[usize],
+        augmentation: Option<&EpochAugmentation>,
         optimizer: &Optimizer,
         lr: f64,
         label_smoothing: f64,
     ) -> Result<StepLoss> {
         match &mut self.backend {
             Backend::Engine(engine) => {
-                let (images, labels) = data.gather(indices, &self.model.data_info().normalization);
+                let normalization = &self.model.data_info().normalization;
+                let (images, labels) = match augmentation {
+                    Some(a) => data.gather_augmented(indices, normalization, a),
+                    None => data.gather(indices, normalization),
+                };
                 engine.set_training(self.model.is_training());
                 engine.set_label_smoothing(label_smoothing as f32);
                 Ok(StepLoss::Ready(engine.train_step(&images, &labels, optimizer, lr as f32)?))
@@ -176,7 +182,12 @@ impl<'m> Runner<'m> {
                     Some(state) => state,
                     None => state.insert(CandleOptimizer::new(model.vars(), *optimizer)?),
                 };
-                let batch = device_batch(resident, data, indices, *model, &self.device)?;
+                let batch = match augmentation {
+                    // New images every epoch: each batch is uploaded as it
+                    // is made, instead of selected from the resident copy.
+                    Some(a) => data.augmented_batch(indices, &model.data_info().normalization, a, &self.device)?,
+                    None => device_batch(resident, data, indices, *model, &self.device)?,
+                };
                 let logits = model.forward(&batch.images)?;
                 let loss = cross_entropy_loss(&logits, &batch.labels, label_smoothing)?;
                 state.step(&loss.backward()?, lr)?;

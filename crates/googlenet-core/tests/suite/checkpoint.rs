@@ -5,6 +5,7 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::common::{mnist, temp_dir};
 use candle_core::Device;
@@ -26,7 +27,7 @@ fn info(name: &str) -> ModelInfo {
 
 /// Where the interrupted run stops: after an epoch, or at a batch.
 #[derive(Clone, Copy)]
-enum Stop {
+pub(crate) enum Stop {
     AfterEpoch(usize),
     AtBatch { epoch: usize, batch: usize },
 }
@@ -60,13 +61,15 @@ fn resumed_equals_uninterrupted(name: &str, images: usize, stop: Stop) {
 
 /// [`resumed_equals_uninterrupted`] with `config` (3 epochs); returns the
 /// checkpoint the run resumed from.
-fn resumed_with_recipe_equals_uninterrupted(name: &str, images: usize, stop: Stop, config: &FitConfig) -> Checkpoint {
+pub(crate) fn resumed_with_recipe_equals_uninterrupted(name: &str, images: usize, stop: Stop, config: &FitConfig) -> Checkpoint {
     let data = mnist(Split::Train, images);
     let config = config.clone();
     let straight = build_model(name, 3, &Device::Cpu).unwrap();
     let straight_history = fit(straight.as_ref(), &data, None, &config, &Device::Cpu, &mut |_| ControlFlow::Continue(())).unwrap();
 
-    let dir = temp_dir(&format!("checkpoint-{name}"));
+    // A folder per run: tests on one model run at once on the test threads.
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let dir = temp_dir(&format!("checkpoint-{name}-{}", RUNS.fetch_add(1, Ordering::Relaxed)));
     train_until(name, &data, &config, &dir, stop);
     let (resumed, checkpoint) = load_checkpoint(&dir, &Device::Cpu).unwrap();
     assert_eq!(checkpoint.config, config);

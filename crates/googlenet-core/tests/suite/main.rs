@@ -11,6 +11,7 @@
 
 mod common;
 
+mod augment;
 mod checkpoint;
 mod class_count;
 mod custom_graphs;
