@@ -129,7 +129,13 @@ pub fn build_model_for_data(source: ModelSource, seed: u64, data: &Dataset, devi
         ModelSource::Zoo { name, depth } => catalog::find(name)?.spec_for(depth, input, classes)?,
         ModelSource::Spec(spec) => spec.clone(),
     };
-    let description = lower(&spec)?;
+    // A zoo model's layers are fixed: images too small for them are the data's fault, said so.
+    let description = lower(&spec).map_err(|e| match source {
+        ModelSource::Zoo { name, .. } => {
+            Error::InvalidArgument(format!("model \"{name}\" cannot be made for {} images, too small for its layers: {e}", data.shape()))
+        }
+        ModelSource::Spec(_) => e,
+    })?;
     if description.input != input || description.classes() != classes {
         let shape = |[channels, height, width]: [usize; 3]| crate::data::ImageShape { channels, height, width };
         return Err(Error::InvalidArgument(format!(

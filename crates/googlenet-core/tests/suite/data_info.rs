@@ -53,8 +53,10 @@ fn a_description_that_does_not_fit_the_data_is_refused_naming_both() {
     );
     // Too small for the model's convolutions: lowering names the layer.
     let tiny = colour_set(4, 8, 2);
-    let message = build_model_for_data(ModelSource::Zoo { name: "googlenet", depth: None }, 0, &tiny, &Device::Cpu).err().unwrap();
-    assert!(message.to_string().contains("conv2"), "{message}");
+    let message =
+        build_model_for_data(ModelSource::Zoo { name: "googlenet", depth: None }, 0, &tiny, &Device::Cpu).err().unwrap().to_string();
+    assert!(message.starts_with("model \"googlenet\" cannot be made for 8x8 3-channel images, too small for its layers: "), "{message}");
+    assert!(message.contains("conv2"), "{message}");
 }
 
 #[test]
