@@ -14,6 +14,7 @@ mod common;
 mod augment;
 mod checkpoint;
 mod class_count;
+mod colour_parity;
 mod custom_graphs;
 mod data;
 mod data_info;
