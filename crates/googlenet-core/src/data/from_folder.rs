@@ -40,10 +40,12 @@ pub fn folder_datasets(data: FolderData) -> Result<(Dataset, Dataset)> {
 
 /// The images reordered so that the classes take turns: the first image of
 /// each class (in class order), then the second of each, and so on; within
-/// a class the order is kept.
+/// a class the order is kept. The pixels are moved in place, a cycle of the
+/// permutation at a time, so a set of several GiB is not held twice.
 fn classes_in_turn(images: Images, image_bytes: usize) -> (Vec<u8>, Vec<u8>) {
+    let Images { mut pixels, labels, .. } = images;
     let mut by_class: Vec<Vec<usize>> = Vec::new();
-    for (i, &label) in images.labels.iter().enumerate() {
+    for (i, &label) in labels.iter().enumerate() {
         let class = label as usize;
         if by_class.len() <= class {
             by_class.resize(class + 1, Vec::new());
@@ -51,12 +53,26 @@ fn classes_in_turn(images: Images, image_bytes: usize) -> (Vec<u8>, Vec<u8>) {
         by_class[class].push(i);
     }
     let longest = by_class.iter().map(Vec::len).max().unwrap_or(0);
-    let order = (0..longest).flat_map(|rank| by_class.iter().filter_map(move |members| members.get(rank).copied()));
-    let mut pixels = Vec::with_capacity(images.pixels.len());
-    let mut labels = Vec::with_capacity(images.labels.len());
-    for i in order {
-        pixels.extend_from_slice(&images.pixels[i * image_bytes..(i + 1) * image_bytes]);
-        labels.push(images.labels[i]);
+    // order[k]: the image that goes to position k.
+    let order: Vec<usize> = (0..longest).flat_map(|rank| by_class.iter().filter_map(move |members| members.get(rank).copied())).collect();
+    let new_labels = order.iter().map(|&i| labels[i]).collect();
+    let mut placed = vec![false; order.len()];
+    let mut held = vec![0u8; image_bytes];
+    for start in 0..order.len() {
+        if placed[start] || order[start] == start {
+            continue;
+        }
+        // Walk the cycle: position k takes the image at order[k], until the cycle returns to start.
+        held.copy_from_slice(&pixels[start * image_bytes..(start + 1) * image_bytes]);
+        let mut k = start;
+        while order[k] != start {
+            let from = order[k];
+            pixels.copy_within(from * image_bytes..(from + 1) * image_bytes, k * image_bytes);
+            placed[k] = true;
+            k = from;
+        }
+        pixels[k * image_bytes..(k + 1) * image_bytes].copy_from_slice(&held);
+        placed[k] = true;
     }
-    (pixels, labels)
+    (pixels, new_labels)
 }
