@@ -244,6 +244,13 @@ export declare function checkResumedModel(asked: string | undefined | null, dept
 export declare function checkResumedRecipe(options: Record<string, unknown>, recorded: Record<string, unknown>): void
 
 /**
+ * The CPU engine's instruction set and threads. It starts the thread pool,
+ * so a browser tab (which sizes the pool with [`use_threads`]) must not
+ * call it first.
+ */
+export declare function cpuInfo(): NativeCpuInfo
+
+/**
  * [`read_digit_image`] on the bytes of a PNG or JPEG (a canvas drawn in a
  * browser tab, an upload), off the event loop.
  */
@@ -367,6 +374,14 @@ export interface NativeCpuFigures {
   isa: string
   threads: number
   peakGflops: number
+}
+
+/** The CPU engine as it runs in this process. */
+export interface NativeCpuInfo {
+  /** The vector instructions the kernels use (`baseline`, `avx2`, `avx512`). */
+  isa: string
+  /** Threads each batch is split across. */
+  threads: number
 }
 
 /** How deep a model with a depth option may be (residual units per stage). */

@@ -773,7 +773,7 @@ if (
   }
 }
 
-const { CancelToken, NativeDataset, NativeFolder, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadIdxFiles, loadImageFolder, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, readResizedImage, resolveFitRecipe, runtimeInfo, scanImageFolder, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
+const { CancelToken, NativeDataset, NativeFolder, NativeModel, benchmarkModel, checkCheckpointDirFor, checkDescription, checkModel, checkOptions, checkOutputPathFor, checkResumedModel, checkResumedRecipe, cpuInfo, decodeDigitImage, DEFAULT_MODEL, describeModel, latestCheckpointIn, loadIdxFiles, loadImageFolder, loadMnistSplit, MAX_BATCH_SIZE, MAX_DESCRIPTION_BYTES, modelCatalog, onnxContract, optionSchema, readDigitImage, readResizedImage, resolveFitRecipe, runtimeInfo, scanImageFolder, summarizeModel, traceModel, useThreads, writeOutputFile } = nativeBinding
 export { CancelToken }
 export { NativeDataset }
 export { NativeFolder }
@@ -786,6 +786,7 @@ export { checkOptions }
 export { checkOutputPathFor }
 export { checkResumedModel }
 export { checkResumedRecipe }
+export { cpuInfo }
 export { decodeDigitImage }
 export { DEFAULT_MODEL }
 export { describeModel }

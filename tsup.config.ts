@@ -6,9 +6,10 @@ import { defineConfig } from 'tsup'
 const external = [/^\.\.\/index\.js$/, /\.node$/]
 
 export default defineConfig([
-  // ESM: the API (dist/index.js, index.d.ts) and the CLI.
+  // ESM: the API (dist/index.js, index.d.ts), the CLI, and the worker process
+  // of `compare --workers` (dist/compare-worker.js, forked by src/compare/pool.ts).
   {
-    entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+    entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'compare-worker': 'src/compare/worker.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',

@@ -13,7 +13,26 @@
  * @packageDocumentation
  */
 export { benchmark, type BenchmarkOptions, type BenchmarkResult, type CpuIsa } from './bench.js'
-export { compareModels, COMPARE_EPOCHS, type CompareOptions, type ComparisonRow } from './compare.js'
+export {
+  compareModels,
+  mergeResults,
+  summarizeRuns,
+  parseShard,
+  COMPARE_EPOCHS,
+  PAPER_FIGURES,
+  RESIDUAL_DESIGNS,
+  type CompareOptions,
+  type CompareResult,
+  type Comparison,
+  type ModelComparison,
+  type RunRecord,
+  type RunSettings,
+  type RunData,
+  type MachineInfo,
+  type ErrorTest,
+  type PaperFigure,
+  type Shard,
+} from './compare/index.js'
 export {
   bottleneckCost,
   convolutionCost,

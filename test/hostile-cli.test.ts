@@ -328,7 +328,7 @@ describe('Ctrl-C during compare', () => {
     let sent = false
     const r = await runCli(['compare', '--models', 'lenet5,googlenet', '--epochs', '1', '--limit', '6400', '--test-limit', '100', '--json'], {
       onStdout: (text, child) => {
-        // lenet5's row is out: googlenet is training.
+        // lenet5's line is out: googlenet is training.
         if (!sent && text.includes('"model":"lenet5"')) {
           sent = true
           child.kill('SIGINT')
@@ -339,16 +339,21 @@ describe('Ctrl-C during compare', () => {
     expect(r.code).toBe(130)
     expect(r.stderr).not.toMatch(/aborted|error/)
     expect(r.stderr).toMatch(
-      /^(stopped at epoch 1, batch \d+ of googlenet|stopped before googlenet started); 1 of 2 models finished \(lenet5\)\n$/,
+      /^(stopped at epoch 1, batch \d+ of googlenet|stopped before googlenet started|stopped between runs); 1 of 2 runs finished \(lenet5\)\n$/,
     )
   })
 
   it('formats the line for each stage', () => {
-    const models = ['googlenet', 'lenet5', 'residual'] as const
-    expect(formatCompareStopped(models, 0, undefined)).toBe('stopped before googlenet started; 0 of 3 models finished')
-    expect(formatCompareStopped(models, 1, { epoch: 2, batch: 37 })).toBe(
-      'stopped at epoch 2, batch 37 of lenet5; 1 of 3 models finished (googlenet)',
+    expect(formatCompareStopped(3, [], [{ name: 'googlenet', at: undefined }])).toBe('stopped before googlenet started; 0 of 3 runs finished')
+    expect(formatCompareStopped(3, ['googlenet'], [{ name: 'lenet5', at: { epoch: 2, batch: 37 } }])).toBe(
+      'stopped at epoch 2, batch 37 of lenet5; 1 of 3 runs finished (googlenet)',
     )
-    expect(formatCompareStopped(models, 2, undefined)).toBe('stopped before residual started; 2 of 3 models finished (googlenet, lenet5)')
+    expect(formatCompareStopped(4, ['a seed 0', 'b seed 0'], [])).toBe('stopped between runs; 2 of 4 runs finished (a seed 0, b seed 0)')
+    expect(
+      formatCompareStopped(4, [], [
+        { name: 'a seed 0', at: { epoch: 1, batch: 3 } },
+        { name: 'b seed 0', at: { epoch: 1, batch: 5 } },
+      ]),
+    ).toBe('stopped at epoch 1, batch 3 of a seed 0, stopped at epoch 1, batch 5 of b seed 0; 0 of 4 runs finished')
   })
 })

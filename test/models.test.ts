@@ -61,20 +61,21 @@ describe('the model zoo', () => {
 
 describe('compare', () => {
   it('trains each model with the same budget and prints one table', async () => {
-    const r = await runCli(['compare', '--models', 'lenet5,googlenet', '--epochs', '2', '--limit', '640', '--test-limit', '200'])
+    const r = await runCli(['compare', '--models', 'lenet5,googlenet', '--epochs', '2', '--limit', '640', '--test-limit', '200', '--workers', '1'])
     expect(r.code).toBe(0)
     const rows = r.stdout.trim().split('\n')
-    expect(rows[0]).toMatch(/^model +params +MACs +epoch 1 +epoch 2 +train s$/)
-    expect(rows[1]).toMatch(/^lenet5 +61,706 +416,520 +\d+\.\d\d % +\d+\.\d\d % +\d+\.\d s$/)
-    expect(rows[2]).toMatch(/^googlenet +97,298 +6,019,200 /)
-    expect(r.stderr).toMatch(/^lenet5: \d+\.\d\d % after 2 epochs\ngooglenet: /)
+    expect(rows[0]).toMatch(/^model +params +runs +test error % +95 % interval +best epoch +s\/epoch$/)
+    expect(rows[1]).toMatch(/^lenet5 +61,706 +1 +\d+\.\d\d +— +[12]: \d+\.\d\d +\d+\.\d$/)
+    expect(rows[2]).toMatch(/^googlenet +97,298 +1 /)
+    expect(r.stderr).toMatch(/^lenet5: epoch 1 of 2, test \d+\.\d\d % \(\d+\.\d s\)\nlenet5: epoch 2 of 2, .*\nlenet5: \d+\.\d\d % after 2 epochs\ngooglenet: /)
   })
 
-  it('prints one JSON object per model, and refuses unknown models', async () => {
+  it('prints one JSON object per run, then the comparison, and refuses unknown models', async () => {
     const r = await runCli(['compare', '--models', 'lenet5', '--epochs', '1', '--limit', '640', '--test-limit', '200', '--json'])
-    const row = JSON.parse(r.stdout) as { model: string; params: number; macs: number; accuracy: number[]; seconds: number }
-    expect(row).toMatchObject({ model: 'lenet5', params: 61_706, macs: 416_520 })
-    expect(row.accuracy).toHaveLength(1)
+    const [run, comparison] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(run).toMatchObject({ type: 'run', model: 'lenet5', seed: 0, params: 61_706, macs: 416_520 })
+    expect(run?.history).toHaveLength(1)
+    expect(comparison).toMatchObject({ type: 'comparison', runs: 1, expected: 1, models: [{ model: 'lenet5', seeds: [0] }] })
     const bad = await runCli(['compare', '--models', 'lenet5,vgg'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/^error: --models: unknown model 'vgg' \(known: googlenet, /)

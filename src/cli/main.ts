@@ -50,6 +50,9 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('-V, --version', 'print the version, the native build and the default device')
     .helpOption('-h, --help', 'show help')
     .exitOverride()
+    // A command's options come before its subcommand (`compare --json` and
+    // `compare merge --json` are two commands' flags).
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .configureHelp(addonHelp)
     .configureOutput({

@@ -8,6 +8,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { Option } from 'commander'
 import { defaultModel } from '../catalog.js'
 import { type ModelSource, parseDescription } from '../describe/source.js'
+import type { ModelDescription } from '../describe/types.js'
 import { errorMessage } from '../errors.js'
 import { nativeBinding } from '../native.js'
 import { type RawFlags, depthFlag, modelFlag } from './flags.js'
@@ -68,9 +69,17 @@ export function modelFlags(raw: RawFlags, modelGiven: boolean): { model: ModelSo
   if (typeof file !== 'string' || file === '') throw new UsageError('--model-file must name a JSON file')
   if (modelGiven) throw new UsageError('--model and --model-file contradict each other: give one')
   if (raw.depth !== undefined) throw new UsageError('--depth applies to the zoo\'s ResNets; a description file is written at its depth')
+  return { model: readModelFile(file) }
+}
+
+/**
+ * The description in `--model-file`'s `file`, checked by the core.
+ * @throws UsageError naming the flag and the file, for a file that cannot be read or a description the core refuses
+ */
+export function readModelFile(file: string): ModelDescription {
   const text = readDescriptionFile(file)
   try {
-    return { model: parseDescription(nativeBinding().checkDescription(text)) }
+    return parseDescription(nativeBinding().checkDescription(text))
   } catch (error) {
     throw new UsageError(`--model-file ${file}: ${errorMessage(error)}`)
   }

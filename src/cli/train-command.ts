@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Command, Option } from 'commander'
-import { addFolderOptions } from './folder-flags.js'
+import { addDataOptions } from './data-flags.js'
 import type { SkippedFile } from '../folder.js'
 import { ProgressBar, renderBar } from './progress-bar.js'
 import { writeWarnings } from './reporting.js'
@@ -25,8 +25,7 @@ import { depthRange, modelChoices } from './addon-help.js'
 import { type FlagFile, checkDistinctFiles } from './distinct-files.js'
 import { checkFlag } from './flags.js'
 import { type TrainFlags, parseTrainFlags } from './train-flags.js'
-import { addSchemaOptions, deviceOption, schemaOption } from './schema-flags.js'
-import { optionSpec } from '../options.js'
+import { addSchemaOptions, deviceOption } from './schema-flags.js'
 import { recipeOfFit } from '../fit-options.js'
 import { EXIT_FAILURE } from './usage-error.js'
 
@@ -60,15 +59,7 @@ export function addTrainCommand(program: Command, io: Io, done: (code: number) =
     .addOption(modelChoices(new Option('--model <name>', 'model to train')))
     .addOption(depthRange(new Option('--depth <n>', 'residual units per stage, for the models that take a depth')))
     .addOption(modelFileOption())
-  const withData = addSchemaOptions(command, 'fit')
-    .addOption(new Option('--data <dir>', 'MNIST-format folder of IDX files, or a folder of images in one sub-folder per class (default: the bundled MNIST)'))
-    .addOption(new Option('--train-images <file>', 'IDX images file under another name (with --train-labels, --test-images, --test-labels)'))
-    .addOption(new Option('--train-labels <file>', 'IDX labels of --train-images'))
-    .addOption(new Option('--test-images <file>', 'IDX images file of the test split'))
-    .addOption(new Option('--test-labels <file>', 'IDX labels of --test-images'))
-  return addFolderOptions(withData)
-    .addOption(schemaOption(optionSpec('data', 'limit')))
-    .addOption(schemaOption(optionSpec('data', 'testLimit')))
+  return addDataOptions(addSchemaOptions(command, 'fit'))
     .addOption(deviceOption())
     .addOption(new Option('--save <file>', 'write the trained model to this safetensors file (PyTorch names, with metadata)'))
     .addOption(new Option('--checkpoint-dir <dir>', 'write a checkpoint here after every epoch and on Ctrl-C (or SIGTERM, SIGHUP)'))

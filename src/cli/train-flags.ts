@@ -9,9 +9,10 @@ import type { IdxFiles } from '../data.js'
 import type { ModelSource } from '../describe/source.js'
 import type { Device, FitSettings, FolderSettings } from '../types.js'
 import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { dataFlags } from './data-flags.js'
 import { folderFlags } from './folder-flags.js'
 import { modelFlags } from './model-flags.js'
-import { checkedFlags, readSchemaFlags, schemaFlags } from './schema-flags.js'
+import { checkedFlags, readSchemaFlags } from './schema-flags.js'
 import { UsageError } from './usage-error.js'
 
 /** The `train` command's flags, validated: the fit settings plus where data and output go. */
@@ -97,46 +98,10 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
       flags.modelFile = raw.modelFile
     }
   }
-  Object.assign(flags, schemaFlags(raw, 'data'))
-  if (raw.data !== undefined) {
-    if (typeof raw.data !== 'string' || raw.data === '') throw new UsageError('--data must name a folder')
-    flags.data = raw.data
-  }
-  const files = idxFileFlags(raw)
-  if (files !== undefined) {
-    if (flags.data !== undefined) throw new UsageError('--data and --train-images name the data twice: give one or the other')
-    flags.files = files
-  }
+  Object.assign(flags, dataFlags(raw))
   // A resumed run's recipe comes from its checkpoint, which decides whether these fit it.
   if (flags.resume === undefined) {
     checkedFlags('fit', texts, () => resolveRecipe({ epochs: flags.epochs, batchSize: flags.batchSize, seed: flags.seed, ...flags.recipe }))
   }
   return flags
-}
-
-/** The IDX file flags, and the names they give in {@link IdxFiles}. */
-export const IDX_FILE_FLAGS = [
-  ['trainImages', '--train-images'],
-  ['trainLabels', '--train-labels'],
-  ['testImages', '--test-images'],
-  ['testLabels', '--test-labels'],
-] as const
-
-/**
- * `--train-images F --train-labels F --test-images F --test-labels F`, all
- * four or none.
- * @throws UsageError when some are given and others not, or one names no file
- */
-export function idxFileFlags(raw: RawFlags): IdxFiles | undefined {
-  const given = IDX_FILE_FLAGS.filter(([key]) => raw[key] !== undefined)
-  if (given.length === 0) return undefined
-  const missing = IDX_FILE_FLAGS.filter(([key]) => raw[key] === undefined).map(([, flag]) => flag)
-  if (missing.length > 0) throw new UsageError(`${given.map(([, f]) => f).join(', ')} need${given.length === 1 ? 's' : ''} ${missing.join(', ')} too`)
-  const files: Partial<Record<keyof IdxFiles, string>> = {}
-  for (const [key, flag] of IDX_FILE_FLAGS) {
-    const value = raw[key]
-    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name a file`)
-    files[key] = value
-  }
-  return files as IdxFiles
 }

@@ -268,10 +268,20 @@ export interface CompareSettings {
    */
   epochs?: number
   /**
-   * Seed of every model.
+   * Seed of every model (the first seed, with seeds).
    * Must be an integer in [0, 4294967295]; default 0.
    */
   seed?: number
+  /**
+   * Runs per model, with the seeds seed, seed+1, …, seed+n-1.
+   * Must be an integer in [1, 10000]; default 1.
+   */
+  seeds?: number
+  /**
+   * Runs trained at once, each in its own process with an equal share of the engine's threads (default: one run per thread, measured fastest; 1: in this process).
+   * Must be an integer in [1, 256]; default none.
+   */
+  workers?: number
 }
 
 /** How {@link loadData} and {@link Dataset.fromFolder} read a folder of images; every one is optional. */
@@ -982,7 +992,49 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "needsWarmup": false,
     "recipe": false,
     "placeholder": "n",
-    "doc": "seed of every model"
+    "doc": "seed of every model (the first seed, with seeds)"
+  },
+  {
+    "command": "compare",
+    "name": "seeds",
+    "flag": "--seeds",
+    "kind": "whole",
+    "rule": "an integer in [1, 10000]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 10000,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 1,
+    "defaultByOptimizer": null,
+    "defaultText": "1",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "runs per model, with the seeds seed, seed+1, …, seed+n-1"
+  },
+  {
+    "command": "compare",
+    "name": "workers",
+    "flag": "--workers",
+    "kind": "whole",
+    "rule": "an integer in [1, 256]",
+    "min": 1,
+    "minInclusive": true,
+    "max": 256,
+    "maxInclusive": true,
+    "choices": null,
+    "default": null,
+    "defaultByOptimizer": null,
+    "defaultText": null,
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "runs trained at once, each in its own process with an equal share of the engine's threads (default: one run per thread, measured fastest; 1: in this process)"
   },
   {
     "command": "trace",

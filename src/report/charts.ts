@@ -15,8 +15,8 @@ const TRAIN_COLOR = '#1f6fb2'
 const TEST_COLOR = '#d9480f'
 const ACCURACY_COLOR = '#2b8a3e'
 
-/** Loss spanning more than this factor is drawn on a log axis, where the late epochs stay readable. */
-const LOG_LOSS_RATIO = 10
+/** Values spanning more than this factor are drawn on a log axis, where the late epochs stay readable. */
+const LOG_RATIO = 10
 
 /** Above this many points, markers and point labels would only clutter a line. */
 const MAX_MARKED_POINTS = 40
@@ -52,7 +52,7 @@ export function lossChart(windows: readonly ReportLossWindow[], epochs: readonly
   // One epoch gets fractional ticks; more get whole epochs.
   const xTicks = last - first === 1 ? niceAxis(first, last).ticks : integerTicks(first, last)
   const losses = [...train, ...test].map((p) => p.y)
-  const y = lossAxis(lowest(losses), highest(losses))
+  const y = spanAxis(lowest(losses), highest(losses), 'cross-entropy loss', 'cross-entropy loss (log scale)')
 
   const series: ChartSeries[] = []
   if (train.length > 0) {
@@ -71,17 +71,19 @@ export function lossChart(windows: readonly ReportLossWindow[], epochs: readonly
 }
 
 /**
- * The loss axis: logarithmic when the loss falls by more than
- * {@link LOG_LOSS_RATIO} (as it does in the first epoch), else linear from 0.
+ * An axis for values from `low` to `high`, none negative (a loss, an error
+ * rate): logarithmic, labelled `logLabel`, when they span more than
+ * {@link LOG_RATIO} (as the loss does over the first epoch), else linear
+ * from 0, labelled `label`.
  */
-function lossAxis(low: number, high: number): ChartAxis {
-  if (low > 0 && high / low > LOG_LOSS_RATIO) {
+export function spanAxis(low: number, high: number, label: string, logLabel: string): ChartAxis {
+  if (low > 0 && high / low > LOG_RATIO) {
     const axis = logAxis(low, high)
-    return { label: 'cross-entropy loss (log scale)', domain: axis.domain, ticks: axis.ticks, format: String, log: true }
+    return { label: logLabel, domain: axis.domain, ticks: axis.ticks, format: String, log: true }
   }
   const axis = niceAxis(0, high)
   const decimals = decimalsFor(axis.step)
-  return { label: 'cross-entropy loss', domain: axis.domain, ticks: axis.ticks, format: (v) => v.toFixed(decimals) }
+  return { label, domain: axis.domain, ticks: axis.ticks, format: (v) => v.toFixed(decimals) }
 }
 
 /** Test accuracy (%) after each epoch, each point labelled with its value. */

@@ -1,8 +1,20 @@
 /**
- * The heat map's colour ramp: white through light to dark blue, so that
- * more images read as darker in colour and in grayscale print alike.
+ * The report's colours: the heat map's ramp, white through light to dark
+ * blue, so that more images read as darker in colour and in grayscale print
+ * alike; and a qualitative palette for charts with one series per model.
  * @module
  */
+
+/**
+ * Okabe and Ito's colour-blind-safe palette (its yellow, too faint on
+ * white, left out), then a neutral gray.
+ */
+const PALETTE: readonly string[] = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000', '#999999']
+
+/** The `index`-th series' colour; past the palette's end the colours repeat. */
+export function seriesColor(index: number): string {
+  return PALETTE[index % PALETTE.length]
+}
 
 const RAMP: readonly (readonly [number, number, number])[] = [
   [255, 255, 255],

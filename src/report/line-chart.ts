@@ -1,6 +1,6 @@
 /**
- * A small line chart with axes, grid, markers, point labels and a legend:
- * the one drawing routine behind the loss and accuracy charts.
+ * A small line chart with axes, grid, markers, point labels, shaded bands
+ * and a legend: the one drawing routine behind the report's charts.
  * @module
  */
 import { linearScale, logScale, type Domain } from './scale.js'
@@ -23,6 +23,13 @@ export interface ChartPoint {
   label?: string
 }
 
+/** Where a series' band spans at one `x`: from `low` to `high`. */
+export interface ChartBandPoint {
+  x: number
+  low: number
+  high: number
+}
+
 /** One line (or set of markers) of the chart. */
 export interface ChartSeries {
   name: string
@@ -32,6 +39,11 @@ export interface ChartSeries {
   line?: boolean
   /** Draw a dot at each point. */
   markers?: boolean
+  /**
+   * A shaded area in the series' colour under every line (a spread over
+   * seeds, an interval), joined from point to point like the line.
+   */
+  band?: readonly ChartBandPoint[]
 }
 
 /** What {@link lineChart} draws. */
@@ -48,6 +60,9 @@ const HEIGHT = 300
 const MARGIN = { top: 30, right: 20, bottom: 48, left: 64 } as const
 const GRID = '#e3e6ea'
 const INK = '#333'
+const BAND_OPACITY = 0.18
+/** Half the width of the bar that stands for a band of one point. */
+const LONE_BAND_HALF_WIDTH = 6
 
 /** The chart as an `<svg>` element; every point must lie within the axes' domains. */
 export function lineChart(spec: LineChartSpec): string {
@@ -80,6 +95,10 @@ export function lineChart(spec: LineChartSpec): string {
     }),
   )
 
+  // Every band first, so that no band covers another series' line.
+  for (const series of spec.series) {
+    if (series.band !== undefined) parts.push(band(series.band, series.color, x, y))
+  }
   for (const series of spec.series) {
     if ((series.line ?? true) && series.points.length > 1) {
       const path = series.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(x(p.x))} ${px(y(p.y))}`).join(' ')
@@ -98,6 +117,24 @@ export function lineChart(spec: LineChartSpec): string {
 
   if (spec.series.length > 1) parts.push(legend(spec.series, right, top))
   return svg(WIDTH, HEIGHT, spec.title, parts.join(''))
+}
+
+/**
+ * A band as one filled polygon: along its high edge, then back along its
+ * low edge. A band of one point, which has no width to fill, is a narrow bar.
+ */
+function band(points: readonly ChartBandPoint[], color: string, x: (v: number) => number, y: (v: number) => number): string {
+  const fill = { fill: color, 'fill-opacity': BAND_OPACITY }
+  if (points.length === 0) return ''
+  if (points.length === 1) {
+    const [p] = points
+    const top = Math.min(y(p.low), y(p.high))
+    const height = Math.abs(y(p.low) - y(p.high))
+    return element('rect', { x: x(p.x) - LONE_BAND_HALF_WIDTH, y: top, width: 2 * LONE_BAND_HALF_WIDTH, height, ...fill })
+  }
+  const high = points.map((p) => `${px(x(p.x))},${px(y(p.high))}`)
+  const low = points.map((p) => `${px(x(p.x))},${px(y(p.low))}`).reverse()
+  return element('polygon', { points: [...high, ...low].join(' '), ...fill })
 }
 
 /**

@@ -18,23 +18,57 @@ import type { ReportInput } from './types.js'
 const CONTENT_SECURITY_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 /** A titled `<section>`; `body` is markup built (and escaped) by the caller. */
-function section(id: string, heading: string, body: string): string {
+export function section(id: string, heading: string, body: string): string {
   return `<section id="${id}"><h2>${escapeHtml(heading)}</h2>${body}</section>`
+}
+
+/**
+ * A report's `<header>`: its title, then `headline` (markup built and
+ * escaped by the caller) and, when given, when the report was made.
+ */
+export function pageHeader(title: string, headline: string, generatedAt?: Date): string {
+  const generated =
+    generatedAt === undefined
+      ? ''
+      : `<p class="generated">generated ${escapeHtml(generatedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC</p>`
+  return `<header><h1>${escapeHtml(title)}</h1>${headline}${generated}</header>`
 }
 
 /** Title, headline accuracy and, when given, when the report was made. */
 function header(input: ReportInput): string {
   const { accuracy, correct, total, loss } = input.evaluation
-  const generated =
-    input.generatedAt === undefined
-      ? ''
-      : `<p class="generated">generated ${escapeHtml(input.generatedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC</p>`
-  return (
-    `<header><h1>${escapeHtml(input.title)}</h1>` +
+  return pageHeader(
+    input.title,
     `<p class="headline">test accuracy <strong>${escapeHtml(formatPercent(accuracy))}</strong>` +
-    ` · ${escapeHtml(formatCount(correct))} of ${escapeHtml(formatCount(total))} test images correct` +
-    ` · test loss ${escapeHtml(formatLoss(loss))}</p>${generated}</header>`
+      ` · ${escapeHtml(formatCount(correct))} of ${escapeHtml(formatCount(total))} test images correct` +
+      ` · test loss ${escapeHtml(formatLoss(loss))}</p>`,
+    input.generatedAt,
   )
+}
+
+/**
+ * A complete self-contained HTML document: the Content-Security-Policy that
+ * forbids loading anything, the report's stylesheet (and `extraCss`, for a
+ * page's own rules), then `header` and `sections`, markup built by the caller.
+ */
+export function htmlPage(title: string, header: string, sections: readonly string[], extraCss = ''): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${REPORT_CSS}${extraCss}</style>`,
+    '</head>',
+    '<body><main>',
+    header,
+    ...sections,
+    '</main></body>',
+    '</html>',
+    '',
+  ].join('\n')
 }
 
 /**
@@ -63,23 +97,7 @@ export function renderReport(input: ReportInput): string {
       misclassifiedGrid(input.misclassified, evaluation.total - evaluation.correct),
     ),
   )
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(input.title)}</title>`,
-    `<style>${REPORT_CSS}</style>`,
-    '</head>',
-    '<body><main>',
-    header(input),
-    ...sections,
-    '</main></body>',
-    '</html>',
-    '',
-  ].join('\n')
+  return htmlPage(input.title, header(input), sections)
 }
 
 /**

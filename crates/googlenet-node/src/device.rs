@@ -36,6 +36,23 @@ pub fn runtime_info() -> NativeRuntimeInfo {
     NativeRuntimeInfo { cuda_build: cfg!(feature = "cuda"), cuda_available: cuda.is_ok(), cuda_error: cuda.as_ref().err().cloned() }
 }
 
+/// The CPU engine as it runs in this process.
+#[napi(object)]
+pub struct NativeCpuInfo {
+    /// The vector instructions the kernels use (`baseline`, `avx2`, `avx512`).
+    pub isa: String,
+    /// Threads each batch is split across.
+    pub threads: u32,
+}
+
+/// The CPU engine's instruction set and threads. It starts the thread pool,
+/// so a browser tab (which sizes the pool with [`use_threads`]) must not
+/// call it first.
+#[napi(catch_unwind)]
+pub fn cpu_info() -> NativeCpuInfo {
+    NativeCpuInfo { isa: googlenet_core::cpu::isa().name().into(), threads: googlenet_core::runtime::threads() as u32 }
+}
+
 /// Sizes the CPU engine's thread pool before its first use and returns the
 /// size in effect: for a browser tab, where the WebAssembly build sees one
 /// core and no environment (pass `navigator.hardwareConcurrency`).

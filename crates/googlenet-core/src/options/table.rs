@@ -24,6 +24,11 @@ pub const MAX_BATCH_SIZE: usize = 1024;
 
 /// The largest count, size or seed: the addon's integers are unsigned 32-bit.
 const MAX_COUNT: u64 = u32::MAX as u64;
+/// Seeds per model in one comparison: more runs than any sweep of ours
+/// needs, few enough that the list of runs is small.
+const MAX_SEEDS: u64 = 10_000;
+/// Processes a comparison runs at once.
+const MAX_WORKERS: u64 = 256;
 
 /// Where a model runs: `auto` takes the first NVIDIA GPU when the CUDA build
 /// loads and finds one, else the CPU.
@@ -179,7 +184,16 @@ pub static OPTIONS: &[OptionSpec] = &[
     row(Command::Data, "testLimit", whole(1, MAX_COUNT), Unset, "n", "evaluate on the first n test images only"),
     row(Command::Evaluate, "batchSize", whole(1, MAX_BATCH_SIZE as u64), Number(EVAL_BATCH_SIZE as f64), "n", "images per forward pass"),
     row(Command::Compare, "epochs", whole(1, MAX_COUNT), Number(3.0), "n", "epochs each model trains"),
-    row(Command::Compare, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of every model"),
+    row(Command::Compare, "seed", whole(0, MAX_COUNT), Number(0.0), "n", "seed of every model (the first seed, with seeds)"),
+    row(Command::Compare, "seeds", whole(1, MAX_SEEDS), Number(1.0), "n", "runs per model, with the seeds seed, seed+1, …, seed+n-1"),
+    row(
+        Command::Compare,
+        "workers",
+        whole(1, MAX_WORKERS),
+        Unset,
+        "n",
+        "runs trained at once, each in its own process with an equal share of the engine's threads (default: one run per thread, measured fastest; 1: in this process)",
+    ),
     row(Command::Trace, "height", whole(1, MAX_TRACE_SIZE), Unset, "h", "input height (default: the model's; the dummy image's activations grow with its area)"),
     row(Command::Trace, "width", whole(1, MAX_TRACE_SIZE), Unset, "w", "input width (default: the model's)"),
     row(Command::Predict, "height", whole(1, MAX_COUNT), Unset, "h", "image height in pixels (default: the model's input height)"),
