@@ -14,6 +14,8 @@ afterAll(() => fixtures.cleanup())
 
 /** A small comparison: two models, two seeds, two epochs on 640 images. */
 const SMALL = ['compare', '--models', 'lenet5,residual', '--seeds', '2', '--epochs', '2', '--limit', '640', '--test-limit', '200']
+/** He et al. 2016's five residual units, in the paper's order. */
+const DESIGNS = ['resnet-original', 'resnet-bn-after-add', 'resnet-relu-before-add', 'resnet-relu-only-preact', 'resnet-full-preact']
 /** One thread per run, so that any worker count gives the same figures. */
 const ONE_THREAD = { GOOGLENET_NATIVE_THREADS: '1' }
 
@@ -83,15 +85,11 @@ describe('compare --seeds', () => {
     const designs = await runCli(['compare', '--models', 'designs', '--epochs', '1', '--limit', '128', '--test-limit', '100', '--json'])
     expect(designs.code).toBe(0)
     const lines = designs.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; model?: string; models?: Array<{ model: string; paper?: { design: string; errorPercent: number } }> })
-    expect(lines.filter((l) => l.type === 'run').map((l) => l.model)).toEqual([
-      'resnet-original',
-      'resnet-bn-after-add',
-      'resnet-relu-before-add',
-      'resnet-relu-only-preact',
-      'resnet-full-preact',
-    ])
+    // Runs finish in any order with workers; the table keeps the paper's.
+    expect(lines.filter((l) => l.type === 'run').map((l) => l.model).sort()).toEqual([...DESIGNS].sort())
     const summary = lines.at(-1)
     expect(summary?.type).toBe('comparison')
+    expect(summary?.models?.map((m) => m.model)).toEqual(DESIGNS)
     expect(summary?.models?.map((m) => [m.paper?.design, m.paper?.errorPercent])).toEqual([
       ['(a)', 6.61],
       ['(b)', 8.17],
@@ -111,6 +109,18 @@ describe('compare --seeds', () => {
     expect(depth.stderr).toMatch(/depth applies to the zoo models that take one/)
     const shard = await runCli(['compare', '--shard', '3/3'])
     expect(shard.stderr).toMatch(/shard must be i\/n with 0 <= i < n/)
+    // Flags are checked by the core before anything trains, and named.
+    for (const [args, message] of [
+      [['--lr', '-1'], /^error: --lr must be a finite number > 0 \(got -1\)$/m],
+      [['--momentum', '0', '--nesterov'], /^error: --nesterov needs a momentum > 0$/m],
+      [['--seeds', '0'], /^error: --seeds must be an integer in \[1, 10000\] \(got 0\)$/m],
+      [['--workers', '257'], /^error: --workers must be an integer in \[1, 256\] \(got 257\)$/m],
+      [['--results', ''], /^error: --results must name a file$/m],
+    ] as const) {
+      const r = await runCli(['compare', ...args])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(message)
+    }
   })
 })
 

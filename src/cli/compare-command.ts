@@ -5,18 +5,19 @@
  * @module
  */
 import { type Command, Option } from 'commander'
-import { type CompareOptions, type CompareResult, RESIDUAL_DESIGNS, compareModels, mergeResults } from '../compare/index.js'
+import { COMPARE_EPOCHS, type CompareOptions, type CompareResult, RESIDUAL_DESIGNS, compareModels, mergeResults } from '../compare/index.js'
+import { resolveRecipe } from '../fit-options.js'
 import { compareReportInput } from '../compare/report.js'
 import { comparisonTable, formatComparisonTable } from '../compare/table.js'
 import { errorMessage, isAbortError } from '../errors.js'
 import { checkModelName } from '../catalog.js'
 import type { ModelSource } from '../describe/source.js'
-import { optionSpec, optionsOf } from '../options.js'
+import { checkOptions, optionSpec, optionsOf } from '../options.js'
 import { writeCompareReport } from '../report/compare-report.js'
 import type { Device } from '../types.js'
 import { depthRange } from './addon-help.js'
 import { addDataOptions, dataFlags } from './data-flags.js'
-import { type RawFlags, addonCheck, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, addonCheck, atLeastOne, namingFlags, numberFlag } from './flags.js'
 import { folderFlags } from './folder-flags.js'
 import { type StopPosition, formatStopped } from './format.js'
 import type { Io } from './io.js'
@@ -85,19 +86,19 @@ export function parseCompareFlags(raw: RawFlags, given: ReadonlySet<string>): Co
     ...(data.limit === undefined ? {} : { limit: data.limit }),
     ...(data.testLimit === undefined ? {} : { testLimit: data.testLimit }),
   }
-  checkedFlags('fit', texts, () => options)
+  // Each value's kind and range, then whether they fit together, by the core; refusals name the flag.
+  checkedFlags('fit', texts, () => checkOptions('fit', recipe))
+  checkedFlags('fit', texts, () => resolveRecipe({ ...recipe, epochs: options.epochs ?? COMPARE_EPOCHS, seed: 0 }))
   const depth = numberFlag(raw, 'depth', '--depth', atLeastOne)
   if (depth !== undefined) options.depth = depth
-  for (const [key, flag, what] of [
-    ['results', '--results', 'a file'],
-    ['checkpointDir', '--checkpoint-dir', 'a folder'],
-    ['shard', '--shard', 'a slice as i/n'],
-  ] as const) {
-    const value = raw[key]
-    if (value === undefined) continue
-    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name ${what}`)
-    options[key] = value
-  }
+  Object.assign(
+    options,
+    namingFlags(raw, [
+      ['results', '--results', 'a file'],
+      ['checkpointDir', '--checkpoint-dir', 'a folder'],
+      ['shard', '--shard', 'a slice as i/n'],
+    ] as const),
+  )
   if (raw.resume === true) {
     if (options.results === undefined) throw new UsageError('--resume needs --results: the file whose comparison it continues')
     options.resume = true

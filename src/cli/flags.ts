@@ -103,3 +103,19 @@ export function checkFlag(flag: string, check: () => unknown, hint = ''): void {
     throw new UsageError(`${flag} ${errorMessage(error)}${hint}`)
   }
 }
+
+/**
+ * The flags that name something (a file, a folder), given as
+ * `[key, flag, what]`: each one given must be a non-empty string.
+ * @throws UsageError `--flag must name <what>`
+ */
+export function namingFlags<K extends string>(raw: RawFlags, specs: ReadonlyArray<readonly [K, string, string]>): Partial<Record<K, string>> {
+  const flags: Partial<Record<K, string>> = {}
+  for (const [key, flag, what] of specs) {
+    const value = raw[key]
+    if (value === undefined) continue
+    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name ${what}`)
+    flags[key] = value
+  }
+  return flags
+}

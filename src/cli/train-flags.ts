@@ -8,7 +8,7 @@ import { type ResolvedFit, resolveRecipe } from '../fit-options.js'
 import type { IdxFiles } from '../data.js'
 import type { ModelSource } from '../describe/source.js'
 import type { Device, FitSettings, FolderSettings } from '../types.js'
-import { type RawFlags, atLeastOne, numberFlag } from './flags.js'
+import { type RawFlags, atLeastOne, namingFlags, numberFlag } from './flags.js'
 import { dataFlags } from './data-flags.js'
 import { folderFlags } from './folder-flags.js'
 import { modelFlags } from './model-flags.js'
@@ -71,17 +71,15 @@ export function parseTrainFlags(raw: RawFlags, given: ReadonlySet<string> = new 
     folder: folderFlags(raw),
     given,
   }
-  for (const [key, flag, what] of [
-    ['save', '--save', 'a file'],
-    ['checkpointDir', '--checkpoint-dir', 'a folder'],
-    ['resume', '--resume', 'a checkpoint file or folder'],
-    ['report', '--report', 'a file'],
-  ] as const) {
-    const value = raw[key]
-    if (value === undefined) continue
-    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} must name ${what}`)
-    flags[key] = value
-  }
+  Object.assign(
+    flags,
+    namingFlags(raw, [
+      ['save', '--save', 'a file'],
+      ['checkpointDir', '--checkpoint-dir', 'a folder'],
+      ['resume', '--resume', 'a checkpoint file or folder'],
+      ['report', '--report', 'a file'],
+    ] as const),
+  )
   if (flags.startOver && flags.checkpointDir === undefined) throw new UsageError('--start-over needs --checkpoint-dir')
   if (flags.startOver && flags.resume !== undefined) throw new UsageError('--start-over and --resume contradict each other: a resumed run keeps its checkpoints')
   if (flags.resume !== undefined && !given.has('model') && raw.modelFile === undefined) {
