@@ -137,6 +137,19 @@ describe('results files', () => {
     expect(other.stderr).toMatch(/used\.jsonl:1 was run with other settings \(epochs: 2 against 3\)/)
     const lr = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--lr', '0.1', '--results', results, '--resume'])
     expect(lr.stderr).toMatch(/other settings \(recipe: .*"lr":0\.01.* against .*"lr":0\.1/)
+    // Checkpoints of a run of other epochs are refused, not mixed in.
+    const checkpoints = join(fixtures.root, 'two-epochs')
+    expect((await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--checkpoint-dir', checkpoints])).code).toBe(0)
+    const mixed = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--epochs', '3', '--checkpoint-dir', checkpoints, '--results', join(fixtures.root, 'three.jsonl'), '--resume'])
+    expect(mixed.code).toBe(1)
+    expect(mixed.stderr).toMatch(/lenet5-seed0\/checkpoint-e0002\.safetensors belongs to a run of 2 epochs, not 3/)
+    const fresh = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--checkpoint-dir', checkpoints])
+    expect(fresh.stderr).toMatch(/two-epochs holds checkpoints of lenet5 seed 0: resume that comparison/)
+    // A results file that cannot be written is refused before anything trains.
+    const nowhere = await runCli([...SMALL, '--results', join(fixtures.root, 'no-such-folder', 'r.jsonl')])
+    expect(nowhere.code).toBe(1)
+    expect(nowhere.stderr).toMatch(/no-such-folder/)
+    expect(nowhere.stderr).not.toMatch(/epoch 1/)
     // Resuming a finished comparison trains nothing and prints its table.
     const done = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--results', results, '--resume'])
     expect(done.code).toBe(0)

@@ -162,6 +162,9 @@ async function runCompare(raw: RawFlags, given: ReadonlySet<string>, io: Io): Pr
       },
     })
     const models = result.models.length
+    if (options.shard !== undefined && raw.json !== true) {
+      io.stderr.write(`shard ${String(options.shard)}: its runs are in the table; compare merge joins the results files of every shard\n`)
+    }
     await writeOutputs(result, raw, io, `${models} model${models === 1 ? '' : 's'} × ${seeds} seed${seeds === 1 ? '' : 's'}`)
     return 0
   } catch (error) {

@@ -4,6 +4,7 @@
  * same comparison from the results files of its shards.
  * @module
  */
+import { appendFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { modelEntry } from '../catalog.js'
 import { type ModelSource, checkDescription, resolveSource } from '../describe/source.js'
@@ -151,6 +152,8 @@ function finishedRuns(o: Partial<CompareOptions>, probe: RunRecord['settings']):
     if (difference !== null) throw new RangeError(`${first.where} was run with other settings (${difference})`)
   }
   dropTornLine(o.results, file)
+  // Made (or checked writable) now, not after the first run has trained.
+  appendFileSync(o.results, '')
   return runs
 }
 

@@ -80,6 +80,12 @@ export async function trainRun(spec: RunSpec, hooks: RunHooks = {}): Promise<Run
   if (resuming) {
     const saved = await Model.loadCheckpoint(spec.checkpointDir as string, { device: spec.device })
     const checkpoint = saved.checkpoint
+    if (checkpoint !== undefined && checkpoint.recipe.epochs !== spec.epochs) {
+      throw new RangeError(
+        `${checkpoint.path} belongs to a run of ${checkpoint.recipe.epochs} epochs, not ${spec.epochs}: ` +
+          'resume with the comparison\'s own settings, or choose another checkpoint folder',
+      )
+    }
     if (checkpoint && checkpoint.batchesDone === 0 && checkpoint.epochsDone >= spec.epochs) {
       const last = checkpoint.history.at(-1)
       return runRecord(spec, saved, checkpoint.history, checkpoint.recipe, checkpoint.epochsDone, {

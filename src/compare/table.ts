@@ -12,6 +12,9 @@ export interface ComparisonTable {
   notes: string[]
 }
 
+/** Missing runs named one by one in the notes; the rest are counted. */
+const MISSING_NAMED = 6
+
 const percent = (fraction: number): string => (fraction * 100).toFixed(2)
 const count = (n: number): string => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 
@@ -82,7 +85,9 @@ export function comparisonTable(comparison: Comparison): ComparisonTable {
     )
   }
   if (comparison.runs < comparison.expected) {
-    notes.push(`${comparison.runs} of ${comparison.expected} runs finished; missing: ${comparison.missing.map((r) => `${r.model} seed ${r.seed}`).join(', ')}.`)
+    const named = comparison.missing.slice(0, MISSING_NAMED).map((r) => `${r.model} seed ${r.seed}`)
+    const more = comparison.missing.length - named.length
+    notes.push(`${comparison.runs} of ${comparison.expected} runs finished; missing: ${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}.`)
   }
   return { header, rows, notes }
 }
