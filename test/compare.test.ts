@@ -135,6 +135,8 @@ describe('results files', () => {
     const other = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--epochs', '3', '--results', results, '--resume'])
     expect(other.code).toBe(1)
     expect(other.stderr).toMatch(/used\.jsonl:1 was run with other settings \(epochs: 2 against 3\)/)
+    const data = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--data', '/usr/share/datasets/fashion-mnist', '--results', results, '--resume'])
+    expect(data.stderr).toMatch(/used\.jsonl:1 was run on other data \(MNIST \(bundled\), not \/usr\/share\/datasets\/fashion-mnist\)/)
     const lr = await runCli([...SMALL, '--models', 'lenet5', '--seeds', '1', '--lr', '0.1', '--results', results, '--resume'])
     expect(lr.stderr).toMatch(/other settings \(recipe: .*"lr":0\.01.* against .*"lr":0\.1/)
     // Checkpoints of a run of other epochs are refused, not mixed in.

@@ -139,7 +139,7 @@ function totalThreads(): number {
 }
 
 /** The runs the results file finished already, refusing a file of another comparison. */
-function finishedRuns(o: Partial<CompareOptions>, probe: RunRecord['settings']): StoredRun[] {
+function finishedRuns(o: Partial<CompareOptions>, probe: RunRecord['settings'], source: string): StoredRun[] {
   if (o.results === undefined) return []
   const file = readResultsIfAny(o.results)
   if (file.runs.length > 0 && o.resume !== true) {
@@ -150,6 +150,8 @@ function finishedRuns(o: Partial<CompareOptions>, probe: RunRecord['settings']):
   if (first !== undefined) {
     const difference = settingsDifference(first.record, { ...first.record, settings: probe })
     if (difference !== null) throw new RangeError(`${first.where} was run with other settings (${difference})`)
+    // The data's figures are known once it is read; where it came from, now.
+    if (first.record.data.source !== source) throw new RangeError(`${first.where} was run on other data (${first.record.data.source}, not ${source})`)
   }
   dropTornLine(o.results, file)
   // Made (or checked writable) now, not after the first run has trained.
@@ -201,7 +203,7 @@ export async function compareModels(options: CompareOptions): Promise<CompareRes
     folder: folder as Record<string, number | boolean>,
     device,
   }
-  const found = finishedRuns(o, probe)
+  const found = finishedRuns(o, probe, dataSource(o.dir, o.files))
   const done = new Set(found.map((r) => `${r.record.model}\u0000${r.record.seed}`))
   const runs = shardRuns(planRuns(models, seeds), shard)
   const todo = runs.filter((run) => !done.has(`${run.model.label}\u0000${run.seed}`))
