@@ -188,7 +188,8 @@ export declare class NativeModel {
 /**
  * Times steady-state training and inference of a fresh `model` (a zoo
  * name, or a description's JSON; seed 1, `options.depth` for the models
- * that take one) on consecutive batches of `data`, off the event loop.
+ * that take one) on consecutive batches of `data`, then its latency on
+ * single images, off the event loop.
  */
 export declare function benchmarkModel(model: string, data: NativeDataset, options: NativeBenchOptions): Promise<NativeBenchResult>
 
@@ -307,6 +308,8 @@ export interface NativeBenchOptions {
   batchSize: number
   batches: number
   warmup: number
+  /** Single-image predictions timed one by one (0: none). */
+  latencyCalls: number
 }
 
 export interface NativeBenchResult {
@@ -318,6 +321,8 @@ export interface NativeBenchResult {
   inferGflops: number
   /** On the CPU only. */
   cpu?: NativeCpuFigures
+  /** With latency calls only. */
+  latency?: NativeLatency
 }
 
 /** One model of the zoo. */
@@ -477,6 +482,14 @@ export interface NativeInputSize {
   channels: number
   height: number
   width: number
+}
+
+/** Milliseconds of single-image predictions through `predict`'s path. */
+export interface NativeLatency {
+  calls: number
+  medianMs: number
+  /** The 99th percentile (nearest rank). */
+  p99Ms: number
 }
 
 /** One layer: PyTorch name, output shape per image, parameters, MACs. */

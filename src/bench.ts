@@ -39,6 +39,14 @@ export interface BenchmarkResult {
   trainImagesPerSec: number
   /** Forward pass and arg-max, no gradients. */
   inferImagesPerSec: number
+  /**
+   * Milliseconds per single-image prediction, timed call by call through
+   * the path `Model.predict` and `predict` take (bytes in,
+   * normalization, forward pass, softmax): the median and the 99th
+   * percentile of `calls` calls; absent with `latencyCalls: 0`. Made in
+   * Rust, so the crossing into and out of JS is not in it.
+   */
+  latency?: { calls: number; medianMs: number; p99Ms: number }
   /** Peak resident memory of this process so far, in MiB (the addon's memory included). */
   peakRssMiB: number
   /**
@@ -76,10 +84,15 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
   const { arg, description } = resolved
   const model = description?.name ?? arg
   checkOptions('bench', o)
-  const { batchSize = BENCH_DEFAULTS.batchSize, batches = BENCH_DEFAULTS.batches, warmup = BENCH_DEFAULTS.warmup } = o
+  const {
+    batchSize = BENCH_DEFAULTS.batchSize,
+    batches = BENCH_DEFAULTS.batches,
+    warmup = BENCH_DEFAULTS.warmup,
+    latencyCalls = BENCH_DEFAULTS.latencyCalls,
+  } = o
   const device = resolveDevice(o.device)
   const { train } = await loadMnist(o.dir === undefined ? {} : { dir: o.dir })
-  const r = await nativeBinding().benchmarkModel(arg, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup })
+  const r = await nativeBinding().benchmarkModel(arg, nativeDataset(train, 'train'), { device, depth, batchSize, batches, warmup, latencyCalls })
   const timedDepth = description ? undefined : (depth ?? modelEntry(arg).depth?.default)
   return {
     model,
@@ -90,6 +103,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
     batches,
     trainImagesPerSec: r.trainImagesPerSec,
     inferImagesPerSec: r.inferImagesPerSec,
+    ...(r.latency === undefined || r.latency === null ? {} : { latency: { calls: r.latency.calls, medianMs: r.latency.medianMs, p99Ms: r.latency.p99Ms } }),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     gflops: { train: r.trainGflops, infer: r.inferGflops },
     ...(r.cpu === undefined || r.cpu === null

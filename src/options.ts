@@ -91,8 +91,10 @@ export interface BenchDefaults {
   readonly batchSize: number
   /** Batches timed, for training and again for inference. */
   readonly batches: number
-  /** Untimed batches before each measurement. */
+  /** Untimed batches (and single-image predictions) before each measurement. */
   readonly warmup: number
+  /** Single-image predictions timed for the latency figures. */
+  readonly latencyCalls: number
 }
 
 /** What `benchmark` and `bench` use where an option is not given, as the core declares it; frozen. */

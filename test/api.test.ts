@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { Dataset, type MnistData, type ModelName, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
+import { Dataset, Model, type MnistData, type ModelName, createModel, deviceInfo, loadMnist, modelNames, train, version } from '../dist/index.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 /** One Inception-A module's parameters, on `c` input channels. */
@@ -198,6 +198,25 @@ describe('predict and evaluate', () => {
     await expect(model.evaluate(test.take(10), { batchSize: 0 })).rejects.toThrow('batchSize must be an integer in [1, 1024] (got 0)')
     await expect(model.evaluate(test.take(0))).rejects.toThrow(/must not be empty/)
     await expect(model.evaluate({} as unknown as typeof test)).rejects.toThrow('dataset must be a Dataset')
+  })
+})
+
+describe('predictions call after call', () => {
+  // predict keeps the engine it made for the model; anything else done to
+  // the model (fit here) drops it, so predictions follow the weights.
+  it('give what a fresh copy of the model gives, before and after training', async () => {
+    const model = createModel('resnet-original', { seed: 4 })
+    const { images } = mnistSample(5, 't10k')
+    const copy = async (): Promise<Float32Array> => (await Model.fromBytes(await model.toBytes())).logits(images)
+    const before = await model.logits(images)
+    expect(await copy()).toEqual(before)
+    // Kept from here to fit.
+    expect(await model.logits(images)).toEqual(before)
+    const train = Dataset.fromArrays(mnistSample(128).images, mnistSample(128).labels)
+    await model.fit(train, { epochs: 1, batchSize: 32, lr: 0.05 })
+    const after = await model.logits(images)
+    expect(after).toEqual(await copy())
+    expect(after).not.toEqual(before)
   })
 })
 

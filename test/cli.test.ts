@@ -73,6 +73,7 @@ describe('usage errors exit 2 with one line naming the option', () => {
     [['train', 'extra'], /too many arguments/],
     [['bench', '--batches', '0'], /--batches must be an integer in \[1, 4294967295\] \(got 0\)/],
     [['bench', '--warmup', '-1'], /--warmup must be an integer in \[0, 4294967295\] \(got -1\)/],
+    [['bench', '--latency-calls', '1.5'], /--latency-calls must be an integer in \[0, 4294967295\] \(got 1.5\)/],
     [['bench', '--model', 'alexnet'], /--model/],
     // Model names and depth rules are the core's, with its messages.
     [['train', '--model', 'alexnet'], /^error: --model: unknown model 'alexnet' \(known: googlenet, lenet5, /],
@@ -215,12 +216,17 @@ describe('bench', () => {
   // Figures are not asserted on (benchmarks are not tests): only that a
   // measurement happened and is reported in the documented shape.
   it('prints one JSON object with the documented fields', async () => {
-    const r = await runCli(['bench', '--batches', '2', '--warmup', '1', '--json'])
+    const r = await runCli(['bench', '--batches', '2', '--warmup', '1', '--latency-calls', '9', '--json'])
     expect(r.code).toBe(0)
     const out = lines(r.stdout)
     expect(out).toHaveLength(1)
     const result = JSON.parse(out[0] ?? '') as Record<string, unknown>
     expect(result).toMatchObject({ model: 'googlenet', device: 'cpu', batchSize: 64, batches: 2 })
+    // Single images through predict's path: nine calls, median at most the 99th percentile.
+    const latency = result.latency as { calls: number; medianMs: number; p99Ms: number }
+    expect(latency.calls).toBe(9)
+    expect(latency.medianMs).toBeGreaterThan(0)
+    expect(latency.p99Ms).toBeGreaterThanOrEqual(latency.medianMs)
     for (const key of ['trainImagesPerSec', 'inferImagesPerSec', 'peakRssMiB', 'peakGflops', 'threads']) {
       expect(result[key]).toBeTypeOf('number')
       expect(result[key]).toBeGreaterThan(0)
@@ -239,9 +245,11 @@ describe('bench', () => {
 
   it('runs the kernels and threads the environment asks for, and refuses values it cannot use', async () => {
     const env = { GOOGLENET_NATIVE_CPU: 'baseline', GOOGLENET_NATIVE_THREADS: '1' }
-    const r = await runCli(['bench', '--model', 'lenet5', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--json'], { env })
+    const r = await runCli(['bench', '--model', 'lenet5', '--batches', '1', '--warmup', '0', '--batch-size', '8', '--latency-calls', '0', '--json'], { env })
     expect(r.code).toBe(0)
-    expect(JSON.parse(lines(r.stdout)[0] ?? '')).toMatchObject({ model: 'lenet5', isa: 'baseline', threads: 1 })
+    const result = JSON.parse(lines(r.stdout)[0] ?? '') as Record<string, unknown>
+    expect(result).toMatchObject({ model: 'lenet5', isa: 'baseline', threads: 1 })
+    expect(result).not.toHaveProperty('latency')
     for (const [name, value, message] of [
       ['GOOGLENET_NATIVE_CPU', 'sse4', 'GOOGLENET_NATIVE_CPU must be avx512, avx2 or baseline, not "sse4"'],
       ['GOOGLENET_NATIVE_THREADS', '0', 'GOOGLENET_NATIVE_THREADS must be a whole number of threads from 1 to 1024, not "0"'],
@@ -262,14 +270,15 @@ describe('bench', () => {
     expect(refused.stderr).toContain("model 'lenet5' has a fixed depth")
   })
 
-  it('prints two lines of text without --json', async () => {
-    const r = await runCli(['bench', '--batches', '1', '--warmup', '0', '--batch-size', '16'])
+  it('prints three lines of text without --json', async () => {
+    const r = await runCli(['bench', '--batches', '1', '--warmup', '0', '--batch-size', '16', '--latency-calls', '5'])
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(
       /^googlenet on cpu \((avx512|avx2|baseline), \d+ threads?\), batch 16: training [\d,]+ images\/s, inference [\d,]+ images\/s, peak RSS \d+ MiB\n/,
     )
     expect(r.stdout).toMatch(
-      /\nnominal [\d.]+ GFLOP\/s \(\d+ % of peak\) training, [\d.]+ GFLOP\/s \(\d+ % of peak\) inference; SGEMM peak [\d.]+ GFLOP\/s\n$/,
+      /\nnominal [\d.]+ GFLOP\/s \(\d+ % of peak\) training, [\d.]+ GFLOP\/s \(\d+ % of peak\) inference; SGEMM peak [\d.]+ GFLOP\/s\n/,
     )
+    expect(r.stdout).toMatch(/\none image at a time, as predict runs it: median [\d.]+ ms, 99th percentile [\d.]+ ms \(5 calls\)\n$/)
   })
 })

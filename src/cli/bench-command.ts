@@ -14,7 +14,7 @@ import type { Io } from './io.js'
 import { EXIT_FAILURE } from './usage-error.js'
 import { addSchemaOptions, deviceOption, schemaFlags } from './schema-flags.js'
 
-/** Two lines of text: throughputs and peak memory, then what they make of the machine. */
+/** Lines of text: throughputs and peak memory, what they make of the machine, then the latency of one image. */
 function formatBench(r: BenchmarkResult): string {
   const perSec = (x: number): string => `${formatCount(x)} images/s`
   const gflops = (x: number): string => `${x.toFixed(1)} GFLOP/s`
@@ -25,7 +25,11 @@ function formatBench(r: BenchmarkResult): string {
     `${r.isa === undefined ? '' : ` (${r.isa}, ${r.threads} thread${r.threads === 1 ? '' : 's'})`}, batch ${r.batchSize}: training ${perSec(r.trainImagesPerSec)}, ` +
     `inference ${perSec(r.inferImagesPerSec)}, peak RSS ${Math.round(r.peakRssMiB)} MiB\n` +
     `nominal ${gflops(r.gflops.train)}${peak ? share(peak.train) : ''} training, ${gflops(r.gflops.infer)}${peak ? share(peak.infer) : ''} inference` +
-    `${r.peakGflops === undefined ? '' : `; SGEMM peak ${gflops(r.peakGflops)}`}`
+    `${r.peakGflops === undefined ? '' : `; SGEMM peak ${gflops(r.peakGflops)}`}` +
+    (r.latency === undefined
+      ? ''
+      : `\none image at a time, as predict runs it: median ${r.latency.medianMs.toFixed(3)} ms, ` +
+        `99th percentile ${r.latency.p99Ms.toFixed(3)} ms (${r.latency.calls} calls)`)
   )
 }
 

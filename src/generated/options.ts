@@ -203,10 +203,15 @@ export interface BenchSettings {
    */
   batches?: number
   /**
-   * Untimed batches before each measurement.
+   * Untimed batches (and single-image predictions) before each measurement.
    * Must be an integer in [0, 4294967295]; default 5.
    */
   warmup?: number
+  /**
+   * Single-image predictions timed one by one through predict's path, for the latency's median and 99th percentile (0: none).
+   * Must be an integer in [0, 4294967295]; default 500.
+   */
+  latencyCalls?: number
 }
 
 /** The options of {@link createModel} that the core declares; every one is optional. */
@@ -866,7 +871,28 @@ export const OPTION_SCHEMA: readonly OptionSpec[] = [
     "needsWarmup": false,
     "recipe": false,
     "placeholder": "n",
-    "doc": "untimed batches before each measurement"
+    "doc": "untimed batches (and single-image predictions) before each measurement"
+  },
+  {
+    "command": "bench",
+    "name": "latencyCalls",
+    "flag": "--latency-calls",
+    "kind": "whole",
+    "rule": "an integer in [0, 4294967295]",
+    "min": 0,
+    "minInclusive": true,
+    "max": 4294967295,
+    "maxInclusive": true,
+    "choices": null,
+    "default": 500,
+    "defaultByOptimizer": null,
+    "defaultText": "500",
+    "optimizers": null,
+    "schedules": null,
+    "needsWarmup": false,
+    "recipe": false,
+    "placeholder": "n",
+    "doc": "single-image predictions timed one by one through predict's path, for the latency's median and 99th percentile (0: none)"
   },
   {
     "command": "model",

@@ -20,6 +20,8 @@ pub struct NativeBenchOptions {
     pub batch_size: u32,
     pub batches: u32,
     pub warmup: u32,
+    /// Single-image predictions timed one by one (0: none).
+    pub latency_calls: u32,
 }
 
 #[napi(object)]
@@ -32,6 +34,17 @@ pub struct NativeBenchResult {
     pub infer_gflops: f64,
     /// On the CPU only.
     pub cpu: Option<NativeCpuFigures>,
+    /// With latency calls only.
+    pub latency: Option<NativeLatency>,
+}
+
+/// Milliseconds of single-image predictions through `predict`'s path.
+#[napi(object)]
+pub struct NativeLatency {
+    pub calls: u32,
+    pub median_ms: f64,
+    /// The 99th percentile (nearest rank).
+    pub p99_ms: f64,
 }
 
 /// The CPU path a benchmark ran on.
@@ -65,6 +78,11 @@ impl Task for BenchTask {
                 train_gflops: r.train_gflops(),
                 infer_gflops: r.infer_gflops(),
                 cpu: r.cpu.map(|c| NativeCpuFigures { isa: c.isa.name().into(), threads: c.threads as u32, peak_gflops: c.peak_gflops }),
+                latency: r.latency.map(|l| NativeLatency {
+                    calls: l.calls as u32,
+                    median_ms: l.median_secs * 1e3,
+                    p99_ms: l.p99_secs * 1e3,
+                }),
             })
         })
     }
@@ -76,7 +94,8 @@ impl Task for BenchTask {
 
 /// Times steady-state training and inference of a fresh `model` (a zoo
 /// name, or a description's JSON; seed 1, `options.depth` for the models
-/// that take one) on consecutive batches of `data`, off the event loop.
+/// that take one) on consecutive batches of `data`, then its latency on
+/// single images, off the event loop.
 #[napi(catch_unwind, ts_return_type = "Promise<NativeBenchResult>")]
 pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBenchOptions) -> Result<AsyncTask<BenchTask>> {
     Ok(AsyncTask::new(BenchTask {
@@ -84,6 +103,11 @@ pub fn benchmark_model(model: String, data: &NativeDataset, options: NativeBench
         depth: options.depth,
         device: parse_device(&options.device)?,
         data: data.inner.clone(),
-        config: BenchConfig { batch_size: options.batch_size as usize, batches: options.batches as usize, warmup: options.warmup as usize },
+        config: BenchConfig {
+            batch_size: options.batch_size as usize,
+            batches: options.batches as usize,
+            warmup: options.warmup as usize,
+            latency_calls: options.latency_calls as usize,
+        },
     }))
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use candle_core::Device;
 use googlenet_core::model::Model;
+use googlenet_core::train::Predictor;
 use napi::{Error, Result, Status};
 
 const BUSY: &str = "model is busy: another fit, evaluate or predict call on it is still running";
@@ -15,13 +16,16 @@ const BUSY: &str = "model is busy: another fit, evaluate or predict call on it i
 /// whose JS object is garbage-collected mid-task lives until the task ends.
 pub(crate) struct ModelSlot {
     model: Mutex<Box<dyn Model>>,
+    /// What predictions keep between calls (the CPU engine made for the
+    /// model); any other call may change the weights, and drops it.
+    predictor: Mutex<Predictor>,
     device: Device,
     busy: AtomicBool,
 }
 
 impl ModelSlot {
     pub(crate) fn new(model: Box<dyn Model>, device: Device) -> Arc<Self> {
-        Arc::new(Self { model: Mutex::new(model), device, busy: AtomicBool::new(false) })
+        Arc::new(Self { model: Mutex::new(model), predictor: Mutex::default(), device, busy: AtomicBool::new(false) })
     }
 }
 
@@ -31,11 +35,25 @@ impl ModelSlot {
 pub(crate) struct Claim(Arc<ModelSlot>);
 
 impl Claim {
+    /// For a call that may change the model's weights (any but a
+    /// prediction): drops what predictions kept.
     pub(crate) fn take(slot: &Arc<ModelSlot>) -> Result<Self> {
+        let claim = Self::take_to_predict(slot)?;
+        claim.predictor().forget();
+        Ok(claim)
+    }
+
+    /// For a prediction, which changes nothing: keeps what earlier ones kept.
+    pub(crate) fn take_to_predict(slot: &Arc<ModelSlot>) -> Result<Self> {
         match slot.busy.compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst) {
             Ok(_) => Ok(Self(slot.clone())),
             Err(_) => Err(Error::new(Status::InvalidArg, BUSY)),
         }
+    }
+
+    /// The predictions' state, for the claimant alone.
+    pub(crate) fn predictor(&self) -> MutexGuard<'_, Predictor> {
+        self.0.predictor.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The model, for the claimant alone. A panic in an earlier call may

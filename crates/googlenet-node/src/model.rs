@@ -9,8 +9,8 @@ use googlenet_core::data::{Dataset, ImageShape};
 use googlenet_core::model::{load_model, load_model_bytes, model_bytes, save_model, DataInfo, Model, ModelInfo, ModelIo};
 use googlenet_core::onnx::export_onnx;
 use googlenet_core::train::{
-    check_dataset, check_input_shape, evaluate_with_predictions, fit_from, load_checkpoint, predict_logits, predict_probabilities,
-    prepare_checkpoint_dir, save_checkpoint, Checkpoint, FitConfig, Pixel, TrainEvent, TrainState, EVAL_BATCH_SIZE,
+    check_dataset, check_input_shape, evaluate_with_predictions, fit_from, load_checkpoint, prepare_checkpoint_dir, save_checkpoint,
+    Checkpoint, FitConfig, Pixel, TrainEvent, TrainState, EVAL_BATCH_SIZE,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -473,7 +473,7 @@ impl PredictTask {
         scores: Scores,
     ) -> Result<AsyncTask<Self>> {
         Ok(AsyncTask::new(Self {
-            claim: Claim::take(slot)?,
+            claim: Claim::take_to_predict(slot)?,
             pixels: match pixels {
                 Either::A(bytes) => Pixels::Bytes(bytes.to_vec()),
                 Either::B(floats) => Pixels::Floats(floats.to_vec()),
@@ -485,12 +485,11 @@ impl PredictTask {
     }
 
     fn run<P: Pixel>(&self, pixels: &[P]) -> googlenet_core::Result<Vec<f32>> {
-        let (model, device) = (self.claim.model(), self.claim.device());
-        let predict = match self.scores {
-            Scores::Probabilities => predict_probabilities::<P>,
-            Scores::Logits => predict_logits::<P>,
-        };
-        predict(model.as_ref(), pixels, self.count, self.shape, device)
+        let (model, device, mut predictor) = (self.claim.model(), self.claim.device(), self.claim.predictor());
+        match self.scores {
+            Scores::Probabilities => predictor.probabilities(model.as_ref(), pixels, self.count, self.shape, device),
+            Scores::Logits => predictor.logits(model.as_ref(), pixels, self.count, self.shape, device),
+        }
     }
 }
 

@@ -97,8 +97,11 @@ pub struct Engine {
     /// Batch norm uses the batch's statistics and updates the running ones.
     training: bool,
     workspaces: Vec<Workspace>,
-    /// The parameters with batch norms folded into convs, for inference.
+    /// The parameters with batch norms folded into convs, for inference,
+    /// and the `version` they were folded from: an engine kept for
+    /// prediction after prediction folds once, not per call.
     folded: Vec<f32>,
+    folded_from: Option<u64>,
     /// The Winograd convs' filters, transformed from the parameters a pass
     /// runs with, and what they were transformed from: the `version` of the
     /// parameters and running statistics, and whether folded.
@@ -135,6 +138,7 @@ impl Engine {
             training: false,
             workspaces: Vec::new(),
             folded: Vec::new(),
+            folded_from: None,
             filters: Vec::new(),
             filters_from: None,
             version: 0,
@@ -472,8 +476,13 @@ impl Engine {
             }
             return Ok(out);
         }
-        self.use_running_stats();
-        self.fold_batch_norms();
+        if self.folded_from != Some(self.version) {
+            // Batch norm statistics change only with `version` (an
+            // optimizer step, a training pass's moments).
+            self.use_running_stats();
+            self.fold_batch_norms();
+            self.folded_from = Some(self.version);
+        }
         self.transform_filters(true);
         let (shares, chunk) = (self.shares(count, false)?, self.infer_chunk);
         let image_len = self.plan.input.rows * self.plan.input.plane;

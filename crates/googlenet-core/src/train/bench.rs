@@ -6,6 +6,7 @@ use std::time::Instant;
 use candle_core::Device;
 
 use super::evaluate::{argmax, check_dataset};
+use super::predictor::Predictor;
 use super::runner::{read_losses, Runner};
 use super::FitConfig;
 use crate::cpu::{self, Isa};
@@ -22,14 +23,17 @@ pub struct BenchConfig {
     pub batch_size: usize,
     /// Batches timed, for training and again for inference.
     pub batches: usize,
-    /// Batches run before timing starts (first-touch allocations, caches).
+    /// Batches run before timing starts (first-touch allocations, caches),
+    /// and single-image predictions before the latency calls.
     pub warmup: usize,
+    /// Single-image predictions timed one by one for [`Latency`] (0: none).
+    pub latency_calls: usize,
 }
 
 impl Default for BenchConfig {
     fn default() -> Self {
         let whole = |name| declared_default(Command::Bench, name) as usize;
-        Self { batch_size: whole("batchSize"), batches: whole("batches"), warmup: whole("warmup") }
+        Self { batch_size: whole("batchSize"), batches: whole("batches"), warmup: whole("warmup"), latency_calls: whole("latencyCalls") }
     }
 }
 
@@ -44,6 +48,28 @@ pub struct BenchResult {
     pub macs_per_image: u64,
     /// On the CPU: the kernels' instruction set, threads and SGEMM peak.
     pub cpu: Option<CpuFigures>,
+    /// One image at a time through `predict`'s path; `None` without latency calls.
+    pub latency: Option<Latency>,
+}
+
+/// Seconds a single-image prediction took, call by call, through the path
+/// `predict` takes ([`Predictor::probabilities`] on the image's bytes,
+/// normalization and softmax included).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latency {
+    pub calls: usize,
+    pub median_secs: f64,
+    /// The 99th percentile (nearest rank).
+    pub p99_secs: f64,
+}
+
+impl Latency {
+    /// From the calls' seconds (at least one).
+    fn of(mut secs: Vec<f64>) -> Self {
+        secs.sort_by(f64::total_cmp);
+        let rank = |q: f64| secs[((q * secs.len() as f64).ceil() as usize).clamp(1, secs.len()) - 1];
+        Self { calls: secs.len(), median_secs: rank(0.5), p99_secs: rank(0.99) }
+    }
 }
 
 /// The CPU path a benchmark ran on.
@@ -110,7 +136,25 @@ pub fn benchmark(model: &dyn Model, data: &Dataset, config: &BenchConfig, device
     };
     timed(0..config.warmup, &mut infer)?;
     let infer_images_per_sec = timed(config.warmup..config.warmup + config.batches, &mut infer)?;
+    let latency = (config.latency_calls > 0).then(|| time_single_images(model, data, config, device)).transpose()?;
     let macs_per_image = summarize(model.description())?.iter().map(|layer| layer.macs).sum();
     let cpu = device.is_cpu().then(|| CpuFigures { isa: cpu::isa(), threads: runtime::threads(), peak_gflops: peak_gflops() });
-    Ok(BenchResult { train_images_per_sec, infer_images_per_sec, macs_per_image, cpu })
+    Ok(BenchResult { train_images_per_sec, infer_images_per_sec, macs_per_image, cpu, latency })
+}
+
+/// [`Latency`] of `config.latency_calls` predictions of one image each
+/// (consecutive images of `data`), after `config.warmup` untimed ones.
+fn time_single_images(model: &dyn Model, data: &Dataset, config: &BenchConfig, device: &Device) -> Result<Latency> {
+    let mut predictor = Predictor::new();
+    let shape = data.shape();
+    let mut secs = Vec::with_capacity(config.latency_calls);
+    for call in 0..config.warmup + config.latency_calls {
+        let started = Instant::now();
+        let probabilities = predictor.probabilities(model, data.image(call % data.len()), 1, shape, device)?;
+        argmax(&probabilities);
+        if call >= config.warmup {
+            secs.push(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(Latency::of(secs))
 }

@@ -1,10 +1,10 @@
 use candle_core::Device;
 
 use super::runner::Runner;
-use crate::data::{numbered_classes, Dataset, ImageShape, Normalization};
-use crate::engine::{cross_entropy, softmax_in_place};
+use crate::data::{numbered_classes, Dataset, ImageShape};
+use crate::engine::cross_entropy;
 use crate::model::{Model, ModelIo};
-use crate::options::{check_value, Command, EVAL_BATCH_SIZE};
+use crate::options::{check_value, Command};
 use crate::{Error, Result};
 
 /// Accuracy and mean cross-entropy of a model on a dataset.
@@ -123,64 +123,4 @@ pub fn evaluate_with_predictions(model: &dyn Model, data: &Dataset, batch_size: 
 /// Index of the largest value (the first, on ties).
 pub(crate) fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
-}
-
-/// A pixel as callers hand it to [`predict_probabilities`] and
-/// [`predict_logits`]: a byte (0..255) or a float already scaled to [0, 1].
-/// Bytes are normalized a batch at a time, so a large input is never held
-/// as floats whole.
-pub trait Pixel: Copy + Send + Sync {
-    /// The pixel of channel `c` normalized as the model's inputs are.
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32;
-}
-
-impl Pixel for u8 {
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
-        normalization.byte(c, self)
-    }
-}
-
-impl Pixel for f32 {
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
-        normalization.unit(c, self)
-    }
-}
-
-/// Class probabilities (softmax of the logits) for `count` images of
-/// `shape` made of [`Pixel`]s (bytes, or floats scaled to [0, 1]; each
-/// image's channels one plane after another), run in batches of
-/// [`EVAL_BATCH_SIZE`]; returns count×[`Model::classes`] values.
-pub fn predict_probabilities<P: Pixel>(
-    model: &dyn Model,
-    pixels: &[P],
-    count: usize,
-    shape: ImageShape,
-    device: &Device,
-) -> Result<Vec<f32>> {
-    let mut out = predict_logits(model, pixels, count, shape, device)?;
-    out.chunks_exact_mut(model.classes()).for_each(softmax_in_place);
-    Ok(out)
-}
-
-/// The logits (class scores before softmax, what an exported ONNX file's
-/// `logits` output holds) of `count` images, as [`predict_probabilities`]
-/// takes them; returns count×[`Model::classes`] values.
-pub fn predict_logits<P: Pixel>(model: &dyn Model, pixels: &[P], count: usize, shape: ImageShape, device: &Device) -> Result<Vec<f32>> {
-    let io = model.io();
-    check_input_shape(&io, shape, None)?;
-    if pixels.len() != count * shape.bytes() {
-        return Err(Error::InvalidArgument(format!("{} pixel values are not {count} images of {shape}", pixels.len())));
-    }
-    model.set_training(false);
-    let normalization = &model.data_info().normalization;
-    let plane = shape.height * shape.width;
-    let mut runner = Runner::new(model, device, None)?;
-    let mut out = Vec::with_capacity(count * io.classes);
-    for chunk in pixels.chunks(EVAL_BATCH_SIZE * shape.bytes()) {
-        let n = chunk.len() / shape.bytes();
-        let normalized: Vec<f32> =
-            chunk.iter().enumerate().map(|(i, &x)| x.normalized(normalization, i / plane % shape.channels)).collect();
-        out.extend(runner.logits(normalized, n)?);
-    }
-    Ok(out)
 }

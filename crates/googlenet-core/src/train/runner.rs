@@ -112,6 +112,24 @@ impl<'m> Runner<'m> {
         Ok(Self { backend, model, device: device.clone() })
     }
 
+    /// [`Runner::new`] for inference, with the engine an earlier runner on
+    /// the same `model` gave back ([`Runner::into_engine`]), if any and if
+    /// `device` is the CPU; the model's weights must not have changed since.
+    pub fn reusing(model: &'m dyn Model, device: &Device, engine: Option<Box<Engine>>) -> Result<Self> {
+        match engine {
+            Some(engine) if device.is_cpu() => Ok(Self { backend: Backend::Engine(engine), model, device: device.clone() }),
+            _ => Self::new(model, device, None),
+        }
+    }
+
+    /// The engine this runner ran, if it ran one, to reuse.
+    pub fn into_engine(self) -> Option<Box<Engine>> {
+        match self.backend {
+            Backend::Engine(engine) => Some(engine),
+            Backend::Candle { .. } => None,
+        }
+    }
+
     /// Logits (count × the model's classes) of `count` normalized images
     /// of the model's input shape laid one after another.
     pub fn logits(&mut self, images: Vec<f32>, count: usize) -> Result<Vec<f32>> {

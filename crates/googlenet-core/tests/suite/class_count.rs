@@ -69,7 +69,7 @@ fn fewer_outputs_than_the_data_has_labels_are_refused_before_any_work() {
 #[test]
 fn a_benchmark_checks_the_model_against_its_data() {
     let data = mnist(Split::Test, 64);
-    let config = BenchConfig { batch_size: 8, batches: 1, warmup: 0 };
+    let config = BenchConfig { batch_size: 8, batches: 1, warmup: 0, latency_calls: 0 };
     let message = benchmark(model(10, [1, 112, 112]).as_ref(), &data, &config, &Device::Cpu).unwrap_err().to_string();
     assert!(message.contains("takes 112x112 images (got 28x28"), "{message}");
     let message = benchmark(model(10, [3, 28, 28]).as_ref(), &data, &config, &Device::Cpu).unwrap_err().to_string();

@@ -64,3 +64,26 @@ fn rejects_bad_input() {
     assert!(err.contains("label 10"), "{err}");
     assert!(engine.compute_gradients(&[], &[]).is_err());
 }
+
+/// An engine that predicted, trained, then predicts again folds its batch
+/// norms anew (it keeps them folded between predictions): the second
+/// prediction is a fresh engine's on the trained weights, bit for bit.
+#[test]
+fn predicting_after_training_uses_the_trained_weights() {
+    use googlenet_core::train::Optimizer;
+    let model = build_model("resnet-original", 5, &Device::Cpu).unwrap();
+    let data = mnist(Split::Train, 48);
+    let all: Vec<usize> = (0..48).collect();
+    let (images, labels) = data.gather(&all, &Normalization::mnist(1));
+    let mut engine = Engine::for_model(model.as_ref()).unwrap().unwrap();
+    let before = engine.logits(&images[..8 * 784], 8).unwrap();
+    assert_eq!(engine.logits(&images[..8 * 784], 8).unwrap(), before, "a second prediction on unchanged weights");
+    engine.set_training(true);
+    engine.train_step(&images, &labels, &Optimizer::default(), 0.05).unwrap();
+    engine.set_training(false);
+    let after = engine.logits(&images[..8 * 784], 8).unwrap();
+    engine.store(model.as_ref()).unwrap();
+    let fresh = Engine::for_model(model.as_ref()).unwrap().unwrap().logits(&images[..8 * 784], 8).unwrap();
+    assert_eq!(after, fresh);
+    assert_ne!(after, before, "a step at lr 0.05 moves the logits");
+}

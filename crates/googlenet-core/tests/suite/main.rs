@@ -30,6 +30,7 @@ mod model;
 mod onnx_export;
 mod ops;
 mod optimizer;
+mod predictor;
 mod pytorch_parity;
 mod resnet;
 mod saved;

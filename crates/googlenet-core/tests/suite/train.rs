@@ -196,9 +196,14 @@ fn benchmark_reports_both_throughputs_and_refuses_empty_runs() {
     let data = mnist(Split::Train, 100);
     let model = build_model("googlenet", 1, &Device::Cpu).unwrap();
     // Batches wrap around the 100 images; no figure is asserted on, only that one was measured.
-    let config = BenchConfig { batch_size: 64, batches: 3, warmup: 1 };
+    let config = BenchConfig { batch_size: 64, batches: 3, warmup: 1, latency_calls: 7 };
     let r = benchmark(model.as_ref(), &data, &config, &Device::Cpu).unwrap();
     assert!(r.train_images_per_sec > 0.0 && r.infer_images_per_sec > 0.0, "{r:?}");
+    let latency = r.latency.expect("latency calls were asked for");
+    assert_eq!(latency.calls, 7);
+    assert!(latency.median_secs > 0.0 && latency.median_secs <= latency.p99_secs, "{latency:?}");
+    let without = benchmark(model.as_ref(), &data, &BenchConfig { latency_calls: 0, ..config.clone() }, &Device::Cpu).unwrap();
+    assert_eq!(without.latency, None);
     // The summary's MACs (DESIGN.md §1), and the CPU path it ran on.
     assert_eq!(r.macs_per_image, 6_019_200);
     assert!((r.train_gflops() - r.train_images_per_sec * 6_019_200.0 * 6.0 / 1e9).abs() < 1e-9);
