@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 
-use super::{EpochAugmentation, Normalization};
+use super::{normalize_bytes, EpochAugmentation, Normalization};
 use crate::{Error, Result};
 
 /// The most classes a dataset may have: labels are bytes, as in IDX files.
@@ -216,11 +216,7 @@ impl Dataset {
         let tables = normalization.tables();
         let plane = self.shape.height * self.shape.width;
         let mut out = Vec::with_capacity(count * self.shape.bytes());
-        for image in images {
-            for (c, channel) in image.chunks_exact(plane).enumerate() {
-                out.extend(channel.iter().map(|&p| tables[c][p as usize]));
-            }
-        }
+        images.for_each(|image| normalize_bytes(&tables, image, plane, &mut out));
         out
     }
 

@@ -16,4 +16,4 @@ pub use augment::{augment, sample_rng, Augmentation, EpochAugmentation, Transfor
 pub use dataset::{check_class_names, numbered_classes, Batch, Dataset, ImageShape, MAX_CLASSES};
 pub use from_folder::folder_datasets;
 pub use mnist::{dataset_from_idx_bytes, load_idx_files, load_mnist, load_mnist_split, load_mnist_split_from, same_classes, Split};
-pub use normalization::{Normalization, MNIST_MEAN, MNIST_STD};
+pub use normalization::{normalize_bytes, Normalization, MNIST_MEAN, MNIST_STD};

@@ -100,3 +100,13 @@ impl Normalization {
         (0..self.channels()).map(|c| std::array::from_fn(|x| self.byte(c, x as u8))).collect()
     }
 }
+
+/// Appends the inputs of `images` to `out`: bytes of whole images, each
+/// its channels' planes of `plane` pixels one after another, looked up in
+/// `tables` ([`Normalization::tables`], one per channel).
+pub fn normalize_bytes(tables: &[[f32; 256]], images: &[u8], plane: usize, out: &mut Vec<f32>) {
+    for (i, channel) in images.chunks_exact(plane).enumerate() {
+        let table = &tables[i % tables.len()];
+        out.extend(channel.iter().map(|&p| table[p as usize]));
+    }
+}

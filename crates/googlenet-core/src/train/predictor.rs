@@ -12,7 +12,7 @@ use candle_core::Device;
 
 use super::evaluate::check_input_shape;
 use super::runner::Runner;
-use crate::data::{ImageShape, Normalization};
+use crate::data::{normalize_bytes, ImageShape, Normalization};
 use crate::engine::{softmax_in_place, Engine};
 use crate::model::Model;
 use crate::options::EVAL_BATCH_SIZE;
@@ -23,19 +23,25 @@ use crate::{Error, Result};
 /// Bytes are normalized a batch at a time, so a large input is never held
 /// as floats whole.
 pub trait Pixel: Copy + Send + Sync {
-    /// The pixel of channel `c` normalized as the model's inputs are.
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32;
+    /// Appends the inputs of `pixels` (whole images, each its channels'
+    /// planes of `plane` values one after another) to `out`, normalized as
+    /// the model's inputs are.
+    fn normalize(pixels: &[Self], normalization: &Normalization, plane: usize, out: &mut Vec<f32>);
 }
 
 impl Pixel for u8 {
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
-        normalization.byte(c, self)
+    fn normalize(pixels: &[u8], normalization: &Normalization, plane: usize, out: &mut Vec<f32>) {
+        normalize_bytes(&normalization.tables(), pixels, plane, out);
     }
 }
 
 impl Pixel for f32 {
-    fn normalized(self, normalization: &Normalization, c: usize) -> f32 {
-        normalization.unit(c, self)
+    fn normalize(pixels: &[f32], normalization: &Normalization, plane: usize, out: &mut Vec<f32>) {
+        let channels = normalization.channels();
+        for (i, channel) in pixels.chunks_exact(plane).enumerate() {
+            let c = i % channels;
+            out.extend(channel.iter().map(|&x| normalization.unit(c, x)));
+        }
     }
 }
 
@@ -107,8 +113,8 @@ impl Predictor {
         let mut out = Vec::with_capacity(count * io.classes);
         for chunk in pixels.chunks(EVAL_BATCH_SIZE * shape.bytes()) {
             let n = chunk.len() / shape.bytes();
-            let normalized: Vec<f32> =
-                chunk.iter().enumerate().map(|(i, &x)| x.normalized(normalization, i / plane % shape.channels)).collect();
+            let mut normalized = Vec::with_capacity(chunk.len());
+            P::normalize(chunk, normalization, plane, &mut normalized);
             out.extend(runner.logits(normalized, n)?);
         }
         self.kept = runner.into_engine().map(|engine| (id, engine));
