@@ -335,7 +335,7 @@ impl Engine {
         let scale = 1.0 / count as f32;
         let label_smoothing = self.label_smoothing;
         let plan = &self.plan;
-        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+        for_each_share(&mut self.workspaces[..used], shares.clone(), |ws, (start, len)| {
             for c in chunks(len) {
                 ws.load_images(plan, &images[(start + c.base) * image_len..], c);
             }
@@ -347,7 +347,7 @@ impl Engine {
         for (k, &i) in bn_steps.iter().enumerate() {
             let shared = shared!(self, &self.params, training: true, counts: &counts, folds: &[]);
             let plan = &self.plan;
-            self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+            for_each_share(&mut self.workspaces[..used], shares.clone(), |ws, (_, len)| {
                 for c in chunks(len) {
                     ws.forward(plan, from..i, &shared, c);
                     ws.add_moments(plan, i, c);
@@ -359,7 +359,7 @@ impl Engine {
         let shared = shared!(self, &self.params, training: true, counts: &counts, folds: &[]);
         let plan = &self.plan;
         let steps = plan.steps.len();
-        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+        for_each_share(&mut self.workspaces[..used], shares.clone(), |ws, (start, len)| {
             for c in chunks(len) {
                 ws.forward(plan, from..steps, &shared, c);
                 if let Some(labels) = labels {
@@ -377,7 +377,7 @@ impl Engine {
         for (k, &i) in bn_steps.iter().enumerate().rev() {
             let shared = shared!(self, &self.params, training: true, counts: &counts, folds: &[]);
             let plan = &self.plan;
-            self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+            for_each_share(&mut self.workspaces[..used], shares.clone(), |ws, (_, len)| {
                 for c in chunks(len) {
                     ws.backward(plan, i + 1..to, &shared, c);
                     ws.add_grad_sums(plan, i, &shared, c);
@@ -388,7 +388,7 @@ impl Engine {
         }
         let shared = shared!(self, &self.params, training: true, counts: &counts, folds: &[]);
         let plan = &self.plan;
-        self.workspaces[..used].par_iter_mut().zip(&shares).for_each(|(ws, &(_, len))| {
+        for_each_share(&mut self.workspaces[..used], shares.clone(), |ws, (_, len)| {
             for c in chunks(len) {
                 ws.backward(plan, 0..to, &shared, c);
             }
@@ -421,7 +421,7 @@ impl Engine {
             let plan = &self.plan;
             let scale = 1.0 / count as f32;
             let label_smoothing = self.label_smoothing;
-            self.workspaces.par_iter_mut().zip(&shares).for_each(|(ws, &(start, len))| {
+            for_each_share(&mut self.workspaces, shares.clone(), |ws, (start, len)| {
                 ws.zero_param_grads();
                 ws.loss_sum = 0.0;
                 ws.reset_partials();
@@ -495,7 +495,7 @@ impl Engine {
             outputs.push(head);
             rest = tail;
         }
-        self.workspaces.par_iter_mut().zip(shares).zip(outputs).for_each(|((ws, (start, len)), out)| {
+        for_each_share(&mut self.workspaces, shares.into_iter().zip(outputs).collect(), |ws, ((start, len), out)| {
             for offset in (start..start + len).step_by(chunk) {
                 let c = Chunk { base: 0, n: chunk.min(start + len - offset) };
                 ws.load_images(plan, &images[offset * image_len..], c);
@@ -559,6 +559,19 @@ impl Engine {
 /// so the workspaces can be borrowed beside them.
 fn filters_of(values: &[f32], from: Option<(u64, bool)>) -> Filters<'_> {
     Filters { values, variant: Engine::variant(from.is_some_and(|(_, folded)| folded)) }
+}
+
+/// Runs `f` on each share's workspace with the share's item: on the
+/// calling thread when there is one share (a single image, or one engine
+/// thread), where handing it to a pool thread would add only the wait for
+/// that thread (a tenth of a small model's prediction of one image);
+/// across the pool otherwise.
+fn for_each_share<T: Send>(workspaces: &mut [Workspace], items: Vec<T>, f: impl Fn(&mut Workspace, T) + Sync) {
+    if items.len() == 1 {
+        let item = items.into_iter().next().expect("one item");
+        return f(&mut workspaces[0], item);
+    }
+    workspaces.par_iter_mut().zip(items).for_each(|(ws, item)| f(ws, item));
 }
 
 /// The threads' partial sums of batch norm `index`, added up.
