@@ -284,8 +284,16 @@ impl Engine {
         let params = if folded { &self.folded } else { &self.params };
         self.filters.resize(self.plan.filters_len, 0.0);
         for step in &self.plan.steps {
-            if let Kind::Conv(conv) = &step.kind {
-                conv.transform_filters(params, &mut self.filters, Self::variant(folded));
+            match &step.kind {
+                Kind::Conv(conv) => conv.transform_filters(params, &mut self.filters, Self::variant(folded)),
+                &Kind::Linear { slot, in_features, out_features, transposed: Some(at) } => {
+                    let (weight, _) = slot.weight_bias(params, out_features);
+                    let transposed = &mut self.filters[at..at + in_features * out_features];
+                    for (o, row) in weight.chunks_exact(in_features).enumerate() {
+                        row.iter().enumerate().for_each(|(i, &w)| transposed[i * out_features + o] = w);
+                    }
+                }
+                _ => {}
             }
         }
     }

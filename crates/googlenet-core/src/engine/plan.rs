@@ -89,6 +89,10 @@ pub(crate) enum Kind {
         slot: Slot,
         in_features: usize,
         out_features: usize,
+        /// Where its weights, transposed to in × out, lie in the buffer of
+        /// filters, when the forward pass multiplies by them there (see
+        /// [`Kind::linear_by_transpose`]).
+        transposed: Option<usize>,
     },
     Add,
     /// A concatenation's member that is not written in place.
@@ -312,7 +316,12 @@ impl Plan {
                         }
                         (LayerKind::Linear { in_features, out_features }, Shape::Flat(_)) => {
                             let offset = b.place(names(["weight", "bias"]));
-                            Kind::Linear { slot: Slot { offset, len: out_features * (in_features + 1) }, in_features, out_features }
+                            Kind::Linear {
+                                slot: Slot { offset, len: out_features * (in_features + 1) },
+                                in_features,
+                                out_features,
+                                transposed: None,
+                            }
                         }
                         (LayerKind::BatchNorm2d { channels }, Shape::Map { .. }) => {
                             let offset = b.place(names(["weight", "bias"]));
@@ -426,12 +435,31 @@ impl Plan {
 fn place_filters(steps: &mut [Step]) -> usize {
     let mut len = 0;
     for step in steps {
-        if let Kind::Conv(conv) = &mut step.kind {
-            conv.method = conv.choose_method(len);
-            len += conv.filters_len();
+        match &mut step.kind {
+            Kind::Conv(conv) => {
+                conv.method = conv.choose_method(len);
+                len += conv.filters_len();
+            }
+            Kind::Linear { in_features, out_features, transposed, .. } if Kind::linear_by_transpose(*out_features) => {
+                *transposed = Some(len);
+                len += *in_features * *out_features;
+            }
+            _ => {}
         }
     }
     len
+}
+
+impl Kind {
+    /// Whether a linear layer of `out_features` multiplies its input by its
+    /// weights transposed in the buffer of filters, by `narrow_gemm`'s
+    /// kernels (whole vectors of outputs: a multiple of 8), instead of by
+    /// the `gemm` crate, which packs the 4 to 8 rows of a chunk and the
+    /// whole weight matrix again on every call (a fifth of lenet5's
+    /// prediction time went there).
+    pub fn linear_by_transpose(out_features: usize) -> bool {
+        out_features.is_multiple_of(8)
+    }
 }
 
 /// Whether node `pool` is a 2×2 max pool read only by a ReLU.

@@ -6,6 +6,7 @@ use super::conv::Filters;
 use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, relu_in_place, relu_mask, sum_into};
 use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
+use super::narrow_gemm::{narrow_gemm, Strided};
 use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
 use crate::memory::Buffers;
 use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
@@ -244,10 +245,17 @@ impl Workspace {
                 }
             }
             Kind::Flatten => flatten(x(0), dst, step.inputs[0], n),
-            Kind::Linear { slot, in_features, out_features } => {
+            Kind::Linear { slot, in_features, out_features, transposed } => {
                 let (weight, bias) = slot.weight_bias(params, *out_features);
                 dst.chunks_exact_mut(*out_features).for_each(|row| row.copy_from_slice(bias));
-                gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true);
+                match *transposed {
+                    Some(at) => {
+                        let weight_t = &shared.filters.values[at..at + in_features * out_features];
+                        let x = Strided { data: x(0), rows: *in_features, cols: 1 };
+                        narrow_gemm(dst, *out_features, x, weight_t, *out_features, n, *out_features, *in_features, true);
+                    }
+                    None => gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true),
+                }
             }
             Kind::Add => {
                 // One pass for the first two inputs: the usual residual addition.
@@ -331,7 +339,7 @@ impl Workspace {
                 });
             }
             Kind::Flatten => self.write_grad(plan, loc0, grad0, c, |dx| unflatten(dy, dx, loc0, n)),
-            Kind::Linear { slot, in_features, out_features } => {
+            Kind::Linear { slot, in_features, out_features, .. } => {
                 let x = &self.values[loc0.tensor][span(plan, loc0, c)];
                 let (d_weight, d_bias) = slot.weight_bias_mut(&mut self.param_grads, *out_features);
                 gemm(d_weight, Op::T(dy), Op::N(x), *out_features, *in_features, n, true);
