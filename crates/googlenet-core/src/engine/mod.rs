@@ -572,8 +572,8 @@ fn filters_of(values: &[f32], from: Option<(u64, bool)>) -> Filters<'_> {
 /// Runs `f` on each share's workspace with the share's item: on the
 /// calling thread when there is one share (a single image, or one engine
 /// thread), where handing it to a pool thread would add only the wait for
-/// that thread (a tenth of a small model's prediction of one image);
-/// across the pool otherwise.
+/// that thread, and put it in every prediction of one image; across the
+/// pool otherwise.
 fn for_each_share<T: Send>(workspaces: &mut [Workspace], items: Vec<T>, f: impl Fn(&mut Workspace, T) + Sync) {
     if items.len() == 1 {
         let item = items.into_iter().next().expect("one item");
