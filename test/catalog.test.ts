@@ -143,7 +143,7 @@ describe('the defaults', () => {
     expect(fitDefaultsFor('adam')).not.toHaveProperty('momentum')
     expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow(RangeError)
     expect(() => fitDefaultsFor('lamb' as OptimizerName)).toThrow('optimizer must be one of sgd, adam, adamw (got "lamb")')
-    expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5 })
+    expect({ ...BENCH_DEFAULTS }).toEqual({ batchSize: 64, batches: 100, warmup: 5, latencyCalls: 500 })
   })
 
   it("the recipe's rules are the core's, named as the user wrote them", () => {
@@ -185,7 +185,7 @@ describe('the defaults', () => {
     expect(help).toContain(`depth: ${rule?.min} to ${rule?.max} (default: ${rule?.default})`)
     const bench = (await runCli(['bench', '--help'])).stdout.replace(/\s+/g, ' ')
     expect(bench).toContain(`images per batch, for training and inference (default: ${BENCH_DEFAULTS.batchSize})`)
-    expect(bench).toContain(`untimed batches before each measurement (default: ${BENCH_DEFAULTS.warmup})`)
+    expect(bench).toContain(`untimed batches (and single-image predictions) before each measurement (default: ${BENCH_DEFAULTS.warmup})`)
   })
 })
 
