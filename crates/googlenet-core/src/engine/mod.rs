@@ -75,10 +75,12 @@ macro_rules! shared {
 /// 5–7 % faster in chunks of 8 than of 2 with AVX-512 (6,650 against
 /// 7,000 images/s), and within noise with AVX2; lenet5 +4 %, the residual
 /// net and resnet-original within noise. Inference was within noise from 2
-/// to 16 (4 was chosen on an AMD EPYC when convolutions built column
-/// matrices).
+/// to 16 there; on an AMD EPYC Zen 5 (2026-12-07, medians of four
+/// alternating runs, 2 threads) chunks of 8 predicted 1.5–4 % faster than of 4
+/// (lenet5 +4 %, the residual net and googlenet +2 %, resnet-original
+/// +1.5 %), once linear layers ran by narrow_gemm.
 const TRAIN_CHUNK: usize = 8;
-const INFER_CHUNK: usize = 4;
+const INFER_CHUNK: usize = 8;
 
 /// Trains and runs a [`Model`] on the CPU from a copy of its parameters.
 pub struct Engine {
