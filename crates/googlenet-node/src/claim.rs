@@ -51,9 +51,16 @@ impl Claim {
         }
     }
 
-    /// The predictions' state, for the claimant alone.
+    /// The predictions' state, for the claimant alone. A panic in an
+    /// earlier prediction may have left the engine it kept half updated:
+    /// that one is dropped, and the next prediction makes it again.
     pub(crate) fn predictor(&self) -> MutexGuard<'_, Predictor> {
-        self.0.predictor.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.predictor.lock().unwrap_or_else(|poisoned| {
+            let mut predictor = poisoned.into_inner();
+            predictor.forget();
+            self.0.predictor.clear_poison();
+            predictor
+        })
     }
 
     /// The model, for the claimant alone. A panic in an earlier call may
