@@ -93,9 +93,11 @@ const { createModel, modelCatalog } = await import(join(root, 'dist', 'index.js'
 const ZOO = modelCatalog().map((m) => m.name)
 const takesDepth = new Set(modelCatalog().filter((m) => m.depth !== null).map((m) => m.name))
 const depth = process.env.BENCH_DEPTH
+// BENCH_DEPTH for the models that take a depth, none for the others.
+const depthOf = (model) => (depth !== undefined && takesDepth.has(model) ? depth : undefined)
 const args = (model) => [
   '--model', model, '--batches', String(batches), '--batch-size', String(batchSize), '--warmup', '5',
-  ...(depth !== undefined && takesDepth.has(model) ? ['--depth', depth] : []),
+  ...(depthOf(model) === undefined ? [] : ['--depth', depthOf(model)]),
 ]
 const figures = (r) => ({ train: r.trainImagesPerSec, infer: r.inferImagesPerSec, rssMiB: r.peakRssMiB })
 // Ours also reports the nominal GFLOP/s and their share of this path's SGEMM peak.
@@ -110,7 +112,7 @@ const onnxDir = mkdtempSync(join(tmpdir(), 'bench-compare-'))
 process.on('exit', () => rmSync(onnxDir, { recursive: true, force: true }))
 async function exportOnnx(model) {
   const path = join(onnxDir, `${model}.onnx`)
-  const created = await createModel(model, { seed: 1, ...(depth !== undefined && takesDepth.has(model) ? { depth: Number(depth) } : {}) })
+  const created = await createModel(model, { seed: 1, ...(depthOf(model) === undefined ? {} : { depth: Number(depthOf(model)) }) })
   await created.exportOnnx(path)
   return path
 }

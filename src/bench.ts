@@ -103,7 +103,7 @@ export async function benchmark(options?: BenchmarkOptions): Promise<BenchmarkRe
     batches,
     trainImagesPerSec: r.trainImagesPerSec,
     inferImagesPerSec: r.inferImagesPerSec,
-    ...(r.latency === undefined || r.latency === null ? {} : { latency: { calls: r.latency.calls, medianMs: r.latency.medianMs, p99Ms: r.latency.p99Ms } }),
+    ...(r.latency === undefined || r.latency === null ? {} : { latency: r.latency }),
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     gflops: { train: r.trainGflops, infer: r.inferGflops },
     ...(r.cpu === undefined || r.cpu === null
