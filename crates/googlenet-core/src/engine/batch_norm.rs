@@ -66,12 +66,9 @@ pub(crate) fn running_stats(running_mean: &[f32], running_var: &[f32], stats: &m
     }
 }
 
-/// y = γ·(x − mean)·inv_std + β per channel, then max(y, 0) when `relu`;
-/// `gamma_beta` is γ then β.
+/// y = γ·(x − mean)·inv_std + β per channel, then max(y, 0) when `relu`.
 #[inline(always)]
-fn normalize_generic(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32], relu: bool) {
-    let c = stats.len() / 2;
-    let (gamma, beta) = gamma_beta.split_at(c);
+fn normalize_generic(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma: &[f32], beta: &[f32], relu: bool) {
     for (ch, (x, y)) in x.chunks_exact(len).zip(y.chunks_exact_mut(len)).enumerate() {
         let scale = gamma[ch] as f64 * stats[2 * ch + 1];
         let (scale, shift) = (scale as f32, (beta[ch] as f64 - scale * stats[2 * ch]) as f32);
@@ -136,7 +133,7 @@ with_simd! {
 
 with_simd! {
     /// [`normalize_generic`], compiled for AVX2 where the CPU has it.
-    pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma_beta: &[f32], relu: bool) => normalize_generic
+    pub(crate) fn normalize(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma: &[f32], beta: &[f32], relu: bool) => normalize_generic
 }
 
 with_simd! {

@@ -13,7 +13,9 @@ use super::elementwise::{accumulate_row_sums, add_into};
 use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
 use super::winograd::{self, Variant, Winograd};
+use std::ops::Range;
 
+#[derive(Clone)]
 pub(crate) struct ConvLayer {
     /// Weight (c_out × c_in·k·k, PyTorch's order) followed by the bias.
     pub slot: Slot,
@@ -172,20 +174,37 @@ impl ConvLayer {
         }
     }
 
-    /// y = conv(x) + b for `n` images.
-    pub fn forward(&self, params: &[f32], filters: Filters, x: &[f32], y: &mut [f32], scratch: &mut [f32], n: usize) {
+    /// The output channels a window of [`ConvLayer::forward`] starts and
+    /// ends at multiples of (or at c_out): a Winograd conv's transforms
+    /// work on 8 channels at once, a direct conv's kernel on whole vectors.
+    pub fn window_align(&self) -> usize {
+        match self.method {
+            Method::Winograd { .. } => super::staging::LANES,
+            Method::Direct { .. } => self.as_direct().map_or(1, |(d, _)| d.channels_per_vector()),
+            Method::Gemm => 1,
+        }
+    }
+
+    /// y = conv(x) + b for `n` images, output channels `window` only (`y`
+    /// holds those; the window as [`ConvLayer::window_align`] says): all of
+    /// them, or a thread's part of one image's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(&self, params: &[f32], filters: Filters, x: &[f32], y: &mut [f32], scratch: &mut [f32], n: usize, window: Range<usize>) {
         let (weight, bias) = self.slot.weight_bias(params, self.c_out);
+        // The window's channels that get their bias here.
+        let bias = &bias[window.start.min(self.bias_rows)..window.end.min(self.bias_rows)];
         if let Some((wg, at)) = self.as_winograd(filters.variant) {
-            wg.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
+            wg.forward(&filters.values[at..], x, y, bias, scratch, n, window);
         } else if let Some((direct, at)) = self.as_direct() {
-            direct.forward(&filters.values[at..], x, y, &bias[..self.bias_rows], scratch, n);
+            direct.forward(&filters.values[at..], x, y, bias, scratch, n, window);
         } else {
             let len = self.out_len(n);
-            let y = &mut y[..self.c_out * len];
-            let (with_bias, without) = y.split_at_mut(self.bias_rows * len);
+            let y = &mut y[..window.len() * len];
+            let (with_bias, without) = y.split_at_mut(bias.len() * len);
             fill_rows(with_bias, bias, len);
             without.fill(0.0);
-            gemm(y, Op::N(weight), Op::N(x), self.c_out, len, self.c_in, true);
+            let weight = &weight[window.start * self.c_in..window.end * self.c_in];
+            gemm(y, Op::N(weight), Op::N(x), window.len(), len, self.c_in, true);
         }
     }
 

@@ -30,6 +30,8 @@
 
 mod spread;
 
+use std::ops::Range;
+
 use super::lanes::{run_on, Kernel, Lanes};
 use crate::cpu::Isa;
 use spread::Spread;
@@ -96,17 +98,20 @@ impl Planes<'_> {
 }
 
 /// A correlation as the kernel runs it: the filters are packed [src
-/// channel][ki][kj][output channel, `out_pad` of them]; the output is
-/// `out_channels` × n × out_h × out_w.
+/// channel][ki][kj][output channel, `out_pad` of them]; the output holds
+/// channels `first_channel .. out_channels` (× n × out_h × out_w).
 #[derive(Clone, Copy)]
 struct Correlation<'a> {
     input: Planes<'a>,
     filters: &'a [f32],
+    /// The first output channel computed (a vector's first: all of them
+    /// from 0, or a thread's part of one image's).
+    first_channel: usize,
     out_channels: usize,
     /// Floats per pixel of the filters' last dimension (see
     /// [`Direct::lane_pad`]).
     out_pad: usize,
-    /// Added to the first output channels (the others get none).
+    /// Added to the first output channels computed (the others get none).
     bias: &'a [f32],
     /// Add to the output instead of overwriting it.
     accumulate: bool,
@@ -233,15 +238,26 @@ impl Direct {
         }
     }
 
-    /// y = conv(x) + bias for `n` images (`bias`: the first channels').
-    pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize) {
+    /// Output channels a vector of the forward kernel holds: a window of
+    /// [`Direct::forward`] starts and ends at multiples of it (or at c_out).
+    pub fn channels_per_vector(&self) -> usize {
+        self.lanes() / self.per(self.c_out)
+    }
+
+    /// y = conv(x) + bias for `n` images, for output channels `window`
+    /// only (`y` holds those; `bias`: the window's first channels').
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize, window: Range<usize>) {
         let per = self.per(self.c_out);
+        let vector = self.channels_per_vector();
+        assert!(window.start.is_multiple_of(vector) && window.end <= self.c_out, "direct conv window");
         let (src, rows, cols) = stage_planes(x, scratch, self.c_in, n, self.h, self.w, self.pad, per);
         let (channels, border, k, stride) = (self.c_in, self.pad, self.k, self.stride);
         let job = Correlation {
             input: Planes { src, channels, rows, cols, border, k, stride, n, per },
             filters: &filters[..self.forward_filters_len()],
-            out_channels: self.c_out,
+            first_channel: window.start,
+            out_channels: window.end,
             out_pad: self.out_pad(),
             bias,
             accumulate: false,
@@ -267,6 +283,7 @@ impl Direct {
         let job = Correlation {
             input: Planes { src, channels: self.c_out, rows, cols, border: q, k: self.k, stride: 1, n, per },
             filters,
+            first_channel: 0,
             out_channels: self.c_in,
             out_pad: self.in_pad(),
             bias: &[],
@@ -395,7 +412,7 @@ fn correlate(isa: Isa, job: &Correlation, out: &mut [f32]) {
     let (oh, ow) = (job.input.out_h(), job.input.out_w());
     job.input.check();
     assert!(job.filters.len() >= job.input.channels * job.input.k * job.input.k * job.out_pad, "direct conv: filters too small");
-    assert!(out.len() >= job.out_channels * job.input.n * oh * ow, "direct conv: output too small");
+    assert!(out.len() >= (job.out_channels - job.first_channel) * job.input.n * oh * ow, "direct conv: output too small");
     // SAFETY: the asserts above bound every access `correlate_with` makes.
     unsafe { run_on(isa, job, out) }
 }
@@ -453,9 +470,10 @@ macro_rules! dispatch {
 #[inline(always)]
 unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
     let (oh, ow) = (job.input.out_h(), job.input.out_w());
-    let vectors = job.out_pad / L::N;
+    let per_vector = L::N / job.input.per;
+    let (first, vectors) = (job.first_channel / per_vector, job.out_channels.div_ceil(per_vector));
     for group in 0..job.input.groups() {
-        let mut v0 = 0;
+        let mut v0 = first;
         while v0 < vectors {
             let cv = (vectors - v0).min(max_vectors::<L>(3));
             for oy in 0..oh {
@@ -534,6 +552,7 @@ unsafe fn tile<L: Lanes, const CV: usize, const P: usize, const I: usize>(
             if img >= job.input.n {
                 continue;
             }
+            let o = o - job.first_channel;
             let dst = &mut out[((o * job.input.n + img) * oh + oy) * ow + ox..][..P];
             // One lane of every pixel, read one float at a time: left to
             // the compiler, these strided reads became gathers
@@ -744,8 +763,17 @@ mod tests {
                 let [want_y, want_dx, want_dw] = reference(&d, &weight, &bias, &x, &dy, n);
 
                 let mut y = vec![f32::NAN; c_out * n * oh * ow];
-                d.forward(&filters, &x, &mut y, &bias, &mut scratch, n);
+                d.forward(&filters, &x, &mut y, &bias, &mut scratch, n, 0..c_out);
                 close(&y, &want_y, &format!("{what} forward"));
+                // Each vector's channels alone (threads sharing an image),
+                // with their bias: those channels of the whole, bit for bit.
+                let (vector, plane) = (d.channels_per_vector(), n * oh * ow);
+                for start in (0..c_out).step_by(vector) {
+                    let window = start..(start + vector).min(c_out);
+                    let mut part = vec![f32::NAN; window.len() * plane];
+                    d.forward(&filters, &x, &mut part, &bias[window.clone()], &mut scratch, n, window.clone());
+                    assert_eq!(part, y[window.start * plane..window.end * plane], "{what} forward of channels {window:?}");
+                }
 
                 if stride == 1 {
                     let mut dx = vec![f32::NAN; x.len()];

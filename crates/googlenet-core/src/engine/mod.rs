@@ -33,8 +33,9 @@ mod narrow_gemm;
 mod params;
 mod peak;
 mod plan;
+mod split;
 mod staging;
-mod steps;
+pub mod steps;
 mod winograd;
 
 use rayon::prelude::*;
@@ -494,6 +495,17 @@ impl Engine {
             self.folded_from = Some(self.version);
         }
         self.transform_filters(true);
+        let parts = rayon::current_num_threads().min(split::MAX_PARTS);
+        if count == 1 && parts > 1 {
+            // One image: its steps split across the threads.
+            self.shares(parts, false)?;
+            let shared = shared!(self, &self.folded, training: false, counts: &[], folds: &self.plan.folds);
+            let one = Chunk { base: 0, n: 1 };
+            self.workspaces[0].load_images(&self.plan, images, one);
+            split::forward_one(&self.plan, &shared, &mut self.workspaces, parts);
+            out.copy_from_slice(self.workspaces[0].logits(&self.plan, one));
+            return Ok(out);
+        }
         let (shares, chunk) = (self.shares(count, false)?, self.infer_chunk);
         let image_len = self.plan.input.rows * self.plan.input.plane;
         let shared = shared!(self, &self.folded, training: false, counts: &[], folds: &self.plan.folds);

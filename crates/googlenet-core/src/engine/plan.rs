@@ -44,6 +44,12 @@ impl Loc {
     pub fn len(&self, n: usize) -> usize {
         self.rows * n * self.plane
     }
+
+    /// The floats of its channels `window` (a range of its rows) for a
+    /// chunk of `n` images.
+    pub fn window(&self, n: usize, window: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        (self.start + window.start) * n * self.plane..(self.start + window.end) * n * self.plane
+    }
 }
 
 /// How a step's backward pass treats the gradient of one of its inputs.

@@ -1,6 +1,8 @@
 //! One thread's buffers and the forward and backward pass of each step of a
 //! [`Plan`] on a chunk of `n` images.
 
+use std::ops::Range;
+
 use super::batch_norm as bn;
 use super::conv::Filters;
 use super::elementwise::{accumulate_row_sums, add_into, relu, relu_grad, relu_in_place, relu_mask, sum_into};
@@ -8,6 +10,7 @@ use super::gemm::{add_rows, gemm, Op};
 use super::loss::cross_entropy_backward;
 use super::narrow_gemm::{narrow_gemm, Strided};
 use super::plan::{Fold, Grad, Kind, Loc, Plan, Step};
+use super::split::Tensors;
 use crate::memory::Buffers;
 use crate::ops::kernels::{avg_pool3x3_planes, max_pool2x2_relu_grad_planes, max_pool2x2_relu_planes};
 
@@ -47,7 +50,7 @@ pub(crate) struct Chunk {
 }
 
 /// The floats of activation `loc` for chunk `c`.
-fn span(plan: &Plan, loc: Loc, c: Chunk) -> std::ops::Range<usize> {
+fn span(plan: &Plan, loc: Loc, c: Chunk) -> Range<usize> {
     let offset = c.base * plan.tensor_lens[loc.tensor];
     let r = loc.range(c.n);
     offset + r.start..offset + r.end
@@ -66,6 +69,9 @@ pub(crate) struct Workspace {
     scratch: Vec<f32>,
     /// An input's worth of floats, for a gradient added rather than written.
     spare: Vec<f32>,
+    /// A band of rows of a conv's input and output, when threads share one
+    /// image (see `split.rs`); empty until then.
+    band: Vec<f32>,
     /// This thread's share of the batch's parameter gradients.
     pub param_grads: Vec<f32>,
     /// Its Winograd convs' weight gradients in the transformed domain,
@@ -98,6 +104,7 @@ impl Workspace {
             grads: plan.tensor_lens.iter().map(|len| buffers.zeroed(if_training(len * capacity))).collect(),
             scratch: buffers.zeroed(plan.steps.iter().filter_map(conv_of).map(|c| c.scratch_len(chunk, training)).max().unwrap_or(0)),
             spare: buffers.zeroed(if_training(largest)),
+            band: Vec::new(),
             param_grads: buffers.zeroed(if_training(param_len)),
             filter_grads: buffers.zeroed(if_training(plan.filters_len)),
             loss_sum: 0.0,
@@ -138,26 +145,32 @@ impl Workspace {
     }
 
     /// The forward pass of steps `range`.
-    pub fn forward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
+    pub fn forward(&mut self, plan: &Plan, range: Range<usize>, shared: &Shared, c: Chunk) {
         for i in range {
-            if shared.folds.iter().any(|f| f.batch_norm == i) {
-                // Its conv wrote the normalized values; only its ReLU is left.
-                if let Kind::BatchNorm { relu: true, .. } = plan.steps[i].kind {
-                    let out = plan.steps[i].output;
-                    relu_in_place(&mut self.values[out.tensor][span(plan, out, c)]);
-                }
-                continue;
+            match Pass::of(plan, shared, i) {
+                Pass::Skip => {}
+                Pass::Relu(out) => relu_in_place(&mut self.values[out.tensor][span(plan, out, c)]),
+                Pass::Run(out) => self.forward_step(plan, i, shared, c, out),
             }
-            // A folded conv writes what its batch norm would have.
-            let out = shared.folds.iter().find(|f| f.conv == i).map_or(plan.steps[i].output, |f| plan.steps[f.batch_norm].output);
-            self.forward_step(plan, i, shared, c, out);
         }
+    }
+
+    /// Its activations, for threads sharing one image's forward pass (see
+    /// `split.rs`), its scratch and its buffer for a band of rows.
+    pub fn shared_parts(&mut self) -> (Tensors<'_>, &mut [f32], &mut Vec<f32>) {
+        (Tensors::new(&mut self.values), &mut self.scratch, &mut self.band)
+    }
+
+    /// Its scratch and its buffer for a band of rows, for a thread helping
+    /// another workspace through one image.
+    pub fn helper_parts(&mut self) -> (&mut [f32], &mut Vec<f32>) {
+        (&mut self.scratch, &mut self.band)
     }
 
     /// The backward pass of steps `range`, last first. In training a batch
     /// norm's step here finishes its input gradient with the batch's sums
     /// (see [`Workspace::add_grad_sums`]).
-    pub fn backward(&mut self, plan: &Plan, range: std::ops::Range<usize>, shared: &Shared, c: Chunk) {
+    pub fn backward(&mut self, plan: &Plan, range: Range<usize>, shared: &Shared, c: Chunk) {
         for i in range.rev() {
             self.backward_step(plan, i, shared, c);
         }
@@ -214,61 +227,11 @@ impl Workspace {
     }
 
     fn forward_step(&mut self, plan: &Plan, i: usize, shared: &Shared, c: Chunk, out: Loc) {
-        let (step, n) = (&plan.steps[i], c.n);
-        let params = shared.params;
+        let step = &plan.steps[i];
         let mut y = std::mem::take(&mut self.values[out.tensor]);
         let values = &self.values;
         let x = |k: usize| -> &[f32] { &values[step.inputs[k].tensor][span(plan, step.inputs[k], c)] };
-        let dst = &mut y[span(plan, out, c)];
-        match &step.kind {
-            Kind::Conv(conv) => {
-                conv.forward(params, shared.filters, x(0), dst, &mut self.scratch, n);
-            }
-            Kind::PoolBias { h, w, bias } => {
-                avg_pool3x3_planes(x(0), dst, *h, *w);
-                add_rows(dst, &params[*bias..*bias + out.rows], n * out.plane);
-            }
-            Kind::AvgPool3x3 { h, w } => avg_pool3x3_planes(x(0), dst, *h, *w),
-            Kind::MaxPool2x2Relu { h, w } => max_pool2x2_relu_planes(x(0), dst, *h, *w),
-            Kind::Relu => relu(x(0), dst),
-            Kind::BatchNorm { index, offset, relu } => {
-                let gamma_beta = &params[*offset..*offset + 2 * out.rows];
-                bn::normalize(x(0), dst, n * out.plane, &shared.batch_norms[*index].stats, gamma_beta, *relu);
-            }
-            Kind::GlobalAvgPool => {
-                // C×n×plane to n×C.
-                let (c, plane) = (step.inputs[0].rows, step.inputs[0].plane);
-                for (ch, planes) in x(0).chunks_exact(n * plane).enumerate() {
-                    for (img, p) in planes.chunks_exact(plane).enumerate() {
-                        dst[img * c + ch] = p.iter().sum::<f32>() / plane as f32;
-                    }
-                }
-            }
-            Kind::Flatten => flatten(x(0), dst, step.inputs[0], n),
-            Kind::Linear { slot, in_features, out_features, transposed } => {
-                let (weight, bias) = slot.weight_bias(params, *out_features);
-                dst.chunks_exact_mut(*out_features).for_each(|row| row.copy_from_slice(bias));
-                match *transposed {
-                    Some(at) => {
-                        let weight_t = &shared.filters.values[at..at + in_features * out_features];
-                        let x = Strided { data: x(0), rows: *in_features, cols: 1 };
-                        narrow_gemm(dst, *out_features, x, weight_t, *out_features, n, *out_features, *in_features, true);
-                    }
-                    None => gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true),
-                }
-            }
-            Kind::Add => {
-                // One pass for the first two inputs: the usual residual addition.
-                match step.inputs.len() {
-                    1 => dst.copy_from_slice(x(0)),
-                    _ => sum_into(dst, x(0), x(1)),
-                }
-                for k in 2..step.inputs.len() {
-                    add_into(dst, x(k));
-                }
-            }
-            Kind::Copy => dst.copy_from_slice(x(0)),
-        }
+        forward_window(step, shared, &x, &mut y[span(plan, out, c)], &mut self.scratch, c.n, out, 0..out.rows);
         self.values[out.tensor] = y;
     }
 
@@ -378,6 +341,109 @@ impl Workspace {
                 add_into(&mut self.grads[loc.tensor][span(plan, loc, c)], spare);
             }
         }
+    }
+}
+
+/// What the forward pass does at a step, given the folds.
+pub(crate) enum Pass {
+    /// Nothing: a folded batch norm without a ReLU (its conv wrote its output).
+    Skip,
+    /// Only the ReLU of a folded batch norm, on its output, in place.
+    Relu(Loc),
+    /// The step itself, writing to this activation: its own output, or,
+    /// for a folded conv, what its batch norm would have written.
+    Run(Loc),
+}
+
+impl Pass {
+    pub fn of(plan: &Plan, shared: &Shared, i: usize) -> Pass {
+        let step = &plan.steps[i];
+        if shared.folds.iter().any(|f| f.batch_norm == i) {
+            return match step.kind {
+                Kind::BatchNorm { relu: true, .. } => Pass::Relu(step.output),
+                _ => Pass::Skip,
+            };
+        }
+        Pass::Run(shared.folds.iter().find(|f| f.conv == i).map_or(step.output, |f| plan.steps[f.batch_norm].output))
+    }
+}
+
+/// The output channels a window of `step`'s forward pass starts and ends
+/// at multiples of (or at its last channel); `None` where the step does
+/// not split by channels (its output is image-major).
+pub(crate) fn window_align(step: &Step) -> Option<usize> {
+    match &step.kind {
+        Kind::Conv(conv) => Some(conv.window_align()),
+        Kind::GlobalAvgPool | Kind::Flatten | Kind::Linear { .. } => None,
+        _ => Some(1),
+    }
+}
+
+/// The forward pass of `step` on `n` images for the channels `window` of
+/// its output `out`: `dst` holds those channels, `x(k)` the whole of input
+/// k. The window is all of `out`'s rows, or a thread's part of one image's
+/// (as [`window_align`] allows).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_window<'x>(
+    step: &Step,
+    shared: &Shared,
+    x: &dyn Fn(usize) -> &'x [f32],
+    dst: &mut [f32],
+    scratch: &mut [f32],
+    n: usize,
+    out: Loc,
+    window: Range<usize>,
+) {
+    let params = shared.params;
+    // Input k's floats of the window's channels (a pool's planes differ from its output's).
+    let xw = |k: usize| -> &[f32] { &x(k)[window.start * n * step.inputs[k].plane..window.end * n * step.inputs[k].plane] };
+    match &step.kind {
+        Kind::Conv(conv) => conv.forward(params, shared.filters, x(0), dst, scratch, n, window),
+        Kind::PoolBias { h, w, bias } => {
+            avg_pool3x3_planes(xw(0), dst, *h, *w);
+            add_rows(dst, &params[*bias + window.start..*bias + window.end], n * out.plane);
+        }
+        Kind::AvgPool3x3 { h, w } => avg_pool3x3_planes(xw(0), dst, *h, *w),
+        Kind::MaxPool2x2Relu { h, w } => max_pool2x2_relu_planes(xw(0), dst, *h, *w),
+        Kind::Relu => relu(xw(0), dst),
+        Kind::BatchNorm { index, offset, relu } => {
+            let (gamma, beta) = params[*offset..*offset + 2 * out.rows].split_at(out.rows);
+            let stats = &shared.batch_norms[*index].stats[2 * window.start..2 * window.end];
+            bn::normalize(xw(0), dst, n * out.plane, stats, &gamma[window.clone()], &beta[window], *relu);
+        }
+        Kind::GlobalAvgPool => {
+            // C×n×plane to n×C.
+            let (c, plane) = (step.inputs[0].rows, step.inputs[0].plane);
+            for (ch, planes) in x(0).chunks_exact(n * plane).enumerate() {
+                for (img, p) in planes.chunks_exact(plane).enumerate() {
+                    dst[img * c + ch] = p.iter().sum::<f32>() / plane as f32;
+                }
+            }
+        }
+        Kind::Flatten => flatten(x(0), dst, step.inputs[0], n),
+        Kind::Linear { slot, in_features, out_features, transposed } => {
+            let (weight, bias) = slot.weight_bias(params, *out_features);
+            dst.chunks_exact_mut(*out_features).for_each(|row| row.copy_from_slice(bias));
+            match *transposed {
+                Some(at) => {
+                    let weight_t = &shared.filters.values[at..at + in_features * out_features];
+                    let x = Strided { data: x(0), rows: *in_features, cols: 1 };
+                    narrow_gemm(dst, *out_features, x, weight_t, *out_features, n, *out_features, *in_features, true);
+                }
+                None => gemm(dst, Op::N(x(0)), Op::T(weight), n, *out_features, *in_features, true),
+            }
+        }
+        Kind::Add => {
+            // One pass for the first two inputs: the usual residual addition.
+            match step.inputs.len() {
+                1 => dst.copy_from_slice(xw(0)),
+                _ => sum_into(dst, xw(0), xw(1)),
+            }
+            for k in 2..step.inputs.len() {
+                add_into(dst, xw(k));
+            }
+        }
+        Kind::Copy => dst.copy_from_slice(xw(0)),
     }
 }
 

@@ -266,14 +266,17 @@ pub(crate) struct Winograd {
 }
 
 /// A convolution by transformed filters `u` (per position, `from` × `to`
-/// channels) of `src`, plus `bias` (the first channels; none when empty),
-/// its result added to the output when `accumulate`.
-#[derive(Clone, Copy)]
+/// channels) of `src` into the output channels `window` (a multiple of
+/// [`LANES`] apart: all `to`, or a thread's part of one image's), plus
+/// `bias` (the window's first channels; none when empty), its result added
+/// to the output when `accumulate`.
+#[derive(Clone)]
 struct Convolution<'a> {
     u: &'a [f32],
     src: &'a [f32],
     from: usize,
     to: usize,
+    window: Range<usize>,
     bias: &'a [f32],
     accumulate: bool,
 }
@@ -369,9 +372,16 @@ impl Winograd {
         [pixels, first, &mut rest[..positions * tiles * b]]
     }
 
-    /// y = conv(x) + bias (the first `bias.len()` channels) for `n` images.
-    pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize) {
-        let job = Convolution { u: &filters[..self.filters_len() / 2], src: x, from: self.c_in, to: self.c_out, bias, accumulate: false };
+    /// y = conv(x) + bias (the window's first `bias.len()` channels) for
+    /// `n` images, for output channels `window` only (multiples of
+    /// [`LANES`]; `y` holds those channels): every input channel is
+    /// transformed whatever the window, which lets threads share one
+    /// image's convolution by channels.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forward(&self, filters: &[f32], x: &[f32], y: &mut [f32], bias: &[f32], scratch: &mut [f32], n: usize, window: Range<usize>) {
+        assert!(window.start.is_multiple_of(LANES) && window.end.is_multiple_of(LANES) && window.end <= self.c_out, "Winograd window");
+        let u = &filters[..self.filters_len() / 2];
+        let job = Convolution { u, src: x, from: self.c_in, to: self.c_out, window, bias, accumulate: false };
         match self.variant {
             Variant::F2 => self.convolve::<F2>(job, y, scratch, n),
             Variant::F4 => self.convolve::<F4>(job, y, scratch, n),
@@ -381,7 +391,8 @@ impl Winograd {
     /// The input gradient for output gradient `dy`: written to `dx`, or
     /// added to it when `accumulate`.
     pub fn backward_input(&self, filters: &[f32], dy: &[f32], dx: &mut [f32], accumulate: bool, scratch: &mut [f32], n: usize) {
-        let job = Convolution { u: &filters[self.filters_len() / 2..], src: dy, from: self.c_out, to: self.c_in, bias: &[], accumulate };
+        let u = &filters[self.filters_len() / 2..];
+        let job = Convolution { u, src: dy, from: self.c_out, to: self.c_in, window: 0..self.c_in, bias: &[], accumulate };
         match self.variant {
             Variant::F2 => self.convolve::<F2>(job, dx, scratch, n),
             Variant::F4 => self.convolve::<F4>(job, dx, scratch, n),
@@ -447,7 +458,8 @@ impl Winograd {
 
     #[inline(always)]
     fn convolve_generic<W: Minimal, const N: usize>(&self, job: Convolution, out: &mut [f32], scratch: &mut [f32], n: usize) {
-        let (positions, from, to) = (W::SIDE * W::SIDE, job.from, job.to);
+        // M holds the window's channels only.
+        let (positions, from, to, window) = (W::SIDE * W::SIDE, job.from, job.window.len(), job.window.clone());
         for band in self.bands(n) {
             let tiles = band.len() * self.tiles_per_image();
             let [pixels, v, m] = self.band_buffers(scratch, band.len(), from, to);
@@ -456,9 +468,9 @@ impl Winograd {
             input_transform::<W, N>(pixels, v, staged, self, band.len());
             let (v_at, m_at) = (Layout { positions, channels: from }, Layout { positions, channels: to });
             for p in 0..positions {
-                let u_p = &job.u[p * from * to..][..from * to];
+                let u_p = &job.u[p * from * job.to + window.start..][..(from - 1) * job.to + to];
                 let v_p = Strided { data: &v[v_at.at(0, p)..], rows: v_at.stride(), cols: 1 };
-                narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, to, tiles, to, from, false);
+                narrow_gemm(&mut m[m_at.at(0, p)..], m_at.stride(), v_p, u_p, job.to, tiles, to, from, false);
             }
             // Each image's map pixel-major, its rows back to back: one run per plane to unstage.
             let staged = Staged { channels: to, height: self.h, width: self.w, shift: 0 };
@@ -817,8 +829,16 @@ mod tests {
             transform_filters(variant, &weight, c_out, c_in, &mut filters);
             let mut scratch = vec![f32::NAN; conv.scratch_len(n)];
             let mut y = vec![f32::NAN; c_out * n * h * w];
-            conv.forward(&filters, &x, &mut y, &bias, &mut scratch, n);
+            conv.forward(&filters, &x, &mut y, &bias, &mut scratch, n, 0..c_out);
             assert_close(&y, &direct(&x, &weight, &bias, c_in, c_out, n, h, w), &format!("{variant:?} forward {c_in}→{c_out} {n}×{h}×{w}"));
+            // Windows of 8 channels and the rest (threads sharing an image),
+            // with their bias: those channels of the whole, bit for bit.
+            for window in [0..8, 8..c_out] {
+                let plane = n * h * w;
+                let mut part = vec![f32::NAN; window.len() * plane];
+                conv.forward(&filters, &x, &mut part, &bias[window.clone()], &mut scratch, n, window.clone());
+                assert_eq!(part, y[window.start * plane..window.end * plane], "{variant:?} forward of channels {window:?}");
+            }
 
             // The loss Σ y·e: dx = conv with the turned, swapped filters; dw by finite sums.
             let e = random(c_out * n * h * w, &mut rng);

@@ -87,3 +87,27 @@ fn predicting_after_training_uses_the_trained_weights() {
     assert_eq!(after, fresh);
     assert_ne!(after, before, "a step at lr 0.05 moves the logits");
 }
+
+/// One image is split across the engine's threads (channels or bands of
+/// rows per step, see src/engine/split.rs): with 2, 3 and 4 threads its
+/// logits are one thread's, on every zoo model and on real digits.
+#[test]
+fn one_image_across_threads_gives_one_threads_logits() {
+    let pool = |threads: usize| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let data = mnist(Split::Test, 4);
+    let (images, _) = data.gather(&[0, 1, 2, 3], &Normalization::mnist(1));
+    let image_len = images.len() / 4;
+    for entry in googlenet_core::model::CATALOG {
+        let model = build_model(entry.name, 5, &Device::Cpu).unwrap();
+        let mut engine = Engine::for_model(model.as_ref()).unwrap().unwrap();
+        let one = |engine: &mut Engine, threads: usize, image: &[f32]| pool(threads).install(|| engine.logits(image, 1).unwrap());
+        for image in images.chunks_exact(image_len) {
+            let alone = one(&mut engine, 1, image);
+            for threads in [2, 3, 4] {
+                let split = one(&mut engine, threads, image);
+                let err = scaled_err(&split, &alone);
+                assert!(err < 1e-5, "{}: one image on {threads} threads is {err} from one thread's logits", entry.name);
+            }
+        }
+    }
+}
