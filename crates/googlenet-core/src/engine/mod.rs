@@ -18,7 +18,8 @@
 //! and backward before the next; batch norm in training needs the whole
 //! batch's statistics, so every activation of the share is kept (chunk
 //! after chunk) and the threads meet at every batch norm, forward and
-//! backward, to sum their chunks' figures.
+//! backward, to sum their chunks' figures. A single image to predict is
+//! cut step by step across the threads instead (`split.rs`).
 //! The candle model keeps the weights between runs: the engine reads them
 //! and writes them back.
 
@@ -584,10 +585,9 @@ fn filters_of(values: &[f32], from: Option<(u64, bool)>) -> Filters<'_> {
 }
 
 /// Runs `f` on each share's workspace with the share's item: on the
-/// calling thread when there is one share (a single image, or one engine
-/// thread), where handing it to a pool thread would add only the wait for
-/// that thread, and put it in every prediction of one image; across the
-/// pool otherwise.
+/// calling thread when there is one share (one engine thread), where
+/// handing it to a pool thread would add only the wait for that thread;
+/// across the pool otherwise.
 fn for_each_share<T: Send>(workspaces: &mut [Workspace], items: Vec<T>, f: impl Fn(&mut Workspace, T) + Sync) {
     if items.len() == 1 {
         let item = items.into_iter().next().expect("one item");
