@@ -43,6 +43,8 @@ pub(crate) struct Tensors<'a> {
 // 'a; every access goes through `read` and `write`, whose callers keep
 // threads off each other's floats (see `forward_part`).
 unsafe impl Send for Tensors<'_> {}
+// SAFETY: as for Send: shared between the threads of one pass, each
+// touching only its own part's floats.
 unsafe impl Sync for Tensors<'_> {}
 
 impl<'a> Tensors<'a> {
