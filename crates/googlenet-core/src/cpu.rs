@@ -34,6 +34,15 @@ impl Isa {
         }
     }
 
+    /// Floats per vector of the engine's kernels on this level (the
+    /// baseline's portable kernels are written for 8).
+    pub fn lanes(self) -> usize {
+        match self {
+            Isa::Avx512 => 16,
+            Isa::Avx2 | Isa::Baseline => 8,
+        }
+    }
+
     fn parse(value: &str) -> Option<Isa> {
         [Isa::Baseline, Isa::Avx2, Isa::Avx512].into_iter().find(|isa| isa.name() == value.trim().to_ascii_lowercase())
     }

@@ -129,10 +129,7 @@ struct Gradient<'a> {
 impl Direct {
     /// Floats per vector of its kernels.
     fn lanes(&self) -> usize {
-        match self.isa {
-            Isa::Avx512 => 16,
-            Isa::Avx2 | Isa::Baseline => 8,
-        }
+        self.isa.lanes()
     }
 
     fn out_h(&self) -> usize {

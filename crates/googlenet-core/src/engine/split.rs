@@ -133,11 +133,7 @@ pub(crate) fn forward_one(plan: &Plan, shared: &Shared, workspaces: &mut [Worksp
     }
     let schedule = Schedule { claimed: AtomicUsize::new(0), finished: AtomicUsize::new(0), steps: steps.len(), parts };
     let (tensors, schedule) = (&tensors, &schedule);
-    let lanes = match crate::cpu::isa() {
-        crate::cpu::Isa::Avx512 => 16,
-        _ => 8,
-    };
-    let job = Job { plan, shared, tensors, steps: &steps, parts, lanes };
+    let job = Job { plan, shared, tensors, steps: &steps, parts, lanes: crate::cpu::isa().lanes() };
     rayon::in_place_scope(|scope| {
         for ws in others.iter_mut().take(parts - 1) {
             let (scratch, band) = ws.helper_parts();
@@ -207,14 +203,13 @@ impl Job<'_> {
             return;
         }
         let step = &self.plan.steps[i];
-        let whole = |loc: Loc| loc.window(1, &(0..loc.rows));
         // SAFETY: this part alone writes `window` of `out` during step i
         // (the parts' windows are disjoint); its inputs are other tensors
         // (asserted by the caller), finished by the steps before it, which
         // the schedule ran first, and nobody writes them during step i.
         unsafe {
             let dst = self.tensors.write(out.tensor, out.window(1, &window));
-            let x = |k: usize| self.tensors.read(step.inputs[k].tensor, whole(step.inputs[k]));
+            let x = |k: usize| self.tensors.read(step.inputs[k].tensor, step.inputs[k].range(1));
             forward_window(step, self.shared, &x, dst, scratch, 1, out, window);
             if relu {
                 relu_in_place(dst);
@@ -247,7 +242,7 @@ impl Job<'_> {
         let plane = conv.h * w;
         // SAFETY: the input is another tensor than the output, finished by
         // the steps before (see `window`); nobody writes it during this step.
-        let x = unsafe { self.tensors.read(x.tensor, x.window(1, &(0..x.rows))) };
+        let x = unsafe { self.tensors.read(x.tensor, x.range(1)) };
         for (c, dst) in input.chunks_exact_mut(sub.h * w).enumerate() {
             dst.copy_from_slice(&x[c * plane + first * w..][..sub.h * w]);
         }
