@@ -28,12 +28,14 @@
 //! with each pixel's two images adjacent, so one 64-bit broadcast gives
 //! every lane its image's value.
 
+mod planar;
 mod spread;
 
 use std::ops::Range;
 
 use super::lanes::{run_on, Kernel, Lanes};
 use crate::cpu::Isa;
+use planar::Planar;
 use spread::Spread;
 
 /// A convolution computed directly; channel-major chunks (C × n × H × W)
@@ -175,10 +177,33 @@ impl Direct {
         self.c_in * self.k * self.k * self.out_pad()
     }
 
+    fn backward_filters_len(&self) -> usize {
+        self.c_out * self.k * self.k * self.in_pad()
+    }
+
+    /// Whether its forward pass runs vectorized over pixels (`planar.rs`):
+    /// stride 1, and few multiply-adds per output or channels that fill
+    /// vectors badly.
+    fn planar(&self) -> bool {
+        let (macs, lanes) = (self.c_in * self.k * self.k, self.lanes());
+        self.stride == 1 && planar::pays(macs, self.out_w(), lanes, self.c_out * self.per(self.c_out), self.out_pad())
+    }
+
+    /// Floats of its filters for the planar kernel ([input channel][ki][kj]
+    /// [output channel]), none where it does not run.
+    fn planar_filters_len(&self) -> usize {
+        if self.planar() {
+            self.c_in * self.k * self.k * self.c_out
+        } else {
+            0
+        }
+    }
+
     /// Floats of its packed filters: for the forward pass, then (flipped,
-    /// channels swapped) for the input gradient.
+    /// channels swapped) for the input gradient, then for the planar
+    /// forward kernel where it runs.
     pub fn filters_len(&self) -> usize {
-        self.forward_filters_len() + self.c_out * self.k * self.k * self.in_pad()
+        self.forward_filters_len() + self.backward_filters_len() + self.planar_filters_len()
     }
 
     /// Floats of its weight gradient as the kernel sums it (the forward
@@ -191,6 +216,10 @@ impl Direct {
     /// where the kernel reads the input as it is.
     fn staged_input_len(&self, n: usize, out: usize) -> usize {
         let per = self.per(out);
+        if out == self.c_out && self.planar() {
+            let (rows, cols) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
+            return planar::staged_len(self.c_in, n, rows, cols).max(self.c_in * n.div_ceil(per) * per * rows * cols);
+        }
         if self.pad == 0 && per == 1 {
             0
         } else {
@@ -216,7 +245,8 @@ impl Direct {
     /// ([`Direct::filters_len`] floats).
     pub fn pack_filters(&self, weight: &[f32], out: &mut [f32]) {
         let (k, ci, co) = (self.k, self.c_in, self.c_out);
-        let (forward, backward) = out[..self.filters_len()].split_at_mut(self.forward_filters_len());
+        let (forward, rest) = out[..self.filters_len()].split_at_mut(self.forward_filters_len());
+        let (backward, planar) = rest.split_at_mut(self.backward_filters_len());
         forward.fill(0.0);
         backward.fill(0.0);
         let (out_pad, in_pad, per_out, per_in) = (self.out_pad(), self.in_pad(), self.per(co), self.per(ci));
@@ -229,6 +259,9 @@ impl Direct {
                         forward[at..at + per_out].fill(w);
                         let at = ((o * k + (k - 1 - ki)) * k + (k - 1 - kj)) * in_pad + i * per_in;
                         backward[at..at + per_in].fill(w);
+                        if let Some(p) = planar.get_mut(((i * k + ki) * k + kj) * co + o) {
+                            *p = w;
+                        }
                     }
                 }
             }
@@ -248,6 +281,12 @@ impl Direct {
         let per = self.per(self.c_out);
         let vector = self.channels_per_vector();
         assert!(window.start.is_multiple_of(vector) && window.end <= self.c_out, "direct conv window");
+        if self.planar() {
+            let (rows, cols) = planar::stage(x, scratch, self.c_in, n, self.h, self.w, self.pad);
+            let filters = &filters[self.forward_filters_len() + self.backward_filters_len()..self.filters_len()];
+            let (c_in, k, c_out, src) = (self.c_in, self.k, self.c_out, &*scratch);
+            return planar::planar(self.isa, &Planar { src, c_in, n, rows, cols, k, filters, c_out, window, bias }, y);
+        }
         let (src, rows, cols) = stage_planes(x, scratch, self.c_in, n, self.h, self.w, self.pad, per);
         let (channels, border, k, stride) = (self.c_in, self.pad, self.k, self.stride);
         let job = Correlation {
@@ -269,7 +308,7 @@ impl Direct {
         let q = self.back_pad();
         let (oh, ow) = (self.out_h(), self.out_w());
         let per = self.per(self.c_in);
-        let filters = &filters[self.forward_filters_len()..self.filters_len()];
+        let filters = &filters[self.forward_filters_len()..][..self.backward_filters_len()];
         if spread::pays(self.k, self.pad, self.stride) {
             let (src, rows, cols) = stage_planes(dy, scratch, self.c_out, n, oh, ow, 0, per);
             let input = Planes { src, channels: self.c_out, rows, cols, border: 0, k: self.k, stride: 1, n, per };
@@ -430,11 +469,26 @@ fn max_vectors<L: Lanes>(extra: usize) -> usize {
     ((L::REGISTERS - 1) / (extra + 1)).min(4)
 }
 
-/// Pixels per tile for `vectors` channel vectors and `left` pixels of the
-/// row: the most that fit the registers, from the widths compiled below.
-fn tile_width<L: Lanes>(vectors: usize, left: usize) -> usize {
-    let fit = (L::REGISTERS - 1 - vectors) / vectors;
-    [24, 12, 8, 6, 4, 3, 2, 1].into_iter().find(|&p| p <= fit && p <= left).unwrap_or(1)
+/// The widths a tile is compiled for: every MNIST map's row (28, 14, 7;
+/// LeNet's 10 and 5) in one or a few equal tiles.
+macro_rules! widths {
+    ($kernel:ident::<$lanes:ty>($cv:expr, $w:expr, $i:expr)($($arg:expr),*)) => {
+        dispatch!($kernel::<$lanes>($cv, $w, $i; 24 14 12 10 8 7 6 5 4 3 2 1)($($arg),*))
+    };
+}
+
+/// Pixels per tile for `vectors` channel vectors in rows `width` wide: the
+/// rows cut into as few tiles as fit the registers, of equal widths
+/// (a narrow last tile has too few sums to hide the multiply-adds'
+/// latency: a 10-pixel row as 8 + 2 took as long as two 8-pixel tiles).
+fn tile_width<L: Lanes>(vectors: usize, width: usize) -> usize {
+    let fit = ((L::REGISTERS - 1 - vectors) / vectors).min(24);
+    width.div_ceil(width.div_ceil(fit))
+}
+
+/// The widest compiled tile width up to `want`.
+fn compiled_width(want: usize) -> usize {
+    [24, 14, 12, 10, 8, 7, 6, 5, 4, 3, 2, 1].into_iter().find(|&p| p <= want).unwrap_or(1)
 }
 
 /// Calls `$kernel::<$lanes, CV, W, I>($args)` for the runtime `($cv, $w,
@@ -473,12 +527,13 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
         let mut v0 = first;
         while v0 < vectors {
             let cv = (vectors - v0).min(max_vectors::<L>(3));
+            let width = tile_width::<L>(cv, ow);
             for oy in 0..oh {
                 let mut ox = 0;
                 while ox < ow {
-                    let p = tile_width::<L>(cv, ow - ox);
+                    let p = compiled_width(width.min(ow - ox));
                     // SAFETY: the caller's guarantees; the tile lies inside the output.
-                    unsafe { dispatch!(tile::<L>(cv, p, job.input.per; 24 12 8 6 4 3 2 1)(job, group, v0, oy, ox, &mut *out)) };
+                    unsafe { widths!(tile::<L>(cv, p, job.input.per)(job, group, v0, oy, ox, &mut *out)) };
                     ox += p;
                 }
             }
@@ -720,6 +775,21 @@ mod tests {
         }
     }
 
+    /// The pixel-vectorized forward kernel takes first layers (LeNet's
+    /// conv1, the ResNets') and leaves layers with many multiply-adds per
+    /// output to the channel kernel (LeNet's conv2, GoogLeNet's conv2 and
+    /// 5×5 branches).
+    #[test]
+    fn first_layers_run_planar() {
+        for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512] {
+            let conv = |c_in, c_out, k, pad, h| Direct { c_in, c_out, k, stride: 1, pad, h, w: h, isa };
+            assert!(conv(1, 6, 5, 2, 28).planar() && conv(1, 16, 3, 1, 28).planar(), "{}", isa.name());
+            assert!(!conv(6, 16, 5, 0, 14).planar() && !conv(16, 24, 5, 2, 12).planar(), "{}", isa.name());
+            assert!(!conv(88, 20, 5, 0, 12).planar(), "{}", isa.name());
+            assert!(!Direct { stride: 2, ..conv(1, 6, 3, 1, 28) }.planar(), "{}", isa.name());
+        }
+    }
+
     /// Forward, input gradient and weight gradient on every instruction set
     /// this CPU has, against the plain correlation, at shapes that leave
     /// partial tiles and partial channel vectors, with images one per
@@ -741,6 +811,11 @@ mod tests {
             (5, 9, 3, 2, 1, 7, 7),
             (8, 16, 1, 2, 0, 14, 14),
             (3, 5, 5, 3, 2, 11, 10),
+            // First layers, planar on every path; rows of several blocks.
+            (1, 6, 5, 1, 2, 28, 28),
+            (1, 16, 3, 1, 1, 28, 28),
+            (2, 11, 3, 1, 1, 20, 21),
+            (1, 3, 3, 1, 0, 40, 75),
         ];
         for isa in [Isa::Baseline, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= cpu::detected()) {
             // One image, two, and three: an odd one left over where images

@@ -49,6 +49,11 @@ pub(crate) trait Lanes: Copy {
     /// # Safety
     /// As [`Lanes::zero`], and `N` floats are writable at `p`.
     unsafe fn store(self, p: *mut f32);
+    /// Stores the first `count` lanes (1 ..= N) only: the end of a row.
+    ///
+    /// # Safety
+    /// As [`Lanes::zero`], and `count` floats are writable at `p`.
+    unsafe fn store_first(self, p: *mut f32, count: usize);
     /// `self + a·b`, lane by lane (fused where the instruction set has it).
     ///
     /// # Safety
@@ -137,6 +142,13 @@ impl Lanes for Plain {
     /// # Safety
     /// The trait's contract.
     #[inline(always)]
+    unsafe fn store_first(self, p: *mut f32, count: usize) {
+        // SAFETY: the caller guarantees `count` ≤ 8 writable floats at `p`.
+        unsafe { std::ptr::copy_nonoverlapping(self.0.as_ptr(), p, count.min(8)) }
+    }
+    /// # Safety
+    /// The trait's contract.
+    #[inline(always)]
     unsafe fn mul_add(self, a: Self, b: Self) -> Self {
         let mut out = self.0;
         out.iter_mut().zip(a.0.iter().zip(&b.0)).for_each(|(o, (a, b))| *o += a * b);
@@ -185,10 +197,29 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub(crate) struct Zmm(__m512);
 
+    /// # Safety
+    /// The CPU has AVX2; `count` (≤ 8) floats are writable at `p`.
+    #[inline(always)]
+    unsafe fn store_first_avx2(p: *mut f32, v: __m256, count: usize) {
+        // SAFETY: as the caller guarantees; lanes at or past `count` are masked off.
+        unsafe {
+            let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            _mm256_maskstore_ps(p, mask, v)
+        }
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512F; `count` (≤ 16) floats are writable at `p`.
+    #[inline(always)]
+    unsafe fn store_first_avx512(p: *mut f32, v: __m512, count: usize) {
+        // SAFETY: as the caller guarantees; lanes at or past `count` are masked off.
+        unsafe { _mm512_mask_storeu_ps(p, ((1u32 << count.min(16)) - 1) as __mmask16, v) }
+    }
+
     /// Implements [`Lanes`] for `$name` (a vector of `$n` floats among
     /// `$registers` registers) with its instruction set's intrinsics.
     macro_rules! impl_lanes {
-        ($name:ident, $n:literal, $registers:literal, $zero:ident, $load:ident, $set1:ident, $store:ident, $fmadd:ident, $add:ident, $cast:ident, $set1_pd:ident) => {
+        ($name:ident, $n:literal, $registers:literal, $zero:ident, $load:ident, $set1:ident, $store:ident, $store_first:ident, $fmadd:ident, $add:ident, $cast:ident, $set1_pd:ident) => {
             // SAFETY (every block below): the caller guarantees the CPU has
             // the type's instruction set and that the pointers cover the
             // floats read or written (the trait's contract).
@@ -234,6 +265,13 @@ mod x86 {
                 /// # Safety
                 /// The trait's contract.
                 #[inline(always)]
+                unsafe fn store_first(self, p: *mut f32, count: usize) {
+                    // SAFETY: see above; a masked store writes nothing past `count`.
+                    unsafe { $store_first(p, self.0, count) }
+                }
+                /// # Safety
+                /// The trait's contract.
+                #[inline(always)]
                 unsafe fn mul_add(self, a: Self, b: Self) -> Self {
                     // SAFETY: see above.
                     $name(unsafe { $fmadd(a.0, b.0, self.0) })
@@ -257,6 +295,7 @@ mod x86 {
         _mm256_loadu_ps,
         _mm256_set1_ps,
         _mm256_storeu_ps,
+        store_first_avx2,
         _mm256_fmadd_ps,
         _mm256_add_ps,
         _mm256_castpd_ps,
@@ -270,6 +309,7 @@ mod x86 {
         _mm512_loadu_ps,
         _mm512_set1_ps,
         _mm512_storeu_ps,
+        store_first_avx512,
         _mm512_fmadd_ps,
         _mm512_add_ps,
         _mm512_castpd_ps,
