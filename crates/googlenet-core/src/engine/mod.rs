@@ -413,6 +413,10 @@ impl Engine {
     /// labels smoothed as [`Engine::set_label_smoothing`] set) into the
     /// engine (see [`Engine::gradients`]) and returns that mean loss.
     pub fn compute_gradients(&mut self, images: &[f32], labels: &[u32]) -> Result<f32> {
+        on_pool(|| self.compute_gradients_on_pool(images, labels))
+    }
+
+    fn compute_gradients_on_pool(&mut self, images: &[f32], labels: &[u32]) -> Result<f32> {
         let count = labels.len();
         self.check_images(images, count)?;
         if count == 0 {
@@ -474,6 +478,15 @@ impl Engine {
 
     /// Logits (count × classes) of `count` normalized images.
     pub fn logits(&mut self, images: &[f32], count: usize) -> Result<Vec<f32>> {
+        if count > 1 {
+            return on_pool(|| self.logits_here(images, count));
+        }
+        self.logits_here(images, count)
+    }
+
+    /// [`Engine::logits`] on the calling thread (one image: the caller
+    /// takes the first part of its split, a pool thread the others).
+    fn logits_here(&mut self, images: &[f32], count: usize) -> Result<Vec<f32>> {
         self.check_images(images, count)?;
         let classes = self.plan.classes;
         let mut out = vec![0f32; count * classes];
@@ -582,6 +595,21 @@ impl Engine {
 /// so the workspaces can be borrowed beside them.
 fn filters_of(values: &[f32], from: Option<(u64, bool)>) -> Filters<'_> {
     Filters { values, variant: Engine::variant(from.is_some_and(|(_, folded)| folded)) }
+}
+
+/// Runs `f` on a thread of the engine's pool, where the caller is none of
+/// them and the pool has several. Why: each [`for_each_share`] from outside
+/// the pool hands every share to the pool and sleeps until they are done,
+/// to be woken again; from a pool thread it runs one share itself and the
+/// others are taken by threads still awake from the last phase. A batch
+/// norm model's training step has two phases per batch norm: ResNet
+/// training ran 5 % faster at 2 threads this way.
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+        rayon::scope(|_| f())
+    } else {
+        f()
+    }
 }
 
 /// Runs `f` on each share's workspace with the share's item: on the
