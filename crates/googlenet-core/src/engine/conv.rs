@@ -9,7 +9,7 @@
 //! to the pixels each column read.
 
 use super::direct::Direct;
-use super::elementwise::{accumulate_row_sums, add_into};
+use super::elementwise::accumulate_row_sums;
 use super::gemm::{fill_rows, gemm, Op};
 use super::params::Slot;
 use super::winograd::{self, Variant, Winograd};
@@ -148,14 +148,16 @@ impl ConvLayer {
         start..end.max(start)
     }
 
-    /// Overwrites `dx` with the sum, for every weight (channel, ki, kj) and
-    /// every output pixel, of that weight's row of `wt_dy` (Wᵀ · dy,
-    /// c_in·k·k × pixels) at the input pixel the weight read for it
-    /// (padding reads nothing back).
-    fn scatter_back(&self, wt_dy: &[f32], dx: &mut [f32], n: usize) {
+    /// Adds to `dx` (overwrites it, unless `accumulate`) the sum, for every
+    /// weight (channel, ki, kj) and every output pixel, of that weight's
+    /// row of `wt_dy` (Wᵀ · dy, c_in·k·k × pixels) at the input pixel the
+    /// weight read for it (padding reads nothing back).
+    fn scatter_back(&self, wt_dy: &[f32], dx: &mut [f32], n: usize, accumulate: bool) {
         let (oh, ow, s, plane) = (self.out_h(), self.out_w(), self.stride, self.h * self.w);
         let row_len = self.out_len(n);
-        dx[..self.c_in * n * plane].fill(0.0);
+        if !accumulate {
+            dx[..self.c_in * n * plane].fill(0.0);
+        }
         for c in 0..self.c_in {
             for ki in 0..self.k {
                 let rows = self.valid(ki, self.h, oh);
@@ -249,7 +251,7 @@ impl ConvLayer {
 
     /// The input gradient for output gradient `dy`: overwrites `dx`, or adds
     /// to it when `accumulate`. `scratch` holds at least `scratch_len(n, true)`
-    /// floats, and `spare` an input's worth when accumulating a strided conv.
+    /// floats.
     #[allow(clippy::too_many_arguments)]
     pub fn backward_input(
         &self,
@@ -259,7 +261,6 @@ impl ConvLayer {
         dx: &mut [f32],
         accumulate: bool,
         scratch: &mut [f32],
-        spare: &mut [f32],
         n: usize,
     ) {
         let len = self.out_len(n);
@@ -272,13 +273,7 @@ impl ConvLayer {
             direct.backward_input(&filters.values[at..], dy, dx, accumulate, scratch, n);
         } else {
             gemm(scratch, Op::T(weight), Op::N(dy), self.rows(), len, self.c_out, false);
-            if accumulate {
-                let size = self.c_in * n * self.h * self.w;
-                self.scatter_back(scratch, spare, n);
-                add_into(&mut dx[..size], &spare[..size]);
-            } else {
-                self.scatter_back(scratch, dx, n);
-            }
+            self.scatter_back(scratch, dx, n, accumulate);
         }
     }
 }
@@ -312,9 +307,16 @@ mod tests {
                 }
             }
             let mut got = vec![f32::NAN; want.len()];
-            conv.scatter_back(&wt_dy, &mut got, n);
+            conv.scatter_back(&wt_dy, &mut got, n, false);
             for (got, want) in got.iter().zip(&want) {
                 assert!((*got as f64 - want).abs() < 1e-5, "k{k} stride {stride} pad {pad} {h}×{w}: {got} against {want}");
+            }
+            // Added to what is there.
+            let before: Vec<f32> = (0..want.len()).map(|i| (i % 7) as f32 - 3.0).collect();
+            let mut got = before.clone();
+            conv.scatter_back(&wt_dy, &mut got, n, true);
+            for ((got, want), b) in got.iter().zip(&want).zip(&before) {
+                assert!((*got as f64 - want - *b as f64).abs() < 1e-5, "k{k} stride {stride} pad {pad} {h}×{w} added: {got}");
             }
         }
     }

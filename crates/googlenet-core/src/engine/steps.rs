@@ -254,7 +254,7 @@ impl Workspace {
                 conv.backward_params(&mut self.param_grads, &mut self.filter_grads, shared.filters, x, dy, &mut self.scratch, n);
                 if grad0 != Grad::None {
                     let dx = &mut self.grads[loc0.tensor][span(plan, loc0, c)];
-                    conv.backward_input(params, shared.filters, dy, dx, grad0 == Grad::Add, &mut self.scratch, &mut self.spare, n);
+                    conv.backward_input(params, shared.filters, dy, dx, grad0 == Grad::Add, &mut self.scratch, n);
                 }
             }
             Kind::PoolBias { h, w, bias } => {
