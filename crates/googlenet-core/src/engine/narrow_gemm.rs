@@ -97,7 +97,7 @@ mod kernels {
     /// The product in panels of 16 columns (and one of 8 when n is an odd
     /// multiple of 8), each in blocks of rows: 5 rows × 2 vectors (10
     /// accumulators, 2 loads of b and 5 broadcasts of a per step) or 8 rows
-    /// × 1 vector, the last rows in one smaller block. (6 rows × 2 vectors
+    /// × 1 vector at most (see [`panel`]). (6 rows × 2 vectors
     /// left the compiler one register short: it kept an accumulator on the
     /// stack inside the loop, and the kernel's speed then moved by a quarter
     /// with where the linker happened to place the code.)
@@ -151,34 +151,37 @@ mod kernels {
         }
     }
 
-    /// Columns `col..col + N·V` of every row: blocks of `R` rows, then the
-    /// rest in one block.
+    /// Columns `col..col + N·V` of every row, in blocks of equal height, at
+    /// most `R`: a last block of a few rows has too few independent sums to
+    /// hide the multiply-adds' latency (the filter gradient's 16 rows of
+    /// output channels ran as 12 + 4).
     ///
     /// # Safety
     /// As [`product_avx2`]'s, with `col + N·V ≤ n`, `m` the output's rows
     /// and the CPU running `L`'s instruction set.
     #[inline(always)]
     unsafe fn panel<L: Lanes, const V: usize, const R: usize>(x: &Matrices, col: usize, m: usize) {
+        let height = m.div_ceil(m.div_ceil(R));
         let mut row = 0;
         // SAFETY: rows below m, columns inside the panel (see `product_avx2`).
         unsafe {
-            while row + R <= m {
-                block::<L, V, R>(x, row, col);
-                row += R;
-            }
-            match m - row {
-                0 => {}
-                1 => block::<L, V, 1>(x, row, col),
-                2 => block::<L, V, 2>(x, row, col),
-                3 => block::<L, V, 3>(x, row, col),
-                4 => block::<L, V, 4>(x, row, col),
-                5 => block::<L, V, 5>(x, row, col),
-                6 => block::<L, V, 6>(x, row, col),
-                7 => block::<L, V, 7>(x, row, col),
-                8 => block::<L, V, 8>(x, row, col),
-                9 => block::<L, V, 9>(x, row, col),
-                10 => block::<L, V, 10>(x, row, col),
-                _ => block::<L, V, 11>(x, row, col),
+            while row < m {
+                let rows = height.min(m - row);
+                match rows {
+                    _ if rows == R => block::<L, V, R>(x, row, col),
+                    1 => block::<L, V, 1>(x, row, col),
+                    2 => block::<L, V, 2>(x, row, col),
+                    3 => block::<L, V, 3>(x, row, col),
+                    4 => block::<L, V, 4>(x, row, col),
+                    5 => block::<L, V, 5>(x, row, col),
+                    6 => block::<L, V, 6>(x, row, col),
+                    7 => block::<L, V, 7>(x, row, col),
+                    8 => block::<L, V, 8>(x, row, col),
+                    9 => block::<L, V, 9>(x, row, col),
+                    10 => block::<L, V, 10>(x, row, col),
+                    _ => block::<L, V, 11>(x, row, col),
+                }
+                row += rows;
             }
         }
     }
