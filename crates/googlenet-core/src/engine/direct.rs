@@ -216,10 +216,6 @@ impl Direct {
     /// where the kernel reads the input as it is.
     fn staged_input_len(&self, n: usize, out: usize) -> usize {
         let per = self.per(out);
-        if out == self.c_out && self.planar() {
-            let (rows, cols) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
-            return planar::staged_len(self.c_in, n, rows, cols).max(self.c_in * n.div_ceil(per) * per * rows * cols);
-        }
         if self.pad == 0 && per == 1 {
             0
         } else {
@@ -230,7 +226,10 @@ impl Direct {
     /// Floats of scratch its passes need for `n` images (`training`: the
     /// backward pass too).
     pub fn scratch_len(&self, n: usize, training: bool) -> usize {
-        let forward = self.staged_input_len(n, self.c_out);
+        let staged = self.staged_input_len(n, self.c_out);
+        // The planar forward kernel stages its own copy of the input.
+        let forward =
+            if self.planar() { planar::staged_len(self.c_in, n, self.h + 2 * self.pad, self.w + 2 * self.pad).max(staged) } else { staged };
         if !training {
             return forward;
         }
@@ -238,7 +237,7 @@ impl Direct {
         let staged_dy =
             if self.stride > 1 { 0 } else { self.c_out * n.div_ceil(per_in) * per_in * (self.out_h() + 2 * q) * (self.out_w() + 2 * q) };
         let transposed_dy = n.div_ceil(self.per(self.c_out)) * self.out_h() * self.out_w() * self.out_pad();
-        forward.max(staged_dy).max(forward + transposed_dy)
+        forward.max(staged_dy).max(staged + transposed_dy)
     }
 
     /// Packs `weight` (c_out × c_in × k × k, PyTorch's order) into `out`
@@ -469,14 +468,6 @@ fn max_vectors<L: Lanes>(extra: usize) -> usize {
     ((L::REGISTERS - 1) / (extra + 1)).min(4)
 }
 
-/// The widths a tile is compiled for: every MNIST map's row (28, 14, 7;
-/// LeNet's 10 and 5) in one or a few equal tiles.
-macro_rules! widths {
-    ($kernel:ident::<$lanes:ty>($cv:expr, $w:expr, $i:expr)($($arg:expr),*)) => {
-        dispatch!($kernel::<$lanes>($cv, $w, $i; 24 14 12 10 8 7 6 5 4 3 2 1)($($arg),*))
-    };
-}
-
 /// Pixels per tile for `vectors` channel vectors in rows `width` wide: the
 /// rows cut into as few tiles as fit the registers, of equal widths
 /// (a narrow last tile has too few sums to hide the multiply-adds'
@@ -486,7 +477,9 @@ fn tile_width<L: Lanes>(vectors: usize, width: usize) -> usize {
     width.div_ceil(width.div_ceil(fit))
 }
 
-/// The widest compiled tile width up to `want`.
+/// The widest compiled tile width up to `want`: every MNIST map's row (28,
+/// 14, 7; LeNet's 10 and 5) in one or a few equal tiles. The same widths
+/// as `correlate_with` dispatches on.
 fn compiled_width(want: usize) -> usize {
     [24, 14, 12, 10, 8, 7, 6, 5, 4, 3, 2, 1].into_iter().find(|&p| p <= want).unwrap_or(1)
 }
@@ -533,7 +526,7 @@ unsafe fn correlate_with<L: Lanes>(job: &Correlation, out: &mut [f32]) {
                 while ox < ow {
                     let p = compiled_width(width.min(ow - ox));
                     // SAFETY: the caller's guarantees; the tile lies inside the output.
-                    unsafe { widths!(tile::<L>(cv, p, job.input.per)(job, group, v0, oy, ox, &mut *out)) };
+                    unsafe { dispatch!(tile::<L>(cv, p, job.input.per; 24 14 12 10 8 7 6 5 4 3 2 1)(job, group, v0, oy, ox, &mut *out)) };
                     ox += p;
                 }
             }

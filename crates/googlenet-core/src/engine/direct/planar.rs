@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use super::{run_on, Kernel, Lanes};
+use super::{run_on, stage_planes, Kernel, Lanes};
 use crate::cpu::Isa;
 
 /// Output channels per tile, at most.
@@ -211,24 +211,17 @@ unsafe fn tile<L: Lanes, const CO: usize, const XV: usize>(job: &Planar, img: us
 }
 
 /// Stages `x` (c_in × n × h × w) for [`planar`] into `dst`: each plane
-/// inside `pad` zeros, then the slack, zeroed. Returns the planes' height
-/// and width.
-#[allow(clippy::too_many_arguments)]
+/// inside `pad` zeros (as [`stage_planes`] pads them, one image per plane),
+/// then the slack, zeroed. Returns the planes' height and width.
 pub(super) fn stage(x: &[f32], dst: &mut [f32], c_in: usize, n: usize, h: usize, w: usize, pad: usize) -> (usize, usize) {
     let (rows, cols) = (h + 2 * pad, w + 2 * pad);
-    let len = staged_len(c_in, n, rows, cols);
-    let (planes, slack) = dst[..len].split_at_mut(c_in * n * rows * cols);
-    slack.fill(0.0);
-    for (plane, src) in planes.chunks_exact_mut(rows * cols).zip(x.chunks_exact(h * w)) {
-        let (top, rest) = plane.split_at_mut(pad * cols);
-        let (middle, bottom) = rest.split_at_mut(h * cols);
-        top.fill(0.0);
-        bottom.fill(0.0);
-        for (d, s) in middle.chunks_exact_mut(cols).zip(src.chunks_exact(w)) {
-            d[..pad].fill(0.0);
-            d[pad..pad + w].copy_from_slice(s);
-            d[pad + w..].fill(0.0);
-        }
+    let planes = c_in * n * rows * cols;
+    if pad == 0 {
+        // stage_planes would hand back `x` itself, which has no slack.
+        dst[..planes].copy_from_slice(&x[..planes]);
+    } else {
+        stage_planes(x, dst, c_in, n, h, w, pad, 1);
     }
+    dst[planes..staged_len(c_in, n, rows, cols)].fill(0.0);
     (rows, cols)
 }
