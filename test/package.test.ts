@@ -1,6 +1,8 @@
 /**
  * The package as users get it: `npm run pack:all` packs the main package
- * and the linux-x64-gnu binary package; both install into an empty folder
+ * and the linux-x64-gnu binary package (and linux-arm64-gnu, where it was
+ * cross-built: scripts/arm64-check.sh installs and trains with that one
+ * under qemu); both install into an empty folder
  * with no Rust toolchain on PATH, and `npx googlenet-native train` learns
  * there without network access. Also: what the tarballs ship, and the
  * production dependencies' security audit.
@@ -55,11 +57,13 @@ function manifest(tarball: string): Record<string, unknown> {
 describe('npm run pack:all', () => {
   let main: Tarball
   let platform: Tarball
+  /** The linux-arm64-gnu package; null where `npm run build:portable:arm64` has not run. */
+  let arm64: Tarball | null
   /** The WebAssembly fallback's package; null where `npm run build:wasm` has not run (CI runs it). */
   let wasm: Tarball | null
   beforeAll(() => {
     const out = execFileSync('npm', ['run', '--silent', 'pack:all', '--', join(dir, 'out')], { cwd: ROOT, encoding: 'utf8' })
-    ;({ main, platform, wasm } = JSON.parse(lines(out).at(-1) ?? '') as { main: Tarball; platform: Tarball; wasm: Tarball | null })
+    ;({ main, platform, arm64, wasm } = JSON.parse(lines(out).at(-1) ?? '') as { main: Tarball; platform: Tarball; arm64: Tarball | null; wasm: Tarball | null })
     if (wasm === null && process.env.CI) throw new Error('CI must build the WebAssembly addon (npm run build:wasm) before the package test')
   })
 
@@ -93,6 +97,7 @@ describe('npm run pack:all', () => {
     const pkg = manifest(main.file)
     expect(pkg.optionalDependencies).toEqual({
       'googlenet-native-linux-x64-gnu': version,
+      ...(arm64 ? { 'googlenet-native-linux-arm64-gnu': version } : {}),
       ...(wasm ? { 'googlenet-native-wasm32-wasi': version } : {}),
     })
     // Nothing runs at install time, so nothing can download anything.
@@ -111,6 +116,23 @@ describe('npm run pack:all', () => {
     const needs = [...binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]))
     expect(Math.max(...needs)).toBeLessThanOrEqual(platform.binary === 'portable' ? 17 : 34)
   })
+
+  it.skipIf(!existsSync(join(ROOT, 'npm', 'linux-arm64-gnu', 'googlenet-native.linux-arm64-gnu.node')))(
+    'packs the cross-built binary for linux arm64 glibc, an aarch64 file needing glibc 2.17 at most',
+    () => {
+      const tarball = arm64 as Tarball
+      expect(contents(tarball.file)).toEqual(['package/README.md', 'package/googlenet-native.linux-arm64-gnu.node', 'package/package.json'])
+      expect(manifest(tarball.file)).toMatchObject({ name: 'googlenet-native-linux-arm64-gnu', os: ['linux'], cpu: ['arm64'], libc: ['glibc'] })
+      expect(tarball.bytes).toBeLessThan(8_000_000)
+      const binary = execFileSync('tar', ['-xzOf', tarball.file, 'package/googlenet-native.linux-arm64-gnu.node'], {
+        maxBuffer: 64 * 1024 * 1024,
+      })
+      // ELF, 64-bit, little-endian, a shared object (e_type 3) for AArch64 (e_machine 183).
+      expect([binary.readUInt32BE(0), binary[4], binary[5], binary.readUInt16LE(16), binary.readUInt16LE(18)]).toEqual([0x7f454c46, 2, 1, 3, 183])
+      const needs = [...binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]))
+      expect(Math.max(...needs)).toBeLessThanOrEqual(17)
+    },
+  )
 
   it('installs into an empty folder without Rust, and trains there without network access', () => {
     expect(spawnSync('sh', ['-c', 'command -v cargo || command -v rustc'], { env: { PATH: PATH_WITHOUT_RUST } }).status).not.toBe(0)
