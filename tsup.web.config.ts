@@ -4,17 +4,20 @@ import { defineConfig } from 'tsup'
 // The page of `googlenet-native serve` (src/web/), bundled for browsers
 // into dist-web/: the page's script, the engine worker with napi-rs's
 // browser loader and its runtime inside, and the loader's own thread
-// worker. The loader (googlenet-native.wasi-browser.js) is what
-// `npm run build:wasm` generates, so this build runs after that one; the
-// .wasm itself is served from the WebAssembly package at run time.
+// worker behind the port the page gives it (src/web/thread-worker.ts).
+// The loader (googlenet-native.wasi-browser.js) and its thread worker
+// (wasi-worker-browser.mjs) are what `npm run build:wasm` generates, so
+// this build runs after that one; the .wasm itself is served from the
+// WebAssembly package at run time.
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }
 
 export default defineConfig({
   entry: {
     page: 'src/web/page.ts',
     'engine-worker': 'src/web/engine-worker.ts',
-    // The loader starts its threads with new URL('./wasi-worker-browser.mjs', import.meta.url).
-    'wasi-worker-browser': 'wasi-worker-browser.mjs',
+    // The loader starts its threads with new URL('./wasi-worker-browser.mjs', import.meta.url),
+    // and the page creates them by that name (src/web/engine-threads.ts says why).
+    'wasi-worker-browser': 'src/web/thread-worker.ts',
   },
   outDir: 'dist-web',
   clean: true,

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CompareReportInput, renderCompareReport, writeCompareReport } from '../src/report/compare-report.js'
 import { type ChartSeries, lineChart } from '../src/report/line-chart.js'
-import { renderFile } from './chromium.js'
+import { renderFile } from './browsers.js'
 
 const EPOCHS = 10
 const SEEDS = 5

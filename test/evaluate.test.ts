@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DetailedEvaluation, createModel, loadMnist } from '../dist/index.js'
-import { renderFile } from './chromium.js'
+import { renderFile } from './browsers.js'
 import { STACK_OR_PANIC, lines, runCli } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'googlenet-evaluate-'))

@@ -15,7 +15,7 @@ import { basename, extname, join } from 'node:path'
 import * as ort from 'onnxruntime-web'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Dataset, type ModelDescription, type ModelSource, Model, createModel, loadMnist, modelCatalog, onnxFormat } from '../dist/index.js'
-import { launchChromium } from './chromium.js'
+import { launchBrowser } from './browsers.js'
 import { ROOT, STACK_OR_PANIC, lines, runCli } from './helpers.js'
 
 /** The bar: logits within this of ours, on this many test images. */
@@ -211,7 +211,7 @@ describe("the manual's ONNX example", () => {
       response.end(file === undefined ? page : readFileSync(file))
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const browser = await launchChromium()
+    const browser = await launchBrowser('chromium')
     try {
       const tab = await browser.newPage()
       const problems: string[] = []

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dataset, type ReportInput, type ReportLossWindow, createModel, renderReport, writeReport } from '../dist/index.js'
-import { renderFile } from './chromium.js'
+import { renderFile } from './browsers.js'
 import { PIXELS, mnistSample } from './helpers.js'
 
 type Evaluation = ReportInput['evaluation']

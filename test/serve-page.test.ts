@@ -1,12 +1,13 @@
 /**
- * The page of `googlenet-native serve` in a real browser (Debian's
- * Chromium, headless, driven by puppeteer-core): a real MNIST "7" drawn
+ * The page of `googlenet-native serve` in real browsers (Debian's Chromium
+ * and Firefox ESR, headless, driven by puppeteer-core), each in turn: a
+ * real MNIST "7" drawn
  * stroke by stroke with the mouse is classified as 7 while it is drawn; a
  * googlenet trained in the tab for one epoch on 2,000 images passes 0.6 on
  * 1,000 test images, and the file it downloads is one `test --load` reads;
  * a run can be stopped; nothing is requested from anywhere but the local
  * server, and nothing is logged as an error. SERVE_SCREENSHOT=file.png keeps
- * a screenshot (docs/browser.md's).
+ * Chromium's screenshot (docs/browser.md's).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Model, modelCatalog } from '../dist/index.js'
-import { launchChromium } from './chromium.js'
+import { BROWSERS, type BrowserName, browserTitle, launchBrowser } from './browsers.js'
 import { MNIST_DIR, runCli } from './helpers.js'
 import { type Served, pageBuiltOrSkip, serve } from './serve-process.js'
 
@@ -70,7 +71,10 @@ async function trainingEnd(page: Page): Promise<string> {
   return (await data(page, '#train-status', 'state')) ?? ''
 }
 
-describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve, in Chromium', () => {
+/** Each browser the page is tested in: its name in the suite's title, and its name for launchBrowser. */
+const IN_BROWSERS = BROWSERS.map((name) => [browserTitle(name), name] as const)
+
+describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts')).each(IN_BROWSERS)('the page of serve, in %s', (_title: string, name: BrowserName) => {
   let served: Served
   let browser: Browser
   let page: Page
@@ -79,7 +83,7 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
 
   beforeAll(async () => {
     served = await serve()
-    browser = await launchChromium()
+    browser = await launchBrowser(name)
     page = await browser.newPage()
     await page.setViewport({ width: 1200, height: 820 })
     const origin = new URL(served.url).origin
@@ -133,7 +137,7 @@ describe.skipIf(!pageBuiltOrSkip('test/serve-page.test.ts'))('the page of serve,
     const accuracy = Number(await data(page, '#train-status', 'accuracy'))
     expect(accuracy).toBeGreaterThan(0.6)
     expect(await text(page, '#train-status')).toBe(`Done after 1 epoch: test accuracy ${(100 * accuracy).toFixed(1)} %.`)
-    if (process.env.SERVE_SCREENSHOT) writeFileSync(process.env.SERVE_SCREENSHOT, await page.screenshot({ type: 'png' }))
+    if (process.env.SERVE_SCREENSHOT && name === 'chromium') writeFileSync(process.env.SERVE_SCREENSHOT, await page.screenshot({ type: 'png' }))
 
     const file = join(dir, 'tab.safetensors')
     writeFileSync(file, await download(page))

@@ -5,6 +5,8 @@
  * one the drawing panel predicts with and the one being trained in the tab.
  * @module
  */
+// First: the loader's thread workers come from the page (engine-threads.ts says why).
+import './engine-threads.js'
 import * as native from 'googlenet-native-wasm32-wasi'
 import type { CancelToken, NativeModel, NativeProgressEvent } from 'googlenet-native-wasm32-wasi'
 import type { EngineReply, EngineRequest, TopPrediction, TrainSettings } from './protocol.js'

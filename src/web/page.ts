@@ -7,7 +7,7 @@
 import { TrainingChart } from './chart.js'
 import { DrawingPad } from './pad.js'
 import { OPTION_SCHEMA, type OptionSpec } from '../generated/options.js'
-import type { EngineReply, EngineRequest, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
+import type { EngineReply, EngineRequest, ThreadPortMessage, ThreadPorts, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id)
@@ -61,6 +61,27 @@ const chart = new TrainingChart(element<HTMLCanvasElement>('chart'))
 
 const engine = new Worker(new URL('./engine-worker.mjs', import.meta.url), { type: 'module', name: 'googlenet-native engine' })
 const send = (request: EngineRequest, transfer: Transferable[] = []): void => engine.postMessage(request, transfer)
+
+// The engine's threads: workers created here, on the page's thread, and
+// handed to the engine as ports (src/web/engine-threads.ts says why).
+const threadWorkers: Worker[] = []
+function startThreads(count: number): void {
+  const ports: MessagePort[] = []
+  for (let i = 0; i < count; i++) {
+    const worker = new Worker(new URL('./wasi-worker-browser.mjs', import.meta.url), { type: 'module', name: `googlenet-native thread ${threadWorkers.length + 1}` })
+    worker.addEventListener('error', (event) => {
+      engineStatus.textContent = `An engine thread failed: ${event.message}`
+      console.error('engine thread:', event.message)
+    })
+    const channel = new MessageChannel()
+    const first: ThreadPortMessage = { threadPort: channel.port1 }
+    worker.postMessage(first, [channel.port1])
+    threadWorkers.push(worker)
+    ports.push(channel.port2)
+  }
+  const reply: ThreadPorts = { type: 'threads', ports }
+  engine.postMessage(reply, ports)
+}
 
 // Predictions: every change to the pad is sent; the engine predicts one at a
 // time and keeps only the latest waiting.
@@ -149,6 +170,12 @@ engine.addEventListener('error', (event) => {
 engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
   const reply = event.data
   switch (reply.type) {
+    case 'need-threads':
+      startThreads(reply.count)
+      return
+    case 'end-thread':
+      threadWorkers[reply.index]?.terminate()
+      return
     case 'ready':
       zoo = reply.models
       modelChoice.replaceChildren(

@@ -1,7 +1,8 @@
 /**
  * The messages between the page (`page.ts`) and the engine worker
  * (`engine-worker.ts`), which runs the WebAssembly build of the addon off
- * the page's thread.
+ * the page's thread, and those that hand the engine its threads' workers
+ * (`engine-threads.ts`, `thread-worker.ts`).
  * @module
  */
 
@@ -67,3 +68,27 @@ export type EngineReply =
   /** Training ended (all epochs, or stopped); `file` is the model as a safetensors file. */
   | { type: 'trained'; stopped: boolean; epochs: number; testAccuracy: number | null; file: ArrayBuffer }
   | { type: 'error'; during: EngineRequest['type'] | 'start'; message: string }
+  /** Before it loads: create `count` thread workers and send their ports ({@link ThreadPorts}). */
+  | { type: 'need-threads'; count: number }
+  /** The engine is done with the thread worker behind port `index`: terminate it. */
+  | { type: 'end-thread'; index: number }
+
+/**
+ * The page's answer to `need-threads`: one port to each thread worker it
+ * created, in order. Sent before the engine loads, so never an
+ * {@link EngineRequest}.
+ */
+export interface ThreadPorts {
+  type: 'threads'
+  ports: MessagePort[]
+}
+
+/** What the page sends a thread worker first: its end of the engine's port. */
+export interface ThreadPortMessage {
+  threadPort: MessagePort
+}
+
+/** What a thread worker sends over its port when it fails: the engine reports it as the worker's error. */
+export interface ThreadErrorMessage {
+  threadError: string
+}

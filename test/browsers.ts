@@ -1,31 +1,55 @@
-/** Headless Chromium for tests that check how a page renders: Debian's `chromium`, driven by puppeteer-core. */
+/**
+ * Headless browsers for tests that check how a page renders or behaves:
+ * Debian's `chromium` (over the DevTools protocol) and `firefox-esr` (over
+ * WebDriver BiDi), both driven by puppeteer-core, which downloads no
+ * browser of its own.
+ */
 import { existsSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import puppeteer, { type Browser } from 'puppeteer-core'
 
+/** The browsers the tests drive. */
+export type BrowserName = 'chromium' | 'firefox'
+
+/** Every browser the tests drive: the page of `serve` is tested in each. */
+export const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox']
+
+/** What each is called on PATH, its name in test titles, and its Debian package. */
+const KNOWN: Record<BrowserName, { executable: string; title: string; debian: string }> = {
+  chromium: { executable: 'chromium', title: 'Chromium', debian: 'chromium' },
+  firefox: { executable: 'firefox-esr', title: 'Firefox', debian: 'firefox-esr' },
+}
+
+/** The name of `name` in a test's title: "Chromium", "Firefox". */
+export function browserTitle(name: BrowserName): string {
+  return KNOWN[name].title
+}
+
 /**
- * The `chromium` executable on PATH. Missing is an error, not a skip: CI
- * installs it (.ci/run), so a rendering test that quietly did nothing
- * would hide a broken setup.
+ * The executable of `name` on PATH (`chromium`, `firefox-esr`). Missing is
+ * an error, not a skip: CI installs both (.ci/run), so a test that quietly
+ * did nothing would hide a broken setup.
  */
-export function findChromium(): string {
+export function findBrowser(name: BrowserName): string {
+  const { executable, debian } = KNOWN[name]
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'chromium')
+    const candidate = join(dir, executable)
     if (dir !== '' && existsSync(candidate)) return candidate
   }
   throw new Error(
-    "chromium is not on PATH: install Debian's chromium package (apt-get install --no-install-recommends chromium), as .ci/run does",
+    `${executable} is not on PATH: install Debian's ${debian} package (apt-get install --no-install-recommends ${debian}), as .ci/run does`,
   )
 }
 
-/** A headless Chromium; `--no-sandbox` because the tests run as root. */
-export function launchChromium(): Promise<Browser> {
-  return puppeteer.launch({
-    executablePath: findChromium(),
-    headless: true,
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  })
+/**
+ * `name`, headless: Chromium with `--no-sandbox` (the tests run as root);
+ * Firefox over WebDriver BiDi, the protocol puppeteer speaks to it.
+ */
+export function launchBrowser(name: BrowserName = 'chromium'): Promise<Browser> {
+  const executablePath = findBrowser(name)
+  if (name === 'firefox') return puppeteer.launch({ browser: 'firefox', protocol: 'webDriverBiDi', executablePath, headless: true })
+  return puppeteer.launch({ browser: 'chrome', executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
 }
 
 /** What a screenshot holds, measured by decoding it on a canvas. */
@@ -86,7 +110,7 @@ export interface Rendering {
 
 /** Opens the HTML file `file` in headless Chromium and reports how it rendered. */
 export async function renderFile(file: string): Promise<Rendering> {
-  const browser = await launchChromium()
+  const browser = await launchBrowser('chromium')
   try {
     const page = await browser.newPage()
     const url = pathToFileURL(file).href
