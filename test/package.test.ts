@@ -54,6 +54,19 @@ function manifest(tarball: string): Record<string, unknown> {
   return JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>
 }
 
+/** The file `name` of a platform package's tarball. */
+function packedFile(tarball: string, name: string): Buffer {
+  return execFileSync('tar', ['-xzOf', tarball, `package/${name}`], { maxBuffer: 64 * 1024 * 1024 })
+}
+
+/**
+ * The newest glibc 2.x a binary needs: versioned symbol needs are plain
+ * strings in the ELF file, and the largest is the floor.
+ */
+function glibcFloor(binary: Buffer): number {
+  return Math.max(...[...binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1])))
+}
+
 describe('npm run pack:all', () => {
   let main: Tarball
   let platform: Tarball
@@ -109,12 +122,8 @@ describe('npm run pack:all', () => {
     expect(contents(platform.file)).toEqual(['package/README.md', 'package/googlenet-native.linux-x64-gnu.node', 'package/package.json'])
     expect(manifest(platform.file)).toMatchObject({ name: 'googlenet-native-linux-x64-gnu', os: ['linux'], cpu: ['x64'], libc: ['glibc'] })
     expect(platform.bytes).toBeLessThan(8_000_000)
-    const binary = execFileSync('tar', ['-xzOf', platform.file, 'package/googlenet-native.linux-x64-gnu.node'], {
-      maxBuffer: 64 * 1024 * 1024,
-    })
-    // Versioned symbol needs are plain strings in the ELF file: the largest is the glibc floor.
-    const needs = [...binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]))
-    expect(Math.max(...needs)).toBeLessThanOrEqual(platform.binary === 'portable' ? 17 : 34)
+    const binary = packedFile(platform.file, 'googlenet-native.linux-x64-gnu.node')
+    expect(glibcFloor(binary)).toBeLessThanOrEqual(platform.binary === 'portable' ? 17 : 34)
   })
 
   it.skipIf(!existsSync(join(ROOT, 'npm', 'linux-arm64-gnu', 'googlenet-native.linux-arm64-gnu.node')))(
@@ -124,13 +133,10 @@ describe('npm run pack:all', () => {
       expect(contents(tarball.file)).toEqual(['package/README.md', 'package/googlenet-native.linux-arm64-gnu.node', 'package/package.json'])
       expect(manifest(tarball.file)).toMatchObject({ name: 'googlenet-native-linux-arm64-gnu', os: ['linux'], cpu: ['arm64'], libc: ['glibc'] })
       expect(tarball.bytes).toBeLessThan(8_000_000)
-      const binary = execFileSync('tar', ['-xzOf', tarball.file, 'package/googlenet-native.linux-arm64-gnu.node'], {
-        maxBuffer: 64 * 1024 * 1024,
-      })
+      const binary = packedFile(tarball.file, 'googlenet-native.linux-arm64-gnu.node')
       // ELF, 64-bit, little-endian, a shared object (e_type 3) for AArch64 (e_machine 183).
       expect([binary.readUInt32BE(0), binary[4], binary[5], binary.readUInt16LE(16), binary.readUInt16LE(18)]).toEqual([0x7f454c46, 2, 1, 3, 183])
-      const needs = [...binary.toString('latin1').matchAll(/GLIBC_2\.(\d+)/g)].map((m) => Number(m[1]))
-      expect(Math.max(...needs)).toBeLessThanOrEqual(17)
+      expect(glibcFloor(binary)).toBeLessThanOrEqual(17)
     },
   )
 

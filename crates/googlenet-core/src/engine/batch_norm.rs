@@ -144,14 +144,9 @@ fn input_grad_generic(
         let m = mean as f32;
         let b = -k * inv_std * mean_dy_xhat;
         let (a, b, c) = (k as f32, b as f32, (-k * mean_dy + b * (m as f64 - mean)) as f32);
-        if accumulate {
-            for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                *dx += a * dy + (b * (x - m) + c);
-            }
-        } else {
-            for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                *dx = a * dy + (b * (x - m) + c);
-            }
+        for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
+            let g = a * dy + (b * (x - m) + c);
+            *dx = if accumulate { *dx + g } else { g };
         }
     }
 }
