@@ -11,7 +11,8 @@ pub const CPU_ENV: &str = "GOOGLENET_NATIVE_CPU";
 
 /// Levels of x86-64 vector instructions the kernels are written for, in
 /// increasing order. Other architectures always run [`Isa::Baseline`]
-/// (portable code, vectorized by the compiler for the target's baseline).
+/// (portable code, vectorized by the compiler for the target's baseline;
+/// on WebAssembly, kernels over its 128-bit vectors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isa {
     /// No run-time dispatch: what the target's baseline allows (SSE2 on x86-64).
@@ -35,11 +36,14 @@ impl Isa {
     }
 
     /// Floats per vector of the engine's kernels on this level (the
-    /// baseline's portable kernels are written for 8).
+    /// baseline's portable kernels are written for 8, WebAssembly's for
+    /// its 128-bit vectors).
     pub fn lanes(self) -> usize {
         match self {
             Isa::Avx512 => 16,
-            Isa::Avx2 | Isa::Baseline => 8,
+            Isa::Avx2 => 8,
+            Isa::Baseline if cfg!(target_arch = "wasm32") => 4,
+            Isa::Baseline => 8,
         }
     }
 

@@ -472,8 +472,13 @@ fn max_vectors<L: Lanes>(extra: usize) -> usize {
 /// rows cut into as few tiles as fit the registers, of equal widths
 /// (a narrow last tile has too few sums to hide the multiply-adds'
 /// latency: a 10-pixel row as 8 + 2 took as long as two 8-pixel tiles).
+/// Beside the accumulators and the weights' vectors, two registers for
+/// the broadcast pixels: the compiler loads the next before the last is
+/// used, and with one register (AVX2's 4 pixels × 3 vectors, all 16)
+/// kept an accumulator on the stack inside the loop, a store and a reload
+/// on every step of that sum.
 fn tile_width<L: Lanes>(vectors: usize, width: usize) -> usize {
-    let fit = ((L::REGISTERS - 1 - vectors) / vectors).min(24);
+    let fit = ((L::REGISTERS - 2 - vectors) / vectors).min(24);
     width.div_ceil(width.div_ceil(fit))
 }
 

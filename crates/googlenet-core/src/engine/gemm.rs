@@ -75,7 +75,9 @@ type Strided = (*const f32, isize, isize);
 /// driver with the kernels it would pick on a CPU without AVX-512 (FMA) or
 /// without AVX2 (scalar), after the same normalization it applies: the
 /// driver wants a column-major destination, so a row-major product runs
-/// transposed, dstᵀ = bᵀ·aᵀ. Elsewhere `gemm::gemm` chooses (NEON, SIMD128).
+/// transposed, dstᵀ = bᵀ·aᵀ. Elsewhere `gemm::gemm` chooses (NEON,
+/// SIMD128), except where WebAssembly's products fit the engine's own
+/// kernel (`narrow_gemm::wasm_product`).
 ///
 /// # Safety
 /// The CPU has `isa`; `dst` addresses m rows of n floats `dst_stride`
@@ -83,6 +85,11 @@ type Strided = (*const f32, isize, isize);
 /// `dst` overlaps neither.
 #[allow(clippy::too_many_arguments)]
 unsafe fn product(isa: Isa, m: usize, n: usize, k: usize, dst: *mut f32, dst_stride: usize, accumulate: bool, a: Strided, b: Strided) {
+    #[cfg(target_arch = "wasm32")]
+    if b.1 == 1 && n.is_multiple_of(8) {
+        // SAFETY: as this function's caller guarantees; b's columns are adjacent.
+        return unsafe { super::narrow_gemm::wasm_product(m, n, k, dst, dst_stride, accumulate, a, b) };
+    }
     let stride = dst_stride as isize;
     let crate_choice =
         || gemm::gemm(m, n, k, dst, 1, stride, accumulate, a.0, a.1, a.2, b.0, b.1, b.2, 1.0, 1.0, false, false, false, Parallelism::None);

@@ -1,7 +1,8 @@
 //! One vector of f32 lanes per instruction set, so a kernel is written once
 //! and compiled for each (see `direct.rs`): AVX-512's 16 lanes in 32
-//! registers, AVX2's 8 in 16, and 8 plain floats that the compiler
-//! vectorizes for the target's baseline (SSE2, NEON).
+//! registers, AVX2's 8 in 16, WebAssembly's 128-bit vectors (4 lanes, see
+//! [`Simd128`]), and 8 plain floats that the compiler vectorizes for the
+//! target's baseline elsewhere (SSE2, NEON).
 
 /// A vector of [`Lanes::N`] floats.
 ///
@@ -76,8 +77,8 @@ pub(crate) trait Kernel {
     unsafe fn run<L: Lanes>(&self, out: &mut [f32]);
 }
 
-/// Runs `kernel` with the vectors of `isa`: AVX-512's, AVX2's, or plain
-/// floats.
+/// Runs `kernel` with the vectors of `isa`: AVX-512's, AVX2's, or the
+/// baseline's (WebAssembly's `v128`, plain floats elsewhere).
 ///
 /// # Safety
 /// `isa` is at most what the CPU has ([`crate::cpu::isa`], or a test's
@@ -91,15 +92,22 @@ pub(crate) unsafe fn run_on<K: Kernel>(isa: crate::cpu::Isa, kernel: &K, out: &m
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the CPU has AVX2 and FMA (the caller's guarantee).
         crate::cpu::Isa::Avx2 => unsafe { x86::run_avx2(kernel, out) },
+        #[cfg(target_arch = "wasm32")]
+        // SAFETY: the module is built with simd128 (scripts/build-wasm.sh),
+        // so whatever runs it has it; the caller vouches for the buffers.
+        _ => unsafe { kernel.run::<Simd128>(out) },
+        #[cfg(not(target_arch = "wasm32"))]
         // SAFETY: plain floats need no instruction set; the caller vouches for the buffers.
         _ => unsafe { kernel.run::<Plain>(out) },
     }
 }
 
 /// 8 floats with no intrinsics: the portable path.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Copy)]
 pub(crate) struct Plain([f32; 8]);
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Lanes for Plain {
     const N: usize = 8;
     const REGISTERS: usize = 16;
@@ -166,6 +174,109 @@ impl Lanes for Plain {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::{Ymm, Zmm};
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use wasm::Simd128;
+
+/// WebAssembly's vectors. [`Plain`]'s 8 floats were written for x86's
+/// registers: on wasm each was two `v128`s, and the kernels' tiles, sized
+/// for 16 such vectors, held twice as many values as the engine's
+/// registers and spilled (see docs/browser.md for the profile).
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use core::arch::wasm32::*;
+
+    use super::Lanes;
+
+    /// 4 floats in one `v128`.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Simd128(v128);
+
+    // SAFETY (every block below): the module is built with simd128 (a
+    // build without it does not validate, so never runs), and the caller
+    // guarantees that the pointers cover the floats read or written (the
+    // trait's contract); wasm's loads and stores take any alignment.
+    impl Lanes for Simd128 {
+        const N: usize = 4;
+        /// V8, which runs the page in Chromium and Node's fallback, gives
+        /// wasm code 15 of x64's 16 vector registers (xmm15 is its
+        /// scratch); without relaxed SIMD a multiply-add is a multiply into
+        /// one more register, then an add.
+        const REGISTERS: usize = if cfg!(target_feature = "relaxed-simd") { 15 } else { 14 };
+
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            Simd128(f32x4_splat(0.0))
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: see above.
+            Simd128(unsafe { v128_load(p as *const v128) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn splat(p: *const f32) -> Self {
+            // SAFETY: see above (one 32-bit load, splatted).
+            Simd128(unsafe { v128_load32_splat(p as *const u32) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn splat_pair(p: *const f32) -> Self {
+            // SAFETY: see above (one 64-bit load, splatted).
+            Simd128(unsafe { v128_load64_splat(p as *const u64) })
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            // SAFETY: see above.
+            unsafe { v128_store(p as *mut v128, self.0) }
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn store_first(self, p: *mut f32, count: usize) {
+            // SAFETY: see above; each store writes lanes below `count` only.
+            unsafe {
+                match count {
+                    4.. => v128_store(p as *mut v128, self.0),
+                    3 => {
+                        v128_store64_lane::<0>(self.0, p as *mut u64);
+                        v128_store32_lane::<2>(self.0, p.add(2) as *mut u32);
+                    }
+                    2 => v128_store64_lane::<0>(self.0, p as *mut u64),
+                    _ => v128_store32_lane::<0>(self.0, p as *mut u32),
+                }
+            }
+        }
+        /// Relaxed SIMD's multiply-add where the module is built with it
+        /// (the second module, scripts/build-wasm.sh): fused where the CPU
+        /// has FMA, which V8 then emits, else a multiply and an add; either
+        /// rounding is within the parity tests' tolerances.
+        ///
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn mul_add(self, a: Self, b: Self) -> Self {
+            #[cfg(target_feature = "relaxed-simd")]
+            return Simd128(f32x4_relaxed_madd(a.0, b.0, self.0));
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return Simd128(f32x4_add(self.0, f32x4_mul(a.0, b.0)));
+        }
+        /// # Safety
+        /// The trait's contract.
+        #[inline(always)]
+        unsafe fn add(self, other: Self) -> Self {
+            Simd128(f32x4_add(self.0, other.0))
+        }
+    }
+}
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {

@@ -72,7 +72,7 @@ pub(super) fn spread(isa: Isa, job: &Spread, out: &mut [f32]) {
     job.input.check();
     let k = job.input.k;
     assert!(job.filters.len() >= job.input.channels * k * k * job.in_pad, "direct conv: filters too small");
-    assert!(job.c_in * job.input.per <= job.in_pad && job.in_pad.is_multiple_of(8), "direct conv: channel lanes");
+    assert!(job.c_in * job.input.per <= job.in_pad && job.in_pad.is_multiple_of(isa.lanes()), "direct conv: channel lanes");
     assert!(job.input.cols + k - 1 == job.w + 2 * job.pad && job.input.rows + k - 1 == job.h + 2 * job.pad, "direct conv: shapes");
     assert!(out.len() >= job.c_in * job.input.n * job.h * job.w, "direct conv: input gradient too small");
     // SAFETY: the asserts above bound every access `spread_with` makes.
