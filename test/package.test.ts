@@ -163,6 +163,7 @@ describe('npm run pack:all', () => {
           'package/googlenet-native.wasi-browser.js',
           'package/googlenet-native.wasi.cjs',
           'package/googlenet-native.wasm32-wasi.wasm',
+          'package/googlenet-native.wasm32-wasi.relaxed-simd.wasm',
           'package/package.json',
           'package/wasi-worker-browser.mjs',
           'package/wasi-worker.mjs',
@@ -199,6 +200,8 @@ describe('npm run pack:all', () => {
         expect((await bytes('/app/page.mjs')).equals(installed('googlenet-native', 'dist-web', 'page.mjs'))).toBe(true)
         const module = installed('googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.wasm')
         expect((await bytes('/app/googlenet-native.wasm32-wasi.wasm')).equals(module)).toBe(true)
+        const relaxed = installed('googlenet-native-wasm32-wasi', 'googlenet-native.wasm32-wasi.relaxed-simd.wasm')
+        expect((await bytes('/app/googlenet-native.wasm32-wasi.relaxed-simd.wasm')).equals(relaxed)).toBe(true)
         expect((await bytes('/model.safetensors')).equals(installed('googlenet-native', 'models', 'googlenet-mnist.safetensors'))).toBe(true)
       } finally {
         await served.stop()

@@ -57,6 +57,10 @@ describe.skipIf(!pageBuiltOrSkip('test/serve.test.ts'))('serve', () => {
     expect(wasm.headers.get('content-type')).toBe('application/wasm')
     // equals, not toEqual: a deep comparison of 5 MB takes vitest seconds.
     expect(Buffer.from(await wasm.arrayBuffer()).equals(readFileSync(join(ROOT, 'googlenet-native.wasm32-wasi.wasm')))).toBe(true)
+    // The relaxed-SIMD module beside it, for browsers that run it (src/web/wasm-module.ts).
+    const relaxed = await get('/app/googlenet-native.wasm32-wasi.relaxed-simd.wasm')
+    expect(relaxed.headers.get('content-type')).toBe('application/wasm')
+    expect(Buffer.from(await relaxed.arrayBuffer()).equals(readFileSync(join(ROOT, 'googlenet-native.wasm32-wasi.relaxed-simd.wasm')))).toBe(true)
   })
 
   it('serves the bundled model, and prefixes of MNIST as IDX files', async () => {

@@ -10,7 +10,7 @@ import { errorMessage } from '../errors.js'
 import { Model } from '../model.js'
 import { optionSpec } from '../options.js'
 import { networkWarning } from '../serve/address.js'
-import { DEFAULT_MODEL, pageDir, wasmFile } from '../serve/assets.js'
+import { DEFAULT_MODEL, RELAXED_WASM_FILE, pageDir, wasmFile } from '../serve/assets.js'
 import { type RunningServer, startServer } from '../serve/server.js'
 import type { RawFlags } from './flags.js'
 import { schemaFlags, schemaOption } from './schema-flags.js'
@@ -85,7 +85,7 @@ export function addServeCommand(program: Command, io: Io, done: (code: number) =
         let modelName: string
         try {
           const model = await modelToServe(typeof raw.load === 'string' ? raw.load : DEFAULT_MODEL)
-          const assets = { pageDir: pageDir(), wasmFile: wasmFile() }
+          const assets = { pageDir: pageDir(), wasmFile: wasmFile(), relaxedWasmFile: wasmFile(RELAXED_WASM_FILE) }
           server = await startServer({ host, port: listenPort, model, ...assets }).catch((error: unknown) => {
             throw new Error(listenError(error, listenPort))
           })

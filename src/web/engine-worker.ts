@@ -9,7 +9,9 @@
 import './engine-threads.js'
 import * as native from 'googlenet-native-wasm32-wasi'
 import type { CancelToken, NativeModel, NativeProgressEvent } from 'googlenet-native-wasm32-wasi'
-import type { EngineReply, EngineRequest, TopPrediction, TrainSettings } from './protocol.js'
+import { MAX_COUNT, checkInteger } from '../integer-check.js'
+import { wholeNumber } from '../numerals.js'
+import type { EngineReply, EngineRequest, ModelChoice, OwnModel, TopPrediction, TrainSettings } from './protocol.js'
 
 /** The image size of MNIST, which the pad's digits are fitted into. */
 const SIDE = 28
@@ -87,16 +89,90 @@ async function fetchSplit(split: 'train' | 'test', count: number): Promise<Insta
   return native.NativeDataset.fromIdx(images, labels, `${split} images`, `${split} labels`)
 }
 
+/** A setting of a run that the engine refuses, before any work: the page shows it at its field. */
+class Refusal extends Error {
+  constructor(
+    readonly field: 'depth' | 'description',
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * Runs `check`, turning its failure into a {@link Refusal} of `field`, its
+ * message after `prefix` (what it is about, where the message does not say).
+ */
+function refusing<T>(field: Refusal['field'], check: () => T, prefix?: string): T {
+  try {
+    return check()
+  } catch (error) {
+    const message = describeError(error)
+    throw new Refusal(field, prefix === undefined ? message : `${prefix}: ${message}`)
+  }
+}
+
+/**
+ * The depth field's text read as the CLI reads `--depth` (plain decimal
+ * digits, an integer the addon takes), then checked by the core's rule for
+ * `model`: the messages are the CLI's, with the field's name for the flag's.
+ */
+function depthOf(model: string, text: string): number {
+  const depth = refusing('depth', () => checkInteger('depth', wholeNumber(text), 0, MAX_COUNT, text === '' ? '""' : text))
+  refusing('depth', () => native.checkModel(model, depth), 'depth')
+  return depth
+}
+
+/** A fresh model of a description (canonical JSON): refused unless it takes MNIST's 1×28×28 images. */
+function ownModel(json: string, seed: number): NativeModel {
+  const model = new native.NativeModel(json, seed, 'cpu')
+  model.checkImageShape(1, SIDE, SIDE)
+  return model
+}
+
+/**
+ * A description file checked as `train --model-file` checks one: its size
+ * before it is read, then every rule, limit and shape by the core (the
+ * parser of the native build), then the image size of MNIST.
+ */
+async function readOwnModel(file: File): Promise<OwnModel> {
+  const max = native.MAX_DESCRIPTION_BYTES
+  if (file.size > max) throw new Error(`a model description is at most ${max} bytes of JSON (got ${file.size})`)
+  // checkDescription, not the constructor, reads the text: the constructor
+  // would take text that is no JSON object for a zoo model's name.
+  const json = native.checkDescription(await file.text())
+  const model = ownModel(json, 0)
+  return { json, name: model.name, params: model.paramCount, classes: model.classNames.length, fileName: file.name }
+}
+
+/**
+ * A run's fresh model, and the depth its file records (as Model.save
+ * does), checked before any data is fetched.
+ * @throws Refusal for a depth or a description the core refuses
+ */
+function freshModel(choice: ModelChoice, seed: number): { model: NativeModel; depth: number | undefined } {
+  if (choice.kind === 'description') {
+    return { model: refusing('description', () => ownModel(choice.json, seed), choice.fileName), depth: undefined }
+  }
+  const depth = choice.depth === undefined ? catalog.find((entry) => entry.name === choice.name)?.depth?.default : depthOf(choice.name, choice.depth)
+  return { model: new native.NativeModel(choice.name, seed, 'cpu', depth), depth }
+}
+
 async function train(settings: TrainSettings): Promise<void> {
   if (training !== undefined) throw new Error('a model is training already')
+  const { model, depth } = freshModel(settings.model, settings.seed)
   const token = new native.CancelToken()
   training = token
   try {
     const [trainSet, testSet] = await Promise.all([fetchSplit('train', settings.trainCount), fetchSplit('test', settings.testCount)])
+    if (settings.model.kind === 'description') {
+      // A description's class scores must cover MNIST's labels: refused
+      // here, at its field, rather than as a failure of training.
+      const { fileName } = settings.model
+      refusing('description', () => model.checkData(trainSet, 'the training set'), fileName)
+      refusing('description', () => model.checkData(testSet, 'the test set'), fileName)
+    }
     reply({ type: 'data', trainCount: trainSet.length, testCount: testSet.length })
-    // A file records the depth it was trained at, as Model.save does.
-    const depth = catalog.find((entry) => entry.name === settings.model)?.depth?.default
-    const model = new native.NativeModel(settings.model, settings.seed, 'cpu', depth)
     // Test accuracy after each finished epoch: a stopped run keeps those.
     const finished: number[] = []
     const onProgress = (event: NativeProgressEvent): void => {
@@ -153,6 +229,15 @@ async function handle(request: EngineRequest): Promise<void> {
     case 'predict':
       waiting = { id: request.id, png: request.png }
       return predictNext()
+    case 'describe': {
+      const { id, file } = request
+      try {
+        reply({ type: 'described', id, model: await readOwnModel(file) })
+      } catch (error) {
+        reply({ type: 'description-refused', id, message: `${file.name}: ${describeError(error)}` })
+      }
+      return
+    }
     case 'train':
       return train(request.settings)
     case 'stop':
@@ -167,11 +252,14 @@ async function handle(request: EngineRequest): Promise<void> {
 }
 
 scope.onmessage = (event) => {
-  handle(event.data).catch((error: unknown) => reply({ type: 'error', during: event.data.type, message: describeError(error) }))
+  handle(event.data).catch((error: unknown) => {
+    if (error instanceof Refusal) reply({ type: 'refused', field: error.field, message: error.message })
+    else reply({ type: 'error', during: event.data.type, message: describeError(error) })
+  })
 }
 
 // WASI shows the module one core: size the engine's pool from the browser's count.
 const threads = native.useThreads(navigator.hardwareConcurrency || 1)
 const catalog = native.modelCatalog().filter(({ input }) => input.channels === 1 && input.height === 28 && input.width === 28)
-const models = catalog.map(({ name, about }) => ({ name, about }))
+const models = catalog.map(({ name, about, depth }) => ({ name, about, depth }))
 reply({ type: 'ready', threads, models, defaultModel: native.DEFAULT_MODEL })

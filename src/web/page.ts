@@ -7,7 +7,7 @@
 import { TrainingChart } from './chart.js'
 import { DrawingPad } from './pad.js'
 import { OPTION_SCHEMA, type OptionSpec } from '../generated/options.js'
-import type { EngineReply, EngineRequest, ThreadPortMessage, ThreadPorts, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
+import type { EngineReply, EngineRequest, ModelChoice, OwnModel, ThreadPortMessage, ThreadPorts, TopPrediction, TrainSettings, ZooModel } from './protocol.js'
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id)
@@ -34,11 +34,118 @@ const trainStatus = element<HTMLParagraphElement>('train-status')
 const optimizer = element<HTMLSelectElement>('optimizer')
 const modelChoice = element<HTMLSelectElement>('model')
 const modelAbout = element<HTMLParagraphElement>('model-about')
+const depthField = element<HTMLLabelElement>('depth-field')
+const depthInput = element<HTMLInputElement>('depth')
+const descriptionField = element<HTMLLabelElement>('description-field')
+const descriptionFile = element<HTMLInputElement>('description-file')
+/** The model list's last choice, a description of one's own: no zoo name is empty. */
+const OWN = ''
 let zoo: ZooModel[] = []
-const showAbout = (): void => {
-  modelAbout.textContent = zoo.find((m) => m.name === modelChoice.value)?.about ?? ''
+
+/**
+ * The description file chosen, as far as the engine has checked it. Its
+ * replies carry the request's id: only the latest file's counts.
+ */
+type Description =
+  | { state: 'none' }
+  | { state: 'checking'; id: number; fileName: string }
+  | { state: 'ready'; model: OwnModel }
+  | { state: 'refused'; message: string }
+let description: Description = { state: 'none' }
+let describeId = 0
+
+/** What the panel says of the chosen model: the zoo's line on it and its depths, or the description file's state. */
+function showChoice(): void {
+  const entry = zoo.find((m) => m.name === modelChoice.value)
+  const own = modelChoice.value === OWN
+  // A field out of use is disabled as well as hidden, so the form neither checks nor sends it.
+  depthField.hidden = depthInput.disabled = entry?.depth == null
+  descriptionField.hidden = descriptionFile.disabled = !own
+  modelAbout.dataset.state = own ? description.state : ''
+  if (!own) {
+    const depth = entry?.depth
+    modelAbout.textContent = `${entry?.about ?? ''}${depth ? ` Depth: residual units per stage, ${depth.min} to ${depth.max} (default ${depth.default}).` : ''}`
+    return
+  }
+  switch (description.state) {
+    case 'none':
+      modelAbout.textContent =
+        'A model of your own: a JSON description in the format of docs/model-description.md (npx googlenet-native describe prints one), chosen here or dropped on this panel.'
+      return
+    case 'checking':
+      modelAbout.textContent = `Checking ${description.fileName}…`
+      return
+    case 'ready': {
+      const { name, params, classes, fileName } = description.model
+      modelAbout.textContent = `${name}, from ${fileName}: ${count(params)} parameters, ${classes} class scores. The trained file carries the description, so test --load and predict --load read it alone.`
+      return
+    }
+    case 'refused':
+      modelAbout.textContent = description.message
+      return
+  }
 }
-modelChoice.addEventListener('change', showAbout)
+/** Shows the fields of the model chosen in the list. */
+function modelChosen(): void {
+  const entry = zoo.find((m) => m.name === modelChoice.value)
+  // A depth typed for one ResNet stays for another; a model new to the field starts at its default.
+  if (entry?.depth && depthInput.disabled) depthInput.value = String(entry.depth.default)
+  showChoice()
+}
+modelChoice.addEventListener('change', modelChosen)
+depthInput.addEventListener('input', () => depthInput.removeAttribute('aria-invalid'))
+
+/** Has the engine check `file`, a description chosen or dropped, as `train --model-file` would. */
+function describe(file: File): void {
+  const id = ++describeId
+  description = { state: 'checking', id, fileName: file.name }
+  descriptionFile.removeAttribute('aria-invalid')
+  showChoice()
+  updateTrainButton()
+  send({ type: 'describe', id, file })
+}
+descriptionFile.addEventListener('change', () => {
+  const file = descriptionFile.files?.[0]
+  if (file) {
+    describe(file)
+  } else {
+    description = { state: 'none' }
+    showChoice()
+    updateTrainButton()
+  }
+})
+
+// A file dropped anywhere on the training panel is a description of one's own.
+const trainPanel = element<HTMLElement>('train-panel')
+const carriesFiles = (event: DragEvent): boolean => event.dataTransfer?.types.includes('Files') ?? false
+trainPanel.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event)) return
+  event.preventDefault()
+  if (event.dataTransfer) event.dataTransfer.dropEffect = 'copy'
+  trainPanel.classList.add('dropping')
+})
+// Beside the panel a dropped file would be opened by the browser, leaving the page and any run in it.
+window.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event) || event.defaultPrevented) return
+  event.preventDefault()
+  if (event.dataTransfer) event.dataTransfer.dropEffect = 'none'
+})
+trainPanel.addEventListener('dragleave', (event) => {
+  // Leaving a child for another is no leaving of the panel.
+  if (!trainPanel.contains(event.relatedTarget as Node | null)) trainPanel.classList.remove('dropping')
+})
+trainPanel.addEventListener('drop', (event) => {
+  trainPanel.classList.remove('dropping')
+  const files = event.dataTransfer?.files
+  if (!files?.length) return
+  event.preventDefault()
+  modelChoice.value = OWN
+  modelChosen()
+  // The file field shows what was dropped, as if it had been chosen there.
+  descriptionFile.files = files
+  describe(files[0])
+})
+
 const lr = element<HTMLInputElement>('lr')
 // Each optimizer's default rate and the form's limits, as the core declares them.
 const fitOption = (name: string): OptionSpec | undefined => OPTION_SCHEMA.find((s) => s.command === 'fit' && s.name === name)
@@ -121,10 +228,32 @@ function showTop(top: TopPrediction[]): void {
   topList.dataset.prediction = top[0] === undefined ? '' : String(top[0].label)
 }
 
-function settings(): TrainSettings {
+/**
+ * The model the form chooses and the name its run is called by, or why
+ * there is none to train (a description file missing, refused or not yet
+ * checked).
+ */
+function chosenModel(): { model: ModelChoice; name: string } | { refused: string } {
+  if (modelChoice.value !== OWN) {
+    const name = modelChoice.value
+    return { model: depthInput.disabled ? { kind: 'zoo', name } : { kind: 'zoo', name, depth: depthInput.value }, name }
+  }
+  switch (description.state) {
+    case 'ready': {
+      const { json, fileName, name } = description.model
+      return { model: { kind: 'description', json, fileName }, name }
+    }
+    case 'refused':
+      return { refused: description.message }
+    default:
+      return { refused: 'choose a model description (a JSON file) first' }
+  }
+}
+
+function settings(model: ModelChoice): TrainSettings {
   const number = (id: string): number => Number(element<HTMLInputElement>(id).value)
   return {
-    model: modelChoice.value,
+    model,
     trainCount: number('train-count'),
     testCount: number('test-count'),
     epochs: number('epochs'),
@@ -136,13 +265,36 @@ function settings(): TrainSettings {
 }
 
 let trainedUrl: string | undefined
+let training = false
+/** The model of the latest run, to tell whether a refusal is of the description still chosen. */
+let runModel: ModelChoice | undefined
+
+/** Train waits while a run goes on and while a description file is being checked. */
+function updateTrainButton(): void {
+  trainButton.disabled = training || description.state === 'checking'
+}
+
+/** A run refused before it started: `message` in the status, the field at fault marked. */
+function refuseRun(message: string, field?: HTMLInputElement): void {
+  trainStatus.dataset.state = 'failed'
+  trainStatus.textContent = `Training refused: ${message}`
+  field?.setAttribute('aria-invalid', 'true')
+  field?.focus()
+}
 
 form.addEventListener('submit', (event) => {
   event.preventDefault()
-  const run = settings()
-  download.download = `${run.model}-tab.safetensors`
+  const chosen = chosenModel()
+  if ('refused' in chosen) {
+    refuseRun(chosen.refused, descriptionFile)
+    return
+  }
+  const run = settings(chosen.model)
+  runModel = chosen.model
+  download.download = `${chosen.name}-tab.safetensors`
   chart.start(run.epochs)
-  trainButton.disabled = true
+  training = true
+  updateTrainButton()
   stopButton.disabled = false
   download.hidden = true
   useTrained.hidden = true
@@ -158,7 +310,8 @@ stopButton.addEventListener('click', () => {
 useTrained.addEventListener('click', () => send({ type: 'use-trained' }))
 
 function trainingEnded(): void {
-  trainButton.disabled = false
+  training = false
+  updateTrainButton()
   stopButton.disabled = true
 }
 
@@ -185,8 +338,9 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
           option.selected = name === reply.defaultModel
           return option
         }),
+        new Option('a description of your own (JSON)…', OWN),
       )
-      showAbout()
+      modelChosen()
       engineStatus.textContent = `Engine ready: the WebAssembly build of the Rust core, ${reply.threads} thread${reply.threads === 1 ? '' : 's'}.`
       fetch('/model.safetensors')
         .then(async (response) => {
@@ -220,6 +374,24 @@ engine.addEventListener('message', (event: MessageEvent<EngineReply>) => {
         showTop([])
         noDigit.textContent = `No digit yet: ${reply.reason}.`
       }
+      return
+    case 'described':
+    case 'description-refused':
+      // A reply about a file since replaced is stale.
+      if (description.state !== 'checking' || reply.id !== description.id) return
+      description = reply.type === 'described' ? { state: 'ready', model: reply.model } : { state: 'refused', message: reply.message }
+      if (reply.type === 'description-refused') descriptionFile.setAttribute('aria-invalid', 'true')
+      showChoice()
+      updateTrainButton()
+      return
+    case 'refused':
+      trainingEnded()
+      // The data refused the description (too few class scores): the file is marked, unless replaced since.
+      if (description.state === 'ready' && runModel?.kind === 'description' && description.model.json === runModel.json) {
+        description = { state: 'refused', message: reply.message }
+        showChoice()
+      }
+      refuseRun(reply.message, reply.field === 'depth' ? depthInput : descriptionFile)
       return
     case 'data':
       trainStatus.textContent = `Training on ${count(reply.trainCount)} images, testing on ${count(reply.testCount)}…`

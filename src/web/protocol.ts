@@ -18,17 +18,33 @@ export type EngineRequest =
   | { type: 'load'; file: ModelFile }
   /** Classify the digit in a PNG (the drawing pad), with the loaded model. */
   | { type: 'predict'; id: number; png: ArrayBuffer }
-  /** Train a fresh zoo model on the first `trainCount` training images. */
+  /**
+   * Check a model description file (docs/model-description.md) as
+   * `train --model-file` does, and that it takes MNIST's 1×28×28 images:
+   * answered by `described` or `description-refused` with the same `id`.
+   */
+  | { type: 'describe'; id: number; file: File }
+  /** Train a fresh model on the first `trainCount` training images. */
   | { type: 'train'; settings: TrainSettings }
   /** Stop training after the current batch. */
   | { type: 'stop' }
   /** Predict with the model trained in the tab from now on. */
   | { type: 'use-trained' }
 
+/** The model a run in the tab trains. */
+export type ModelChoice =
+  /**
+   * A zoo model (one of `ready`'s `models`). `depth`: the depth field as
+   * typed, for a model that takes one, read as the CLI reads `--depth`;
+   * left out, the model's default.
+   */
+  | { kind: 'zoo'; name: string; depth?: string }
+  /** A description of one's own: its canonical JSON, from `described`, and the file it came from. */
+  | { kind: 'description'; json: string; fileName: string }
+
 /** What a training run in the tab uses. */
 export interface TrainSettings {
-  /** A zoo model's name (one of `ready`'s `models`), at its default depth. */
-  model: string
+  model: ModelChoice
   trainCount: number
   testCount: number
   epochs: number
@@ -43,6 +59,20 @@ export interface TrainSettings {
 export interface ZooModel {
   name: string
   about: string
+  /** The depths it takes (the core catalog's rule); null for a model of fixed depth. */
+  depth: { min: number; max: number; default: number } | null
+}
+
+/** A description the engine checked and the tab can train. */
+export interface OwnModel {
+  /** The description in canonical form, what a run's {@link ModelChoice} sends back. */
+  json: string
+  /** Its `name`, which the trained file and its download are called by. */
+  name: string
+  params: number
+  /** Its class scores (MNIST needs at least 10: a run checks that on the data). */
+  classes: number
+  fileName: string
 }
 
 /** The three likeliest labels. */
@@ -62,6 +92,11 @@ export type EngineReply =
   | { type: 'prediction'; id: number; top: TopPrediction[] }
   /** The pad holds no digit (blank, a speck): nothing is classified. */
   | { type: 'no-digit'; id: number; reason: string }
+  | { type: 'described'; id: number; model: OwnModel }
+  /** The core's refusal of a description file, naming the file and the JSON path at fault. */
+  | { type: 'description-refused'; id: number; message: string }
+  /** A run refused before training: the setting at fault, and the message of the API and the CLI. */
+  | { type: 'refused'; field: 'depth' | 'description'; message: string }
   | { type: 'data'; trainCount: number; testCount: number }
   | { type: 'batch'; epoch: number; batch: number; batches: number; loss: number; imagesPerSecond: number }
   | { type: 'epoch'; epoch: number; loss: number; testAccuracy: number; testLoss: number; seconds: number }
