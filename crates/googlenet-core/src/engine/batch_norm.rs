@@ -4,6 +4,7 @@
 //! (in f64), the engine reduces them, and each thread finishes with the
 //! batch's figures. The backward pass is one sweep for γ, β and the input.
 
+use super::elementwise::larger;
 use crate::model::{BN_EPS, BN_MOMENTUM};
 
 /// Lanes of the sums below: independent accumulators, so the additions
@@ -90,7 +91,7 @@ fn normalize_generic(x: &[f32], y: &mut [f32], len: usize, stats: &[f64], gamma:
         let scale = gamma[ch] as f64 * stats[2 * ch + 1];
         let (scale, shift) = (scale as f32, (beta[ch] as f64 - scale * stats[2 * ch]) as f32);
         if relu {
-            y.iter_mut().zip(x).for_each(|(y, x)| *y = (x * scale + shift).max(0.0));
+            y.iter_mut().zip(x).for_each(|(y, x)| *y = larger(x * scale + shift, 0.0));
         } else {
             y.iter_mut().zip(x).for_each(|(y, x)| *y = x * scale + shift);
         }

@@ -1,10 +1,24 @@
 //! The engine's element-wise passes, each compiled for AVX2 where the CPU
 //! has it (the baseline x86-64 build has SSE2 only).
 
+/// The larger of `a` and `b` by one comparison: `f32::max` for every pair
+/// without a NaN (with one, `b` when `a` is the NaN, else the NaN), and
+/// for `b` = 0 a ReLU. Why not `f32::max`: it skips NaNs, which
+/// WebAssembly's vector max does not, so there every value became a call
+/// to `fmaxf`; a comparison is one select there, and one `maxps` on x86.
+#[inline(always)]
+pub(crate) fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// y = max(x, 0).
 #[inline(always)]
 fn relu_generic(x: &[f32], y: &mut [f32]) {
-    y.iter_mut().zip(x).for_each(|(y, &v)| *y = v.max(0.0));
+    y.iter_mut().zip(x).for_each(|(y, &v)| *y = larger(v, 0.0));
 }
 
 /// dx = dy where the ReLU's output `y` is positive, 0 elsewhere.
@@ -16,7 +30,7 @@ fn relu_grad_generic(y: &[f32], dy: &[f32], dx: &mut [f32]) {
 /// y = max(y, 0), in place.
 #[inline(always)]
 fn relu_in_place_generic(y: &mut [f32]) {
-    y.iter_mut().for_each(|v| *v = v.max(0.0));
+    y.iter_mut().for_each(|v| *v = larger(*v, 0.0));
 }
 
 /// dy = 0 where the ReLU's output `y` is not positive, in place: the

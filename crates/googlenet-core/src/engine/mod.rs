@@ -26,7 +26,7 @@
 mod batch_norm;
 mod conv;
 mod direct;
-mod elementwise;
+pub(crate) mod elementwise;
 mod gemm;
 mod lanes;
 mod loss;

@@ -10,6 +10,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::f32_slice;
+use crate::engine::elementwise::larger;
 
 /// relu(max-pool) of one plane `s` of width `w` into `d` (⌊h/2⌋×⌊w/2⌋).
 /// The value of the window's maximum needs no index, which lets this loop
@@ -21,7 +22,7 @@ pub(crate) fn pool_plane(s: &[f32], d: &mut [f32], w: usize) {
         let top = &s[2 * oy * w..][..2 * ow];
         let bottom = &s[(2 * oy + 1) * w..][..2 * ow];
         for ((out, t), b) in row.iter_mut().zip(top.chunks_exact(2)).zip(bottom.chunks_exact(2)) {
-            *out = t[0].max(t[1]).max(b[0].max(b[1])).max(0.0);
+            *out = larger(larger(larger(t[0], t[1]), larger(b[0], b[1])), 0.0);
         }
     }
 }
